@@ -1,0 +1,159 @@
+/**
+ * Cloud regions and the SidecarEnv every region needs. Seed 003: a region without NODE_SERVER_URL made every
+ * agent write `null/api/v1/...` and restart 524 times. Here every region gets all six keys, derived from where
+ * agents actually reach the stack unless the config says otherwise, and a URL that is not absolute http(s) is
+ * refused before anything is deployed.
+ */
+import { TextValue, ref } from "./template";
+
+/** The keys agents read from their region; all six must exist for every region. */
+export const REQUIRED_REGION_KEYS = [
+    "NODE_SERVER_URL",
+    "NATS_SERVERS",
+    "NATS_USERNAME",
+    "NATS_PASSWORD",
+    "NATS_PROTOCOL",
+    "NATS_TLS_CA_FILE",
+] as const;
+
+/** The region bk-lite creates itself (id 1). It always exists. */
+export const DEFAULT_REGION = "default";
+
+/** Where the installed probe package puts the NATS CA (the package's `certs/ca.crt`). */
+export const AGENT_CA_FILE = "/opt/fusion-collectors/certs/ca.crt";
+
+/** Name of the runtime value holding the NATS password; regions refer to it, never hold it. */
+export const NATS_PASSWORD_REF = "natsPassword";
+
+/** bk-lite's column sizes (HP schema): cloud region name varchar(100), SidecarEnv key 100, value 200. */
+export const REGION_NAME_MAX = 100;
+export const SIDECAR_KEY_MAX = 100;
+export const SIDECAR_VALUE_MAX = 200;
+
+export interface RegionConfig {
+    name: string;
+    /** Absolute http(s) URL agents in this region use to reach the server; default `http://<host>:<http port>`. */
+    nodeServerUrl?: string;
+    /** Extra or overriding SidecarEnv keys (never NATS_PASSWORD: that is a generated secret). */
+    env?: Record<string, string>;
+}
+
+/** Where agents reach the stack from outside. */
+export interface AgentEndpoints {
+    hostAddress: string;
+    httpPort: number;
+    natsPort: number;
+    natsUser: string;
+}
+
+/** Formats a host for a URL or host:port pair, bracketing IPv6 literals. */
+export function hostForUrl(host: string): string {
+    return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+}
+
+/** The URL agents use when a region gives none: the ingress on the host's http port. */
+export function defaultNodeServerUrl(endpoints: AgentEndpoints): string {
+    return `http://${hostForUrl(endpoints.hostAddress)}:${endpoints.httpPort}`;
+}
+
+/**
+ * Checks a NODE_SERVER_URL: absolute, http or https, with a host. Returns the problem, or undefined.
+ * The literal `null` (seed 003) and `null/api/...` fail here because they have no scheme.
+ */
+export function checkNodeServerUrl(url: string): string | undefined {
+    let parsed: URL;
+    try {
+        parsed = new URL(url);
+    } catch {
+        return "is not an absolute URL (expected http://<address>:<port>, e.g. http://10.1.0.5:8080)";
+    }
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+        return `uses scheme '${parsed.protocol.replace(/:$/, "")}'; agents need http:// or https://`;
+    }
+    if (parsed.hostname === "" || parsed.hostname === "null") {
+        return "has no host";
+    }
+    if (parsed.username || parsed.password) {
+        return "must not carry credentials";
+    }
+    if (parsed.pathname !== "/" || parsed.search || parsed.hash) {
+        return "must be the server's base URL without a path (agents append /api/v1/...)";
+    }
+    return undefined;
+}
+
+/** The full SidecarEnv of a region: the six required keys, derived where not given, then the region's env. */
+export function regionEnv(region: RegionConfig, endpoints: AgentEndpoints): Record<string, TextValue> {
+    const derived: Record<string, TextValue> = {
+        NODE_SERVER_URL: region.nodeServerUrl ?? defaultNodeServerUrl(endpoints),
+        NATS_SERVERS: `${hostForUrl(endpoints.hostAddress)}:${endpoints.natsPort}`,
+        NATS_USERNAME: endpoints.natsUser,
+        NATS_PASSWORD: { parts: [ref(NATS_PASSWORD_REF)] },
+        NATS_PROTOCOL: "tls",
+        NATS_TLS_CA_FILE: AGENT_CA_FILE,
+    };
+    return { ...derived, ...(region.env ?? {}) };
+}
+
+/**
+ * Problems with the configured regions; empty when all is well. Without endpoints (the host address is itself
+ * invalid) only the URLs a region gives explicitly are checked.
+ */
+export function checkRegions(
+    regions: ReadonlyArray<RegionConfig>,
+    endpoints: AgentEndpoints | undefined,
+): Array<{ path: string; value?: string; message: string }> {
+    const problems: Array<{ path: string; value?: string; message: string }> = [];
+    const seen = new Map<string, number>();
+    regions.forEach((region, i) => {
+        const path = `regions[${i}]`;
+        if (region.name.trim() === "" || region.name !== region.name.trim()) {
+            problems.push({ path: `${path}.name`, value: region.name, message: "must be a non-empty name without surrounding spaces" });
+        } else if ([...region.name].length > REGION_NAME_MAX) {
+            problems.push({ path: `${path}.name`, value: region.name, message: `is longer than bk-lite's ${REGION_NAME_MAX} characters` });
+        }
+        const first = seen.get(region.name);
+        if (first !== undefined) {
+            problems.push({
+                path: `${path}.name`,
+                value: region.name,
+                message: `duplicates regions[${first}].name; give each region a unique name`,
+            });
+        } else {
+            seen.set(region.name, i);
+        }
+        const env = region.env ?? {};
+        if (region.nodeServerUrl !== undefined && env.NODE_SERVER_URL !== undefined && env.NODE_SERVER_URL !== region.nodeServerUrl) {
+            problems.push({
+                path: `${path}.env.NODE_SERVER_URL`,
+                value: env.NODE_SERVER_URL,
+                message: `conflicts with ${path}.nodeServerUrl; set only nodeServerUrl`,
+            });
+        }
+        if ("NATS_PASSWORD" in env) {
+            problems.push({
+                path: `${path}.env.NATS_PASSWORD`,
+                message: "must not be set in config (it would be stored in plaintext); the stack's generated NATS password is used",
+            });
+        }
+        for (const [key, value] of Object.entries(env)) {
+            if (!/^[A-Z][A-Z0-9_]*$/.test(key) || key.length > SIDECAR_KEY_MAX) {
+                problems.push({ path: `${path}.env.${key}`, message: "is not a valid SidecarEnv key (UPPER_CASE letters, digits, _)" });
+            }
+            if (typeof value !== "string") {
+                problems.push({ path: `${path}.env.${key}`, value: JSON.stringify(value), message: "must be a string" });
+            } else if (value.length > SIDECAR_VALUE_MAX) {
+                problems.push({ path: `${path}.env.${key}`, message: `is longer than bk-lite's ${SIDECAR_VALUE_MAX} characters` });
+            }
+        }
+        const url = endpoints ? regionEnv(region, endpoints).NODE_SERVER_URL : region.nodeServerUrl ?? env.NODE_SERVER_URL;
+        if (typeof url === "string") {
+            const problem = checkNodeServerUrl(url);
+            if (problem) {
+                const given = region.nodeServerUrl !== undefined ? "nodeServerUrl" : env.NODE_SERVER_URL !== undefined ? "env.NODE_SERVER_URL" : "nodeServerUrl (derived from hostAddress and httpPort)";
+                problems.push({ path: `${path}.${given}`, value: url, message: `${problem}; agents in region '${region.name}' would fail to register` });
+            }
+        }
+    });
+    return problems;
+}

@@ -1,0 +1,93 @@
+/**
+ * A service spec: everything a runtime needs to run one service, as plain data. The runtimes (Docker today,
+ * Kubernetes next) turn specs into resources without knowing what bk-lite is.
+ */
+import { TextValue } from "./template";
+
+/** A port the service listens on inside the network. */
+export interface PortSpec {
+    /** Name used by rules and routes: http, nats, postgres, ... */
+    name: string;
+    /** Port inside the container. */
+    containerPort: number;
+    protocol?: "tcp" | "udp";
+    /** Published on the host at this port; absent means reachable only inside the stack network. */
+    hostPort?: number;
+    /** Address the published port binds to on the host: `127.0.0.1` for host-only services. */
+    hostIp?: string;
+}
+
+/** A named data volume that must outlive the container, `pulumi destroy` and replacements. */
+export interface VolumeSpec {
+    /** Short name, unique in the stack: the runtime derives the volume name from it. */
+    name: string;
+    mountPath: string;
+}
+
+/** A file the runtime writes into the container before it starts. */
+export interface FileSpec {
+    path: string;
+    content: TextValue;
+    /** Octal permission string, e.g. "0600". */
+    mode?: string;
+}
+
+/** Health check: `test` is an exec array (`["CMD", ...]` or `["CMD-SHELL", "..."]`). */
+export interface HealthCheckSpec {
+    test: string[];
+    intervalSeconds: number;
+    timeoutSeconds: number;
+    startPeriodSeconds: number;
+    retries: number;
+}
+
+/** An HTTP route the ingress sends to this service. */
+export interface RouteSpec {
+    /** Path prefix matched on path alone (no Host rule), e.g. `/api/v1` or `/`. */
+    pathPrefix: string;
+    /** Container port requests go to. */
+    port: number;
+    /** Higher wins when prefixes overlap. */
+    priority: number;
+}
+
+export interface ServiceSpec {
+    /** Service name: also its DNS name inside the stack network. */
+    name: string;
+    image: string;
+    command?: string[];
+    env: Record<string, TextValue>;
+    ports: PortSpec[];
+    volumes: VolumeSpec[];
+    files: FileSpec[];
+    health: HealthCheckSpec;
+    /** Services that must be healthy before this one starts. */
+    dependsOn: string[];
+    routes: RouteSpec[];
+    /** Seconds to wait after SIGTERM before the container is killed. */
+    stopGraceSeconds?: number;
+}
+
+/**
+ * Worst-case seconds before a failing service is declared unhealthy: the start period, then `retries`
+ * consecutive failed probes, each taking at most interval + timeout.
+ */
+export function healthGiveUpSeconds(h: HealthCheckSpec): number {
+    return h.startPeriodSeconds + h.retries * (h.intervalSeconds + h.timeoutSeconds);
+}
+
+/** Host ports published by more than one service, with the services publishing each. */
+export function findHostPortConflicts(specs: ReadonlyArray<ServiceSpec>): Array<{ hostPort: number; owners: string[] }> {
+    const owners = new Map<string, string[]>();
+    for (const spec of specs) {
+        for (const port of spec.ports) {
+            if (port.hostPort !== undefined) {
+                const key = `${port.hostPort}/${port.protocol ?? "tcp"}`;
+                owners.set(key, [...(owners.get(key) ?? []), `${spec.name}.${port.name}`]);
+            }
+        }
+    }
+    return [...owners.entries()]
+        .filter(([, names]) => names.length > 1)
+        .map(([key, names]) => ({ hostPort: Number(key.split("/")[0]), owners: names }));
+}

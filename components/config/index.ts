@@ -1,0 +1,30 @@
+/**
+ * The stack's config, read once from Pulumi and validated before any resource is registered.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_NAMESPACE } from "./keys";
+import { ConfigError, ConfigSource, StackConfig, parseStackConfig } from "./validate";
+
+export * from "./keys";
+export * from "./validate";
+
+/** The `bklite:*` keys of the running program's config. */
+export function pulumiConfigSource(): ConfigSource {
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    return {
+        get: (key) => pulumi.runtime.getConfig(`${prefix}${key}`),
+        keys: () =>
+            Object.keys(pulumi.runtime.allConfig())
+                .filter((k) => k.startsWith(prefix))
+                .map((k) => k.slice(prefix.length)),
+    };
+}
+
+/** Reads and validates the stack config; throws a ConfigError listing every problem. */
+export function readStackConfig(source: ConfigSource = pulumiConfigSource()): StackConfig {
+    const result = parseStackConfig(source);
+    if (result.config === undefined) {
+        throw new ConfigError(result.problems);
+    }
+    return result.config;
+}

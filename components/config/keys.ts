@@ -1,0 +1,136 @@
+/**
+ * Every `bklite:*` config key, with its type, default and description: the one table the validator, the
+ * README and Pulumi.yaml follow (a test keeps Pulumi.yaml in step with it).
+ */
+
+/** Namespace of the project's config keys. */
+export const CONFIG_NAMESPACE = "bklite";
+
+export const RUNTIMES = ["docker", "kubernetes"] as const;
+export type RuntimeName = (typeof RUNTIMES)[number];
+
+/** bk-lite apps the server image knows how to initialise (its startup script's INSTALL_APPS blocks). */
+export const KNOWN_APPS = [
+    "system_mgmt",
+    "cmdb",
+    "console_mgmt",
+    "monitor",
+    "node_mgmt",
+    "alerts",
+    "operation_analysis",
+    "opspilot",
+    "log",
+    "playground",
+    "mlops",
+    "patch_mgmt",
+] as const;
+
+/** The huangpu deployment's apps, less `mlops`, which its server image does not know. */
+export const DEFAULT_INSTALL_APPS = [
+    "system_mgmt",
+    "cmdb",
+    "monitor",
+    "node_mgmt",
+    "console_mgmt",
+    "alerts",
+    "log",
+    "operation_analysis",
+];
+
+/**
+ * Secrets: generated (@pulumi/random) unless given with `pulumi config set --secret bklite:<key>`. The default
+ * `""` means "generate"; Pulumi.yaml marks them `secret: true`, so the CLI refuses a plaintext value.
+ */
+export const SECRET_KEYS = {
+    postgresAdminPassword: "Password of PostgreSQL's superuser `postgres`; used only by the program's PostgreSQL provider.",
+    postgresPassword: "Password of the `bklite` database role the server connects as.",
+    redisPassword: "Redis password (Celery broker, result backend and cache).",
+    natsPassword: "Password of the NATS user shared by the server and the agents of every region.",
+    secretKey: "Django SECRET_KEY of the server; also the AES key of secret SidecarEnv values. Changing it makes them unreadable.",
+    nextauthSecret: "NEXTAUTH_SECRET of the web console.",
+    adminPassword: "Password of the console's `admin` user (see the README for images that hard-code it).",
+} as const;
+export type SecretName = keyof typeof SECRET_KEYS;
+
+export type ConfigType = "string" | "integer" | "boolean" | "array" | "object";
+
+export interface ConfigKeyDecl {
+    type: ConfigType;
+    description: string;
+    /** Default applied by the program when the key is absent (`undefined`: required or derived). */
+    default?: unknown;
+    secret?: boolean;
+    /** Item type of an `array` key. */
+    items?: "string" | "object";
+}
+
+/**
+ * Keys whose values are objects or lists of objects. Pulumi.yaml cannot declare them: a project config type
+ * is one of string, integer, boolean or an array of those. They are documented in the README instead.
+ */
+export const STRUCTURED_KEYS = ["images", "regions", "probePackages", "security", "kubernetes"] as const;
+
+export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
+    runtime: { type: "string", default: "docker", description: "Where the platform runs: docker (one host) or kubernetes." },
+    hostAddress: {
+        type: "string",
+        default: "",
+        description: "Address browsers and agents use to reach this site (HOST_IP in the seeds): an IP address or DNS name. Required.",
+    },
+    offline: {
+        type: "boolean",
+        default: true,
+        description: "The site has no internet: images must be pinned (never latest) and are never pulled from public registries.",
+    },
+    httpPort: { type: "integer", default: 8080, description: "Host port of the ingress (console and agent API)." },
+    natsPort: { type: "integer", default: 24222, description: "Host port of NATS (TLS) for agents." },
+    postgresPort: {
+        type: "integer",
+        default: 25432,
+        description: "Loopback-only host port of PostgreSQL, used by the program's PostgreSQL provider and by seeding.",
+    },
+    publicUrl: {
+        type: "string",
+        default: "",
+        description: "Public URL of the console (NEXTAUTH_URL); empty means http://<hostAddress>:<httpPort>.",
+    },
+    installApps: {
+        type: "array",
+        items: "string",
+        default: DEFAULT_INSTALL_APPS,
+        description: "bk-lite apps the server initialises at start (INSTALL_APPS); must include node_mgmt.",
+    },
+    images: {
+        type: "object",
+        default: {},
+        description: "Image supply: {registry, tag, overrides: {<service>: <ref>}}; with a registry, every image comes from it.",
+    },
+    regions: {
+        type: "array",
+        items: "object",
+        default: [{ name: "default" }],
+        description: "Cloud regions [{name, nodeServerUrl?, env?}]; `default` always exists and is added when not listed.",
+    },
+    probePackages: {
+        type: "array",
+        items: "object",
+        default: [],
+        description: "Probe packages [{file, version, os?, type?, object?, collectors?}] uploaded to the NATS object store.",
+    },
+    security: {
+        type: "object",
+        default: { rules: [] },
+        description: "Security rules {rules: [{port, protocol, sources, description}]}: which ports are reachable from where.",
+    },
+    kubernetes: {
+        type: "object",
+        default: {},
+        description: "Kubernetes runtime settings {namespace, storageClass, imagePullSecrets, nodePorts}.",
+    },
+    ...Object.fromEntries(
+        Object.entries(SECRET_KEYS).map(([key, description]) => [
+            key,
+            { type: "string", default: "", secret: true, description: `${description} Generated when empty.` } as ConfigKeyDecl,
+        ]),
+    ),
+};

@@ -1,0 +1,518 @@
+/**
+ * Reads every `bklite:*` key from a config source, applies defaults and checks everything at once. Nothing
+ * here touches Pulumi resources: the program calls it before registering any, and `bklite plan` and the tests
+ * call it directly.
+ */
+import * as net from "net";
+import { DEFAULT_IMAGES, SERVICE_NAMES } from "../app/catalog";
+import { AgentEndpoints, DEFAULT_REGION, RegionConfig, checkNodeServerUrl, checkRegions } from "../app/regions";
+import { ImagesConfig, checkRegistryPrefix, isFloatingLatest, parseImageRef, resolveImageRef } from "../images/refs";
+import { SecurityConfig, parseSecurityConfig } from "../security/rules";
+import {
+    CONFIG_KEYS,
+    CONFIG_NAMESPACE,
+    KNOWN_APPS,
+    RUNTIMES,
+    RuntimeName,
+    SECRET_KEYS,
+    SecretName,
+    STRUCTURED_KEYS,
+} from "./keys";
+
+/** One thing wrong with the config: which key, what value (never a secret's), and what to do. */
+export interface ConfigProblem {
+    /** Key path under the namespace, e.g. `hostAddress` or `regions[1].nodeServerUrl`. */
+    key: string;
+    /** The offending value as written, or undefined when it is missing or secret. */
+    value?: string;
+    /** What is wrong and how to fix it. */
+    message: string;
+}
+
+/** Raw config: key (without namespace) to the string Pulumi stores (JSON for objects and lists). */
+export interface ConfigSource {
+    get(key: string): string | undefined;
+    /** Every key set in the namespace, to catch typos. */
+    keys(): string[];
+}
+
+export interface ProbePackageConfig {
+    /** Path of the package file, relative to the project directory or absolute. */
+    file: string;
+    version: string;
+    os: "linux" | "windows";
+    type: "controller" | "collector";
+    object: string;
+    /** Collector objects that get a package row and object from the same file. */
+    collectors: string[];
+}
+
+export interface KubernetesConfig {
+    namespace: string;
+    storageClass?: string;
+    imagePullSecrets: string[];
+    nodePorts: Record<string, number>;
+}
+
+/** The validated config of one stack. It never holds a secret value, so it may be passed anywhere. */
+export interface StackConfig {
+    runtime: RuntimeName;
+    hostAddress: string;
+    offline: boolean;
+    ports: { http: number; nats: number; postgres: number };
+    publicUrl: string;
+    installApps: string[];
+    images: ImagesConfig;
+    /** Every region, `default` first. */
+    regions: RegionConfig[];
+    probePackages: ProbePackageConfig[];
+    security: SecurityConfig;
+    kubernetes: KubernetesConfig;
+    /** Secrets given in config; the others are generated. */
+    providedSecrets: SecretName[];
+}
+
+/** The NATS user agents and the server share. */
+export const NATS_USER = "admin";
+
+/** Thrown when the config has problems; its message lists every one. */
+export class ConfigError extends Error {
+    constructor(public readonly problems: ConfigProblem[]) {
+        super(formatProblems(problems));
+        this.name = "ConfigError";
+    }
+}
+
+/** One line per problem: `bklite:key = value: message`. */
+export function formatProblems(problems: ReadonlyArray<ConfigProblem>): string {
+    const lines = problems.map(
+        (p) => `  - ${CONFIG_NAMESPACE}:${p.key}${p.value !== undefined ? ` = ${p.value}` : ""}: ${p.message}`,
+    );
+    return `the stack config has ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was deployed:\n${lines.join("\n")}`;
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+/** Characters a given secret may use: they go into URLs and config files unescaped. */
+const SECRET_CHARS = /^[A-Za-z0-9._~-]+$/;
+const SECRET_MIN_LENGTH = 16;
+const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Checks a host address: an IP address clients can reach, or a DNS name. */
+export function checkHostAddress(address: string): string | undefined {
+    if (address === "") {
+        return "is empty";
+    }
+    const family = net.isIP(address);
+    if (family !== 0) {
+        if (address === "0.0.0.0" || address === "::") {
+            return "is the unspecified address, which no browser or agent can connect to";
+        }
+        return undefined;
+    }
+    if (/^[0-9.]+$/.test(address)) {
+        return "is not a valid IPv4 address";
+    }
+    if (!HOSTNAME.test(address)) {
+        return "is not an IP address or DNS name";
+    }
+    return undefined;
+}
+
+/** Validates the whole config; returns the typed config, or every problem found. */
+export function parseStackConfig(source: ConfigSource): { config: StackConfig; problems: [] } | { config?: undefined; problems: ConfigProblem[] } {
+    const problems: ConfigProblem[] = [];
+    const add = (key: string, message: string, value?: unknown) =>
+        problems.push({ key, message, value: value === undefined ? undefined : JSON.stringify(value) });
+
+    for (const key of source.keys()) {
+        if (!(key in CONFIG_KEYS)) {
+            const known = Object.keys(CONFIG_KEYS).find((k) => k.toLowerCase() === key.toLowerCase());
+            add(key, `is not a config key of this project${known ? `; did you mean ${CONFIG_NAMESPACE}:${known}?` : ` (known keys: ${Object.keys(CONFIG_KEYS).join(", ")})`}`);
+        }
+    }
+
+    const structured = new Set<string>(STRUCTURED_KEYS);
+    const raw = (key: string): unknown => {
+        const text = source.get(key);
+        const decl = CONFIG_KEYS[key];
+        if (text === undefined) {
+            return decl.default;
+        }
+        if (decl.type === "string") {
+            return text;
+        }
+        try {
+            return JSON.parse(text);
+        } catch {
+            const example = structured.has(key) || decl.type === "array" ? "a YAML object or list in the stack file" : `a ${decl.type}`;
+            add(key, `is not valid ${decl.type}; write ${example}`, decl.secret ? undefined : text);
+            return decl.default;
+        }
+    };
+
+    // runtime
+    const runtime = raw("runtime");
+    if (!(RUNTIMES as ReadonlyArray<unknown>).includes(runtime)) {
+        add("runtime", `must be one of ${RUNTIMES.join(", ")}`, runtime);
+    } else if (runtime === "kubernetes") {
+        add("runtime", "is not available in this version of bklite-infra yet; use docker", runtime);
+    }
+
+    // hostAddress
+    const hostAddressRaw = source.get("hostAddress");
+    let hostAddress = "";
+    if (hostAddressRaw === undefined || hostAddressRaw.trim() === "") {
+        add("hostAddress", "is missing; set the address browsers and agents use, e.g. `pulumi config set bklite:hostAddress 192.168.31.10`");
+    } else {
+        const problem = checkHostAddress(hostAddressRaw);
+        if (problem) {
+            add("hostAddress", `${problem}; set the IP address or DNS name browsers and agents use, e.g. 192.168.31.10`, hostAddressRaw);
+        } else {
+            hostAddress = hostAddressRaw;
+        }
+    }
+
+    // offline
+    const offlineRaw = raw("offline");
+    let offline = true;
+    if (typeof offlineRaw !== "boolean") {
+        add("offline", "must be true or false", offlineRaw);
+    } else {
+        offline = offlineRaw;
+    }
+
+    // ports
+    const ports = { http: 8080, nats: 24222, postgres: 25432 };
+    const portKeys = { http: "httpPort", nats: "natsPort", postgres: "postgresPort" } as const;
+    for (const [name, key] of Object.entries(portKeys) as Array<[keyof typeof ports, string]>) {
+        const value = raw(key);
+        if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 65535) {
+            add(key, "must be a port number from 1 to 65535", value);
+        } else {
+            ports[name] = value;
+        }
+    }
+    const byPort = new Map<number, string[]>();
+    for (const [name, key] of Object.entries(portKeys) as Array<[keyof typeof ports, string]>) {
+        byPort.set(ports[name], [...(byPort.get(ports[name]) ?? []), key]);
+    }
+    for (const [port, keys] of byPort) {
+        if (keys.length > 1) {
+            add(keys[1], `uses host port ${port}, which ${keys.slice(0, -1).map((k) => `${CONFIG_NAMESPACE}:${k}`).join(", ")} also uses; give each service its own port`, port);
+        }
+    }
+
+    // publicUrl
+    const publicUrlRaw = raw("publicUrl");
+    let publicUrl = "";
+    if (typeof publicUrlRaw === "string" && publicUrlRaw !== "") {
+        const problem = checkNodeServerUrl(publicUrlRaw);
+        if (problem) {
+            add("publicUrl", `${problem}; leave it empty to use http://<hostAddress>:<httpPort>`, publicUrlRaw);
+        } else {
+            publicUrl = publicUrlRaw.replace(/\/$/, "");
+        }
+    }
+
+    // installApps
+    const appsRaw = raw("installApps");
+    let installApps = [...(CONFIG_KEYS.installApps.default as string[])];
+    if (!Array.isArray(appsRaw) || !appsRaw.every((a) => typeof a === "string")) {
+        add("installApps", "must be a list of app names", appsRaw);
+    } else {
+        const unknown = appsRaw.filter((a) => !(KNOWN_APPS as ReadonlyArray<string>).includes(a));
+        if (unknown.length > 0) {
+            add("installApps", `has unknown apps ${unknown.join(", ")}; known apps: ${KNOWN_APPS.join(", ")}`, appsRaw);
+        } else if (!appsRaw.includes("node_mgmt")) {
+            add("installApps", "must include node_mgmt: it creates the default cloud region and the collector definitions agents need", appsRaw);
+        } else {
+            installApps = appsRaw;
+        }
+    }
+
+    // images
+    const images = parseImages(raw("images"), offline, add);
+
+    // regions
+    // Checked as written, so every path points at the stack file's own list.
+    const regions = parseRegions(raw("regions"), add);
+    const endpoints: AgentEndpoints | undefined = hostAddress === "" ? undefined : { hostAddress, httpPort: ports.http, natsPort: ports.nats, natsUser: NATS_USER };
+    for (const p of checkRegions(regions, endpoints)) {
+        problems.push({ key: p.path, value: p.value === undefined ? undefined : JSON.stringify(p.value), message: p.message });
+    }
+
+    // probePackages
+    const probePackages = parseProbePackages(raw("probePackages"), add);
+
+    // security
+    const security = parseSecurityConfig(raw("security"));
+    for (const p of security.problems) {
+        problems.push({ key: p.path, value: p.value, message: p.message });
+    }
+
+    // kubernetes
+    const kubernetes = parseKubernetes(raw("kubernetes"), add);
+
+    // secrets
+    const providedSecrets: SecretName[] = [];
+    for (const key of Object.keys(SECRET_KEYS) as SecretName[]) {
+        const value = source.get(key);
+        if (value === undefined || value === "") {
+            continue;
+        }
+        if (value.length < SECRET_MIN_LENGTH || !SECRET_CHARS.test(value)) {
+            add(
+                key,
+                `(secret, not shown) must be at least ${SECRET_MIN_LENGTH} characters of A-Z a-z 0-9 . _ ~ - (it is used unescaped in URLs and config files); ` +
+                    `set a new one with \`pulumi config set --secret ${CONFIG_NAMESPACE}:${key}\`, or remove it to have one generated`,
+            );
+        } else {
+            providedSecrets.push(key);
+        }
+    }
+
+    if (problems.length > 0) {
+        return { problems };
+    }
+    return {
+        problems: [],
+        config: {
+            runtime: runtime as RuntimeName,
+            hostAddress,
+            offline,
+            ports,
+            publicUrl,
+            installApps,
+            images,
+            regions: withDefaultRegionFirst(regions),
+            probePackages,
+            security: security.security,
+            kubernetes,
+            providedSecrets,
+        },
+    };
+}
+
+type AddProblem = (key: string, message: string, value?: unknown) => void;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function parseImages(value: unknown, offline: boolean, add: AddProblem): ImagesConfig {
+    if (!isRecord(value)) {
+        add("images", "must be an object {registry?, tag?, overrides?}", value);
+        return {};
+    }
+    const images: ImagesConfig = {};
+    for (const key of Object.keys(value)) {
+        if (!["registry", "tag", "overrides"].includes(key)) {
+            add(`images.${key}`, "is not a known images setting (registry, tag, overrides)");
+        }
+    }
+    if (value.registry !== undefined) {
+        const problem = typeof value.registry === "string" ? checkRegistryPrefix(value.registry) : "must be a string";
+        if (problem) {
+            add("images.registry", problem, value.registry);
+        } else {
+            images.registry = value.registry as string;
+        }
+    }
+    if (value.tag !== undefined) {
+        const tag = value.tag;
+        if (typeof tag !== "string" || typeof parseImageRef(`x:${tag}`) === "string") {
+            add("images.tag", "is not a valid image tag", tag);
+        } else {
+            images.tag = tag;
+        }
+    }
+    if (value.overrides !== undefined) {
+        if (!isRecord(value.overrides)) {
+            add("images.overrides", "must map service names to image refs", value.overrides);
+        } else {
+            const overrides: Record<string, string> = {};
+            for (const [service, refValue] of Object.entries(value.overrides)) {
+                if (!(SERVICE_NAMES as ReadonlyArray<string>).includes(service)) {
+                    add(`images.overrides.${service}`, `names no service of the stack; services are ${SERVICE_NAMES.join(", ")}`, refValue);
+                    continue;
+                }
+                const parsed = typeof refValue === "string" ? parseImageRef(refValue) : "must be an image ref string";
+                if (typeof parsed === "string") {
+                    add(`images.overrides.${service}`, parsed, refValue);
+                } else {
+                    overrides[service] = refValue as string;
+                }
+            }
+            images.overrides = overrides;
+        }
+    }
+    if (offline) {
+        // One problem per key to change, naming every service it pins to latest.
+        const latest = new Map<string, string[]>();
+        for (const service of SERVICE_NAMES) {
+            let resolved: string;
+            try {
+                resolved = resolveImageRef(service, DEFAULT_IMAGES[service], images);
+            } catch {
+                continue; // a malformed override, reported above
+            }
+            if (isFloatingLatest(resolved)) {
+                const where = images.overrides?.[service] !== undefined ? `images.overrides.${service}` : "images.tag";
+                latest.set(where, [...(latest.get(where) ?? []), `${service} -> ${resolved}`]);
+            }
+        }
+        for (const [where, resolved] of latest) {
+            const given = where === "images.tag" ? images.tag : images.overrides?.[where.slice("images.overrides.".length)];
+            add(where, `resolves to latest (${resolved.join(", ")}); an offline site needs the pinned tag that was bundled, e.g. v0.3.5`, given);
+        }
+    }
+    return images;
+}
+
+function parseRegions(value: unknown, add: AddProblem): RegionConfig[] {
+    if (!Array.isArray(value)) {
+        add("regions", "must be a list of regions [{name, nodeServerUrl?, env?}]", value);
+        return [{ name: DEFAULT_REGION }];
+    }
+    const regions: RegionConfig[] = [];
+    value.forEach((r: unknown, i: number) => {
+        if (!isRecord(r) || typeof r.name !== "string") {
+            add(`regions[${i}]`, "must be an object with a `name`", r);
+            return;
+        }
+        for (const key of Object.keys(r)) {
+            if (!["name", "nodeServerUrl", "env"].includes(key)) {
+                add(`regions[${i}].${key}`, "is not a region setting (name, nodeServerUrl, env)");
+            }
+        }
+        const region: RegionConfig = { name: r.name };
+        if (r.nodeServerUrl !== undefined) {
+            if (typeof r.nodeServerUrl !== "string") {
+                add(`regions[${i}].nodeServerUrl`, "must be a URL string like http://10.1.0.5:8080", r.nodeServerUrl);
+            } else {
+                region.nodeServerUrl = r.nodeServerUrl;
+            }
+        }
+        if (r.env !== undefined) {
+            if (!isRecord(r.env)) {
+                add(`regions[${i}].env`, "must map SidecarEnv keys to string values", r.env);
+            } else {
+                region.env = r.env as Record<string, string>;
+            }
+        }
+        regions.push(region);
+    });
+    return regions;
+}
+
+/** The regions of a stack, `default` first (added when not listed), so ids and output order are stable. */
+function withDefaultRegionFirst(regions: RegionConfig[]): RegionConfig[] {
+    const given = regions.find((r) => r.name === DEFAULT_REGION);
+    return [given ?? { name: DEFAULT_REGION }, ...regions.filter((r) => r.name !== DEFAULT_REGION)];
+}
+
+function parseProbePackages(value: unknown, add: AddProblem): ProbePackageConfig[] {
+    if (!Array.isArray(value)) {
+        add("probePackages", "must be a list of packages [{file, version, ...}]", value);
+        return [];
+    }
+    const packages: ProbePackageConfig[] = [];
+    const seen = new Map<string, number>();
+    value.forEach((p: unknown, i: number) => {
+        const path = `probePackages[${i}]`;
+        if (!isRecord(p)) {
+            add(path, "must be an object {file, version, os?, type?, object?, collectors?}", p);
+            return;
+        }
+        for (const key of Object.keys(p)) {
+            if (!["file", "version", "os", "type", "object", "collectors"].includes(key)) {
+                add(`${path}.${key}`, "is not a package setting (file, version, os, type, object, collectors)");
+            }
+        }
+        let ok = true;
+        if (typeof p.file !== "string" || p.file.trim() === "") {
+            add(`${path}.file`, "must be the path of the package file, e.g. assets/packages/fusion-collectors-linux-amd64.zip", p.file);
+            ok = false;
+        }
+        if (typeof p.version !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/.test(p.version)) {
+            add(`${path}.version`, "must be a version such as 1.0.0 (letters, digits, . _ + -)", p.version);
+            ok = false;
+        }
+        const os = p.os ?? "linux";
+        if (os !== "linux" && os !== "windows") {
+            add(`${path}.os`, "must be linux or windows", os);
+            ok = false;
+        }
+        const type = p.type ?? "controller";
+        if (type !== "controller" && type !== "collector") {
+            add(`${path}.type`, "must be controller or collector", type);
+            ok = false;
+        }
+        const object = p.object ?? (type === "controller" ? "Controller" : undefined);
+        if (typeof object !== "string" || object.trim() === "") {
+            add(`${path}.object`, "must name the collector this package is for, e.g. Telegraf", p.object);
+            ok = false;
+        }
+        const collectors = p.collectors ?? [];
+        if (!Array.isArray(collectors) || !collectors.every((c) => typeof c === "string" && c.trim() !== "")) {
+            add(`${path}.collectors`, "must be a list of collector names, e.g. [Telegraf, Vector, NATS-Executor]", collectors);
+            ok = false;
+        }
+        if (ok) {
+            const key = `${os}/${object}/${p.version}`;
+            const first = seen.get(key);
+            if (first !== undefined) {
+                add(`${path}`, `is the same os/object/version (${key}) as probePackages[${first}]; bump the version`);
+            }
+            seen.set(key, i);
+            packages.push({
+                file: p.file as string,
+                version: p.version as string,
+                os: os as ProbePackageConfig["os"],
+                type: type as ProbePackageConfig["type"],
+                object: object as string,
+                collectors: collectors as string[],
+            });
+        }
+    });
+    return packages;
+}
+
+function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {
+    const config: KubernetesConfig = { namespace: "bklite", imagePullSecrets: [], nodePorts: {} };
+    if (!isRecord(value)) {
+        add("kubernetes", "must be an object {namespace, storageClass, imagePullSecrets, nodePorts}", value);
+        return config;
+    }
+    if (value.namespace !== undefined) {
+        if (typeof value.namespace !== "string" || !K8S_NAME.test(value.namespace)) {
+            add("kubernetes.namespace", "must be a Kubernetes name (lowercase letters, digits, -)", value.namespace);
+        } else {
+            config.namespace = value.namespace;
+        }
+    }
+    if (value.storageClass !== undefined) {
+        if (typeof value.storageClass !== "string" || value.storageClass === "") {
+            add("kubernetes.storageClass", "must be a storage class name", value.storageClass);
+        } else {
+            config.storageClass = value.storageClass;
+        }
+    }
+    if (value.imagePullSecrets !== undefined) {
+        const secrets = value.imagePullSecrets;
+        if (!Array.isArray(secrets) || !secrets.every((s) => typeof s === "string" && K8S_NAME.test(s))) {
+            add("kubernetes.imagePullSecrets", "must be a list of Secret names", secrets);
+        } else {
+            config.imagePullSecrets = secrets;
+        }
+    }
+    if (value.nodePorts !== undefined) {
+        const nodePorts = value.nodePorts;
+        if (!isRecord(nodePorts) || !Object.values(nodePorts).every((n) => typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= 65535)) {
+            add("kubernetes.nodePorts", "must map port names to port numbers, e.g. {http: 30080, nats: 30422}", nodePorts);
+        } else {
+            config.nodePorts = nodePorts as Record<string, number>;
+        }
+    }
+    return config;
+}

@@ -1,0 +1,205 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { FileSpec, HealthCheckSpec, ServiceSpec, findHostPortConflicts, healthGiveUpSeconds } from "../../app/spec";
+import { TextValue, envRefs, refsOf, renderEnv, renderText } from "../../app/template";
+
+export interface DockerRuntimeArgs {
+    /** Prefix of every Docker object name (network, volumes, containers), e.g. `bklite-dev`. */
+    namePrefix: string;
+    services: ServiceSpec[];
+}
+
+/** Kept out of the component's inputs: component args are stored in state, and these are secrets and wiring. */
+export interface DockerRuntimeBindings {
+    /** Values the specs refer to by name (secrets, certificates). */
+    values: Readonly<Record<string, pulumi.Input<string>>>;
+    /**
+     * Resources that finish a service's start, by service name, made once its container is healthy (e.g. the
+     * database and role inside PostgreSQL). Services that depend on it wait for them as well.
+     */
+    afterStart?: Readonly<Record<string, (container: docker.Container) => pulumi.Resource[]>>;
+}
+
+/** Pulumi never waits longer than this for a container to become healthy. */
+const MAX_WAIT_SECONDS = 15 * 60;
+const LOG_OPTIONS = { "max-size": "50m", "max-file": "5" };
+
+/** Orders services so each comes after the services it depends on; throws on unknown names and cycles. */
+export function startOrder(services: ReadonlyArray<ServiceSpec>): ServiceSpec[] {
+    const byName = new Map(services.map((s) => [s.name, s]));
+    const ordered: ServiceSpec[] = [];
+    const state = new Map<string, "visiting" | "done">();
+    const visit = (spec: ServiceSpec, path: string[]) => {
+        if (state.get(spec.name) === "done") {
+            return;
+        }
+        if (state.get(spec.name) === "visiting") {
+            throw new Error(`services depend on each other in a cycle: ${[...path, spec.name].join(" -> ")}`);
+        }
+        state.set(spec.name, "visiting");
+        for (const dep of spec.dependsOn) {
+            const target = byName.get(dep);
+            if (!target) {
+                throw new Error(`service '${spec.name}' depends on unknown service '${dep}'`);
+            }
+            visit(target, [...path, spec.name]);
+        }
+        state.set(spec.name, "done");
+        ordered.push(spec);
+    };
+    for (const spec of [...services].sort((a, b) => a.name.localeCompare(b.name))) {
+        visit(spec, []);
+    }
+    return ordered;
+}
+
+/** Docker's health check arguments for a spec. */
+export function dockerHealthcheck(h: HealthCheckSpec): docker.types.input.ContainerHealthcheck {
+    return {
+        tests: h.test,
+        interval: `${h.intervalSeconds}s`,
+        timeout: `${h.timeoutSeconds}s`,
+        startPeriod: `${h.startPeriodSeconds}s`,
+        retries: h.retries,
+    };
+}
+
+/** How long `pulumi up` waits for a container to be healthy: its give-up time, capped at 15 minutes. */
+export function waitTimeoutSeconds(h: HealthCheckSpec): number {
+    return Math.min(MAX_WAIT_SECONDS, healthGiveUpSeconds(h) + 30);
+}
+
+/**
+ * Runs service specs as Docker containers on one host: one network, named data volumes kept on delete,
+ * images never removed from the host, containers started in dependency order and each awaited until healthy.
+ * Knows nothing about what the services are.
+ */
+export class DockerRuntime extends pulumi.ComponentResource {
+    /** Name of the stack network. */
+    public readonly networkName: pulumi.Output<string>;
+    /** Container name of each service. */
+    public readonly containerNames: pulumi.Output<Record<string, string>>;
+    /** Names of the data volumes, kept when the stack is destroyed. */
+    public readonly volumeNames: pulumi.Output<string[]>;
+    /** The containers, by service name, for resources that must wait for one. */
+    public readonly containers: Readonly<Record<string, docker.Container>>;
+
+    constructor(name: string, args: DockerRuntimeArgs, bindings: DockerRuntimeBindings, opts?: pulumi.ComponentResourceOptions) {
+        super("bklite:index:DockerRuntime", name, { namePrefix: args.namePrefix, services: args.services.map((s) => s.name) }, opts);
+
+        const conflicts = findHostPortConflicts(args.services);
+        if (conflicts.length > 0) {
+            throw new Error(
+                `host ports published twice: ${conflicts.map((c) => `${c.hostPort} by ${c.owners.join(" and ")}`).join("; ")}`,
+            );
+        }
+        const ordered = startOrder(args.services);
+        const labels = [{ label: "io.bklite.stack", value: args.namePrefix }];
+
+        const network = new docker.Network(
+            `${name}-network`,
+            { name: args.namePrefix, driver: "bridge", labels },
+            { parent: this },
+        );
+
+        const volumes: docker.Volume[] = [];
+        const volumeByName = new Map<string, docker.Volume>();
+        for (const spec of ordered) {
+            for (const v of spec.volumes) {
+                if (volumeByName.has(v.name)) {
+                    throw new Error(`volume '${v.name}' is declared by more than one service`);
+                }
+                // Kept on delete: `pulumi destroy` and replacements must never take data (seed 000's `down -v`).
+                const volume = new docker.Volume(
+                    `${name}-${v.name}`,
+                    { name: `${args.namePrefix}-${v.name}`, labels },
+                    { parent: this, retainOnDelete: true },
+                );
+                volumeByName.set(v.name, volume);
+                volumes.push(volume);
+            }
+        }
+
+        const images = new Map<string, docker.RemoteImage>();
+        const containers: Record<string, docker.Container> = {};
+        const ready: Record<string, pulumi.Resource[]> = {};
+        for (const spec of ordered) {
+            let image = images.get(spec.image);
+            if (!image) {
+                // keepLocally: an offline host cannot get an image back once the provider deletes it.
+                image = new docker.RemoteImage(
+                    `${name}-${spec.name}-image`,
+                    { name: spec.image, keepLocally: true },
+                    { parent: this },
+                );
+                images.set(spec.image, image);
+            }
+            const dependsOn = spec.dependsOn.flatMap((d) => ready[d]);
+            const container = new docker.Container(
+                `${name}-${spec.name}`,
+                {
+                    name: `${args.namePrefix}-${spec.name}`,
+                    image: image.imageId,
+                    hostname: spec.name,
+                    command: spec.command,
+                    envs: renderValue(spec.env, bindings.values),
+                    networksAdvanced: [{ name: network.name, aliases: [spec.name] }],
+                    ports: spec.ports
+                        .filter((p) => p.hostPort !== undefined)
+                        .map((p) => ({ internal: p.containerPort, external: p.hostPort, ip: p.hostIp ?? "0.0.0.0", protocol: p.protocol ?? "tcp" })),
+                    volumes: spec.volumes.map((v) => ({ volumeName: volumeByName.get(v.name)!.name, containerPath: v.mountPath })),
+                    uploads: spec.files.map((f) => upload(f, bindings.values)),
+                    healthcheck: dockerHealthcheck(spec.health),
+                    restart: "unless-stopped",
+                    wait: true,
+                    waitTimeout: waitTimeoutSeconds(spec.health),
+                    stopTimeout: spec.stopGraceSeconds,
+                    destroyGraceSeconds: spec.stopGraceSeconds,
+                    logDriver: "json-file",
+                    logOpts: LOG_OPTIONS,
+                    labels: [...labels, { label: "io.bklite.service", value: spec.name }],
+                },
+                { parent: this, dependsOn },
+            );
+            containers[spec.name] = container;
+            ready[spec.name] = [container, ...(bindings.afterStart?.[spec.name]?.(container) ?? [])];
+        }
+
+        this.containers = containers;
+        this.networkName = network.name;
+        this.containerNames = pulumi.output(
+            Object.fromEntries(args.services.map((s) => [s.name, `${args.namePrefix}-${s.name}`])),
+        );
+        this.volumeNames = pulumi.all(volumes.map((v) => v.name));
+        this.registerOutputs({ networkName: this.networkName, containerNames: this.containerNames, volumeNames: this.volumeNames });
+    }
+}
+
+/** Looks up the values a text refers to; a missing one is a wiring error caught at construction. */
+function referencedValues(names: string[], values: Readonly<Record<string, pulumi.Input<string>>>): Record<string, pulumi.Input<string>> {
+    const missing = names.filter((n) => values[n] === undefined);
+    if (missing.length > 0) {
+        throw new Error(`no value bound for ${missing.map((m) => `'${m}'`).join(", ")}`);
+    }
+    return Object.fromEntries(names.map((n) => [n, values[n]]));
+}
+
+/**
+ * Renders an env map. When it refers to values it becomes an Output that is secret whenever one of them is, so
+ * an env list holding a password is a Pulumi secret in state and in previews.
+ */
+function renderValue(env: Readonly<Record<string, TextValue>>, values: Readonly<Record<string, pulumi.Input<string>>>): pulumi.Input<string[]> {
+    const names = envRefs(env);
+    if (names.length === 0) {
+        return renderEnv(env, {});
+    }
+    return pulumi.all(referencedValues(names, values)).apply((resolved) => renderEnv(env, resolved));
+}
+
+function upload(file: FileSpec, values: Readonly<Record<string, pulumi.Input<string>>>): docker.types.input.ContainerUpload {
+    const names = refsOf(file.content);
+    const content = names.length === 0
+        ? renderText(file.content, {})
+        : pulumi.all(referencedValues(names, values)).apply((resolved) => renderText(file.content, resolved));
+    return { file: file.path, content, permissions: file.mode };
+}

@@ -1,0 +1,30 @@
+// The bklite program: read and validate the stack config, build the platform, export what operators and
+// agents need. Everything else lives in components/.
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, readStackConfig } from "./components/config";
+import { BkLitePlatform } from "./components/platform";
+
+function loadConfig() {
+    try {
+        return readStackConfig();
+    } catch (err) {
+        // A RunError prints just the message: the list of problems, without a stack trace.
+        throw err instanceof ConfigError ? new pulumi.RunError(err.message) : err;
+    }
+}
+
+const platform = new BkLitePlatform("bklite", { stack: pulumi.getStack(), config: loadConfig() });
+
+/** URL of the web console. */
+export const consoleUrl = platform.consoleUrl;
+/** NATS endpoint for agents (TLS). */
+export const natsEndpoint = platform.natsEndpoint;
+/** CA certificate agents use to verify NATS. */
+export const natsCaCert = platform.natsCaCert;
+/** Console admin login. */
+export const adminUser = platform.adminUser;
+export const adminPassword = platform.adminPassword;
+/** Image refs the stack runs: what must be on the host or in the image bundle. */
+export const images = platform.images;
+/** Data volumes kept when the stack is destroyed. */
+export const dataVolumes = platform.dataVolumes;

@@ -1,0 +1,197 @@
+import * as assert from "assert";
+import { CONFIG_KEYS, STRUCTURED_KEYS } from "../../components/config/keys";
+import { ConfigProblem, ConfigSource, parseStackConfig } from "../../components/config/validate";
+import { readProjectFile, stackConfig } from "../support/stackFiles";
+
+/** A config source over namespaced `bklite:*` strings, as the program sees them. */
+function source(config: Record<string, string>): ConfigSource {
+    const prefix = "bklite:";
+    return {
+        get: (key) => config[`${prefix}${key}`],
+        keys: () => Object.keys(config).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)),
+    };
+}
+
+/** Problems for the dev stack with the given keys changed (`undefined` removes a key). */
+function problemsWith(overrides: Record<string, unknown>, stack = "dev"): ConfigProblem[] {
+    return parseStackConfig(source(stackConfig(stack, overrides))).problems;
+}
+
+function only(problems: ConfigProblem[], key: string): ConfigProblem {
+    const matching = problems.filter((p) => p.key === key);
+    assert.strictEqual(matching.length, 1, `expected one problem for ${key}, got: ${JSON.stringify(problems, null, 2)}`);
+    return matching[0];
+}
+
+describe("config validation", () => {
+    it("accepts the committed dev and prod stacks", () => {
+        for (const stack of ["dev", "prod"]) {
+            const result = parseStackConfig(source(stackConfig(stack)));
+            assert.deepStrictEqual(result.problems, [], `${stack}: ${JSON.stringify(result.problems)}`);
+        }
+    });
+
+    it("applies the documented defaults to the dev stack", () => {
+        const { config } = parseStackConfig(source(stackConfig("dev")));
+        assert.ok(config);
+        assert.deepStrictEqual(config.ports, { http: 8080, nats: 24222, postgres: 25432 });
+        assert.strictEqual(config.runtime, "docker");
+        assert.strictEqual(config.offline, true);
+        assert.deepStrictEqual(config.regions, [{ name: "default" }]);
+        assert.deepStrictEqual(config.providedSecrets, []);
+    });
+
+    it("refuses a missing hostAddress and says how to set it", () => {
+        const p = only(problemsWith({ "bklite:hostAddress": undefined }), "hostAddress");
+        assert.match(p.message, /is missing/);
+        assert.match(p.message, /pulumi config set bklite:hostAddress/);
+    });
+
+    for (const bad of ["192.168.31", "256.1.1.1", "host name", "0.0.0.0", "-bad-.example"]) {
+        it(`refuses the malformed hostAddress '${bad}'`, () => {
+            const p = only(problemsWith({ "bklite:hostAddress": bad }), "hostAddress");
+            assert.strictEqual(p.value, JSON.stringify(bad));
+            assert.match(p.message, /192\.168\.31\.10/, "the message shows a valid example");
+        });
+    }
+
+    it("accepts IPv6 addresses and DNS names as hostAddress", () => {
+        assert.deepStrictEqual(problemsWith({ "bklite:hostAddress": "fd00::10" }), []);
+        assert.deepStrictEqual(problemsWith({ "bklite:hostAddress": "bklite.customs.local" }), []);
+    });
+
+    it("refuses the literal null NODE_SERVER_URL of seed 003", () => {
+        const p = only(problemsWith({ "bklite:regions": [{ name: "default" }, { name: "管理网", nodeServerUrl: "null" }] }), "regions[1].nodeServerUrl");
+        assert.strictEqual(p.value, '"null"');
+        assert.match(p.message, /not an absolute URL/);
+        assert.match(p.message, /管理网/);
+    });
+
+    for (const bad of ["null/api/v1", "10.1.0.5:8080", "ftp://10.1.0.5", "http://", "http://10.1.0.5:8080/api/v1", "http://user:pw@10.1.0.5"]) {
+        it(`refuses the NODE_SERVER_URL '${bad}'`, () => {
+            const problems = problemsWith({ "bklite:regions": [{ name: "edge", nodeServerUrl: bad }] });
+            only(problems, "regions[0].nodeServerUrl");
+        });
+    }
+
+    it("refuses a NODE_SERVER_URL given in a region's env", () => {
+        const problems = problemsWith({ "bklite:regions": [{ name: "edge", env: { NODE_SERVER_URL: "null" } }] });
+        only(problems, "regions[0].env.NODE_SERVER_URL");
+    });
+
+    it("refuses duplicate region names", () => {
+        const problems = problemsWith({ "bklite:regions": [{ name: "default" }, { name: "edge" }, { name: "edge" }] });
+        const p = only(problems, "regions[2].name");
+        assert.match(p.message, /duplicates regions\[1\]\.name/);
+    });
+
+    it("refuses a NATS password in a region's env (it would be plaintext config)", () => {
+        only(problemsWith({ "bklite:regions": [{ name: "edge", env: { NATS_PASSWORD: "x" } }] }), "regions[0].env.NATS_PASSWORD");
+    });
+
+    it("refuses two services on one host port", () => {
+        const p = only(problemsWith({ "bklite:natsPort": 8080 }), "natsPort");
+        assert.match(p.message, /host port 8080/);
+        assert.match(p.message, /bklite:httpPort/);
+    });
+
+    it("refuses an unknown service in images.overrides", () => {
+        const p = only(problemsWith({ "bklite:images": { overrides: { sever: "bklite/server:v1" } } }), "images.overrides.sever");
+        assert.match(p.message, /server, web, postgres, nats, redis, traefik/);
+    });
+
+    it("refuses an image tag `latest` on an offline stack", () => {
+        only(problemsWith({ "bklite:images": { tag: "latest" } }), "images.tag");
+        only(problemsWith({ "bklite:images": { overrides: { server: "bklite/server" } } }), "images.overrides.server");
+        only(problemsWith({ "bklite:images": { overrides: { web: "bklite/web:latest" } } }), "images.overrides.web");
+    });
+
+    it("allows `latest` when the stack is not offline", () => {
+        assert.deepStrictEqual(problemsWith({ "bklite:offline": false, "bklite:images": { tag: "latest" } }), []);
+    });
+
+    it("refuses a malformed registry", () => {
+        only(problemsWith({ "bklite:images": { registry: "not a registry" } }), "images.registry");
+    });
+
+    it("reports every problem together, each naming its key, value and fix", () => {
+        const problems = problemsWith({
+            "bklite:hostAddress": "192.168.31",
+            "bklite:natsPort": 8080,
+            "bklite:regions": [{ name: "a" }, { name: "a", nodeServerUrl: "null" }],
+            "bklite:images": { tag: "latest", overrides: { db: "postgres:15" } },
+        });
+        const keys = problems.map((p) => p.key).sort();
+        assert.deepStrictEqual(keys, ["hostAddress", "images.overrides.db", "images.tag", "natsPort", "regions[1].name", "regions[1].nodeServerUrl"].sort());
+        for (const p of problems) {
+            assert.ok(p.message.length > 20, `message for ${p.key} explains the fix`);
+        }
+    });
+
+    it("names an unknown key and suggests the right one", () => {
+        const p = only(problemsWith({ "bklite:hostaddress": "10.0.0.1" }), "hostaddress");
+        assert.match(p.message, /did you mean bklite:hostAddress/);
+    });
+
+    it("refuses a weak given secret without showing it", () => {
+        const problems = problemsWith({ "bklite:secretKey": "short pw" });
+        const p = only(problems, "secretKey");
+        assert.strictEqual(p.value, undefined);
+        assert.ok(!JSON.stringify(problems).includes("short pw"));
+        assert.match(p.message, /pulumi config set --secret bklite:secretKey/);
+    });
+
+    it("refuses installApps without node_mgmt", () => {
+        only(problemsWith({ "bklite:installApps": ["system_mgmt", "cmdb"] }), "installApps");
+    });
+
+    it("refuses malformed security rules", () => {
+        const problems = problemsWith({
+            "bklite:security": { rules: [{ port: "ssh", sources: ["10.0.0.0/33"], description: "" }, { port: "postgres", sources: ["0.0.0.0/0"], description: "db" }] },
+        });
+        assert.deepStrictEqual(
+            problems.map((p) => p.key).sort(),
+            ["security.rules[0].description", "security.rules[0].port", "security.rules[0].sources[0]", "security.rules[1].sources[0]"],
+        );
+    });
+
+    it("refuses malformed probe packages", () => {
+        const problems = problemsWith({ "bklite:probePackages": [{ file: "", version: "1 0", os: "aix", collectors: "Telegraf" }] });
+        assert.deepStrictEqual(
+            problems.map((p) => p.key).sort(),
+            ["probePackages[0].collectors", "probePackages[0].file", "probePackages[0].os", "probePackages[0].version"],
+        );
+    });
+});
+
+describe("Pulumi.yaml", () => {
+    const project = readProjectFile();
+
+    it("is project bklite on nodejs with TypeScript and local file state", () => {
+        assert.strictEqual(project.name, "bklite");
+        assert.deepStrictEqual(project.runtime, { name: "nodejs", options: { typescript: true, packagemanager: "npm" } });
+        assert.match((project.backend as { url: string }).url, /^file:\/\//);
+    });
+
+    it("declares every scalar key with the program's type, default and description", () => {
+        const declarable = Object.entries(CONFIG_KEYS).filter(([k]) => !(STRUCTURED_KEYS as ReadonlyArray<string>).includes(k));
+        assert.deepStrictEqual(Object.keys(project.config).sort(), declarable.map(([k]) => k).sort());
+        for (const [key, decl] of declarable) {
+            const declared = project.config[key];
+            assert.strictEqual(declared.type, decl.type, key);
+            assert.strictEqual(declared.description, decl.description, key);
+            assert.deepStrictEqual(declared.default, decl.default, key);
+            assert.strictEqual(declared.secret ?? false, decl.secret ?? false, key);
+            if (decl.items) {
+                assert.deepStrictEqual(declared.items, { type: decl.items }, key);
+            }
+        }
+    });
+
+    it("documents the structured keys it cannot declare", () => {
+        const text = require("fs").readFileSync(require("path").join(__dirname, "..", "..", "Pulumi.yaml"), "utf8") as string;
+        for (const key of STRUCTURED_KEYS) {
+            assert.match(text, new RegExp(`#\\s+${key}:`), key);
+        }
+    });
+});
