@@ -61,6 +61,10 @@ export function defaultNodeServerUrl(endpoints: AgentEndpoints): string {
  * The literal `null` (seed 003) and `null/api/...` fail here because they have no scheme.
  */
 export function checkNodeServerUrl(url: string): string | undefined {
+    // Agents concatenate the raw string with /api/v1/..., so it must be written out in full, not just parse.
+    if (!/^https?:\/\/\S+$/.test(url)) {
+        return "is not an absolute URL (expected http://<address>:<port>, e.g. http://10.1.0.5:8080)";
+    }
     let parsed: URL;
     try {
         parsed = new URL(url);

@@ -1,0 +1,121 @@
+/**
+ * The Docker runtime on specs that have nothing to do with bk-lite: it must run any services it is given.
+ */
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import type { ServiceSpec } from "../../components/app/spec";
+import { ResourceRecorder, containsSecret, setRecordingMocks, settle } from "../support/mocks";
+
+/** Stands for whatever finishes a service's start (a database inside PostgreSQL, say). */
+class Migration extends pulumi.CustomResource {
+    constructor(name: string, opts: pulumi.CustomResourceOptions) {
+        super("test:index:Migration", name, {}, opts);
+    }
+}
+
+type RuntimeModule = typeof import("../../components/runtime/docker/dockerRuntime");
+type TemplateModule = typeof import("../../components/app/template");
+
+function spec(name: string, overrides: Partial<ServiceSpec> = {}): ServiceSpec {
+    return {
+        name,
+        image: `example/${name}:1.0`,
+        env: {},
+        ports: [],
+        volumes: [],
+        files: [],
+        health: { test: ["CMD", "true"], intervalSeconds: 5, timeoutSeconds: 2, startPeriodSeconds: 5, retries: 3 },
+        dependsOn: [],
+        routes: [],
+        ...overrides,
+    };
+}
+
+describe("DockerRuntime", () => {
+    let runtime: RuntimeModule;
+    let template: TemplateModule;
+    let recorder: ResourceRecorder;
+
+    beforeEach(async () => {
+        recorder = await setRecordingMocks("test");
+        // Import after the mocks are set, as the Pulumi docs require.
+        runtime = await import("../../components/runtime/docker/dockerRuntime");
+        template = await import("../../components/app/template");
+    });
+
+    it("runs generic services with their volumes, files, ports and dependency order", async () => {
+        const { tpl, ref } = template;
+        const services = [
+            spec("app", {
+                dependsOn: ["store"],
+                env: { TOKEN: tpl`t-${ref("token")}`, MODE: "prod" },
+                ports: [{ name: "http", containerPort: 80, hostPort: 8081 }],
+            }),
+            spec("store", {
+                volumes: [{ name: "store-data", mountPath: "/var/lib/store" }],
+                files: [{ path: "/etc/store.conf", content: "plain = yes\n", mode: "0644" }],
+                ports: [{ name: "admin", containerPort: 9000, hostPort: 19000, hostIp: "127.0.0.1" }],
+            }),
+        ];
+        const migrated: string[] = [];
+        new runtime.DockerRuntime(
+            "rt",
+            { namePrefix: "demo", services },
+            {
+                values: { token: pulumi.secret("s3cret") },
+                afterStart: {
+                    store: (container) => {
+                        migrated.push(container.constructor.name);
+                        return [new Migration("rt-migration", { dependsOn: [container] })];
+                    },
+                },
+            },
+        );
+        await settle();
+
+        assert.deepStrictEqual(migrated, ["Container"]);
+        const app = recorder.named("rt-app");
+        const store = recorder.named("rt-store");
+        assert.deepStrictEqual(app.inputs.envs, ["MODE=prod", "TOKEN=t-s3cret"]);
+        assert.ok(containsSecret(app.rawInputs.envs), "an env with a secret is secret");
+        assert.ok(!containsSecret(store.rawInputs), "a service without secrets has no secret inputs");
+        assert.ok(app.dependencies.some((d) => d.endsWith("::rt-store")), "app waits for store");
+        assert.ok(app.dependencies.some((d) => d.endsWith("::rt-migration")), "app waits for what finishes store's start");
+        assert.deepStrictEqual(store.inputs.ports, [{ internal: 9000, external: 19000, ip: "127.0.0.1", protocol: "tcp" }]);
+        assert.deepStrictEqual(store.inputs.uploads, [{ file: "/etc/store.conf", content: "plain = yes\n", permissions: "0644" }]);
+        const volume = recorder.named("rt-store-data");
+        assert.strictEqual(volume.inputs.name, "demo-store-data");
+        assert.strictEqual(volume.retainOnDelete, true);
+        assert.deepStrictEqual(store.inputs.volumes, [{ volumeName: "demo-store-data", containerPath: "/var/lib/store" }]);
+        assert.strictEqual(store.inputs.waitTimeout, runtime.waitTimeoutSeconds(services[1].health));
+    });
+
+    it("creates one RemoteImage per distinct image, kept locally", async () => {
+        new runtime.DockerRuntime("rt", { namePrefix: "demo", services: [spec("a", { image: "x/y:1" }), spec("b", { image: "x/y:1" })] }, { values: {} });
+        await settle();
+        const images = recorder.ofType("docker:index/remoteImage:RemoteImage");
+        assert.strictEqual(images.length, 1);
+        assert.strictEqual(images[0].inputs.keepLocally, true);
+    });
+
+    it("refuses two services on one host port", () => {
+        const services = [
+            spec("a", { ports: [{ name: "http", containerPort: 80, hostPort: 8080 }] }),
+            spec("b", { ports: [{ name: "http", containerPort: 81, hostPort: 8080 }] }),
+        ];
+        assert.throws(() => new runtime.DockerRuntime("rt", { namePrefix: "demo", services }, { values: {} }), /8080 by a\.http and b\.http/);
+    });
+
+    it("refuses dependency cycles and unknown dependencies", () => {
+        assert.throws(() => runtime.startOrder([spec("a", { dependsOn: ["b"] }), spec("b", { dependsOn: ["a"] })]), /cycle: a -> b -> a/);
+        assert.throws(() => runtime.startOrder([spec("a", { dependsOn: ["ghost"] })]), /unknown service 'ghost'/);
+    });
+
+    it("refuses a spec that refers to a value nobody bound", () => {
+        const { tpl, ref } = template;
+        assert.throws(
+            () => new runtime.DockerRuntime("rt", { namePrefix: "demo", services: [spec("a", { env: { X: tpl`${ref("missing")}` } })] }, { values: {} }),
+            /no value bound for 'missing'/,
+        );
+    });
+});

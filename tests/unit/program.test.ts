@@ -1,0 +1,366 @@
+/**
+ * The whole program under Pulumi mocks, for the committed dev and prod stacks: what it asks Docker, PostgreSQL,
+ * random and tls for, with which options, and what it exports.
+ */
+import * as assert from "assert";
+import { parse } from "yaml";
+import { SERVICE_NAMES } from "../../components/app/catalog";
+import { ProgramRun, RecordedResource, containsSecret, runProgram } from "../support/mocks";
+import { stackConfig } from "../support/stackFiles";
+
+const CONTAINER = "docker:index/container:Container";
+const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
+const VOLUME = "docker:index/volume:Volume";
+const RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword";
+
+function container(run: ProgramRun, service: string): RecordedResource {
+    return run.recorder.named(`bklite-docker-${service}`);
+}
+
+/** A container's env as a map. */
+function envOf(c: RecordedResource): Record<string, string> {
+    return Object.fromEntries((c.inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+}
+
+function upload(c: RecordedResource, file: string): { content: string; permissions?: string } {
+    const found = (c.inputs.uploads as Array<{ file: string; content: string; permissions?: string }>).find((u) => u.file === file);
+    assert.ok(found, `${c.name} uploads ${file}`);
+    return found;
+}
+
+function urnOf(run: ProgramRun, name: string): string {
+    const match = run.recorder.resources.find((r) => r.name === name);
+    assert.ok(match, name);
+    // Dependencies are URNs; match by the trailing `::name`.
+    return `::${name}`;
+}
+
+function dependsOn(c: RecordedResource, run: ProgramRun, name: string): boolean {
+    return c.dependencies.some((urn) => urn.endsWith(urnOf(run, name)));
+}
+
+for (const stack of ["dev", "prod"]) {
+    describe(`program (${stack} stack)`, () => {
+        let run: ProgramRun;
+        const config = stackConfig(stack);
+        const hostAddress = config["bklite:hostAddress"];
+
+        before(async () => {
+            run = await runProgram(stack, config);
+        });
+
+        it("runs the six services as containers named after the stack", () => {
+            const names = run.recorder.ofType(CONTAINER).map((c) => c.inputs.name).sort();
+            assert.deepStrictEqual(names, SERVICE_NAMES.map((s) => `bklite-${stack}-${s}`).sort());
+        });
+
+        it("puts every container on the one stack network under its service name", () => {
+            const networks = run.recorder.ofType("docker:index/network:Network");
+            assert.strictEqual(networks.length, 1);
+            for (const service of SERVICE_NAMES) {
+                assert.deepStrictEqual(container(run, service).inputs.networksAdvanced, [{ name: `bklite-${stack}`, aliases: [service] }]);
+            }
+        });
+
+        it("takes each container's image from a RemoteImage that is never removed from the host", () => {
+            const images = run.recorder.ofType(REMOTE_IMAGE);
+            assert.ok(images.length > 0);
+            for (const image of images) {
+                assert.strictEqual(image.inputs.keepLocally, true, image.name);
+                assert.strictEqual(image.inputs.pullTriggers, undefined, image.name);
+            }
+            for (const service of SERVICE_NAMES) {
+                const c = container(run, service);
+                const image = images.find((i) => c.dependencies.some((d) => d.endsWith(`::${i.name}`)));
+                assert.ok(image, `${service} depends on its image`);
+                assert.match(c.inputs.image, /^sha256:[0-9a-f]{64}$/, `${service} runs the image by id`);
+                assert.strictEqual(run.outputs.images && (run.outputs.images as Record<string, string>)[service], image.inputs.name);
+            }
+        });
+
+        if (stack === "prod") {
+            it("takes every image from the private registry under the release tag (seed 001)", () => {
+                for (const image of run.recorder.ofType(REMOTE_IMAGE)) {
+                    assert.match(image.inputs.name, /^aiharbor\.msxf\.local\/aihpc\/[a-z0-9/_.-]+:v0\.3\.5$/, image.inputs.name);
+                }
+                assert.strictEqual((run.outputs.images as Record<string, string>).postgres, "aiharbor.msxf.local/aihpc/postgres:v0.3.5");
+                assert.strictEqual((run.outputs.images as Record<string, string>).server, "aiharbor.msxf.local/aihpc/bklite/server:v0.3.5");
+            });
+        } else {
+            it("uses pinned default images, never latest", () => {
+                for (const image of run.recorder.ofType(REMOTE_IMAGE)) {
+                    assert.match(image.inputs.name, /:[A-Za-z0-9_.-]+$/);
+                    assert.doesNotMatch(image.inputs.name, /:latest$/);
+                }
+            });
+        }
+
+        it("gives the server its database, NATS, Redis, secret key, apps and offline uv settings", () => {
+            const env = envOf(container(run, "server"));
+            const secrets = run.recorder.ofType(RANDOM_PASSWORD);
+            const generated = (key: string) => secrets.find((s) => s.name === `bklite-secrets-${key}`)!;
+            assert.ok(generated("postgresPassword"));
+            assert.deepStrictEqual(
+                { DB_ENGINE: env.DB_ENGINE, DB_NAME: env.DB_NAME, DB_USER: env.DB_USER, DB_HOST: env.DB_HOST, DB_PORT: env.DB_PORT },
+                { DB_ENGINE: "postgresql", DB_NAME: "bklite", DB_USER: "bklite", DB_HOST: "postgres", DB_PORT: "5432" },
+            );
+            assert.notStrictEqual(env.DB_USER, "postgres", "the server never connects as the superuser");
+            assert.match(env.DB_PASSWORD, /^mock[0-9a-f]{28}$/);
+            assert.notStrictEqual(env.DB_PASSWORD, envOf(container(run, "postgres")).POSTGRES_PASSWORD);
+            assert.match(env.NATS_SERVERS, /^tls:\/\/admin:mock[0-9a-f]{28}@nats:4222$/);
+            assert.strictEqual(env.NATS_TLS_ENABLED, "true");
+            assert.strictEqual(env.NATS_TLS_CA_FILE, "/etc/nats/certs/ca.crt");
+            assert.strictEqual(env.NATS_NAMESPACE, "bklite");
+            assert.match(env.SECRET_KEY, /^mock[0-9a-f]{28}$/);
+            assert.strictEqual(env.ENABLE_CELERY, "true");
+            assert.match(env.CELERY_BROKER_URL, /^redis:\/\/:mock[0-9a-f]{28}@redis:6379\/3$/);
+            assert.strictEqual(env.CELERY_RESULT_BACKEND, env.CELERY_BROKER_URL);
+            assert.match(env.INSTALL_APPS, /(^|,)node_mgmt(,|$)/);
+            assert.strictEqual(env.UV_OFFLINE, "1");
+            assert.strictEqual(env.UV_NO_SYNC, "1");
+            assert.strictEqual(upload(container(run, "server"), "/etc/nats/certs/ca.crt").content, run.outputs.natsCaCert);
+        });
+
+        it("seeds the default region with all six SidecarEnv keys through DEFAULT_ZONE_VAR_*", () => {
+            const env = envOf(container(run, "server"));
+            const natsPassword = env.NATS_SERVERS.match(/admin:([^@]+)@/)![1];
+            assert.deepStrictEqual(
+                Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith("DEFAULT_ZONE_VAR_"))),
+                {
+                    DEFAULT_ZONE_VAR_NODE_SERVER_URL: `http://${hostAddress}:8080`,
+                    DEFAULT_ZONE_VAR_NATS_SERVERS: `${hostAddress}:24222`,
+                    DEFAULT_ZONE_VAR_NATS_USERNAME: "admin",
+                    DEFAULT_ZONE_VAR_NATS_PASSWORD: natsPassword,
+                    DEFAULT_ZONE_VAR_NATS_PROTOCOL: "tls",
+                    DEFAULT_ZONE_VAR_NATS_TLS_CA_FILE: "/opt/fusion-collectors/certs/ca.crt",
+                },
+            );
+        });
+
+        it("gives the web console its public URL, secret and the server's address", () => {
+            const env = envOf(container(run, "web"));
+            assert.strictEqual(env.NEXTAUTH_URL, `http://${hostAddress}:8080`);
+            assert.match(env.NEXTAUTH_SECRET, /^mock[0-9a-f]{28}$/);
+            assert.strictEqual(env.NEXTAPI_URL, "http://server:8000");
+        });
+
+        it("holds every env list and file with a secret in it as a Pulumi secret", () => {
+            for (const service of ["server", "web", "postgres"]) {
+                assert.ok(containsSecret(container(run, service).rawInputs.envs), `${service} envs are secret`);
+            }
+            // nats.conf and the server key (nats), redis.conf (redis): the SDK marks the whole upload list secret.
+            for (const service of ["nats", "redis"]) {
+                assert.ok(containsSecret(container(run, service).rawInputs.uploads), `${service} uploads are secret`);
+            }
+            assert.ok(!containsSecret(container(run, "traefik").rawInputs), "traefik holds nothing secret");
+        });
+
+        it("never passes a secret value as component inputs (they are stored in state)", () => {
+            const secretValues = run.recorder.ofType(RANDOM_PASSWORD).map((p) => `mock${require("crypto").createHash("sha256").update(p.name).digest("hex").slice(0, 28)}`);
+            secretValues.push("PRIVATE KEY");
+            const components = run.recorder.resources.filter((r) => !r.custom);
+            assert.ok(components.length >= 5);
+            for (const component of components) {
+                const text = JSON.stringify(component.rawInputs);
+                assert.ok(!containsSecret(component.rawInputs), component.name);
+                for (const secret of secretValues) {
+                    assert.ok(!text.includes(secret), `${component.name} inputs hold a secret`);
+                }
+            }
+        });
+
+        it("gives every container a restart policy and a health check, and waits for health", () => {
+            for (const service of SERVICE_NAMES) {
+                const c = container(run, service).inputs;
+                assert.strictEqual(c.restart, "unless-stopped", service);
+                assert.ok(Array.isArray(c.healthcheck.tests) && c.healthcheck.tests.length > 1, service);
+                assert.strictEqual(c.wait, true, service);
+                assert.ok(c.waitTimeout > 0 && c.waitTimeout <= 900, service);
+            }
+        });
+
+        it("lets the server start for at least 90 s and gives up within 15 minutes (seed 000)", () => {
+            const h = container(run, "server").inputs.healthcheck;
+            const seconds = (d: string) => Number(d.replace(/s$/, ""));
+            assert.ok(seconds(h.startPeriod) >= 90);
+            const giveUp = seconds(h.startPeriod) + h.retries * (seconds(h.interval) + seconds(h.timeout));
+            assert.ok(giveUp <= 15 * 60, `gives up after ${giveUp}s`);
+        });
+
+        it("starts the server after postgres, redis, nats and its database, and web after the server", () => {
+            const server = container(run, "server");
+            for (const dep of ["bklite-docker-postgres", "bklite-docker-redis", "bklite-docker-nats", "bklite-db-database", "bklite-db-owner"]) {
+                assert.ok(dependsOn(server, run, dep), `server waits for ${dep}`);
+            }
+            assert.ok(dependsOn(container(run, "web"), run, "bklite-docker-server"));
+            assert.ok(!dependsOn(container(run, "postgres"), run, "bklite-docker-server"));
+        });
+
+        it("keeps PostgreSQL, NATS and Redis data in named volumes retained on delete", () => {
+            const volumes = run.recorder.ofType(VOLUME);
+            assert.deepStrictEqual(volumes.map((v) => v.inputs.name).sort(), [`bklite-${stack}-nats-data`, `bklite-${stack}-postgres-data`, `bklite-${stack}-redis-data`]);
+            for (const v of volumes) {
+                assert.strictEqual(v.retainOnDelete, true, v.name);
+            }
+            const mount = (service: string) => container(run, service).inputs.volumes;
+            assert.deepStrictEqual(mount("postgres"), [{ volumeName: `bklite-${stack}-postgres-data`, containerPath: "/var/lib/postgresql/data" }]);
+            assert.deepStrictEqual(mount("nats"), [{ volumeName: `bklite-${stack}-nats-data`, containerPath: "/data" }]);
+            assert.deepStrictEqual(mount("redis"), [{ volumeName: `bklite-${stack}-redis-data`, containerPath: "/data" }]);
+            assert.deepStrictEqual(run.outputs.dataVolumes, volumes.map((v) => v.inputs.name).sort());
+        });
+
+        it("publishes Traefik on 8080, NATS on 24222, PostgreSQL on loopback only and Redis not at all", () => {
+            const published = Object.fromEntries(SERVICE_NAMES.map((s) => [s, container(run, s).inputs.ports]));
+            assert.deepStrictEqual(published, {
+                traefik: [{ internal: 80, external: 8080, ip: "0.0.0.0", protocol: "tcp" }],
+                nats: [{ internal: 4222, external: 24222, ip: "0.0.0.0", protocol: "tcp" }],
+                postgres: [{ internal: 5432, external: 25432, ip: "127.0.0.1", protocol: "tcp" }],
+                redis: [],
+                server: [],
+                web: [],
+            });
+        });
+
+        it("mounts no Docker socket anywhere", () => {
+            for (const c of run.recorder.ofType(CONTAINER)) {
+                assert.ok(!JSON.stringify(c.inputs).includes("docker.sock"), c.name);
+            }
+        });
+
+        it("routes /api/v1 to server:8000 and the rest to web:3000 on path alone, dashboard off", () => {
+            const traefik = container(run, "traefik");
+            const routes = parse(upload(traefik, "/etc/traefik/dynamic.yml").content);
+            const routers = Object.values(routes.http.routers) as Array<{ rule: string; service: string; priority: number }>;
+            const target = (prefix: string) => {
+                const router = routers.find((r) => r.rule === `PathPrefix(\`${prefix}\`)`)!;
+                return { url: routes.http.services[router.service].loadBalancer.servers[0].url, priority: router.priority };
+            };
+            assert.strictEqual(target("/api/v1").url, "http://server:8000");
+            assert.strictEqual(target("/").url, "http://web:3000");
+            assert.ok(target("/api/v1").priority > target("/").priority);
+            assert.ok(routers.every((r) => !r.rule.includes("Host(")), "no Host rule");
+            const flags = traefik.inputs.command as string[];
+            assert.ok(flags.includes("--api.dashboard=false"));
+            assert.ok(flags.includes("--providers.file.filename=/etc/traefik/dynamic.yml"));
+            assert.ok(!flags.some((f) => f.startsWith("--providers.docker")));
+        });
+
+        it("renders the NATS config: JetStream on the volume, TLS with the stack's CA, one user", () => {
+            const nats = container(run, "nats");
+            const conf = upload(nats, "/etc/nats/nats-server.conf").content;
+            const natsPassword = envOf(container(run, "server")).NATS_SERVERS.match(/admin:([^@]+)@/)![1];
+            assert.match(conf, /store_dir: "\/data\/jetstream"/);
+            assert.match(conf, /cert_file: "\/etc\/nats\/certs\/server.crt"/);
+            assert.match(conf, /ca_file: "\/etc\/nats\/certs\/ca.crt"/);
+            assert.ok(conf.includes(`users: [ { user: "admin", password: "${natsPassword}" } ]`));
+            assert.strictEqual(upload(nats, "/etc/nats/certs/ca.crt").content, run.outputs.natsCaCert);
+            assert.match(upload(nats, "/etc/nats/certs/server.key").content, /PRIVATE KEY/);
+            assert.strictEqual(upload(nats, "/etc/nats/certs/server.key").permissions, "0600");
+        });
+
+        it("signs the NATS certificate for nats, localhost, 127.0.0.1 and the host address", () => {
+            const csr = run.recorder.named("bklite-nats-tls-server-csr").inputs;
+            assert.deepStrictEqual([...csr.dnsNames, ...csr.ipAddresses].sort(), [...new Set(["127.0.0.1", hostAddress, "localhost", "nats"])].sort());
+            const ca = run.recorder.named("bklite-nats-tls-ca").inputs;
+            assert.strictEqual(ca.isCaCertificate, true);
+            const server = run.recorder.named("bklite-nats-tls-server").inputs;
+            assert.ok(server.allowedUses.includes("server_auth"));
+        });
+
+        it("declares the bklite database and its owner role through the loopback port, both retained", () => {
+            const provider = run.recorder.named("bklite-db-provider");
+            assert.deepStrictEqual(
+                { host: provider.inputs.host, port: provider.inputs.port, username: provider.inputs.username, sslmode: provider.inputs.sslmode },
+                { host: "127.0.0.1", port: "25432", username: "postgres", sslmode: "disable" },
+            );
+            assert.strictEqual(provider.inputs.password, envOf(container(run, "postgres")).POSTGRES_PASSWORD);
+            assert.ok(dependsOn(provider, run, "bklite-docker-postgres"), "connects once the container is healthy");
+            const role = run.recorder.named("bklite-db-owner");
+            assert.deepStrictEqual({ name: role.inputs.name, login: role.inputs.login }, { name: "bklite", login: true });
+            assert.strictEqual(role.inputs.password, envOf(container(run, "server")).DB_PASSWORD);
+            assert.ok(role.provider.includes("bklite-db-provider"));
+            const database = run.recorder.named("bklite-db-database");
+            assert.deepStrictEqual({ name: database.inputs.name, owner: database.inputs.owner }, { name: "bklite", owner: "bklite" });
+            assert.strictEqual(role.retainOnDelete, true);
+            assert.strictEqual(database.retainOnDelete, true);
+        });
+
+        it("generates every secret that the config does not give", () => {
+            const generated = run.recorder.ofType(RANDOM_PASSWORD);
+            assert.deepStrictEqual(
+                generated.map((g) => g.name.replace("bklite-secrets-", "")).sort(),
+                ["adminPassword", "natsPassword", "nextauthSecret", "postgresAdminPassword", "postgresPassword", "redisPassword", "secretKey"],
+            );
+            for (const g of generated) {
+                assert.deepStrictEqual({ length: g.inputs.length, special: g.inputs.special }, { length: 32, special: false });
+            }
+        });
+
+        it("exports the console URL, NATS endpoint, CA and the admin login with a secret password", () => {
+            assert.strictEqual(run.outputs.consoleUrl, `http://${hostAddress}:8080`);
+            assert.strictEqual(run.outputs.natsEndpoint, `tls://${hostAddress}:24222`);
+            assert.match(String(run.outputs.natsCaCert), /BEGIN CERTIFICATE/);
+            assert.strictEqual(run.outputs.adminUser, "admin");
+            assert.strictEqual(run.outputs.adminPassword, envOf(container(run, "server")).BK_INIT_ADMIN_PASSWORD);
+            assert.ok(run.secretOutputs.has("adminPassword"));
+            assert.ok(!run.secretOutputs.has("natsCaCert"));
+        });
+
+        it("parents every resource under the platform and prefixes child names with the parent's", () => {
+            const byUrn = new Map(run.recorder.resources.map((r) => [r.name, r]));
+            for (const r of run.recorder.resources) {
+                if (r.type === "bklite:index:Platform") {
+                    continue;
+                }
+                const parentName = r.parent.slice(r.parent.lastIndexOf("::") + 2);
+                assert.ok(byUrn.has(parentName), `${r.name} has a parent`);
+                assert.ok(r.name.startsWith(`${parentName}-`), `${r.name} starts with ${parentName}-`);
+            }
+        });
+    });
+}
+
+describe("program with secrets given in config", () => {
+    it("uses them as secrets and generates only the rest", async () => {
+        const given = "given-secret-key-0123456789abcdef";
+        const run = await runProgram("dev", { ...stackConfig("dev"), "bklite:secretKey": given }, { secretKeys: ["bklite:secretKey"] });
+        const names = run.recorder.ofType(RANDOM_PASSWORD).map((r) => r.name);
+        assert.ok(!names.includes("bklite-secrets-secretKey"));
+        assert.strictEqual(names.length, 6);
+        const server = run.recorder.named("bklite-docker-server");
+        assert.ok(envOf(server).SECRET_KEY === given);
+        assert.ok(containsSecret(server.rawInputs.envs));
+        for (const component of run.recorder.resources.filter((r) => !r.custom)) {
+            assert.ok(!JSON.stringify(component.rawInputs).includes(given), component.name);
+        }
+    });
+});
+
+describe("program with a bad config", () => {
+    it("registers nothing and lists every problem", async () => {
+        const bad = stackConfig("dev", {
+            "bklite:hostAddress": undefined,
+            "bklite:regions": [{ name: "管理网", nodeServerUrl: "null" }],
+        });
+        let run: ProgramRun | undefined;
+        let error: Error | undefined;
+        try {
+            run = await runProgram("dev", bad);
+        } catch (err) {
+            error = err as Error;
+        }
+        assert.ok(error, "the program fails");
+        assert.strictEqual(run, undefined);
+        assert.match(error.message, /2 problems/);
+        assert.match(error.message, /bklite:hostAddress: is missing/);
+        assert.match(error.message, /bklite:regions\[0\]\.nodeServerUrl = "null"/);
+    });
+});
+
+describe("program in preview", () => {
+    it("registers the same resources while provider outputs are unknown", async () => {
+        const run = await runProgram("prod", stackConfig("prod"), { preview: true });
+        assert.strictEqual(run.recorder.ofType(CONTAINER).length, 6);
+        assert.strictEqual(run.recorder.ofType(VOLUME).length, 3);
+    });
+});
