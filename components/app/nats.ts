@@ -7,7 +7,10 @@ import { Template, ValueRef, joinText, tpl } from "./template";
 export interface NatsConfigOptions {
     clientPort: number;
     monitorPort: number;
-    /** JetStream storage directory: on the data volume, or streams and packages vanish with the container. */
+    /**
+     * JetStream storage root (nats-server keeps streams in `<storeDir>/jetstream`): on the data volume, or
+     * streams and probe packages vanish with the container.
+     */
     storeDir: string;
     caFile: string;
     certFile: string;

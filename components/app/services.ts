@@ -127,7 +127,7 @@ export function planServices(config: StackConfig): ServiceSpec[] {
                 content: renderNatsConfig({
                     clientPort: 4222,
                     monitorPort: 8222,
-                    storeDir: "/data/jetstream",
+                    storeDir: "/data", // nats-server adds /jetstream
                     caFile: NATS_CA_PATH,
                     certFile: `${NATS_CERT_DIR}/server.crt`,
                     keyFile: `${NATS_CERT_DIR}/server.key`,

@@ -249,7 +249,7 @@ for (const stack of ["dev", "prod"]) {
             const nats = container(run, "nats");
             const conf = upload(nats, "/etc/nats/nats-server.conf").content;
             const natsPassword = envOf(container(run, "server")).NATS_SERVERS.match(/admin:([^@]+)@/)![1];
-            assert.match(conf, /store_dir: "\/data\/jetstream"/);
+            assert.match(conf, /store_dir: "\/data"/, "JetStream lives in /data/jetstream, on the volume");
             assert.match(conf, /cert_file: "\/etc\/nats\/certs\/server.crt"/);
             assert.match(conf, /ca_file: "\/etc\/nats\/certs\/ca.crt"/);
             assert.ok(conf.includes(`users: [ { user: "admin", password: "${natsPassword}" } ]`));
