@@ -195,3 +195,23 @@ describe("Pulumi.yaml", () => {
         }
     });
 });
+
+describe("README", () => {
+    const fs = require("fs") as typeof import("fs");
+    const path = require("path") as typeof import("path");
+    const root = path.join(__dirname, "..", "..");
+    const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+
+    it("documents every config key", () => {
+        for (const key of Object.keys(CONFIG_KEYS)) {
+            assert.ok(readme.includes(`\`bklite:${key}\``), `README documents bklite:${key}`);
+        }
+    });
+
+    it("gives the deploy and test commands, and CI runs the same test command", () => {
+        assert.ok(readme.includes("npm ci && npm run up:dev"));
+        assert.ok(readme.includes("npm ci && npm test"));
+        const ci = fs.readFileSync(path.join(root, ".ci", "run"), "utf8");
+        assert.match(ci, /^npm ci --no-audit --no-fund\nnpm test$/m);
+    });
+});
