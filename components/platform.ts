@@ -1,8 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceName } from "./app/catalog";
-import { ADMIN_USER, DATABASE, VALUE_REFS, natsAgentEndpoint, planServices, publicUrl } from "./app/services";
+import { ADMIN_USER, DATABASE, VALUE_REFS, natsAgentEndpoint, planServices, publicUrl, serviceImages } from "./app/services";
 import { StackConfig } from "./config/validate";
 import { PostgresDatabase } from "./database/postgresDatabase";
+import { ImageSupply, checkImageSupply } from "./images/imageSupply";
+import { DEFAULT_BUNDLE_DIR } from "./images/refs";
 import { NatsTls } from "./nats/natsTls";
 import { DockerRuntime } from "./runtime/docker/dockerRuntime";
 import { PlatformSecrets } from "./secrets/platformSecrets";
@@ -12,6 +14,11 @@ export interface BkLitePlatformArgs {
     stack: string;
     /** Validated config; it holds no secret values. */
     config: StackConfig;
+    /**
+     * Check, before registering anything, that every image is on the Docker host or in the bundle (offline
+     * stacks). Default true; off only where no Docker host is involved (rendering a plan).
+     */
+    checkImages?: boolean;
 }
 
 /**
@@ -35,6 +42,11 @@ export class BkLitePlatform extends pulumi.ComponentResource {
     public readonly dataVolumes: pulumi.Output<string[]>;
 
     constructor(name: string, args: BkLitePlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+        // Before anything is registered: a missing image stops the run with nothing changed.
+        const bundleDir = args.config.images.bundleDir ?? DEFAULT_BUNDLE_DIR;
+        if (args.config.offline && args.checkImages !== false) {
+            checkImageSupply(serviceImages(args.config), args.stack, bundleDir);
+        }
         super("bklite:index:Platform", name, args, opts);
         const { config } = args;
         const services = planServices(config);
@@ -48,11 +60,13 @@ export class BkLitePlatform extends pulumi.ComponentResource {
             [VALUE_REFS.natsServerKey]: natsTls.serverKeyPem,
         };
 
+        const images = new ImageSupply(`${name}-images`, { stack: args.stack, bundleDir }, { parent: this });
         const runtime = new DockerRuntime(
             `${name}-docker`,
             { namePrefix: `bklite-${args.stack}`, services },
             {
                 values,
+                imagesAfter: images.ready,
                 afterStart: {
                     postgres: (container) => [
                         new PostgresDatabase(

@@ -228,3 +228,8 @@ export function planServices(config: StackConfig): ServiceSpec[] {
 
     return [postgres, redis, nats, server, web, traefik];
 }
+
+/** Every image ref the stack runs, sorted and unique: what the host or the bundle must provide. */
+export function serviceImages(config: StackConfig): string[] {
+    return [...new Set(planServices(config).map((s) => s.image))].sort();
+}

@@ -38,8 +38,9 @@ export const DEFAULT_INSTALL_APPS = [
 ];
 
 /**
- * Secrets: generated (@pulumi/random) unless given with `pulumi config set --secret bklite:<key>`. The default
- * `""` means "generate"; Pulumi.yaml marks them `secret: true`, so the CLI refuses a plaintext value.
+ * Secrets: generated (@pulumi/random) unless given with `pulumi config set --secret bklite:<key>`. They are not
+ * declared in Pulumi.yaml (a declared secret with an empty default makes the CLI refuse every stack that does not
+ * set it); the validator refuses a value stored in plaintext instead.
  */
 export const SECRET_KEYS = {
     postgresAdminPassword: "Password of PostgreSQL's superuser `postgres`; used only by the program's PostgreSQL provider.",
@@ -69,6 +70,11 @@ export interface ConfigKeyDecl {
  * is one of string, integer, boolean or an array of those. They are documented in the README instead.
  */
 export const STRUCTURED_KEYS = ["images", "regions", "probePackages", "security", "kubernetes"] as const;
+
+/** Keys Pulumi.yaml does not declare: the structured ones, and the secrets (see SECRET_KEYS). */
+export function isDeclaredInProjectFile(key: string): boolean {
+    return !(STRUCTURED_KEYS as ReadonlyArray<string>).includes(key) && !(key in SECRET_KEYS);
+}
 
 export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
     runtime: { type: "string", default: "docker", description: "Where the platform runs: docker (one host) or kubernetes." },
@@ -103,7 +109,7 @@ export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
     images: {
         type: "object",
         default: {},
-        description: "Image supply: {registry, tag, overrides: {<service>: <ref>}}; with a registry, every image comes from it.",
+        description: "Image supply: {registry, tag, overrides: {<service>: <ref>}, bundleDir}; with a registry, every image comes from it.",
     },
     regions: {
         type: "array",

@@ -34,6 +34,10 @@ export interface ConfigSource {
     get(key: string): string | undefined;
     /** Every key set in the namespace, to catch typos. */
     keys(): string[];
+    /** Keys set but encrypted, whose values this reader cannot see (stack files read without the passphrase). */
+    encrypted?(): string[];
+    /** Whether a key's value is held as a secret; a secret key given in plaintext is refused. */
+    isSecret(key: string): boolean;
 }
 
 export interface ProbePackageConfig {
@@ -255,12 +259,22 @@ export function parseStackConfig(source: ConfigSource): { config: StackConfig; p
 
     // secrets
     const providedSecrets: SecretName[] = [];
+    const encrypted = new Set(source.encrypted?.() ?? []);
     for (const key of Object.keys(SECRET_KEYS) as SecretName[]) {
+        if (encrypted.has(key)) {
+            providedSecrets.push(key);
+            continue;
+        }
         const value = source.get(key);
         if (value === undefined || value === "") {
             continue;
         }
-        if (value.length < SECRET_MIN_LENGTH || !SECRET_CHARS.test(value)) {
+        if (!source.isSecret(key)) {
+            add(
+                key,
+                `(not shown) is stored in plaintext in the stack file; remove it and set it with \`pulumi config set --secret ${CONFIG_NAMESPACE}:${key} <value>\`, or remove it to have one generated`,
+            );
+        } else if (value.length < SECRET_MIN_LENGTH || !SECRET_CHARS.test(value)) {
             add(
                 key,
                 `(secret, not shown) must be at least ${SECRET_MIN_LENGTH} characters of A-Z a-z 0-9 . _ ~ - (it is used unescaped in URLs and config files); ` +
@@ -306,8 +320,8 @@ function parseImages(value: unknown, offline: boolean, add: AddProblem): ImagesC
     }
     const images: ImagesConfig = {};
     for (const key of Object.keys(value)) {
-        if (!["registry", "tag", "overrides"].includes(key)) {
-            add(`images.${key}`, "is not a known images setting (registry, tag, overrides)");
+        if (!["registry", "tag", "overrides", "bundleDir"].includes(key)) {
+            add(`images.${key}`, "is not a known images setting (registry, tag, overrides, bundleDir)");
         }
     }
     if (value.registry !== undefined) {
@@ -316,6 +330,13 @@ function parseImages(value: unknown, offline: boolean, add: AddProblem): ImagesC
             add("images.registry", problem, value.registry);
         } else {
             images.registry = value.registry as string;
+        }
+    }
+    if (value.bundleDir !== undefined) {
+        if (typeof value.bundleDir !== "string" || value.bundleDir.trim() === "" || /[\n\r\0]/.test(value.bundleDir)) {
+            add("images.bundleDir", "must be a directory path, e.g. assets/images", value.bundleDir);
+        } else {
+            images.bundleDir = value.bundleDir;
         }
     }
     if (value.tag !== undefined) {

@@ -12,7 +12,12 @@ export interface ImagesConfig {
     tag?: string;
     /** Per service: a full replacement ref. */
     overrides?: Record<string, string>;
+    /** Directory of the offline image bundle, relative to the project (default `assets/images`). */
+    bundleDir?: string;
 }
+
+/** Where `bklite images bundle` puts the bundle and `pulumi up` looks for it, unless `images.bundleDir` says. */
+export const DEFAULT_BUNDLE_DIR = "assets/images";
 
 /** A parsed image reference. `registry` is undefined for Docker Hub refs written without a host. */
 export interface ImageRef {

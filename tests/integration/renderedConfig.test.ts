@@ -11,9 +11,9 @@ import * as tls from "tls";
 import { renderNatsConfig } from "../../components/app/nats";
 import { VALUE_REFS, planServices } from "../../components/app/services";
 import { ref, renderText } from "../../components/app/template";
-import { parseStackConfig } from "../../components/config/validate";
+import { loadStackConfig } from "../../components/config/stackFiles";
 import { freePort, httpGet, requireBinary, start, tempDir, waitFor } from "../support/processes";
-import { stackConfig } from "../support/stackFiles";
+import { PROJECT_ROOT } from "../support/stackFiles";
 
 /** A CA and a server certificate for nats/localhost/127.0.0.1, made with openssl as the tls provider would. */
 function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
@@ -136,13 +136,7 @@ describe("rendered Redis config on a real redis-server", function () {
     let dir: string;
     let port: number;
     let server: ReturnType<typeof start>;
-    const redisSpec = () => {
-        const { config } = parseStackConfig({
-            get: (key) => stackConfig("dev")[`bklite:${key}`],
-            keys: () => [],
-        });
-        return planServices(config!).find((s) => s.name === "redis")!;
-    };
+    const redisSpec = () => planServices(loadStackConfig(PROJECT_ROOT, "dev")).find((s) => s.name === "redis")!;
     /** The spec's health check, pointed at this test's port. */
     const healthCheck = () => {
         const [kind, command] = redisSpec().health.test;

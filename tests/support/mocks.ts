@@ -3,6 +3,8 @@
  * options the engine would see (parent, dependencies, retainOnDelete), which `Mocks.newResource` alone omits.
  */
 import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -183,8 +185,40 @@ export interface ProgramRun {
     secretOutputs: Set<string>;
 }
 
-/** Runs index.ts for a stack with the given config (namespaced keys to strings) and records everything. */
-export async function runProgram(stack: string, config: Record<string, string>, options: { secretKeys?: string[]; preview?: boolean } = {}): Promise<ProgramRun> {
+/** The images a stack's config needs (empty when the config is invalid). */
+function neededImages(config: Record<string, string>): string[] {
+    const { parseStackConfig } = require("../../components/config/validate") as typeof import("../../components/config/validate");
+    const { serviceImages } = require("../../components/app/services") as typeof import("../../components/app/services");
+    const prefix = "bklite:";
+    const result = parseStackConfig({
+        get: (key) => config[`${prefix}${key}`],
+        keys: () => Object.keys(config).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)),
+        isSecret: () => true,
+    });
+    return result.config ? serviceImages(result.config) : [];
+}
+
+/**
+ * Points the program's docker CLI at a stand-in whose `image ls` lists `images` (each with a fake id), so the
+ * image preflight sees a Docker host with exactly those images.
+ */
+export function fakeDockerHost(images: string[]): void {
+    const listing = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bklite-fake-docker-")), "images.txt");
+    fs.writeFileSync(listing, images.map((ref) => `${ref} sha256:${digest(ref)}\n`).join(""));
+    process.env.BKLITE_DOCKER = path.join(__dirname, "bin", "docker");
+    process.env.FAKE_DOCKER_IMAGES = listing;
+}
+
+/**
+ * Runs index.ts for a stack with the given config (namespaced keys to strings) and records everything. The
+ * Docker host holds every image the stack needs unless `hostImages` says otherwise.
+ */
+export async function runProgram(
+    stack: string,
+    config: Record<string, string>,
+    options: { secretKeys?: string[]; preview?: boolean; hostImages?: string[] } = {},
+): Promise<ProgramRun> {
+    fakeDockerHost(options.hostImages ?? neededImages(config));
     pulumi.runtime.setAllConfig(config, options.secretKeys ?? []);
     const recorder = await setRecordingMocks(stack, options.preview ?? false);
     forgetProjectModules();

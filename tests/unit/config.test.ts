@@ -1,20 +1,21 @@
 import * as assert from "assert";
-import { CONFIG_KEYS, STRUCTURED_KEYS } from "../../components/config/keys";
+import { CONFIG_KEYS, SECRET_KEYS, STRUCTURED_KEYS, isDeclaredInProjectFile } from "../../components/config/keys";
 import { ConfigProblem, ConfigSource, parseStackConfig } from "../../components/config/validate";
 import { readProjectFile, stackConfig } from "../support/stackFiles";
 
-/** A config source over namespaced `bklite:*` strings, as the program sees them. */
-function source(config: Record<string, string>): ConfigSource {
+/** A config source over namespaced `bklite:*` strings, as the program sees them; `secretKeys` were decrypted. */
+function source(config: Record<string, string>, secretKeys: string[] = []): ConfigSource {
     const prefix = "bklite:";
     return {
         get: (key) => config[`${prefix}${key}`],
         keys: () => Object.keys(config).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)),
+        isSecret: (key) => secretKeys.includes(`${prefix}${key}`),
     };
 }
 
 /** Problems for the dev stack with the given keys changed (`undefined` removes a key). */
-function problemsWith(overrides: Record<string, unknown>, stack = "dev"): ConfigProblem[] {
-    return parseStackConfig(source(stackConfig(stack, overrides))).problems;
+function problemsWith(overrides: Record<string, unknown>, stack = "dev", secretKeys: string[] = []): ConfigProblem[] {
+    return parseStackConfig(source(stackConfig(stack, overrides), secretKeys)).problems;
 }
 
 function only(problems: ConfigProblem[], key: string): ConfigProblem {
@@ -133,8 +134,19 @@ describe("config validation", () => {
         assert.match(p.message, /did you mean bklite:hostAddress/);
     });
 
+    it("refuses a secret stored in plaintext without showing it", () => {
+        const value = "a-long-enough-secret-0123456789";
+        const problems = problemsWith({ "bklite:secretKey": value });
+        const p = only(problems, "secretKey");
+        assert.strictEqual(p.value, undefined);
+        assert.ok(!JSON.stringify(problems).includes(value));
+        assert.match(p.message, /plaintext/);
+        assert.match(p.message, /pulumi config set --secret bklite:secretKey/);
+        assert.deepStrictEqual(problemsWith({ "bklite:secretKey": value }, "dev", ["bklite:secretKey"]), []);
+    });
+
     it("refuses a weak given secret without showing it", () => {
-        const problems = problemsWith({ "bklite:secretKey": "short pw" });
+        const problems = problemsWith({ "bklite:secretKey": "short pw" }, "dev", ["bklite:secretKey"]);
         const p = only(problems, "secretKey");
         assert.strictEqual(p.value, undefined);
         assert.ok(!JSON.stringify(problems).includes("short pw"));
@@ -174,24 +186,27 @@ describe("Pulumi.yaml", () => {
     });
 
     it("declares every scalar key with the program's type, default and description", () => {
-        const declarable = Object.entries(CONFIG_KEYS).filter(([k]) => !(STRUCTURED_KEYS as ReadonlyArray<string>).includes(k));
+        const declarable = Object.entries(CONFIG_KEYS).filter(([k]) => isDeclaredInProjectFile(k));
         assert.deepStrictEqual(Object.keys(project.config).sort(), declarable.map(([k]) => k).sort());
         for (const [key, decl] of declarable) {
             const declared = project.config[key];
             assert.strictEqual(declared.type, decl.type, key);
             assert.strictEqual(declared.description, decl.description, key);
             assert.deepStrictEqual(declared.default, decl.default, key);
-            assert.strictEqual(declared.secret ?? false, decl.secret ?? false, key);
+            assert.strictEqual(declared.secret, undefined, `${key}: no declared secrets`);
             if (decl.items) {
                 assert.deepStrictEqual(declared.items, { type: decl.items }, key);
             }
         }
     });
 
-    it("documents the structured keys it cannot declare", () => {
+    it("documents the structured and secret keys it does not declare", () => {
         const text = require("fs").readFileSync(require("path").join(__dirname, "..", "..", "Pulumi.yaml"), "utf8") as string;
         for (const key of STRUCTURED_KEYS) {
             assert.match(text, new RegExp(`#\\s+${key}:`), key);
+        }
+        for (const key of Object.keys(SECRET_KEYS)) {
+            assert.match(text, new RegExp(`#.*\\b${key}\\b`), key);
         }
     });
 });

@@ -18,6 +18,8 @@ export interface DockerRuntimeBindings {
      * database and role inside PostgreSQL). Services that depend on it wait for them as well.
      */
     afterStart?: Readonly<Record<string, (container: docker.Container) => pulumi.Resource[]>>;
+    /** Resources that must finish before any image is looked up (e.g. loading the offline bundle). */
+    imagesAfter?: pulumi.Resource[];
 }
 
 /** Pulumi never waits longer than this for a container to become healthy. */
@@ -130,7 +132,7 @@ export class DockerRuntime extends pulumi.ComponentResource {
                 image = new docker.RemoteImage(
                     `${name}-${spec.name}-image`,
                     { name: spec.image, keepLocally: true },
-                    { parent: this },
+                    { parent: this, dependsOn: bindings.imagesAfter ?? [] },
                 );
                 images.set(spec.image, image);
             }

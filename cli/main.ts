@@ -1,0 +1,46 @@
+/**
+ * `bklite`: the operator CLI. Every step the program runs at deploy time is a subcommand here, so it can be
+ * run, tested and re-run by hand. Exit codes: 0 done, 1 something failed, 2 bad usage or config.
+ */
+import { ConfigError } from "../components/config/validate";
+import { imagesCommand } from "./images";
+import { UsageError } from "./usage";
+
+const HELP = `usage: bklite <command> [options]
+
+commands:
+  images bundle --stack S --dir D [--project-dir P]   save the images stack S uses into D (connected machine)
+  images load --dir D [--push REGISTRY]               verify and load D's images (offline host); optionally push
+`;
+
+export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+    const [command, ...rest] = argv;
+    try {
+        switch (command) {
+            case "images":
+                return await imagesCommand(rest, out, err);
+            case undefined:
+            case "help":
+            case "--help":
+            case "-h":
+                out.write(HELP);
+                return command === undefined ? 2 : 0;
+            default:
+                throw new UsageError(`unknown command '${command}'`);
+        }
+    } catch (e) {
+        if (e instanceof UsageError) {
+            err.write(`bklite: ${e.message}\n\n${HELP}`);
+            return 2;
+        }
+        if (e instanceof ConfigError) {
+            err.write(`bklite: ${e.message}\n`);
+            return 2;
+        }
+        err.write(`bklite: ${(e as Error).message}\n`);
+        if (process.env.BKLITE_DEBUG) {
+            err.write(`${(e as Error).stack}\n`);
+        }
+        return 1;
+    }
+}

@@ -1,0 +1,95 @@
+/**
+ * Reads Pulumi.yaml and Pulumi.<stack>.yaml the way the Pulumi CLI hands config to a program (every value a
+ * string, objects and lists as JSON, project defaults for keys the stack does not set), so the CLI, `bklite plan`
+ * and the tests see exactly the config `pulumi up` would.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { CONFIG_NAMESPACE } from "./keys";
+import { ConfigError, ConfigSource, StackConfig, parseStackConfig } from "./validate";
+
+export interface ProjectFile {
+    name: string;
+    config?: Record<string, { type: string; description?: string; default?: unknown; secret?: boolean; items?: { type: string } }>;
+    [key: string]: unknown;
+}
+
+export function readProjectFile(projectDir: string): ProjectFile {
+    const file = path.join(projectDir, "Pulumi.yaml");
+    if (!fs.existsSync(file)) {
+        throw new Error(`${file} does not exist: run from the project directory or pass --project-dir`);
+    }
+    return parse(fs.readFileSync(file, "utf8")) as ProjectFile;
+}
+
+/** The stack file's config map as written (namespaced keys). */
+export function readStackFile(projectDir: string, stack: string): Record<string, unknown> {
+    const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) {
+        throw new Error(`${file} does not exist: is '${stack}' the right stack name?`);
+    }
+    const parsed = parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
+    return parsed?.config ?? {};
+}
+
+/** How the CLI passes one config value: strings as they are, everything else as JSON. */
+export function toConfigString(value: unknown): string {
+    return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+function isSecure(value: unknown): boolean {
+    return typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
+}
+
+export interface StackFileConfig {
+    /** Namespaced keys to the strings a program would see; encrypted values are left out. */
+    values: Record<string, string>;
+    /** Namespaced keys whose values are encrypted (`secure:`) and so cannot be read without the passphrase. */
+    encrypted: string[];
+}
+
+/** The config a program sees for this stack, with `overrides` applied (`undefined` removes a key). */
+export function readStackConfig(projectDir: string, stack: string, overrides: Record<string, unknown> = {}): StackFileConfig {
+    const project = readProjectFile(projectDir);
+    const values: Record<string, string> = {};
+    const encrypted: string[] = [];
+    for (const [key, decl] of Object.entries(project.config ?? {})) {
+        if (decl.default !== undefined) {
+            values[`${project.name}:${key}`] = toConfigString(decl.default);
+        }
+    }
+    for (const [key, value] of Object.entries({ ...readStackFile(projectDir, stack), ...overrides })) {
+        if (value === undefined) {
+            delete values[key];
+        } else if (isSecure(value)) {
+            delete values[key];
+            encrypted.push(key);
+        } else {
+            values[key] = toConfigString(value);
+        }
+    }
+    return { values, encrypted };
+}
+
+/** A config source over stack-file config; encrypted keys count as given secrets. */
+export function stackFileSource(config: StackFileConfig): ConfigSource {
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    const strip = (keys: string[]) => keys.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+    return {
+        get: (key) => config.values[`${prefix}${key}`],
+        keys: () => strip([...Object.keys(config.values), ...config.encrypted]),
+        encrypted: () => strip(config.encrypted),
+        // A value this reader can see was written in plaintext.
+        isSecret: (key) => config.encrypted.includes(`${prefix}${key}`),
+    };
+}
+
+/** Reads and validates a stack's config from its files; throws a ConfigError listing every problem. */
+export function loadStackConfig(projectDir: string, stack: string): StackConfig {
+    const result = parseStackConfig(stackFileSource(readStackConfig(projectDir, stack)));
+    if (result.config === undefined) {
+        throw new ConfigError(result.problems);
+    }
+    return result.config;
+}

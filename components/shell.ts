@@ -1,0 +1,18 @@
+/**
+ * Building the command lines the program hands to @pulumi/command: the project's own CLI, with every argument
+ * quoted for /bin/sh. Secrets never go on a command line (`ps` shows it); they go in the environment or stdin.
+ */
+import * as path from "path";
+
+/** The project directory (where Pulumi.yaml and bin/bklite are). */
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
+
+/** Quotes one argument for /bin/sh. */
+export function shellQuote(arg: string): string {
+    return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `node bin/bklite <args>` as a shell command, run from the project directory. */
+export function bkliteCommand(args: string[]): string {
+    return ["node", "bin/bklite", ...args].map(shellQuote).join(" ");
+}

@@ -1,0 +1,178 @@
+/**
+ * `bklite images bundle` and `bklite images load` run for real: the CLI as an operator runs it, a real Docker
+ * engine, images made locally, and a throwaway registry on loopback for --push.
+ */
+import * as assert from "assert";
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { stringify } from "yaml";
+import { SERVICE_NAMES } from "../../components/app/catalog";
+import { archiveName } from "../../components/images/bundle";
+import { docker, imageId, makeImage, removeImages, requireDockerEngine, startRegistry } from "../support/docker";
+import { httpGet, tempDir } from "../support/processes";
+import { PROJECT_ROOT } from "../support/stackFiles";
+
+const STACK = "itest";
+const refOf = (service: string) => `bklite-itest/${service}:1`;
+const REFS = SERVICE_NAMES.map(refOf).sort();
+
+/** Runs the real CLI. */
+function bklite(...args: string[]): { code: number; stdout: string; stderr: string } {
+    const result = spawnSync("node", [path.join(PROJECT_ROOT, "bin", "bklite"), ...args], { cwd: PROJECT_ROOT, encoding: "utf8" });
+    return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The CLI's per-image lines as `status subject`. */
+function statusLines(stdout: string): string[] {
+    return stdout
+        .split("\n")
+        .filter((l) => l.trim() !== "")
+        .map((l) => l.split(/\s+/).slice(0, 2).join(" "))
+        .sort();
+}
+
+/** Flips bytes in the middle of a file (inside a layer, away from the tar headers and manifest). */
+function corrupt(file: string): void {
+    const fd = fs.openSync(file, "r+");
+    const middle = Math.floor(fs.fstatSync(fd).size / 2);
+    fs.writeSync(fd, Buffer.from("corrupted!"), 0, 10, middle);
+    fs.closeSync(fd);
+}
+
+describe("bklite images (real Docker)", function () {
+    this.timeout(300000);
+    let project: string;
+    let bundle: string;
+    const ids: Record<string, string> = {};
+
+    before(() => {
+        requireDockerEngine();
+        project = tempDir("project");
+        bundle = path.join(project, "assets", "images");
+        fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(project, "Pulumi.yaml"));
+        fs.writeFileSync(
+            path.join(project, `Pulumi.${STACK}.yaml`),
+            stringify({
+                config: {
+                    "bklite:hostAddress": "10.0.0.5",
+                    "bklite:images": { overrides: Object.fromEntries(SERVICE_NAMES.map((s) => [s, refOf(s)])) },
+                },
+            }),
+        );
+        removeImages(REFS);
+        for (const service of SERVICE_NAMES) {
+            ids[refOf(service)] = makeImage(refOf(service), `image of ${service}\n`);
+        }
+    });
+
+    after(() => {
+        removeImages([...REFS, ...REFS.map((r) => `${r}-extra`)]);
+        fs.rmSync(project, { recursive: true, force: true });
+    });
+
+    it("bundles exactly the images the stack uses, with sha256sum-checkable checksums", () => {
+        const run = bklite("images", "bundle", "--stack", STACK, "--dir", bundle, "--project-dir", project);
+        assert.strictEqual(run.code, 0, run.stderr);
+        assert.deepStrictEqual(statusLines(run.stdout), REFS.map((r) => `saved ${r}`));
+        const archives = fs.readdirSync(bundle).filter((f) => f.endsWith(".tar")).sort();
+        assert.deepStrictEqual(archives, REFS.map(archiveName).sort());
+        execFileSync("sha256sum", ["--check", "--quiet", "images.sha256"], { cwd: bundle });
+        const manifest = JSON.parse(fs.readFileSync(path.join(bundle, "images.json"), "utf8"));
+        assert.deepStrictEqual(
+            manifest.archives.map((a: { refs: string[]; imageId: string }) => [a.refs, a.imageId]),
+            REFS.map((r) => [[r], ids[r]]),
+        );
+    });
+
+    it("does not save again what the bundle already holds", () => {
+        const before = fs.readdirSync(bundle).map((f) => [f, fs.statSync(path.join(bundle, f)).mtimeMs]);
+        const run = bklite("images", "bundle", "--stack", STACK, "--dir", bundle, "--project-dir", project);
+        assert.strictEqual(run.code, 0, run.stderr);
+        assert.deepStrictEqual(statusLines(run.stdout), REFS.map((r) => `unchanged ${r}`));
+        const tarsBefore = before.filter(([f]) => String(f).endsWith(".tar"));
+        for (const [file, mtime] of tarsBefore) {
+            assert.strictEqual(fs.statSync(path.join(bundle, String(file))).mtimeMs, mtime, `${file} was not rewritten`);
+        }
+    });
+
+    it("loads everything on a host that has none of the images", () => {
+        removeImages(REFS);
+        const run = bklite("images", "load", "--dir", bundle);
+        assert.strictEqual(run.code, 0, run.stderr);
+        assert.deepStrictEqual(statusLines(run.stdout), REFS.map((r) => `loaded ${r}`));
+        for (const ref of REFS) {
+            assert.strictEqual(imageId(ref), ids[ref], `${ref} is back with the same id`);
+        }
+    });
+
+    it("re-runs without hashing an archive whose images are present", () => {
+        // Damage a layer of one archive: a re-run decides from the manifests alone and never notices.
+        corrupt(path.join(bundle, archiveName(refOf("web"))));
+        const run = bklite("images", "load", "--dir", bundle);
+        assert.strictEqual(run.code, 0, run.stderr);
+        assert.deepStrictEqual(statusLines(run.stdout), REFS.map((r) => `present ${r}`));
+    });
+
+    it("names a corrupted archive, loads nothing from it, loads the rest and exits non-zero", () => {
+        removeImages([refOf("web"), refOf("redis")]);
+        const run = bklite("images", "load", "--dir", bundle);
+        assert.strictEqual(run.code, 1);
+        const webArchive = archiveName(refOf("web"));
+        assert.match(run.stdout, new RegExp(`failed\\s+${webArchive.replace(/\./g, "\\.")}\\s+corrupted: its sha256 is [0-9a-f]{64}, images.sha256 says [0-9a-f]{64}; nothing loaded from it`));
+        assert.strictEqual(imageId(refOf("web")), undefined, "nothing from the corrupted archive was loaded");
+        assert.match(run.stdout, new RegExp(`loaded\\s+${refOf("redis")}`));
+        assert.strictEqual(imageId(refOf("redis")), ids[refOf("redis")]);
+        assert.match(run.stderr, /1 loaded, 4 already present, 0 pushed, 1 failed/);
+    });
+
+    it("names an archive images.sha256 does not list and loads nothing from it", () => {
+        // Repair the bundle first, then drop in an archive nobody listed.
+        const bundled = bklite("images", "bundle", "--stack", STACK, "--dir", bundle, "--project-dir", project);
+        assert.strictEqual(bundled.code, 1, "web's image is gone from this host and cannot be pulled here");
+        makeImage(refOf("web"), `image of web\n`);
+        removeImages([refOf("web")]);
+        ids[refOf("web")] = makeImage(refOf("web"), `image of web\n`);
+        assert.strictEqual(bklite("images", "bundle", "--stack", STACK, "--dir", bundle, "--project-dir", project).code, 0);
+        const stray = `${refOf("nats")}-extra`;
+        makeImage(stray, "stray\n");
+        docker("save", "--output", path.join(bundle, "stray.tar"), stray);
+        removeImages([stray]);
+        const run = bklite("images", "load", "--dir", bundle);
+        assert.strictEqual(run.code, 1);
+        assert.match(run.stdout, /failed\s+stray\.tar\s+not listed in images\.sha256; nothing loaded from it/);
+        assert.strictEqual(imageId(stray), undefined);
+        fs.rmSync(path.join(bundle, "stray.tar"));
+    });
+
+    it("pushes every image under a registry the way the program rewrites refs", async () => {
+        const registry = await startRegistry();
+        try {
+            const prefix = `${registry.address}/mirror`;
+            const run = bklite("images", "load", "--dir", bundle, "--push", prefix);
+            assert.strictEqual(run.code, 0, run.stdout + run.stderr);
+            assert.deepStrictEqual(
+                statusLines(run.stdout).filter((l) => l.startsWith("pushed")),
+                REFS.map((r) => `pushed ${prefix}/${r}`),
+            );
+            const catalog = JSON.parse((await httpGet(`http://${registry.address}/v2/_catalog`)).body);
+            assert.deepStrictEqual(catalog.repositories.sort(), REFS.map((r) => `mirror/${r.split(":")[0]}`).sort());
+            const tags = JSON.parse((await httpGet(`http://${registry.address}/v2/mirror/bklite-itest/server/tags/list`)).body);
+            assert.deepStrictEqual(tags.tags, ["1"]);
+        } finally {
+            await registry.stop();
+            removeImages(REFS.map((r) => `${registry.address}/mirror/${r}`));
+        }
+    });
+
+    it("refuses a load without images.sha256, saying how to make the bundle", () => {
+        const empty = tempDir("empty-bundle");
+        try {
+            const run = bklite("images", "load", "--dir", empty);
+            assert.strictEqual(run.code, 1);
+            assert.match(run.stderr, /images\.sha256 does not exist: make the bundle with `bklite images bundle --stack <stack> --dir/);
+        } finally {
+            fs.rmSync(empty, { recursive: true, force: true });
+        }
+    });
+});

@@ -1,0 +1,99 @@
+/**
+ * Real Docker for integration tests: small images made locally with `docker import` of a busybox-static rootfs
+ * (no registry is reachable), and a throwaway registry on loopback from Debian's docker-registry.
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { freePort, httpGet, requireBinary, start, tempDir, waitFor } from "./processes";
+
+export function docker(...args: string[]): string {
+    return execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+}
+
+/** Fails with a clear message when no Docker engine answers (`.ci/run` starts one). */
+export function requireDockerEngine(): void {
+    requireBinary("docker");
+    try {
+        docker("info", "--format", "{{.ServerVersion}}");
+    } catch (err) {
+        throw new Error(`no Docker engine answers (${(err as Error).message.split("\n")[0]}); .ci/run installs docker.io and starts dockerd`);
+    }
+}
+
+/** Imports a tiny runnable image (busybox-static plus a marker file that makes its content unique). */
+export function makeImage(ref: string, marker: string, extraBytes = 0): string {
+    const busybox = requireBinary("busybox");
+    const root = tempDir("rootfs");
+    try {
+        fs.mkdirSync(path.join(root, "bin"));
+        fs.copyFileSync(busybox, path.join(root, "bin", "busybox"));
+        fs.chmodSync(path.join(root, "bin", "busybox"), 0o755);
+        for (const applet of ["sh", "sleep", "nc", "httpd", "wget", "cat", "echo"]) {
+            fs.symlinkSync("busybox", path.join(root, "bin", applet));
+        }
+        fs.writeFileSync(path.join(root, "marker"), marker);
+        if (extraBytes > 0) {
+            // Incompressible filler, for benchmarks that need archives of a real size.
+            fs.writeFileSync(path.join(root, "filler"), require("crypto").randomBytes(extraBytes));
+        }
+        const tarball = path.join(root, "..", `${path.basename(root)}.tar`);
+        execFileSync("tar", ["-C", root, "-cf", tarball, "."]);
+        try {
+            return execFileSync("docker", ["import", tarball, ref], { encoding: "utf8" }).trim();
+        } finally {
+            fs.rmSync(tarball, { force: true });
+        }
+    } finally {
+        fs.rmSync(root, { recursive: true, force: true });
+    }
+}
+
+export function imageId(ref: string): string | undefined {
+    try {
+        return docker("image", "inspect", "--format", "{{.Id}}", ref);
+    } catch {
+        return undefined;
+    }
+}
+
+export function removeImages(refs: string[]): void {
+    for (const ref of refs) {
+        try {
+            docker("image", "rm", "--force", ref);
+        } catch {
+            // already gone
+        }
+    }
+}
+
+/** A registry on 127.0.0.1 (Docker allows plain HTTP to loopback registries), storing into a temp dir. */
+export async function startRegistry(): Promise<{ address: string; stop: () => Promise<void> }> {
+    const binary = requireBinary("docker-registry");
+    const dir = tempDir("registry");
+    const port = await freePort();
+    const config = path.join(dir, "config.yml");
+    fs.writeFileSync(
+        config,
+        [
+            "version: 0.1",
+            "log:",
+            "  level: warn",
+            "storage:",
+            "  filesystem:",
+            `    rootdirectory: ${path.join(dir, "data")}`,
+            "http:",
+            `  addr: 127.0.0.1:${port}`,
+            "",
+        ].join("\n"),
+    );
+    const server = start(binary, ["serve", config]);
+    await waitFor(async () => (await httpGet(`http://127.0.0.1:${port}/v2/`)).status === 200, 15000, () => server.output());
+    return {
+        address: `127.0.0.1:${port}`,
+        stop: async () => {
+            await server.stop();
+            fs.rmSync(dir, { recursive: true, force: true });
+        },
+    };
+}
