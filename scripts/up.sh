@@ -6,7 +6,7 @@ set -euo pipefail
 stack=${1:?usage: scripts/up.sh <stack> [--preview]}
 mode=${2:-}
 cd "$(dirname "$0")/.."
-command -v pulumi >/dev/null || { echo "error: the Pulumi CLI is not on PATH (see README, 'Requirements')" >&2; exit 1; }
+command -v pulumi >/dev/null || { echo "error: the Pulumi CLI is not on PATH (see README, 'Quick start')" >&2; exit 1; }
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
 export PULUMI_SKIP_UPDATE_CHECK=true
 pulumi stack select "$stack" --create --secrets-provider passphrase --non-interactive

@@ -30,6 +30,9 @@ export const REGION_NAME_MAX = 100;
 export const SIDECAR_KEY_MAX = 100;
 export const SIDECAR_VALUE_MAX = 200;
 
+/** SidecarEnv keys that hold secrets (bk-lite encrypts keys containing "password"); never in plaintext config. */
+const SECRET_LIKE_KEY = /PASSWORD|SECRET|TOKEN/i;
+
 export interface RegionConfig {
     name: string;
     /** Absolute http(s) URL agents in this region use to reach the server; default `http://<host>:<http port>`. */
@@ -134,10 +137,13 @@ export function checkRegions(
                 message: `conflicts with ${path}.nodeServerUrl; set only nodeServerUrl`,
             });
         }
-        if ("NATS_PASSWORD" in env) {
+        for (const key of Object.keys(env).filter((k) => SECRET_LIKE_KEY.test(k))) {
             problems.push({
-                path: `${path}.env.NATS_PASSWORD`,
-                message: "must not be set in config (it would be stored in plaintext); the stack's generated NATS password is used",
+                path: `${path}.env.${key}`,
+                message:
+                    key === "NATS_PASSWORD"
+                        ? "must not be set in config (it would be stored in plaintext); the stack's generated NATS password is used"
+                        : "looks like a secret, and region env is plaintext config (and stored in state); secret SidecarEnv values are not supported here",
             });
         }
         for (const [key, value] of Object.entries(env)) {

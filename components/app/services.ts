@@ -36,6 +36,8 @@ export const NATS_NAMESPACE = "bklite";
 export const ADMIN_USER = "admin";
 
 const NATS_CERT_DIR = "/etc/nats/certs";
+/** The `redis` user of the official redis images (Debian and Alpine variants both use uid 999). */
+const REDIS_USER = { uid: 999, gid: 999 };
 const NATS_CA_PATH = `${NATS_CERT_DIR}/ca.crt`;
 const SERVER_PORT = 8000;
 const WEB_PORT = 3000;
@@ -106,6 +108,8 @@ export function planServices(config: StackConfig): ServiceSpec[] {
                 path: "/usr/local/etc/redis/redis.conf",
                 content: joinText([tpl`requirepass ${ref(VALUE_REFS.redisPassword)}`, "dir /data", "appendonly yes", ""], "\n"),
                 mode: "0600",
+                // The image's entrypoint runs redis-server as user redis (uid 999), which must read the file.
+                owner: REDIS_USER,
             },
         ],
         // An unauthenticated PING answers NOAUTH once the server is up; no password needed in the probe.
@@ -222,7 +226,8 @@ export function planServices(config: StackConfig): ServiceSpec[] {
         volumes: [],
         files: [{ path: "/etc/traefik/dynamic.yml", content: renderTraefikRoutes(routed), mode: "0644" }],
         health: { test: ["CMD", "traefik", "healthcheck", "--ping"], intervalSeconds: 10, timeoutSeconds: 5, startPeriodSeconds: 10, retries: 6 },
-        dependsOn: ["web"],
+        // After the server, so /api/v1 works as soon as agents can connect; web may still be starting.
+        dependsOn: ["server"],
         routes: [],
     };
 

@@ -30,6 +30,8 @@ export interface FileSpec {
     content: TextValue;
     /** Octal permission string, e.g. "0600". */
     mode?: string;
+    /** Numeric owner, for images whose entrypoint drops root before reading the file. Default root. */
+    owner?: { uid: number; gid: number };
 }
 
 /** Health check: `test` is an exec array (`["CMD", ...]` or `["CMD-SHELL", "..."]`). */

@@ -53,6 +53,13 @@ export const SECRET_KEYS = {
 } as const;
 export type SecretName = keyof typeof SECRET_KEYS;
 
+/**
+ * Secrets that retained data depends on: the database's passwords (PostgreSQL keeps the ones it was initialised
+ * with), SECRET_KEY (AES key of secret SidecarEnv values) and the NATS password agents in the field hold.
+ * Generated ones are protected, so `pulumi destroy` cannot drop them while the data stays.
+ */
+export const DATA_BOUND_SECRETS: ReadonlyArray<SecretName> = ["postgresAdminPassword", "postgresPassword", "secretKey", "natsPassword"];
+
 export type ConfigType = "string" | "integer" | "boolean" | "array" | "object";
 
 export interface ConfigKeyDecl {

@@ -24,11 +24,11 @@ export function normaliseRef(ref: string): string {
 export function runDocker(args: string[], options: { binary?: string; input?: string } = {}): Promise<string> {
     const binary = options.binary ?? process.env.BKLITE_DOCKER ?? "docker";
     return new Promise((resolve, reject) => {
-        const child = spawn(binary, args, { stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn(binary, args, { stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
-        child.stdout.on("data", (d) => (stdout += d));
-        child.stderr.on("data", (d) => (stderr += d));
+        child.stdout!.on("data", (d) => (stdout += d));
+        child.stderr!.on("data", (d) => (stderr += d));
         child.on("error", (err) => reject(new Error(`cannot run ${binary}: ${err.message}`)));
         child.on("close", (code) => {
             if (code === 0) {
@@ -37,7 +37,11 @@ export function runDocker(args: string[], options: { binary?: string; input?: st
                 reject(new Error(`docker ${args[0]} ${args[1] ?? ""} failed: ${(stderr || stdout).trim().split("\n").slice(-3).join(" ")}`));
             }
         });
-        child.stdin.end(options.input ?? "");
+        if (options.input !== undefined) {
+            // A child that exits without reading its input must not crash us with EPIPE.
+            child.stdin!.on("error", () => undefined);
+            child.stdin!.end(options.input);
+        }
     });
 }
 

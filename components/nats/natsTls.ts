@@ -41,7 +41,8 @@ export class NatsTls extends pulumi.ComponentResource {
         super("bklite:index:NatsTls", name, args, opts);
         const sans = natsCertificateSans(args);
 
-        const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "RSA", rsaBits: 2048 }, { parent: this });
+        // Agents in the field trust this CA: protected, so a destroy cannot replace it under them.
+        const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "RSA", rsaBits: 2048 }, { parent: this, protect: true });
         const ca = new tls.SelfSignedCert(
             `${name}-ca`,
             {
@@ -51,7 +52,7 @@ export class NatsTls extends pulumi.ComponentResource {
                 validityPeriodHours: CA_VALIDITY_HOURS,
                 allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
             },
-            { parent: this },
+            { parent: this, protect: true },
         );
         const serverKey = new tls.PrivateKey(`${name}-server-key`, { algorithm: "RSA", rsaBits: 2048 }, { parent: this });
         const request = new tls.CertRequest(

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { CONFIG_NAMESPACE, SECRET_KEYS, SecretName } from "../config/keys";
+import { CONFIG_NAMESPACE, DATA_BOUND_SECRETS, SECRET_KEYS, SecretName } from "../config/keys";
 
 export interface PlatformSecretsArgs {
     /** Secrets given in config (validated); every other one is generated. */
@@ -12,7 +12,8 @@ const GENERATED_LENGTH = 32;
 
 /**
  * The platform's secrets: read from secret config when given, otherwise generated once with @pulumi/random
- * and kept in state, so re-running `pulumi up` keeps them. Every value is a Pulumi secret.
+ * and kept in state, so re-running `pulumi up` keeps them. Every value is a Pulumi secret. Generated secrets the
+ * retained data depends on are protected: `pulumi destroy --exclude-protected` keeps them for the next `up`.
  */
 export class PlatformSecrets extends pulumi.ComponentResource {
     /** Each secret by name, always marked secret. */
@@ -29,7 +30,7 @@ export class PlatformSecrets extends pulumi.ComponentResource {
                 const generated = new random.RandomPassword(
                     `${name}-${key}`,
                     { length: GENERATED_LENGTH, special: false },
-                    { parent: this },
+                    { parent: this, protect: DATA_BOUND_SECRETS.includes(key) },
                 );
                 values[key] = pulumi.secret(generated.result);
             }

@@ -24,6 +24,7 @@ export interface RecordedResource {
     parent: string;
     dependencies: string[];
     retainOnDelete: boolean;
+    protect: boolean;
     provider: string;
 }
 
@@ -86,11 +87,11 @@ function computedOutputs(type: string, name: string, inputs: Record<string, any>
 /** Records resources; use `record()` to start a run. */
 export class ResourceRecorder implements pulumi.runtime.Mocks {
     public readonly resources: RecordedResource[] = [];
-    private readonly options = new Map<string, { parent: string; dependencies: string[]; retainOnDelete: boolean }>();
+    private readonly options = new Map<string, { parent: string; dependencies: string[]; retainOnDelete: boolean; protect: boolean }>();
 
     newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
         const key = `${args.type}::${args.name}`;
-        const opts = this.options.get(key) ?? { parent: "", dependencies: [], retainOnDelete: false };
+        const opts = this.options.get(key) ?? { parent: "", dependencies: [], retainOnDelete: false, protect: false };
         const inputs = unwrapSecrets(args.inputs) as Record<string, any>;
         this.resources.push({
             type: args.type,
@@ -116,6 +117,7 @@ export class ResourceRecorder implements pulumi.runtime.Mocks {
             parent: req.getParent(),
             dependencies: req.getDependenciesList(),
             retainOnDelete: typeof req.hasRetainondelete === "function" ? req.hasRetainondelete() && req.getRetainondelete() : !!req.getRetainondelete(),
+            protect: typeof req.hasProtect === "function" ? req.hasProtect() && req.getProtect() : !!req.getProtect(),
         });
     }
 
@@ -177,6 +179,9 @@ export function forgetProjectModules(): void {
     }
 }
 
+/** The recorder of the latest runProgram, also when the program threw. */
+export let lastRecorder: ResourceRecorder | undefined;
+
 export interface ProgramRun {
     recorder: ResourceRecorder;
     /** Stack outputs with secrets unwrapped. */
@@ -200,13 +205,25 @@ function neededImages(config: Record<string, string>): string[] {
 
 /**
  * Points the program's docker CLI at a stand-in whose `image ls` lists `images` (each with a fake id), so the
- * image preflight sees a Docker host with exactly those images.
+ * image preflight sees a Docker host with exactly those images. Returns the function that undoes it.
  */
-export function fakeDockerHost(images: string[]): void {
-    const listing = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bklite-fake-docker-")), "images.txt");
+export function fakeDockerHost(images: string[]): () => void {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bklite-fake-docker-"));
+    const listing = path.join(dir, "images.txt");
     fs.writeFileSync(listing, images.map((ref) => `${ref} sha256:${digest(ref)}\n`).join(""));
+    const saved = { docker: process.env.BKLITE_DOCKER, images: process.env.FAKE_DOCKER_IMAGES };
     process.env.BKLITE_DOCKER = path.join(__dirname, "bin", "docker");
     process.env.FAKE_DOCKER_IMAGES = listing;
+    return () => {
+        for (const [key, value] of [["BKLITE_DOCKER", saved.docker], ["FAKE_DOCKER_IMAGES", saved.images]] as const) {
+            if (value === undefined) {
+                delete process.env[key];
+            } else {
+                process.env[key] = value;
+            }
+        }
+        fs.rmSync(dir, { recursive: true, force: true });
+    };
 }
 
 /**
@@ -218,11 +235,18 @@ export async function runProgram(
     config: Record<string, string>,
     options: { secretKeys?: string[]; preview?: boolean; hostImages?: string[] } = {},
 ): Promise<ProgramRun> {
-    fakeDockerHost(options.hostImages ?? neededImages(config));
+    const restoreDocker = fakeDockerHost(options.hostImages ?? neededImages(config));
     pulumi.runtime.setAllConfig(config, options.secretKeys ?? []);
     const recorder = await setRecordingMocks(stack, options.preview ?? false);
+    lastRecorder = recorder;
     forgetProjectModules();
-    const program = await import(path.join(PROJECT_ROOT, "index"));
+    let program: Record<string, unknown>;
+    try {
+        program = await import(path.join(PROJECT_ROOT, "index"));
+    } finally {
+        restoreDocker();
+        await settle();
+    }
     const outputs: Record<string, unknown> = {};
     const secretOutputs = new Set<string>();
     for (const [key, value] of Object.entries(program)) {

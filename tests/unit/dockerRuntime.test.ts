@@ -90,6 +90,25 @@ describe("DockerRuntime", () => {
         assert.strictEqual(store.inputs.waitTimeout, runtime.waitTimeoutSeconds(services[1].health));
     });
 
+    it("makes a file secret exactly when it refers to a secret value", async () => {
+        const { tpl, ref } = template;
+        new runtime.DockerRuntime(
+            "rt",
+            {
+                namePrefix: "demo",
+                services: [
+                    spec("locked", { files: [{ path: "/etc/app.conf", content: tpl`password ${ref("password")}` }] }),
+                    spec("open", { files: [{ path: "/etc/ca.crt", content: tpl`${ref("caCert")}` }] }),
+                ],
+            },
+            { values: { password: pulumi.secret("p4ss"), caCert: pulumi.output("CERT") } },
+        );
+        await settle();
+        assert.ok(containsSecret(recorder.named("rt-locked").rawInputs.uploads));
+        assert.ok(!containsSecret(recorder.named("rt-open").rawInputs.uploads));
+        assert.deepStrictEqual(recorder.named("rt-open").inputs.uploads, [{ file: "/etc/ca.crt", content: "CERT" }]);
+    });
+
     it("creates one RemoteImage per distinct image, kept locally", async () => {
         new runtime.DockerRuntime("rt", { namePrefix: "demo", services: [spec("a", { image: "x/y:1" }), spec("b", { image: "x/y:1" })] }, { values: {} });
         await settle();

@@ -5,6 +5,7 @@
 import * as assert from "assert";
 import { parse } from "yaml";
 import { SERVICE_NAMES } from "../../components/app/catalog";
+import * as mocks from "../support/mocks";
 import { ProgramRun, RecordedResource, containsSecret, runProgram } from "../support/mocks";
 import { stackConfig } from "../support/stackFiles";
 
@@ -169,14 +170,30 @@ for (const stack of ["dev", "prod"]) {
             }
         });
 
-        it("gives every container a restart policy and a health check, and waits for health", () => {
+        it("gives every container a restart policy and a health check that suits its image, and waits for health", () => {
+            const probes: Record<string, string[]> = {
+                postgres: ["CMD-SHELL", "pg_isready -h 127.0.0.1 -U postgres"],
+                redis: ["CMD-SHELL", "redis-cli ping | grep -Eq 'PONG|NOAUTH'"],
+                nats: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8222/healthz"],
+                server: ["CMD", "curl", "-s", "-o", "/dev/null", "http://127.0.0.1:8000/"],
+                web: ["CMD", "wget", "--no-verbose", "--tries=1", "--spider", "http://127.0.0.1:3000/"],
+                traefik: ["CMD", "traefik", "healthcheck", "--ping"],
+            };
             for (const service of SERVICE_NAMES) {
                 const c = container(run, service).inputs;
                 assert.strictEqual(c.restart, "unless-stopped", service);
-                assert.ok(Array.isArray(c.healthcheck.tests) && c.healthcheck.tests.length > 1, service);
+                assert.deepStrictEqual(c.healthcheck.tests, probes[service], service);
                 assert.strictEqual(c.wait, true, service);
                 assert.ok(c.waitTimeout > 0 && c.waitTimeout <= 900, service);
             }
+            assert.ok((container(run, "traefik").inputs.command as string[]).includes("--ping=true"), "traefik serves the ping its probe uses");
+            assert.match(upload(container(run, "nats"), "/etc/nats/nats-server.conf").content, /monitor_port: 8222/, "nats serves the probe's port");
+        });
+
+        it("lets redis (which drops root) read its config file, and no one else", () => {
+            const file = upload(container(run, "redis"), "/usr/local/etc/redis/redis.conf") as { permissions?: string; owner?: string; group?: string };
+            assert.deepStrictEqual({ permissions: file.permissions, owner: file.owner, group: file.group }, { permissions: "0600", owner: "999", group: "999" });
+            assert.deepStrictEqual(container(run, "redis").inputs.command, ["redis-server", "/usr/local/etc/redis/redis.conf"]);
         });
 
         it("lets the server start for at least 90 s and gives up within 15 minutes (seed 000)", () => {
@@ -193,6 +210,8 @@ for (const stack of ["dev", "prod"]) {
                 assert.ok(dependsOn(server, run, dep), `server waits for ${dep}`);
             }
             assert.ok(dependsOn(container(run, "web"), run, "bklite-docker-server"));
+            assert.ok(dependsOn(container(run, "traefik"), run, "bklite-docker-server"));
+            assert.ok(!dependsOn(container(run, "traefik"), run, "bklite-docker-web"), "agents reach /api/v1 even while web starts");
             assert.ok(!dependsOn(container(run, "postgres"), run, "bklite-docker-server"));
         });
 
@@ -274,10 +293,12 @@ for (const stack of ["dev", "prod"]) {
                 { host: "127.0.0.1", port: "25432", username: "postgres", sslmode: "disable" },
             );
             assert.strictEqual(provider.inputs.password, envOf(container(run, "postgres")).POSTGRES_PASSWORD);
+            assert.ok(containsSecret(provider.rawInputs.password), "the superuser password is a secret");
             assert.ok(dependsOn(provider, run, "bklite-docker-postgres"), "connects once the container is healthy");
             const role = run.recorder.named("bklite-db-owner");
             assert.deepStrictEqual({ name: role.inputs.name, login: role.inputs.login }, { name: "bklite", login: true });
             assert.strictEqual(role.inputs.password, envOf(container(run, "server")).DB_PASSWORD);
+            assert.ok(containsSecret(role.rawInputs.password), "the role password is a secret");
             assert.ok(role.provider.includes("bklite-db-provider"));
             const database = run.recorder.named("bklite-db-database");
             assert.deepStrictEqual({ name: database.inputs.name, owner: database.inputs.owner }, { name: "bklite", owner: "bklite" });
@@ -294,6 +315,18 @@ for (const stack of ["dev", "prod"]) {
             for (const g of generated) {
                 assert.deepStrictEqual({ length: g.inputs.length, special: g.inputs.special }, { length: 32, special: false });
             }
+        });
+
+        it("protects what retained data depends on: its passwords, SECRET_KEY, the NATS password and the CA", () => {
+            const protectedNames = run.recorder.resources.filter((r) => r.protect).map((r) => r.name).sort();
+            assert.deepStrictEqual(protectedNames, [
+                "bklite-nats-tls-ca",
+                "bklite-nats-tls-ca-key",
+                "bklite-secrets-natsPassword",
+                "bklite-secrets-postgresAdminPassword",
+                "bklite-secrets-postgresPassword",
+                "bklite-secrets-secretKey",
+            ]);
         });
 
         it("exports the console URL, NATS endpoint, CA and the admin login with a secret password", () => {
@@ -351,6 +384,7 @@ describe("program with a bad config", () => {
         }
         assert.ok(error, "the program fails");
         assert.strictEqual(run, undefined);
+        assert.deepStrictEqual(mocks.lastRecorder?.resources, [], "no resource was registered");
         assert.match(error.message, /2 problems/);
         assert.match(error.message, /bklite:hostAddress: is missing/);
         assert.match(error.message, /bklite:regions\[0\]\.nodeServerUrl = "null"/);

@@ -203,5 +203,10 @@ function upload(file: FileSpec, values: Readonly<Record<string, pulumi.Input<str
     const content = names.length === 0
         ? renderText(file.content, {})
         : pulumi.all(referencedValues(names, values)).apply((resolved) => renderText(file.content, resolved));
-    return { file: file.path, content, permissions: file.mode };
+    return {
+        file: file.path,
+        content,
+        permissions: file.mode,
+        ...(file.owner ? { owner: String(file.owner.uid), group: String(file.owner.gid) } : {}),
+    };
 }
