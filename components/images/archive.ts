@@ -55,7 +55,8 @@ function checksumOk(header: Buffer): boolean {
     for (let i = 0; i < BLOCK; i++) {
         sum += i >= 148 && i < 156 ? 0x20 : header[i];
     }
-    return sum === octal(header, 148, 8);
+    const stored = field(header, 148, 8).trim();
+    return /^[0-7]+$/.test(stored) && sum === parseInt(stored, 8);
 }
 
 /** Parses PAX extended header records (`<len> key=value\n`), returning the path if one is set. */
