@@ -4,6 +4,7 @@
  */
 import { ConfigError } from "../components/config/validate";
 import { imagesCommand } from "./images";
+import { pluginsCommand } from "./plugins";
 import { UsageError } from "./usage";
 
 const HELP = `usage: bklite <command> [options]
@@ -11,6 +12,7 @@ const HELP = `usage: bklite <command> [options]
 commands:
   images bundle --stack S --dir D [--project-dir P]   save the images stack S uses into D (connected machine)
   images load --dir D [--push REGISTRY]               verify and load D's images (offline host); optionally push
+  plugins [--dir D] [--os linux] [--arch amd64]       provider plugins the stack needs, and their offline install
 `;
 
 export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
@@ -19,6 +21,8 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
         switch (command) {
             case "images":
                 return await imagesCommand(rest, out, err);
+            case "plugins":
+                return await pluginsCommand(rest, out);
             case undefined:
             case "help":
             case "--help":
