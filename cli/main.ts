@@ -5,6 +5,8 @@
 import { ConfigError } from "../components/config/validate";
 import { imagesCommand } from "./images";
 import { pluginsCommand } from "./plugins";
+import { seedCommand } from "./seed";
+import { SpecError } from "../components/seed/spec";
 import { UsageError } from "./usage";
 
 const HELP = `usage: bklite <command> [options]
@@ -13,6 +15,9 @@ commands:
   images bundle --stack S --dir D [--project-dir P]   save the images stack S uses into D (connected machine)
   images load --dir D [--push REGISTRY]               verify and load D's images (offline host); optionally push
   plugins [--dir D] [--os linux] [--arch amd64]       provider plugins the stack needs, and their offline install
+  seed apply --spec FILE|- [--force] [--wait-seconds N]
+                                                      regions' SidecarEnv and probe packages into bk-lite
+                                                      (connection and secrets from BKLITE_* environment variables)
 `;
 
 export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
@@ -23,6 +28,8 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
                 return await imagesCommand(rest, out, err);
             case "plugins":
                 return await pluginsCommand(rest, out);
+            case "seed":
+                return await seedCommand(rest, out, err);
             case undefined:
             case "help":
             case "--help":
@@ -37,7 +44,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
             err.write(`bklite: ${e.message}\n\n${HELP}`);
             return 2;
         }
-        if (e instanceof ConfigError) {
+        if (e instanceof ConfigError || e instanceof SpecError) {
             err.write(`bklite: ${e.message}\n`);
             return 2;
         }

@@ -12,18 +12,9 @@ import { renderNatsConfig } from "../../components/app/nats";
 import { VALUE_REFS, planServices } from "../../components/app/services";
 import { ref, renderText } from "../../components/app/template";
 import { loadStackConfig } from "../../components/config/stackFiles";
+import { makeCertificates } from "../support/nats";
 import { freePort, httpGet, requireBinary, start, tempDir, waitFor } from "../support/processes";
 import { PROJECT_ROOT } from "../support/stackFiles";
-
-/** A CA and a server certificate for nats/localhost/127.0.0.1, made with openssl as the tls provider would. */
-function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
-    const run = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=test CA");
-    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=nats");
-    fs.writeFileSync(path.join(dir, "san.ext"), "subjectAltName=DNS:nats,DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "san.ext");
-    return { ca: path.join(dir, "ca.crt"), cert: path.join(dir, "server.crt"), key: path.join(dir, "server.key") };
-}
 
 /** Reads protocol lines from a socket until one matches. */
 function readLine(socket: net.Socket, pattern: RegExp, timeoutMs = 5000): Promise<string> {

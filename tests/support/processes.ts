@@ -38,25 +38,25 @@ export function requireBinary(name: string): string {
 export interface Started {
     process: ChildProcess;
     output: () => string;
-    stop: () => Promise<void>;
+    stop: (signal?: NodeJS.Signals) => Promise<void>;
 }
 
-export function start(command: string, args: string[], options: { cwd?: string } = {}): Started {
-    const child = spawn(command, args, { cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
+export function start(command: string, args: string[], options: { cwd?: string; uid?: number; gid?: number } = {}): Started {
+    const child = spawn(command, args, { cwd: options.cwd, uid: options.uid, gid: options.gid, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout!.on("data", (d) => (output += d));
     child.stderr!.on("data", (d) => (output += d));
     return {
         process: child,
         output: () => output,
-        stop: () =>
+        stop: (signal: NodeJS.Signals = "SIGTERM") =>
             new Promise((resolve) => {
                 if (child.exitCode !== null || child.signalCode !== null) {
                     resolve();
                     return;
                 }
                 child.once("exit", () => resolve());
-                child.kill("SIGTERM");
+                child.kill(signal);
             }),
     };
 }

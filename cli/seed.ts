@@ -1,0 +1,44 @@
+import * as fs from "fs";
+import { applySeed, connectionFromEnv } from "../components/seed/apply";
+import { parseSeedSpec } from "../components/seed/spec";
+import { UsageError, parseOptions, required } from "./usage";
+
+/** Reads the spec: a file, or standard input for `-` (how the program passes it, secrets and all). */
+function readSpecText(source: string): string {
+    if (source === "-") {
+        return fs.readFileSync(0, "utf8");
+    }
+    if (!fs.existsSync(source)) {
+        throw new UsageError(`--spec ${source}: no such file`);
+    }
+    return fs.readFileSync(source, "utf8");
+}
+
+/** `bklite seed apply`. Progress on stderr; the JSON summary on stdout. */
+export async function seedCommand(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+    const [sub, ...rest] = args;
+    if (sub !== "apply") {
+        throw new UsageError(sub === undefined ? "seed needs a subcommand: apply" : `unknown seed subcommand '${sub}'`);
+    }
+    const values = parseOptions(rest, { spec: { type: "string" }, force: { type: "boolean" }, "wait-seconds": { type: "string" } });
+    const text = readSpecText(required(values, "spec", "seed.json"));
+    let raw: unknown;
+    try {
+        raw = JSON.parse(text);
+    } catch (e) {
+        throw new UsageError(`the spec is not valid JSON: ${(e as Error).message}`);
+    }
+    const spec = parseSeedSpec(raw);
+    const waitSeconds = values["wait-seconds"] === undefined ? 900 : Number(values["wait-seconds"]);
+    if (!Number.isFinite(waitSeconds) || waitSeconds < 0) {
+        throw new UsageError("--wait-seconds must be a number of seconds");
+    }
+    const connection = connectionFromEnv(process.env, spec.packages.length > 0);
+    const summary = await applySeed(spec, connection, {
+        force: values.force === true,
+        migrationTimeoutMs: waitSeconds * 1000,
+        log: (line) => err.write(`${line}\n`),
+    });
+    out.write(`${JSON.stringify(summary)}\n`);
+    return 0;
+}

@@ -1,0 +1,380 @@
+/**
+ * `bklite seed apply`: makes bk-lite's database and object store hold what the spec says. Order: validate the
+ * spec; wait for the server's migrations; take an advisory lock; detect the schema; plan every region, SidecarEnv
+ * row and package (refusing conflicts before anything changes); upload and verify the objects that are missing;
+ * then write every row in one transaction, rolled back whole on any error.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { connect } from "nats";
+import { Client } from "pg";
+import { formatBytes } from "../images/bundle";
+import { ObjectBucket, fileDigest } from "./objectStore";
+import { Counts, EnvWrite, ExistingEnv, PackageTarget, SchemaVariant, decidePackage, objectKey, packageTargets, planEnv, zeroCounts } from "./plan";
+import { ColumnInfo, TABLES, detectSchema } from "./schema";
+import { SeedSpec } from "./spec";
+
+/** Connection settings, from the BKLITE_* environment (never from the command line, where `ps` shows it). */
+export interface SeedConnection {
+    pgUrl: string;
+    natsUrl: string;
+    natsUser: string;
+    natsPassword: string;
+    /** PEM text of the CA that signed the NATS server certificate. */
+    natsCa?: string;
+    bucket: string;
+    secretKey: string;
+}
+
+export const SEED_ENV = {
+    pgUrl: "BKLITE_PG_URL",
+    natsUrl: "BKLITE_NATS_URL",
+    natsUser: "BKLITE_NATS_USER",
+    natsPassword: "BKLITE_NATS_PASSWORD",
+    natsCa: "BKLITE_NATS_CA",
+    bucket: "BKLITE_NATS_BUCKET",
+    secretKey: "BKLITE_SECRET_KEY",
+} as const;
+
+/** Reads the connection from the environment; throws naming every missing variable. */
+export function connectionFromEnv(env: NodeJS.ProcessEnv, needNats: boolean): SeedConnection {
+    const required: Array<keyof typeof SEED_ENV> = ["pgUrl", "secretKey", ...(needNats ? (["natsUrl", "natsUser", "natsPassword"] as const) : [])];
+    const missing = required.filter((k) => !env[SEED_ENV[k]]).map((k) => SEED_ENV[k]);
+    if (missing.length > 0) {
+        throw new Error(`missing environment: ${missing.join(", ")} (connection settings and secrets come from the environment, never from arguments)`);
+    }
+    let natsCa = env[SEED_ENV.natsCa] || undefined;
+    if (natsCa !== undefined && !natsCa.includes("-----BEGIN")) {
+        if (!fs.existsSync(natsCa)) {
+            throw new Error(`${SEED_ENV.natsCa} is neither a PEM certificate nor an existing file: ${natsCa}`);
+        }
+        natsCa = fs.readFileSync(natsCa, "utf8");
+    }
+    return {
+        pgUrl: env[SEED_ENV.pgUrl]!,
+        natsUrl: env[SEED_ENV.natsUrl] ?? "",
+        natsUser: env[SEED_ENV.natsUser] ?? "",
+        natsPassword: env[SEED_ENV.natsPassword] ?? "",
+        natsCa,
+        bucket: env[SEED_ENV.bucket] || "bklite",
+        secretKey: env[SEED_ENV.secretKey]!,
+    };
+}
+
+export interface SeedSummary {
+    schema: string;
+    regions: Counts;
+    sidecarEnv: Counts;
+    packages: Counts;
+    objects: { uploaded: number; unchanged: number };
+    bytesSent: number;
+}
+
+export interface ApplyOptions {
+    force?: boolean;
+    /** How long to wait for the server's migrations to create the tables. */
+    migrationTimeoutMs?: number;
+    pollMs?: number;
+    /** Progress lines (stderr in the CLI). */
+    log?: (line: string) => void;
+}
+
+/** Arbitrary but fixed: every `bklite seed apply` on a database takes this advisory lock. */
+const LOCK_KEY = 0x626b6c74; // "bklt"
+const CREATED_BY = "system";
+
+async function connectPostgres(url: string, deadline: number, pollMs: number, log: (line: string) => void): Promise<Client> {
+    let lastError = "";
+    let said = false;
+    for (;;) {
+        const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+        try {
+            await client.connect();
+            return client;
+        } catch (err) {
+            lastError = (err as Error).message;
+            await client.end().catch(() => undefined);
+        }
+        if (Date.now() >= deadline) {
+            throw new Error(`cannot connect to PostgreSQL: ${lastError}`);
+        }
+        if (!said) {
+            log(`waiting for PostgreSQL (${lastError})`);
+            said = true;
+        }
+        await new Promise((r) => setTimeout(r, pollMs));
+    }
+}
+
+async function waitForTables(db: Client, deadline: number, pollMs: number, timeoutMs: number, log: (line: string) => void): Promise<void> {
+    let said = false;
+    for (;;) {
+        const { rows } = await db.query<{ missing: string[] }>(
+            `SELECT array_agg(t) FILTER (WHERE to_regclass(t) IS NULL) AS missing FROM unnest($1::text[]) AS t`,
+            [TABLES as unknown as string[]],
+        );
+        const missing = rows[0].missing ?? [];
+        if (missing.length === 0) {
+            return;
+        }
+        if (Date.now() >= deadline) {
+            throw new Error(
+                `bk-lite's tables ${missing.join(", ")} did not appear within ${Math.round(timeoutMs / 1000)} s: the server creates them with its migrations when it starts; check that it is running and look at its log (docker logs <stack>-server)`,
+            );
+        }
+        if (!said) {
+            log(`waiting for the server's migrations to create ${missing.join(", ")}`);
+            said = true;
+        }
+        await new Promise((r) => setTimeout(r, pollMs));
+    }
+}
+
+async function readSchema(db: Client): Promise<SchemaVariant> {
+    const columns = await db.query<{ table_name: string; column_name: string; is_nullable: string; column_default: string | null; is_identity: string; character_maximum_length: number | null }>(
+        `SELECT table_name, column_name, is_nullable, column_default, is_identity, character_maximum_length
+           FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ANY($1::text[])`,
+        [TABLES as unknown as string[]],
+    );
+    const uniques = await db.query<{ columns: string[] }>(
+        `SELECT array_agg(a.attname::text) AS columns
+           FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
+          WHERE c.conrelid = 'node_mgmt_packageversion'::regclass AND c.contype = 'u'
+          GROUP BY c.oid`,
+    );
+    const info: ColumnInfo[] = columns.rows.map((r) => ({
+        table: r.table_name,
+        column: r.column_name,
+        nullable: r.is_nullable === "YES",
+        hasDefault: r.column_default !== null || r.is_identity === "YES",
+        maxLength: r.character_maximum_length,
+    }));
+    return detectSchema(info, uniques.rows.map((r) => r.columns));
+}
+
+interface PackageWork {
+    target: PackageTarget;
+    key: string;
+    digest: string;
+    size: number;
+    upload: boolean;
+    row: "create" | "update" | "unchanged";
+    rowId?: number;
+}
+
+/** Progress of an upload on stderr: bytes, total and rate, at most a few lines a second. */
+function progressReporter(log: (line: string) => void, label: string, total: number): (bytes: number) => void {
+    const started = Date.now();
+    let last = 0;
+    return (bytes) => {
+        const now = Date.now();
+        if (now - last < 500 && bytes < total) {
+            return;
+        }
+        last = now;
+        const seconds = Math.max((now - started) / 1000, 0.001);
+        log(`uploading ${label}: ${formatBytes(bytes)} of ${formatBytes(total)} (${formatBytes(bytes / seconds)}/s)`);
+    };
+}
+
+/** Applies a validated spec. Throws on any problem; writes nothing unless everything is ready to be written. */
+export async function applySeed(spec: SeedSpec, conn: SeedConnection, options: ApplyOptions = {}): Promise<SeedSummary> {
+    const log = options.log ?? (() => undefined);
+    const timeoutMs = options.migrationTimeoutMs ?? 15 * 60 * 1000;
+    const pollMs = options.pollMs ?? 2000;
+    const deadline = Date.now() + timeoutMs;
+
+    // Package files are read before anything else: a missing file is a spec problem.
+    for (const pkg of spec.packages) {
+        if (!fs.existsSync(pkg.file) || !fs.statSync(pkg.file).isFile()) {
+            throw new Error(`package file ${pkg.file} does not exist; nothing was written`);
+        }
+    }
+
+    const db = await connectPostgres(conn.pgUrl, deadline, pollMs, log);
+    let locked = false;
+    let nc: Awaited<ReturnType<typeof connect>> | undefined;
+    try {
+        await waitForTables(db, deadline, pollMs, timeoutMs, log);
+        const { rows: lockRows } = await db.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1) AS ok", [LOCK_KEY]);
+        if (!lockRows[0].ok) {
+            log("another bklite seed apply holds the lock; waiting");
+            await db.query("SELECT pg_advisory_lock($1)", [LOCK_KEY]);
+        }
+        locked = true;
+        const schema = await readSchema(db);
+        log(`schema: ${schema.name}`);
+
+        // Regions and SidecarEnv: planned from what is there.
+        const names = spec.regions.map((r) => r.name);
+        const { rows: regionRows } = await db.query<{ id: string; name: string }>("SELECT id, name FROM node_mgmt_cloudregion WHERE name = ANY($1::text[])", [names]);
+        const regionIds = new Map(regionRows.map((r) => [r.name, Number(r.id)]));
+        const { rows: envRows } = await db.query<{ id: string; key: string; value: string; type: string; region: string }>(
+            `SELECT e.id, e.key, e.value, e.type, r.name AS region FROM node_mgmt_sidecarenv e
+               JOIN node_mgmt_cloudregion r ON r.id = e.cloud_region_id WHERE r.name = ANY($1::text[])`,
+            [names],
+        );
+        const existing = new Map<string, ExistingEnv[]>();
+        for (const row of envRows) {
+            existing.set(row.region, [...(existing.get(row.region) ?? []), { id: Number(row.id), key: row.key, value: row.value, type: row.type }]);
+        }
+        const envPlan = planEnv(spec.regions, existing, schema, conn.secretKey);
+        const refusals = [...envPlan.problems];
+        const regionsToCreate = names.filter((n) => !regionIds.has(n));
+
+        // Packages: decide every target before sending a byte.
+        const work: PackageWork[] = [];
+        const summary: SeedSummary = {
+            schema: schema.name,
+            regions: { created: regionsToCreate.length, updated: 0, unchanged: names.length - regionsToCreate.length },
+            sidecarEnv: envPlan.counts,
+            packages: zeroCounts(),
+            objects: { uploaded: 0, unchanged: 0 },
+            bytesSent: 0,
+        };
+        let bucket: ObjectBucket | undefined;
+        if (spec.packages.length > 0) {
+            nc = await connect({
+                servers: conn.natsUrl,
+                user: conn.natsUser,
+                pass: conn.natsPassword,
+                tls: conn.natsCa ? { ca: conn.natsCa } : conn.natsUrl.startsWith("tls://") ? {} : undefined,
+                name: "bklite-seed",
+                // An upload must not stall across a server restart: fail, and let the next run finish it.
+                maxReconnectAttempts: 0,
+                timeout: 10000,
+            });
+            bucket = await ObjectBucket.open(nc, conn.bucket);
+        }
+        for (const pkg of spec.packages) {
+            const name = path.basename(pkg.file);
+            const size = fs.statSync(pkg.file).size;
+            const digest = await fileDigest(pkg.file);
+            for (const target of packageTargets(pkg, name)) {
+                const where = schema.packageArchitecture
+                    ? { sql: "os = $1 AND object = $2 AND version = $3 AND cpu_architecture = $4", args: [target.os, target.object, target.version, target.cpuArchitecture] }
+                    : { sql: "os = $1 AND object = $2 AND version = $3", args: [target.os, target.object, target.version] };
+                const { rows } = await db.query<{ id: string; name: string }>(`SELECT id, name FROM node_mgmt_packageversion WHERE ${where.sql}`, where.args);
+                const key = objectKey(target, schema);
+                const object = await bucket!.info(key);
+                const decision = decidePackage({ row: rows[0], objectDigest: object?.digest, localDigest: digest, name, force: options.force ?? false });
+                if ("refuse" in decision) {
+                    refusals.push(`package ${target.os}/${target.object} ${target.version}: ${decision.refuse}`);
+                    continue;
+                }
+                work.push({ target, key, digest, size, upload: decision.upload, row: decision.row, rowId: rows[0] ? Number(rows[0].id) : undefined });
+            }
+        }
+        if (refusals.length > 0) {
+            throw new Error(`refused; nothing was written:\n${refusals.map((r) => `  - ${r}`).join("\n")}`);
+        }
+
+        // Objects first: a row is written only for an object that is stored and verified.
+        for (const item of work) {
+            if (!item.upload) {
+                summary.objects.unchanged++;
+                continue;
+            }
+            let info;
+            try {
+                info = await bucket!.put(item.key, item.target.file, { description: item.target.name, onProgress: progressReporter(log, item.key, item.size) });
+            } catch (err) {
+                throw new Error(`uploading ${item.key} failed (${(err as Error).message}); no row was written for it, and a re-run uploads it again`);
+            }
+            const readBack = await bucket!.readDigest(info);
+            if (info.digest !== item.digest || readBack.digest !== item.digest || readBack.size !== item.size) {
+                throw new Error(`object ${item.key} does not read back as the file (${readBack.digest}, ${readBack.size} bytes; expected ${item.digest}, ${item.size} bytes); no row was written`);
+            }
+            summary.objects.uploaded++;
+            summary.bytesSent += item.size;
+            log(`stored ${item.key} (${formatBytes(item.size)}, ${item.digest})`);
+        }
+
+        // Rows: one transaction.
+        await db.query("BEGIN");
+        try {
+            for (const name of regionsToCreate) {
+                // `default` is region 1 to bk-lite; keep that id if the server has not created it yet.
+                const idFree = name === "default" && (await db.query("SELECT 1 FROM node_mgmt_cloudregion WHERE id = 1")).rowCount === 0;
+                const { rows } = await insert(
+                    db,
+                    "node_mgmt_cloudregion",
+                    {
+                        ...(idFree ? { id: 1 } : {}),
+                        name,
+                        introduction: name === "default" ? "default cloud region!" : "managed by bklite-infra",
+                        ...timestamps(),
+                        ...(schema.regionProxy ? { proxy_address: "" } : {}),
+                    },
+                    "id",
+                );
+                regionIds.set(name, Number(rows[0].id));
+                if (idFree) {
+                    await db.query("SELECT setval(pg_get_serial_sequence('node_mgmt_cloudregion', 'id'), (SELECT max(id) FROM node_mgmt_cloudregion))");
+                }
+            }
+            for (const write of envPlan.writes) {
+                await writeEnv(db, write, regionIds.get(write.region)!);
+            }
+            for (const item of work) {
+                await writePackageRow(db, item, schema);
+                summary.packages[item.row === "create" ? "created" : item.row === "update" ? "updated" : "unchanged"]++;
+            }
+            await db.query("COMMIT");
+        } catch (err) {
+            await db.query("ROLLBACK").catch(() => undefined);
+            throw new Error(`writing to the database failed and everything was rolled back: ${(err as Error).message}`);
+        }
+        return summary;
+    } finally {
+        if (locked) {
+            await db.query("SELECT pg_advisory_unlock($1)", [LOCK_KEY]).catch(() => undefined);
+        }
+        await db.end().catch(() => undefined);
+        await nc?.close().catch(() => undefined);
+    }
+}
+
+/** Marks a column to be set to the database's `now()`. */
+const NOW = Symbol("now()");
+
+/** The columns bk-lite's TimeInfo and MaintainerInfo mixins require (NOT NULL, no database default). */
+function timestamps(): Record<string, unknown> {
+    return { created_at: NOW, updated_at: NOW, created_by: CREATED_BY, updated_by: CREATED_BY, domain: "domain.com", updated_by_domain: "domain.com" };
+}
+
+/** INSERT of one row; every value is a parameter except NOW. Table names come from this file, never from input. */
+function insert(db: Client, table: string, row: Record<string, unknown>, returning?: string) {
+    const params: unknown[] = [];
+    const columns = Object.keys(row);
+    const values = columns.map((c) => (row[c] === NOW ? "now()" : `$${params.push(row[c])}`));
+    return db.query<{ id: string }>(`INSERT INTO ${table} (${columns.join(", ")}) VALUES (${values.join(", ")})${returning ? ` RETURNING ${returning}` : ""}`, params);
+}
+
+async function writeEnv(db: Client, write: EnvWrite, regionId: number): Promise<void> {
+    if (write.action === "update") {
+        await db.query("UPDATE node_mgmt_sidecarenv SET value = $1, type = $2 WHERE id = $3", [write.stored, write.type, write.id]);
+    } else {
+        // As node_init seeds them: preset (is_pre), no description.
+        await insert(db, "node_mgmt_sidecarenv", { key: write.key, value: write.stored, description: "", cloud_region_id: regionId, type: write.type, is_pre: true });
+    }
+}
+
+async function writePackageRow(db: Client, item: PackageWork, schema: SchemaVariant): Promise<void> {
+    const t = item.target;
+    if (item.row === "update") {
+        await db.query("UPDATE node_mgmt_packageversion SET name = $1, updated_at = now(), updated_by = $2 WHERE id = $3", [t.name, CREATED_BY, item.rowId]);
+    } else if (item.row === "create") {
+        // As controller_package_init writes them: created by "system", empty description.
+        await insert(db, "node_mgmt_packageversion", {
+            type: t.type,
+            os: t.os,
+            object: t.object,
+            version: t.version,
+            name: t.name,
+            description: "",
+            ...timestamps(),
+            ...(schema.packageArchitecture ? { cpu_architecture: t.cpuArchitecture } : {}),
+        });
+    }
+}

@@ -1,0 +1,406 @@
+/**
+ * `bklite seed apply` run for real, as the program runs it (spec on stdin, connection in BKLITE_* variables),
+ * against a throwaway PostgreSQL holding bk-lite's schema (both variants) and a NATS JetStream server with the
+ * stack's own TLS config. Objects are read back with nats.js's object store, an independent reader that checks
+ * the digest as bk-lite's Go executor does.
+ */
+import * as assert from "assert";
+import { ChildProcess, spawn } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { connect } from "nats";
+import { Client } from "pg";
+import { aesDecrypt } from "../../components/seed/aes";
+import { SchemaName, schemaSql } from "../support/bkliteSchema";
+import { TestNats, startNats } from "../support/nats";
+import { TestPostgres, databaseUrl, startPostgres } from "../support/postgres";
+import { tempDir, waitFor } from "../support/processes";
+import { PROJECT_ROOT } from "../support/stackFiles";
+
+const SECRET_KEY = "seed-test-secret-key-0123456789";
+const NATS_PASSWORD_FOR_AGENTS = "agents-nats-password-0123456789";
+
+interface CliRun {
+    code: number;
+    stdout: string;
+    stderr: string;
+}
+
+/** Every CLI started, so a failing test never leaves one running. */
+const children: ChildProcess[] = [];
+
+/** Starts the real CLI with the spec on stdin. */
+function startSeed(spec: unknown, env: Record<string, string>, args: string[] = []): { child: ChildProcess; done: Promise<CliRun>; stderr: () => string } {
+    const child = spawn("node", [path.join(PROJECT_ROOT, "bin", "bklite"), "seed", "apply", "--spec", "-", ...args], {
+        cwd: PROJECT_ROOT,
+        env: { PATH: process.env.PATH, ...env },
+        stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d) => (stdout += d));
+    child.stderr!.on("data", (d) => (stderr += d));
+    child.stdin!.end(JSON.stringify(spec));
+    children.push(child);
+    if (process.env.SEED_TEST_DEBUG) {
+        child.stderr!.on("data", (d) => process.stderr.write(`[cli] ${d}`));
+    }
+    const done = new Promise<CliRun>((resolve) => child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr })));
+    return { child, done, stderr: () => stderr };
+}
+
+function regionEnv(host: string, extra: Record<string, string> = {}): Record<string, string> {
+    return {
+        NODE_SERVER_URL: `http://${host}:8080`,
+        NATS_SERVERS: `${host}:24222`,
+        NATS_USERNAME: "admin",
+        NATS_PASSWORD: NATS_PASSWORD_FOR_AGENTS,
+        NATS_PROTOCOL: "tls",
+        NATS_TLS_CA_FILE: "/opt/fusion-collectors/certs/ca.crt",
+        ...extra,
+    };
+}
+
+function makePackage(dir: string, name: string, bytes: number, seed = 1): string {
+    const file = path.join(dir, name);
+    const block = crypto.createHash("sha512").update(String(seed)).digest();
+    const fd = fs.openSync(file, "w");
+    const chunk = Buffer.alloc(1024 * 1024);
+    for (let offset = 0; offset < chunk.length; offset += block.length) {
+        block.copy(chunk, offset);
+    }
+    let written = 0;
+    while (written < bytes) {
+        const n = Math.min(chunk.length, bytes - written);
+        crypto.randomFillSync(chunk, 0, Math.min(n, 4096)); // mostly incompressible, cheap to make
+        fs.writeSync(fd, chunk, 0, n);
+        written += n;
+    }
+    fs.closeSync(fd);
+    return file;
+}
+
+describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
+    this.timeout(300000);
+    let pg: TestPostgres;
+    let nats: TestNats;
+    let work: string;
+
+    before(async () => {
+        [pg, nats] = await Promise.all([startPostgres(), startNats()]);
+        work = tempDir("seed-work");
+    });
+
+    afterEach(() => {
+        for (const child of children.splice(0)) {
+            if (child.exitCode === null && child.signalCode === null) {
+                child.kill("SIGKILL");
+            }
+        }
+    });
+
+    after(async () => {
+        await Promise.all([pg?.stop(), nats?.stop()]);
+        fs.rmSync(work, { recursive: true, force: true });
+    });
+
+    /** Reads an object back with nats.js's own object store (it verifies the digest). */
+    async function readObject(bucket: string, key: string): Promise<{ data: Buffer; info: { description?: string; digest: string; options?: { max_chunk_size?: number } } } | undefined> {
+        const nc = await connect({ servers: nats.url, user: nats.user, pass: nats.password, tls: { ca: nats.caPem } });
+        try {
+            const os = await (await nc.jetstream().views.os(bucket));
+            const info = await os.info(key);
+            if (!info) {
+                return undefined;
+            }
+            const result = await os.get(key);
+            const chunks: Buffer[] = [];
+            for await (const chunk of result!.data) {
+                chunks.push(Buffer.from(chunk));
+            }
+            const error = await result!.error;
+            if (error) {
+                throw error;
+            }
+            return { data: Buffer.concat(chunks), info };
+        } finally {
+            await nc.close();
+        }
+    }
+
+    for (const schema of ["huangpu", "upstream"] as SchemaName[]) {
+        describe(`on the ${schema} schema`, () => {
+            const database = `bklite_${schema}`;
+            const bucket = `bklite_${schema}`;
+            let env: Record<string, string>;
+            let packageFile: string;
+            let spec: { regions: Array<{ name: string; env: Record<string, string> }>; packages: unknown[] };
+            const keyOf = (object: string) => (schema === "upstream" ? `linux/x86_64/${object}/1.0.0/fusion-collectors-linux-amd64.zip` : `linux/${object}/1.0.0/fusion-collectors-linux-amd64.zip`);
+            const db = async <T = any>(sql: string, params: unknown[] = []): Promise<T[]> => {
+                const client = new Client({ connectionString: databaseUrl(pg, database) });
+                await client.connect();
+                try {
+                    return (await client.query(sql, params)).rows as T[];
+                } finally {
+                    await client.end();
+                }
+            };
+            /** Every row of the three tables with its xmin: any write changes an xmin. */
+            const snapshot = () =>
+                db(`SELECT 'r' AS t, id, xmin::text FROM node_mgmt_cloudregion UNION ALL SELECT 'e', id, xmin::text FROM node_mgmt_sidecarenv UNION ALL SELECT 'p', id, xmin::text FROM node_mgmt_packageversion ORDER BY 1, 2`);
+
+            before(async () => {
+                await pg.query(`CREATE DATABASE ${database}`);
+                await db(schemaSql(schema));
+                packageFile = makePackage(work, "fusion-collectors-linux-amd64.zip", 700 * 1024 + 123, schema === "huangpu" ? 1 : 2);
+                env = {
+                    BKLITE_PG_URL: databaseUrl(pg, database),
+                    BKLITE_NATS_URL: nats.url,
+                    BKLITE_NATS_USER: nats.user,
+                    BKLITE_NATS_PASSWORD: nats.password,
+                    BKLITE_NATS_CA: nats.caPem,
+                    BKLITE_NATS_BUCKET: bucket,
+                    BKLITE_SECRET_KEY: SECRET_KEY,
+                };
+                spec = {
+                    regions: [
+                        { name: "default", env: regionEnv("192.168.31.10") },
+                        { name: "管理网", env: regionEnv("10.1.0.5") },
+                    ],
+                    packages: [{ file: packageFile, os: "linux", type: "controller", object: "Controller", version: "1.0.0", collectors: ["Telegraf", "Vector", "NATS-Executor"] }],
+                };
+            });
+
+            it("gives every region all six keys, with the password encrypted as bk-lite's AESCryptor does", async () => {
+                const run = await startSeed(spec, env).done;
+                assert.strictEqual(run.code, 0, run.stderr);
+                const summary = JSON.parse(run.stdout);
+                assert.deepStrictEqual(summary.regions, { created: 1, updated: 0, unchanged: 1 });
+                assert.deepStrictEqual(summary.sidecarEnv, { created: 12, updated: 0, unchanged: 0 });
+                assert.strictEqual(summary.schema, schema);
+
+                const regions = await db<{ id: string; name: string }>("SELECT id, name FROM node_mgmt_cloudregion ORDER BY id");
+                assert.deepStrictEqual(regions.map((r) => [Number(r.id), r.name]), [[1, "default"], [2, "管理网"]]);
+                const rows = await db<{ region: string; key: string; value: string; type: string; is_pre: boolean }>(
+                    `SELECT r.name AS region, e.key, e.value, e.type, e.is_pre FROM node_mgmt_sidecarenv e JOIN node_mgmt_cloudregion r ON r.id = e.cloud_region_id ORDER BY r.id, e.key`,
+                );
+                for (const region of spec.regions) {
+                    const mine = rows.filter((r) => r.region === region.name);
+                    assert.deepStrictEqual(mine.map((r) => r.key), Object.keys(region.env).sort());
+                    for (const row of mine) {
+                        assert.strictEqual(row.is_pre, true);
+                        if (row.key === "NATS_PASSWORD") {
+                            assert.strictEqual(row.type, "secret");
+                            assert.notStrictEqual(row.value, NATS_PASSWORD_FOR_AGENTS, "stored encrypted");
+                            assert.strictEqual(aesDecrypt(row.value, SECRET_KEY), NATS_PASSWORD_FOR_AGENTS);
+                        } else {
+                            assert.strictEqual(row.type, schema === "upstream" ? "str" : "");
+                            assert.strictEqual(row.value, region.env[row.key]);
+                        }
+                    }
+                }
+            });
+
+            it("stores the package and a copy per collector, with rows only for verified objects", async () => {
+                const rows = await db<{ type: string; os: string; object: string; version: string; name: string; created_by: string }>(
+                    "SELECT type, os, object, version, name, created_by FROM node_mgmt_packageversion ORDER BY object",
+                );
+                assert.deepStrictEqual(
+                    rows.map((r) => [r.type, r.object, r.name]),
+                    [
+                        ["controller", "Controller", "fusion-collectors-linux-amd64.zip"],
+                        ["collector", "NATS-Executor", "fusion-collectors-linux-amd64.zip"],
+                        ["collector", "Telegraf", "fusion-collectors-linux-amd64.zip"],
+                        ["collector", "Vector", "fusion-collectors-linux-amd64.zip"],
+                    ],
+                );
+                const file = fs.readFileSync(packageFile);
+                for (const object of ["Controller", "Telegraf", "Vector", "NATS-Executor"]) {
+                    const stored = await readObject(bucket, keyOf(object));
+                    assert.ok(stored, `${keyOf(object)} exists: a collector download never points at a missing object`);
+                    assert.ok(stored.data.equals(file), `${object} reads back as the file`);
+                    assert.strictEqual(stored.info.description, "fusion-collectors-linux-amd64.zip");
+                    assert.strictEqual(stored.info.options?.max_chunk_size, 128 * 1024);
+                    assert.strictEqual(stored.info.digest, `SHA-256=${crypto.createHash("sha256").update(file).digest("base64url")}=`);
+                }
+            });
+
+            it("writes nothing and sends nothing the second time", async () => {
+                const before = await snapshot();
+                const run = await startSeed(spec, env).done;
+                assert.strictEqual(run.code, 0, run.stderr);
+                const summary = JSON.parse(run.stdout);
+                assert.deepStrictEqual(summary.regions, { created: 0, updated: 0, unchanged: 2 });
+                assert.deepStrictEqual(summary.sidecarEnv, { created: 0, updated: 0, unchanged: 12 });
+                assert.deepStrictEqual(summary.packages, { created: 0, updated: 0, unchanged: 4 });
+                assert.deepStrictEqual(summary.objects, { uploaded: 0, unchanged: 4 });
+                assert.strictEqual(summary.bytesSent, 0);
+                assert.deepStrictEqual(await snapshot(), before, "no row was written");
+            });
+
+            it("updates a changed value, and leaves keys that are not in the spec alone", async () => {
+                await db(`INSERT INTO node_mgmt_sidecarenv (key, value, description, cloud_region_id, type, is_pre) VALUES ('STARGAZER_URL', 'http://stargazer:8083', '', 1, '', true)`);
+                const changed = JSON.parse(JSON.stringify(spec));
+                changed.regions[1].env.NODE_SERVER_URL = "http://10.1.0.6:8080";
+                const run = await startSeed(changed, env).done;
+                assert.strictEqual(run.code, 0, run.stderr);
+                assert.deepStrictEqual(JSON.parse(run.stdout).sidecarEnv, { created: 0, updated: 1, unchanged: 11 });
+                const kept = await db("SELECT value FROM node_mgmt_sidecarenv WHERE key = 'STARGAZER_URL'");
+                assert.deepStrictEqual(kept, [{ value: "http://stargazer:8083" }]);
+                assert.strictEqual(
+                    (await db<{ value: string }>("SELECT e.value FROM node_mgmt_sidecarenv e JOIN node_mgmt_cloudregion r ON r.id = e.cloud_region_id WHERE r.name = '管理网' AND e.key = 'NODE_SERVER_URL'"))[0].value,
+                    "http://10.1.0.6:8080",
+                );
+                assert.strictEqual((await startSeed(spec, env).done).code, 0, "and back");
+            });
+
+            it("refuses a region without NODE_SERVER_URL or with seed 003's null, naming region and key, writing nothing", async () => {
+                const before = await snapshot();
+                const bad = {
+                    regions: [
+                        { name: "default", env: regionEnv("192.168.31.10") },
+                        { name: "边缘", env: { ...regionEnv("10.2.0.5"), NODE_SERVER_URL: "null" } },
+                        { name: "隔离网", env: (({ NODE_SERVER_URL: _, ...rest }) => rest)(regionEnv("10.3.0.5")) },
+                    ],
+                    packages: [],
+                };
+                const run = await startSeed(bad, env).done;
+                assert.strictEqual(run.code, 2);
+                assert.match(run.stderr, /region '边缘'\.env\.NODE_SERVER_URL: "null" is not an absolute URL/);
+                assert.match(run.stderr, /region '隔离网'\.env\.NODE_SERVER_URL: is missing/);
+                assert.match(run.stderr, /nothing was written/);
+                assert.deepStrictEqual(await snapshot(), before);
+            });
+
+            it("rolls everything back when a write fails part-way", async () => {
+                await db(`CREATE FUNCTION refuse_boom() RETURNS trigger AS $$ BEGIN IF NEW.key = 'BOOM' THEN RAISE EXCEPTION 'boom refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`);
+                await db(`CREATE TRIGGER refuse_boom BEFORE INSERT ON node_mgmt_sidecarenv FOR EACH ROW EXECUTE FUNCTION refuse_boom()`);
+                try {
+                    const before = await snapshot();
+                    const failing = { regions: [...spec.regions, { name: "新区", env: { ...regionEnv("10.9.0.5"), BOOM: "x" } }], packages: [] };
+                    const run = await startSeed(failing, env).done;
+                    assert.strictEqual(run.code, 1);
+                    assert.match(run.stderr, /rolled back: boom refused/);
+                    assert.deepStrictEqual(await snapshot(), before, "the new region and its earlier keys are gone too");
+                } finally {
+                    await db("DROP TRIGGER refuse_boom ON node_mgmt_sidecarenv; DROP FUNCTION refuse_boom()");
+                }
+            });
+
+            it("refuses a different file under an existing version unless --force", async () => {
+                const original = fs.readFileSync(packageFile);
+                makePackage(work, "fusion-collectors-linux-amd64.zip", 400 * 1024, 99);
+                try {
+                    const refused = await startSeed(spec, env).done;
+                    assert.strictEqual(refused.code, 1);
+                    assert.match(refused.stderr, /package linux\/Controller 1\.0\.0: version already holds a different file with this name; bump the version/);
+                    assert.ok((await readObject(bucket, keyOf("Controller")))!.data.equals(original), "the stored object is untouched");
+                    const forced = await startSeed(spec, env, ["--force"]).done;
+                    assert.strictEqual(forced.code, 0, forced.stderr);
+                    assert.deepStrictEqual(JSON.parse(forced.stdout).objects, { uploaded: 4, unchanged: 0 });
+                    assert.ok((await readObject(bucket, keyOf("Telegraf")))!.data.equals(fs.readFileSync(packageFile)));
+                } finally {
+                    fs.writeFileSync(packageFile, original);
+                    assert.strictEqual((await startSeed(spec, env, ["--force"]).done).code, 0);
+                }
+            });
+        });
+    }
+
+    it("waits for the server's migrations to create the tables", async () => {
+        await pg.query("CREATE DATABASE bklite_late");
+        const env = { BKLITE_PG_URL: databaseUrl(pg, "bklite_late"), BKLITE_SECRET_KEY: SECRET_KEY };
+        const run = startSeed({ regions: [{ name: "default", env: regionEnv("10.0.0.1") }], packages: [] }, env, ["--wait-seconds", "60"]);
+        await waitFor(async () => /waiting for the server's migrations/.test(run.stderr()), 20000, run.stderr);
+        const client = new Client({ connectionString: databaseUrl(pg, "bklite_late") });
+        await client.connect();
+        await client.query(schemaSql("huangpu"));
+        await client.end();
+        const result = await run.done;
+        assert.strictEqual(result.code, 0, result.stderr);
+        assert.deepStrictEqual(JSON.parse(result.stdout).sidecarEnv.created, 6);
+    });
+
+    it("gives up on missing tables after its timeout, with a message saying what to check", async () => {
+        await pg.query("CREATE DATABASE bklite_never");
+        const env = { BKLITE_PG_URL: databaseUrl(pg, "bklite_never"), BKLITE_SECRET_KEY: SECRET_KEY };
+        const result = await startSeed({ regions: [{ name: "default", env: regionEnv("10.0.0.1") }], packages: [] }, env, ["--wait-seconds", "1"]).done;
+        assert.strictEqual(result.code, 1);
+        assert.match(result.stderr, /did not appear within 1 s: the server creates them with its migrations/);
+    });
+
+    it("refuses a schema it does not know, before writing", async () => {
+        await pg.query("CREATE DATABASE bklite_odd");
+        const client = new Client({ connectionString: databaseUrl(pg, "bklite_odd") });
+        await client.connect();
+        await client.query(schemaSql("huangpu"));
+        await client.query("ALTER TABLE node_mgmt_sidecarenv ADD COLUMN tenant_id bigint NOT NULL");
+        await client.end();
+        const env = { BKLITE_PG_URL: databaseUrl(pg, "bklite_odd"), BKLITE_SECRET_KEY: SECRET_KEY };
+        const result = await startSeed({ regions: [{ name: "default", env: regionEnv("10.0.0.1") }], packages: [] }, env).done;
+        assert.strictEqual(result.code, 1);
+        assert.match(result.stderr, /schema this seeder does not know; nothing was written/);
+        assert.match(result.stderr, /node_mgmt_sidecarenv\.tenant_id is NOT NULL without a default/);
+    });
+
+    it("never interleaves two applies (advisory lock)", async () => {
+        await pg.query("CREATE DATABASE bklite_locked");
+        const holder = new Client({ connectionString: databaseUrl(pg, "bklite_locked") });
+        await holder.connect();
+        await holder.query(schemaSql("huangpu"));
+        const env = { BKLITE_PG_URL: databaseUrl(pg, "bklite_locked"), BKLITE_SECRET_KEY: SECRET_KEY };
+        await holder.query("SELECT pg_advisory_lock($1)", [0x626b6c74]);
+        const run = startSeed({ regions: [{ name: "default", env: regionEnv("192.168.31.10") }], packages: [] }, env);
+        await waitFor(async () => /holds the lock; waiting/.test(run.stderr()), 20000, run.stderr);
+        assert.strictEqual(run.child.exitCode, null, "still waiting");
+        await holder.query("SELECT pg_advisory_unlock($1)", [0x626b6c74]);
+        await holder.end();
+        const result = await run.done;
+        assert.strictEqual(result.code, 0, result.stderr);
+    });
+
+    it("survives a NATS restart in the middle of an upload: no row for it, and a re-run finishes it", async () => {
+        await pg.query("CREATE DATABASE bklite_restart");
+        const client = new Client({ connectionString: databaseUrl(pg, "bklite_restart") });
+        await client.connect();
+        await client.query(schemaSql("huangpu"));
+        await client.end();
+        const bigFile = makePackage(work, "big-package.tar.gz", 48 * 1024 * 1024, 7);
+        const env = {
+            BKLITE_PG_URL: databaseUrl(pg, "bklite_restart"),
+            BKLITE_NATS_URL: nats.url,
+            BKLITE_NATS_USER: nats.user,
+            BKLITE_NATS_PASSWORD: nats.password,
+            BKLITE_NATS_CA: nats.caFile,
+            BKLITE_NATS_BUCKET: "bklite_restart",
+            BKLITE_SECRET_KEY: SECRET_KEY,
+        };
+        const spec = { regions: [{ name: "default", env: regionEnv("10.0.0.1") }], packages: [{ file: bigFile, os: "linux", type: "controller", object: "Controller", version: "2.0.0" }] };
+        const run = startSeed(spec, env);
+        await waitFor(async () => /uploading linux\/Controller\/2\.0\.0\/big-package\.tar\.gz: [0-9.]+ [KM]iB of/.test(run.stderr()), 60000, run.stderr);
+        // Freeze the CLI mid-upload, so the restart lands there however fast the upload is.
+        run.child.kill("SIGSTOP");
+        try {
+            await nats.restart({ kill: true });
+        } finally {
+            run.child.kill("SIGCONT");
+        }
+        const failed = await run.done;
+        assert.notStrictEqual(failed.code, 0, `the interrupted apply fails: ${failed.stderr}`);
+        assert.match(failed.stderr, /uploading linux\/Controller\/2\.0\.0\/big-package\.tar\.gz failed .*a re-run uploads it again/);
+        const verify = new Client({ connectionString: databaseUrl(pg, "bklite_restart") });
+        await verify.connect();
+        assert.strictEqual((await verify.query("SELECT count(*)::int AS n FROM node_mgmt_packageversion")).rows[0].n, 0, "no row for an unfinished object");
+        assert.strictEqual((await verify.query("SELECT count(*)::int AS n FROM node_mgmt_sidecarenv")).rows[0].n, 0, "nothing else either");
+        const again = await startSeed(spec, env).done;
+        assert.strictEqual(again.code, 0, again.stderr);
+        assert.strictEqual(JSON.parse(again.stdout).bytesSent, 48 * 1024 * 1024);
+        assert.strictEqual((await verify.query("SELECT count(*)::int AS n FROM node_mgmt_packageversion")).rows[0].n, 1);
+        await verify.end();
+        const stored = await readObject("bklite_restart", "linux/Controller/2.0.0/big-package.tar.gz");
+        assert.strictEqual(stored!.data.length, 48 * 1024 * 1024);
+        assert.ok(stored!.data.equals(fs.readFileSync(bigFile)));
+        fs.rmSync(bigFile);
+    });
+});
