@@ -28,3 +28,5 @@ export const adminPassword = platform.adminPassword;
 export const images = platform.images;
 /** Data volumes kept when the stack is destroyed. */
 export const dataVolumes = platform.dataVolumes;
+/** What the last seeding did: created, updated and unchanged regions, SidecarEnv rows and packages. */
+export const seedSummary = platform.seedSummary;

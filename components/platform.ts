@@ -1,6 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceName } from "./app/catalog";
-import { ADMIN_USER, DATABASE, VALUE_REFS, natsAgentEndpoint, planServices, publicUrl, serviceImages } from "./app/services";
+import { ADMIN_USER, DATABASE, NATS_NAMESPACE, VALUE_REFS, natsAgentEndpoint, planServices, publicUrl, serviceImages } from "./app/services";
+import { NATS_USER } from "./config/validate";
+import { packageDigests, renderSeedSpec } from "./seed/render";
+import { SeedData } from "./seed/seedData";
+import { PROJECT_ROOT } from "./shell";
 import { StackConfig } from "./config/validate";
 import { PostgresDatabase } from "./database/postgresDatabase";
 import { ImageSupply, checkImageSupply } from "./images/imageSupply";
@@ -40,6 +44,8 @@ export class BkLitePlatform extends pulumi.ComponentResource {
     public readonly images: pulumi.Output<Record<string, string>>;
     /** Data volumes, kept when the stack is destroyed. */
     public readonly dataVolumes: pulumi.Output<string[]>;
+    /** What the last seeding did (JSON: created, updated, unchanged per kind; bytes sent). */
+    public readonly seedSummary: pulumi.Output<string>;
 
     constructor(name: string, args: BkLitePlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         // Before anything is registered: a missing image stops the run with nothing changed.
@@ -47,6 +53,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         if (args.config.offline && args.checkImages !== false) {
             checkImageSupply(serviceImages(args.config), args.stack, bundleDir);
         }
+        const digests = packageDigests(args.config, PROJECT_ROOT);
         super("bklite:index:Platform", name, args, opts);
         const { config } = args;
         const services = planServices(config);
@@ -91,6 +98,25 @@ export class BkLitePlatform extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        const seed = new SeedData(
+            `${name}-seed`,
+            { packageDigests: digests },
+            {
+                spec: secrets.values.natsPassword.apply((natsPassword) => JSON.stringify(renderSeedSpec(config, natsPassword, PROJECT_ROOT))),
+                connection: {
+                    pgUrl: pulumi.interpolate`postgres://${DATABASE.owner}:${secrets.values.postgresPassword}@127.0.0.1:${config.ports.postgres}/${DATABASE.name}`,
+                    natsUrl: `tls://127.0.0.1:${config.ports.nats}`,
+                    natsUser: NATS_USER,
+                    natsPassword: secrets.values.natsPassword,
+                    natsCa: natsTls.caCertPem,
+                    bucket: NATS_NAMESPACE,
+                    secretKey: secrets.values.secretKey,
+                },
+                after: [runtime.containers.server],
+            },
+            { parent: this },
+        );
+
         this.consoleUrl = pulumi.output(publicUrl(config));
         this.natsEndpoint = pulumi.output(natsAgentEndpoint(config));
         this.natsCaCert = natsTls.caCertPem;
@@ -100,6 +126,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
             Object.fromEntries(services.map((s) => [s.name as ServiceName, s.image])) as Record<string, string>,
         );
         this.dataVolumes = runtime.volumeNames;
+        this.seedSummary = seed.summary;
         this.registerOutputs({
             consoleUrl: this.consoleUrl,
             natsEndpoint: this.natsEndpoint,

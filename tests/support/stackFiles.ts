@@ -15,3 +15,26 @@ export function readProjectFile(): ProjectFile & { config: NonNullable<ProjectFi
 export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
     return readStackConfig(PROJECT_ROOT, stack, overrides).values;
 }
+
+/** A stand-in probe package for stacks whose package files are not in the repository (they are git-ignored). */
+let standInPackage: string | undefined;
+export function standInPackageFile(): string {
+    if (!standInPackage) {
+        const fs = require("fs") as typeof import("fs");
+        const os = require("os") as typeof import("os");
+        standInPackage = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bklite-package-")), "fusion-collectors-linux-amd64.zip");
+        fs.writeFileSync(standInPackage, "stand-in probe package\n");
+    }
+    return standInPackage;
+}
+
+/** The stack's config with every probe package pointed at the stand-in file, for program runs under mocks. */
+export function programConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
+    const config = stackConfig(stack, overrides);
+    const packages = config["bklite:probePackages"];
+    if (packages !== undefined) {
+        const list = JSON.parse(packages) as Array<{ file: string }>;
+        config["bklite:probePackages"] = JSON.stringify(list.map((p) => ({ ...p, file: standInPackageFile() })));
+    }
+    return config;
+}

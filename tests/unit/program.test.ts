@@ -7,7 +7,7 @@ import { parse } from "yaml";
 import { SERVICE_NAMES } from "../../components/app/catalog";
 import * as mocks from "../support/mocks";
 import { ProgramRun, RecordedResource, containsSecret, runProgram } from "../support/mocks";
-import { stackConfig } from "../support/stackFiles";
+import { programConfig as stackConfig } from "../support/stackFiles";
 
 const CONTAINER = "docker:index/container:Container";
 const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";

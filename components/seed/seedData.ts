@@ -1,0 +1,54 @@
+import * as crypto from "crypto";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { PROJECT_ROOT, bkliteCommand } from "../shell";
+import { SEED_ENV } from "./apply";
+
+export interface SeedDataArgs {
+    /** SHA-256 of each package file: a changed package re-runs the seeding. */
+    packageDigests: string[];
+}
+
+/** Kept out of the component's inputs: component args are stored in state, and these are secrets and wiring. */
+export interface SeedDataInputs {
+    /** The seed spec as JSON (secret: it holds the NATS password). */
+    spec: pulumi.Input<string>;
+    /** Connection for `bklite seed apply`, by BKLITE_* variable (secret). */
+    connection: { [K in keyof typeof SEED_ENV]?: pulumi.Input<string> };
+    /** What must be up first: the healthy server (its migrations create the tables). */
+    after: pulumi.Input<pulumi.Resource>[];
+}
+
+/**
+ * Seeds bk-lite through `bklite seed apply`: every region's SidecarEnv and the probe packages. The spec goes on
+ * stdin and the connection in the environment, both secret; the command runs again only when the spec or a
+ * package's digest changes.
+ */
+export class SeedData extends pulumi.ComponentResource {
+    /** The apply's JSON summary (counts and bytes sent). */
+    public readonly summary: pulumi.Output<string>;
+
+    constructor(name: string, args: SeedDataArgs, inputs: SeedDataInputs, opts?: pulumi.ComponentResourceOptions) {
+        super("bklite:index:SeedData", name, args, opts);
+        const environment = Object.fromEntries(
+            Object.entries(inputs.connection)
+                .filter(([, value]) => value !== undefined)
+                .map(([key, value]) => [SEED_ENV[key as keyof typeof SEED_ENV], pulumi.secret(value!)]),
+        );
+        const specDigest = pulumi.secret(pulumi.output(inputs.spec).apply((spec) => crypto.createHash("sha256").update(spec).digest("hex")));
+        const apply = new command.local.Command(
+            `${name}-apply`,
+            {
+                create: bkliteCommand(["seed", "apply", "--spec", "-"]),
+                stdin: pulumi.secret(inputs.spec),
+                environment,
+                dir: PROJECT_ROOT,
+                triggers: [specDigest, ...args.packageDigests],
+                logging: "stdoutAndStderr",
+            },
+            { parent: this, dependsOn: inputs.after },
+        );
+        this.summary = apply.stdout;
+        this.registerOutputs({ summary: this.summary });
+    }
+}

@@ -1,0 +1,202 @@
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as crypto from "crypto";
+import * as fc from "fast-check";
+import { aesDecrypt, aesEncrypt, aesStoredLength } from "../../components/seed/aes";
+import { ExistingEnv, SchemaVariant, decidePackage, isSecretKey, objectKey, packageTargets, planEnv, storedPlaintext } from "../../components/seed/plan";
+import { ColumnInfo, detectSchema } from "../../components/seed/schema";
+import { SpecError, parseSeedSpec } from "../../components/seed/spec";
+
+const HUANGPU: SchemaVariant = { name: "huangpu", packageArchitecture: false, regionProxy: false, envValueMax: 200, plainType: "" };
+const UPSTREAM: SchemaVariant = { name: "upstream", packageArchitecture: true, regionProxy: true, plainType: "str" };
+
+describe("AESCryptor compatibility", () => {
+    it("decrypts with an independent implementation (openssl) and reads what openssl encrypts", () => {
+        const secretKey = "django-secret-key-0123456789";
+        const key = crypto.createHash("sha256").update(secretKey).digest().toString("hex");
+        for (const plaintext of ["nats-password", "", "x".repeat(47), "密码-ünïcode"]) {
+            const stored = aesEncrypt(plaintext, secretKey);
+            assert.doesNotMatch(stored, /[=+/]/, "unpadded base64url");
+            const raw = Buffer.from(stored, "base64url");
+            const decrypted = execFileSync("openssl", ["enc", "-d", "-aes-256-cbc", "-K", key, "-iv", raw.subarray(0, 16).toString("hex")], { input: raw.subarray(16) });
+            assert.strictEqual(decrypted.toString("utf8"), plaintext);
+
+            const iv = crypto.randomBytes(16);
+            const encrypted = execFileSync("openssl", ["enc", "-aes-256-cbc", "-K", key, "-iv", iv.toString("hex")], { input: Buffer.from(plaintext, "utf8") });
+            assert.strictEqual(aesDecrypt(Buffer.concat([iv, encrypted]).toString("base64url").replace(/=+$/, ""), secretKey), plaintext);
+        }
+    });
+
+    it("round-trips any text, and predicts the stored length", () => {
+        fc.assert(
+            fc.property(fc.string({ maxLength: 200 }), fc.string({ minLength: 1, maxLength: 40 }), (plaintext, secretKey) => {
+                const stored = aesEncrypt(plaintext, secretKey);
+                assert.strictEqual(aesDecrypt(stored, secretKey), plaintext);
+                assert.strictEqual(stored.length, aesStoredLength(Buffer.byteLength(plaintext)));
+            }),
+        );
+    });
+
+    it("cannot be read with another SECRET_KEY", () => {
+        const stored = aesEncrypt("value", "right-key");
+        assert.strictEqual(storedPlaintext({ value: stored, type: "secret" }, "wrong-key"), undefined);
+    });
+});
+
+describe("SidecarEnv planning (property)", () => {
+    const envKey = fc.stringMatching(/^[A-Z][A-Z0-9_]{0,12}$/);
+    const env = fc.dictionary(envKey, fc.string({ maxLength: 40 }), { maxKeys: 8 });
+    const regions = fc.uniqueArray(fc.record({ name: fc.string({ minLength: 1, maxLength: 10 }), env }), { selector: (r) => r.name, maxLength: 4 });
+
+    /** Applies writes to an in-memory table, as the database would. */
+    function applyWrites(existing: Map<string, ExistingEnv[]>, writes: ReturnType<typeof planEnv>["writes"]): Map<string, ExistingEnv[]> {
+        const next = new Map([...existing].map(([k, v]) => [k, v.map((r) => ({ ...r }))]));
+        let id = 1000;
+        for (const w of writes) {
+            const rows = next.get(w.region) ?? [];
+            const row = rows.find((r) => r.key === w.key);
+            if (row) {
+                row.value = w.stored;
+                row.type = w.type;
+            } else {
+                rows.push({ id: id++, key: w.key, value: w.stored, type: w.type });
+            }
+            next.set(w.region, rows);
+        }
+        return next;
+    }
+
+    for (const schema of [UPSTREAM, { ...HUANGPU, envValueMax: undefined }]) {
+        it(`reaches a fixed point in one apply: the second plan writes nothing (${schema.name})`, () => {
+            fc.assert(
+                fc.property(regions, (spec) => {
+                    const first = planEnv(spec, new Map(), schema, "k");
+                    const after = applyWrites(new Map(), first.writes);
+                    const second = planEnv(spec, after, schema, "k");
+                    assert.deepStrictEqual(second.writes, []);
+                    assert.strictEqual(second.counts.unchanged, spec.reduce((n, r) => n + Object.keys(r.env).length, 0));
+                }),
+            );
+        });
+    }
+
+    it("encrypts exactly the keys whose name contains 'password', and leaves other keys alone", () => {
+        fc.assert(
+            fc.property(regions, (spec) => {
+                const unrelated: ExistingEnv = { id: 1, key: "ZZ_NOT_IN_SPEC_KEY_LONGER_THAN_TWELVE", value: "keep", type: "" };
+                const existing = new Map(spec.map((r) => [r.name, [unrelated]]));
+                const { writes } = planEnv(spec, existing, UPSTREAM, "k");
+                for (const w of writes) {
+                    assert.strictEqual(w.type === "secret", isSecretKey(w.key));
+                    assert.notStrictEqual(w.key, unrelated.key);
+                }
+            }),
+        );
+        assert.ok(isSecretKey("NATS_PASSWORD") && isSecretKey("db_Password_x") && !isSecretKey("NATS_USERNAME"));
+    });
+
+    it("compares secrets decrypted: a re-encrypted equal value is unchanged, a changed one is an update", () => {
+        const existing = new Map([["r", [{ id: 7, key: "NATS_PASSWORD", value: aesEncrypt("same", "k"), type: "secret" }]]]);
+        assert.deepStrictEqual(planEnv([{ name: "r", env: { NATS_PASSWORD: "same" } }], existing, HUANGPU, "k").writes, []);
+        const changed = planEnv([{ name: "r", env: { NATS_PASSWORD: "other" } }], existing, HUANGPU, "k").writes;
+        assert.strictEqual(changed.length, 1);
+        assert.deepStrictEqual({ action: changed[0].action, id: changed[0].id, type: changed[0].type }, { action: "update", id: 7, type: "secret" });
+        assert.strictEqual(aesDecrypt(changed[0].stored, "k"), "other");
+    });
+
+    it("refuses a value that would not fit huangpu's varchar(200)", () => {
+        const { problems, writes } = planEnv([{ name: "r", env: { NODE_SERVER_URL: `http://${"a".repeat(200)}` } }], new Map(), HUANGPU, "k");
+        assert.deepStrictEqual(writes, []);
+        assert.match(problems[0], /region 'r' key NODE_SERVER_URL: the value is 207 characters/);
+    });
+});
+
+describe("package decisions", () => {
+    const digest = "SHA-256=aaa=";
+    const decide = (row: { name: string } | undefined, objectDigest: string | undefined, force = false) =>
+        decidePackage({ row, objectDigest, localDigest: digest, name: "pkg.zip", force });
+
+    it("skips what is already there, uploads what is missing, and writes rows only where needed", () => {
+        assert.deepStrictEqual(decide({ name: "pkg.zip" }, digest), { upload: false, row: "unchanged" });
+        assert.deepStrictEqual(decide(undefined, digest), { upload: false, row: "create" });
+        assert.deepStrictEqual(decide(undefined, undefined), { upload: true, row: "create" });
+        assert.deepStrictEqual(decide({ name: "pkg.zip" }, undefined), { upload: true, row: "unchanged" });
+    });
+
+    it("refuses a different file under an existing version unless forced", () => {
+        assert.match((decide({ name: "pkg.zip" }, "SHA-256=bbb=") as { refuse: string }).refuse, /bump the version/);
+        assert.match((decide({ name: "other.zip" }, undefined) as { refuse: string }).refuse, /holds file 'other.zip'/);
+        assert.deepStrictEqual(decide({ name: "pkg.zip" }, "SHA-256=bbb=", true), { upload: true, row: "update" });
+        assert.deepStrictEqual(decide({ name: "other.zip" }, undefined, true), { upload: true, row: "update" });
+    });
+
+    it("expands collectors into rows and objects from the same file, keyed per schema", () => {
+        const targets = packageTargets({ file: "/x/f.zip", os: "linux", type: "controller", object: "Controller", version: "1.0.0", collectors: ["Telegraf"] }, "f.zip");
+        assert.deepStrictEqual(targets.map((t) => [t.type, t.object, objectKey(t, HUANGPU), objectKey(t, UPSTREAM)]), [
+            ["controller", "Controller", "linux/Controller/1.0.0/f.zip", "linux/x86_64/Controller/1.0.0/f.zip"],
+            ["collector", "Telegraf", "linux/Telegraf/1.0.0/f.zip", "linux/x86_64/Telegraf/1.0.0/f.zip"],
+        ]);
+    });
+});
+
+describe("seed spec validation", () => {
+    const region = (name: string, env: Record<string, string>) => ({ name, env });
+    const full = {
+        NODE_SERVER_URL: "http://10.0.0.1:8080",
+        NATS_SERVERS: "10.0.0.1:24222",
+        NATS_USERNAME: "admin",
+        NATS_PASSWORD: "pw",
+        NATS_PROTOCOL: "tls",
+        NATS_TLS_CA_FILE: "/opt/fusion-collectors/certs/ca.crt",
+    };
+
+    it("names every missing key of every region at once", () => {
+        try {
+            parseSeedSpec({ regions: [region("a", { NATS_PROTOCOL: "tls" }), region("b", { ...full, NODE_SERVER_URL: "null" })] });
+            assert.fail("refused");
+        } catch (err) {
+            assert.ok(err instanceof SpecError);
+            const paths = err.problems.map((p) => p.path);
+            assert.deepStrictEqual(paths, [
+                "region 'a'.env.NODE_SERVER_URL",
+                "region 'a'.env.NATS_SERVERS",
+                "region 'a'.env.NATS_USERNAME",
+                "region 'a'.env.NATS_PASSWORD",
+                "region 'a'.env.NATS_TLS_CA_FILE",
+                "region 'b'.env.NODE_SERVER_URL",
+            ]);
+        }
+    });
+
+    it("accepts a complete spec", () => {
+        const spec = parseSeedSpec({ regions: [region("a", full)], packages: [{ file: "f.zip", os: "linux", type: "controller", object: "Controller", version: "1.0.0" }] });
+        assert.strictEqual(spec.regions.length, 1);
+        assert.deepStrictEqual(spec.packages[0].collectors, []);
+    });
+});
+
+describe("schema detection", () => {
+    const col = (table: string, column: string, extra: Partial<ColumnInfo> = {}): ColumnInfo => ({ table, column, nullable: false, hasDefault: false, maxLength: null, ...extra });
+    const base = (): ColumnInfo[] => [
+        ...["id", "name", "introduction", "created_at", "updated_at", "created_by", "updated_by", "domain", "updated_by_domain"].map((c) => col("node_mgmt_cloudregion", c)),
+        ...["id", "key", "description", "cloud_region_id", "type", "is_pre"].map((c) => col("node_mgmt_sidecarenv", c)),
+        col("node_mgmt_sidecarenv", "value", { maxLength: 200 }),
+        ...["id", "type", "os", "object", "version", "name", "description", "created_at", "updated_at", "created_by", "updated_by", "domain", "updated_by_domain"].map((c) => col("node_mgmt_packageversion", c)),
+    ];
+
+    it("tells huangpu from upstream", () => {
+        assert.deepStrictEqual(detectSchema(base(), [["os", "object", "version"]]), { ...HUANGPU });
+        const upstream = [...base().filter((c) => c.column !== "value"), col("node_mgmt_sidecarenv", "value"), col("node_mgmt_packageversion", "cpu_architecture"), col("node_mgmt_cloudregion", "proxy_address")];
+        assert.deepStrictEqual(detectSchema(upstream, [["version", "os", "cpu_architecture", "object"]]), { ...UPSTREAM, envValueMax: undefined });
+    });
+
+    it("refuses missing columns, unknown required columns and unknown uniqueness, all named", () => {
+        const odd = [...base().filter((c) => c.column !== "is_pre"), col("node_mgmt_packageversion", "tenant")];
+        assert.throws(() => detectSchema(odd, [["os", "object"]]), (err: Error) => {
+            assert.match(err.message, /node_mgmt_sidecarenv lacks is_pre/);
+            assert.match(err.message, /node_mgmt_packageversion\.tenant is NOT NULL without a default/);
+            assert.match(err.message, /unique on \(object,os\), not on \(object, os, version\)/);
+            return true;
+        });
+    });
+});
