@@ -8,11 +8,10 @@ import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import * as tls from "tls";
-import { renderNatsConfig } from "../../components/app/nats";
 import { VALUE_REFS, planServices } from "../../components/app/services";
-import { ref, renderText } from "../../components/app/template";
+import { renderText } from "../../components/app/template";
 import { loadStackConfig } from "../../components/config/stackFiles";
-import { makeCertificates } from "../support/nats";
+import { TestNats, startNats } from "../support/nats";
 import { freePort, httpGet, requireBinary, start, tempDir, waitFor } from "../support/processes";
 import { PROJECT_ROOT } from "../support/stackFiles";
 
@@ -57,40 +56,21 @@ async function natsLogin(port: number, ca: string, user: string, pass: string): 
 
 describe("rendered NATS config on a real nats-server", function () {
     this.timeout(60000);
-    const password = "natspassword0123456789";
-    let dir: string;
+    let nats: TestNats;
     let clientPort: number;
     let monitorPort: number;
-    let certs: { ca: string; cert: string; key: string };
-    let server: ReturnType<typeof start>;
+    let password: string;
+    let certs: { ca: string };
 
     before(async () => {
-        const natsServer = requireBinary("nats-server");
-        requireBinary("openssl");
-        dir = tempDir("nats");
-        certs = makeCertificates(dir);
-        clientPort = await freePort();
-        monitorPort = await freePort();
-        const conf = renderNatsConfig({
-            clientPort,
-            monitorPort,
-            storeDir: dir,
-            caFile: certs.ca,
-            certFile: certs.cert,
-            keyFile: certs.key,
-            user: "admin",
-            password: ref(VALUE_REFS.natsPassword),
-        });
-        const confPath = path.join(dir, "nats-server.conf");
-        fs.writeFileSync(confPath, renderText(conf, { [VALUE_REFS.natsPassword]: password }));
-        execFileSync(natsServer, ["-c", confPath, "-t"], { stdio: "pipe" });
-        server = start(natsServer, ["-c", confPath]);
-        await waitFor(async () => (await httpGet(`http://127.0.0.1:${monitorPort}/healthz`)).status === 200, 15000, () => server.output());
+        // startNats renders the stack's nats.conf (components/app/nats.ts) and checks it with `nats-server -t`.
+        nats = await startNats();
+        ({ clientPort, monitorPort, password } = nats);
+        certs = { ca: nats.caFile };
     });
 
     after(async () => {
-        await server?.stop();
-        fs.rmSync(dir, { recursive: true, force: true });
+        await nats?.stop();
     });
 
     it("accepts the user over TLS verified by the stack's CA", async () => {
@@ -116,7 +96,7 @@ describe("rendered NATS config on a real nats-server", function () {
     it("runs JetStream on the configured store directory", async () => {
         const jsz = JSON.parse((await httpGet(`http://127.0.0.1:${monitorPort}/jsz`)).body);
         // nats-server keeps JetStream in <store_dir>/jetstream.
-        assert.strictEqual(jsz.config.store_dir, path.join(dir, "jetstream"));
+        assert.strictEqual(jsz.config.store_dir, nats.storeDir);
         assert.strictEqual((await httpGet(`http://127.0.0.1:${monitorPort}/healthz?js-enabled-only=true`)).status, 200);
     });
 });

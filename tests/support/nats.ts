@@ -57,6 +57,7 @@ export async function startNats(): Promise<TestNats> {
     });
     const confPath = path.join(dir, "nats-server.conf");
     fs.writeFileSync(confPath, renderText(conf, { [VALUE_REFS.natsPassword]: password }));
+    execFileSync(binary, ["-c", confPath, "-t"], { stdio: "pipe" });
     let server: Started;
     const launch = async () => {
         server = start(binary, ["-c", confPath]);
