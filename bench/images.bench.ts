@@ -24,7 +24,7 @@ export async function benchImages(): Promise<Result[]> {
     try {
         removeImages(refs);
         refs.forEach((ref, i) => makeImage(ref, `bench ${i}\n`, FILLER_BYTES));
-        await bundleImages({ refs, dir, docker, log: quiet });
+        await bundleImages({ images: refs.map((ref) => ({ source: ref, target: ref })), dir, docker, log: quiet });
         const archives = fs.readdirSync(dir).filter((f) => f.endsWith(".tar"));
 
         const firstLoad: number[] = [];

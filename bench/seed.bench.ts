@@ -100,7 +100,7 @@ export async function benchSeed(): Promise<Result[]> {
         const hash256 = worker(["hash", large, ...natsArgs]);
         const mibPerSecond = (mib: number, seconds: number) => mib / seconds;
         results.push({
-            name: "seed: uploading a 256 MiB package vs reading and hashing it (throughput, MiB/s)",
+            name: "seed: uploading and verifying a 256 MiB package vs reading and hashing it (throughput, MiB/s)",
             value: mibPerSecond(256, upload256.seconds),
             baseline: mibPerSecond(256, hash256.seconds),
             unit: "MiB/s",

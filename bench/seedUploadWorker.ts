@@ -1,4 +1,7 @@
-/** Child process of the seeding benchmark: uploads one file and reports its time and its own peak memory. */
+/**
+ * Child process of the seeding benchmark: uploads and verifies one file (or only hashes it) and reports the time
+ * and its own peak memory. The NATS password arrives on argv: it is the benchmark's throwaway server's.
+ */
 import { connect } from "nats";
 import { ObjectBucket } from "../components/seed/objectStore";
 import { sha256File } from "../components/images/checksums";
@@ -11,9 +14,11 @@ async function main(): Promise<void> {
     } else {
         const nc = await connect({ servers: url, user, pass, tls: { ca } });
         const store = await ObjectBucket.open(nc, bucket);
+        // What `bklite seed apply` does per object: stream it in, then read it back to verify the digest.
         const info = await store.put(`bench/${Date.now()}`, file, { description: "bench" });
-        if (info.size === 0) {
-            throw new Error("nothing uploaded");
+        const readBack = await store.readDigest(info);
+        if (readBack.digest !== info.digest) {
+            throw new Error("the object does not read back as uploaded");
         }
         await nc.close();
     }

@@ -1,5 +1,5 @@
 import * as path from "path";
-import { serviceImages } from "../components/app/services";
+import { serviceImageSources } from "../components/app/services";
 import { loadStackConfig } from "../components/config/stackFiles";
 import { LoadLine, bundleImages, loadBundle } from "../components/images/bundle";
 import { dockerCli } from "../components/images/docker";
@@ -15,9 +15,9 @@ export async function imagesCommand(args: string[], out: NodeJS.WritableStream, 
             const stack = required(values, "stack", "prod");
             const dir = path.resolve(required(values, "dir", "assets/images"));
             const projectDir = path.resolve((values["project-dir"] as string | undefined) ?? ".");
-            const refs = serviceImages(loadStackConfig(projectDir, stack));
-            err.write(`bundling ${refs.length} images of stack ${stack} into ${dir}\n`);
-            const result = await bundleImages({ refs, dir, docker: dockerCli(), log: (line) => out.write(`${line}\n`) });
+            const images = serviceImageSources(loadStackConfig(projectDir, stack));
+            err.write(`bundling ${images.length} images of stack ${stack} into ${dir}\n`);
+            const result = await bundleImages({ images, dir, docker: dockerCli(), log: (line) => out.write(`${line}\n`) });
             err.write(`bundle done: ${result.saved.length} saved, ${result.unchanged.length} unchanged, ${result.removed.length} removed\n`);
             return 0;
         }

@@ -26,7 +26,9 @@ export async function seedCommand(args: string[], out: NodeJS.WritableStream, er
     try {
         raw = JSON.parse(text);
     } catch (e) {
-        throw new UsageError(`the spec is not valid JSON: ${(e as Error).message}`);
+        // Not the parser's message: it quotes the input, and the spec holds a password.
+        const position = /position (\d+)/.exec((e as Error).message)?.[1];
+        throw new UsageError(`the spec is not valid JSON${position ? ` (at character ${position})` : ""}`);
     }
     const spec = parseSeedSpec(raw);
     const waitSeconds = values["wait-seconds"] === undefined ? 900 : Number(values["wait-seconds"]);

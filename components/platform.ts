@@ -50,9 +50,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
     constructor(name: string, args: BkLitePlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         // Before anything is registered: a missing image stops the run with nothing changed.
         const bundleDir = args.config.images.bundleDir ?? DEFAULT_BUNDLE_DIR;
-        if (args.config.offline && args.checkImages !== false) {
-            checkImageSupply(serviceImages(args.config), args.stack, bundleDir);
-        }
+        const missingOnHost = args.config.offline && args.checkImages !== false ? checkImageSupply(serviceImages(args.config), args.stack, bundleDir) : [];
         const digests = packageDigests(args.config, PROJECT_ROOT);
         super("bklite:index:Platform", name, args, opts);
         const { config } = args;
@@ -67,7 +65,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
             [VALUE_REFS.natsServerKey]: natsTls.serverKeyPem,
         };
 
-        const images = new ImageSupply(`${name}-images`, { stack: args.stack, bundleDir }, { parent: this });
+        const images = new ImageSupply(`${name}-images`, { stack: args.stack, bundleDir, missingOnHost }, { parent: this });
         const runtime = new DockerRuntime(
             `${name}-docker`,
             { namePrefix: `bklite-${args.stack}`, services },

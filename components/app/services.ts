@@ -6,7 +6,7 @@ import { StackConfig } from "../config/validate";
 import { NATS_USER } from "../config/validate";
 import { resolveImageRef } from "../images/refs";
 import { WEB_ENTRYPOINT, renderTraefikRoutes } from "../ingress/traefikRoutes";
-import { DEFAULT_IMAGES, ServiceName } from "./catalog";
+import { DEFAULT_IMAGES, SERVICE_NAMES, ServiceName } from "./catalog";
 import { renderNatsConfig } from "./nats";
 import { DEFAULT_REGION, defaultNodeServerUrl, regionEnv } from "./regions";
 import { HealthCheckSpec, ServiceSpec } from "./spec";
@@ -237,4 +237,17 @@ export function planServices(config: StackConfig): ServiceSpec[] {
 /** Every image ref the stack runs, sorted and unique: what the host or the bundle must provide. */
 export function serviceImages(config: StackConfig): string[] {
     return [...new Set(planServices(config).map((s) => s.image))].sort();
+}
+
+/**
+ * Where each image comes from on a connected machine (the default or override, before the registry and release tag
+ * are applied: seed 001's `postgres:15-alpine` -> `<registry>/postgres:v0.3.5`) and the ref the stack runs.
+ */
+export function serviceImageSources(config: StackConfig): Array<{ source: string; target: string }> {
+    const pairs = new Map<string, string>();
+    for (const service of SERVICE_NAMES) {
+        const target = resolveImageRef(service, DEFAULT_IMAGES[service], config.images);
+        pairs.set(target, config.images.overrides?.[service] ?? DEFAULT_IMAGES[service]);
+    }
+    return [...pairs.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([target, source]) => ({ source, target }));
 }

@@ -54,8 +54,11 @@ export function readBundleManifest(dir: string): BundleManifest | undefined {
     return manifest;
 }
 
-/** The refs a bundle provides (from its manifest), normalised as Docker prints them. */
+/** The refs a bundle provides (from its manifest, when it has checksums to load by), normalised as Docker prints them. */
 export function bundledRefs(dir: string): Set<string> {
+    if (!fs.existsSync(path.join(dir, CHECKSUM_FILE))) {
+        return new Set();
+    }
     const manifest = readBundleManifest(dir);
     return new Set((manifest?.archives ?? []).flatMap((a) => a.refs.map(normaliseRef)));
 }
@@ -73,49 +76,70 @@ export interface BundleResult {
 }
 
 /**
- * Saves every ref into `dir`, pulling what the machine does not have. An archive whose own manifest already
- * holds the ref's current image is kept as it is (no save, no hash). Archives of refs no longer needed, that an
- * earlier bundle listed, are removed so the loader never meets an unlisted archive.
+ * Saves every image into `dir` under the ref the stack runs (`target`). An image the machine lacks is made from its
+ * `source` (pulled if needed, then tagged as the target), so a private registry and release tag never have to be
+ * reachable from the connected machine. An archive whose own manifest already holds the image is kept as it is (no
+ * save, no hash). Archives an earlier bundle listed that are no longer needed are removed, so the loader never meets
+ * an unlisted archive. The checksums and manifest are rewritten after every archive, so an interrupted run never
+ * leaves an archive beside a stale checksum.
  */
-export async function bundleImages(options: { refs: string[]; dir: string; docker: DockerImages; log: Log }): Promise<BundleResult> {
+export async function bundleImages(options: { images: Array<{ source: string; target: string }>; dir: string; docker: DockerImages; log: Log }): Promise<BundleResult> {
     const { dir, docker, log } = options;
-    const refs = [...new Set(options.refs)].sort();
+    const images = [...new Map(options.images.map((i) => [i.target, i.source])).entries()].sort(([a], [b]) => a.localeCompare(b));
     fs.mkdirSync(dir, { recursive: true });
     const checksumPath = path.join(dir, CHECKSUM_FILE);
     const previous = fs.existsSync(checksumPath) ? parseChecksums(fs.readFileSync(checksumPath, "utf8"), checksumPath) : new Map<string, string>();
     const sums = new Map<string, string>();
     const archives: BundleArchive[] = [];
     const result: BundleResult = { saved: [], unchanged: [], removed: [] };
+    /** Writes what is known so far: finished archives, plus earlier entries not yet reached (still valid). */
+    const persist = () => {
+        const pending = new Map([...previous].filter(([file]) => !sums.has(file) && images.some(([target]) => archiveName(target) === file)));
+        writeAtomically(checksumPath, formatChecksums(new Map([...pending, ...sums])));
+        const manifest: BundleManifest = { version: 1, archives: [...archives].sort((a, b) => a.file.localeCompare(b.file)) };
+        writeAtomically(path.join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    };
 
     let local = await docker.inventory();
-    for (const ref of refs) {
-        if (!local.has(normaliseRef(ref))) {
-            log(`pulling  ${ref}`);
-            await docker.pull(ref);
+    for (const [target, source] of images) {
+        if (!local.has(normaliseRef(target))) {
+            if (!local.has(normaliseRef(source))) {
+                log(`pulling  ${source}`);
+                await docker.pull(source);
+            }
+            if (source !== target) {
+                await docker.tag(source, target);
+                log(`tagged   ${source} as ${target}`);
+            }
             local = await docker.inventory();
         }
-        const imageId = local.get(normaliseRef(ref));
+        const imageId = local.get(normaliseRef(target));
         if (!imageId) {
-            throw new Error(`${ref} is not on this machine even after pulling it`);
+            throw new Error(`${target} is not on this machine even after pulling ${source}`);
         }
-        const file = archiveName(ref);
+        const file = archiveName(target);
         const archivePath = path.join(dir, file);
-        if (previous.has(file) && fs.existsSync(archivePath) && holds(archivePath, ref, imageId)) {
+        // Kept only if it holds this image and still matches its checksum (an archive damaged in place is redone).
+        if (previous.has(file) && fs.existsSync(archivePath) && holds(archivePath, target, imageId) && (await sha256File(archivePath)) === previous.get(file)) {
             sums.set(file, previous.get(file)!);
-            archives.push({ file, refs: [ref], imageId });
-            result.unchanged.push(ref);
-            log(`unchanged ${ref} (${file})`);
+            archives.push({ file, refs: [target], imageId });
+            result.unchanged.push(target);
+            log(`unchanged ${target} (${file})`);
             continue;
         }
         const started = Date.now();
         const partial = `${archivePath}.partial`;
-        await docker.save([ref], partial);
-        const digest = await sha256File(partial);
-        fs.renameSync(partial, archivePath);
-        sums.set(file, digest);
-        archives.push({ file, refs: [ref], imageId });
-        result.saved.push(ref);
-        log(`saved    ${ref} -> ${file} (${formatBytes(fs.statSync(archivePath).size)}, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+        try {
+            await docker.save([target], partial);
+            sums.set(file, await sha256File(partial));
+            fs.renameSync(partial, archivePath);
+        } finally {
+            fs.rmSync(partial, { force: true });
+        }
+        archives.push({ file, refs: [target], imageId });
+        persist();
+        result.saved.push(target);
+        log(`saved    ${target} -> ${file} (${formatBytes(fs.statSync(archivePath).size)}, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
     }
     for (const file of previous.keys()) {
         if (!sums.has(file) && fs.existsSync(path.join(dir, file))) {
@@ -124,9 +148,7 @@ export async function bundleImages(options: { refs: string[]; dir: string; docke
             log(`removed  ${file} (no longer needed by the stack)`);
         }
     }
-    writeAtomically(checksumPath, formatChecksums(sums));
-    const manifest: BundleManifest = { version: 1, archives };
-    writeAtomically(path.join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    persist();
     return result;
 }
 

@@ -14,6 +14,8 @@ export interface ImageSupplyArgs {
     stack: string;
     /** Bundle directory relative to the project (or absolute). */
     bundleDir: string;
+    /** Images the stack needs that the Docker host lacks right now: the loader runs again when this changes. */
+    missingOnHost: string[];
 }
 
 /** The images the stack needs that are neither on the host nor in the bundle, in the order given. */
@@ -65,7 +67,8 @@ export class ImageSupply extends pulumi.ComponentResource {
                     {
                         create: bkliteCommand(["images", "load", "--dir", args.bundleDir]),
                         dir: PROJECT_ROOT,
-                        triggers: [digest],
+                        // Again when the bundle changes, or when images it provides have gone from the host.
+                        triggers: [digest, ...args.missingOnHost],
                         logging: "stdoutAndStderr",
                     },
                     { parent: this },
@@ -76,11 +79,15 @@ export class ImageSupply extends pulumi.ComponentResource {
     }
 }
 
-/** Throws the preflight message when any needed image is missing from both the host and the bundle. */
-export function checkImageSupply(needed: ReadonlyArray<string>, stack: string, bundleDir: string): void {
-    const inBundle = bundledRefs(path.resolve(PROJECT_ROOT, bundleDir));
-    const missing = unsuppliedImages(needed, hostImages(), inBundle);
+/**
+ * Throws the preflight message when any needed image is missing from both the host and the bundle; otherwise
+ * returns the needed images the host lacks (the bundle's loader will provide them).
+ */
+export function checkImageSupply(needed: ReadonlyArray<string>, stack: string, bundleDir: string): string[] {
+    const onHost = hostImages();
+    const missing = unsuppliedImages(needed, onHost, bundledRefs(path.resolve(PROJECT_ROOT, bundleDir)));
     if (missing.length > 0) {
         throw new pulumi.RunError(missingImagesMessage(missing, stack, bundleDir));
     }
+    return unsuppliedImages(needed, onHost, new Set());
 }

@@ -88,6 +88,8 @@ async function connectPostgres(url: string, deadline: number, pollMs: number, lo
     let said = false;
     for (;;) {
         const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+        // A connection dropped while idle (during a long upload) must fail the run cleanly, not crash it.
+        client.on("error", (err) => log(`PostgreSQL connection lost: ${err.message}`));
         try {
             await client.connect();
             return client;
@@ -130,7 +132,31 @@ async function waitForTables(db: Client, deadline: number, pollMs: number, timeo
     }
 }
 
-async function readSchema(db: Client): Promise<SchemaVariant> {
+/**
+ * Detects the schema, waiting while the server's migrations are still changing it: an unknown schema is refused
+ * as soon as it stops changing (two polls alike), or at the deadline.
+ */
+async function waitForSchema(db: Client, deadline: number, pollMs: number, log: (line: string) => void): Promise<SchemaVariant> {
+    let previous = "";
+    for (;;) {
+        const facts = await readSchemaFacts(db);
+        try {
+            return detectSchema(facts.columns, facts.uniques);
+        } catch (err) {
+            const signature = JSON.stringify(facts);
+            if (signature === previous || Date.now() >= deadline) {
+                throw err;
+            }
+            if (previous === "") {
+                log("the schema is incomplete; waiting in case the server's migrations are still running");
+            }
+            previous = signature;
+        }
+        await new Promise((r) => setTimeout(r, pollMs));
+    }
+}
+
+async function readSchemaFacts(db: Client): Promise<{ columns: ColumnInfo[]; uniques: string[][] }> {
     const columns = await db.query<{ table_name: string; column_name: string; is_nullable: string; column_default: string | null; is_identity: string; character_maximum_length: number | null }>(
         `SELECT table_name, column_name, is_nullable, column_default, is_identity, character_maximum_length
            FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ANY($1::text[])`,
@@ -142,14 +168,16 @@ async function readSchema(db: Client): Promise<SchemaVariant> {
           WHERE c.conrelid = 'node_mgmt_packageversion'::regclass AND c.contype = 'u'
           GROUP BY c.oid`,
     );
-    const info: ColumnInfo[] = columns.rows.map((r) => ({
-        table: r.table_name,
-        column: r.column_name,
-        nullable: r.is_nullable === "YES",
-        hasDefault: r.column_default !== null || r.is_identity === "YES",
-        maxLength: r.character_maximum_length,
-    }));
-    return detectSchema(info, uniques.rows.map((r) => r.columns));
+    const info: ColumnInfo[] = columns.rows
+        .map((r) => ({
+            table: r.table_name,
+            column: r.column_name,
+            nullable: r.is_nullable === "YES",
+            hasDefault: r.column_default !== null || r.is_identity === "YES",
+            maxLength: r.character_maximum_length,
+        }))
+        .sort((a, b) => `${a.table}.${a.column}`.localeCompare(`${b.table}.${b.column}`));
+    return { columns: info, uniques: uniques.rows.map((r) => [...r.columns].sort()).sort() };
 }
 
 interface PackageWork {
@@ -202,7 +230,7 @@ export async function applySeed(spec: SeedSpec, conn: SeedConnection, options: A
             await db.query("SELECT pg_advisory_lock($1)", [LOCK_KEY]);
         }
         locked = true;
-        const schema = await readSchema(db);
+        const schema = await waitForSchema(db, deadline, pollMs, log);
         log(`schema: ${schema.name}`);
 
         // Regions and SidecarEnv: planned from what is there.
@@ -293,8 +321,13 @@ export async function applySeed(spec: SeedSpec, conn: SeedConnection, options: A
         // Rows: one transaction.
         await db.query("BEGIN");
         try {
-            for (const name of regionsToCreate) {
-                // `default` is region 1 to bk-lite; keep that id if the server has not created it yet.
+            if (regionsToCreate.length > 0) {
+                // Django's node_init creates `default` with an explicit id 1, which does not advance the identity
+                // sequence; without this, the next region would be handed id 1 again.
+                await db.query("SELECT setval(pg_get_serial_sequence('node_mgmt_cloudregion', 'id'), GREATEST((SELECT max(id) FROM node_mgmt_cloudregion), 1))");
+            }
+            // `default` first: it is region 1 to bk-lite, and keeps that id if the server has not created it yet.
+            for (const name of [...regionsToCreate].sort((a, b) => Number(b === "default") - Number(a === "default"))) {
                 const idFree = name === "default" && (await db.query("SELECT 1 FROM node_mgmt_cloudregion WHERE id = 1")).rowCount === 0;
                 const { rows } = await insert(
                     db,

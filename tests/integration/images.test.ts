@@ -165,6 +165,38 @@ describe("bklite images (real Docker)", function () {
         }
     });
 
+    it("bundles a registry stack from the local sources, retagged as the stack runs them (seed 001)", () => {
+        const registryStack = "itestreg";
+        const registry = "aiharbor.msxf.local/aihpc";
+        fs.writeFileSync(
+            path.join(project, `Pulumi.${registryStack}.yaml`),
+            stringify({
+                config: {
+                    "bklite:hostAddress": "10.0.0.5",
+                    "bklite:images": { registry, overrides: Object.fromEntries(SERVICE_NAMES.map((s) => [s, refOf(s)])) },
+                },
+            }),
+        );
+        const dir = path.join(project, "registry-bundle");
+        const targets = REFS.map((r) => `${registry}/${r}`);
+        try {
+            // The registry cannot be reached from here: every target must come from its local source.
+            const run = bklite("images", "bundle", "--stack", registryStack, "--dir", dir, "--project-dir", project);
+            assert.strictEqual(run.code, 0, run.stdout + run.stderr);
+            assert.deepStrictEqual(statusLines(run.stdout).filter((l) => l.startsWith("saved")), targets.map((t) => `saved ${t}`));
+            assert.match(run.stdout, new RegExp(`tagged\\s+${refOf("server").replace(/[/.]/g, "\\$&")} as ${registry.replace(/[/.]/g, "\\$&")}/`));
+            removeImages(targets);
+            const load = bklite("images", "load", "--dir", dir);
+            assert.strictEqual(load.code, 0, load.stdout + load.stderr);
+            for (const target of targets) {
+                assert.strictEqual(imageId(target), ids[target.slice(registry.length + 1)], `${target} loaded with its source's id`);
+            }
+        } finally {
+            removeImages(targets);
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it("refuses a load without images.sha256, saying how to make the bundle", () => {
         const empty = tempDir("empty-bundle");
         try {

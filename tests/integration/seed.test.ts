@@ -105,6 +105,17 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
         fs.rmSync(work, { recursive: true, force: true });
     });
 
+    /** The object store stream's last sequence and message count. */
+    async function streamState(bucket: string): Promise<{ last: number; messages: number }> {
+        const nc = await connect({ servers: nats.url, user: nats.user, pass: nats.password, tls: { ca: nats.caPem } });
+        try {
+            const info = await (await nc.jetstreamManager()).streams.info(`OBJ_${bucket}`);
+            return { last: info.state.last_seq, messages: info.state.messages };
+        } finally {
+            await nc.close();
+        }
+    }
+
     /** Reads an object back with nats.js's own object store (it verifies the digest). */
     async function readObject(bucket: string, key: string): Promise<{ data: Buffer; info: { description?: string; digest: string; options?: { max_chunk_size?: number } } } | undefined> {
         const nc = await connect({ servers: nats.url, user: nats.user, pass: nats.password, tls: { ca: nats.caPem } });
@@ -228,6 +239,7 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
 
             it("writes nothing and sends nothing the second time", async () => {
                 const before = await snapshot();
+                const streamBefore = await streamState(bucket);
                 const run = await startSeed(spec, env).done;
                 assert.strictEqual(run.code, 0, run.stderr);
                 const summary = JSON.parse(run.stdout);
@@ -237,6 +249,7 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
                 assert.deepStrictEqual(summary.objects, { uploaded: 0, unchanged: 4 });
                 assert.strictEqual(summary.bytesSent, 0);
                 assert.deepStrictEqual(await snapshot(), before, "no row was written");
+                assert.deepStrictEqual(await streamState(bucket), streamBefore, "no message was published to the object store");
             });
 
             it("updates a changed value, and leaves keys that are not in the spec alone", async () => {

@@ -72,13 +72,15 @@ ALTER TABLE node_mgmt_packageversion
     ADD CONSTRAINT node_mgmt_packageversion_os_cpu_architecture_obje_aa3fff95_uniq UNIQUE (os, cpu_architecture, object, version);
 `;
 
-/** What the server's node_init leaves behind: the default region with id 1 (no SidecarEnv unless DEFAULT_ZONE_VAR_*). */
+/**
+ * What the server's node_init leaves behind: the default region with an explicit id 1, which (as with Django's
+ * update_or_create) does not advance the identity sequence. No SidecarEnv unless DEFAULT_ZONE_VAR_* are set.
+ */
 function nodeInit(schema: SchemaName): string {
     const proxy = schema === "upstream" ? { columns: ", proxy_address", values: ", ''" } : { columns: "", values: "" };
     return `
 INSERT INTO node_mgmt_cloudregion (id, created_at, updated_at, created_by, updated_by, name, introduction, domain, updated_by_domain${proxy.columns})
 VALUES (1, now(), now(), '', '', 'default', 'default cloud region!', 'domain.com', 'domain.com'${proxy.values});
-SELECT setval(pg_get_serial_sequence('node_mgmt_cloudregion', 'id'), 1);
 `;
 }
 

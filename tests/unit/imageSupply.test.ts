@@ -60,7 +60,7 @@ describe("image supply (program)", () => {
             assert.strictEqual(loader.inputs.create, `node bin/bklite images load --dir ${bundle}`);
             assert.strictEqual(loader.inputs.dir, PROJECT_ROOT);
             const checksums = fs.readFileSync(path.join(bundle, "images.sha256"));
-            assert.deepStrictEqual(loader.inputs.triggers, [crypto.createHash("sha256").update(checksums).digest("hex")]);
+            assert.deepStrictEqual(loader.inputs.triggers, [crypto.createHash("sha256").update(checksums).digest("hex"), ...missing], "the bundle and what the host lacks");
             assert.strictEqual(loader.inputs.delete, undefined, "destroy never removes images");
             for (const image of run.recorder.ofType("docker:index/remoteImage:RemoteImage")) {
                 assert.ok(image.dependencies.some((d) => d.endsWith("::bklite-images-load")), `${image.name} waits for the loader`);
@@ -70,15 +70,16 @@ describe("image supply (program)", () => {
         }
     });
 
-    it("re-runs the loader only when images.sha256 changes", async () => {
+    it("re-runs the loader only when images.sha256 changes or bundled images leave the host", async () => {
         const bundle = fakeBundle(missing);
-        const trigger = async () => {
-            const run = await runProgram("prod", stackConfig("prod", { "bklite:images": { registry: "aiharbor.msxf.local/aihpc", tag: "v0.3.5", bundleDir: bundle } }));
+        const trigger = async (hostImages?: string[]) => {
+            const run = await runProgram("prod", stackConfig("prod", { "bklite:images": { registry: "aiharbor.msxf.local/aihpc", tag: "v0.3.5", bundleDir: bundle } }), { hostImages });
             return run.recorder.named("bklite-images-load").inputs.triggers;
         };
         try {
             const first = await trigger();
             assert.deepStrictEqual(await trigger(), first, "same checksums, same trigger");
+            assert.notDeepStrictEqual(await trigger(PROD_IMAGES.filter((r) => !missing.includes(r))), first, "images gone from the host: load again");
             fs.appendFileSync(path.join(bundle, "images.sha256"), `${"a".repeat(64)}  extra.tar\n`);
             assert.notDeepStrictEqual(await trigger(), first, "new checksums, new trigger");
         } finally {
@@ -94,6 +95,20 @@ describe("image supply (program)", () => {
     it("does not check the host on a stack that is not offline", async () => {
         const run = await runProgram("dev", stackConfig("dev", { "bklite:offline": false }), { hostImages: [] });
         assert.strictEqual(run.recorder.ofType("docker:index/container:Container").length, 6);
+    });
+});
+
+describe("bundle contents", () => {
+    it("count only when the bundle has checksums to load by", () => {
+        const { bundledRefs } = require("../../components/images/bundle") as typeof import("../../components/images/bundle");
+        const bundle = fakeBundle(["x/y:1"]);
+        try {
+            assert.deepStrictEqual([...bundledRefs(bundle)], ["x/y:1"]);
+            fs.rmSync(path.join(bundle, "images.sha256"));
+            assert.deepStrictEqual([...bundledRefs(bundle)], [], "a manifest alone loads nothing");
+        } finally {
+            fs.rmSync(bundle, { recursive: true, force: true });
+        }
     });
 });
 

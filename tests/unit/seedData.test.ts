@@ -62,9 +62,8 @@ describe("seeding (program)", () => {
             "BKLITE_PG_URL",
             "BKLITE_SECRET_KEY",
         ]);
-        for (const key of Object.keys(env)) {
-            assert.ok(containsSecret((apply.rawInputs.environment as Record<string, unknown>)[key]) || containsSecret(apply.rawInputs.environment), key);
-        }
+        // The SDK wraps the whole map once any value in it is secret; SeedData marks every value secret itself.
+        assert.ok(containsSecret(apply.rawInputs.environment), "the environment is a secret");
         assert.match(env.BKLITE_PG_URL, /^postgres:\/\/bklite:mock[0-9a-f]{28}@127\.0\.0\.1:25432\/bklite$/);
         assert.strictEqual(env.BKLITE_NATS_URL, "tls://127.0.0.1:24222");
         assert.strictEqual(env.BKLITE_NATS_BUCKET, "bklite");
