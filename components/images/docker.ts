@@ -45,13 +45,26 @@ export function runDocker(args: string[], options: { binary?: string; input?: st
     });
 }
 
-/** Parses `docker image ls --no-trunc --format '{{.Repository}}:{{.Tag}} {{.ID}}'`. */
+/** The `docker image ls` format parseImageList reads. */
+export const IMAGE_LIST_FORMAT = "{{.Repository}}:{{.Tag}} {{.ID}} {{.Digest}}";
+
+/**
+ * Parses `docker image ls --digests --no-trunc --format IMAGE_LIST_FORMAT`: every `repository:tag`, and every
+ * `repository@digest` for digest-pinned refs, to its image id.
+ */
 export function parseImageList(text: string): Map<string, string> {
     const images = new Map<string, string>();
     for (const line of text.split("\n")) {
-        const [ref, id] = line.trim().split(/\s+/);
-        if (ref && id && !ref.includes("<none>")) {
+        const [ref, id, digest] = line.trim().split(/\s+/);
+        if (!ref || !id) {
+            continue;
+        }
+        const repository = ref.slice(0, ref.lastIndexOf(":"));
+        if (!ref.endsWith(":<none>") && repository !== "<none>") {
             images.set(normaliseRef(ref), id);
+        }
+        if (digest && digest.startsWith("sha256:") && repository !== "<none>") {
+            images.set(normaliseRef(`${repository}@${digest}`), id);
         }
     }
     return images;
@@ -61,7 +74,7 @@ export function parseImageList(text: string): Map<string, string> {
 export function dockerCli(binary?: string): DockerImages {
     const run = (...args: string[]) => runDocker(args, { binary });
     return {
-        inventory: async () => parseImageList(await run("image", "ls", "--no-trunc", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}")),
+        inventory: async () => parseImageList(await run("image", "ls", "--digests", "--no-trunc", "--format", IMAGE_LIST_FORMAT)),
         pull: async (ref) => void (await run("pull", "--quiet", ref)),
         save: async (refs, file) => void (await run("save", "--output", file, ...refs)),
         load: async (file) => void (await run("load", "--quiet", "--input", file)),

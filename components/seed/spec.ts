@@ -148,6 +148,19 @@ export function parseSeedSpec(raw: unknown): SeedSpec {
             }
         });
     }
+    // Each package and collector is one row: the same os/object/version (and architecture) twice cannot be written.
+    const seenTargets = new Map<string, string>();
+    packages.forEach((p, i) => {
+        for (const object of [p.object, ...(p.collectors ?? [])]) {
+            const key = `${p.os}/${p.cpuArchitecture ?? "x86_64"}/${object}/${p.version}`;
+            const first = seenTargets.get(key);
+            if (first !== undefined) {
+                problems.push({ path: `packages[${i}]`, message: `${object} ${p.version} (${p.os}) is already given by ${first}` });
+            } else {
+                seenTargets.set(key, `packages[${i}]`);
+            }
+        }
+    });
     if (problems.length > 0) {
         throw new SpecError(problems);
     }

@@ -197,6 +197,15 @@ describe("bklite images (real Docker)", function () {
         }
     });
 
+    it("runs the preflight against the real engine: present images pass, missing ones are listed", () => {
+        const { hostImages, unsuppliedImages, missingImagesMessage } = require("../../components/images/imageSupply") as typeof import("../../components/images/imageSupply");
+        const onHost = hostImages();
+        const gone = "bklite-itest/never-made:1";
+        assert.deepStrictEqual(unsuppliedImages([...REFS, gone], onHost, new Set()), [gone]);
+        assert.deepStrictEqual(unsuppliedImages([...REFS, gone], onHost, new Set([gone])), [], "the bundle provides it");
+        assert.match(missingImagesMessage([gone], STACK, "assets/images"), /1 image the stack needs is neither on the Docker host nor in the bundle/);
+    });
+
     it("refuses a load without images.sha256, saying how to make the bundle", () => {
         const empty = tempDir("empty-bundle");
         try {

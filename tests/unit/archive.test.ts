@@ -70,6 +70,19 @@ describe("docker save archive reader", () => {
     });
 });
 
+describe("docker image listing", () => {
+    it("maps tags and digest-pinned refs to image ids, skipping untagged images", () => {
+        const { parseImageList } = require("../../components/images/docker") as typeof import("../../components/images/docker");
+        const id = `sha256:${"1".repeat(64)}`;
+        const digest = `sha256:${"2".repeat(64)}`;
+        const listing = [`docker.io/library/postgres:15.10 ${id} ${digest}`, `<none>:<none> sha256:${"3".repeat(64)} <none>`, `r.local/x:<none> ${id} ${digest}`, ""].join("\n");
+        assert.deepStrictEqual(
+            [...parseImageList(listing)].sort(),
+            [[`postgres:15.10`, id], [`postgres@${digest}`, id], [`r.local/x@${digest}`, id]].sort(),
+        );
+    });
+});
+
 describe("images.sha256", () => {
     const name = fc.stringMatching(/^[A-Za-z0-9._-]{1,30}\.tar$/).filter((n) => n !== "." && n !== "..");
     const hex = fc.stringMatching(/^[0-9a-f]{64}$/);

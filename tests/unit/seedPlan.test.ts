@@ -168,6 +168,14 @@ describe("seed spec validation", () => {
         }
     });
 
+    it("refuses the same package row twice, also through collectors", () => {
+        const pkg = { file: "f.zip", os: "linux", type: "controller", object: "Controller", version: "1.0.0", collectors: ["Telegraf"] };
+        assert.throws(
+            () => parseSeedSpec({ regions: [], packages: [pkg, { ...pkg, type: "collector", object: "Telegraf", collectors: [] }] }),
+            /packages\[1\]: Telegraf 1\.0\.0 \(linux\) is already given by packages\[0\]/,
+        );
+    });
+
     it("accepts a complete spec", () => {
         const spec = parseSeedSpec({ regions: [region("a", full)], packages: [{ file: "f.zip", os: "linux", type: "controller", object: "Controller", version: "1.0.0" }] });
         assert.strictEqual(spec.regions.length, 1);
