@@ -15,7 +15,7 @@ commands:
   images bundle --stack S --dir D [--project-dir P]   save the images stack S uses into D (connected machine)
   images load --dir D [--push REGISTRY]               verify and load D's images (offline host); optionally push
   plugins [--dir D] [--os linux] [--arch amd64]       provider plugins the stack needs, and their offline install
-  seed apply --spec FILE|- [--force] [--wait-seconds N]
+  seed apply --spec FILE|- [--force] [--wait-seconds N] [--kube-namespace NS [--kube-context CTX]]
                                                       regions' SidecarEnv and probe packages into bk-lite
                                                       (connection and secrets from BKLITE_* environment variables)
 `;

@@ -1,5 +1,6 @@
 import * as fs from "fs";
 import { applySeed, connectionFromEnv } from "../components/seed/apply";
+import { withForwards } from "../components/seed/portForward";
 import { parseSeedSpec } from "../components/seed/spec";
 import { UsageError, parseOptions, required } from "./usage";
 
@@ -20,7 +21,13 @@ export async function seedCommand(args: string[], out: NodeJS.WritableStream, er
     if (sub !== "apply") {
         throw new UsageError(sub === undefined ? "seed needs a subcommand: apply" : `unknown seed subcommand '${sub}'`);
     }
-    const values = parseOptions(rest, { spec: { type: "string" }, force: { type: "boolean" }, "wait-seconds": { type: "string" } });
+    const values = parseOptions(rest, {
+        spec: { type: "string" },
+        force: { type: "boolean" },
+        "wait-seconds": { type: "string" },
+        "kube-namespace": { type: "string" },
+        "kube-context": { type: "string" },
+    });
     const text = readSpecText(required(values, "spec", "seed.json"));
     let raw: unknown;
     try {
@@ -36,11 +43,19 @@ export async function seedCommand(args: string[], out: NodeJS.WritableStream, er
         throw new UsageError("--wait-seconds must be a number of seconds");
     }
     const connection = connectionFromEnv(process.env, spec.packages.length > 0);
-    const summary = await applySeed(spec, connection, {
-        force: values.force === true,
-        migrationTimeoutMs: waitSeconds * 1000,
-        log: (line) => err.write(`${line}\n`),
-    });
+    const apply = (conn: typeof connection) =>
+        applySeed(spec, conn, { force: values.force === true, migrationTimeoutMs: waitSeconds * 1000, log: (line) => err.write(`${line}\n`) });
+    const namespace = values["kube-namespace"] as string | undefined;
+    if (namespace === undefined && values["kube-context"] !== undefined) {
+        throw new UsageError("--kube-context needs --kube-namespace");
+    }
+    // On a cluster, PostgreSQL and NATS are reached through port-forwards to the Services named in the URLs.
+    const summary =
+        namespace === undefined
+            ? await apply(connection)
+            : await withForwards({ namespace, context: values["kube-context"] as string | undefined }, [connection.pgUrl, spec.packages.length > 0 ? connection.natsUrl : ""], ([pgUrl, natsUrl]) =>
+                  apply({ ...connection, pgUrl, natsUrl: natsUrl || connection.natsUrl }),
+              );
     out.write(`${JSON.stringify(summary)}\n`);
     return 0;
 }

@@ -1,17 +1,20 @@
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ServiceName } from "./app/catalog";
-import { ADMIN_USER, DATABASE, NATS_NAMESPACE, VALUE_REFS, natsAgentEndpoint, planServices, publicUrl, serviceImages } from "./app/services";
-import { NATS_USER } from "./config/validate";
+import { DEFAULT_IMAGES } from "./app/catalog";
+import { ADMIN_USER, DATABASE, NATS_NAMESPACE, VALUE_REFS, natsAgentEndpoint, planServices, postgresInitScript, publicUrl, serviceImages } from "./app/services";
+import { ServiceSpec } from "./app/spec";
+import { NATS_USER, StackConfig } from "./config/validate";
+import { PostgresDatabase } from "./database/postgresDatabase";
+import { ImageSupply, checkImageSupply } from "./images/imageSupply";
+import { DEFAULT_BUNDLE_DIR, resolveImageRef } from "./images/refs";
+import { TraefikIngress } from "./ingress/traefikKubernetes";
+import { NatsTls } from "./nats/natsTls";
+import { DockerRuntime } from "./runtime/docker/dockerRuntime";
+import { KubernetesRuntime } from "./runtime/kubernetes/kubernetesRuntime";
+import { PlatformSecrets } from "./secrets/platformSecrets";
 import { packageDigests, renderSeedSpec } from "./seed/render";
 import { SeedData } from "./seed/seedData";
 import { PROJECT_ROOT } from "./shell";
-import { StackConfig } from "./config/validate";
-import { PostgresDatabase } from "./database/postgresDatabase";
-import { ImageSupply, checkImageSupply } from "./images/imageSupply";
-import { DEFAULT_BUNDLE_DIR } from "./images/refs";
-import { NatsTls } from "./nats/natsTls";
-import { DockerRuntime } from "./runtime/docker/dockerRuntime";
-import { PlatformSecrets } from "./secrets/platformSecrets";
 
 export interface BkLitePlatformArgs {
     /** Stack name: Docker objects are named `bklite-<stack>-*`, so two stacks can share a host. */
@@ -20,14 +23,22 @@ export interface BkLitePlatformArgs {
     config: StackConfig;
     /**
      * Check, before registering anything, that every image is on the Docker host or in the bundle (offline
-     * stacks). Default true; off only where no Docker host is involved (rendering a plan).
+     * Docker stacks). Default true; off only where no Docker host is involved (rendering a plan).
      */
     checkImages?: boolean;
 }
 
+/** What a runtime hands back to the platform: the data volumes and what the seeding must wait for. */
+interface Deployed {
+    dataVolumes: pulumi.Output<string[]>;
+    serverReady: pulumi.Resource;
+    /** Where `bklite seed apply` reaches PostgreSQL and NATS, and the extra arguments it needs to get there. */
+    seedConnection: { pgHostPort: string; natsHostPort: string; args: string[] };
+}
+
 /**
- * A whole bk-lite platform: secrets, the NATS CA, the service specs and the runtime that runs them, plus the
- * application database inside PostgreSQL.
+ * A whole bk-lite platform: secrets, the NATS CA, the service specs and the runtime that runs them (Docker on
+ * one host, or Kubernetes), the application database, and the seed data every region and package needs.
  */
 export class BkLitePlatform extends pulumi.ComponentResource {
     /** URL of the web console. */
@@ -40,17 +51,18 @@ export class BkLitePlatform extends pulumi.ComponentResource {
     public readonly adminUser: pulumi.Output<string>;
     /** Console admin password (secret). */
     public readonly adminPassword: pulumi.Output<string>;
-    /** Image ref of each service: exactly what has to be on the host or in the bundle. */
+    /** Image ref of each service: exactly what has to be on the host, in the bundle or in the registry. */
     public readonly images: pulumi.Output<Record<string, string>>;
-    /** Data volumes, kept when the stack is destroyed. */
+    /** Data volumes (Docker) or claims (Kubernetes), kept when the stack is destroyed. */
     public readonly dataVolumes: pulumi.Output<string[]>;
     /** What the last seeding did (JSON: created, updated, unchanged per kind; bytes sent). */
     public readonly seedSummary: pulumi.Output<string>;
 
     constructor(name: string, args: BkLitePlatformArgs, opts?: pulumi.ComponentResourceOptions) {
-        // Before anything is registered: a missing image stops the run with nothing changed.
+        // Before anything is registered: a missing image or package file stops the run with nothing changed.
         const bundleDir = args.config.images.bundleDir ?? DEFAULT_BUNDLE_DIR;
-        const missingOnHost = args.config.offline && args.checkImages !== false ? checkImageSupply(serviceImages(args.config), args.stack, bundleDir) : [];
+        const onDocker = args.config.runtime === "docker";
+        const missingOnHost = onDocker && args.config.offline && args.checkImages !== false ? checkImageSupply(serviceImages(args.config), args.stack, bundleDir) : [];
         const digests = packageDigests(args.config, PROJECT_ROOT);
         super("bklite:index:Platform", name, args, opts);
         const { config } = args;
@@ -65,52 +77,25 @@ export class BkLitePlatform extends pulumi.ComponentResource {
             [VALUE_REFS.natsServerKey]: natsTls.serverKeyPem,
         };
 
-        const images = new ImageSupply(`${name}-images`, { stack: args.stack, bundleDir, missingOnHost }, { parent: this });
-        const runtime = new DockerRuntime(
-            `${name}-docker`,
-            { namePrefix: `bklite-${args.stack}`, services },
-            {
-                values,
-                imagesAfter: images.ready,
-                afterStart: {
-                    postgres: (container) => [
-                        new PostgresDatabase(
-                            `${name}-db`,
-                            {
-                                host: "127.0.0.1",
-                                port: config.ports.postgres,
-                                superuser: DATABASE.superuser,
-                                database: DATABASE.name,
-                                owner: DATABASE.owner,
-                            },
-                            {
-                                superuserPassword: secrets.values.postgresAdminPassword,
-                                ownerPassword: secrets.values.postgresPassword,
-                                after: [container],
-                            },
-                            { parent: this },
-                        ),
-                    ],
-                },
-            },
-            { parent: this },
-        );
+        const deployed = onDocker
+            ? this.onDocker(name, args.stack, config, services, values, secrets, bundleDir, missingOnHost)
+            : this.onKubernetes(name, config, services, values);
 
         const seed = new SeedData(
             `${name}-seed`,
-            { packageDigests: digests },
+            { packageDigests: digests, args: deployed.seedConnection.args },
             {
                 spec: secrets.values.natsPassword.apply((natsPassword) => JSON.stringify(renderSeedSpec(config, natsPassword, PROJECT_ROOT))),
                 connection: {
-                    pgUrl: pulumi.interpolate`postgres://${DATABASE.owner}:${secrets.values.postgresPassword}@127.0.0.1:${config.ports.postgres}/${DATABASE.name}`,
-                    natsUrl: `tls://127.0.0.1:${config.ports.nats}`,
+                    pgUrl: pulumi.interpolate`postgres://${DATABASE.owner}:${secrets.values.postgresPassword}@${deployed.seedConnection.pgHostPort}/${DATABASE.name}`,
+                    natsUrl: `tls://${deployed.seedConnection.natsHostPort}`,
                     natsUser: NATS_USER,
                     natsPassword: secrets.values.natsPassword,
                     natsCa: natsTls.caCertPem,
                     bucket: NATS_NAMESPACE,
                     secretKey: secrets.values.secretKey,
                 },
-                after: [runtime.containers.server],
+                after: [deployed.serverReady],
             },
             { parent: this },
         );
@@ -120,10 +105,8 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         this.natsCaCert = natsTls.caCertPem;
         this.adminUser = pulumi.output(ADMIN_USER);
         this.adminPassword = secrets.values.adminPassword;
-        this.images = pulumi.output(
-            Object.fromEntries(services.map((s) => [s.name as ServiceName, s.image])) as Record<string, string>,
-        );
-        this.dataVolumes = runtime.volumeNames;
+        this.images = pulumi.output(Object.fromEntries([...services.map((s) => [s.name, s.image])]) as Record<string, string>);
+        this.dataVolumes = deployed.dataVolumes;
         this.seedSummary = seed.summary;
         this.registerOutputs({
             consoleUrl: this.consoleUrl,
@@ -132,5 +115,92 @@ export class BkLitePlatform extends pulumi.ComponentResource {
             images: this.images,
             dataVolumes: this.dataVolumes,
         });
+    }
+
+    /** One Docker host: images from the bundle, the database through the loopback port, seeding on loopback. */
+    private onDocker(
+        name: string,
+        stack: string,
+        config: StackConfig,
+        services: ServiceSpec[],
+        values: Record<string, pulumi.Input<string>>,
+        secrets: PlatformSecrets,
+        bundleDir: string,
+        missingOnHost: string[],
+    ): Deployed {
+        const images = new ImageSupply(`${name}-images`, { stack, bundleDir, missingOnHost }, { parent: this });
+        const runtime = new DockerRuntime(
+            `${name}-docker`,
+            { namePrefix: `bklite-${stack}`, services },
+            {
+                values,
+                imagesAfter: images.ready,
+                afterStart: {
+                    postgres: (container) => [
+                        new PostgresDatabase(
+                            `${name}-db`,
+                            { host: "127.0.0.1", port: config.ports.postgres, superuser: DATABASE.superuser, database: DATABASE.name, owner: DATABASE.owner },
+                            { superuserPassword: secrets.values.postgresAdminPassword, ownerPassword: secrets.values.postgresPassword, after: [container] },
+                            { parent: this },
+                        ),
+                    ],
+                },
+            },
+            { parent: this },
+        );
+        return {
+            dataVolumes: runtime.volumeNames,
+            serverReady: runtime.containers.server,
+            seedConnection: { pgHostPort: `127.0.0.1:${config.ports.postgres}`, natsHostPort: `127.0.0.1:${config.ports.nats}`, args: [] },
+        };
+    }
+
+    /**
+     * A cluster: the same specs as workloads, Traefik owned by the stack, the database created by PostgreSQL's own
+     * init script (the program cannot reach a ClusterIP), seeding through `kubectl port-forward`.
+     */
+    private onKubernetes(name: string, config: StackConfig, services: ServiceSpec[], values: Record<string, pulumi.Input<string>>): Deployed {
+        const k = config.kubernetes;
+        const provider = new k8s.Provider(`${name}-k8s-provider`, { context: k.context, enableServerSideApply: true }, { parent: this });
+        const workloads = services
+            .filter((s) => s.name !== "traefik")
+            .map((s) => (s.name === "postgres" ? { ...s, files: [...s.files, postgresInitScript()] } : s));
+        const runtime = new KubernetesRuntime(
+            `${name}-k8s`,
+            {
+                namespace: k.namespace,
+                services: workloads,
+                storageClass: k.storageClass,
+                volumeSize: k.volumeSize,
+                imagePullSecrets: k.imagePullSecrets,
+                exposure: { type: k.serviceType, nodePorts: { nats: k.nodePorts.nats } },
+                resources: k.resources,
+            },
+            { values },
+            { parent: this, providers: [provider] },
+        );
+        new TraefikIngress(
+            `${name}-traefik`,
+            {
+                namespace: runtime.namespace,
+                namespaceName: k.namespace,
+                image: resolveImageRef("traefik", DEFAULT_IMAGES.traefik, config.images),
+                imagePullSecrets: k.imagePullSecrets,
+                serviceType: k.serviceType,
+                httpNodePort: k.nodePorts.http,
+                routed: workloads.filter((s) => s.routes.length > 0),
+            },
+            { parent: this, providers: [provider], dependsOn: [runtime.workloads.server] },
+        );
+        const claims = workloads.flatMap((s) => s.volumes.map((v) => (s.stateful ? `${v.name}-${s.name}-0` : v.name)));
+        return {
+            dataVolumes: pulumi.output(claims.sort()),
+            serverReady: runtime.workloads.server,
+            seedConnection: {
+                pgHostPort: "postgres:5432",
+                natsHostPort: "nats:4222",
+                args: ["--kube-namespace", k.namespace, ...(k.context ? ["--kube-context", k.context] : [])],
+            },
+        };
     }
 }

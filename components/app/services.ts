@@ -2,14 +2,13 @@
  * The bk-lite platform as service specs: server, web, postgres, nats, redis and traefik, with the facts of
  * bklite-facts §1, §2 and §7. Pure data: secrets and certificates appear only as references.
  */
-import { StackConfig } from "../config/validate";
-import { NATS_USER } from "../config/validate";
+import { NATS_USER, StackConfig, agentEndpoints } from "../config/validate";
 import { resolveImageRef } from "../images/refs";
 import { WEB_ENTRYPOINT, renderTraefikRoutes } from "../ingress/traefikRoutes";
 import { DEFAULT_IMAGES, SERVICE_NAMES, ServiceName } from "./catalog";
 import { renderNatsConfig } from "./nats";
-import { DEFAULT_REGION, defaultNodeServerUrl, regionEnv } from "./regions";
-import { HealthCheckSpec, ServiceSpec } from "./spec";
+import { DEFAULT_REGION, defaultNodeServerUrl, hostForUrl, regionEnv } from "./regions";
+import { FileSpec, HealthCheckSpec, ServiceSpec } from "./spec";
 import { TextValue, joinText, ref, tpl } from "./template";
 
 /** Names of the runtime values the specs refer to. */
@@ -54,22 +53,42 @@ export const SERVER_HEALTH: HealthCheckSpec = {
     retries: 50,
 };
 
-/** The public URL of the console: configured, or the ingress on the host's http port. */
+/** The public URL of the console: configured, or the ingress where browsers reach it. */
 export function publicUrl(config: StackConfig): string {
-    return config.publicUrl || defaultNodeServerUrl({ hostAddress: config.hostAddress, httpPort: config.ports.http, natsPort: config.ports.nats, natsUser: NATS_USER });
+    return config.publicUrl || defaultNodeServerUrl(agentEndpoints(config));
 }
 
 /** The NATS endpoint agents connect to. */
 export function natsAgentEndpoint(config: StackConfig): string {
-    const host = config.hostAddress.includes(":") ? `[${config.hostAddress}]` : config.hostAddress;
-    return `tls://${host}:${config.ports.nats}`;
+    const endpoints = agentEndpoints(config);
+    return `tls://${hostForUrl(endpoints.hostAddress)}:${endpoints.natsPort}`;
 }
 
 /** The default region's SidecarEnv as the server's DEFAULT_ZONE_VAR_* variables (seeded by node_init). */
 function defaultZoneEnv(config: StackConfig): Record<string, TextValue> {
     const region = config.regions.find((r) => r.name === DEFAULT_REGION) ?? { name: DEFAULT_REGION };
-    const env = regionEnv(region, { hostAddress: config.hostAddress, httpPort: config.ports.http, natsPort: config.ports.nats, natsUser: NATS_USER });
+    const env = regionEnv(region, agentEndpoints(config));
     return Object.fromEntries(Object.entries(env).map(([key, value]) => [`DEFAULT_ZONE_VAR_${key}`, value]));
+}
+
+/**
+ * On a cluster the program cannot reach PostgreSQL to declare the database, so PostgreSQL's own entrypoint creates
+ * the role and the database it owns on first start, from this script (a Secret: it holds the role's password).
+ */
+export function postgresInitScript(): FileSpec {
+    return {
+        path: "/docker-entrypoint-initdb.d/10-bklite.sql",
+        content: joinText(
+            [
+                tpl`CREATE ROLE ${DATABASE.owner} LOGIN PASSWORD '${ref(VALUE_REFS.postgresPassword)}';`,
+                `CREATE DATABASE ${DATABASE.name} OWNER ${DATABASE.owner} ENCODING 'UTF8';`,
+                "",
+            ],
+            "\n",
+        ),
+        // Read by the entrypoint after it drops to the postgres user.
+        mode: "0644",
+    };
 }
 
 /** Plans every service of the platform for the given config. */
@@ -93,6 +112,7 @@ export function planServices(config: StackConfig): ServiceSpec[] {
         dependsOn: [],
         routes: [],
         stopGraceSeconds: 60,
+        stateful: true,
     };
 
     const redis: ServiceSpec = {
@@ -149,6 +169,7 @@ export function planServices(config: StackConfig): ServiceSpec[] {
         dependsOn: [],
         routes: [],
         stopGraceSeconds: 30,
+        stateful: true,
     };
 
     const server: ServiceSpec = {

@@ -68,6 +68,8 @@ export interface ServiceSpec {
     routes: RouteSpec[];
     /** Seconds to wait after SIGTERM before the container is killed. */
     stopGraceSeconds?: number;
+    /** A database-like service with a stable identity and its own data (a StatefulSet on Kubernetes). */
+    stateful?: boolean;
 }
 
 /**

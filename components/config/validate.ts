@@ -53,9 +53,35 @@ export interface ProbePackageConfig {
 
 export interface KubernetesConfig {
     namespace: string;
+    /** kubeconfig context to deploy to (default: the current context). */
+    context?: string;
     storageClass?: string;
+    /** Size of each data volume claim, e.g. 10Gi. */
+    volumeSize: string;
     imagePullSecrets: string[];
-    nodePorts: Record<string, number>;
+    /** How Traefik and NATS are exposed to browsers and agents outside the cluster. */
+    serviceType: "NodePort" | "LoadBalancer";
+    /** Fixed node ports by port name (NodePort): http (Traefik) and nats. */
+    nodePorts: { http: number; nats: number };
+    /** Resource requests per service, e.g. {server: {cpu: "1", memory: 2Gi}}. */
+    resources: Record<string, { cpu?: string; memory?: string }>;
+}
+
+/** Default node ports: Traefik on 30080 (seed 004's advice), NATS on 30422. */
+export const DEFAULT_NODE_PORTS = { http: 30080, nats: 30422 } as const;
+
+/**
+ * Where agents and browsers reach the stack: the host address and the ports published for them (host ports on
+ * Docker; node ports, or the LoadBalancer's own ports, on Kubernetes). NODE_SERVER_URL and NATS_SERVERS derive from it.
+ */
+export function agentEndpoints(config: Pick<StackConfig, "runtime" | "hostAddress" | "ports" | "kubernetes">): AgentEndpoints {
+    const ports =
+        config.runtime === "docker"
+            ? { http: config.ports.http, nats: config.ports.nats }
+            : config.kubernetes.serviceType === "LoadBalancer"
+              ? { http: 80, nats: 4222 }
+              : config.kubernetes.nodePorts;
+    return { hostAddress: config.hostAddress, httpPort: ports.http, natsPort: ports.nats, natsUser: NATS_USER };
 }
 
 /** The validated config of one stack. It never holds a secret value, so it may be passed anywhere. */
@@ -158,8 +184,6 @@ export function parseStackConfig(source: ConfigSource): { config: StackConfig; p
     const runtime = raw("runtime");
     if (!(RUNTIMES as ReadonlyArray<unknown>).includes(runtime)) {
         add("runtime", `must be one of ${RUNTIMES.join(", ")}`, runtime);
-    } else if (runtime === "kubernetes") {
-        add("runtime", "is not available in this version of bklite-infra yet; use docker", runtime);
     }
 
     // hostAddress
@@ -238,9 +262,13 @@ export function parseStackConfig(source: ConfigSource): { config: StackConfig; p
     const images = parseImages(raw("images"), offline, add);
 
     // regions
+    // kubernetes: parsed before the regions, whose derived URLs use its node ports
+    const kubernetes = parseKubernetes(raw("kubernetes"), add);
+
     // Checked as written, so every path points at the stack file's own list.
     const regions = parseRegions(raw("regions"), add);
-    const endpoints: AgentEndpoints | undefined = hostAddress === "" ? undefined : { hostAddress, httpPort: ports.http, natsPort: ports.nats, natsUser: NATS_USER };
+    const endpoints: AgentEndpoints | undefined =
+        hostAddress === "" ? undefined : agentEndpoints({ runtime: runtime === "kubernetes" ? "kubernetes" : "docker", hostAddress, ports, kubernetes });
     for (const p of checkRegions(regions, endpoints)) {
         problems.push({ key: p.path, value: p.value === undefined ? undefined : JSON.stringify(p.value), message: p.message });
     }
@@ -253,9 +281,6 @@ export function parseStackConfig(source: ConfigSource): { config: StackConfig; p
     for (const p of security.problems) {
         problems.push({ key: p.path, value: p.value, message: p.message });
     }
-
-    // kubernetes
-    const kubernetes = parseKubernetes(raw("kubernetes"), add);
 
     // secrets
     const providedSecrets: SecretName[] = [];
@@ -500,23 +525,45 @@ function parseProbePackages(value: unknown, add: AddProblem): ProbePackageConfig
 }
 
 function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {
-    const config: KubernetesConfig = { namespace: "bklite", imagePullSecrets: [], nodePorts: {} };
+    const config: KubernetesConfig = {
+        namespace: "bklite",
+        volumeSize: "10Gi",
+        imagePullSecrets: [],
+        serviceType: "NodePort",
+        nodePorts: { ...DEFAULT_NODE_PORTS },
+        resources: {},
+    };
     if (!isRecord(value)) {
-        add("kubernetes", "must be an object {namespace, storageClass, imagePullSecrets, nodePorts}", value);
+        add("kubernetes", "must be an object {namespace, context, storageClass, volumeSize, imagePullSecrets, serviceType, nodePorts, resources}", value);
         return config;
     }
+    const known = ["namespace", "context", "storageClass", "volumeSize", "imagePullSecrets", "serviceType", "nodePorts", "resources"];
+    for (const key of Object.keys(value)) {
+        if (!known.includes(key)) {
+            add(`kubernetes.${key}`, `is not a kubernetes setting (${known.join(", ")})`);
+        }
+    }
     if (value.namespace !== undefined) {
-        if (typeof value.namespace !== "string" || !K8S_NAME.test(value.namespace)) {
+        if (typeof value.namespace !== "string" || !K8S_NAME.test(value.namespace) || value.namespace.length > 63) {
             add("kubernetes.namespace", "must be a Kubernetes name (lowercase letters, digits, -)", value.namespace);
         } else {
             config.namespace = value.namespace;
         }
     }
-    if (value.storageClass !== undefined) {
-        if (typeof value.storageClass !== "string" || value.storageClass === "") {
-            add("kubernetes.storageClass", "must be a storage class name", value.storageClass);
+    for (const key of ["context", "storageClass"] as const) {
+        if (value[key] !== undefined) {
+            if (typeof value[key] !== "string" || value[key] === "") {
+                add(`kubernetes.${key}`, "must be a non-empty name", value[key]);
+            } else {
+                config[key] = value[key] as string;
+            }
+        }
+    }
+    if (value.volumeSize !== undefined) {
+        if (typeof value.volumeSize !== "string" || !/^[0-9]+(Mi|Gi|Ti)$/.test(value.volumeSize)) {
+            add("kubernetes.volumeSize", "must be a size such as 10Gi", value.volumeSize);
         } else {
-            config.storageClass = value.storageClass;
+            config.volumeSize = value.volumeSize;
         }
     }
     if (value.imagePullSecrets !== undefined) {
@@ -527,12 +574,43 @@ function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {
             config.imagePullSecrets = secrets;
         }
     }
+    if (value.serviceType !== undefined) {
+        if (value.serviceType !== "NodePort" && value.serviceType !== "LoadBalancer") {
+            add("kubernetes.serviceType", "must be NodePort or LoadBalancer", value.serviceType);
+        } else {
+            config.serviceType = value.serviceType;
+        }
+    }
     if (value.nodePorts !== undefined) {
         const nodePorts = value.nodePorts;
-        if (!isRecord(nodePorts) || !Object.values(nodePorts).every((n) => typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= 65535)) {
-            add("kubernetes.nodePorts", "must map port names to port numbers, e.g. {http: 30080, nats: 30422}", nodePorts);
+        if (!isRecord(nodePorts)) {
+            add("kubernetes.nodePorts", "must map http and nats to node ports, e.g. {http: 30080, nats: 30422}", nodePorts);
         } else {
-            config.nodePorts = nodePorts as Record<string, number>;
+            for (const [name, port] of Object.entries(nodePorts)) {
+                if (name !== "http" && name !== "nats") {
+                    add(`kubernetes.nodePorts.${name}`, "is not an exposed port (http, nats)");
+                } else if (typeof port !== "number" || !Number.isInteger(port) || port < 30000 || port > 32767) {
+                    add(`kubernetes.nodePorts.${name}`, "must be a node port from 30000 to 32767", port);
+                } else {
+                    config.nodePorts[name] = port;
+                }
+            }
+            if (config.nodePorts.http === config.nodePorts.nats) {
+                add("kubernetes.nodePorts.nats", `uses node port ${config.nodePorts.nats}, as http does; give each its own`, config.nodePorts.nats);
+            }
+        }
+    }
+    if (value.resources !== undefined) {
+        const resources = value.resources;
+        if (!isRecord(resources) || !Object.values(resources).every((r) => isRecord(r) && Object.entries(r).every(([k, v]) => (k === "cpu" || k === "memory") && typeof v === "string"))) {
+            add("kubernetes.resources", "must map services to requests, e.g. {server: {cpu: \"1\", memory: 2Gi}}", resources);
+        } else {
+            for (const service of Object.keys(resources)) {
+                if (!(SERVICE_NAMES as ReadonlyArray<string>).includes(service)) {
+                    add(`kubernetes.resources.${service}`, `names no service of the stack; services are ${SERVICE_NAMES.join(", ")}`);
+                }
+            }
+            config.resources = resources as KubernetesConfig["resources"];
         }
     }
     return config;

@@ -7,12 +7,12 @@ import * as fs from "fs";
 import * as path from "path";
 import { NATS_PASSWORD_REF, regionEnv } from "../app/regions";
 import { renderText } from "../app/template";
-import { NATS_USER, StackConfig } from "../config/validate";
+import { StackConfig, agentEndpoints } from "../config/validate";
 import { SeedSpec } from "./spec";
 
 /** The spec for a stack; `natsPassword` is the only secret in it. Keys are sorted so the JSON is stable. */
 export function renderSeedSpec(config: StackConfig, natsPassword: string, projectRoot: string): SeedSpec {
-    const endpoints = { hostAddress: config.hostAddress, httpPort: config.ports.http, natsPort: config.ports.nats, natsUser: NATS_USER };
+    const endpoints = agentEndpoints(config);
     return {
         regions: config.regions.map((region) => {
             const env = regionEnv(region, endpoints);

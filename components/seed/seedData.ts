@@ -7,6 +7,8 @@ import { SEED_ENV } from "./apply";
 export interface SeedDataArgs {
     /** SHA-256 of each package file: a changed package re-runs the seeding. */
     packageDigests: string[];
+    /** Extra `seed apply` arguments, e.g. `--kube-namespace bklite` to reach a cluster through port-forwards. */
+    args?: string[];
 }
 
 /** Kept out of the component's inputs: component args are stored in state, and these are secrets and wiring. */
@@ -39,7 +41,7 @@ export class SeedData extends pulumi.ComponentResource {
         const apply = new command.local.Command(
             `${name}-apply`,
             {
-                create: bkliteCommand(["seed", "apply", "--spec", "-"]),
+                create: bkliteCommand(["seed", "apply", "--spec", "-", ...(args.args ?? [])]),
                 stdin: pulumi.secret(inputs.spec),
                 environment,
                 dir: PROJECT_ROOT,

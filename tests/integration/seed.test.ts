@@ -373,6 +373,55 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
         assert.strictEqual(result.code, 0, result.stderr);
     });
 
+    it("reaches a cluster's PostgreSQL and NATS through kubectl port-forwards it starts and always stops", async () => {
+        await pg.query("CREATE DATABASE bklite_cluster");
+        const client = new Client({ connectionString: databaseUrl(pg, "bklite_cluster") });
+        await client.connect();
+        await client.query(schemaSql("upstream"));
+        await client.end();
+        const log = path.join(work, "kubectl.log");
+        const file = makePackage(work, "cluster-package.zip", 200 * 1024, 11);
+        const env = {
+            PATH: `${path.join(PROJECT_ROOT, "tests", "support", "bin")}:${process.env.PATH}`,
+            FAKE_KUBECTL_LOG: log,
+            FAKE_KUBECTL_TARGETS: JSON.stringify({ "svc/postgres": `127.0.0.1:${pg.port}`, "svc/nats": `127.0.0.1:${nats.clientPort}` }),
+            // As the program passes them on a cluster: Service names, reached only through the forwards.
+            BKLITE_PG_URL: `postgres://postgres:${pg.password}@postgres:5432/bklite_cluster`,
+            BKLITE_NATS_URL: "tls://nats:4222",
+            BKLITE_NATS_USER: nats.user,
+            BKLITE_NATS_PASSWORD: nats.password,
+            BKLITE_NATS_CA: nats.caPem,
+            BKLITE_NATS_BUCKET: "bklite_cluster",
+            BKLITE_SECRET_KEY: SECRET_KEY,
+        };
+        const spec = { regions: [{ name: "default", env: regionEnv("10.0.0.1") }], packages: [{ file, os: "linux", type: "controller", object: "Controller", version: "1.0.0" }] };
+        const run = await startSeed(spec, env, ["--kube-namespace", "bklite", "--kube-context", "site-a"]).done;
+        assert.strictEqual(run.code, 0, run.stderr);
+        assert.deepStrictEqual(JSON.parse(run.stdout).objects, { uploaded: 1, unchanged: 0 });
+        const calls = fs.readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+        assert.deepStrictEqual(
+            calls.map((c: { args: string[] }) => c.args),
+            [
+                ["--context", "site-a", "--namespace", "bklite", "port-forward", "svc/postgres", "0:5432", "--address", "127.0.0.1"],
+                ["--context", "site-a", "--namespace", "bklite", "port-forward", "svc/nats", "0:4222", "--address", "127.0.0.1"],
+            ],
+        );
+        for (const call of calls) {
+            assert.throws(() => process.kill(call.pid, 0), /ESRCH/, `forward ${call.pid} was stopped`);
+        }
+        const stored = await readObject("bklite_cluster", "linux/x86_64/Controller/1.0.0/cluster-package.zip");
+        assert.ok(stored!.data.equals(fs.readFileSync(file)));
+
+        // A Service that does not exist: a clear error, and no forward left behind.
+        fs.rmSync(log);
+        const failing = await startSeed(spec, { ...env, FAKE_KUBECTL_TARGETS: JSON.stringify({ "svc/postgres": `127.0.0.1:${pg.port}` }) }, ["--kube-namespace", "bklite"]).done;
+        assert.strictEqual(failing.code, 1);
+        assert.match(failing.stderr, /kubectl port-forward to svc\/nats in namespace bklite exited \(1\): error: services "nats" not found/);
+        for (const call of fs.readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l))) {
+            assert.throws(() => process.kill(call.pid, 0), /ESRCH/, `forward ${call.pid} was stopped`);
+        }
+    });
+
     it("survives a NATS restart in the middle of an upload: no row for it, and a re-run finishes it", async () => {
         await pg.query("CREATE DATABASE bklite_restart");
         const client = new Client({ connectionString: databaseUrl(pg, "bklite_restart") });

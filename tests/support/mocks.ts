@@ -80,6 +80,11 @@ function computedOutputs(type: string, name: string, inputs: Record<string, any>
         case "tls:index/certRequest:CertRequest":
             return { certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\nmock-${name}\n-----END CERTIFICATE REQUEST-----\n` };
         default:
+            // Kubernetes objects without a name get one from the engine (auto-naming): synthesize it, or inputs
+            // derived from it would silently vanish.
+            if (type.startsWith("kubernetes:") && inputs.metadata !== undefined && !inputs.metadata.name) {
+                return { metadata: { ...inputs.metadata, name: `${name}-${digest(name).slice(0, 8)}` } };
+            }
             return {};
     }
 }

@@ -239,7 +239,7 @@ describe("README offline plugins", () => {
         const root = path.join(__dirname, "..", "..");
         const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
         const plugins = requiredPlugins(root);
-        assert.deepStrictEqual(plugins.map((p) => p.name), ["command", "docker", "postgresql", "random", "tls"]);
+        assert.deepStrictEqual(plugins.map((p) => p.name), ["command", "docker", "kubernetes", "postgresql", "random", "tls"]);
         const rows = readme.split("\n").filter((l) => /^\| [a-z]+ \| [0-9.]+ \| `pulumi-resource-/.test(l));
         assert.deepStrictEqual(rows, plugins.map((p) => `| ${p.name} | ${p.version} | \`${pluginFileName(p)}\` |`));
         assert.ok(readme.includes(`for p in ${plugins.map((p) => `${p.name}:${p.version}`).join(" ")}; do`));

@@ -1,0 +1,130 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ServiceSpec } from "../app/spec";
+
+export interface TraefikIngressArgs {
+    namespace: pulumi.Input<string>;
+    /** Name of the namespace, for cluster-wide object names (ClusterRole, IngressClass). */
+    namespaceName: string;
+    image: string;
+    imagePullSecrets: string[];
+    serviceType: "NodePort" | "LoadBalancer";
+    /** Node port of the web entry point (NodePort). */
+    httpNodePort: number;
+    /** Services whose routes get Ingresses. */
+    routed: ServiceSpec[];
+}
+
+/** The IngressClass the stack's Ingresses use; Traefik watches only it (seed 004: `nginx` on a Traefik cluster). */
+export const INGRESS_CLASS = "traefik";
+const WEB_PORT = 8000;
+
+/** The cluster-wide permissions Traefik's Kubernetes Ingress provider needs (seed 004: the ClusterRole went missing). */
+export const TRAEFIK_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
+    { apiGroups: [""], resources: ["services", "endpoints", "secrets", "nodes"], verbs: ["get", "list", "watch"] },
+    { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
+    { apiGroups: ["networking.k8s.io", "extensions"], resources: ["ingresses", "ingressclasses"], verbs: ["get", "list", "watch"] },
+    { apiGroups: ["networking.k8s.io", "extensions"], resources: ["ingresses/status"], verbs: ["update"] },
+];
+
+/**
+ * Traefik owned by the stack as plain resources (no Helm repository offline): its ServiceAccount, ClusterRole and
+ * binding (so `pulumi up` restores them if deleted), Deployment, IngressClass and Service, plus one Ingress per
+ * route of the routed services (path prefixes, no Host rule, no nginx annotations).
+ */
+export class TraefikIngress extends pulumi.ComponentResource {
+    /** The Deployment, for what waits on the ingress. */
+    public readonly deployment: k8s.apps.v1.Deployment;
+
+    constructor(name: string, args: TraefikIngressArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("bklite:index:TraefikIngress", name, { namespaceName: args.namespaceName, image: args.image, serviceType: args.serviceType, httpNodePort: args.httpNodePort }, opts);
+        const labels = { "app.kubernetes.io/name": "traefik", "app.kubernetes.io/part-of": "bklite" };
+        const clusterName = `bklite-${args.namespaceName}-traefik`;
+        const account = new k8s.core.v1.ServiceAccount(`${name}-account`, { metadata: { name: "traefik", namespace: args.namespace, labels } }, { parent: this });
+        const role = new k8s.rbac.v1.ClusterRole(`${name}-role`, { metadata: { name: clusterName, labels }, rules: TRAEFIK_RULES }, { parent: this });
+        const binding = new k8s.rbac.v1.ClusterRoleBinding(
+            `${name}-binding`,
+            {
+                metadata: { name: clusterName, labels },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterName },
+                subjects: [{ kind: "ServiceAccount", name: "traefik", namespace: args.namespace }],
+            },
+            { parent: this, dependsOn: [role, account] },
+        );
+        const ingressClass = new k8s.networking.v1.IngressClass(
+            `${name}-class`,
+            { metadata: { name: INGRESS_CLASS, labels }, spec: { controller: "traefik.io/ingress-controller" } },
+            { parent: this },
+        );
+        this.deployment = new k8s.apps.v1.Deployment(
+            `${name}-deployment`,
+            {
+                metadata: { name: "traefik", namespace: args.namespace, labels },
+                spec: {
+                    replicas: 1,
+                    selector: { matchLabels: labels },
+                    template: {
+                        metadata: { labels },
+                        spec: {
+                            serviceAccountName: "traefik",
+                            imagePullSecrets: args.imagePullSecrets.map((n) => ({ name: n })),
+                            containers: [
+                                {
+                                    name: "traefik",
+                                    image: args.image,
+                                    imagePullPolicy: "IfNotPresent",
+                                    args: [
+                                        `--entrypoints.web.address=:${WEB_PORT}`,
+                                        "--providers.kubernetesingress=true",
+                                        `--providers.kubernetesingress.ingressclass=${INGRESS_CLASS}`,
+                                        pulumi.interpolate`--providers.kubernetesingress.namespaces=${args.namespace}`,
+                                        "--api.dashboard=false",
+                                        "--ping=true",
+                                        "--log.level=INFO",
+                                        "--accesslog=true",
+                                    ],
+                                    ports: [{ name: "web", containerPort: WEB_PORT }],
+                                    readinessProbe: { exec: { command: ["traefik", "healthcheck", "--ping"] }, periodSeconds: 10, failureThreshold: 3 },
+                                },
+                            ],
+                        },
+                    },
+                },
+            },
+            { parent: this, dependsOn: [binding, ingressClass] },
+        );
+        new k8s.core.v1.Service(
+            `${name}-service`,
+            {
+                metadata: { name: "traefik", namespace: args.namespace, labels },
+                spec: {
+                    type: args.serviceType,
+                    selector: labels,
+                    ports: [{ name: "web", port: 80, targetPort: "web", nodePort: args.serviceType === "NodePort" ? args.httpNodePort : undefined }],
+                },
+            },
+            { parent: this },
+        );
+        for (const spec of args.routed) {
+            spec.routes.forEach((route, i) => {
+                new k8s.networking.v1.Ingress(
+                    `${name}-${spec.name}${spec.routes.length > 1 ? `-${i}` : ""}`,
+                    {
+                        metadata: {
+                            name: spec.routes.length > 1 ? `${spec.name}-${i}` : spec.name,
+                            namespace: args.namespace,
+                            labels,
+                            annotations: { "traefik.ingress.kubernetes.io/router.priority": String(route.priority) },
+                        },
+                        spec: {
+                            ingressClassName: INGRESS_CLASS,
+                            rules: [{ http: { paths: [{ path: route.pathPrefix, pathType: "Prefix", backend: { service: { name: spec.name, port: { number: route.port } } } }] } }],
+                        },
+                    },
+                    { parent: this, dependsOn: [ingressClass] },
+                );
+            });
+        }
+        this.registerOutputs({});
+    }
+}

@@ -1,0 +1,233 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { HealthCheckSpec, ServiceSpec, healthGiveUpSeconds } from "../../app/spec";
+import { TextValue, refsOf, renderText } from "../../app/template";
+import { startOrder } from "../docker/dockerRuntime";
+
+export interface KubernetesRuntimeArgs {
+    namespace: string;
+    services: ServiceSpec[];
+    storageClass?: string;
+    /** Size of each data volume claim. */
+    volumeSize: string;
+    imagePullSecrets: string[];
+    /** How published ports (other than loopback-only ones) are exposed outside the cluster. */
+    exposure: { type: "NodePort" | "LoadBalancer"; nodePorts: Record<string, number> };
+    /** Resource requests per service. */
+    resources: Record<string, { cpu?: string; memory?: string }>;
+}
+
+/** Kept out of the component's inputs: component args are stored in state, and these are secrets and wiring. */
+export interface KubernetesRuntimeBindings {
+    values: Readonly<Record<string, pulumi.Input<string>>>;
+    /** Resources that finish a service's start, made once its workload is ready; dependents wait for them. */
+    afterStart?: Readonly<Record<string, (workload: pulumi.Resource) => pulumi.Resource[]>>;
+}
+
+/** The exec probe of a health check: CMD runs as given, CMD-SHELL through sh. */
+export function probeCommand(h: HealthCheckSpec): string[] {
+    const [kind, ...rest] = h.test;
+    return kind === "CMD-SHELL" ? ["sh", "-c", rest.join(" ")] : rest;
+}
+
+/**
+ * Probes from a health check: a startup probe that allows the whole give-up budget (a server running its
+ * migrations is not killed in its first minutes), then a readiness probe. No liveness probe: a slow server is
+ * not restarted mid-migration.
+ */
+export function probes(h: HealthCheckSpec): { startupProbe: k8s.types.input.core.v1.Probe; readinessProbe: k8s.types.input.core.v1.Probe } {
+    const exec = { command: probeCommand(h) };
+    return {
+        startupProbe: { exec, periodSeconds: h.intervalSeconds, timeoutSeconds: h.timeoutSeconds, failureThreshold: Math.ceil(healthGiveUpSeconds(h) / h.intervalSeconds) },
+        readinessProbe: { exec, periodSeconds: h.intervalSeconds, timeoutSeconds: h.timeoutSeconds, failureThreshold: 3 },
+    };
+}
+
+/** Octal permission string to the decimal mode Kubernetes wants. */
+function mode(octal?: string): number | undefined {
+    return octal === undefined ? undefined : parseInt(octal, 8);
+}
+
+/**
+ * Runs service specs as Kubernetes workloads in one namespace: StatefulSets (claims kept when they are deleted)
+ * for stateful services, Deployments for the rest, a Service per service, Secrets for every value that holds one
+ * (referenced from env, never plain), images only if not present, and the same start order as the Docker runtime.
+ * Knows nothing about what the services are.
+ */
+export class KubernetesRuntime extends pulumi.ComponentResource {
+    /** Workloads by service name. */
+    public readonly workloads: Readonly<Record<string, pulumi.Resource>>;
+    /** The namespace. */
+    public readonly namespace: pulumi.Output<string>;
+
+    constructor(name: string, args: KubernetesRuntimeArgs, bindings: KubernetesRuntimeBindings, opts?: pulumi.ComponentResourceOptions) {
+        super("bklite:index:KubernetesRuntime", name, { namespace: args.namespace, services: args.services.map((s) => s.name) }, opts);
+        const ns = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: args.namespace } }, { parent: this });
+        const namespace = ns.metadata.name;
+        const labelsOf = (service: string) => ({ "app.kubernetes.io/name": service, "app.kubernetes.io/part-of": "bklite" });
+        const pullSecrets = args.imagePullSecrets.map((n) => ({ name: n }));
+        const render = (value: TextValue): pulumi.Input<string> => {
+            const names = refsOf(value);
+            if (names.length === 0) {
+                return renderText(value, {});
+            }
+            const missing = names.filter((n) => bindings.values[n] === undefined);
+            if (missing.length > 0) {
+                throw new Error(`no value bound for ${missing.map((m) => `'${m}'`).join(", ")}`);
+            }
+            return pulumi.secret(pulumi.all(Object.fromEntries(names.map((n) => [n, bindings.values[n]]))).apply((v) => renderText(value, v)));
+        };
+
+        const workloads: Record<string, pulumi.Resource> = {};
+        const ready: Record<string, pulumi.Resource[]> = {};
+        for (const spec of startOrder(args.services)) {
+            const labels = labelsOf(spec.name);
+            const dependsOn = spec.dependsOn.flatMap((d) => ready[d]);
+
+            // Env: plain values inline; anything holding a secret or generated value from a Secret.
+            const secretEnv = Object.entries(spec.env).filter(([, v]) => refsOf(v).length > 0);
+            const envSecret =
+                secretEnv.length > 0
+                    ? new k8s.core.v1.Secret(
+                          `${name}-${spec.name}-env`,
+                          { metadata: { name: `${spec.name}-env`, namespace, labels }, stringData: Object.fromEntries(secretEnv.map(([k, v]) => [k, render(v)])) },
+                          { parent: this },
+                      )
+                    : undefined;
+            const env = Object.keys(spec.env)
+                .sort()
+                .map((key) =>
+                    refsOf(spec.env[key]).length > 0
+                        ? { name: key, valueFrom: { secretKeyRef: { name: `${spec.name}-env`, key } } }
+                        : { name: key, value: renderText(spec.env[key], {}) },
+                );
+
+            // Files: one Secret (any file with a value in it) or ConfigMap per service, each file mounted by subPath.
+            const secretFiles = spec.files.some((f) => refsOf(f.content).length > 0);
+            const fileData = Object.fromEntries(spec.files.map((f, i) => [`file-${i}`, render(f.content)]));
+            const fileSource =
+                spec.files.length === 0
+                    ? undefined
+                    : secretFiles
+                      ? new k8s.core.v1.Secret(`${name}-${spec.name}-files`, { metadata: { name: `${spec.name}-files`, namespace, labels }, stringData: fileData }, { parent: this })
+                      : new k8s.core.v1.ConfigMap(`${name}-${spec.name}-files`, { metadata: { name: `${spec.name}-files`, namespace, labels }, data: fileData as Record<string, string> }, { parent: this });
+            // Files for a process that drops root (FileSpec.owner): readable through the pod's fsGroup instead.
+            const owned = spec.files.find((f) => f.owner !== undefined)?.owner;
+            const items = spec.files.map((f, i) => ({ key: `file-${i}`, path: `file-${i}`, mode: f.owner ? (mode(f.mode) ?? 0o600) | 0o040 : mode(f.mode) }));
+            const volumes: k8s.types.input.core.v1.Volume[] = fileSource
+                ? [secretFiles ? { name: "files", secret: { secretName: `${spec.name}-files`, items } } : { name: "files", configMap: { name: `${spec.name}-files`, items } }]
+                : [];
+            const volumeMounts: k8s.types.input.core.v1.VolumeMount[] = spec.files.map((f, i) => ({ name: "files", mountPath: f.path, subPath: `file-${i}`, readOnly: true }));
+
+            // Data: claims, kept when the workload or the stack is deleted.
+            const stateful = spec.stateful === true && spec.volumes.length > 0;
+            const claims: pulumi.Resource[] = [];
+            for (const v of spec.volumes) {
+                volumeMounts.push({ name: v.name, mountPath: v.mountPath });
+                if (!stateful) {
+                    claims.push(
+                        new k8s.core.v1.PersistentVolumeClaim(
+                            `${name}-${v.name}`,
+                            {
+                                metadata: { name: v.name, namespace, labels },
+                                spec: { accessModes: ["ReadWriteOnce"], storageClassName: args.storageClass, resources: { requests: { storage: args.volumeSize } } },
+                            },
+                            { parent: this, retainOnDelete: true },
+                        ),
+                    );
+                    volumes.push({ name: v.name, persistentVolumeClaim: { claimName: v.name } });
+                }
+            }
+
+            const container: k8s.types.input.core.v1.Container = {
+                name: spec.name,
+                image: spec.image,
+                imagePullPolicy: "IfNotPresent",
+                args: spec.command,
+                env,
+                ports: spec.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: (p.protocol ?? "tcp").toUpperCase() })),
+                volumeMounts,
+                resources: args.resources[spec.name] ? { requests: args.resources[spec.name] } : undefined,
+                ...probes(spec.health),
+            };
+            const podSpec: k8s.types.input.core.v1.PodSpec = {
+                containers: [container],
+                volumes,
+                imagePullSecrets: pullSecrets,
+                terminationGracePeriodSeconds: spec.stopGraceSeconds,
+                securityContext: owned ? { fsGroup: owned.gid } : undefined,
+            };
+            const template = { metadata: { labels }, spec: podSpec };
+
+            const service = new k8s.core.v1.Service(
+                `${name}-${spec.name}-service`,
+                {
+                    metadata: { name: spec.name, namespace, labels },
+                    spec: { selector: labels, ports: spec.ports.map((p) => ({ name: p.name, port: p.containerPort, targetPort: p.name, protocol: (p.protocol ?? "tcp").toUpperCase() })) },
+                },
+                { parent: this },
+            );
+            const exposed = spec.ports.filter((p) => p.hostPort !== undefined && p.hostIp !== "127.0.0.1");
+            if (exposed.length > 0) {
+                new k8s.core.v1.Service(
+                    `${name}-${spec.name}-external`,
+                    {
+                        metadata: { name: `${spec.name}-external`, namespace, labels },
+                        spec: {
+                            type: args.exposure.type,
+                            selector: labels,
+                            ports: exposed.map((p) => ({
+                                name: p.name,
+                                port: p.containerPort,
+                                targetPort: p.name,
+                                protocol: (p.protocol ?? "tcp").toUpperCase(),
+                                nodePort: args.exposure.type === "NodePort" ? args.exposure.nodePorts[p.name] : undefined,
+                            })),
+                        },
+                    },
+                    { parent: this },
+                );
+            }
+
+            const after = [...dependsOn, ...claims, ...(envSecret ? [envSecret] : []), ...(fileSource ? [fileSource] : [])];
+            const workload = stateful
+                ? new k8s.apps.v1.StatefulSet(
+                      `${name}-${spec.name}`,
+                      {
+                          metadata: { name: spec.name, namespace, labels },
+                          spec: {
+                              serviceName: spec.name,
+                              replicas: 1,
+                              selector: { matchLabels: labels },
+                              template,
+                              persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+                              volumeClaimTemplates: spec.volumes.map((v) => ({
+                                  metadata: { name: v.name, labels },
+                                  spec: { accessModes: ["ReadWriteOnce"], storageClassName: args.storageClass, resources: { requests: { storage: args.volumeSize } } },
+                              })),
+                          },
+                      },
+                      { parent: this, dependsOn: [...after, service] },
+                  )
+                : new k8s.apps.v1.Deployment(
+                      `${name}-${spec.name}`,
+                      {
+                          metadata: { name: spec.name, namespace, labels },
+                          spec: {
+                              replicas: 1,
+                              selector: { matchLabels: labels },
+                              // A ReadWriteOnce claim cannot be mounted by the old and the new pod at once.
+                              strategy: spec.volumes.length > 0 ? { type: "Recreate" } : undefined,
+                              template,
+                          },
+                      },
+                      { parent: this, dependsOn: [...after, service] },
+                  );
+            workloads[spec.name] = workload;
+            ready[spec.name] = [workload, ...(bindings.afterStart?.[spec.name]?.(workload) ?? [])];
+        }
+        this.workloads = workloads;
+        this.namespace = namespace;
+        this.registerOutputs({ namespace: this.namespace });
+    }
+}

@@ -1,0 +1,200 @@
+/**
+ * The whole program with `bklite:runtime: kubernetes`, on the dev and prod configs, under mocks (seed 004's list).
+ */
+import * as assert from "assert";
+import { DEFAULT_IMAGES, SERVICE_NAMES } from "../../components/app/catalog";
+import { resolveImageRef } from "../../components/images/refs";
+import { ProgramRun, RecordedResource, containsSecret, runProgram } from "../support/mocks";
+import { programConfig } from "../support/stackFiles";
+
+const kinds = {
+    namespace: "kubernetes:core/v1:Namespace",
+    statefulSet: "kubernetes:apps/v1:StatefulSet",
+    deployment: "kubernetes:apps/v1:Deployment",
+    service: "kubernetes:core/v1:Service",
+    secret: "kubernetes:core/v1:Secret",
+    pvc: "kubernetes:core/v1:PersistentVolumeClaim",
+    ingress: "kubernetes:networking.k8s.io/v1:Ingress",
+    ingressClass: "kubernetes:networking.k8s.io/v1:IngressClass",
+    clusterRole: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+    clusterRoleBinding: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+    serviceAccount: "kubernetes:core/v1:ServiceAccount",
+};
+
+function byName(run: ProgramRun, type: string, name: string): RecordedResource {
+    const found = run.recorder.ofType(type).filter((r) => r.inputs.metadata?.name === name);
+    assert.strictEqual(found.length, 1, `one ${type} named ${name}: ${run.recorder.ofType(type).map((r) => r.inputs.metadata?.name)}`);
+    return found[0];
+}
+
+function podSpec(workload: RecordedResource): any {
+    return workload.inputs.spec.template.spec;
+}
+
+function envOf(run: ProgramRun, service: string): Record<string, any> {
+    const workload = run.recorder.ofType(kinds.deployment).concat(run.recorder.ofType(kinds.statefulSet)).find((w) => w.inputs.metadata.name === service)!;
+    return Object.fromEntries(podSpec(workload).containers[0].env.map((e: any) => [e.name, e.valueFrom ?? e.value]));
+}
+
+for (const stack of ["dev", "prod"]) {
+    describe(`program on Kubernetes (${stack} stack)`, () => {
+        let run: ProgramRun;
+        const config = programConfig(stack, { "bklite:runtime": "kubernetes" });
+        const host = config["bklite:hostAddress"];
+        const pullSecrets = stack === "prod" ? [{ name: "harbor-cred" }] : [];
+        const storageClass = stack === "prod" ? "local-path" : undefined;
+
+        before(async () => {
+            run = await runProgram(stack, config);
+        });
+
+        it("creates the namespace and no Docker or PostgreSQL-provider resources", () => {
+            assert.deepStrictEqual(run.recorder.ofType(kinds.namespace).map((n) => n.inputs.metadata.name), ["bklite"]);
+            assert.deepStrictEqual(run.recorder.resources.filter((r) => r.type.startsWith("docker:") || r.type.startsWith("postgresql:")), []);
+        });
+
+        it("runs PostgreSQL and NATS as StatefulSets whose claims are kept, the rest as Deployments", () => {
+            for (const name of ["postgres", "nats"]) {
+                const set = byName(run, kinds.statefulSet, name);
+                assert.deepStrictEqual(set.inputs.spec.persistentVolumeClaimRetentionPolicy, { whenDeleted: "Retain", whenScaled: "Retain" });
+                const claim = set.inputs.spec.volumeClaimTemplates[0];
+                assert.strictEqual(claim.spec.storageClassName, storageClass);
+                assert.strictEqual(claim.spec.resources.requests.storage, "10Gi");
+            }
+            assert.deepStrictEqual(run.recorder.ofType(kinds.deployment).map((d) => d.inputs.metadata.name).sort(), ["redis", "server", "traefik", "web"]);
+            const redisClaim = byName(run, kinds.pvc, "redis-data");
+            assert.strictEqual(redisClaim.retainOnDelete, true);
+            assert.deepStrictEqual(byName(run, kinds.deployment, "redis").inputs.spec.strategy, { type: "Recreate" });
+            assert.deepStrictEqual(run.outputs.dataVolumes, ["nats-data-nats-0", "postgres-data-postgres-0", "redis-data"]);
+        });
+
+        it("uses the same images as the Docker runtime, only if not present, with the pull secrets on every pod", () => {
+            const images = run.outputs.images as Record<string, string>;
+            for (const service of SERVICE_NAMES) {
+                assert.strictEqual(images[service], resolveImageRef(service, DEFAULT_IMAGES[service], JSON.parse(config["bklite:images"] ?? "{}")));
+            }
+            for (const workload of [...run.recorder.ofType(kinds.deployment), ...run.recorder.ofType(kinds.statefulSet)]) {
+                const pod = podSpec(workload);
+                assert.deepStrictEqual(pod.imagePullSecrets, pullSecrets, workload.name);
+                for (const container of pod.containers) {
+                    assert.strictEqual(container.imagePullPolicy, "IfNotPresent", workload.name);
+                    assert.strictEqual(container.image, images[workload.inputs.metadata.name], workload.name);
+                }
+            }
+        });
+
+        it("holds every secret in Secret objects referenced from env, never as plain values", () => {
+            const secretValues = run.recorder.ofType("random:index/randomPassword:RandomPassword").map((p) => `mock${require("crypto").createHash("sha256").update(p.name).digest("hex").slice(0, 28)}`);
+            for (const workload of [...run.recorder.ofType(kinds.deployment), ...run.recorder.ofType(kinds.statefulSet)]) {
+                const text = JSON.stringify(workload.inputs);
+                for (const secret of secretValues) {
+                    assert.ok(!text.includes(secret), `${workload.name} holds a secret in plain sight`);
+                }
+            }
+            const server = envOf(run, "server");
+            assert.deepStrictEqual(server.DB_PASSWORD, { secretKeyRef: { name: "server-env", key: "DB_PASSWORD" } });
+            assert.deepStrictEqual(server.NATS_SERVERS, { secretKeyRef: { name: "server-env", key: "NATS_SERVERS" } });
+            assert.strictEqual(server.UV_OFFLINE, "1");
+            for (const secret of run.recorder.ofType(kinds.secret)) {
+                assert.ok(containsSecret(secret.rawInputs.stringData), `${secret.name} data is a Pulumi secret`);
+            }
+            const init = byName(run, kinds.secret, "postgres-files");
+            assert.ok(Object.values(init.inputs.stringData as Record<string, string>).some((v) => /CREATE ROLE bklite LOGIN PASSWORD 'mock[0-9a-f]{28}';\nCREATE DATABASE bklite OWNER bklite/.test(v)));
+        });
+
+        it("probes every service, and lets the server start for up to 15 minutes without being killed", () => {
+            for (const workload of [...run.recorder.ofType(kinds.deployment), ...run.recorder.ofType(kinds.statefulSet)]) {
+                const container = podSpec(workload).containers[0];
+                assert.ok(container.readinessProbe?.exec?.command?.length > 0, `${workload.name} has a readiness probe`);
+                assert.strictEqual(container.livenessProbe, undefined, `${workload.name}: no liveness probe to kill a slow start`);
+            }
+            const startup = podSpec(byName(run, kinds.deployment, "server")).containers[0].startupProbe;
+            const budget = startup.periodSeconds * startup.failureThreshold;
+            assert.ok(budget >= 600 && budget <= 15 * 60, `startup budget ${budget}s`);
+            assert.deepStrictEqual(startup.exec.command, ["curl", "-s", "-o", "/dev/null", "http://127.0.0.1:8000/"]);
+        });
+
+        it("lets redis, which drops root, read its config through the pod's group", () => {
+            const pod = podSpec(byName(run, kinds.deployment, "redis"));
+            assert.deepStrictEqual(pod.securityContext, { fsGroup: 999 });
+            assert.strictEqual(pod.volumes[0].secret.items[0].mode, 0o640);
+        });
+
+        it("starts the server after its dependencies are ready", () => {
+            const server = byName(run, kinds.deployment, "server");
+            for (const dep of ["bklite-k8s-postgres", "bklite-k8s-redis", "bklite-k8s-nats"]) {
+                assert.ok(server.dependencies.some((d) => d.endsWith(`::${dep}`)), dep);
+            }
+        });
+
+        it("owns Traefik: RBAC restored by every up, its IngressClass, and a Service on node port 30080", () => {
+            const role = run.recorder.ofType(kinds.clusterRole)[0];
+            assert.ok(role.inputs.rules.some((r: any) => r.resources.includes("ingresses") && r.verbs.includes("watch")));
+            const binding = run.recorder.ofType(kinds.clusterRoleBinding)[0];
+            assert.deepStrictEqual(binding.inputs.subjects, [{ kind: "ServiceAccount", name: "traefik", namespace: "bklite" }]);
+            assert.strictEqual(run.recorder.ofType(kinds.serviceAccount)[0].inputs.metadata.name, "traefik");
+            assert.deepStrictEqual(run.recorder.ofType(kinds.ingressClass).map((c) => [c.inputs.metadata.name, c.inputs.spec.controller]), [["traefik", "traefik.io/ingress-controller"]]);
+            const service = byName(run, kinds.service, "traefik");
+            assert.strictEqual(service.inputs.spec.type, "NodePort");
+            assert.deepStrictEqual(service.inputs.spec.ports, [{ name: "web", port: 80, targetPort: "web", nodePort: 30080 }]);
+            const args = podSpec(byName(run, kinds.deployment, "traefik")).containers[0].args as string[];
+            assert.ok(args.includes("--providers.kubernetesingress.ingressclass=traefik"));
+            assert.ok(args.includes("--api.dashboard=false"));
+        });
+
+        it("routes with traefik-class Ingresses on path alone, without nginx annotations", () => {
+            const ingresses = run.recorder.ofType(kinds.ingress);
+            const routes = Object.fromEntries(ingresses.map((i) => {
+                const path = i.inputs.spec.rules[0].http.paths[0];
+                assert.strictEqual(i.inputs.spec.ingressClassName, "traefik");
+                assert.strictEqual(i.inputs.spec.rules[0].host, undefined);
+                assert.ok(!Object.keys(i.inputs.metadata.annotations ?? {}).some((a) => a.includes("nginx")));
+                return [path.path, `${path.backend.service.name}:${path.backend.service.port.number}`];
+            }));
+            assert.deepStrictEqual(routes, { "/api/v1": "server:8000", "/": "web:3000" });
+        });
+
+        it("exposes NATS to agents on its node port, and keeps PostgreSQL and Redis inside", () => {
+            const nats = byName(run, kinds.service, "nats-external");
+            assert.deepStrictEqual(nats.inputs.spec.ports, [{ name: "nats", port: 4222, targetPort: "nats", protocol: "TCP", nodePort: 30422 }]);
+            const external = run.recorder.ofType(kinds.service).filter((s) => s.inputs.spec.type === "NodePort" || s.inputs.spec.type === "LoadBalancer").map((s) => s.inputs.metadata.name).sort();
+            assert.deepStrictEqual(external, ["nats-external", "traefik"]);
+        });
+
+        it("derives every region's NODE_SERVER_URL and NATS_SERVERS from the node ports agents use", () => {
+            const server = envOf(run, "server");
+            assert.strictEqual(server.DEFAULT_ZONE_VAR_NODE_SERVER_URL, `http://${host}:30080`);
+            assert.strictEqual(server.DEFAULT_ZONE_VAR_NATS_SERVERS, `${host}:30422`);
+            assert.strictEqual(run.outputs.consoleUrl, `http://${host}:30080`);
+            assert.strictEqual(run.outputs.natsEndpoint, `tls://${host}:30422`);
+            const spec = JSON.parse(run.recorder.named("bklite-seed-apply").inputs.stdin);
+            const defaultRegion = spec.regions.find((r: { name: string }) => r.name === "default");
+            assert.strictEqual(defaultRegion.env.NODE_SERVER_URL, `http://${host}:30080`);
+            assert.strictEqual(defaultRegion.env.NATS_SERVERS, `${host}:30422`);
+        });
+
+        it("seeds through port-forwards to the cluster's Services", () => {
+            const apply = run.recorder.named("bklite-seed-apply");
+            assert.strictEqual(apply.inputs.create, "node bin/bklite seed apply --spec - --kube-namespace bklite");
+            assert.match(apply.inputs.environment.BKLITE_PG_URL, /^postgres:\/\/bklite:mock[0-9a-f]{28}@postgres:5432\/bklite$/);
+            assert.strictEqual(apply.inputs.environment.BKLITE_NATS_URL, "tls://nats:4222");
+            assert.ok(apply.dependencies.some((d) => d.endsWith("::bklite-k8s-server")));
+        });
+    });
+}
+
+describe("program on Kubernetes behind a LoadBalancer", () => {
+    it("gives Traefik a LoadBalancer and derives agent URLs from its ports", async () => {
+        const run = await runProgram("prod", programConfig("prod", { "bklite:runtime": "kubernetes", "bklite:kubernetes": { serviceType: "LoadBalancer", context: "site-a" } }));
+        const traefik = run.recorder.ofType(kinds.service).find((s) => s.inputs.metadata.name === "traefik")!;
+        assert.strictEqual(traefik.inputs.spec.type, "LoadBalancer");
+        assert.strictEqual(traefik.inputs.spec.ports[0].nodePort, undefined);
+        assert.strictEqual(run.outputs.consoleUrl, "http://192.168.31.10:80");
+        assert.strictEqual(run.recorder.named("bklite-k8s-provider").type, "pulumi:providers:kubernetes");
+        assert.strictEqual(run.recorder.named("bklite-k8s-provider").inputs.context, "site-a");
+        for (const r of run.recorder.resources.filter((r) => r.type.startsWith("kubernetes:"))) {
+            assert.ok(r.provider.includes("bklite-k8s-provider"), `${r.name} uses the stack's provider`);
+        }
+        assert.match(run.recorder.named("bklite-seed-apply").inputs.create, /--kube-namespace bklite --kube-context site-a$/);
+    });
+});
