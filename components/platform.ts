@@ -69,7 +69,9 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         const services = planServices(config);
 
         const secrets = new PlatformSecrets(`${name}-secrets`, { providedSecrets: config.providedSecrets }, { parent: this });
-        const natsTls = new NatsTls(`${name}-nats-tls`, { hostAddress: config.hostAddress, serviceNames: ["nats"] }, { parent: this });
+        // On a cluster the server also reaches NATS by its namespaced names.
+        const natsNames = onDocker ? ["nats"] : ["nats", `nats.${config.kubernetes.namespace}.svc`, `nats.${config.kubernetes.namespace}.svc.cluster.local`];
+        const natsTls = new NatsTls(`${name}-nats-tls`, { hostAddress: config.hostAddress, serviceNames: natsNames }, { parent: this });
         const values: Record<string, pulumi.Input<string>> = {
             ...secrets.values,
             [VALUE_REFS.natsCaCert]: natsTls.caCertPem,
@@ -169,6 +171,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
             `${name}-k8s`,
             {
                 namespace: k.namespace,
+                createNamespace: k.createNamespace,
                 services: workloads,
                 storageClass: k.storageClass,
                 volumeSize: k.volumeSize,
@@ -189,6 +192,8 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                 serviceType: k.serviceType,
                 httpNodePort: k.nodePorts.http,
                 routed: workloads.filter((s) => s.routes.length > 0),
+                ingressClass: k.ingressClass,
+                hostAddress: config.hostAddress,
             },
             { parent: this, providers: [provider], dependsOn: [runtime.workloads.server] },
         );

@@ -65,6 +65,10 @@ export interface KubernetesConfig {
     nodePorts: { http: number; nats: number };
     /** Resource requests per service, e.g. {server: {cpu: "1", memory: 2Gi}}. */
     resources: Record<string, { cpu?: string; memory?: string }>;
+    /** The IngressClass the stack owns (k3s ships its own `traefik` class: disable k3s's Traefik, or pick another). */
+    ingressClass: string;
+    /** Create the namespace (default), or use an existing one (e.g. one holding a pull secret made by hand). */
+    createNamespace: boolean;
 }
 
 /** Default node ports: Traefik on 30080 (seed 004's advice), NATS on 30422. */
@@ -532,12 +536,14 @@ function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {
         serviceType: "NodePort",
         nodePorts: { ...DEFAULT_NODE_PORTS },
         resources: {},
+        ingressClass: "traefik",
+        createNamespace: true,
     };
     if (!isRecord(value)) {
         add("kubernetes", "must be an object {namespace, context, storageClass, volumeSize, imagePullSecrets, serviceType, nodePorts, resources}", value);
         return config;
     }
-    const known = ["namespace", "context", "storageClass", "volumeSize", "imagePullSecrets", "serviceType", "nodePorts", "resources"];
+    const known = ["namespace", "context", "storageClass", "volumeSize", "imagePullSecrets", "serviceType", "nodePorts", "resources", "ingressClass", "createNamespace"];
     for (const key of Object.keys(value)) {
         if (!known.includes(key)) {
             add(`kubernetes.${key}`, `is not a kubernetes setting (${known.join(", ")})`);
@@ -557,6 +563,20 @@ function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {
             } else {
                 config[key] = value[key] as string;
             }
+        }
+    }
+    if (value.ingressClass !== undefined) {
+        if (typeof value.ingressClass !== "string" || !K8S_NAME.test(value.ingressClass)) {
+            add("kubernetes.ingressClass", "must be a Kubernetes name, e.g. traefik", value.ingressClass);
+        } else {
+            config.ingressClass = value.ingressClass;
+        }
+    }
+    if (value.createNamespace !== undefined) {
+        if (typeof value.createNamespace !== "boolean") {
+            add("kubernetes.createNamespace", "must be true or false", value.createNamespace);
+        } else {
+            config.createNamespace = value.createNamespace;
         }
     }
     if (value.volumeSize !== undefined) {
@@ -606,8 +626,8 @@ function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {
             add("kubernetes.resources", "must map services to requests, e.g. {server: {cpu: \"1\", memory: 2Gi}}", resources);
         } else {
             for (const service of Object.keys(resources)) {
-                if (!(SERVICE_NAMES as ReadonlyArray<string>).includes(service)) {
-                    add(`kubernetes.resources.${service}`, `names no service of the stack; services are ${SERVICE_NAMES.join(", ")}`);
+                if (!(SERVICE_NAMES as ReadonlyArray<string>).includes(service) || service === "traefik") {
+                    add(`kubernetes.resources.${service}`, `names no workload the stack sizes; use one of ${SERVICE_NAMES.filter((s) => s !== "traefik").join(", ")}`);
                 }
             }
             config.resources = resources as KubernetesConfig["resources"];

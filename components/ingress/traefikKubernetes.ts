@@ -1,3 +1,4 @@
+import * as net from "net";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceSpec } from "../app/spec";
@@ -13,11 +14,13 @@ export interface TraefikIngressArgs {
     httpNodePort: number;
     /** Services whose routes get Ingresses. */
     routed: ServiceSpec[];
+    /** The IngressClass the stack owns and its Ingresses use (seed 004: `nginx` on a Traefik-only cluster). */
+    ingressClass: string;
+    /** Address browsers and agents use: published as the Ingresses' status, so Pulumi sees them ready. */
+    hostAddress: string;
 }
-
-/** The IngressClass the stack's Ingresses use; Traefik watches only it (seed 004: `nginx` on a Traefik cluster). */
-export const INGRESS_CLASS = "traefik";
 const WEB_PORT = 8000;
+
 
 /** The cluster-wide permissions Traefik's Kubernetes Ingress provider needs (seed 004: the ClusterRole went missing). */
 export const TRAEFIK_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
@@ -37,7 +40,7 @@ export class TraefikIngress extends pulumi.ComponentResource {
     public readonly deployment: k8s.apps.v1.Deployment;
 
     constructor(name: string, args: TraefikIngressArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("bklite:index:TraefikIngress", name, { namespaceName: args.namespaceName, image: args.image, serviceType: args.serviceType, httpNodePort: args.httpNodePort }, opts);
+        super("bklite:index:TraefikIngress", name, { namespaceName: args.namespaceName, image: args.image, serviceType: args.serviceType, httpNodePort: args.httpNodePort, ingressClass: args.ingressClass }, opts);
         const labels = { "app.kubernetes.io/name": "traefik", "app.kubernetes.io/part-of": "bklite" };
         const clusterName = `bklite-${args.namespaceName}-traefik`;
         const account = new k8s.core.v1.ServiceAccount(`${name}-account`, { metadata: { name: "traefik", namespace: args.namespace, labels } }, { parent: this });
@@ -53,7 +56,7 @@ export class TraefikIngress extends pulumi.ComponentResource {
         );
         const ingressClass = new k8s.networking.v1.IngressClass(
             `${name}-class`,
-            { metadata: { name: INGRESS_CLASS, labels }, spec: { controller: "traefik.io/ingress-controller" } },
+            { metadata: { name: args.ingressClass, labels }, spec: { controller: "traefik.io/ingress-controller" } },
             { parent: this },
         );
         this.deployment = new k8s.apps.v1.Deployment(
@@ -76,8 +79,12 @@ export class TraefikIngress extends pulumi.ComponentResource {
                                     args: [
                                         `--entrypoints.web.address=:${WEB_PORT}`,
                                         "--providers.kubernetesingress=true",
-                                        `--providers.kubernetesingress.ingressclass=${INGRESS_CLASS}`,
+                                        `--providers.kubernetesingress.ingressclass=${args.ingressClass}`,
                                         pulumi.interpolate`--providers.kubernetesingress.namespaces=${args.namespace}`,
+                                        // Without an endpoint Traefik writes no Ingress status, and Pulumi waits for one forever.
+                                        args.serviceType === "LoadBalancer"
+                                            ? pulumi.interpolate`--providers.kubernetesingress.ingressendpoint.publishedservice=${args.namespace}/traefik`
+                                            : `--providers.kubernetesingress.ingressendpoint.${net.isIP(args.hostAddress) ? "ip" : "hostname"}=${args.hostAddress}`,
                                         "--api.dashboard=false",
                                         "--ping=true",
                                         "--log.level=INFO",
@@ -117,7 +124,7 @@ export class TraefikIngress extends pulumi.ComponentResource {
                             annotations: { "traefik.ingress.kubernetes.io/router.priority": String(route.priority) },
                         },
                         spec: {
-                            ingressClassName: INGRESS_CLASS,
+                            ingressClassName: args.ingressClass,
                             rules: [{ http: { paths: [{ path: route.pathPrefix, pathType: "Prefix", backend: { service: { name: spec.name, port: { number: route.port } } } }] } }],
                         },
                     },

@@ -24,10 +24,10 @@ function stopAllOnExit(): void {
     }
     hooked = true;
     process.on("exit", () => running.forEach((child) => child.kill("SIGTERM")));
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
         process.once(signal, () => {
             running.forEach((child) => child.kill("SIGTERM"));
-            process.exit(130);
+            process.exit(code);
         });
     }
 }

@@ -25,6 +25,8 @@ export interface RecordedResource {
     dependencies: string[];
     retainOnDelete: boolean;
     protect: boolean;
+    /** The customTimeouts option, e.g. {create: "17m"}. */
+    customTimeouts?: { create?: string; update?: string; pb_delete?: string };
     provider: string;
 }
 
@@ -92,7 +94,7 @@ function computedOutputs(type: string, name: string, inputs: Record<string, any>
 /** Records resources; use `record()` to start a run. */
 export class ResourceRecorder implements pulumi.runtime.Mocks {
     public readonly resources: RecordedResource[] = [];
-    private readonly options = new Map<string, { parent: string; dependencies: string[]; retainOnDelete: boolean; protect: boolean }>();
+    private readonly options = new Map<string, Pick<RecordedResource, "parent" | "dependencies" | "retainOnDelete" | "protect" | "customTimeouts">>();
 
     newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
         const key = `${args.type}::${args.name}`;
@@ -123,6 +125,7 @@ export class ResourceRecorder implements pulumi.runtime.Mocks {
             dependencies: req.getDependenciesList(),
             retainOnDelete: typeof req.hasRetainondelete === "function" ? req.hasRetainondelete() && req.getRetainondelete() : !!req.getRetainondelete(),
             protect: typeof req.hasProtect === "function" ? req.hasProtect() && req.getProtect() : !!req.getProtect(),
+            customTimeouts: req.getCustomtimeouts?.()?.toObject(),
         });
     }
 

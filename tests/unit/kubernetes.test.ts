@@ -48,8 +48,9 @@ for (const stack of ["dev", "prod"]) {
             run = await runProgram(stack, config);
         });
 
-        it("creates the namespace and no Docker or PostgreSQL-provider resources", () => {
+        it("creates the namespace, kept on delete (it holds the claims), and no Docker or PostgreSQL-provider resources", () => {
             assert.deepStrictEqual(run.recorder.ofType(kinds.namespace).map((n) => n.inputs.metadata.name), ["bklite"]);
+            assert.strictEqual(run.recorder.ofType(kinds.namespace)[0].retainOnDelete, true);
             assert.deepStrictEqual(run.recorder.resources.filter((r) => r.type.startsWith("docker:") || r.type.startsWith("postgresql:")), []);
         });
 
@@ -85,10 +86,12 @@ for (const stack of ["dev", "prod"]) {
 
         it("holds every secret in Secret objects referenced from env, never as plain values", () => {
             const secretValues = run.recorder.ofType("random:index/randomPassword:RandomPassword").map((p) => `mock${require("crypto").createHash("sha256").update(p.name).digest("hex").slice(0, 28)}`);
-            for (const workload of [...run.recorder.ofType(kinds.deployment), ...run.recorder.ofType(kinds.statefulSet)]) {
-                const text = JSON.stringify(workload.inputs);
+            secretValues.push("PRIVATE KEY");
+            // Everything but Secrets' data and the seeding command's secret inputs: workloads, ConfigMaps, Services, components.
+            for (const resource of run.recorder.resources.filter((r) => r.type !== kinds.secret && r.type !== "command:local:Command" && !r.type.startsWith("random:") && !r.type.startsWith("tls:"))) {
+                const text = JSON.stringify(resource.inputs);
                 for (const secret of secretValues) {
-                    assert.ok(!text.includes(secret), `${workload.name} holds a secret in plain sight`);
+                    assert.ok(!text.includes(secret), `${resource.name} holds a secret in plain sight`);
                 }
             }
             const server = envOf(run, "server");
@@ -103,15 +106,27 @@ for (const stack of ["dev", "prod"]) {
         });
 
         it("probes every service, and lets the server start for up to 15 minutes without being killed", () => {
+            const readiness: Record<string, string[]> = {
+                postgres: ["sh", "-c", "pg_isready -h 127.0.0.1 -U postgres"],
+                redis: ["sh", "-c", "redis-cli ping | grep -Eq 'PONG|NOAUTH'"],
+                nats: ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8222/healthz"],
+                server: ["curl", "-s", "-o", "/dev/null", "http://127.0.0.1:8000/"],
+                web: ["wget", "--no-verbose", "--tries=1", "--spider", "http://127.0.0.1:3000/"],
+                traefik: ["traefik", "healthcheck", "--ping"],
+            };
             for (const workload of [...run.recorder.ofType(kinds.deployment), ...run.recorder.ofType(kinds.statefulSet)]) {
                 const container = podSpec(workload).containers[0];
-                assert.ok(container.readinessProbe?.exec?.command?.length > 0, `${workload.name} has a readiness probe`);
+                assert.deepStrictEqual(container.readinessProbe.exec.command, readiness[workload.inputs.metadata.name], `${workload.name} readiness`);
                 assert.strictEqual(container.livenessProbe, undefined, `${workload.name}: no liveness probe to kill a slow start`);
             }
-            const startup = podSpec(byName(run, kinds.deployment, "server")).containers[0].startupProbe;
+            const server = byName(run, kinds.deployment, "server");
+            const startup = podSpec(server).containers[0].startupProbe;
             const budget = startup.periodSeconds * startup.failureThreshold;
             assert.ok(budget >= 600 && budget <= 15 * 60, `startup budget ${budget}s`);
             assert.deepStrictEqual(startup.exec.command, ["curl", "-s", "-o", "/dev/null", "http://127.0.0.1:8000/"]);
+            // Neither Kubernetes nor Pulumi gives up on the rollout before the probe does.
+            assert.ok(server.inputs.spec.progressDeadlineSeconds > budget);
+            assert.ok(Number(server.customTimeouts?.create?.replace(/m$/, "")) * 60 > budget, `create timeout ${server.customTimeouts?.create}`);
         });
 
         it("lets redis, which drops root, read its config through the pod's group", () => {
@@ -120,10 +135,15 @@ for (const stack of ["dev", "prod"]) {
             assert.strictEqual(pod.volumes[0].secret.items[0].mode, 0o640);
         });
 
-        it("starts the server after its dependencies are ready", () => {
+        it("starts the server after its dependencies are ready, and never makes a workload wait on its own Service", () => {
             const server = byName(run, kinds.deployment, "server");
             for (const dep of ["bklite-k8s-postgres", "bklite-k8s-redis", "bklite-k8s-nats"]) {
                 assert.ok(server.dependencies.some((d) => d.endsWith(`::${dep}`)), dep);
+            }
+            // Pulumi awaits a Service until it has endpoints: a workload behind it must not wait for it.
+            for (const workload of [...run.recorder.ofType(kinds.deployment), ...run.recorder.ofType(kinds.statefulSet)]) {
+                const own = `::bklite-k8s-${workload.inputs.metadata.name}-service`;
+                assert.ok(!workload.dependencies.some((d) => d.endsWith(own)), `${workload.name} does not wait for its own Service`);
             }
         });
 
@@ -140,6 +160,7 @@ for (const stack of ["dev", "prod"]) {
             const args = podSpec(byName(run, kinds.deployment, "traefik")).containers[0].args as string[];
             assert.ok(args.includes("--providers.kubernetesingress.ingressclass=traefik"));
             assert.ok(args.includes("--api.dashboard=false"));
+            assert.ok(args.includes(`--providers.kubernetesingress.ingressendpoint.ip=${host}`), "Ingresses get a status, so Pulumi sees them ready");
         });
 
         it("routes with traefik-class Ingresses on path alone, without nginx annotations", () => {
@@ -168,9 +189,10 @@ for (const stack of ["dev", "prod"]) {
             assert.strictEqual(run.outputs.consoleUrl, `http://${host}:30080`);
             assert.strictEqual(run.outputs.natsEndpoint, `tls://${host}:30422`);
             const spec = JSON.parse(run.recorder.named("bklite-seed-apply").inputs.stdin);
-            const defaultRegion = spec.regions.find((r: { name: string }) => r.name === "default");
-            assert.strictEqual(defaultRegion.env.NODE_SERVER_URL, `http://${host}:30080`);
-            assert.strictEqual(defaultRegion.env.NATS_SERVERS, `${host}:30422`);
+            for (const region of spec.regions) {
+                assert.strictEqual(region.env.NODE_SERVER_URL, `http://${host}:30080`, region.name);
+                assert.strictEqual(region.env.NATS_SERVERS, `${host}:30422`, region.name);
+            }
         });
 
         it("seeds through port-forwards to the cluster's Services", () => {
@@ -185,7 +207,16 @@ for (const stack of ["dev", "prod"]) {
 
 describe("program on Kubernetes behind a LoadBalancer", () => {
     it("gives Traefik a LoadBalancer and derives agent URLs from its ports", async () => {
-        const run = await runProgram("prod", programConfig("prod", { "bklite:runtime": "kubernetes", "bklite:kubernetes": { serviceType: "LoadBalancer", context: "site-a" } }));
+        const run = await runProgram(
+            "prod",
+            programConfig("prod", { "bklite:runtime": "kubernetes", "bklite:kubernetes": { serviceType: "LoadBalancer", context: "site-a", ingressClass: "bklite", createNamespace: false } }),
+        );
+        assert.deepStrictEqual(run.recorder.ofType(kinds.namespace), [], "an existing namespace is used as it is");
+        assert.ok(run.recorder.ofType(kinds.deployment).every((d) => d.inputs.metadata.namespace === "bklite"));
+        assert.deepStrictEqual(run.recorder.ofType(kinds.ingressClass).map((c) => c.inputs.metadata.name), ["bklite"]);
+        assert.ok(run.recorder.ofType(kinds.ingress).every((i) => i.inputs.spec.ingressClassName === "bklite"));
+        const traefikArgs = podSpec(run.recorder.ofType(kinds.deployment).find((d) => d.inputs.metadata.name === "traefik")!).containers[0].args as string[];
+        assert.ok(traefikArgs.includes("--providers.kubernetesingress.ingressendpoint.publishedservice=bklite/traefik"));
         const traefik = run.recorder.ofType(kinds.service).find((s) => s.inputs.metadata.name === "traefik")!;
         assert.strictEqual(traefik.inputs.spec.type, "LoadBalancer");
         assert.strictEqual(traefik.inputs.spec.ports[0].nodePort, undefined);

@@ -1,3 +1,4 @@
+import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { HealthCheckSpec, ServiceSpec, healthGiveUpSeconds } from "../../app/spec";
@@ -6,6 +7,8 @@ import { startOrder } from "../docker/dockerRuntime";
 
 export interface KubernetesRuntimeArgs {
     namespace: string;
+    /** Create the namespace (default), or use one that exists already (e.g. holding a pull secret made by hand). */
+    createNamespace?: boolean;
     services: ServiceSpec[];
     storageClass?: string;
     /** Size of each data volume claim. */
@@ -62,8 +65,11 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
 
     constructor(name: string, args: KubernetesRuntimeArgs, bindings: KubernetesRuntimeBindings, opts?: pulumi.ComponentResourceOptions) {
         super("bklite:index:KubernetesRuntime", name, { namespace: args.namespace, services: args.services.map((s) => s.name) }, opts);
-        const ns = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: args.namespace } }, { parent: this });
-        const namespace = ns.metadata.name;
+        // Kept on delete: deleting a namespace deletes the claims in it, and with them the data.
+        const namespace =
+            args.createNamespace === false
+                ? pulumi.output(args.namespace)
+                : new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: args.namespace } }, { parent: this, retainOnDelete: true }).metadata.name;
         const labelsOf = (service: string) => ({ "app.kubernetes.io/name": service, "app.kubernetes.io/part-of": "bklite" });
         const pullSecrets = args.imagePullSecrets.map((n) => ({ name: n }));
         const render = (value: TextValue): pulumi.Input<string> => {
@@ -157,7 +163,14 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                 terminationGracePeriodSeconds: spec.stopGraceSeconds,
                 securityContext: owned ? { fsGroup: owned.gid } : undefined,
             };
-            const template = { metadata: { labels }, spec: podSpec };
+            // A changed Secret or ConfigMap restarts the pods that read it (subPath mounts never refresh).
+            const dataHash = pulumi
+                .all([...secretEnv.map(([, v]) => render(v)), ...spec.files.map((f) => render(f.content))])
+                .apply((parts) => crypto.createHash("sha256").update(JSON.stringify(parts)).digest("hex"));
+            const template = { metadata: { labels, annotations: { "bklite.io/config-hash": dataHash } }, spec: podSpec };
+            // Pulumi waits for readiness as long as the service may take to become healthy, and so does Kubernetes.
+            const deadlineSeconds = healthGiveUpSeconds(spec.health) + 60;
+            const customTimeouts = { create: `${Math.ceil((deadlineSeconds + 120) / 60)}m`, update: `${Math.ceil((deadlineSeconds + 120) / 60)}m` };
 
             const service = new k8s.core.v1.Service(
                 `${name}-${spec.name}-service`,
@@ -189,6 +202,7 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                 );
             }
 
+            // Not the Service: Pulumi awaits a Service until it has endpoints, which only this workload provides.
             const after = [...dependsOn, ...claims, ...(envSecret ? [envSecret] : []), ...(fileSource ? [fileSource] : [])];
             const workload = stateful
                 ? new k8s.apps.v1.StatefulSet(
@@ -207,7 +221,7 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                               })),
                           },
                       },
-                      { parent: this, dependsOn: [...after, service] },
+                      { parent: this, dependsOn: after, customTimeouts },
                   )
                 : new k8s.apps.v1.Deployment(
                       `${name}-${spec.name}`,
@@ -218,13 +232,14 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                               selector: { matchLabels: labels },
                               // A ReadWriteOnce claim cannot be mounted by the old and the new pod at once.
                               strategy: spec.volumes.length > 0 ? { type: "Recreate" } : undefined,
+                              progressDeadlineSeconds: deadlineSeconds,
                               template,
                           },
                       },
-                      { parent: this, dependsOn: [...after, service] },
+                      { parent: this, dependsOn: after, customTimeouts },
                   );
             workloads[spec.name] = workload;
-            ready[spec.name] = [workload, ...(bindings.afterStart?.[spec.name]?.(workload) ?? [])];
+            ready[spec.name] = [workload, service, ...(bindings.afterStart?.[spec.name]?.(workload) ?? [])];
         }
         this.workloads = workloads;
         this.namespace = namespace;
