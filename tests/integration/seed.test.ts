@@ -422,6 +422,35 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
         }
     });
 
+    it("stops its port-forwards when it is interrupted", async () => {
+        await pg.query("CREATE DATABASE bklite_interrupted");
+        const log = path.join(work, "kubectl-interrupted.log");
+        const env = {
+            PATH: `${path.join(PROJECT_ROOT, "tests", "support", "bin")}:${process.env.PATH}`,
+            FAKE_KUBECTL_LOG: log,
+            FAKE_KUBECTL_TARGETS: JSON.stringify({ "svc/postgres": `127.0.0.1:${pg.port}` }),
+            BKLITE_PG_URL: `postgres://postgres:${pg.password}@postgres:5432/bklite_interrupted`,
+            BKLITE_SECRET_KEY: SECRET_KEY,
+        };
+        // No tables: the apply waits for migrations through its forward until it is interrupted.
+        const run = startSeed({ regions: [{ name: "default", env: regionEnv("10.0.0.1") }], packages: [] }, env, ["--kube-namespace", "bklite", "--wait-seconds", "120"]);
+        await waitFor(async () => /waiting for the server's migrations/.test(run.stderr()), 30000, run.stderr);
+        const forwards = fs.readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+        assert.strictEqual(forwards.length, 1);
+        process.kill(forwards[0].pid, 0); // running
+        run.child.kill("SIGTERM");
+        const result = await run.done;
+        assert.strictEqual(result.code, 143);
+        await waitFor(async () => {
+            try {
+                process.kill(forwards[0].pid, 0);
+                return false;
+            } catch {
+                return true;
+            }
+        }, 5000, () => `forward ${forwards[0].pid} still running`);
+    });
+
     it("survives a NATS restart in the middle of an upload: no row for it, and a re-run finishes it", async () => {
         await pg.query("CREATE DATABASE bklite_restart");
         const client = new Client({ connectionString: databaseUrl(pg, "bklite_restart") });
