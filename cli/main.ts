@@ -3,6 +3,7 @@
  * run, tested and re-run by hand. Exit codes: 0 done, 1 something failed, 2 bad usage or config.
  */
 import { ConfigError } from "../components/config/validate";
+import { firewallCommand } from "./firewall";
 import { imagesCommand } from "./images";
 import { pluginsCommand } from "./plugins";
 import { seedCommand } from "./seed";
@@ -18,6 +19,8 @@ commands:
   seed apply --spec FILE|- [--force] [--wait-seconds N] [--kube-namespace NS [--kube-context CTX]]
                                                       regions' SidecarEnv and probe packages into bk-lite
                                                       (connection and secrets from BKLITE_* environment variables)
+  firewall apply --rules FILE|-                       only the listed sources reach the listed ports (iptables)
+  firewall remove                                     take the firewall away
 `;
 
 export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
@@ -30,6 +33,8 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
                 return await pluginsCommand(rest, out);
             case "seed":
                 return await seedCommand(rest, out, err);
+            case "firewall":
+                return await firewallCommand(rest, out, err);
             case undefined:
             case "help":
             case "--help":

@@ -1,0 +1,134 @@
+/**
+ * The host firewall: the resolved rules as iptables rules in chains of the stack's own, hooked from INPUT (ports
+ * of host processes) and DOCKER-USER (ports Docker publishes, matched on the original destination port because
+ * Docker has already rewritten it). Only listed ports are filtered: everything else, SSH included, is untouched.
+ */
+import { spawnSync } from "child_process";
+import * as net from "net";
+import { ResolvedRule, canonicalCidr } from "./plan";
+
+export const CHAINS = { input: "BKLITE-INPUT", forward: "BKLITE-FORWARD" } as const;
+const HOOKS = [
+    { chain: "INPUT", target: CHAINS.input },
+    { chain: "DOCKER-USER", target: CHAINS.forward },
+] as const;
+
+/** The chains' rules for one address family, exactly as `iptables -S <chain>` prints them. */
+export function chainRules(rules: ReadonlyArray<ResolvedRule>, family: 4 | 6): { input: string[]; forward: string[] } {
+    const input: string[] = [];
+    const forward: string[] = [];
+    for (const rule of rules) {
+        const sources = rule.sources.map(canonicalCidr).filter((s) => net.isIP(s.split("/")[0]) === family);
+        const p = rule.protocol;
+        for (const source of sources) {
+            input.push(`-A ${CHAINS.input} -s ${source} -p ${p} -m ${p} --dport ${rule.port} -j RETURN`);
+            forward.push(`-A ${CHAINS.forward} -s ${source} -p ${p} -m conntrack --ctorigdstport ${rule.port} --ctdir ORIGINAL -j RETURN`);
+        }
+        // A listed port admits only its listed sources (none of this family: nobody of this family).
+        input.push(`-A ${CHAINS.input} -p ${p} -m ${p} --dport ${rule.port} -j DROP`);
+        forward.push(`-A ${CHAINS.forward} -p ${p} -m conntrack --ctorigdstport ${rule.port} --ctdir ORIGINAL -j DROP`);
+    }
+    return { input, forward };
+}
+
+/** iptables-restore input that (re)creates both chains with these rules in one atomic commit. */
+export function restoreScript(chains: { input: string[]; forward: string[] }): string {
+    return ["*filter", `:${CHAINS.input} - [0:0]`, `:${CHAINS.forward} - [0:0]`, ...chains.input, ...chains.forward, "COMMIT", ""].join("\n");
+}
+
+function run(binary: string, args: string[], input?: string): { ok: boolean; stdout: string; stderr: string } {
+    const result = spawnSync(binary, args, { encoding: "utf8", input });
+    if (result.error) {
+        throw new Error(`cannot run ${binary}: ${result.error.message}`);
+    }
+    return { ok: result.status === 0, stdout: result.stdout, stderr: result.stderr };
+}
+
+function must(binary: string, args: string[], input?: string): string {
+    const result = run(binary, args, input);
+    if (!result.ok) {
+        throw new Error(`${binary} ${args.join(" ")} failed: ${result.stderr.trim()}`);
+    }
+    return result.stdout;
+}
+
+/** The current rules of one of our chains, or undefined when it does not exist. */
+function currentRules(binary: string, chain: string): string[] | undefined {
+    const result = run(binary, ["-w", "-S", chain]);
+    return result.ok ? result.stdout.split("\n").filter((l) => l.startsWith("-A ")) : undefined;
+}
+
+function hooked(binary: string, chain: string, target: string): boolean {
+    return run(binary, ["-w", "-C", chain, "-j", target]).ok;
+}
+
+export interface FirewallResult {
+    family: 4 | 6;
+    changed: boolean;
+}
+
+/** Whether an ip6tables that works is installed (IPv6 rules are applied only then). */
+function available(binary: string): boolean {
+    const result = spawnSync(binary, ["-w", "-S", "INPUT"], { encoding: "utf8" });
+    return !result.error && result.status === 0;
+}
+
+/**
+ * Applies the rules for IPv4 (iptables) and IPv6 (ip6tables, when available). A family whose chains and hooks
+ * already match is left untouched, counters and all.
+ */
+export function applyFirewall(rules: ReadonlyArray<ResolvedRule>): FirewallResult[] {
+    const results: FirewallResult[] = [];
+    for (const [family, binary] of [[4, process.env.BKLITE_IPTABLES ?? "iptables"], [6, process.env.BKLITE_IP6TABLES ?? "ip6tables"]] as const) {
+        if (family === 6 && !available(binary)) {
+            continue;
+        }
+        const desired = chainRules(rules, family);
+        const same =
+            JSON.stringify(currentRules(binary, CHAINS.input)) === JSON.stringify(desired.input) &&
+            JSON.stringify(currentRules(binary, CHAINS.forward)) === JSON.stringify(desired.forward);
+        if (!same) {
+            // One transaction: both chains replaced at once, never half-applied.
+            must(`${binary}-restore`, ["-w", "--noflush"], restoreScript(desired));
+        }
+        let hooksChanged = false;
+        for (const hook of HOOKS) {
+            if (hook.chain === "DOCKER-USER" && currentRules(binary, "DOCKER-USER") === undefined) {
+                // Docker has not made it yet; it keeps an existing one (and its rules) when it starts.
+                must(binary, ["-w", "-N", "DOCKER-USER"]);
+            }
+            if (!hooked(binary, hook.chain, hook.target)) {
+                must(binary, ["-w", "-I", hook.chain, "1", "-j", hook.target]);
+                hooksChanged = true;
+            }
+        }
+        results.push({ family, changed: !same || hooksChanged });
+    }
+    return results;
+}
+
+/** Removes the hooks and the chains; DOCKER-USER itself stays (it is Docker's). */
+export function removeFirewall(): FirewallResult[] {
+    const results: FirewallResult[] = [];
+    for (const [family, binary] of [[4, process.env.BKLITE_IPTABLES ?? "iptables"], [6, process.env.BKLITE_IP6TABLES ?? "ip6tables"]] as const) {
+        if (family === 6 && !available(binary)) {
+            continue;
+        }
+        let changed = false;
+        for (const hook of HOOKS) {
+            while (hooked(binary, hook.chain, hook.target)) {
+                must(binary, ["-w", "-D", hook.chain, "-j", hook.target]);
+                changed = true;
+            }
+        }
+        for (const chain of [CHAINS.input, CHAINS.forward]) {
+            if (currentRules(binary, chain) !== undefined) {
+                must(binary, ["-w", "-F", chain]);
+                must(binary, ["-w", "-X", chain]);
+                changed = true;
+            }
+        }
+        results.push({ family, changed });
+    }
+    return results;
+}

@@ -1,0 +1,143 @@
+/**
+ * `bklite firewall apply|remove` for real: iptables inside network namespaces joined by a veth pair, and the
+ * DOCKER-USER path with a container's published port on a real Docker engine.
+ */
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { docker, makeImage, removeImages, requireDockerEngine } from "../support/docker";
+import { canConnect, inNs, ip, listen, uniqueName } from "../support/netns";
+import { tempDir, waitFor } from "../support/processes";
+import { PROJECT_ROOT } from "../support/stackFiles";
+
+/** Runs the real CLI, inside a namespace when `ns` is given. */
+function bklite(ns: string | undefined, args: string[], input?: string): { code: number; stdout: string; stderr: string } {
+    const command = [process.execPath, path.join(PROJECT_ROOT, "bin", "bklite"), ...args];
+    const result = ns ? spawnSync("ip", ["netns", "exec", ns, ...command], { cwd: PROJECT_ROOT, encoding: "utf8", input }) : spawnSync(command[0], command.slice(1), { cwd: PROJECT_ROOT, encoding: "utf8", input });
+    return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+function rulesFile(dir: string, rules: unknown[]): string {
+    const file = path.join(dir, "rules.json");
+    fs.writeFileSync(file, JSON.stringify({ rules }));
+    return file;
+}
+
+describe("bklite firewall (iptables in network namespaces)", function () {
+    this.timeout(120000);
+    const server = uniqueName("bks");
+    const client = uniqueName("bkc");
+    const dir = tempDir("firewall");
+    let stopListeners: () => void;
+    const save = () => inNs(server, "iptables", ["-S"]);
+
+    before(async () => {
+        ip("netns", "add", server);
+        ip("netns", "add", client);
+        const [a, b] = [uniqueName("vs"), uniqueName("vc")];
+        ip("link", "add", a, "type", "veth", "peer", "name", b);
+        ip("link", "set", a, "netns", server);
+        ip("link", "set", b, "netns", client);
+        inNs(server, "ip", ["addr", "add", "10.231.0.1/24", "dev", a]);
+        inNs(client, "ip", ["addr", "add", "10.231.0.2/24", "dev", b]);
+        inNs(client, "ip", ["addr", "add", "10.231.0.3/24", "dev", b]);
+        for (const [ns, dev] of [[server, a], [client, b]]) {
+            inNs(ns, "ip", ["link", "set", "lo", "up"]);
+            inNs(ns, "ip", ["link", "set", dev, "up"]);
+        }
+        stopListeners = listen(server, [8080, 9999]);
+        await waitFor(async () => canConnect(client, "10.231.0.2", "10.231.0.1", 9999), 10000, () => "listeners did not start");
+    });
+
+    after(() => {
+        stopListeners?.();
+        for (const ns of [server, client]) {
+            spawnSync("ip", ["netns", "del", ns]);
+        }
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("lets only the listed sources reach a listed port, and leaves other ports alone", () => {
+        const file = rulesFile(dir, [{ port: 8080, protocol: "tcp", sources: ["10.231.0.2"], description: "console" }]);
+        const run = bklite(server, ["firewall", "apply", "--rules", file]);
+        assert.strictEqual(run.code, 0, run.stderr);
+        assert.match(run.stderr, /IPv4: applied/);
+        assert.strictEqual(canConnect(client, "10.231.0.2", "10.231.0.1", 8080), true, "the listed source gets through");
+        assert.strictEqual(canConnect(client, "10.231.0.3", "10.231.0.1", 8080), false, "another source does not");
+        assert.strictEqual(canConnect(client, "10.231.0.3", "10.231.0.1", 9999), true, "an unlisted port stays open");
+        assert.match(save(), /-A INPUT -j BKLITE-INPUT/);
+        assert.match(save(), /-A DOCKER-USER -j BKLITE-FORWARD/, "DOCKER-USER made, though Docker has not");
+    });
+
+    it("changes nothing when the same rules are applied again", () => {
+        const before = save();
+        const run = bklite(server, ["firewall", "apply", "--rules", "-"], JSON.stringify({ rules: [{ port: 8080, protocol: "tcp", sources: ["10.231.0.2/32"], description: "console" }] }));
+        assert.strictEqual(run.code, 0, run.stderr);
+        assert.match(run.stderr, /IPv4: unchanged/);
+        assert.strictEqual(save(), before);
+    });
+
+    it("refuses bad rules before changing anything", () => {
+        const before = save();
+        const run = bklite(server, ["firewall", "apply", "--rules", "-"], JSON.stringify({ rules: [{ port: 5432, sources: ["0.0.0.0/33"], description: "x" }, { port: "ssh", sources: ["10.0.0.0/8"], description: "y" }] }));
+        assert.strictEqual(run.code, 2);
+        assert.match(run.stderr, /rules\[0\]\.sources\[0\] = 0\.0\.0\.0\/33: '0\.0\.0\.0\/33' has a prefix length outside 0-32/);
+        assert.match(run.stderr, /rules\[1\]\.port = "ssh"/);
+        assert.strictEqual(save(), before);
+    });
+
+    it("takes it all away on remove", () => {
+        const run = bklite(server, ["firewall", "remove"]);
+        assert.strictEqual(run.code, 0, run.stderr);
+        assert.strictEqual(canConnect(client, "10.231.0.3", "10.231.0.1", 8080), true);
+        assert.doesNotMatch(save(), /BKLITE/);
+    });
+});
+
+describe("bklite firewall on Docker's published ports (DOCKER-USER)", function () {
+    this.timeout(120000);
+    const client = uniqueName("bkd");
+    const hostSide = uniqueName("vh");
+    const image = "bklite-itest/web:fw";
+    const name = uniqueName("bkfw-");
+    const hostPort = 18931;
+
+    before(async () => {
+        requireDockerEngine();
+        makeImage(image, "firewall test\n");
+        docker("run", "-d", "--name", name, "-p", `${hostPort}:8080`, image, "/bin/httpd", "-f", "-p", "8080", "-h", "/");
+        ip("netns", "add", client);
+        const clientSide = uniqueName("vd");
+        ip("link", "add", hostSide, "type", "veth", "peer", "name", clientSide);
+        ip("link", "set", clientSide, "netns", client);
+        ip("addr", "add", "10.232.0.1/24", "dev", hostSide);
+        ip("link", "set", hostSide, "up");
+        inNs(client, "ip", ["addr", "add", "10.232.0.2/24", "dev", clientSide]);
+        inNs(client, "ip", ["addr", "add", "10.232.0.3/24", "dev", clientSide]);
+        inNs(client, "ip", ["link", "set", clientSide, "up"]);
+        inNs(client, "ip", ["route", "add", "default", "via", "10.232.0.1"]);
+        await waitFor(async () => canConnect(client, "10.232.0.3", "10.232.0.1", hostPort), 15000, () => "the published port did not answer");
+    });
+
+    after(() => {
+        bklite(undefined, ["firewall", "remove"]);
+        spawnSync("docker", ["rm", "--force", name]);
+        removeImages([image]);
+        spawnSync("ip", ["link", "del", hostSide]);
+        spawnSync("ip", ["netns", "del", client]);
+    });
+
+    it("filters a published port by its original port, after Docker's rewrite", () => {
+        const run = bklite(undefined, ["firewall", "apply", "--rules", "-"], JSON.stringify({ rules: [{ port: hostPort, protocol: "tcp", sources: ["10.232.0.2"], description: "console" }] }));
+        assert.strictEqual(run.code, 0, run.stderr);
+        assert.strictEqual(canConnect(client, "10.232.0.2", "10.232.0.1", hostPort), true, "the listed source reaches the container");
+        assert.strictEqual(canConnect(client, "10.232.0.3", "10.232.0.1", hostPort), false, "another source does not");
+        // Dropped on the forwarding path (DOCKER-USER), not by a host process's INPUT.
+        const dropLine = inNs(undefined, "iptables", ["-S", "BKLITE-FORWARD", "-v"]).split("\n").find((l) => l.includes("-j DROP"))!;
+        assert.ok(Number(/-c (\d+)/.exec(dropLine)![1]) > 0, dropLine);
+        const removed = bklite(undefined, ["firewall", "remove"]);
+        assert.strictEqual(removed.code, 0, removed.stderr);
+        assert.strictEqual(canConnect(client, "10.232.0.3", "10.232.0.1", hostPort), true, "remove restores it");
+    });
+});
