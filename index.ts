@@ -30,3 +30,5 @@ export const images = platform.images;
 export const dataVolumes = platform.dataVolumes;
 /** What the last seeding did: created, updated and unchanged regions, SidecarEnv rows and packages. */
 export const seedSummary = platform.seedSummary;
+/** Which ports to open, from where: for the cloud security group or upstream firewall. */
+export const securityRules = platform.securityRules;

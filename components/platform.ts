@@ -14,7 +14,12 @@ import { KubernetesRuntime } from "./runtime/kubernetes/kubernetesRuntime";
 import { PlatformSecrets } from "./secrets/platformSecrets";
 import { packageDigests, renderSeedSpec } from "./seed/render";
 import { SeedData } from "./seed/seedData";
-import { PROJECT_ROOT } from "./shell";
+import { NetworkPolicies } from "./security/networkPolicies";
+import { SecurityPlan, planSecurity } from "./security/plan";
+import { PROJECT_ROOT, bkliteCommand } from "./shell";
+import * as command from "@pulumi/command";
+import * as crypto from "crypto";
+import { WEB_PORT } from "./ingress/traefikKubernetes";
 
 export interface BkLitePlatformArgs {
     /** Stack name: Docker objects are named `bklite-<stack>-*`, so two stacks can share a host. */
@@ -57,6 +62,8 @@ export class BkLitePlatform extends pulumi.ComponentResource {
     public readonly dataVolumes: pulumi.Output<string[]>;
     /** What the last seeding did (JSON: created, updated, unchanged per kind; bytes sent). */
     public readonly seedSummary: pulumi.Output<string>;
+    /** Which ports to open, from where, in a cloud security group or upstream firewall. */
+    public readonly securityRules: pulumi.Output<Array<{ port: number; protocol: string; sources: string[]; purpose: string; description: string }>>;
 
     constructor(name: string, args: BkLitePlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         // Before anything is registered: a missing image or package file stops the run with nothing changed.
@@ -67,6 +74,10 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         super("bklite:index:Platform", name, args, opts);
         const { config } = args;
         const services = planServices(config);
+        const security = planSecurity(config);
+        for (const warning of security.warnings) {
+            void pulumi.log.warn(warning, this);
+        }
 
         const secrets = new PlatformSecrets(`${name}-secrets`, { providedSecrets: config.providedSecrets }, { parent: this });
         // On a cluster the server also reaches NATS by its namespaced names.
@@ -80,8 +91,8 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         };
 
         const deployed = onDocker
-            ? this.onDocker(name, args.stack, config, services, values, secrets, bundleDir, missingOnHost)
-            : this.onKubernetes(name, config, services, values);
+            ? this.onDocker(name, args.stack, config, services, values, secrets, bundleDir, missingOnHost, security)
+            : this.onKubernetes(name, config, services, values, security);
 
         const seed = new SeedData(
             `${name}-seed`,
@@ -110,7 +121,9 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         this.images = pulumi.output(Object.fromEntries([...services.map((s) => [s.name, s.image])]) as Record<string, string>);
         this.dataVolumes = deployed.dataVolumes;
         this.seedSummary = seed.summary;
+        this.securityRules = pulumi.output(security.rules.map((r) => ({ port: r.port, protocol: r.protocol, sources: r.sources, purpose: r.purpose, description: r.description })));
         this.registerOutputs({
+            securityRules: this.securityRules,
             consoleUrl: this.consoleUrl,
             natsEndpoint: this.natsEndpoint,
             natsCaCert: this.natsCaCert,
@@ -129,7 +142,24 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         secrets: PlatformSecrets,
         bundleDir: string,
         missingOnHost: string[],
+        security: SecurityPlan,
     ): Deployed {
+        if (config.security.hostFirewall) {
+            // As root on the Docker host: only the listed sources reach the listed ports; removed with the stack.
+            const rules = JSON.stringify({ rules: security.rules.map((r) => ({ port: r.port, protocol: r.protocol, sources: r.sources, description: r.description })) });
+            new command.local.Command(
+                `${name}-firewall`,
+                {
+                    create: bkliteCommand(["firewall", "apply", "--rules", "-"]),
+                    delete: bkliteCommand(["firewall", "remove"]),
+                    stdin: rules,
+                    dir: PROJECT_ROOT,
+                    triggers: [crypto.createHash("sha256").update(rules).digest("hex")],
+                    logging: "stdoutAndStderr",
+                },
+                { parent: this },
+            );
+        }
         const images = new ImageSupply(`${name}-images`, { stack, bundleDir, missingOnHost }, { parent: this });
         const runtime = new DockerRuntime(
             `${name}-docker`,
@@ -161,7 +191,8 @@ export class BkLitePlatform extends pulumi.ComponentResource {
      * A cluster: the same specs as workloads, Traefik owned by the stack, the database created by PostgreSQL's own
      * init script (the program cannot reach a ClusterIP), seeding through `kubectl port-forward`.
      */
-    private onKubernetes(name: string, config: StackConfig, services: ServiceSpec[], values: Record<string, pulumi.Input<string>>): Deployed {
+    private onKubernetes(name: string, config: StackConfig, services: ServiceSpec[], values: Record<string, pulumi.Input<string>>, security: SecurityPlan): Deployed {
+        const sourcesOf = (purpose: string) => security.rules.find((r) => r.purpose === purpose)?.sources ?? [];
         const k = config.kubernetes;
         const provider = new k8s.Provider(`${name}-k8s-provider`, { context: k.context, enableServerSideApply: true }, { parent: this });
         const workloads = services
@@ -176,7 +207,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                 storageClass: k.storageClass,
                 volumeSize: k.volumeSize,
                 imagePullSecrets: k.imagePullSecrets,
-                exposure: { type: k.serviceType, nodePorts: { nats: k.nodePorts.nats } },
+                exposure: { type: k.serviceType, nodePorts: { nats: k.nodePorts.nats }, sourceRanges: { nats: sourcesOf("nats") } },
                 resources: k.resources,
             },
             { values },
@@ -194,8 +225,14 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                 routed: workloads.filter((s) => s.routes.length > 0),
                 ingressClass: k.ingressClass,
                 hostAddress: config.hostAddress,
+                sources: sourcesOf("http"),
             },
             { parent: this, providers: [provider], dependsOn: [runtime.workloads.server] },
+        );
+        new NetworkPolicies(
+            `${name}-network-policies`,
+            { namespace: runtime.namespace, services: workloads, rules: security.rules, ingress: { service: "traefik", port: WEB_PORT } },
+            { parent: this, providers: [provider] },
         );
         const claims = workloads.flatMap((s) => s.volumes.map((v) => (s.stateful ? `${v.name}-${s.name}-0` : v.name)));
         return {

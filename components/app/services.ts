@@ -4,6 +4,7 @@
  */
 import { NATS_USER, StackConfig, agentEndpoints } from "../config/validate";
 import { resolveImageRef } from "../images/refs";
+import { bindAddress, planSecurity } from "../security/plan";
 import { WEB_ENTRYPOINT, renderTraefikRoutes } from "../ingress/traefikRoutes";
 import { DEFAULT_IMAGES, SERVICE_NAMES, ServiceName } from "./catalog";
 import { renderNatsConfig } from "./nats";
@@ -94,6 +95,9 @@ export function postgresInitScript(): FileSpec {
 /** Plans every service of the platform for the given config. */
 export function planServices(config: StackConfig): ServiceSpec[] {
     const image = (service: ServiceName) => resolveImageRef(service, DEFAULT_IMAGES[service], config.images);
+    // Published ports bind where the rules say they may be reached from: loopback when only the host may.
+    const security = planSecurity(config);
+    const bind = (port: number) => bindAddress(security, port) ?? "0.0.0.0";
     const redisUrl = (db: number) => tpl`redis://:${ref(VALUE_REFS.redisPassword)}@redis:6379/${db}`;
 
     const postgres: ServiceSpec = {
@@ -121,7 +125,8 @@ export function planServices(config: StackConfig): ServiceSpec[] {
         // The password lives in a file, not on the command line where `ps` would show it.
         command: ["redis-server", "/usr/local/etc/redis/redis.conf"],
         env: {},
-        ports: [],
+        // Not published on a host; on a cluster its Service needs the port.
+        ports: [{ name: "redis", containerPort: 6379 }],
         volumes: [{ name: "redis-data", mountPath: "/data" }],
         files: [
             {
@@ -143,7 +148,7 @@ export function planServices(config: StackConfig): ServiceSpec[] {
         image: image("nats"),
         command: ["nats-server", "--config", "/etc/nats/nats-server.conf"],
         env: {},
-        ports: [{ name: "nats", containerPort: 4222, hostPort: config.ports.nats }],
+        ports: [{ name: "nats", containerPort: 4222, hostPort: config.ports.nats, hostIp: bind(config.ports.nats) }],
         volumes: [{ name: "nats-data", mountPath: "/data" }],
         files: [
             {
@@ -243,7 +248,7 @@ export function planServices(config: StackConfig): ServiceSpec[] {
             "--accesslog=true",
         ],
         env: {},
-        ports: [{ name: "http", containerPort: 80, hostPort: config.ports.http }],
+        ports: [{ name: "http", containerPort: 80, hostPort: config.ports.http, hostIp: bind(config.ports.http) }],
         volumes: [],
         files: [{ path: "/etc/traefik/dynamic.yml", content: renderTraefikRoutes(routed), mode: "0644" }],
         health: { test: ["CMD", "traefik", "healthcheck", "--ping"], intervalSeconds: 10, timeoutSeconds: 5, startPeriodSeconds: 10, retries: 6 },

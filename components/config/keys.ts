@@ -132,8 +132,8 @@ export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
     },
     security: {
         type: "object",
-        default: { rules: [] },
-        description: "Security rules {rules: [{port, protocol, sources, description}]}: which ports are reachable from where.",
+        default: { rules: [], hostFirewall: false },
+        description: "Security rules {rules: [{port, protocol, sources, description}], hostFirewall}: which ports are reachable from where.",
     },
     kubernetes: {
         type: "object",

@@ -7,7 +7,7 @@ import * as net from "net";
 import { DEFAULT_IMAGES, SERVICE_NAMES } from "../app/catalog";
 import { AgentEndpoints, DEFAULT_REGION, RegionConfig, checkNodeServerUrl, checkRegions } from "../app/regions";
 import { ImagesConfig, checkRegistryPrefix, isFloatingLatest, parseImageRef, resolveImageRef } from "../images/refs";
-import { SecurityConfig, parseSecurityConfig } from "../security/rules";
+import { SecurityConfig, checkDataStoreExposure, parseSecurityConfig } from "../security/rules";
 import {
     CONFIG_KEYS,
     CONFIG_NAMESPACE,
@@ -282,6 +282,7 @@ export function parseStackConfig(source: ConfigSource): { config: StackConfig; p
 
     // security
     const security = parseSecurityConfig(raw("security"));
+    security.problems.push(...checkDataStoreExposure(security.security.rules, ports.postgres));
     for (const p of security.problems) {
         problems.push({ key: p.path, value: p.value, message: p.message });
     }

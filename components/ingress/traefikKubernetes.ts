@@ -2,6 +2,7 @@ import * as net from "net";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceSpec } from "../app/spec";
+import { loadBalancerSourceRanges, workloadLabels } from "../runtime/kubernetes/kubernetesRuntime";
 
 export interface TraefikIngressArgs {
     namespace: pulumi.Input<string>;
@@ -18,8 +19,11 @@ export interface TraefikIngressArgs {
     ingressClass: string;
     /** Address browsers and agents use: published as the Ingresses' status, so Pulumi sees them ready. */
     hostAddress: string;
+    /** Who may reach the web entry point (the http rule's sources): a LoadBalancer's source ranges. */
+    sources: string[];
 }
-const WEB_PORT = 8000;
+/** Traefik's web entry point inside the pod. */
+export const WEB_PORT = 8000;
 
 
 /** The cluster-wide permissions Traefik's Kubernetes Ingress provider needs (seed 004: the ClusterRole went missing). */
@@ -41,7 +45,7 @@ export class TraefikIngress extends pulumi.ComponentResource {
 
     constructor(name: string, args: TraefikIngressArgs, opts?: pulumi.ComponentResourceOptions) {
         super("bklite:index:TraefikIngress", name, { namespaceName: args.namespaceName, image: args.image, serviceType: args.serviceType, httpNodePort: args.httpNodePort, ingressClass: args.ingressClass }, opts);
-        const labels = { "app.kubernetes.io/name": "traefik", "app.kubernetes.io/part-of": "bklite" };
+        const labels = workloadLabels("traefik");
         const clusterName = `bklite-${args.namespaceName}-traefik`;
         const account = new k8s.core.v1.ServiceAccount(`${name}-account`, { metadata: { name: "traefik", namespace: args.namespace, labels } }, { parent: this });
         const role = new k8s.rbac.v1.ClusterRole(`${name}-role`, { metadata: { name: clusterName, labels }, rules: TRAEFIK_RULES }, { parent: this });
@@ -106,6 +110,9 @@ export class TraefikIngress extends pulumi.ComponentResource {
                 metadata: { name: "traefik", namespace: args.namespace, labels },
                 spec: {
                     type: args.serviceType,
+                    // Keep clients' addresses, so NetworkPolicies and the cloud's rules see who connects.
+                    externalTrafficPolicy: "Local",
+                    loadBalancerSourceRanges: args.serviceType === "LoadBalancer" ? loadBalancerSourceRanges(args.sources) : undefined,
                     selector: labels,
                     ports: [{ name: "web", port: 80, targetPort: "web", nodePort: args.serviceType === "NodePort" ? args.httpNodePort : undefined }],
                 },

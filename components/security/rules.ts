@@ -20,6 +20,8 @@ export interface SecurityRule {
 
 export interface SecurityConfig {
     rules: SecurityRule[];
+    /** Enforce the rules with iptables on the Docker host (`bklite firewall apply`, run by the program as root). */
+    hostFirewall: boolean;
 }
 
 /** Checks a CIDR (`10.0.0.0/8`, `192.168.1.7`, `fd00::/8`); a bare address means a single host. */
@@ -50,17 +52,31 @@ export function parseSecurityConfig(raw: unknown): {
 } {
     const problems: Array<{ path: string; value?: string; message: string }> = [];
     const rules: SecurityRule[] = [];
+    const security: SecurityConfig = { rules, hostFirewall: false };
     if (raw === undefined) {
-        return { security: { rules }, problems };
+        return { security, problems };
     }
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
         problems.push({ path: "security", value: JSON.stringify(raw), message: "must be an object with a `rules` list" });
-        return { security: { rules }, problems };
+        return { security, problems };
+    }
+    for (const key of Object.keys(raw)) {
+        if (key !== "rules" && key !== "hostFirewall") {
+            problems.push({ path: `security.${key}`, message: "is not a security setting (rules, hostFirewall)" });
+        }
+    }
+    const hostFirewall = (raw as { hostFirewall?: unknown }).hostFirewall;
+    if (hostFirewall !== undefined) {
+        if (typeof hostFirewall !== "boolean") {
+            problems.push({ path: "security.hostFirewall", value: JSON.stringify(hostFirewall), message: "must be true or false" });
+        } else {
+            security.hostFirewall = hostFirewall;
+        }
     }
     const rawRules = (raw as { rules?: unknown }).rules ?? [];
     if (!Array.isArray(rawRules)) {
         problems.push({ path: "security.rules", value: JSON.stringify(rawRules), message: "must be a list of rules" });
-        return { security: { rules }, problems };
+        return { security, problems };
     }
     rawRules.forEach((r: unknown, i: number) => {
         const path = `security.rules[${i}]`;
@@ -109,5 +125,24 @@ export function parseSecurityConfig(raw: unknown): {
             rules.push({ port, protocol, sources: sources as string[], description: String(rule.description ?? "") });
         }
     });
-    return { security: { rules }, problems };
+    return { security, problems };
+}
+
+/** Redis's port: never published, and never to be opened to the world by a rule either. */
+export const REDIS_PORT = 6379;
+
+/** Problems with rules that open a data store (postgres by number, or redis) to the whole world. */
+export function checkDataStoreExposure(rules: ReadonlyArray<SecurityRule>, postgresPort: number): Array<{ path: string; value?: string; message: string }> {
+    const problems: Array<{ path: string; value?: string; message: string }> = [];
+    rules.forEach((rule, i) => {
+        const store = rule.port === postgresPort ? "postgres" : rule.port === REDIS_PORT ? "redis" : undefined;
+        if (store) {
+            rule.sources.forEach((source, j) => {
+                if (isWorldOpen(source)) {
+                    problems.push({ path: `security.rules[${i}].sources[${j}]`, value: source, message: `opens ${store} (port ${rule.port}) to the whole world; list the hosts that need it` });
+                }
+            });
+        }
+    });
+    return problems;
 }

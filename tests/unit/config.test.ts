@@ -167,6 +167,21 @@ describe("config validation", () => {
         );
     });
 
+    it("refuses opening postgres (by name or number) or redis to the world, and allows a world-open nats", () => {
+        const problems = problemsWith({
+            "bklite:security": {
+                rules: [
+                    { port: 25432, sources: ["::/0"], description: "db" },
+                    { port: 6379, sources: ["0.0.0.0/0"], description: "cache" },
+                    { port: "nats", sources: ["0.0.0.0/0"], description: "agents" },
+                ],
+            },
+        });
+        assert.deepStrictEqual(problems.map((p) => p.key).sort(), ["security.rules[0].sources[0]", "security.rules[1].sources[0]"]);
+        assert.match(problems.find((p) => p.key === "security.rules[1].sources[0]")!.message, /opens redis/);
+        only(problemsWith({ "bklite:security": { rules: [], hostFirewall: "yes" } }), "security.hostFirewall");
+    });
+
     it("refuses malformed probe packages", () => {
         const problems = problemsWith({ "bklite:probePackages": [{ file: "", version: "1 0", os: "aix", collectors: "Telegraf" }] });
         assert.deepStrictEqual(

@@ -14,8 +14,11 @@ export interface KubernetesRuntimeArgs {
     /** Size of each data volume claim. */
     volumeSize: string;
     imagePullSecrets: string[];
-    /** How published ports (other than loopback-only ones) are exposed outside the cluster. */
-    exposure: { type: "NodePort" | "LoadBalancer"; nodePorts: Record<string, number> };
+    /**
+     * How published ports (other than loopback-only ones) are exposed outside the cluster; `sourceRanges` by port
+     * name become a LoadBalancer's loadBalancerSourceRanges.
+     */
+    exposure: { type: "NodePort" | "LoadBalancer"; nodePorts: Record<string, number>; sourceRanges?: Record<string, string[]> };
     /** Resource requests per service. */
     resources: Record<string, { cpu?: string; memory?: string }>;
 }
@@ -25,6 +28,16 @@ export interface KubernetesRuntimeBindings {
     values: Readonly<Record<string, pulumi.Input<string>>>;
     /** Resources that finish a service's start, made once its workload is ready; dependents wait for them. */
     afterStart?: Readonly<Record<string, (workload: pulumi.Resource) => pulumi.Resource[]>>;
+}
+
+/** Labels of a service's pods and objects; NetworkPolicies select pods by them. */
+export function workloadLabels(service: string): Record<string, string> {
+    return { "app.kubernetes.io/name": service, "app.kubernetes.io/part-of": "bklite" };
+}
+
+/** Source ranges for a LoadBalancer: none (no restriction) when anyone may connect. */
+export function loadBalancerSourceRanges(sources: ReadonlyArray<string> | undefined): string[] | undefined {
+    return sources === undefined || sources.length === 0 || sources.some((s) => s === "0.0.0.0/0" || s === "::/0") ? undefined : [...sources];
 }
 
 /** The exec probe of a health check: CMD runs as given, CMD-SHELL through sh. */
@@ -70,7 +83,7 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
             args.createNamespace === false
                 ? pulumi.output(args.namespace)
                 : new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: args.namespace } }, { parent: this, retainOnDelete: true }).metadata.name;
-        const labelsOf = (service: string) => ({ "app.kubernetes.io/name": service, "app.kubernetes.io/part-of": "bklite" });
+        const labelsOf = workloadLabels;
         const pullSecrets = args.imagePullSecrets.map((n) => ({ name: n }));
         const render = (value: TextValue): pulumi.Input<string> => {
             const names = refsOf(value);
@@ -188,6 +201,10 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                         metadata: { name: `${spec.name}-external`, namespace, labels },
                         spec: {
                             type: args.exposure.type,
+                            // Keep clients' addresses, so NetworkPolicies and the cloud's rules see who connects.
+                            externalTrafficPolicy: "Local",
+                            loadBalancerSourceRanges:
+                                args.exposure.type === "LoadBalancer" ? loadBalancerSourceRanges(exposed.flatMap((p) => args.exposure.sourceRanges?.[p.name] ?? ["0.0.0.0/0"])) : undefined,
                             selector: labels,
                             ports: exposed.map((p) => ({
                                 name: p.name,

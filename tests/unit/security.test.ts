@@ -1,0 +1,96 @@
+/**
+ * The security rules in the program, under mocks: the exported table, the host firewall command, published-port
+ * bind addresses, and on Kubernetes the NetworkPolicies and LoadBalancer source ranges.
+ */
+import * as assert from "assert";
+import * as crypto from "crypto";
+import { ProgramRun, runProgram } from "../support/mocks";
+import { PROJECT_ROOT, programConfig } from "../support/stackFiles";
+
+const PROD_SOURCES = ["10.0.0.0/8", "192.168.31.0/24"];
+
+describe("security rules (program)", () => {
+    it("exports the prod stack's table of ports, protocols, sources and purposes", async () => {
+        const run = await runProgram("prod", programConfig("prod"));
+        assert.deepStrictEqual(run.outputs.securityRules, [
+            { port: 8080, protocol: "tcp", sources: PROD_SOURCES, purpose: "http", description: "console and agent API" },
+            { port: 24222, protocol: "tcp", sources: PROD_SOURCES, purpose: "nats", description: "agents to NATS (TLS)" },
+        ]);
+        assert.deepStrictEqual(run.recorder.ofType("command:local:Command").map((c) => c.name), ["bklite-seed-apply"], "no host firewall unless asked");
+    });
+
+    it("opens http and nats to anyone by default, and nothing else", async () => {
+        const run = await runProgram("dev", programConfig("dev"));
+        assert.deepStrictEqual(
+            (run.outputs.securityRules as Array<{ port: number; sources: string[]; purpose: string }>).map((r) => [r.port, r.purpose, r.sources]),
+            [
+                [8080, "http", ["0.0.0.0/0", "::/0"]],
+                [24222, "nats", ["0.0.0.0/0", "::/0"]],
+            ],
+        );
+    });
+
+    it("runs the host firewall through @pulumi/command when asked, removing it on delete, again only when the rules change", async () => {
+        const config = programConfig("prod", { "bklite:security": { hostFirewall: true, rules: [{ port: "http", sources: ["10.0.0.0/8"], description: "console" }] } });
+        const run = await runProgram("prod", config);
+        const firewall = run.recorder.named("bklite-firewall");
+        assert.strictEqual(firewall.inputs.create, "node bin/bklite firewall apply --rules -");
+        assert.strictEqual(firewall.inputs.delete, "node bin/bklite firewall remove");
+        assert.strictEqual(firewall.inputs.dir, PROJECT_ROOT);
+        const rules = JSON.parse(firewall.inputs.stdin);
+        assert.deepStrictEqual(rules, { rules: [{ port: 8080, protocol: "tcp", sources: ["10.0.0.0/8"], description: "console" }] });
+        assert.deepStrictEqual(firewall.inputs.triggers, [crypto.createHash("sha256").update(firewall.inputs.stdin).digest("hex")]);
+        const again = await runProgram("prod", config);
+        assert.deepStrictEqual(again.recorder.named("bklite-firewall").inputs.triggers, firewall.inputs.triggers);
+    });
+
+    it("binds a published port to loopback when only the host may reach it", async () => {
+        const run = await runProgram("dev", programConfig("dev", { "bklite:security": { rules: [{ port: "http", sources: ["127.0.0.1"], description: "local only" }, { port: "nats", sources: ["10.0.0.0/8"], description: "agents" }] } }));
+        const ports = (service: string) => run.recorder.named(`bklite-docker-${service}`).inputs.ports;
+        assert.strictEqual(ports("traefik")[0].ip, "127.0.0.1");
+        assert.strictEqual(ports("nats")[0].ip, "0.0.0.0");
+        assert.strictEqual(ports("postgres")[0].ip, "127.0.0.1");
+    });
+});
+
+describe("security rules on Kubernetes (program)", () => {
+    const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+    let run: ProgramRun;
+    before(async () => {
+        run = await runProgram("prod", programConfig("prod", { "bklite:runtime": "kubernetes" }));
+    });
+
+    function policy(name: string): any {
+        const found = run.recorder.ofType(NETWORK_POLICY).find((p) => p.inputs.metadata.name === name);
+        assert.ok(found, name);
+        return found.inputs.spec;
+    }
+
+    /** A policy's allows as "port <- peers". */
+    function allows(name: string): string[] {
+        return policy(name).ingress.map((rule: any) => `${rule.ports[0].port} <- ${rule.from.map((f: any) => f.podSelector?.matchLabels["app.kubernetes.io/name"] ?? f.ipBlock.cidr).join(",")}`);
+    }
+
+    it("denies all ingress by default, then allows exactly what the platform uses", () => {
+        assert.deepStrictEqual(policy("default-deny-ingress"), { podSelector: {}, policyTypes: ["Ingress"] });
+        assert.deepStrictEqual(allows("allow-traefik"), [`8000 <- ${PROD_SOURCES.join(",")}`]);
+        assert.deepStrictEqual(allows("allow-server"), ["8000 <- web,traefik"]);
+        assert.deepStrictEqual(allows("allow-web"), ["3000 <- traefik"]);
+        assert.deepStrictEqual(allows("allow-postgres"), ["5432 <- server"]);
+        assert.deepStrictEqual(allows("allow-redis"), ["6379 <- server"]);
+        assert.deepStrictEqual(allows("allow-nats"), [`4222 <- server,${PROD_SOURCES.join(",")}`]);
+        assert.strictEqual(run.recorder.ofType(NETWORK_POLICY).length, 7);
+    });
+
+    it("keeps clients' addresses on exposed Services, and limits a LoadBalancer to the rule sources", async () => {
+        for (const service of run.recorder.ofType("kubernetes:core/v1:Service").filter((s) => s.inputs.spec.type === "NodePort")) {
+            assert.strictEqual(service.inputs.spec.externalTrafficPolicy, "Local", service.name);
+        }
+        const lb = await runProgram("prod", programConfig("prod", { "bklite:runtime": "kubernetes", "bklite:kubernetes": { serviceType: "LoadBalancer" } }));
+        const services = lb.recorder.ofType("kubernetes:core/v1:Service");
+        assert.deepStrictEqual(services.find((s) => s.inputs.metadata.name === "traefik")!.inputs.spec.loadBalancerSourceRanges, PROD_SOURCES);
+        assert.deepStrictEqual(services.find((s) => s.inputs.metadata.name === "nats-external")!.inputs.spec.loadBalancerSourceRanges, PROD_SOURCES);
+        const open = await runProgram("dev", programConfig("dev", { "bklite:runtime": "kubernetes", "bklite:kubernetes": { serviceType: "LoadBalancer" } }));
+        assert.strictEqual(open.recorder.ofType("kubernetes:core/v1:Service").find((s) => s.inputs.metadata.name === "traefik")!.inputs.spec.loadBalancerSourceRanges, undefined, "world-open: no restriction");
+    });
+});
