@@ -18,7 +18,6 @@ import { NetworkPolicies } from "./security/networkPolicies";
 import { SecurityPlan, planSecurity } from "./security/plan";
 import { PROJECT_ROOT, bkliteCommand } from "./shell";
 import * as command from "@pulumi/command";
-import * as crypto from "crypto";
 import { WEB_PORT } from "./ingress/traefikKubernetes";
 
 export interface BkLitePlatformArgs {
@@ -151,10 +150,12 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                 `${name}-firewall`,
                 {
                     create: bkliteCommand(["firewall", "apply", "--rules", "-"]),
+                    // Changed rules are applied in place: a replacement would run the old one's delete after
+                    // the new one's create and leave no firewall. The update runs only when the rules (stdin) change.
+                    update: bkliteCommand(["firewall", "apply", "--rules", "-"]),
                     delete: bkliteCommand(["firewall", "remove"]),
                     stdin: rules,
                     dir: PROJECT_ROOT,
-                    triggers: [crypto.createHash("sha256").update(rules).digest("hex")],
                     logging: "stdoutAndStderr",
                 },
                 { parent: this },

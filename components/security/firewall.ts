@@ -15,18 +15,23 @@ const HOOKS = [
 
 /** The chains' rules for one address family, exactly as `iptables -S <chain>` prints them. */
 export function chainRules(rules: ReadonlyArray<ResolvedRule>, family: 4 | 6): { input: string[]; forward: string[] } {
-    const input: string[] = [];
+    // The host itself is never filtered: loopback, and connections from the host's own addresses.
+    const input: string[] = [`-A ${CHAINS.input} -i lo -j RETURN`, `-A ${CHAINS.input} -m addrtype --src-type LOCAL -j RETURN`];
     const forward: string[] = [];
+    // Only connections Docker rewrote (published ports): a container's own outbound connections are not touched.
+    const published = "-m conntrack --ctstate DNAT --ctorigdstport";
     for (const rule of rules) {
         const sources = rule.sources.map(canonicalCidr).filter((s) => net.isIP(s.split("/")[0]) === family);
         const p = rule.protocol;
         for (const source of sources) {
-            input.push(`-A ${CHAINS.input} -s ${source} -p ${p} -m ${p} --dport ${rule.port} -j RETURN`);
-            forward.push(`-A ${CHAINS.forward} -s ${source} -p ${p} -m conntrack --ctorigdstport ${rule.port} --ctdir ORIGINAL -j RETURN`);
+            // `iptables -S` prints no `-s` for a /0 source: write it the same way, so re-applies compare equal.
+            const from = source.endsWith("/0") ? "" : `-s ${source} `;
+            input.push(`-A ${CHAINS.input} ${from}-p ${p} -m ${p} --dport ${rule.port} -j RETURN`);
+            forward.push(`-A ${CHAINS.forward} ${from}-p ${p} ${published} ${rule.port} --ctdir ORIGINAL -j RETURN`);
         }
         // A listed port admits only its listed sources (none of this family: nobody of this family).
         input.push(`-A ${CHAINS.input} -p ${p} -m ${p} --dport ${rule.port} -j DROP`);
-        forward.push(`-A ${CHAINS.forward} -p ${p} -m conntrack --ctorigdstport ${rule.port} --ctdir ORIGINAL -j DROP`);
+        forward.push(`-A ${CHAINS.forward} -p ${p} ${published} ${rule.port} --ctdir ORIGINAL -j DROP`);
     }
     return { input, forward };
 }

@@ -18,7 +18,8 @@ type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
 
 /** The ingress allows each pod needs: which peers may reach which of its ports. */
 export function plannedAllows(args: Pick<NetworkPoliciesArgs, "services" | "rules" | "ingress">): Array<{ service: string; port: number; from: Array<{ pods: string } | { cidr: string }> }> {
-    const sourcesOf = (purpose: string) => (args.rules.find((r) => r.purpose === purpose)?.sources ?? []).map((cidr) => ({ cidr }));
+    // A port no rule lists stays open, as on the Docker host: anyone (0.0.0.0/0 and ::/0).
+    const sourcesOf = (purpose: string) => (args.rules.find((r) => r.purpose === purpose)?.sources ?? ["0.0.0.0/0", "::/0"]).map((cidr) => ({ cidr }));
     const allows: Array<{ service: string; port: number; from: Array<{ pods: string } | { cidr: string }> }> = [
         { service: args.ingress.service, port: args.ingress.port, from: sourcesOf("http") },
     ];
@@ -47,7 +48,8 @@ export class NetworkPolicies extends pulumi.ComponentResource {
         super("bklite:index:NetworkPolicies", name, { services: args.services.map((s) => s.name), ingress: args.ingress }, opts);
         new k8s.networking.v1.NetworkPolicy(
             `${name}-default-deny`,
-            { metadata: { name: "default-deny-ingress", namespace: args.namespace }, spec: { podSelector: {}, policyTypes: ["Ingress"] } },
+            // Only the platform's pods: the namespace may be shared (createNamespace: false).
+            { metadata: { name: "default-deny-ingress", namespace: args.namespace }, spec: { podSelector: { matchLabels: { "app.kubernetes.io/part-of": "bklite" } }, policyTypes: ["Ingress"] } },
             { parent: this },
         );
         const byService = new Map<string, Array<{ port: number; from: Peer[] }>>();

@@ -57,6 +57,12 @@ export function canonicalCidr(cidr: string): string {
 }
 
 function expandIpv6(address: string): number[] {
+    // An embedded IPv4 tail (::ffff:10.0.0.1, 64:ff9b::192.0.2.1) is two 16-bit groups.
+    const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(address);
+    if (dotted) {
+        const [a, b, c, d] = dotted.slice(1).map(Number);
+        address = `${address.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+    }
     const [head, tail] = address.split("::");
     const parse = (s: string) => (s ? s.split(":").map((g) => parseInt(g, 16)) : []);
     const left = parse(head);
@@ -121,6 +127,7 @@ export function resolveRules(declared: ReadonlyArray<SecurityRule>, numbers: Par
 
 /** The address a published port binds to: loopback when only the host itself may reach it. */
 export function bindAddress(plan: SecurityPlan, hostPort: number, protocol: "tcp" | "udp" = "tcp"): string | undefined {
+    // Published on IPv4 (Docker's default bridge); an IPv6-only rule set still binds 0.0.0.0.
     const rule = plan.rules.find((r) => r.port === hostPort && r.protocol === protocol);
     if (!rule) {
         return undefined;

@@ -26,6 +26,9 @@ export interface SecurityConfig {
 
 /** Checks a CIDR (`10.0.0.0/8`, `192.168.1.7`, `fd00::/8`); a bare address means a single host. */
 export function checkCidr(cidr: string): string | undefined {
+    if (cidr.includes("%")) {
+        return `'${cidr}' has a zone index; give an address without %zone`;
+    }
     const [address, prefix, ...rest] = cidr.split("/");
     const family = net.isIP(address);
     if (family === 0 || rest.length > 0) {
@@ -40,9 +43,9 @@ export function checkCidr(cidr: string): string | undefined {
     return undefined;
 }
 
-/** True for 0.0.0.0/0 and ::/0. */
+/** True for any /0 range (0.0.0.0/0, ::/0, ::0/0, 1.2.3.4/0, ...): the whole world of that family. */
 export function isWorldOpen(cidr: string): boolean {
-    return cidr === "0.0.0.0/0" || cidr === "::/0";
+    return /\/0+$/.test(cidr.trim());
 }
 
 /** Parses the raw `security` config value; problems are [path, value, message]. */

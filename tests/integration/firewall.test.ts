@@ -78,6 +78,18 @@ describe("bklite firewall (iptables in network namespaces)", function () {
         assert.strictEqual(save(), before);
     });
 
+    it("never filters the host itself, and compares world-open rules as iptables prints them", () => {
+        assert.strictEqual(canConnect(server, "127.0.0.1", "127.0.0.1", 8080), true, "loopback gets through a restricted port");
+        const world = JSON.stringify({ rules: [{ port: 8080, protocol: "tcp", sources: ["10.231.0.2"], description: "console" }, { port: 9999, protocol: "tcp", sources: ["0.0.0.0/0", "::/0"], description: "anyone" }] });
+        assert.match(bklite(server, ["firewall", "apply", "--rules", "-"], world).stderr, /IPv4: applied/);
+        const before = save();
+        const again = bklite(server, ["firewall", "apply", "--rules", "-"], world);
+        assert.match(again.stderr, /IPv4: unchanged/);
+        assert.match(again.stderr, /IPv6: unchanged/);
+        assert.strictEqual(save(), before);
+        assert.strictEqual(canConnect(client, "10.231.0.3", "10.231.0.1", 9999), true);
+    });
+
     it("refuses bad rules before changing anything", () => {
         const before = save();
         const run = bklite(server, ["firewall", "apply", "--rules", "-"], JSON.stringify({ rules: [{ port: 5432, sources: ["0.0.0.0/33"], description: "x" }, { port: "ssh", sources: ["10.0.0.0/8"], description: "y" }] }));

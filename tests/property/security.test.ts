@@ -27,6 +27,22 @@ describe("security planning (property)", () => {
         );
     });
 
+    it("canonical CIDRs agree with an independent parser (net.BlockList), embedded IPv4 included", () => {
+        const net = require("net") as typeof import("net");
+        assert.strictEqual(canonicalCidr("::ffff:10.0.0.1"), "::ffff:a00:1/128");
+        assert.strictEqual(canonicalCidr("64:ff9b::192.0.2.1/96"), "64:ff9b::/96");
+        assert.strictEqual(canonicalCidr("10.1.2.3/8"), "10.0.0.0/8");
+        fc.assert(
+            fc.property(fc.tuple(octet, octet, octet, octet), fc.integer({ min: 0, max: 32 }), ([a, b, c, d], prefix) => {
+                const address = `${a}.${b}.${c}.${d}`;
+                const [network, bits] = canonicalCidr(`${address}/${prefix}`).split("/");
+                const list = new net.BlockList();
+                list.addSubnet(network, Number(bits), "ipv4");
+                assert.ok(list.check(address, "ipv4"), `${address}/${prefix} -> ${network}/${bits} contains ${address}`);
+            }),
+        );
+    });
+
     it("resolving is order-independent, idempotent, and keeps every source of every rule", () => {
         fc.assert(
             fc.property(fc.array(rule, { maxLength: 6 }), (rules) => {
@@ -76,11 +92,14 @@ describe("security planning (property)", () => {
                     for (const r of plan.rules) {
                         const mine = r.sources.filter((s) => s.includes(":") === (family === 6));
                         const input = chains.input.filter((l) => l.includes(`--dport ${r.port} `) && l.includes(`-p ${r.protocol} `));
-                        assert.deepStrictEqual(input, [...mine.map((s) => `-A BKLITE-INPUT -s ${s} -p ${r.protocol} -m ${r.protocol} --dport ${r.port} -j RETURN`), `-A BKLITE-INPUT -p ${r.protocol} -m ${r.protocol} --dport ${r.port} -j DROP`]);
+                        const from = (s: string) => (s.endsWith("/0") ? "" : `-s ${s} `);
+                        assert.deepStrictEqual(input, [...mine.map((s) => `-A BKLITE-INPUT ${from(s)}-p ${r.protocol} -m ${r.protocol} --dport ${r.port} -j RETURN`), `-A BKLITE-INPUT -p ${r.protocol} -m ${r.protocol} --dport ${r.port} -j DROP`]);
                         const forward = chains.forward.filter((l) => l.includes(`--ctorigdstport ${r.port} `) && l.includes(`-p ${r.protocol} `));
                         assert.strictEqual(forward.length, mine.length + 1);
                         assert.match(forward[forward.length - 1], /-j DROP$/);
+                        assert.ok(forward.every((l) => l.includes("--ctstate DNAT")), "only published (DNATed) connections");
                     }
+                    assert.deepStrictEqual(chains.input.slice(0, 2), ["-A BKLITE-INPUT -i lo -j RETURN", "-A BKLITE-INPUT -m addrtype --src-type LOCAL -j RETURN"], "the host itself first");
                 }
             }),
         );

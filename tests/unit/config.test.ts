@@ -174,10 +174,11 @@ describe("config validation", () => {
                     { port: 25432, sources: ["::/0"], description: "db" },
                     { port: 6379, sources: ["0.0.0.0/0"], description: "cache" },
                     { port: "nats", sources: ["0.0.0.0/0"], description: "agents" },
+                    { port: "postgres", sources: ["::0/0", "1.2.3.4/0", "10.0.0.0/8"], description: "db, written otherwise" },
                 ],
             },
         });
-        assert.deepStrictEqual(problems.map((p) => p.key).sort(), ["security.rules[0].sources[0]", "security.rules[1].sources[0]"]);
+        assert.deepStrictEqual(problems.map((p) => p.key).sort(), ["security.rules[0].sources[0]", "security.rules[1].sources[0]", "security.rules[3].sources[0]", "security.rules[3].sources[1]"]);
         assert.match(problems.find((p) => p.key === "security.rules[1].sources[0]")!.message, /opens redis/);
         only(problemsWith({ "bklite:security": { rules: [], hostFirewall: "yes" } }), "security.hostFirewall");
     });

@@ -3,7 +3,6 @@
  * bind addresses, and on Kubernetes the NetworkPolicies and LoadBalancer source ranges.
  */
 import * as assert from "assert";
-import * as crypto from "crypto";
 import { ProgramRun, runProgram } from "../support/mocks";
 import { PROJECT_ROOT, programConfig } from "../support/stackFiles";
 
@@ -30,18 +29,20 @@ describe("security rules (program)", () => {
         );
     });
 
-    it("runs the host firewall through @pulumi/command when asked, removing it on delete, again only when the rules change", async () => {
+    it("runs the host firewall through @pulumi/command when asked: applied in place when the rules change, removed on delete", async () => {
         const config = programConfig("prod", { "bklite:security": { hostFirewall: true, rules: [{ port: "http", sources: ["10.0.0.0/8"], description: "console" }] } });
         const run = await runProgram("prod", config);
         const firewall = run.recorder.named("bklite-firewall");
         assert.strictEqual(firewall.inputs.create, "node bin/bklite firewall apply --rules -");
+        // No triggers: a replacement would run the old delete after the new create and leave no firewall.
+        assert.strictEqual(firewall.inputs.update, "node bin/bklite firewall apply --rules -");
+        assert.strictEqual(firewall.inputs.triggers, undefined);
         assert.strictEqual(firewall.inputs.delete, "node bin/bklite firewall remove");
         assert.strictEqual(firewall.inputs.dir, PROJECT_ROOT);
         const rules = JSON.parse(firewall.inputs.stdin);
         assert.deepStrictEqual(rules, { rules: [{ port: 8080, protocol: "tcp", sources: ["10.0.0.0/8"], description: "console" }] });
-        assert.deepStrictEqual(firewall.inputs.triggers, [crypto.createHash("sha256").update(firewall.inputs.stdin).digest("hex")]);
         const again = await runProgram("prod", config);
-        assert.deepStrictEqual(again.recorder.named("bklite-firewall").inputs.triggers, firewall.inputs.triggers);
+        assert.strictEqual(again.recorder.named("bklite-firewall").inputs.stdin, firewall.inputs.stdin, "same rules, same input: nothing re-runs");
     });
 
     it("binds a published port to loopback when only the host may reach it", async () => {
@@ -49,7 +50,7 @@ describe("security rules (program)", () => {
         const ports = (service: string) => run.recorder.named(`bklite-docker-${service}`).inputs.ports;
         assert.strictEqual(ports("traefik")[0].ip, "127.0.0.1");
         assert.strictEqual(ports("nats")[0].ip, "0.0.0.0");
-        assert.strictEqual(ports("postgres")[0].ip, "127.0.0.1");
+        assert.strictEqual(ports("postgres")[0].ip, "127.0.0.1", "never published beyond loopback, whatever the rules");
     });
 });
 
@@ -72,7 +73,7 @@ describe("security rules on Kubernetes (program)", () => {
     }
 
     it("denies all ingress by default, then allows exactly what the platform uses", () => {
-        assert.deepStrictEqual(policy("default-deny-ingress"), { podSelector: {}, policyTypes: ["Ingress"] });
+        assert.deepStrictEqual(policy("default-deny-ingress"), { podSelector: { matchLabels: { "app.kubernetes.io/part-of": "bklite" } }, policyTypes: ["Ingress"] });
         assert.deepStrictEqual(allows("allow-traefik"), [`8000 <- ${PROD_SOURCES.join(",")}`]);
         assert.deepStrictEqual(allows("allow-server"), ["8000 <- web,traefik"]);
         assert.deepStrictEqual(allows("allow-web"), ["3000 <- traefik"]);
@@ -80,6 +81,12 @@ describe("security rules on Kubernetes (program)", () => {
         assert.deepStrictEqual(allows("allow-redis"), ["6379 <- server"]);
         assert.deepStrictEqual(allows("allow-nats"), [`4222 <- server,${PROD_SOURCES.join(",")}`]);
         assert.strictEqual(run.recorder.ofType(NETWORK_POLICY).length, 7);
+    });
+
+    it("leaves a port no rule lists open, as on the Docker host", async () => {
+        const natsOnly = await runProgram("prod", programConfig("prod", { "bklite:runtime": "kubernetes", "bklite:security": { rules: [{ port: "nats", sources: ["10.0.0.0/8"], description: "agents" }] } }));
+        const traefik = natsOnly.recorder.ofType(NETWORK_POLICY).find((p) => p.inputs.metadata.name === "allow-traefik")!;
+        assert.deepStrictEqual(traefik.inputs.spec.ingress[0].from.map((f: any) => f.ipBlock.cidr), ["0.0.0.0/0", "::/0"]);
     });
 
     it("keeps clients' addresses on exposed Services, and limits a LoadBalancer to the rule sources", async () => {
