@@ -1,3 +1,4 @@
+import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_IMAGES } from "./app/catalog";
@@ -7,7 +8,7 @@ import { NATS_USER, StackConfig } from "./config/validate";
 import { PostgresDatabase } from "./database/postgresDatabase";
 import { ImageSupply, checkImageSupply } from "./images/imageSupply";
 import { DEFAULT_BUNDLE_DIR, resolveImageRef } from "./images/refs";
-import { TraefikIngress } from "./ingress/traefikKubernetes";
+import { TraefikIngress, WEB_PORT } from "./ingress/traefikKubernetes";
 import { NatsTls } from "./nats/natsTls";
 import { DockerRuntime } from "./runtime/docker/dockerRuntime";
 import { KubernetesRuntime } from "./runtime/kubernetes/kubernetesRuntime";
@@ -17,8 +18,6 @@ import { SeedData } from "./seed/seedData";
 import { NetworkPolicies } from "./security/networkPolicies";
 import { SecurityPlan, planSecurity } from "./security/plan";
 import { PROJECT_ROOT, bkliteCommand } from "./shell";
-import * as command from "@pulumi/command";
-import { WEB_PORT } from "./ingress/traefikKubernetes";
 
 export interface BkLitePlatformArgs {
     /** Stack name: Docker objects are named `bklite-<stack>-*`, so two stacks can share a host. */

@@ -20,11 +20,15 @@ export function normaliseRef(ref: string): string {
     return ref.replace(/^(?:docker\.io|index\.docker\.io)\//, "").replace(/^library\//, "");
 }
 
+/** The docker CLI to run: BKLITE_DOCKER (a stand-in in tests), else `docker` from PATH. */
+export function dockerBinary(): string {
+    return process.env.BKLITE_DOCKER ?? "docker";
+}
+
 /** Runs the docker CLI; rejects with its stderr on a non-zero exit. */
-export function runDocker(args: string[], options: { binary?: string; input?: string } = {}): Promise<string> {
-    const binary = options.binary ?? process.env.BKLITE_DOCKER ?? "docker";
+export function runDocker(args: string[], binary = dockerBinary()): Promise<string> {
     return new Promise((resolve, reject) => {
-        const child = spawn(binary, args, { stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+        const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
         child.stdout!.on("data", (d) => (stdout += d));
@@ -37,11 +41,6 @@ export function runDocker(args: string[], options: { binary?: string; input?: st
                 reject(new Error(`docker ${args[0]} ${args[1] ?? ""} failed: ${(stderr || stdout).trim().split("\n").slice(-3).join(" ")}`));
             }
         });
-        if (options.input !== undefined) {
-            // A child that exits without reading its input must not crash us with EPIPE.
-            child.stdin!.on("error", () => undefined);
-            child.stdin!.end(options.input);
-        }
     });
 }
 
@@ -72,7 +71,7 @@ export function parseImageList(text: string): Map<string, string> {
 
 /** The docker CLI as a DockerImages. */
 export function dockerCli(binary?: string): DockerImages {
-    const run = (...args: string[]) => runDocker(args, { binary });
+    const run = (...args: string[]) => runDocker(args, binary);
     return {
         inventory: async () => parseImageList(await run("image", "ls", "--digests", "--no-trunc", "--format", IMAGE_LIST_FORMAT)),
         pull: async (ref) => void (await run("pull", "--quiet", ref)),

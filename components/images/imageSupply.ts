@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PROJECT_ROOT, bkliteCommand } from "../shell";
 import { bundledRefs } from "./bundle";
 import { CHECKSUM_FILE } from "./checksums";
-import { IMAGE_LIST_FORMAT, normaliseRef, parseImageList } from "./docker";
+import { IMAGE_LIST_FORMAT, dockerBinary, normaliseRef, parseImageList } from "./docker";
 
 export interface ImageSupplyArgs {
     /** Stack name, for the command that makes the bundle. */
@@ -25,7 +25,7 @@ export function unsuppliedImages(needed: ReadonlyArray<string>, onHost: Readonly
 
 /** The Docker host's images, read through the docker CLI as the loader sees them. */
 export function hostImages(): Set<string> {
-    const binary = process.env.BKLITE_DOCKER ?? "docker";
+    const binary = dockerBinary();
     const result = spawnSync(binary, ["image", "ls", "--digests", "--no-trunc", "--format", IMAGE_LIST_FORMAT], { encoding: "utf8" });
     if (result.error || result.status !== 0) {
         throw new Error(`cannot list the Docker host's images with '${binary} image ls': ${(result.error?.message ?? result.stderr).trim()}`);

@@ -1,7 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { FileSpec, HealthCheckSpec, ServiceSpec, findHostPortConflicts, healthGiveUpSeconds } from "../../app/spec";
-import { TextValue, envRefs, refsOf, renderEnv, renderText } from "../../app/template";
+import { TextValue, envRefs, renderEnv } from "../../app/template";
+import { Values, bind, bindText } from "../bind";
 
 export interface DockerRuntimeArgs {
     /** Prefix of every Docker object name (network, volumes, containers), e.g. `bklite-dev`. */
@@ -177,35 +178,18 @@ export class DockerRuntime extends pulumi.ComponentResource {
     }
 }
 
-/** Looks up the values a text refers to; a missing one is a wiring error caught at construction. */
-function referencedValues(names: string[], values: Readonly<Record<string, pulumi.Input<string>>>): Record<string, pulumi.Input<string>> {
-    const missing = names.filter((n) => values[n] === undefined);
-    if (missing.length > 0) {
-        throw new Error(`no value bound for ${missing.map((m) => `'${m}'`).join(", ")}`);
-    }
-    return Object.fromEntries(names.map((n) => [n, values[n]]));
-}
-
 /**
  * Renders an env map. When it refers to values it becomes an Output that is secret whenever one of them is, so
  * an env list holding a password is a Pulumi secret in state and in previews.
  */
-function renderValue(env: Readonly<Record<string, TextValue>>, values: Readonly<Record<string, pulumi.Input<string>>>): pulumi.Input<string[]> {
-    const names = envRefs(env);
-    if (names.length === 0) {
-        return renderEnv(env, {});
-    }
-    return pulumi.all(referencedValues(names, values)).apply((resolved) => renderEnv(env, resolved));
+function renderValue(env: Readonly<Record<string, TextValue>>, values: Values): pulumi.Input<string[]> {
+    return bind(envRefs(env), values, (resolved) => renderEnv(env, resolved));
 }
 
-function upload(file: FileSpec, values: Readonly<Record<string, pulumi.Input<string>>>): docker.types.input.ContainerUpload {
-    const names = refsOf(file.content);
-    const content = names.length === 0
-        ? renderText(file.content, {})
-        : pulumi.all(referencedValues(names, values)).apply((resolved) => renderText(file.content, resolved));
+function upload(file: FileSpec, values: Values): docker.types.input.ContainerUpload {
     return {
         file: file.path,
-        content,
+        content: bindText(file.content, values),
         permissions: file.mode,
         ...(file.owner ? { owner: String(file.owner.uid), group: String(file.owner.gid) } : {}),
     };

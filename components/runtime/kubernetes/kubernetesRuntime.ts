@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { HealthCheckSpec, ServiceSpec, healthGiveUpSeconds } from "../../app/spec";
 import { TextValue, refsOf, renderText } from "../../app/template";
+import { bindText } from "../bind";
 import { startOrder } from "../docker/dockerRuntime";
 
 export interface KubernetesRuntimeArgs {
@@ -85,16 +86,10 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                 : new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: args.namespace } }, { parent: this, retainOnDelete: true }).metadata.name;
         const labelsOf = workloadLabels;
         const pullSecrets = args.imagePullSecrets.map((n) => ({ name: n }));
+        // Everything bound goes into a Secret: mark it secret even when the values themselves are not.
         const render = (value: TextValue): pulumi.Input<string> => {
-            const names = refsOf(value);
-            if (names.length === 0) {
-                return renderText(value, {});
-            }
-            const missing = names.filter((n) => bindings.values[n] === undefined);
-            if (missing.length > 0) {
-                throw new Error(`no value bound for ${missing.map((m) => `'${m}'`).join(", ")}`);
-            }
-            return pulumi.secret(pulumi.all(Object.fromEntries(names.map((n) => [n, bindings.values[n]]))).apply((v) => renderText(value, v)));
+            const bound = bindText(value, bindings.values);
+            return typeof bound === "string" ? bound : pulumi.secret(bound);
         };
 
         const workloads: Record<string, pulumi.Resource> = {};
