@@ -2,6 +2,7 @@
 // agents need. Everything else lives in components/.
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, readStackConfig } from "./components/config";
+import { renderingPlan } from "./components/plan/mode";
 import { BkLitePlatform } from "./components/platform";
 
 function loadConfig() {
@@ -13,7 +14,7 @@ function loadConfig() {
     }
 }
 
-const platform = new BkLitePlatform("bklite", { stack: pulumi.getStack(), config: loadConfig() });
+const platform = new BkLitePlatform("bklite", { stack: pulumi.getStack(), config: loadConfig(), inspectHost: !renderingPlan() });
 
 /** URL of the web console. */
 export const consoleUrl = platform.consoleUrl;

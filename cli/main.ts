@@ -5,6 +5,8 @@
 import { ConfigError } from "../components/config/validate";
 import { firewallCommand } from "./firewall";
 import { imagesCommand } from "./images";
+import { PlanError } from "../components/plan/render";
+import { planCommand } from "./plan";
 import { pluginsCommand } from "./plugins";
 import { seedCommand } from "./seed";
 import { SpecError } from "../components/seed/spec";
@@ -21,6 +23,13 @@ commands:
                                                       (connection and secrets from BKLITE_* environment variables)
   firewall apply --rules FILE|-                       only the listed sources reach the listed ports (iptables)
   firewall remove                                     take the firewall away
+  plan --stack S [--out FILE]                         stack S's desired resources as stable JSON (offline, under
+                                                      mocks; secrets masked)
+  plan diff BASE HEAD                                 Markdown of what changes from BASE to HEAD (plan files, or
+                                                      directories of <stack>.json plans)
+  audit EXPORT.json [--format markdown|json] [--registry R] [--project-dir P]
+                                                      check a \`pulumi stack export\`: images, published ports,
+                                                      unretained data, plaintext secrets; exit 1 on findings
 `;
 
 export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
@@ -35,6 +44,8 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
                 return await seedCommand(rest, out, err);
             case "firewall":
                 return await firewallCommand(rest, out, err);
+            case "plan":
+                return await planCommand(rest, out);
             case undefined:
             case "help":
             case "--help":
@@ -49,7 +60,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
             err.write(`bklite: ${e.message}\n\n${HELP}`);
             return 2;
         }
-        if (e instanceof ConfigError || e instanceof SpecError) {
+        if (e instanceof ConfigError || e instanceof SpecError || e instanceof PlanError) {
             err.write(`bklite: ${e.message}\n`);
             return 2;
         }

@@ -2,18 +2,19 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_IMAGES } from "./app/catalog";
-import { ADMIN_USER, DATABASE, NATS_NAMESPACE, VALUE_REFS, natsAgentEndpoint, planServices, postgresInitScript, publicUrl, serviceImages } from "./app/services";
+import { ADMIN_USER, DATABASE, NATS_NAMESPACE, VALUE_REFS, natsAgentEndpoint, planServices, postgresInitScript, publicUrl } from "./app/services";
 import { ServiceSpec } from "./app/spec";
 import { NATS_USER, StackConfig } from "./config/validate";
 import { PostgresDatabase } from "./database/postgresDatabase";
-import { ImageSupply, checkImageSupply } from "./images/imageSupply";
+import { HostFacts, inspectHost, plannedHostFacts } from "./hostFacts";
+import { ImageSupply } from "./images/imageSupply";
 import { DEFAULT_BUNDLE_DIR, resolveImageRef } from "./images/refs";
 import { TraefikIngress, WEB_PORT } from "./ingress/traefikKubernetes";
 import { NatsTls } from "./nats/natsTls";
 import { DockerRuntime } from "./runtime/docker/dockerRuntime";
 import { KubernetesRuntime } from "./runtime/kubernetes/kubernetesRuntime";
 import { PlatformSecrets } from "./secrets/platformSecrets";
-import { packageDigests, renderSeedSpec } from "./seed/render";
+import { renderSeedSpec } from "./seed/render";
 import { SeedData } from "./seed/seedData";
 import { NetworkPolicies } from "./security/networkPolicies";
 import { SecurityPlan, planSecurity } from "./security/plan";
@@ -25,10 +26,10 @@ export interface BkLitePlatformArgs {
     /** Validated config; it holds no secret values. */
     config: StackConfig;
     /**
-     * Check, before registering anything, that every image is on the Docker host or in the bundle (offline
-     * Docker stacks). Default true; off only where no Docker host is involved (rendering a plan).
+     * Read the deploy host before registering anything (images, bundle, probe packages; see hostFacts.ts).
+     * Default true; off only when rendering a plan, which must depend on the commit alone.
      */
-    checkImages?: boolean;
+    inspectHost?: boolean;
 }
 
 /** What a runtime hands back to the platform: the data volumes and what the seeding must wait for. */
@@ -67,8 +68,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         // Before anything is registered: a missing image or package file stops the run with nothing changed.
         const bundleDir = args.config.images.bundleDir ?? DEFAULT_BUNDLE_DIR;
         const onDocker = args.config.runtime === "docker";
-        const missingOnHost = onDocker && args.config.offline && args.checkImages !== false ? checkImageSupply(serviceImages(args.config), args.stack, bundleDir) : [];
-        const digests = packageDigests(args.config, PROJECT_ROOT);
+        const host = args.inspectHost === false ? plannedHostFacts(args.config, bundleDir) : inspectHost(args.config, args.stack, bundleDir);
         super("bklite:index:Platform", name, args, opts);
         const { config } = args;
         const services = planServices(config);
@@ -89,12 +89,12 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         };
 
         const deployed = onDocker
-            ? this.onDocker(name, args.stack, config, services, values, secrets, bundleDir, missingOnHost, security)
+            ? this.onDocker(name, args.stack, config, services, values, secrets, bundleDir, host, security)
             : this.onKubernetes(name, config, services, values, security);
 
         const seed = new SeedData(
             `${name}-seed`,
-            { packageDigests: digests, args: deployed.seedConnection.args },
+            { packageDigests: host.packageDigests, args: deployed.seedConnection.args },
             {
                 spec: secrets.values.natsPassword.apply((natsPassword) => JSON.stringify(renderSeedSpec(config, natsPassword, PROJECT_ROOT))),
                 connection: {
@@ -139,7 +139,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         values: Record<string, pulumi.Input<string>>,
         secrets: PlatformSecrets,
         bundleDir: string,
-        missingOnHost: string[],
+        host: HostFacts,
         security: SecurityPlan,
     ): Deployed {
         if (config.security.hostFirewall) {
@@ -160,7 +160,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                 { parent: this },
             );
         }
-        const images = new ImageSupply(`${name}-images`, { stack, bundleDir, missingOnHost }, { parent: this });
+        const images = new ImageSupply(`${name}-images`, { stack, bundleDir, missingOnHost: host.missingOnHost, bundleDigest: host.bundleDigest }, { parent: this });
         const runtime = new DockerRuntime(
             `${name}-docker`,
             { namePrefix: `bklite-${stack}`, services },

@@ -16,6 +16,14 @@ export interface ImageSupplyArgs {
     bundleDir: string;
     /** Images the stack needs that the Docker host lacks right now: the loader runs again when this changes. */
     missingOnHost: string[];
+    /** SHA-256 of the bundle's images.sha256 (see `bundleDigest`); no loader without a bundle. */
+    bundleDigest: string | undefined;
+}
+
+/** SHA-256 of the bundle's images.sha256, or undefined when the directory holds no bundle. */
+export function bundleDigest(bundleDir: string): string | undefined {
+    const checksums = path.join(path.resolve(PROJECT_ROOT, bundleDir), CHECKSUM_FILE);
+    return fs.existsSync(checksums) ? crypto.createHash("sha256").update(fs.readFileSync(checksums)).digest("hex") : undefined;
 }
 
 /** The images the stack needs that are neither on the host nor in the bundle, in the order given. */
@@ -47,8 +55,8 @@ export function missingImagesMessage(missing: ReadonlyArray<string>, stack: stri
 }
 
 /**
- * Puts the stack's images on the Docker host before any container needs them: when the bundle directory has an
- * images.sha256, `bklite images load` runs through @pulumi/command, again only when images.sha256 changes.
+ * Puts the stack's images on the Docker host before any container needs them: when there is a bundle,
+ * `bklite images load` runs through @pulumi/command, again only when its images.sha256 changes.
  */
 export class ImageSupply extends pulumi.ComponentResource {
     /** Resources that must finish before any image is used: the loader, when there is a bundle. */
@@ -56,11 +64,8 @@ export class ImageSupply extends pulumi.ComponentResource {
 
     constructor(name: string, args: ImageSupplyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("bklite:index:ImageSupply", name, args, opts);
-        const dir = path.resolve(PROJECT_ROOT, args.bundleDir);
-        const checksums = path.join(dir, CHECKSUM_FILE);
         this.ready = [];
-        if (fs.existsSync(checksums)) {
-            const digest = crypto.createHash("sha256").update(fs.readFileSync(checksums)).digest("hex");
+        if (args.bundleDigest !== undefined) {
             this.ready.push(
                 new command.local.Command(
                     `${name}-load`,
@@ -68,7 +73,7 @@ export class ImageSupply extends pulumi.ComponentResource {
                         create: bkliteCommand(["images", "load", "--dir", args.bundleDir]),
                         dir: PROJECT_ROOT,
                         // Again when the bundle changes, or when images it provides have gone from the host.
-                        triggers: [digest, ...args.missingOnHost],
+                        triggers: [args.bundleDigest, ...args.missingOnHost],
                         logging: "stdoutAndStderr",
                     },
                     { parent: this },

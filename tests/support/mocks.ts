@@ -7,58 +7,19 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { ResourceRecorder, setRecordingMocks as setMocksWith, settle, stackOutputs } from "../../components/plan/mockRun";
 
-/** Pulumi's marker key for special values (secrets, assets, resource references). */
-export const SIG_KEY = "4dabf18193072939515e22adb298388d";
-export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-
-export interface RecordedResource {
-    type: string;
-    name: string;
-    urn: string;
-    custom: boolean;
-    /** Inputs as the engine received them: secret values still wrapped. */
-    rawInputs: Record<string, unknown>;
-    /** Inputs with secret wrappers removed. */
-    inputs: Record<string, any>;
-    parent: string;
-    dependencies: string[];
-    retainOnDelete: boolean;
-    protect: boolean;
-    /** The customTimeouts option, e.g. {create: "17m"}. */
-    customTimeouts?: { create?: string; update?: string; pb_delete?: string };
-    provider: string;
-}
-
-/** True when the value is, or contains, a secret-wrapped value. */
-export function containsSecret(value: unknown): boolean {
-    if (Array.isArray(value)) {
-        return value.some(containsSecret);
-    }
-    if (value && typeof value === "object") {
-        const record = value as Record<string, unknown>;
-        if (record[SIG_KEY] === SECRET_SIG) {
-            return true;
-        }
-        return Object.values(record).some(containsSecret);
-    }
-    return false;
-}
-
-/** Removes secret wrappers, recursively. */
-export function unwrapSecrets(value: unknown): any {
-    if (Array.isArray(value)) {
-        return value.map(unwrapSecrets);
-    }
-    if (value && typeof value === "object") {
-        const record = value as Record<string, unknown>;
-        if (record[SIG_KEY] === SECRET_SIG) {
-            return unwrapSecrets(record.value);
-        }
-        return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, unwrapSecrets(v)]));
-    }
-    return value;
-}
+export {
+    ComputedOutputs,
+    RecordedResource,
+    ResourceRecorder,
+    SECRET_SIG,
+    SIG_KEY,
+    containsSecret,
+    settle,
+    unwrapSecrets,
+    valueOf,
+} from "../../components/plan/mockRun";
 
 function digest(text: string): string {
     return crypto.createHash("sha256").update(text).digest("hex");
@@ -91,89 +52,9 @@ function computedOutputs(type: string, name: string, inputs: Record<string, any>
     }
 }
 
-/** Records resources; use `record()` to start a run. */
-export class ResourceRecorder implements pulumi.runtime.Mocks {
-    public readonly resources: RecordedResource[] = [];
-    private readonly options = new Map<string, Pick<RecordedResource, "parent" | "dependencies" | "retainOnDelete" | "protect" | "customTimeouts">>();
-
-    newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
-        const key = `${args.type}::${args.name}`;
-        const opts = this.options.get(key) ?? { parent: "", dependencies: [], retainOnDelete: false, protect: false };
-        const inputs = unwrapSecrets(args.inputs) as Record<string, any>;
-        this.resources.push({
-            type: args.type,
-            name: args.name,
-            urn: "",
-            custom: args.custom ?? false,
-            rawInputs: args.inputs,
-            inputs,
-            provider: args.provider ?? "",
-            ...opts,
-        });
-        return { id: args.custom ? `${args.name}-id` : undefined, state: { ...args.inputs, ...computedOutputs(args.type, args.name, inputs) } };
-    }
-
-    call(_args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
-        return {};
-    }
-
-    /** Called by the wrapped monitor before `newResource`, with the request's options. */
-    captureOptions(req: any): void {
-        const key = `${req.getType()}::${req.getName()}`;
-        this.options.set(key, {
-            parent: req.getParent(),
-            dependencies: req.getDependenciesList(),
-            retainOnDelete: typeof req.hasRetainondelete === "function" ? req.hasRetainondelete() && req.getRetainondelete() : !!req.getRetainondelete(),
-            protect: typeof req.hasProtect === "function" ? req.hasProtect() && req.getProtect() : !!req.getProtect(),
-            customTimeouts: req.getCustomtimeouts?.()?.toObject(),
-        });
-    }
-
-    /** Resources of one type. */
-    ofType(type: string): RecordedResource[] {
-        return this.resources.filter((r) => r.type === type);
-    }
-
-    /** The single resource with this logical name. */
-    named(name: string): RecordedResource {
-        const found = this.resources.filter((r) => r.name === name);
-        if (found.length !== 1) {
-            throw new Error(`expected one resource named ${name}, found ${found.length}: ${this.resources.map((r) => r.name).join(", ")}`);
-        }
-        return found[0];
-    }
-}
-
-/** Sets mocks for a run and wraps the mock monitor so resource options are captured too. */
-export async function setRecordingMocks(stack: string, preview = false): Promise<ResourceRecorder> {
-    const recorder = new ResourceRecorder();
-    await pulumi.runtime.setMocks(recorder, "bklite", stack, preview);
-    const monitor = pulumi.runtime.getMonitor() as any;
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: any) => {
-        recorder.captureOptions(req);
-        return register(req, callback);
-    };
-    return recorder;
-}
-
-/** Waits until every queued resource registration has reached the mocks. */
-export async function settle(): Promise<void> {
-    // Internal to the SDK, but the only way to know the RPC queue has drained.
-    const settings = require("@pulumi/pulumi/runtime/settings");
-    await settings.waitForRPCs();
-}
-
-/** Resolves an output's value (undefined when unknown, as in preview). */
-export function valueOf<T>(output: pulumi.Output<T>): Promise<T | undefined> {
-    return new Promise((resolve) => {
-        const timer = setTimeout(() => resolve(undefined), 2000);
-        output.apply((v) => {
-            clearTimeout(timer);
-            resolve(v);
-            return v;
-        });
-    });
+/** Sets mocks for a run (with the tests' synthesized provider outputs) and captures resource options too. */
+export function setRecordingMocks(stack: string, preview = false): Promise<ResourceRecorder> {
+    return setMocksWith(stack, computedOutputs, preview);
 }
 
 const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
@@ -255,16 +136,7 @@ export async function runProgram(
         restoreDocker();
         await settle();
     }
-    const outputs: Record<string, unknown> = {};
-    const secretOutputs = new Set<string>();
-    for (const [key, value] of Object.entries(program)) {
-        if (pulumi.Output.isInstance(value)) {
-            outputs[key] = await valueOf(value as pulumi.Output<unknown>);
-            if (await pulumi.isSecret(value as pulumi.Output<unknown>)) {
-                secretOutputs.add(key);
-            }
-        }
-    }
+    const { values: outputs, secret: secretOutputs } = await stackOutputs(program);
     await settle();
     return { recorder, outputs, secretOutputs };
 }

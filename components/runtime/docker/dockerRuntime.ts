@@ -1,5 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { KEEP_DATA } from "../keepData";
 import { FileSpec, HealthCheckSpec, ServiceSpec, findHostPortConflicts, healthGiveUpSeconds } from "../../app/spec";
 import { TextValue, envRefs, renderEnv } from "../../app/template";
 import { Values, bind, bindText } from "../bind";
@@ -112,11 +113,11 @@ export class DockerRuntime extends pulumi.ComponentResource {
                 if (volumeByName.has(v.name)) {
                     throw new Error(`volume '${v.name}' is declared by more than one service`);
                 }
-                // Kept on delete: `pulumi destroy` and replacements must never take data (seed 000's `down -v`).
+                // `pulumi destroy` and replacements must never take data (seed 000's `down -v`).
                 const volume = new docker.Volume(
                     `${name}-${v.name}`,
                     { name: `${args.namePrefix}-${v.name}`, labels },
-                    { parent: this, retainOnDelete: true },
+                    { parent: this, ...KEEP_DATA },
                 );
                 volumeByName.set(v.name, volume);
                 volumes.push(volume);

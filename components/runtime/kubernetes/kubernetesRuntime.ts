@@ -1,6 +1,7 @@
 import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { KEEP_DATA } from "../keepData";
 import { HealthCheckSpec, ServiceSpec, healthGiveUpSeconds } from "../../app/spec";
 import { TextValue, refsOf, renderText } from "../../app/template";
 import { bindText } from "../bind";
@@ -83,7 +84,7 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
         const namespace =
             args.createNamespace === false
                 ? pulumi.output(args.namespace)
-                : new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: args.namespace } }, { parent: this, retainOnDelete: true }).metadata.name;
+                : new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: args.namespace } }, { parent: this, ...KEEP_DATA }).metadata.name;
         const labelsOf = workloadLabels;
         const pullSecrets = args.imagePullSecrets.map((n) => ({ name: n }));
         // Everything bound goes into a Secret: mark it secret even when the values themselves are not.
@@ -146,7 +147,7 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                                 metadata: { name: v.name, namespace, labels },
                                 spec: { accessModes: ["ReadWriteOnce"], storageClassName: args.storageClass, resources: { requests: { storage: args.volumeSize } } },
                             },
-                            { parent: this, retainOnDelete: true },
+                            { parent: this, ...KEEP_DATA },
                         ),
                     );
                     volumes.push({ name: v.name, persistentVolumeClaim: { claimName: v.name } });

@@ -1,0 +1,183 @@
+/**
+ * Running the program under Pulumi mocks and recording every resource with its inputs, its state and the options
+ * the engine would see (parent, dependencies, retainOnDelete, protect), which `Mocks.newResource` alone omits.
+ * `bklite plan` renders its plan from this; the tests assert on it.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+/** Pulumi's marker key for special values (secrets, assets, resource references). */
+export const SIG_KEY = "4dabf18193072939515e22adb298388d";
+export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** True when the value is a secret wrapper (`{SIG_KEY: SECRET_SIG, value}` over gRPC and in mocks). */
+export function isSecretWrapper(value: unknown): value is Record<string, unknown> {
+    return !!value && typeof value === "object" && !Array.isArray(value) && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+/** True when the value is, or contains, a secret-wrapped value. */
+export function containsSecret(value: unknown): boolean {
+    if (isSecretWrapper(value)) {
+        return true;
+    }
+    if (Array.isArray(value)) {
+        return value.some(containsSecret);
+    }
+    if (value && typeof value === "object") {
+        return Object.values(value as Record<string, unknown>).some(containsSecret);
+    }
+    return false;
+}
+
+/** Replaces every secret wrapper with `replace(wrapped value)`, recursively. */
+export function mapSecrets(value: unknown, replace: (secret: unknown) => unknown): any {
+    if (isSecretWrapper(value)) {
+        return replace(value.value);
+    }
+    if (Array.isArray(value)) {
+        return value.map((v) => mapSecrets(v, replace));
+    }
+    if (value && typeof value === "object") {
+        return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, mapSecrets(v, replace)]));
+    }
+    return value;
+}
+
+/** Removes secret wrappers, recursively. */
+export function unwrapSecrets(value: unknown): any {
+    return mapSecrets(value, (secret) => unwrapSecrets(secret));
+}
+
+export interface RecordedResource {
+    type: string;
+    name: string;
+    urn: string;
+    custom: boolean;
+    /** Inputs as the engine received them: secret values still wrapped. */
+    rawInputs: Record<string, unknown>;
+    /** Inputs with secret wrappers removed. */
+    inputs: Record<string, any>;
+    /** State the mock provider returned (inputs plus computed outputs), secret values still wrapped. */
+    rawOutputs: Record<string, unknown>;
+    parent: string;
+    dependencies: string[];
+    retainOnDelete: boolean;
+    protect: boolean;
+    /** The customTimeouts option, e.g. {create: "17m"}. */
+    customTimeouts?: { create?: string; update?: string; pb_delete?: string };
+    provider: string;
+}
+
+/** Outputs a provider would compute for a resource, which mocks cannot know: synthesized per type. */
+export type ComputedOutputs = (type: string, name: string, inputs: Record<string, any>) => Record<string, unknown>;
+
+type CapturedOptions = Pick<RecordedResource, "parent" | "dependencies" | "retainOnDelete" | "protect" | "customTimeouts">;
+
+/** Records resources; `setRecordingMocks` starts a run with one. */
+export class ResourceRecorder implements pulumi.runtime.Mocks {
+    public readonly resources: RecordedResource[] = [];
+    private readonly options = new Map<string, CapturedOptions>();
+
+    constructor(private readonly computed: ComputedOutputs) {}
+
+    newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+        const key = `${args.type}::${args.name}`;
+        const opts = this.options.get(key) ?? { parent: "", dependencies: [], retainOnDelete: false, protect: false };
+        const inputs = unwrapSecrets(args.inputs) as Record<string, any>;
+        const state = { ...args.inputs, ...this.computed(args.type, args.name, inputs) };
+        this.resources.push({
+            type: args.type,
+            name: args.name,
+            urn: urnOf(opts.parent, args.type, args.name),
+            custom: args.custom ?? false,
+            rawInputs: args.inputs,
+            inputs,
+            rawOutputs: state,
+            provider: args.provider ?? "",
+            ...opts,
+        });
+        return { id: args.custom ? `${args.name}-id` : undefined, state };
+    }
+
+    call(_args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+        return {};
+    }
+
+    /** Called by the wrapped monitor before `newResource`, with the request's options. */
+    captureOptions(req: any): void {
+        const key = `${req.getType()}::${req.getName()}`;
+        this.options.set(key, {
+            parent: req.getParent(),
+            dependencies: req.getDependenciesList(),
+            retainOnDelete: typeof req.hasRetainondelete === "function" ? req.hasRetainondelete() && req.getRetainondelete() : !!req.getRetainondelete(),
+            protect: typeof req.hasProtect === "function" ? req.hasProtect() && req.getProtect() : !!req.getProtect(),
+            customTimeouts: req.getCustomtimeouts?.()?.toObject(),
+        });
+    }
+
+    /** Resources of one type. */
+    ofType(type: string): RecordedResource[] {
+        return this.resources.filter((r) => r.type === type);
+    }
+
+    /** The single resource with this logical name. */
+    named(name: string): RecordedResource {
+        const found = this.resources.filter((r) => r.name === name);
+        if (found.length !== 1) {
+            throw new Error(`expected one resource named ${name}, found ${found.length}: ${this.resources.map((r) => r.name).join(", ")}`);
+        }
+        return found[0];
+    }
+}
+
+/** The URN the engine gives a resource: its type qualified by its parent's type. */
+function urnOf(parent: string, type: string, name: string): string {
+    const qualified = parent ? `${parent.split("::")[2].split("$").pop()}$${type}` : type;
+    return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
+}
+
+/** Sets mocks for a run and wraps the mock monitor so resource options are captured too. */
+export async function setRecordingMocks(stack: string, computed: ComputedOutputs, preview = false): Promise<ResourceRecorder> {
+    const recorder = new ResourceRecorder(computed);
+    await pulumi.runtime.setMocks(recorder, "bklite", stack, preview);
+    const monitor = pulumi.runtime.getMonitor() as any;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: any) => {
+        recorder.captureOptions(req);
+        return register(req, callback);
+    };
+    return recorder;
+}
+
+/** Waits until every queued resource registration has reached the mocks. */
+export async function settle(): Promise<void> {
+    // Internal to the SDK, but the only way to know the RPC queue has drained.
+    const settings = require("@pulumi/pulumi/runtime/settings");
+    await settings.waitForRPCs();
+}
+
+/** Resolves an output's value (undefined when unknown, as in preview). */
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T | undefined> {
+    return new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(undefined), 2000);
+        output.apply((v) => {
+            clearTimeout(timer);
+            resolve(v);
+            return v;
+        });
+    });
+}
+
+/** A program's stack outputs: values with secrets unwrapped, and which of them are secret. */
+export async function stackOutputs(program: Record<string, unknown>): Promise<{ values: Record<string, unknown>; secret: Set<string> }> {
+    const values: Record<string, unknown> = {};
+    const secret = new Set<string>();
+    for (const [key, value] of Object.entries(program)) {
+        if (pulumi.Output.isInstance(value)) {
+            values[key] = await valueOf(value as pulumi.Output<unknown>);
+            if (await pulumi.isSecret(value as pulumi.Output<unknown>)) {
+                secret.add(key);
+            }
+        }
+    }
+    return { values, secret };
+}

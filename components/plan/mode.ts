@@ -1,0 +1,13 @@
+/**
+ * Whether the program is being rendered as a plan (`bklite plan`) rather than deployed. `bklite plan` switches it
+ * on before it loads index.ts; the program then reads nothing from the deploy host (see hostFacts.ts).
+ */
+let rendering = false;
+
+export function renderingPlan(): boolean {
+    return rendering;
+}
+
+export function startPlanRendering(): void {
+    rendering = true;
+}

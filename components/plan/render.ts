@@ -1,0 +1,228 @@
+/**
+ * `bklite plan`: the program's desired resources for one stack, rendered under Pulumi mocks from the committed
+ * stack file alone (no backend, no passphrase, nothing read from the deploy host), as stable JSON two commits
+ * can be compared by.
+ */
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { readStackConfig } from "../config/stackFiles";
+import { PROJECT_ROOT } from "../shell";
+import { RecordedResource, mapSecrets, setRecordingMocks, settle, stackOutputs } from "./mockRun";
+import { startPlanRendering } from "./mode";
+
+/** Version of the plan document; `bklite plan diff` refuses others. */
+export const PLAN_FORMAT = 1;
+
+/** What every secret value (secure config, secret inputs and outputs) is rendered as. */
+export const SECRET_MASK = "[secret]";
+
+/** What the absolute project directory is rendered as, so plans made in different checkouts compare equal. */
+export const PROJECT_DIR_MARK = "<project>";
+
+/** Stands in for secure config values: the plan never has the passphrase. Passes the secret validation. */
+const SECURE_PLACEHOLDER = "plan-placeholder-for-an-encrypted-value";
+
+export interface PlannedResource {
+    type: string;
+    name: string;
+    custom: boolean;
+    /** The parent's URN; absent for top-level resources. */
+    parent?: string;
+    /** Inputs as the program sets them, secrets masked, keys sorted. */
+    inputs: Record<string, unknown>;
+    /** Options that change what a deployment does (only those set). */
+    options: { protect?: true; retainOnDelete?: true; dependsOn?: string[]; customTimeouts?: Record<string, string>; provider?: string };
+}
+
+export interface Plan {
+    format: typeof PLAN_FORMAT;
+    project: string;
+    stack: string;
+    /** The stack's config as the program sees it (project defaults applied), secure values masked. */
+    config: Record<string, unknown>;
+    /** Every resource by URN. */
+    resources: Record<string, PlannedResource>;
+    /** Stack outputs, secret ones masked. */
+    outputs: Record<string, unknown>;
+}
+
+/** Thrown when the stack cannot be planned because of its config (exit code 2). */
+export class PlanError extends Error {}
+
+/** Marks a value only the real provider knows. */
+function computed(what: string): string {
+    return `(known after deploy: ${what})`;
+}
+
+/** What a provider would compute, as named placeholders (the mocks otherwise echo inputs and drop the rest). */
+function plannedOutputs(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
+    switch (type) {
+        case "docker:index/remoteImage:RemoteImage":
+            return { imageId: computed(`id of image ${inputs.name}`), repoDigest: computed(`digest of image ${inputs.name}`) };
+        case "random:index/randomPassword:RandomPassword":
+            return { result: computed("random password"), bcryptHash: computed("bcrypt hash") };
+        case "tls:index/privateKey:PrivateKey":
+            return { privateKeyPem: computed(`private key ${name}`), publicKeyPem: computed(`public key ${name}`) };
+        case "tls:index/selfSignedCert:SelfSignedCert":
+        case "tls:index/locallySignedCert:LocallySignedCert":
+            return { certPem: computed(`certificate ${name}`) };
+        case "tls:index/certRequest:CertRequest":
+            return { certRequestPem: computed(`certificate request ${name}`) };
+        default:
+            // Kubernetes objects without a name are named by the engine with a random suffix.
+            if (type.startsWith("kubernetes:") && inputs.metadata !== undefined && !inputs.metadata.name) {
+                return { metadata: { ...inputs.metadata, name: `${name}-${computed("random suffix")}` } };
+            }
+            return {};
+    }
+}
+
+/** The value with object keys sorted, recursively (array order is kept: it means something). */
+export function sortKeys(value: unknown): unknown {
+    if (Array.isArray(value)) {
+        return value.map(sortKeys);
+    }
+    if (value && typeof value === "object") {
+        const record = value as Record<string, unknown>;
+        return Object.fromEntries(
+            Object.keys(record)
+                .sort()
+                .filter((k) => record[k] !== undefined)
+                .map((k) => [k, sortKeys(record[k])]),
+        );
+    }
+    return value;
+}
+
+/** JSON with sorted keys and a final newline: the same value gives the same bytes. */
+export function stableJson(value: unknown): string {
+    return `${JSON.stringify(sortKeys(value), null, 2)}\n`;
+}
+
+/** Secrets masked, the checkout's own directory replaced by a mark. */
+function scrub(value: unknown, projectRoot: string): unknown {
+    const masked = mapSecrets(value, () => SECRET_MASK);
+    const replaceDir = (v: unknown): unknown => {
+        if (typeof v === "string") {
+            return v.split(projectRoot).join(PROJECT_DIR_MARK);
+        }
+        if (Array.isArray(v)) {
+            return v.map(replaceDir);
+        }
+        if (v && typeof v === "object") {
+            return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, replaceDir(x)]));
+        }
+        return v;
+    };
+    return replaceDir(masked);
+}
+
+function plannedResource(r: RecordedResource, projectRoot: string): PlannedResource {
+    const options: PlannedResource["options"] = {};
+    if (r.protect) {
+        options.protect = true;
+    }
+    if (r.retainOnDelete) {
+        options.retainOnDelete = true;
+    }
+    const dependsOn = [...new Set(r.dependencies)].sort();
+    if (dependsOn.length > 0) {
+        options.dependsOn = dependsOn;
+    }
+    const timeouts = Object.fromEntries(Object.entries(r.customTimeouts ?? {}).filter(([, v]) => !!v)) as Record<string, string>;
+    if (Object.keys(timeouts).length > 0) {
+        options.customTimeouts = timeouts;
+    }
+    if (r.provider) {
+        // `<provider urn>::<id>`: the URN names the provider; the id is the engine's.
+        options.provider = r.provider.slice(0, r.provider.lastIndexOf("::"));
+    }
+    return {
+        type: r.type,
+        name: r.name,
+        custom: r.custom,
+        ...(r.parent ? { parent: r.parent } : {}),
+        inputs: scrub(r.rawInputs, projectRoot) as Record<string, unknown>,
+        options,
+    };
+}
+
+/** The config section: structured values parsed, secure ones masked. */
+function plannedConfig(values: Record<string, string>, encrypted: string[]): Record<string, unknown> {
+    const config: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(values)) {
+        try {
+            config[key] = /^[[{]/.test(value) ? JSON.parse(value) : value;
+        } catch {
+            config[key] = value;
+        }
+    }
+    for (const key of encrypted) {
+        config[key] = SECRET_MASK;
+    }
+    return config;
+}
+
+/** Drops the project's own modules from the require cache, so the program registers its resources again. */
+export function forgetProjectModules(projectRoot: string = PROJECT_ROOT): void {
+    for (const key of Object.keys(require.cache)) {
+        if (key.startsWith(projectRoot + path.sep) && !key.includes(`${path.sep}node_modules${path.sep}`)) {
+            delete require.cache[key];
+        }
+    }
+}
+
+export interface PlanOptions {
+    /** Config changes on top of the stack file (namespaced keys; `undefined` removes a key). */
+    overrides?: Record<string, unknown>;
+}
+
+/**
+ * Renders the plan of `Pulumi.<stack>.yaml` with this checkout's program. Loads the program afresh each time,
+ * so one process can render several plans (one after another, never at once: the mocks are global).
+ */
+export async function renderPlan(stack: string, options: PlanOptions = {}): Promise<Plan> {
+    const projectRoot = PROJECT_ROOT;
+    const file = readStackConfig(projectRoot, stack, options.overrides);
+    const config: Record<string, string> = { ...file.values };
+    for (const key of file.encrypted) {
+        config[key] = SECURE_PLACEHOLDER;
+    }
+    pulumi.runtime.setAllConfig(config, file.encrypted);
+    const recorder = await setRecordingMocks(stack, plannedOutputs);
+    startPlanRendering();
+    // The mode module is re-required with the program: keep this one, the one just switched on.
+    const modeModule = require.resolve("./mode");
+    const mode = require.cache[modeModule];
+    forgetProjectModules(projectRoot);
+    if (mode) {
+        require.cache[modeModule] = mode;
+    }
+    let program: Record<string, unknown>;
+    try {
+        program = await import(path.join(projectRoot, "index"));
+    } catch (e) {
+        await settle().catch(() => undefined);
+        if (e instanceof pulumi.RunError) {
+            throw new PlanError(`stack '${stack}' cannot be planned:\n${e.message}`);
+        }
+        throw e;
+    }
+    await settle();
+    const outputs = await stackOutputs(program);
+    await settle();
+    const resources: Record<string, PlannedResource> = {};
+    for (const r of recorder.resources) {
+        resources[r.urn] = plannedResource(r, projectRoot);
+    }
+    return {
+        format: PLAN_FORMAT,
+        project: pulumi.getProject(),
+        stack,
+        config: plannedConfig(file.values, file.encrypted),
+        resources,
+        outputs: Object.fromEntries(
+            Object.entries(outputs.values).map(([k, v]) => [k, outputs.secret.has(k) ? SECRET_MASK : scrub(v, projectRoot)]),
+        ),
+    };
+}
