@@ -2,7 +2,9 @@
  * `bklite`: the operator CLI. Every step the program runs at deploy time is a subcommand here, so it can be
  * run, tested and re-run by hand. Exit codes: 0 done, 1 something failed, 2 bad usage or config.
  */
+import { ExportError } from "../components/audit/stackExport";
 import { ConfigError } from "../components/config/validate";
+import { auditCommand } from "./audit";
 import { firewallCommand } from "./firewall";
 import { imagesCommand } from "./images";
 import { PlanError } from "../components/plan/render";
@@ -27,9 +29,10 @@ commands:
                                                       mocks; secrets masked)
   plan diff BASE HEAD                                 Markdown of what changes from BASE to HEAD (plan files, or
                                                       directories of <stack>.json plans)
-  audit EXPORT.json [--format markdown|json] [--registry R] [--project-dir P]
+  audit EXPORT.json [--format markdown|json] [--registry R] [--offline|--online] [--project-dir P]
                                                       check a \`pulumi stack export\`: images, published ports,
                                                       unretained data, plaintext secrets; exit 1 on findings
+                                                      (registry and offline from Pulumi.<stack>.yaml unless given)
 `;
 
 export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
@@ -46,6 +49,8 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
                 return await firewallCommand(rest, out, err);
             case "plan":
                 return await planCommand(rest, out);
+            case "audit":
+                return await auditCommand(rest, out);
             case undefined:
             case "help":
             case "--help":
@@ -60,7 +65,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
             err.write(`bklite: ${e.message}\n\n${HELP}`);
             return 2;
         }
-        if (e instanceof ConfigError || e instanceof SpecError || e instanceof PlanError) {
+        if (e instanceof ConfigError || e instanceof SpecError || e instanceof PlanError || e instanceof ExportError) {
             err.write(`bklite: ${e.message}\n`);
             return 2;
         }

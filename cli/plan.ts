@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import { diffMarkdown, diffPlanSets, readPlans } from "../components/plan/diff";
 import { renderPlan, stableJson } from "../components/plan/render";
-import { UsageError, parseOptions, required } from "./usage";
+import { UsageError, parseArguments, parseOptions, required } from "./usage";
 
 /**
  * `bklite plan --stack S [--out FILE]`: the stack's desired resources as stable JSON.
@@ -9,8 +9,8 @@ import { UsageError, parseOptions, required } from "./usage";
  */
 export async function planCommand(args: string[], out: NodeJS.WritableStream): Promise<number> {
     if (args[0] === "diff") {
-        const [base, head, ...extra] = args.slice(1);
-        if (!base || !head || extra.length > 0 || base.startsWith("-") || head.startsWith("-")) {
+        const [base, head, ...extra] = parseArguments(args.slice(1), {}).positionals;
+        if (!base || !head || extra.length > 0) {
             throw new UsageError("plan diff takes two plans: bklite plan diff BASE HEAD (files, or directories of <stack>.json)");
         }
         out.write(diffMarkdown(diffPlanSets(readPlans(base), readPlans(head))));

@@ -12,6 +12,15 @@ export function parseOptions<T extends Record<string, { type: "string" | "boolea
     }
 }
 
+/** Parses options and positional arguments strictly; an unknown or malformed option is a UsageError. */
+export function parseArguments<T extends Record<string, { type: "string" | "boolean"; short?: string }>>(args: string[], options: T) {
+    try {
+        return parseArgs({ args, options, strict: true, allowPositionals: true });
+    } catch (e) {
+        throw new UsageError((e as Error).message);
+    }
+}
+
 /** A required string option, or a UsageError naming it. */
 export function required(values: Record<string, unknown>, name: string, example: string): string {
     const value = values[name];

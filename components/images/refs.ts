@@ -122,8 +122,7 @@ export function resolveImageRef(service: string, defaultRef: string, images: Ima
     }
     if (images.registry) {
         const prefix = images.registry.replace(/\/+$/, "");
-        const current = ref.registry ? `${ref.registry}/${ref.repository}` : ref.repository;
-        if (!current.startsWith(`${prefix}/`)) {
+        if (!underRegistry(ref, prefix)) {
             const repository = ref.registry === undefined && ref.repository.startsWith(DOCKER_HUB_OFFICIAL)
                 ? ref.repository.slice(DOCKER_HUB_OFFICIAL.length)
                 : ref.repository;
@@ -133,6 +132,17 @@ export function resolveImageRef(service: string, defaultRef: string, images: Ima
         }
     }
     return formatImageRef(ref);
+}
+
+function underRegistry(ref: ImageRef, prefix: string): boolean {
+    const current = ref.registry ? `${ref.registry}/${ref.repository}` : ref.repository;
+    return current.startsWith(`${prefix.replace(/\/+$/, "")}/`);
+}
+
+/** True when the ref is under the registry prefix (`<prefix>/...`); false for a malformed ref. */
+export function isUnderRegistry(ref: string, prefix: string): boolean {
+    const parsed = parseImageRef(ref);
+    return typeof parsed !== "string" && underRegistry(parsed, prefix);
 }
 
 /** The tag a container runtime would use: an explicit tag, or `latest` when neither tag nor digest is given. */

@@ -4,15 +4,9 @@
  * `bklite plan` renders its plan from this; the tests assert on it.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { isSecretWrapper } from "../pulumiValues";
 
-/** Pulumi's marker key for special values (secrets, assets, resource references). */
-export const SIG_KEY = "4dabf18193072939515e22adb298388d";
-export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-
-/** True when the value is a secret wrapper (`{SIG_KEY: SECRET_SIG, value}` over gRPC and in mocks). */
-export function isSecretWrapper(value: unknown): value is Record<string, unknown> {
-    return !!value && typeof value === "object" && !Array.isArray(value) && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
-}
+export { SECRET_SIG, SIG_KEY, isSecretWrapper } from "../pulumiValues";
 
 /** True when the value is, or contains, a secret-wrapped value. */
 export function containsSecret(value: unknown): boolean {
@@ -64,13 +58,15 @@ export interface RecordedResource {
     protect: boolean;
     /** The customTimeouts option, e.g. {create: "17m"}. */
     customTimeouts?: { create?: string; update?: string; pb_delete?: string };
+    /** Properties the SDK or the program declares secret. */
+    additionalSecretOutputs: string[];
     provider: string;
 }
 
 /** Outputs a provider would compute for a resource, which mocks cannot know: synthesized per type. */
 export type ComputedOutputs = (type: string, name: string, inputs: Record<string, any>) => Record<string, unknown>;
 
-type CapturedOptions = Pick<RecordedResource, "parent" | "dependencies" | "retainOnDelete" | "protect" | "customTimeouts">;
+type CapturedOptions = Pick<RecordedResource, "parent" | "dependencies" | "retainOnDelete" | "protect" | "customTimeouts" | "additionalSecretOutputs">;
 
 /** Records resources; `setRecordingMocks` starts a run with one. */
 export class ResourceRecorder implements pulumi.runtime.Mocks {
@@ -81,7 +77,7 @@ export class ResourceRecorder implements pulumi.runtime.Mocks {
 
     newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
         const key = `${args.type}::${args.name}`;
-        const opts = this.options.get(key) ?? { parent: "", dependencies: [], retainOnDelete: false, protect: false };
+        const opts = this.options.get(key) ?? { parent: "", dependencies: [], retainOnDelete: false, protect: false, additionalSecretOutputs: [] };
         const inputs = unwrapSecrets(args.inputs) as Record<string, any>;
         const state = { ...args.inputs, ...this.computed(args.type, args.name, inputs) };
         this.resources.push({
@@ -111,6 +107,7 @@ export class ResourceRecorder implements pulumi.runtime.Mocks {
             retainOnDelete: typeof req.hasRetainondelete === "function" ? req.hasRetainondelete() && req.getRetainondelete() : !!req.getRetainondelete(),
             protect: typeof req.hasProtect === "function" ? req.hasProtect() && req.getProtect() : !!req.getProtect(),
             customTimeouts: req.getCustomtimeouts?.()?.toObject(),
+            additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
         });
     }
 

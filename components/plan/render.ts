@@ -3,6 +3,7 @@
  * stack file alone (no backend, no passphrase, nothing read from the deploy host), as stable JSON two commits
  * can be compared by.
  */
+import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { readStackConfig } from "../config/stackFiles";
@@ -183,6 +184,10 @@ export interface PlanOptions {
  */
 export async function renderPlan(stack: string, options: PlanOptions = {}): Promise<Plan> {
     const projectRoot = PROJECT_ROOT;
+    if (!fs.existsSync(path.join(projectRoot, `Pulumi.${stack}.yaml`))) {
+        const stacks = fs.readdirSync(projectRoot).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? []);
+        throw new PlanError(`there is no Pulumi.${stack}.yaml in ${projectRoot}; stacks here: ${stacks.join(", ") || "none"}`);
+    }
     const file = readStackConfig(projectRoot, stack, options.overrides);
     const config: Record<string, string> = { ...file.values };
     for (const key of file.encrypted) {

@@ -48,7 +48,8 @@ export class SeedData extends pulumi.ComponentResource {
                 triggers: [specDigest, ...args.packageDigests],
                 logging: "stdoutAndStderr",
             },
-            { parent: this, dependsOn: inputs.after },
+            // The spec (stdin) holds the NATS password, the environment the connection secrets.
+            { parent: this, dependsOn: inputs.after, additionalSecretOutputs: ["stdin", "environment"] },
         );
         this.summary = apply.stdout;
         this.registerOutputs({ summary: this.summary });

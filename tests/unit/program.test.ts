@@ -317,9 +317,12 @@ for (const stack of ["dev", "prod"]) {
             }
         });
 
-        it("protects what retained data depends on: its passwords, SECRET_KEY, the NATS password and the CA", () => {
+        it("protects the data volumes and what retained data depends on: its passwords, SECRET_KEY, the NATS password and the CA", () => {
             const protectedNames = run.recorder.resources.filter((r) => r.protect).map((r) => r.name).sort();
             assert.deepStrictEqual(protectedNames, [
+                "bklite-docker-nats-data",
+                "bklite-docker-postgres-data",
+                "bklite-docker-redis-data",
                 "bklite-nats-tls-ca",
                 "bklite-nats-tls-ca-key",
                 "bklite-secrets-natsPassword",

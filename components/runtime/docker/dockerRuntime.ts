@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { KEEP_DATA } from "../keepData";
 import { FileSpec, HealthCheckSpec, ServiceSpec, findHostPortConflicts, healthGiveUpSeconds } from "../../app/spec";
-import { TextValue, envRefs, renderEnv } from "../../app/template";
+import { TextValue, envRefs, refsOf, renderEnv } from "../../app/template";
 import { Values, bind, bindText } from "../bind";
 
 export interface DockerRuntimeArgs {
@@ -163,7 +163,7 @@ export class DockerRuntime extends pulumi.ComponentResource {
                     logOpts: LOG_OPTIONS,
                     labels: [...labels, { label: "io.bklite.service", value: spec.name }],
                 },
-                { parent: this, dependsOn },
+                { parent: this, dependsOn, additionalSecretOutputs: boundProperties(spec) },
             );
             containers[spec.name] = container;
             ready[spec.name] = [container, ...(bindings.afterStart?.[spec.name]?.(container) ?? [])];
@@ -177,6 +177,17 @@ export class DockerRuntime extends pulumi.ComponentResource {
         this.volumeNames = pulumi.all(volumes.map((v) => v.name));
         this.registerOutputs({ networkName: this.networkName, containerNames: this.containerNames, volumeNames: this.volumeNames });
     }
+}
+
+/**
+ * The container properties that take bound values (secrets, keys, certificates), declared secret so the policy
+ * pack, which sees values unwrapped, can tell them from plaintext (the values are secret Outputs already).
+ */
+function boundProperties(spec: ServiceSpec): string[] {
+    return [
+        ...(envRefs(spec.env).length > 0 ? ["envs"] : []),
+        ...(spec.files.some((f) => refsOf(f.content).length > 0) ? ["uploads"] : []),
+    ];
 }
 
 /**

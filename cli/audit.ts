@@ -1,0 +1,42 @@
+import * as path from "path";
+import { auditExport, auditMarkdown, stackImagePolicy } from "../components/audit/audit";
+import { readStackExport } from "../components/audit/stackExport";
+import { stableJson } from "../components/plan/render";
+import { PROJECT_ROOT } from "../components/shell";
+import { UsageError, parseArguments } from "./usage";
+
+/**
+ * `bklite audit EXPORT.json [--format markdown|json] [--registry R] [--offline|--online] [--project-dir P]`:
+ * checks a `pulumi stack export`. Exit 0 when it passes, 1 on failing findings, 2 on bad input.
+ */
+export async function auditCommand(args: string[], out: NodeJS.WritableStream): Promise<number> {
+    const { values, positionals: files } = parseArguments(args, {
+        format: { type: "string" },
+        registry: { type: "string" },
+        offline: { type: "boolean" },
+        online: { type: "boolean" },
+        "project-dir": { type: "string" },
+    });
+    if (files.length !== 1) {
+        throw new UsageError("audit takes one export file: bklite audit EXPORT.json (from `pulumi stack export --file EXPORT.json`)");
+    }
+    const format = (values.format as string | undefined) ?? "markdown";
+    if (format !== "markdown" && format !== "json") {
+        throw new UsageError(`--format must be markdown or json, not '${format}'`);
+    }
+    if (values.offline && values.online) {
+        throw new UsageError("give --offline or --online, not both");
+    }
+    const exported = readStackExport(files[0]);
+    const fromStack = stackImagePolicy(path.resolve((values["project-dir"] as string | undefined) ?? PROJECT_ROOT), exported.stack);
+    const registry = values.registry as string | undefined;
+    const policy = {
+        ...fromStack,
+        ...(registry !== undefined ? { registry } : {}),
+        ...(values.offline ? { offline: true } : values.online ? { offline: false } : {}),
+        source: registry !== undefined || values.offline || values.online ? `command line and ${fromStack.source}` : fromStack.source,
+    };
+    const report = auditExport(exported, policy);
+    out.write(format === "json" ? stableJson(report) : auditMarkdown(report));
+    return report.passed ? 0 : 1;
+}

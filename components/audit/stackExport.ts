@@ -1,0 +1,159 @@
+/**
+ * Reading `pulumi stack export` files (deployment version 3) into the ResourceViews the audit rules check.
+ * Secret values are told apart by Pulumi's secret signature: `ciphertext` (a normal export) is hidden;
+ * `plaintext` (an export made with --show-secrets) is hidden too, but counted: the file itself then holds secrets.
+ */
+import * as fs from "fs";
+import { isSecretWrapper } from "../pulumiValues";
+import { HIDDEN_SECRET, ResourceView } from "./rules";
+
+/** The deployment version `pulumi stack export` writes (apitype.DeploymentSchemaVersionCurrent). */
+export const DEPLOYMENT_VERSION = 3;
+
+/** A ResourceV3 as far as the audit reads it. */
+export interface ExportedResource {
+    urn: string;
+    custom: boolean;
+    type: string;
+    delete?: boolean;
+    id?: string;
+    inputs?: Record<string, unknown>;
+    outputs?: Record<string, unknown>;
+    parent?: string;
+    protect?: boolean;
+    retainOnDelete?: boolean;
+    additionalSecretOutputs?: string[];
+}
+
+export interface StackExport {
+    file: string;
+    stack: string;
+    project: string;
+    /** Pulumi CLI version that wrote it (manifest.version). */
+    cliVersion?: string;
+    secretsProvider?: string;
+    resources: ExportedResource[];
+    /** Secret values the file holds decrypted (`--show-secrets`), by resource URN. */
+    decryptedSecrets: Map<string, number>;
+}
+
+/** A stack export that cannot be read; the message names the file and what to do. */
+export class ExportError extends Error {}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+    return !!value && typeof value === "object" && !Array.isArray(value);
+}
+
+/** `urn:pulumi:<stack>::<project>::<type>::<name>` */
+export function parseUrn(urn: string): { stack: string; project: string; name: string } | undefined {
+    const match = /^urn:pulumi:([^:]*)::([^:]*)::(.*)::(.*)$/s.exec(urn);
+    return match ? { stack: match[1], project: match[2], name: match[4] } : undefined;
+}
+
+/** Parses an export; refuses anything but a version-3 deployment, naming what it found. */
+export function parseStackExport(text: string, file: string): StackExport {
+    let doc: unknown;
+    try {
+        doc = JSON.parse(text);
+    } catch (e) {
+        throw new ExportError(`${file} is not JSON (${(e as Error).message}); give the file \`pulumi stack export --file ${file}\` wrote`);
+    }
+    if (!isRecord(doc) || (!("deployment" in doc) && !("checkpoint" in doc))) {
+        throw new ExportError(`${file} is not a stack export: it has no 'deployment'; make one with \`pulumi stack export --stack <stack> --file ${file}\``);
+    }
+    if (doc.version !== DEPLOYMENT_VERSION) {
+        const features = Array.isArray(doc.features) && doc.features.length > 0 ? ` (features: ${doc.features.join(", ")})` : "";
+        throw new ExportError(
+            `${file} is a deployment of version ${JSON.stringify(doc.version)}${features}; bklite audit reads version ${DEPLOYMENT_VERSION}, ` +
+                `which \`pulumi stack export\` writes for stacks without newer features; export again with a Pulumi CLI that writes version ${DEPLOYMENT_VERSION}, or upgrade bklite`,
+        );
+    }
+    // A DIY backend's checkpoint file holds the same deployment under checkpoint.latest.
+    const deployment = "deployment" in doc ? doc.deployment : isRecord(doc.checkpoint) ? doc.checkpoint.latest : undefined;
+    if (!isRecord(deployment)) {
+        throw new ExportError(`${file}: 'deployment' must be an object`);
+    }
+    const raw = deployment.resources ?? [];
+    if (!Array.isArray(raw)) {
+        throw new ExportError(`${file}: deployment.resources must be a list`);
+    }
+    const problems: string[] = [];
+    const resources: ExportedResource[] = [];
+    raw.forEach((r, i) => {
+        if (!isRecord(r) || typeof r.urn !== "string" || typeof r.type !== "string" || !parseUrn(r.urn)) {
+            problems.push(`deployment.resources[${i}] has no valid urn and type`);
+        } else {
+            resources.push(r as unknown as ExportedResource);
+        }
+    });
+    if (problems.length > 0) {
+        throw new ExportError(`${file} is not a valid stack export:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    }
+    const first = resources.length > 0 ? parseUrn(resources[0].urn) : undefined;
+    const manifest = isRecord(deployment.manifest) ? deployment.manifest : {};
+    const secrets = isRecord(deployment.secrets_providers) ? deployment.secrets_providers : {};
+    const decryptedSecrets = new Map<string, number>();
+    for (const r of resources) {
+        const count = countPlaintextSecrets(r.inputs) + countPlaintextSecrets(r.outputs);
+        if (count > 0) {
+            decryptedSecrets.set(r.urn, count);
+        }
+    }
+    return {
+        file,
+        stack: first?.stack ?? "",
+        project: first?.project ?? "",
+        ...(typeof manifest.version === "string" ? { cliVersion: manifest.version } : {}),
+        ...(typeof secrets.type === "string" ? { secretsProvider: secrets.type } : {}),
+        resources,
+        decryptedSecrets,
+    };
+}
+
+export function readStackExport(file: string): StackExport {
+    if (!fs.existsSync(file)) {
+        throw new ExportError(`${file} does not exist; make it with \`pulumi stack export --stack <stack> --file ${file}\``);
+    }
+    return parseStackExport(fs.readFileSync(file, "utf8"), file);
+}
+
+function countPlaintextSecrets(value: unknown): number {
+    if (isSecretWrapper(value)) {
+        return "plaintext" in value ? 1 : 0;
+    }
+    if (Array.isArray(value)) {
+        return value.reduce((n: number, v) => n + countPlaintextSecrets(v), 0);
+    }
+    if (isRecord(value)) {
+        return Object.values(value).reduce((n: number, v) => n + countPlaintextSecrets(v), 0);
+    }
+    return 0;
+}
+
+/** The value with every secret (encrypted or shown) replaced by HIDDEN_SECRET. */
+export function hideSecrets(value: unknown): unknown {
+    if (isSecretWrapper(value)) {
+        return HIDDEN_SECRET;
+    }
+    if (Array.isArray(value)) {
+        return value.map(hideSecrets);
+    }
+    if (isRecord(value)) {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, hideSecrets(v)]));
+    }
+    return value;
+}
+
+/** What the rules see of an exported resource: secrets hidden, kept = retainOnDelete. */
+export function viewOf(r: ExportedResource): ResourceView {
+    return {
+        urn: r.urn,
+        type: r.type,
+        name: parseUrn(r.urn)?.name ?? r.urn,
+        props: (hideSecrets(r.inputs ?? {}) as Record<string, unknown>) ?? {},
+        outputs: (hideSecrets(r.outputs ?? {}) as Record<string, unknown>) ?? {},
+        kept: r.retainOnDelete === true,
+        secretsMarked: true,
+        additionalSecretOutputs: r.additionalSecretOutputs ?? [],
+    };
+}
