@@ -30,11 +30,13 @@ export async function auditCommand(args: string[], out: NodeJS.WritableStream): 
     const exported = readStackExport(files[0]);
     const fromStack = stackImagePolicy(path.resolve((values["project-dir"] as string | undefined) ?? PROJECT_ROOT), exported.stack);
     const registry = values.registry as string | undefined;
+    const offline = values.offline ? true : values.online ? false : undefined;
+    const given = [...(registry !== undefined ? ["registry"] : []), ...(offline !== undefined ? ["offline"] : [])];
     const policy = {
         ...fromStack,
         ...(registry !== undefined ? { registry } : {}),
-        ...(values.offline ? { offline: true } : values.online ? { offline: false } : {}),
-        source: registry !== undefined || values.offline || values.online ? `command line and ${fromStack.source}` : fromStack.source,
+        ...(offline !== undefined ? { offline } : {}),
+        source: given.length === 2 ? "the command line" : given.length === 1 ? `the command line (${given[0]}) and ${fromStack.source}` : fromStack.source,
     };
     const report = auditExport(exported, policy);
     out.write(format === "json" ? stableJson(report) : auditMarkdown(report));

@@ -63,10 +63,11 @@ export function parseStackExport(text: string, file: string): StackExport {
     }
     if (doc.version !== DEPLOYMENT_VERSION) {
         const features = Array.isArray(doc.features) && doc.features.length > 0 ? ` (features: ${doc.features.join(", ")})` : "";
-        throw new ExportError(
-            `${file} is a deployment of version ${JSON.stringify(doc.version)}${features}; bklite audit reads version ${DEPLOYMENT_VERSION}, ` +
-                `which \`pulumi stack export\` writes for stacks without newer features; export again with a Pulumi CLI that writes version ${DEPLOYMENT_VERSION}, or upgrade bklite`,
-        );
+        const fix =
+            typeof doc.version === "number" && doc.version < DEPLOYMENT_VERSION
+                ? "it was written by an old Pulumi CLI: export the stack again with a current one, which upgrades the state as it reads it"
+                : "this bklite does not know that format: export with a Pulumi CLI whose stacks use no newer features, or upgrade bklite";
+        throw new ExportError(`${file} is a deployment of version ${JSON.stringify(doc.version)}${features}; bklite audit reads version ${DEPLOYMENT_VERSION} only; ${fix}`);
     }
     // A DIY backend's checkpoint file holds the same deployment under checkpoint.latest.
     const deployment = "deployment" in doc ? doc.deployment : isRecord(doc.checkpoint) ? doc.checkpoint.latest : undefined;

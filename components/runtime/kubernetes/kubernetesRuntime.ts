@@ -172,10 +172,14 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                 terminationGracePeriodSeconds: spec.stopGraceSeconds,
                 securityContext: owned ? { fsGroup: owned.gid } : undefined,
             };
-            // A changed Secret or ConfigMap restarts the pods that read it (subPath mounts never refresh).
-            const dataHash = pulumi
-                .all([...secretEnv.map(([, v]) => render(v)), ...spec.files.map((f) => render(f.content))])
-                .apply((parts) => crypto.createHash("sha256").update(JSON.stringify(parts)).digest("hex"));
+            // A changed Secret or ConfigMap restarts the pods that read it (subPath mounts never refresh). The
+            // hash is not secret: it reveals nothing of 32-character random secrets, and a secret annotation would
+            // make the whole pod spec (images, probes) secret, hidden from previews, plans and audits.
+            const dataHash = pulumi.unsecret(
+                pulumi
+                    .all([...secretEnv.map(([, v]) => render(v)), ...spec.files.map((f) => render(f.content))])
+                    .apply((parts) => crypto.createHash("sha256").update(JSON.stringify(parts)).digest("hex")),
+            );
             const template = { metadata: { labels, annotations: { "bklite.io/config-hash": dataHash } }, spec: podSpec };
             // Pulumi waits for readiness as long as the service may take to become healthy, and so does Kubernetes.
             const deadlineSeconds = healthGiveUpSeconds(spec.health) + 60;
