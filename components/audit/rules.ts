@@ -5,6 +5,7 @@
  * request (protect instead of retainOnDelete, which the analyzer protocol does not carry, and secret values
  * already unwrapped).
  */
+import { propertyPath } from "../propertyPath";
 import { effectiveTag, isFloatingLatest, isUnderRegistry, parseImageRef } from "../images/refs";
 
 /** What a secret value is replaced with before the rules see it (the audit knows which values are secret). */
@@ -470,9 +471,9 @@ function exposedSecrets(value: unknown, at: string, out: Exposed[]): void {
         }
         for (const [key, v] of Object.entries(value)) {
             if (typeof v === "string" && key !== "value" && isSecretName(key) && !isPlaceholder(v)) {
-                out.push({ where: `${at}.${key}`, what: `property ${key}` });
+                out.push({ where: propertyPath(at, key), what: `property ${key}` });
             } else {
-                exposedSecrets(v, `${at}.${key}`, out);
+                exposedSecrets(v, propertyPath(at, key), out);
             }
         }
     }

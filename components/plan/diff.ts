@@ -5,6 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { isDeepStrictEqual } from "util";
+import { propertyPath } from "../propertyPath";
 import { PLAN_FORMAT, Plan, PlannedResource } from "./render";
 
 export interface PropertyChange {
@@ -40,11 +41,6 @@ function isRecord(value: unknown): value is Json {
     return !!value && typeof value === "object" && !Array.isArray(value);
 }
 
-function keyPath(base: string, key: string): string {
-    const part = /^[A-Za-z_$][\w$-]*$/.test(key) ? key : JSON.stringify(key);
-    return base === "" ? part : `${base}.${part}`;
-}
-
 /** Elements that all have a distinct string `name` (containers, env entries, ports) are matched by it. */
 function namedElements(list: unknown[]): Map<string, unknown> | undefined {
     const byName = new Map<string, unknown>();
@@ -76,7 +72,7 @@ export function diffValues(at: string, a: unknown, b: unknown, out: PropertyChan
     }
     if (isRecord(a) && isRecord(b)) {
         for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
-            diffValues(keyPath(at, key), a[key], b[key], out);
+            diffValues(propertyPath(at, key), a[key], b[key], out);
         }
         return;
     }

@@ -9,7 +9,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { readStackConfig } from "../config/stackFiles";
 import { PROJECT_ROOT } from "../shell";
 import { RecordedResource, mapSecrets, setRecordingMocks, settle, stackOutputs } from "./mockRun";
-import { startPlanRendering } from "./mode";
 
 /** Version of the plan document; `bklite plan diff` refuses others. */
 export const PLAN_FORMAT = 1;
@@ -195,14 +194,9 @@ export async function renderPlan(stack: string, options: PlanOptions = {}): Prom
     }
     pulumi.runtime.setAllConfig(config, file.encrypted);
     const recorder = await setRecordingMocks(stack, plannedOutputs);
-    startPlanRendering();
-    // The mode module is re-required with the program: keep this one, the one just switched on.
-    const modeModule = require.resolve("./mode");
-    const mode = require.cache[modeModule];
+    // The program is loaded afresh, with a fresh mode module: switch on the instance it will import.
     forgetProjectModules(projectRoot);
-    if (mode) {
-        require.cache[modeModule] = mode;
-    }
+    (require("./mode") as typeof import("./mode")).startPlanRendering();
     let program: Record<string, unknown>;
     try {
         program = await import(path.join(projectRoot, "index"));

@@ -1,0 +1,272 @@
+/**
+ * `bklite plan` and `bklite plan diff`: plans rendered from the committed stack files (the real CLI for
+ * determinism, in-process renders for config changes), and their Markdown diff.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import fc from "fast-check";
+import { PropertyChange, diffMarkdown, diffPlans, diffValues } from "../../components/plan/diff";
+import { PROJECT_DIR_MARK, Plan, PlanError, SECRET_MASK, renderPlan, stableJson } from "../../components/plan/render";
+import { PROJECT_ROOT } from "../../components/shell";
+import { bklite, bkliteProcess } from "../support/cli";
+import { tempDir } from "../support/processes";
+
+/** Every string in a value. */
+function strings(value: unknown): string[] {
+    if (typeof value === "string") {
+        return [value];
+    }
+    if (Array.isArray(value)) {
+        return value.flatMap(strings);
+    }
+    if (value && typeof value === "object") {
+        return Object.values(value).flatMap(strings);
+    }
+    return [];
+}
+
+const SECURE_VALUE = { secure: "v1:Ab5+8vUJyK0=:v1:Zm9vYmFyYmF6:q5mIu2tC1mE0yqD6fK0jtw==" };
+
+describe("bklite plan", () => {
+    describe("the real CLI", () => {
+        let first: string;
+        before(() => {
+            const result = bkliteProcess(["plan", "--stack", "prod"]);
+            assert.strictEqual(result.code, 0, result.stderr);
+            first = result.stdout;
+        });
+
+        it("prints the same bytes on every run", () => {
+            const again = bkliteProcess(["plan", "--stack", "prod"]);
+            assert.strictEqual(again.code, 0, again.stderr);
+            assert.strictEqual(again.stdout, first);
+        });
+
+        it("prints the same bytes from another checkout directory and another working directory", () => {
+            // The project's absolute path is replaced, so base and head checkouts compare equal.
+            assert.ok(!first.includes(PROJECT_ROOT));
+            const elsewhere = bkliteProcess(["plan", "--stack", "prod"], { cwd: tempDir("bklite-plan-cwd-") });
+            assert.strictEqual(elsewhere.stdout, first);
+        });
+
+        it("prints JSON with sorted keys: the program's resources by URN, the config and the outputs", () => {
+            const plan = JSON.parse(first) as Plan;
+            assert.strictEqual(stableJson(plan), first, "the bytes are the canonical form");
+            assert.strictEqual(plan.format, 1);
+            assert.strictEqual(plan.stack, "prod");
+            const urns = Object.keys(plan.resources);
+            assert.deepStrictEqual(urns, [...urns].sort());
+            assert.ok(urns.includes("urn:pulumi:prod::bklite::bklite:index:Platform::bklite"));
+            const server = plan.resources["urn:pulumi:prod::bklite::bklite:index:DockerRuntime$docker:index/remoteImage:RemoteImage::bklite-docker-server-image"];
+            assert.strictEqual(server.inputs.name, "aiharbor.msxf.local/aihpc/bklite/server:v0.3.5");
+            const volume = plan.resources["urn:pulumi:prod::bklite::bklite:index:DockerRuntime$docker:index/volume:Volume::bklite-docker-postgres-data"];
+            assert.deepStrictEqual(volume.options, { protect: true, retainOnDelete: true });
+            assert.strictEqual(plan.config["bklite:hostAddress"], "192.168.31.10");
+            assert.strictEqual(plan.outputs.consoleUrl, "http://192.168.31.10:8080");
+        });
+
+        it("masks every secret and reads nothing from this host", () => {
+            const plan = JSON.parse(first) as Plan;
+            assert.strictEqual(plan.outputs.adminPassword, SECRET_MASK);
+            const server = Object.values(plan.resources).find((r) => r.name === "bklite-docker-server")!;
+            assert.strictEqual(server.inputs.envs, SECRET_MASK);
+            const seed = Object.values(plan.resources).find((r) => r.name === "bklite-seed-apply")!;
+            assert.strictEqual(seed.inputs.stdin, SECRET_MASK);
+            assert.strictEqual(seed.inputs.environment, SECRET_MASK);
+            // Package digests and the bundle are named, not read (package files are not in the repository).
+            const triggers = seed.inputs.triggers as string[];
+            assert.match(triggers[0], /^[0-9a-f]{64}$/, "the spec's digest, visible so a diff shows the seeding re-runs");
+            assert.deepStrictEqual(triggers.slice(1), ["(read on the deploy host: sha256 of assets/packages/fusion-collectors-linux-amd64.zip)"]);
+            const loader = Object.values(plan.resources).find((r) => r.name === "bklite-images-load")!;
+            assert.deepStrictEqual(loader.inputs.triggers, ["(read on the deploy host: sha256 of assets/images/images.sha256)"]);
+            assert.strictEqual(loader.inputs.dir, PROJECT_DIR_MARK);
+            for (const text of strings(plan)) {
+                assert.ok(!/^mock[0-9a-f]{28}$/.test(text) && !text.includes("BEGIN PRIVATE KEY"), text);
+            }
+        });
+
+        it("masks secure config and never uses its ciphertext", async () => {
+            const plan = await renderPlan("prod", { overrides: { "bklite:adminPassword": SECURE_VALUE } });
+            assert.strictEqual(plan.config["bklite:adminPassword"], SECRET_MASK);
+            const text = stableJson(plan);
+            assert.ok(!text.includes(SECURE_VALUE.secure));
+            assert.ok(!text.includes("plan-placeholder"), "the stand-in for the encrypted value never shows");
+            assert.ok(!Object.values(plan.resources).some((r) => r.name === "bklite-secrets-adminPassword"), "a given secret is not generated");
+        });
+
+        it("renders Kubernetes stacks with their pod specs visible", async () => {
+            const plan = await renderPlan("prod", { overrides: { "bklite:runtime": "kubernetes" } });
+            const server = Object.values(plan.resources).find((r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "bklite-k8s-server")!;
+            const container = (server.inputs.spec as any).template.spec.containers[0];
+            assert.strictEqual(container.image, "aiharbor.msxf.local/aihpc/bklite/server:v0.3.5");
+            assert.strictEqual(container.imagePullPolicy, "IfNotPresent");
+        });
+
+        it("refuses a stack that does not exist or whose config is wrong, with exit code 2", async () => {
+            const missing = await bklite("plan", "--stack", "nope");
+            assert.strictEqual(missing.code, 2);
+            assert.match(missing.stderr, /there is no Pulumi\.nope\.yaml in .*; stacks here: dev, prod/);
+            await assert.rejects(renderPlan("prod", { overrides: { "bklite:httpPort": "99999", "bklite:runtime": "podman" } }), (e: Error) => {
+                assert.ok(e instanceof PlanError);
+                assert.match(e.message, /stack 'prod' cannot be planned/);
+                assert.match(e.message, /bklite:httpPort/);
+                assert.match(e.message, /bklite:runtime/);
+                return true;
+            });
+            const usage = await bklite("plan");
+            assert.strictEqual(usage.code, 2);
+            assert.match(usage.stderr, /--stack is required/);
+        });
+
+        it("writes the plan to a file with --out", async () => {
+            const file = path.join(tempDir("bklite-plan-"), "dev.json");
+            const result = await bklite("plan", "--stack", "dev", "--out", file);
+            assert.strictEqual(result.code, 0, result.stderr);
+            assert.strictEqual(result.stdout, "");
+            assert.strictEqual(JSON.parse(fs.readFileSync(file, "utf8")).stack, "dev");
+        });
+    });
+
+    describe("plan diff on real config changes", () => {
+        let base: Plan;
+        before(async () => {
+            base = await renderPlan("prod");
+        });
+
+        it("says nothing changed when nothing did", async () => {
+            const again = await renderPlan("prod");
+            const diff = diffPlans(base, again);
+            assert.strictEqual(diff.status, "unchanged");
+            assert.strictEqual(diffMarkdown([diff]), "## bklite plan diff\n\nDesired resources rendered offline from each commit's stack files (secrets shown as `[secret]`).\n\n### Stack `prod`: no changes\n");
+        });
+
+        it("a new release tag: every image and the container that runs it, nothing else", async () => {
+            const head = await renderPlan("prod", { overrides: { "bklite:images": { registry: "aiharbor.msxf.local/aihpc", tag: "v0.3.6" } } });
+            const diff = diffPlans(base, head);
+            const changed = diff.resources.filter((r) => r.kind === "change").map((r) => r.name);
+            assert.ok(changed.includes("bklite-docker-server-image"));
+            assert.ok(changed.includes("bklite-docker-server"));
+            assert.ok(!changed.includes("bklite-docker-network"));
+            assert.ok(!changed.some((n) => n.includes("volume") || n.endsWith("-data")), "volumes do not change");
+            assert.deepStrictEqual(diff.resources.filter((r) => r.kind !== "change"), []);
+            const image = diff.resources.find((r) => r.name === "bklite-docker-server-image")!;
+            assert.deepStrictEqual(image.changes, [{ path: "inputs.name", old: "aiharbor.msxf.local/aihpc/bklite/server:v0.3.5", new: "aiharbor.msxf.local/aihpc/bklite/server:v0.3.6" }]);
+            assert.deepStrictEqual(diff.config, [{ path: '"bklite:images".tag', old: "v0.3.5", new: "v0.3.6" }]);
+            const markdown = diffMarkdown([diff]);
+            assert.match(markdown, /### Stack `prod`: 0 to add, \d+ to change, 0 to remove/);
+            assert.match(markdown, /\| <code>inputs.name<\/code> \| <code>aiharbor.msxf.local\/aihpc\/bklite\/server:v0.3.5<\/code> \| <code>aiharbor.msxf.local\/aihpc\/bklite\/server:v0.3.6<\/code> \|/);
+            assert.ok(!markdown.includes("bklite-docker-network"), "unchanged resources are not mentioned");
+        });
+
+        it("turning the host firewall on adds its command; a tighter rule changes the rules it applies", async () => {
+            const rules = [
+                { port: "http", sources: ["10.0.0.0/8"], description: "console and agent API" },
+                { port: "nats", sources: ["10.0.0.0/8"], description: "agents" },
+            ];
+            const on = await renderPlan("prod", { overrides: { "bklite:security": { hostFirewall: true, rules } } });
+            const added = diffPlans(base, on).resources.filter((r) => r.kind === "add");
+            assert.deepStrictEqual(added.map((r) => [r.type, r.name]), [["command:local:Command", "bklite-firewall"]]);
+            const tighter = await renderPlan("prod", { overrides: { "bklite:security": { hostFirewall: true, rules: [{ ...rules[0], sources: ["10.1.0.0/16"] }, rules[1]] } } });
+            const diff = diffPlans(on, tighter);
+            const firewall = diff.resources.find((r) => r.name === "bklite-firewall")!;
+            assert.strictEqual(firewall.kind, "change");
+            assert.deepStrictEqual(firewall.changes.map((c) => c.path), ["inputs.stdin"]);
+            assert.ok(String(firewall.changes[0].new).includes("10.1.0.0/16"));
+        });
+
+        it("a new cloud region changes the seed spec (a secret) and the server's environment, masked", async () => {
+            const base2 = base;
+            const regions = [{ name: "default" }, { name: "管理网" }, { name: "生产网" }];
+            const head = await renderPlan("prod", { overrides: { "bklite:regions": regions } });
+            const diff = diffPlans(base2, head);
+            assert.ok(diff.config.some((c) => c.path.startsWith('"bklite:regions"')));
+            const markdown = diffMarkdown([diff]);
+            assert.ok(markdown.includes("生产网"), "the config change is shown");
+            const seed = diff.resources.find((r) => r.name === "bklite-seed-apply")!;
+            assert.deepStrictEqual(seed.changes.map((c) => c.path), ["inputs.triggers[-]", "inputs.triggers[+]"], "the seeding re-runs");
+            for (const change of diff.resources.flatMap((r) => r.changes)) {
+                for (const value of [change.old, change.new]) {
+                    assert.ok(!strings(value).some((s) => /^mock[0-9a-f]{28}$/.test(s)));
+                }
+            }
+        });
+
+        it("moving to Kubernetes removes the Docker resources and adds the cluster's", async () => {
+            const head = await renderPlan("prod", { overrides: { "bklite:runtime": "kubernetes" } });
+            const diff = diffPlans(base, head);
+            const kinds = (kind: string) => diff.resources.filter((r) => r.kind === kind).map((r) => r.type);
+            assert.ok(kinds("remove").includes("docker:index/container:Container"));
+            assert.ok(kinds("add").includes("kubernetes:apps/v1:StatefulSet"));
+            assert.match(diffMarkdown([diff]), /\*\*Removed\*\* \(\d+\)[\s\S]*bklite-docker-postgres-data/);
+        });
+    });
+
+    describe("plan diff from the command line", () => {
+        let dir: string;
+        before(async () => {
+            dir = tempDir("bklite-plans-");
+            for (const side of ["base", "head"]) {
+                fs.mkdirSync(path.join(dir, side));
+            }
+            const dev = await renderPlan("dev");
+            const prod = await renderPlan("prod");
+            const prodHead = await renderPlan("prod", { overrides: { "bklite:httpPort": 8088 } });
+            fs.writeFileSync(path.join(dir, "base", "dev.json"), stableJson(dev));
+            fs.writeFileSync(path.join(dir, "base", "prod.json"), stableJson(prod));
+            fs.writeFileSync(path.join(dir, "head", "prod.json"), stableJson(prodHead));
+            fs.writeFileSync(path.join(dir, "head", "staging.json"), stableJson({ ...dev, stack: "staging" }));
+        });
+
+        it("compares directories stack by stack: new, removed and changed stacks", async () => {
+            const result = await bklite("plan", "diff", path.join(dir, "base"), path.join(dir, "head"));
+            assert.strictEqual(result.code, 0, result.stderr);
+            assert.match(result.stdout, /### Stack `staging`: new stack: \d+ to add, 0 to change, 0 to remove/);
+            assert.match(result.stdout, /### Stack `dev`: stack removed: 0 to add, 0 to change, \d+ to remove/);
+            assert.match(result.stdout, /### Stack `prod`: 0 to add, \d+ to change, 0 to remove/);
+            assert.match(result.stdout, /\| <code>"bklite:httpPort"<\/code> \| <code>8080<\/code> \| <code>8088<\/code> \|/);
+        });
+
+        it("compares two plan files", async () => {
+            const result = await bklite("plan", "diff", path.join(dir, "base", "prod.json"), path.join(dir, "head", "prod.json"));
+            assert.strictEqual(result.code, 0);
+            assert.match(result.stdout, /### Stack `prod`/);
+            assert.ok(!result.stdout.includes("Stack `dev`"));
+        });
+
+        it("refuses what is not a plan, and bad usage", async () => {
+            const notPlan = path.join(dir, "export.json");
+            fs.writeFileSync(notPlan, JSON.stringify({ version: 3, deployment: {} }));
+            const result = await bklite("plan", "diff", notPlan, path.join(dir, "head", "prod.json"));
+            assert.strictEqual(result.code, 1);
+            assert.match(result.stderr, /export\.json is not a plan of format 1/);
+            assert.strictEqual((await bklite("plan", "diff", notPlan)).code, 2);
+            assert.strictEqual((await bklite("plan", "diff", path.join(dir, "nowhere"), notPlan)).code, 1);
+        });
+    });
+
+    describe("diffValues", () => {
+        const json = fc.letrec((tie) => ({
+            value: fc.oneof({ depthSize: "small" }, fc.constantFrom(null, true, 0, 1, "a", "b"), fc.array(tie("value"), { maxLength: 3 }), fc.dictionary(fc.constantFrom("x", "y", "z"), tie("value"), { maxKeys: 3 })),
+        })).value;
+
+        it("reports nothing exactly when the values are equal", () => {
+            fc.assert(
+                fc.property(json, json, (a, b) => {
+                    const changes: PropertyChange[] = [];
+                    diffValues("", a, b, changes);
+                    assert.strictEqual(changes.length === 0, JSON.stringify(a) === JSON.stringify(b));
+                }),
+            );
+        });
+
+        it("matches named elements by name and reports scalar lists as what left and what came", () => {
+            const changes: PropertyChange[] = [];
+            diffValues("env", [{ name: "A", value: "1" }, { name: "B", value: "2" }], [{ name: "B", value: "3" }, { name: "A", value: "1" }], changes);
+            assert.deepStrictEqual(changes, [{ path: "env[name=B].value", old: "2", new: "3" }]);
+            const scalars: PropertyChange[] = [];
+            diffValues("envs", ["A=1", "B=2", "C=3"], ["A=1", "C=3", "D=4"], scalars);
+            assert.deepStrictEqual(scalars, [{ path: "envs[-]", old: "B=2" }, { path: "envs[+]", new: "D=4" }]);
+        });
+    });
+});
