@@ -230,9 +230,12 @@ describe("policy pack", () => {
         }
     });
 
-    it("starts as the Pulumi CLI starts it, serving the analyzer on a port", async function () {
+    it("starts as the Pulumi CLI starts it (run-policy-pack, type-checked), serving the analyzer on a port", async function () {
         this.timeout(60000);
-        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join("policy", "index.ts")], { cwd: path.resolve(__dirname, "..", ".."), stdio: ["ignore", "pipe", "pipe"] });
+        // What the nodejs language host runs for `--policy-pack policy`: the SDK's run-policy-pack in the pack's
+        // directory, resolved through the project's node_modules, with ts-node type-checking the pack.
+        const runner = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [path.resolve(__dirname, "..", "..", "policy")] });
+        const child = spawn(process.execPath, [runner, "127.0.0.1:0", "."], { cwd: path.resolve(__dirname, "..", "..", "policy"), stdio: ["ignore", "pipe", "pipe"] });
         try {
             const port = await new Promise<string>((resolve, reject) => {
                 let out = "";
