@@ -90,13 +90,13 @@ export class BkLitePlatform extends pulumi.ComponentResource {
 
         const deployed = onDocker
             ? this.onDocker(name, args.stack, config, services, values, secrets, bundleDir, host, security)
-            : this.onKubernetes(name, config, services, values, security);
+            : this.onKubernetes(name, config, services, values, secrets, security);
 
         const seed = new SeedData(
             `${name}-seed`,
             { packageDigests: host.packageDigests, args: deployed.seedConnection.args },
             {
-                spec: secrets.values.natsPassword.apply((natsPassword) => JSON.stringify(renderSeedSpec(config, natsPassword, PROJECT_ROOT))),
+                spec: secrets.values.natsPassword.apply((natsPassword) => JSON.stringify(renderSeedSpec(config, natsPassword))),
                 connection: {
                     pgUrl: pulumi.interpolate`postgres://${DATABASE.owner}:${secrets.values.postgresPassword}@${deployed.seedConnection.pgHostPort}/${DATABASE.name}`,
                     natsUrl: `tls://${deployed.seedConnection.natsHostPort}`,
@@ -107,6 +107,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                     secretKey: secrets.values.secretKey,
                 },
                 after: [deployed.serverReady],
+                digestKey: secrets.values.secretKey,
             },
             { parent: this },
         );
@@ -191,7 +192,14 @@ export class BkLitePlatform extends pulumi.ComponentResource {
      * A cluster: the same specs as workloads, Traefik owned by the stack, the database created by PostgreSQL's own
      * init script (the program cannot reach a ClusterIP), seeding through `kubectl port-forward`.
      */
-    private onKubernetes(name: string, config: StackConfig, services: ServiceSpec[], values: Record<string, pulumi.Input<string>>, security: SecurityPlan): Deployed {
+    private onKubernetes(
+        name: string,
+        config: StackConfig,
+        services: ServiceSpec[],
+        values: Record<string, pulumi.Input<string>>,
+        secrets: PlatformSecrets,
+        security: SecurityPlan,
+    ): Deployed {
         const sourcesOf = (purpose: string) => security.rules.find((r) => r.purpose === purpose)?.sources ?? [];
         const k = config.kubernetes;
         const provider = new k8s.Provider(`${name}-k8s-provider`, { context: k.context, enableServerSideApply: true }, { parent: this });
@@ -210,7 +218,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                 exposure: { type: k.serviceType, nodePorts: { nats: k.nodePorts.nats }, sourceRanges: { nats: sourcesOf("nats") } },
                 resources: k.resources,
             },
-            { values },
+            { values, hashKey: secrets.values.secretKey },
             { parent: this, providers: [provider] },
         );
         new TraefikIngress(

@@ -54,15 +54,47 @@ function computed(what: string): string {
     return `(known after deploy: ${what})`;
 }
 
+/** Marks a secret only the real provider knows (a generated password or key). */
+function computedSecret(what: string): string {
+    return `(secret known after deploy: ${what})`;
+}
+
+/**
+ * Every secret in a plan is a stand-in: secure config is replaced before the program runs, and generated
+ * passwords and keys are `computedSecret` placeholders. So a secret value built from stand-ins can be shown with
+ * just the stand-ins masked (`POSTGRES_PASSWORD=[secret]`), and a change to the rest of it is visible. A secret
+ * value with no stand-in in it came from somewhere else and is masked whole.
+ */
+const STAND_IN = /\(secret known after deploy: [^)]*\)|plan-placeholder-for-an-encrypted-value/g;
+
+function maskStandIns(value: unknown): { value: unknown; found: boolean } {
+    let found = false;
+    const walk = (v: unknown): unknown => {
+        if (typeof v === "string") {
+            const masked = v.replace(STAND_IN, SECRET_MASK);
+            found = found || masked !== v;
+            return masked;
+        }
+        if (Array.isArray(v)) {
+            return v.map(walk);
+        }
+        if (v && typeof v === "object") {
+            return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, walk(x)]));
+        }
+        return v;
+    };
+    return { value: walk(value), found };
+}
+
 /** What a provider would compute, as named placeholders (the mocks otherwise echo inputs and drop the rest). */
 function plannedOutputs(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
     switch (type) {
         case "docker:index/remoteImage:RemoteImage":
             return { imageId: computed(`id of image ${inputs.name}`), repoDigest: computed(`digest of image ${inputs.name}`) };
         case "random:index/randomPassword:RandomPassword":
-            return { result: computed("random password"), bcryptHash: computed("bcrypt hash") };
+            return { result: computedSecret("random password"), bcryptHash: computedSecret("bcrypt hash") };
         case "tls:index/privateKey:PrivateKey":
-            return { privateKeyPem: computed(`private key ${name}`), publicKeyPem: computed(`public key ${name}`) };
+            return { privateKeyPem: computedSecret(`private key ${name}`), publicKeyPem: computed(`public key ${name}`) };
         case "tls:index/selfSignedCert:SelfSignedCert":
         case "tls:index/locallySignedCert:LocallySignedCert":
             return { certPem: computed(`certificate ${name}`) };
@@ -99,9 +131,12 @@ export function stableJson(value: unknown): string {
     return `${JSON.stringify(sortKeys(value), null, 2)}\n`;
 }
 
-/** Secrets masked, the checkout's own directory replaced by a mark. */
+/** Secrets masked (see STAND_IN), the checkout's own directory replaced by a mark. */
 function scrub(value: unknown, projectRoot: string): unknown {
-    const masked = mapSecrets(value, () => SECRET_MASK);
+    const masked = mapSecrets(value, (secret) => {
+        const shown = maskStandIns(secret);
+        return shown.found ? shown.value : SECRET_MASK;
+    });
     const replaceDir = (v: unknown): unknown => {
         if (typeof v === "string") {
             return v.split(projectRoot).join(PROJECT_DIR_MARK);
@@ -114,7 +149,8 @@ function scrub(value: unknown, projectRoot: string): unknown {
         }
         return v;
     };
-    return replaceDir(masked);
+    // Stand-ins outside secret wrappers too: nothing of them shows, wherever the program put them.
+    return maskStandIns(replaceDir(masked)).value;
 }
 
 function plannedResource(r: RecordedResource, projectRoot: string): PlannedResource {

@@ -10,8 +10,12 @@ import { renderText } from "../app/template";
 import { StackConfig, agentEndpoints } from "../config/validate";
 import { SeedSpec } from "./spec";
 
-/** The spec for a stack; `natsPassword` is the only secret in it. Keys are sorted so the JSON is stable. */
-export function renderSeedSpec(config: StackConfig, natsPassword: string, projectRoot: string): SeedSpec {
+/**
+ * The spec for a stack; `natsPassword` is the only secret in it. Keys are sorted so the JSON is stable. Package
+ * paths stay as configured (`seed apply` runs in the project directory), so the spec, and the trigger made from
+ * it, do not depend on where the checkout is.
+ */
+export function renderSeedSpec(config: StackConfig, natsPassword: string): SeedSpec {
     const endpoints = agentEndpoints(config);
     return {
         regions: config.regions.map((region) => {
@@ -22,7 +26,7 @@ export function renderSeedSpec(config: StackConfig, natsPassword: string, projec
             };
         }),
         packages: config.probePackages.map((p) => ({
-            file: path.resolve(projectRoot, p.file),
+            file: p.file,
             os: p.os,
             type: p.type,
             object: p.object,

@@ -1,6 +1,6 @@
-import * as crypto from "crypto";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { visibleDigest } from "../secrets/visibleDigest";
 import { PROJECT_ROOT, bkliteCommand } from "../shell";
 import { SEED_ENV } from "./apply";
 
@@ -19,6 +19,8 @@ export interface SeedDataInputs {
     connection: { [K in keyof typeof SEED_ENV]?: pulumi.Input<string> };
     /** What must be up first: the healthy server (its migrations create the tables). */
     after: pulumi.Input<pulumi.Resource>[];
+    /** A secret that keys the spec's digest (see visibleDigest). */
+    digestKey: pulumi.Input<string>;
 }
 
 /**
@@ -37,9 +39,8 @@ export class SeedData extends pulumi.ComponentResource {
                 .filter(([, value]) => value !== undefined)
                 .map(([key, value]) => [SEED_ENV[key as keyof typeof SEED_ENV], pulumi.secret(value!)]),
         );
-        // Not secret: the digest of a spec holding a random password reveals nothing, and a visible trigger shows
-        // reviewers (in previews and plan diffs) that a change re-runs the seeding.
-        const specDigest = pulumi.unsecret(pulumi.output(inputs.spec).apply((spec) => crypto.createHash("sha256").update(spec).digest("hex")));
+        // Visible, so previews and plan diffs show that a change re-runs the seeding; keyed, so it gives nothing away.
+        const specDigest = visibleDigest(inputs.digestKey, [inputs.spec]);
         const apply = new command.local.Command(
             `${name}-apply`,
             {

@@ -66,24 +66,41 @@ describe("bklite plan", () => {
             assert.strictEqual(plan.outputs.consoleUrl, "http://192.168.31.10:8080");
         });
 
-        it("masks every secret and reads nothing from this host", () => {
+        it("masks every secret, showing the rest of a value built from one, and reads nothing from this host", () => {
             const plan = JSON.parse(first) as Plan;
             assert.strictEqual(plan.outputs.adminPassword, SECRET_MASK);
             const server = Object.values(plan.resources).find((r) => r.name === "bklite-docker-server")!;
-            assert.strictEqual(server.inputs.envs, SECRET_MASK);
+            const envs = server.inputs.envs as string[];
+            assert.ok(envs.includes("DB_PASSWORD=[secret]"));
+            assert.ok(envs.includes("CELERY_BROKER_URL=redis://:[secret]@redis:6379/3"));
+            assert.ok(envs.includes("DB_HOST=postgres"), "the rest of a secret env list shows, so its changes do");
             const seed = Object.values(plan.resources).find((r) => r.name === "bklite-seed-apply")!;
-            assert.strictEqual(seed.inputs.stdin, SECRET_MASK);
-            assert.strictEqual(seed.inputs.environment, SECRET_MASK);
+            assert.strictEqual((seed.inputs.environment as Record<string, string>).BKLITE_PG_URL, "postgres://bklite:[secret]@127.0.0.1:25432/bklite");
+            assert.strictEqual(JSON.parse(seed.inputs.stdin as string).regions[0].env.NATS_PASSWORD, SECRET_MASK);
             // Package digests and the bundle are named, not read (package files are not in the repository).
             const triggers = seed.inputs.triggers as string[];
-            assert.match(triggers[0], /^[0-9a-f]{64}$/, "the spec's digest, visible so a diff shows the seeding re-runs");
+            assert.match(triggers[0], /^[0-9a-f]{64}$/, "the spec's keyed digest, visible so a diff shows the seeding re-runs");
             assert.deepStrictEqual(triggers.slice(1), ["(read on the deploy host: sha256 of assets/packages/fusion-collectors-linux-amd64.zip)"]);
             const loader = Object.values(plan.resources).find((r) => r.name === "bklite-images-load")!;
             assert.deepStrictEqual(loader.inputs.triggers, ["(read on the deploy host: sha256 of assets/images/images.sha256)"]);
             assert.strictEqual(loader.inputs.dir, PROJECT_DIR_MARK);
             for (const text of strings(plan)) {
-                assert.ok(!/^mock[0-9a-f]{28}$/.test(text) && !text.includes("BEGIN PRIVATE KEY"), text);
+                assert.ok(!text.includes("secret known after deploy") && !text.includes("plan-placeholder"), `an unmasked stand-in: ${text.slice(0, 200)}`);
             }
+        });
+
+        it("prints the same bytes from a copy of the checkout elsewhere (as base and head are in a pull request)", () => {
+            const copy = path.join(tempDir("bklite-plan-copy-"), "checkout");
+            fs.mkdirSync(copy);
+            for (const entry of fs.readdirSync(PROJECT_ROOT)) {
+                if (![".git", "node_modules"].includes(entry)) {
+                    fs.cpSync(path.join(PROJECT_ROOT, entry), path.join(copy, entry), { recursive: true });
+                }
+            }
+            fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(copy, "node_modules"));
+            const result = bkliteProcess(["plan", "--stack", "prod"], { cwd: copy });
+            assert.strictEqual(result.code, 0, result.stderr);
+            assert.strictEqual(result.stdout, first);
         });
 
         it("masks secure config and never uses its ciphertext", async () => {
@@ -175,21 +192,26 @@ describe("bklite plan", () => {
             assert.ok(String(firewall.changes[0].new).includes("10.1.0.0/16"));
         });
 
-        it("a new cloud region changes the seed spec (a secret) and the server's environment, masked", async () => {
-            const base2 = base;
+        it("a new cloud region: the seed spec changes (secrets in it masked) and the seeding re-runs", async () => {
             const regions = [{ name: "default" }, { name: "管理网" }, { name: "生产网" }];
             const head = await renderPlan("prod", { overrides: { "bklite:regions": regions } });
-            const diff = diffPlans(base2, head);
+            const diff = diffPlans(base, head);
             assert.ok(diff.config.some((c) => c.path.startsWith('"bklite:regions"')));
-            const markdown = diffMarkdown([diff]);
-            assert.ok(markdown.includes("生产网"), "the config change is shown");
             const seed = diff.resources.find((r) => r.name === "bklite-seed-apply")!;
-            assert.deepStrictEqual(seed.changes.map((c) => c.path), ["inputs.triggers[-]", "inputs.triggers[+]"], "the seeding re-runs");
-            for (const change of diff.resources.flatMap((r) => r.changes)) {
-                for (const value of [change.old, change.new]) {
-                    assert.ok(!strings(value).some((s) => /^mock[0-9a-f]{28}$/.test(s)));
-                }
-            }
+            assert.deepStrictEqual(seed.changes.map((c) => c.path), ["inputs.stdin", "inputs.triggers[-]", "inputs.triggers[+]"]);
+            assert.ok(String(seed.changes[0].new).includes("生产网"));
+            assert.ok(String(seed.changes[0].new).includes('"NATS_PASSWORD":"[secret]"'));
+            assert.deepStrictEqual(diff.resources.map((r) => r.name), ["bklite", "bklite-seed-apply"], "only the platform component and the seeding");
+        });
+
+        it("a changed app list: the server's env entry, old and new, with the secret entries still masked", async () => {
+            const head = await renderPlan("prod", { overrides: { "bklite:installApps": ["system_mgmt", "cmdb", "monitor", "node_mgmt"] } });
+            const server = diffPlans(base, head).resources.find((r) => r.name === "bklite-docker-server")!;
+            assert.strictEqual(server.kind, "change");
+            assert.deepStrictEqual(server.changes, [
+                { path: "inputs.envs[-]", old: "INSTALL_APPS=system_mgmt,cmdb,monitor,node_mgmt,console_mgmt,alerts,log,operation_analysis" },
+                { path: "inputs.envs[+]", new: "INSTALL_APPS=system_mgmt,cmdb,monitor,node_mgmt" },
+            ]);
         });
 
         it("moving to Kubernetes removes the Docker resources and adds the cluster's", async () => {

@@ -75,7 +75,11 @@ describe("seeding (program)", () => {
         const apply = run.recorder.named("bklite-seed-apply");
         const spec = apply.inputs.stdin as string;
         const fileDigest = crypto.createHash("sha256").update(fs.readFileSync(standInPackageFile())).digest("hex");
-        assert.deepStrictEqual(apply.inputs.triggers, [crypto.createHash("sha256").update(spec).digest("hex"), fileDigest]);
+        // The spec's digest is keyed by SECRET_KEY: visible in state and previews, useless for guessing secrets.
+        const key = String(run.recorder.named("bklite-secrets-secretKey").rawOutputs.result);
+        assert.match(key, /^mock[0-9a-f]{28}$/);
+        assert.deepStrictEqual(apply.inputs.triggers, [crypto.createHmac("sha256", key).update(JSON.stringify([spec])).digest("hex"), fileDigest]);
+        assert.ok(!containsSecret(apply.rawInputs.triggers), "the triggers are not secret");
         const again = await runProgram("prod", programConfig("prod"));
         assert.deepStrictEqual(again.recorder.named("bklite-seed-apply").inputs.triggers, apply.inputs.triggers, "nothing changed, same triggers");
 

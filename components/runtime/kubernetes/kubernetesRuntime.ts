@@ -1,6 +1,6 @@
-import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { visibleDigest } from "../../secrets/visibleDigest";
 import { KEEP_DATA } from "../keepData";
 import { HealthCheckSpec, ServiceSpec, healthGiveUpSeconds } from "../../app/spec";
 import { TextValue, refsOf, renderText } from "../../app/template";
@@ -28,6 +28,8 @@ export interface KubernetesRuntimeArgs {
 /** Kept out of the component's inputs: component args are stored in state, and these are secrets and wiring. */
 export interface KubernetesRuntimeBindings {
     values: Readonly<Record<string, pulumi.Input<string>>>;
+    /** A secret that keys the pods' config hash (see visibleDigest). */
+    hashKey: pulumi.Input<string>;
     /** Resources that finish a service's start, made once its workload is ready; dependents wait for them. */
     afterStart?: Readonly<Record<string, (workload: pulumi.Resource) => pulumi.Resource[]>>;
 }
@@ -172,14 +174,9 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                 terminationGracePeriodSeconds: spec.stopGraceSeconds,
                 securityContext: owned ? { fsGroup: owned.gid } : undefined,
             };
-            // A changed Secret or ConfigMap restarts the pods that read it (subPath mounts never refresh). The
-            // hash is not secret: it reveals nothing of 32-character random secrets, and a secret annotation would
-            // make the whole pod spec (images, probes) secret, hidden from previews, plans and audits.
-            const dataHash = pulumi.unsecret(
-                pulumi
-                    .all([...secretEnv.map(([, v]) => render(v)), ...spec.files.map((f) => render(f.content))])
-                    .apply((parts) => crypto.createHash("sha256").update(JSON.stringify(parts)).digest("hex")),
-            );
+            // A changed Secret or ConfigMap restarts the pods that read it (subPath mounts never refresh). Visible:
+            // a secret annotation would make the whole pod spec secret, hidden from previews, plans and audits.
+            const dataHash = visibleDigest(bindings.hashKey, [...secretEnv.map(([, v]) => render(v)), ...spec.files.map((f) => render(f.content))]);
             const template = { metadata: { labels, annotations: { "bklite.io/config-hash": dataHash } }, spec: podSpec };
             // Pulumi waits for readiness as long as the service may take to become healthy, and so does Kubernetes.
             const deadlineSeconds = healthGiveUpSeconds(spec.health) + 60;
