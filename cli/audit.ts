@@ -1,3 +1,4 @@
+import * as fs from "fs";
 import * as path from "path";
 import { auditExport, auditMarkdown, stackImagePolicy } from "../components/audit/audit";
 import { readStackExport } from "../components/audit/stackExport";
@@ -27,8 +28,12 @@ export async function auditCommand(args: string[], out: NodeJS.WritableStream): 
     if (values.offline && values.online) {
         throw new UsageError("give --offline or --online, not both");
     }
+    const projectDir = path.resolve((values["project-dir"] as string | undefined) ?? PROJECT_ROOT);
+    if (!fs.existsSync(path.join(projectDir, "Pulumi.yaml"))) {
+        throw new UsageError(`--project-dir ${projectDir} has no Pulumi.yaml: give the project whose Pulumi.<stack>.yaml holds the stack's registry`);
+    }
     const exported = readStackExport(files[0]);
-    const fromStack = stackImagePolicy(path.resolve((values["project-dir"] as string | undefined) ?? PROJECT_ROOT), exported.stack);
+    const fromStack = stackImagePolicy(projectDir, exported.stack);
     const registry = values.registry as string | undefined;
     const offline = values.offline ? true : values.online ? false : undefined;
     const given = [...(registry !== undefined ? ["registry"] : []), ...(offline !== undefined ? ["offline"] : [])];

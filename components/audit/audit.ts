@@ -84,6 +84,8 @@ export interface AuditReport {
     images: AuditedImage[];
     publishedPorts: AuditedPort[];
     dataVolumes: DataVolume[];
+    /** Resources the state will delete (replaced ones, `delete: true`) and operations left unfinished. */
+    pending: Array<{ urn: string; type: string; what: string }>;
     /** Findings that fail the audit. */
     errors: Finding[];
     /** Findings reported without failing it. */
@@ -153,6 +155,10 @@ export function auditExport(exported: StackExport, imagePolicy: ImagePolicySourc
         images,
         publishedPorts: ports,
         dataVolumes: dataVolumes(views, "retainOnDelete"),
+        pending: [
+            ...exported.resources.filter((r) => r.delete).map((r) => ({ urn: r.urn, type: r.type, what: "replaced; deleted by the next update" })),
+            ...exported.pendingOperations.map((op) => ({ urn: op.urn, type: op.type, what: `${op.operation} was interrupted; run \`pulumi refresh\`` })),
+        ],
         errors,
         warnings,
         passed: errors.length === 0,
@@ -219,6 +225,10 @@ export function auditMarkdown(report: AuditReport): string {
         "## Data volumes and claims",
         "",
         ...table(["resource", "kind", "kept on destroy", "how"], report.dataVolumes.map((v) => [code(v.name), v.kind, v.kept ? "yes" : "**no**", v.how])),
+        "",
+        "## Pending",
+        "",
+        ...table(["resource", "type", "state"], report.pending.map((p) => [code(p.urn.split("::").pop() ?? p.urn), code(p.type), p.what])),
         "",
         "## Rules",
         "",

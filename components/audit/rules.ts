@@ -251,6 +251,14 @@ export function publishedPorts(view: ResourceView, imageOf: (id: string) => stri
     const ports: PublishedPort[] = [];
     if (view.type === DOCKER_CONTAINER) {
         const image = typeof view.props.image === "string" ? imageOf(view.props.image) ?? view.props.image : undefined;
+        const containerName = typeof view.props.name === "string" ? view.props.name : view.name;
+        // The host's network: every port the container listens on, on every address of the host.
+        if (view.props.networkMode === "host") {
+            ports.push({ port: "(every port)", hostPort: "(the same)", protocol: "tcp", bind: "0.0.0.0", where: "inputs.networkMode", ...optionalStore(dataStoreOf(undefined, image, containerName)) });
+        }
+        if (view.props.publishAllPorts === true) {
+            ports.push({ port: "(every exposed port)", hostPort: "(chosen by Docker)", protocol: "tcp", bind: "0.0.0.0", where: "inputs.publishAllPorts", ...optionalStore(dataStoreOf(undefined, image, containerName)) });
+        }
         const list = Array.isArray(view.props.ports) ? view.props.ports : [];
         list.filter(isRecord).forEach((p, i) => {
             const internal = asPort(p.internal);
@@ -260,7 +268,7 @@ export function publishedPorts(view: ResourceView, imageOf: (id: string) => stri
                 protocol: typeof p.protocol === "string" ? p.protocol : "tcp",
                 bind: typeof p.ip === "string" && p.ip !== "" ? p.ip : "0.0.0.0",
                 where: `inputs.ports[${i}]`,
-                ...optionalStore(dataStoreOf(internal, image, typeof view.props.name === "string" ? view.props.name : view.name)),
+                ...optionalStore(dataStoreOf(internal, image, containerName)),
             });
         });
     } else if (view.type === K8S_SERVICE && isRecord(view.props.spec)) {
@@ -281,6 +289,11 @@ export function publishedPorts(view: ResourceView, imageOf: (id: string) => stri
             }
         });
     } else {
+        const pod = podSpecOf(view);
+        if (pod?.spec.hostNetwork === true) {
+            const images = podContainers(view).map((c) => (typeof c.container.image === "string" ? c.container.image : undefined));
+            ports.push({ port: "(every port)", hostPort: "(the same)", protocol: "tcp", bind: "every node", where: `${pod.at}.hostNetwork`, ...optionalStore(dataStoreOf(undefined, ...images, view.name)) });
+        }
         for (const c of podContainers(view)) {
             const list = Array.isArray(c.container.ports) ? c.container.ports.filter(isRecord) : [];
             list.forEach((p, i) => {
@@ -338,8 +351,13 @@ function namespaceOf(view: ResourceView): string | undefined {
 }
 
 function metadataName(view: ResourceView): string | undefined {
-    const metadata = isRecord(view.props.metadata) ? view.props.metadata : isRecord(view.outputs?.metadata) ? (view.outputs?.metadata as Json) : {};
-    return typeof metadata.name === "string" ? metadata.name : undefined;
+    // Auto-named objects have their name only in the outputs.
+    for (const source of [view.props.metadata, view.outputs?.metadata]) {
+        if (isRecord(source) && typeof source.name === "string") {
+            return source.name;
+        }
+    }
+    return undefined;
 }
 
 /**
@@ -388,7 +406,10 @@ export function retentionFindings(views: ResourceView[], keptBy: string): Findin
 
 // ---- plaintext secrets
 
-const SECRET_WORDS = new Set(["PASSWORD", "PASSWD", "PWD", "SECRET", "TOKEN", "CREDENTIAL", "CREDENTIALS", "PASSPHRASE"]);
+/** Name parts (or their endings) that make a value a secret: `DB_PASSWORD`, `PGPASSWORD`, `NEXTAUTH_SECRET`. */
+const SECRET_ENDINGS = ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "PASSPHRASE", "CREDENTIAL", "CREDENTIALS"];
+/** Whole name parts that do: `DB_PASS`, `FALKORDB_REQUIREPASS`, `PWD`. */
+const SECRET_PARTS = new Set(["PASS", "PWD", "REQUIREPASS", "MASTERAUTH", "APIKEY"]);
 const KEY_QUALIFIERS = new Set(["SECRET", "API", "ACCESS", "PRIVATE", "ENCRYPTION", "SIGNING", "AUTH"]);
 
 /** The parts of an env or property name: `NEXTAUTH_SECRET`, `secretKey`, `db-password`. */
@@ -400,14 +421,21 @@ function nameParts(name: string): string[] {
         .map((p) => p.toUpperCase());
 }
 
-/** True for names whose value is a secret: the last part is a secret word (`*_PASSWORD`, `SECRET_KEY`, `apiKey`). */
+/**
+ * True for names whose value is a secret, judged by the last part: `*_PASSWORD`, `PGPASSWORD`, `DB_PASS`,
+ * `REQUIREPASS`, `SECRET_KEY`, `apiKey`. Not `POSTGRES_PASSWORD_FILE` or `TOKEN_EXPIRE_SECONDS`.
+ */
 export function isSecretName(name: string): boolean {
     const parts = nameParts(name);
     const last = parts[parts.length - 1];
     if (last === undefined) {
         return false;
     }
-    return SECRET_WORDS.has(last) || (last === "KEY" && parts.length > 1 && KEY_QUALIFIERS.has(parts[parts.length - 2])) || last === "APIKEY";
+    return (
+        SECRET_PARTS.has(last) ||
+        SECRET_ENDINGS.some((ending) => last.endsWith(ending)) ||
+        (last === "KEY" && parts.length > 1 && KEY_QUALIFIERS.has(parts[parts.length - 2]))
+    );
 }
 
 /** A value that is only a reference to a secret held elsewhere, or nothing at all. */
@@ -418,7 +446,8 @@ function isPlaceholder(value: string): boolean {
 
 const URL_CREDENTIALS = /\b[a-z][a-z0-9+.-]*:\/\/([^\s/:@]*):([^\s/@]+)@/gi;
 const PRIVATE_KEY = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/;
-const CONFIG_SECRET_LINE = /^\s*(requirepass|masterauth|password|passwd|secret|token)\s*[:= ]\s*"?([^"\s#]+)"?/gim;
+/** Lines of a config file that set a secret: `requirepass x` (Redis), `password: x`, `token = x`. */
+const CONFIG_SECRET_LINE = /^\s*(?:(requirepass|masterauth)\s+|(password|passwd|secret|token)\s*[:=]\s*)"?([^"\s#]+)"?/gim;
 
 /** What in a string gives a secret away, if anything (described, never quoted). */
 export function secretInText(text: string): string | undefined {
@@ -430,9 +459,12 @@ export function secretInText(text: string): string | undefined {
     if (PRIVATE_KEY.test(text)) {
         return "a private key";
     }
-    for (const match of text.matchAll(CONFIG_SECRET_LINE)) {
-        if (!isPlaceholder(match[2])) {
-            return `a '${match[1]}' setting`;
+    // Only in file contents: a one-line value such as a description may well start with "Password: ...".
+    if (text.includes("\n")) {
+        for (const match of text.matchAll(CONFIG_SECRET_LINE)) {
+            if (!isPlaceholder(match[3])) {
+                return `a '${match[1] ?? match[2]}' setting`;
+            }
         }
     }
     const assignment = /^([A-Za-z_][A-Za-z0-9_.-]*)=(.*)$/s.exec(text);
@@ -463,7 +495,19 @@ function exposedSecrets(value: unknown, at: string, out: Exposed[]): void {
             out.push({ where: at, what });
         }
     } else if (Array.isArray(value)) {
-        value.forEach((v, i) => exposedSecrets(v, `${at}[${i}]`, out));
+        value.forEach((v, i) => {
+            // Command lines: `--requirepass x`, `--password=x`.
+            const flag = typeof v === "string" ? /^--?([A-Za-z][\w-]*)(?:=(.*))?$/s.exec(v) : null;
+            const next = value[i + 1];
+            if (flag && isSecretName(flag[1])) {
+                const argument = flag[2] ?? (typeof next === "string" && !next.startsWith("-") ? next : undefined);
+                if (argument !== undefined && !isPlaceholder(argument)) {
+                    out.push({ where: `${at}[${flag[2] !== undefined ? i : i + 1}]`, what: `argument ${flag[0].split("=")[0]}` });
+                    return;
+                }
+            }
+            exposedSecrets(v, `${at}[${i}]`, out);
+        });
     } else if (isRecord(value)) {
         // `{name: X, value: V}`: Kubernetes env entries and the like.
         if (typeof value.name === "string" && typeof value.value === "string" && isSecretName(value.name) && !isPlaceholder(value.value)) {

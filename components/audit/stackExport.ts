@@ -35,6 +35,8 @@ export interface StackExport {
     resources: ExportedResource[];
     /** Secret values the file holds decrypted (`--show-secrets`), by resource URN. */
     decryptedSecrets: Map<string, number>;
+    /** Operations an interrupted update left unfinished (`pending_operations`). */
+    pendingOperations: Array<{ urn: string; type: string; operation: string }>;
 }
 
 /** A stack export that cannot be read; the message names the file and what to do. */
@@ -55,8 +57,9 @@ export function parseStackExport(text: string, file: string): StackExport {
     let doc: unknown;
     try {
         doc = JSON.parse(text);
-    } catch (e) {
-        throw new ExportError(`${file} is not JSON (${(e as Error).message}); give the file \`pulumi stack export --file ${file}\` wrote`);
+    } catch {
+        // Not the parser's message: it quotes the file, which may be anything (an env file given by mistake).
+        throw new ExportError(`${file} is not valid JSON; give the file \`pulumi stack export --file ${file}\` wrote`);
     }
     if (!isRecord(doc) || (!("deployment" in doc) && !("checkpoint" in doc))) {
         throw new ExportError(`${file} is not a stack export: it has no 'deployment'; make one with \`pulumi stack export --stack <stack> --file ${file}\``);
@@ -100,8 +103,13 @@ export function parseStackExport(text: string, file: string): StackExport {
             decryptedSecrets.set(r.urn, count);
         }
     }
+    const pendingOperations = (Array.isArray(deployment.pending_operations) ? deployment.pending_operations : []).filter(isRecord).map((op) => {
+        const resource = isRecord(op.resource) ? op.resource : {};
+        return { urn: String(resource.urn ?? ""), type: String(resource.type ?? ""), operation: String(op.type ?? "") };
+    });
     return {
         file,
+        pendingOperations,
         stack: first?.stack ?? "",
         project: first?.project ?? "",
         ...(typeof manifest.version === "string" ? { cliVersion: manifest.version } : {}),

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { isDeepStrictEqual } from "util";
 import { propertyPath } from "../propertyPath";
-import { PLAN_FORMAT, Plan, PlannedResource } from "./render";
+import { PLAN_FORMAT, Plan, PlanError, PlannedResource } from "./render";
 
 export interface PropertyChange {
     /** Where the change is, e.g. `inputs.envs[+]`, `inputs.spec.template.spec.containers[name=server].image`. */
@@ -159,22 +159,29 @@ export function readPlan(file: string): Plan {
     let plan: Plan;
     try {
         plan = JSON.parse(fs.readFileSync(file, "utf8")) as Plan;
-    } catch (e) {
-        throw new Error(`${file} is not a plan: ${(e as Error).message}; make one with \`bklite plan --stack S > ${path.basename(file)}\``);
+    } catch {
+        throw new PlanError(`${file} is not valid JSON, so not a plan; make one with \`bklite plan --stack S > ${path.basename(file)}\``);
     }
     if (!isRecord(plan) || plan.format !== PLAN_FORMAT || !isRecord(plan.resources) || typeof plan.stack !== "string") {
-        throw new Error(`${file} is not a plan of format ${PLAN_FORMAT} (from \`bklite plan --stack S\`)`);
+        throw new PlanError(`${file} is not a plan of format ${PLAN_FORMAT} (from \`bklite plan --stack S\`)`);
     }
     return plan;
 }
 
+export interface PlanSet {
+    /** A single plan file (compared whatever its stack) or a directory of them (compared stack by stack). */
+    single: boolean;
+    plans: Map<string, Plan>;
+}
+
 /** The plans of a file or a directory of `<stack>.json` files, by stack. */
-export function readPlans(location: string): Map<string, Plan> {
+export function readPlans(location: string): PlanSet {
     if (!fs.existsSync(location)) {
-        throw new Error(`${location} does not exist: give a plan file or a directory of <stack>.json plans`);
+        throw new PlanError(`${location} does not exist: give a plan file or a directory of <stack>.json plans`);
     }
     const plans = new Map<string, Plan>();
-    if (fs.statSync(location).isDirectory()) {
+    const single = !fs.statSync(location).isDirectory();
+    if (!single) {
         for (const file of fs.readdirSync(location).filter((f) => f.endsWith(".json")).sort()) {
             const plan = readPlan(path.join(location, file));
             plans.set(plan.stack, plan);
@@ -183,15 +190,16 @@ export function readPlans(location: string): Map<string, Plan> {
         const plan = readPlan(location);
         plans.set(plan.stack, plan);
     }
-    return plans;
+    return { single, plans };
 }
 
-/** Diffs two sets of plans stack by stack (a single file on each side is compared whatever its stack). */
-export function diffPlanSets(base: Map<string, Plan>, head: Map<string, Plan>): StackDiff[] {
-    if (base.size === 1 && head.size === 1) {
-        return [diffPlans([...base.values()][0], [...head.values()][0])];
+/** Diffs two sets of plans stack by stack; two single files are compared whatever their stacks. */
+export function diffPlanSets(base: PlanSet, head: PlanSet): StackDiff[] {
+    if (base.single && head.single) {
+        return [diffPlans([...base.plans.values()][0], [...head.plans.values()][0])];
     }
-    return [...new Set([...base.keys(), ...head.keys()])].sort().map((stack) => diffPlans(base.get(stack), head.get(stack)));
+    const stacks = [...new Set([...base.plans.keys(), ...head.plans.keys()])].sort();
+    return stacks.map((stack) => diffPlans(base.plans.get(stack), head.plans.get(stack)));
 }
 
 // ---- Markdown
@@ -249,7 +257,10 @@ function changeTable(changes: PropertyChange[]): string[] {
     for (const change of changes) {
         if (isMultiline(change.old) && isMultiline(change.new)) {
             lines.push(`| <code>${escapeHtml(change.path)}</code> | (text) | (text, lines below) |`);
-            texts.push("", `<code>${escapeHtml(change.path)}</code>:`, "```diff", ...lineDiff(change.old, change.new), "```");
+            const changed = lineDiff(change.old, change.new);
+            // A fence longer than any backtick run in the text, so file contents cannot close it.
+            const fence = "`".repeat(Math.max(3, ...changed.map((l) => Math.max(0, ...(l.match(/`+/g) ?? []).map((run) => run.length + 1)))));
+            texts.push("", `<code>${escapeHtml(change.path)}</code>:`, `${fence}diff`, ...changed, fence);
         } else {
             lines.push(`| <code>${escapeHtml(change.path)}</code> | ${cell(change.old, "old" in change)} | ${cell(change.new, "new" in change)} |`);
         }

@@ -6,7 +6,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { auditExport, stackImagePolicy } from "../../components/audit/audit";
-import { isSecretName, secretInText } from "../../components/audit/rules";
+import { ResourceView, exposureFindings, isSecretName, plaintextSecretFindings, retentionFindings, secretInText } from "../../components/audit/rules";
 import { parseStackExport } from "../../components/audit/stackExport";
 import { PROJECT_ROOT } from "../../components/shell";
 import { bklite } from "../support/cli";
@@ -239,7 +239,8 @@ describe("bklite audit", () => {
                 return path.join(dir, name);
             };
             const cases: Array<[string, RegExp]> = [
-                [write("bad.json", "{ not json"), /bad\.json is not JSON/],
+                [write("bad.json", "{ not json"), /bad\.json is not valid JSON/],
+                [write("app.env", "POSTGRES_PASSWORD=hunter2-not-json\n"), /app\.env is not valid JSON; give the file/],
                 [write("plan.json", JSON.stringify({ format: 1, stack: "dev", resources: {} })), /plan\.json is not a stack export: it has no 'deployment'/],
                 [write("nourn.json", JSON.stringify({ version: 3, deployment: { resources: [{ type: "x" }] } })), /deployment\.resources\[0\] has no valid urn and type/],
                 [path.join(dir, "missing.json"), /missing\.json does not exist; make it with `pulumi stack export/],
@@ -248,6 +249,7 @@ describe("bklite audit", () => {
                 const result = await bklite("audit", file);
                 assert.strictEqual(result.code, 2, file);
                 assert.match(result.stderr, message);
+                assert.ok(!result.stderr.includes("hunter2") && !result.stderr.includes("POSTGRES_P"), "the file is never quoted");
             }
         });
 
@@ -257,6 +259,9 @@ describe("bklite audit", () => {
             const format = await bklite("audit", fixture("empty.json"), "--format", "yaml");
             assert.strictEqual(format.code, 2);
             assert.match(format.stderr, /--format must be markdown or json/);
+            const project = await bklite("audit", fixture("empty.json"), "--project-dir", "/nonexistent/bklite");
+            assert.strictEqual(project.code, 2);
+            assert.match(project.stderr, /--project-dir \/nonexistent\/bklite has no Pulumi\.yaml/);
         });
 
         it("counts secrets an export holds decrypted, per resource", () => {
@@ -284,6 +289,26 @@ describe("bklite audit", () => {
             assert.strictEqual(report.errors.length, 1);
         });
 
+        it("lists resources the state will delete and operations an interrupted update left", () => {
+            const volume = { urn: "urn:pulumi:s::p::docker:index/volume:Volume::old-data", custom: true, type: "docker:index/volume:Volume", inputs: { name: "old" }, delete: true };
+            const parsed = parseStackExport(
+                JSON.stringify({
+                    version: 3,
+                    deployment: {
+                        resources: [volume],
+                        pending_operations: [{ resource: { urn: "urn:pulumi:s::p::docker:index/container:Container::server", type: "docker:index/container:Container" }, type: "creating" }],
+                    },
+                }),
+                "pending.json",
+            );
+            const report = auditExport(parsed, { offline: true, source: "test" });
+            assert.deepStrictEqual(report.pending.map((p) => [p.urn.split("::").pop(), p.what]), [
+                ["old-data", "replaced; deleted by the next update"],
+                ["server", "creating was interrupted; run `pulumi refresh`"],
+            ]);
+            assert.deepStrictEqual(report.dataVolumes, [], "a volume being deleted is not one of the stack's data volumes");
+        });
+
         it("takes the registry and offline flag from the stack file of the export's stack", () => {
             assert.deepStrictEqual({ ...stackImagePolicy(PROJECT_ROOT, "prod"), source: "" }, { registry: "aiharbor.msxf.local/aihpc", offline: true, source: "" });
             assert.deepStrictEqual({ ...stackImagePolicy(PROJECT_ROOT, "dev"), source: "" }, { offline: true, source: "" });
@@ -293,22 +318,60 @@ describe("bklite audit", () => {
 
     describe("what looks secret", () => {
         it("knows secret names by their last part", () => {
-            for (const name of ["POSTGRES_PASSWORD", "NEXTAUTH_SECRET", "SECRET_KEY", "apiKey", "natsPassword", "db-passwd", "GITHUB_TOKEN", "AWS_ACCESS_KEY", "password"]) {
+            for (const name of ["POSTGRES_PASSWORD", "PGPASSWORD", "DB_PASS", "FALKORDB_REQUIREPASS", "NEXTAUTH_SECRET", "CLIENTSECRET", "SECRET_KEY", "apiKey", "natsPassword", "db-passwd", "GITHUB_TOKEN", "AWS_ACCESS_KEY", "password"]) {
                 assert.ok(isSecretName(name), name);
             }
-            for (const name of ["POSTGRES_PASSWORD_FILE", "TOKEN_EXPIRE_SECONDS", "PASSWORD_MIN_LENGTH", "KEY", "SECRET_KEY_PATH", "monkey", "NATS_USER"]) {
+            for (const name of ["POSTGRES_PASSWORD_FILE", "TOKEN_EXPIRE_SECONDS", "PASSWORD_MIN_LENGTH", "KEY", "SECRET_KEY_PATH", "monkey", "NATS_USER", "PROXY_BYPASS", "COMPASS_URL"]) {
                 assert.ok(!isSecretName(name), name);
             }
         });
 
-        it("finds secrets in text without quoting them, and leaves references alone", () => {
+        it("finds secrets in text without quoting them, and leaves references and prose alone", () => {
             assert.strictEqual(secretInText("postgres://bklite:pw@127.0.0.1:5432/bklite"), "a URL with a password");
             assert.strictEqual(secretInText("REDIS_PASSWORD=abc"), "env REDIS_PASSWORD");
             assert.strictEqual(secretInText("port 6379\nrequirepass abc\n"), "a 'requirepass' setting");
+            assert.strictEqual(secretInText("listen: 0.0.0.0:4222\nauthorization { user: admin\n password: abc }\n"), "a 'password' setting");
             assert.strictEqual(secretInText("-----BEGIN EC PRIVATE KEY-----\nMHc...\n"), "a private key");
-            for (const harmless of ["postgres://bklite@host/db", "postgres://bklite:${PG_PASSWORD}@host/db", "REDIS_PASSWORD=", "REDIS_PASSWORD=$REDIS_PASS", "http://host:8080/api", "requirepass ${REDIS_PASSWORD}"]) {
+            for (const harmless of [
+                "postgres://bklite@host/db",
+                "postgres://bklite:${PG_PASSWORD}@host/db",
+                "REDIS_PASSWORD=",
+                "REDIS_PASSWORD=$REDIS_PASS",
+                "http://host:8080/api",
+                "port 6379\nrequirepass ${REDIS_PASSWORD}\n",
+                "Password: required for the console",
+                "Token auth for agents",
+                "see the password reset page\nand the token docs\n",
+            ]) {
                 assert.strictEqual(secretInText(harmless), undefined, harmless);
             }
+        });
+
+        it("finds secrets passed as command-line arguments", () => {
+            const view = (command: string[]): ResourceView => ({ urn: "urn:pulumi:s::p::docker:index/container:Container::r", type: "docker:index/container:Container", name: "r", props: { command }, kept: false, secretsMarked: true, additionalSecretOutputs: [] });
+            assert.deepStrictEqual(plaintextSecretFindings(view(["redis-server", "--requirepass", "abc", "--appendonly", "yes"])).map((f) => f.where), ["inputs.command[2]"]);
+            assert.deepStrictEqual(plaintextSecretFindings(view(["app", "--db-password=abc"])).map((f) => f.where), ["inputs.command[1]"]);
+            assert.deepStrictEqual(plaintextSecretFindings(view(["redis-server", "--requirepass", "${REDIS_PASSWORD}"])), []);
+            assert.deepStrictEqual(plaintextSecretFindings(view(["app", "--password-file", "/run/secrets/pw"])), []);
+        });
+
+        it("counts host networking as publishing every port on every address", () => {
+            const base = { urn: "urn:pulumi:s::p::t::r", name: "r", kept: false, secretsMarked: true, additionalSecretOutputs: [] };
+            const docker: ResourceView = { ...base, type: "docker:index/container:Container", props: { name: "site-postgres", image: "postgres:15.10", networkMode: "host" } };
+            assert.deepStrictEqual(exposureFindings(docker).map((f) => f.where), ["inputs.networkMode"]);
+            const all: ResourceView = { ...base, type: "docker:index/container:Container", props: { name: "cache", image: "redis:5.0.14", publishAllPorts: true } };
+            assert.deepStrictEqual(exposureFindings(all).map((f) => f.where), ["inputs.publishAllPorts"]);
+            const pod: ResourceView = { ...base, type: "kubernetes:apps/v1:Deployment", props: { spec: { template: { spec: { hostNetwork: true, containers: [{ name: "redis", image: "redis:5.0.14" }] } } } } };
+            assert.deepStrictEqual(exposureFindings(pod).map((f) => f.where), ["inputs.spec.template.spec.hostNetwork"]);
+        });
+
+        it("finds a namespace named only in its outputs (auto-named) that holds claims", () => {
+            const base = { kept: false, secretsMarked: true, additionalSecretOutputs: [] };
+            const views: ResourceView[] = [
+                { ...base, urn: "urn:pulumi:s::p::kubernetes:core/v1:Namespace::ns", type: "kubernetes:core/v1:Namespace", name: "ns", props: { metadata: {} }, outputs: { metadata: { name: "ns-1a2b3c" } } },
+                { ...base, kept: true, urn: "urn:pulumi:s::p::kubernetes:core/v1:PersistentVolumeClaim::c", type: "kubernetes:core/v1:PersistentVolumeClaim", name: "c", props: { metadata: { namespace: "ns-1a2b3c" } } },
+            ];
+            assert.deepStrictEqual(retentionFindings(views, "retainOnDelete").map((f) => f.name), ["ns"]);
         });
     });
 });

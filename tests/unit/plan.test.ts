@@ -249,6 +249,18 @@ describe("bklite plan", () => {
             assert.match(result.stdout, /\| <code>"bklite:httpPort"<\/code> \| <code>8080<\/code> \| <code>8088<\/code> \|/);
         });
 
+        it("compares directories holding one plan each by stack, not whatever is in them", async () => {
+            const only = (side: string, stack: string) => {
+                const d = path.join(dir, `${side}-only-${stack}`);
+                fs.mkdirSync(d, { recursive: true });
+                fs.copyFileSync(path.join(dir, "base", `${stack}.json`), path.join(d, `${stack}.json`));
+                return d;
+            };
+            const result = await bklite("plan", "diff", only("base", "dev"), only("head", "prod"));
+            assert.match(result.stdout, /### Stack `prod`: new stack/);
+            assert.match(result.stdout, /### Stack `dev`: stack removed/);
+        });
+
         it("compares two plan files", async () => {
             const result = await bklite("plan", "diff", path.join(dir, "base", "prod.json"), path.join(dir, "head", "prod.json"));
             assert.strictEqual(result.code, 0);
@@ -260,10 +272,16 @@ describe("bklite plan", () => {
             const notPlan = path.join(dir, "export.json");
             fs.writeFileSync(notPlan, JSON.stringify({ version: 3, deployment: {} }));
             const result = await bklite("plan", "diff", notPlan, path.join(dir, "head", "prod.json"));
-            assert.strictEqual(result.code, 1);
+            assert.strictEqual(result.code, 2);
             assert.match(result.stderr, /export\.json is not a plan of format 1/);
+            const notJson = path.join(dir, "app.env");
+            fs.writeFileSync(notJson, "POSTGRES_PASSWORD=hunter2-not-json\n");
+            const parse = await bklite("plan", "diff", notJson, notPlan);
+            assert.strictEqual(parse.code, 2);
+            assert.match(parse.stderr, /app\.env is not valid JSON/);
+            assert.ok(!parse.stderr.includes("hunter2") && !parse.stderr.includes("POSTGRES_P"), "the file is not quoted");
             assert.strictEqual((await bklite("plan", "diff", notPlan)).code, 2);
-            assert.strictEqual((await bklite("plan", "diff", path.join(dir, "nowhere"), notPlan)).code, 1);
+            assert.strictEqual((await bklite("plan", "diff", path.join(dir, "nowhere"), notPlan)).code, 2);
         });
     });
 
