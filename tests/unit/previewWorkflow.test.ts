@@ -132,7 +132,9 @@ describe("preview workflow (.github/workflows/preview.yml)", () => {
             assert.strictEqual(post.env?.GITHUB_TOKEN, "${{ secrets.GITHUB_TOKEN }}");
             assert.strictEqual(post.env?.PR_NUMBER, "${{ github.event.pull_request.number }}");
             assert.match(String(post.if), /head\.repo\.full_name == github\.repository/, "fork PRs (read-only token) skip posting");
+            assert.match(String(post.if), /github\.actor != 'dependabot\[bot\]'/, "so do Dependabot's (read-only token)");
             assert.strictEqual(plan.outputs?.stacks, "${{ steps.stacks.outputs.stacks }}");
+            assert.strictEqual(plan.outputs?.preview_stacks, "${{ steps.stacks.outputs.preview_stacks }}");
         });
 
         it("no run: script expands ${{ }} or mentions a secret (event data and secrets come through env)", () => {
@@ -149,7 +151,7 @@ describe("preview workflow (.github/workflows/preview.yml)", () => {
             assert.strictEqual(preview.needs, "plan");
             assert.ok(!/secrets/.test(preview.if ?? ""), "secrets cannot be used in jobs.<id>.if");
             assert.match(preview["runs-on"], /^\$\{\{ vars\.BKLITE_PREVIEW_RUNNER \|\| '[^']+' \}\}$/);
-            assert.strictEqual(preview.strategy?.matrix.stack, "${{ fromJSON(needs.plan.outputs.stacks) }}");
+            assert.strictEqual(preview.strategy?.matrix.stack, "${{ fromJSON(needs.plan.outputs.preview_stacks) }}", "stacks new in the PR are not created in the backend by a preview");
             assert.strictEqual(preview.strategy?.["fail-fast"], false);
             assert.strictEqual(preview.env?.PULUMI_BACKEND_URL, "${{ secrets.PULUMI_BACKEND_URL }}");
             assert.strictEqual(preview.env?.PULUMI_CONFIG_PASSPHRASE, "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
@@ -323,6 +325,7 @@ if (cmd === "plan" && sub === "--stack") {
             );
             for (const [key, r] of Object.entries(o.results)) if (key !== "verdict") assert.strictEqual(r.status, 0, `${key}: ${r.stderr}`);
             assert.strictEqual(o.ctx["steps.stacks.outputs.stacks"], '["dev","prod","staging"]');
+            assert.strictEqual(o.ctx["steps.stacks.outputs.preview_stacks"], '["dev","prod"]', "staging is new in the PR");
             assert.strictEqual(o.npmLog, "npm ci --no-audit --no-fund in base\n", "npm ci on the fresh base; head was installed by .ci/run");
             assert.deepStrictEqual(fs.readdirSync(path.join(o.ws, "plans", "base")).sort(), ["dev.json"]);
             assert.deepStrictEqual(fs.readdirSync(path.join(o.ws, "plans", "head")).sort(), ["dev.json", "prod.json", "staging.json"]);
