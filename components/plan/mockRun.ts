@@ -72,6 +72,8 @@ type CapturedOptions = Pick<RecordedResource, "parent" | "dependencies" | "retai
 export class ResourceRecorder implements pulumi.runtime.Mocks {
     public readonly resources: RecordedResource[] = [];
     private readonly options = new Map<string, CapturedOptions>();
+    /** The mock monitor's URNs (type qualified by the parent's type only) to the engine's (by the whole chain). */
+    private readonly engineUrns = new Map<string, string>();
 
     constructor(private readonly computed: ComputedOutputs) {}
 
@@ -80,16 +82,24 @@ export class ResourceRecorder implements pulumi.runtime.Mocks {
         const opts = this.options.get(key) ?? { parent: "", dependencies: [], retainOnDelete: false, protect: false, additionalSecretOutputs: [] };
         const inputs = unwrapSecrets(args.inputs) as Record<string, any>;
         const state = { ...args.inputs, ...this.computed(args.type, args.name, inputs) };
+        const engineUrn = (urn: string) => this.engineUrns.get(urn) ?? urn;
+        const parent = opts.parent ? engineUrn(opts.parent) : "";
+        const urn = urnOf(parent, args.type, args.name);
+        this.engineUrns.set(mockUrnOf(opts.parent, args.type, args.name), urn);
+        // A provider reference is `<urn>::<id>`.
+        const provider = args.provider ? `${engineUrn(args.provider.slice(0, args.provider.lastIndexOf("::")))}${args.provider.slice(args.provider.lastIndexOf("::"))}` : "";
         this.resources.push({
             type: args.type,
             name: args.name,
-            urn: urnOf(opts.parent, args.type, args.name),
+            urn,
             custom: args.custom ?? false,
             rawInputs: args.inputs,
             inputs,
             rawOutputs: state,
-            provider: args.provider ?? "",
             ...opts,
+            provider,
+            parent,
+            dependencies: opts.dependencies.map(engineUrn),
         });
         return { id: args.custom ? `${args.name}-id` : undefined, state };
     }
@@ -126,9 +136,15 @@ export class ResourceRecorder implements pulumi.runtime.Mocks {
     }
 }
 
-/** The URN the engine gives a resource: its type qualified by its parent's type. */
-function urnOf(parent: string, type: string, name: string): string {
-    const qualified = parent ? `${parent.split("::")[2].split("$").pop()}$${type}` : type;
+/** The URN the engine gives a resource: its type qualified by its parent's qualified type (the whole chain). */
+function urnOf(parentUrn: string, type: string, name: string): string {
+    const qualified = parentUrn ? `${parentUrn.split("::")[2]}$${type}` : type;
+    return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
+}
+
+/** The URN the mock monitor gives it (qualified by the parent's own type only), as requests refer to it. */
+function mockUrnOf(parentUrn: string, type: string, name: string): string {
+    const qualified = parentUrn ? `${parentUrn.split("::")[2].split("$").pop()}$${type}` : type;
     return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
 }
 

@@ -58,9 +58,19 @@ describe("bklite plan", () => {
             const urns = Object.keys(plan.resources);
             assert.deepStrictEqual(urns, [...urns].sort());
             assert.ok(urns.includes("urn:pulumi:prod::bklite::bklite:index:Platform::bklite"));
-            const server = plan.resources["urn:pulumi:prod::bklite::bklite:index:DockerRuntime$docker:index/remoteImage:RemoteImage::bklite-docker-server-image"];
+            // URNs as the engine makes them (the whole parent chain), so they match `pulumi preview` and exports.
+            for (const [urn, r] of Object.entries(plan.resources)) {
+                if (r.parent) {
+                    assert.ok(plan.resources[r.parent], `${urn}'s parent is in the plan`);
+                    assert.strictEqual(urn, `${r.parent.split("::").slice(0, 2).join("::")}::${r.parent.split("::")[2]}$${r.type}::${r.name}`);
+                }
+                for (const d of r.options.dependsOn ?? []) {
+                    assert.ok(plan.resources[d], `${urn}'s dependency ${d} is in the plan`);
+                }
+            }
+            const server = plan.resources["urn:pulumi:prod::bklite::bklite:index:Platform$bklite:index:DockerRuntime$docker:index/remoteImage:RemoteImage::bklite-docker-server-image"];
             assert.strictEqual(server.inputs.name, "aiharbor.msxf.local/aihpc/bklite/server:v0.3.5");
-            const volume = plan.resources["urn:pulumi:prod::bklite::bklite:index:DockerRuntime$docker:index/volume:Volume::bklite-docker-postgres-data"];
+            const volume = plan.resources["urn:pulumi:prod::bklite::bklite:index:Platform$bklite:index:DockerRuntime$docker:index/volume:Volume::bklite-docker-postgres-data"];
             assert.deepStrictEqual(volume.options, { protect: true, retainOnDelete: true });
             assert.strictEqual(plan.config["bklite:hostAddress"], "192.168.31.10");
             assert.strictEqual(plan.outputs.consoleUrl, "http://192.168.31.10:8080");
@@ -201,7 +211,7 @@ describe("bklite plan", () => {
             assert.deepStrictEqual(seed.changes.map((c) => c.path), ["inputs.stdin", "inputs.triggers[-]", "inputs.triggers[+]"]);
             assert.ok(String(seed.changes[0].new).includes("生产网"));
             assert.ok(String(seed.changes[0].new).includes('"NATS_PASSWORD":"[secret]"'));
-            assert.deepStrictEqual(diff.resources.map((r) => r.name), ["bklite", "bklite-seed-apply"], "only the platform component and the seeding");
+            assert.deepStrictEqual(diff.resources.map((r) => r.name).sort(), ["bklite", "bklite-seed-apply"], "only the platform component and the seeding");
         });
 
         it("a changed app list: the server's env entry, old and new, with the secret entries still masked", async () => {
