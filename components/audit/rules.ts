@@ -411,6 +411,8 @@ const SECRET_ENDINGS = ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "PASSPHRASE", "
 /** Whole name parts that do: `DB_PASS`, `FALKORDB_REQUIREPASS`, `PWD`. */
 const SECRET_PARTS = new Set(["PASS", "PWD", "REQUIREPASS", "MASTERAUTH", "APIKEY"]);
 const KEY_QUALIFIERS = new Set(["SECRET", "API", "ACCESS", "PRIVATE", "ENCRYPTION", "SIGNING", "AUTH"]);
+/** Leading parts that make the name a switch about a secret, not the secret: `ALLOW_EMPTY_PASSWORD`, `--no-password`. */
+const SWITCH_PARTS = new Set(["NO", "SKIP", "ALLOW", "EMPTY", "DISABLE", "ENABLE", "REQUIRE", "USE", "WITHOUT", "WITH"]);
 
 /** The parts of an env or property name: `NEXTAUTH_SECRET`, `secretKey`, `db-password`. */
 function nameParts(name: string): string[] {
@@ -428,7 +430,7 @@ function nameParts(name: string): string[] {
 export function isSecretName(name: string): boolean {
     const parts = nameParts(name);
     const last = parts[parts.length - 1];
-    if (last === undefined) {
+    if (last === undefined || parts.slice(0, -1).some((p) => SWITCH_PARTS.has(p))) {
         return false;
     }
     return (
@@ -441,13 +443,25 @@ export function isSecretName(name: string): boolean {
 /** A value that is only a reference to a secret held elsewhere, or nothing at all. */
 function isPlaceholder(value: string): boolean {
     const v = value.trim();
-    return v === "" || v === HIDDEN_SECRET || /^\$\{[^}]+\}$|^\$\([^)]+\)$|^\$[A-Z_][A-Z0-9_]*$|^\{\{.*\}\}$/.test(v) || v.startsWith("(known after deploy");
+    return v === "" || /^(yes|no|true|false|on|off)$/i.test(v) || v === HIDDEN_SECRET || /^\$\{[^}]+\}$|^\$\([^)]+\)$|^\$[A-Z_][A-Z0-9_]*$|^\{\{.*\}\}$/.test(v) || v.startsWith("(known after deploy");
 }
 
 const URL_CREDENTIALS = /\b[a-z][a-z0-9+.-]*:\/\/([^\s/:@]*):([^\s/@]+)@/gi;
 const PRIVATE_KEY = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/;
-/** Lines of a config file that set a secret: `requirepass x` (Redis), `password: x`, `token = x`. */
-const CONFIG_SECRET_LINE = /^\s*(?:(requirepass|masterauth)\s+|(password|passwd|secret|token)\s*[:=]\s*)"?([^"\s#]+)"?/gim;
+/** Redis settings that hold its password: `requirepass x`, also in a one-line file. */
+const REDIS_SECRET_LINE = /^\s*(requirepass|masterauth)\s+"?([^"\s#]+)"?/gim;
+/** Lines of a config file that set a secret: `password: x`, `token = x`. */
+const CONFIG_SECRET_LINE = /^\s*(password|passwd|secret|token)\s*[:=]\s*"?([^"\s#]+)"?/gim;
+
+/** A secret passed as a command-line flag: `--requirepass x` or `--password=x` (next is the following token). */
+function flagSecret(token: string, next: string | undefined): string | undefined {
+    const flag = /^--?([A-Za-z][\w-]*)(?:=(.*))?$/s.exec(token);
+    if (!flag || !isSecretName(flag[1])) {
+        return undefined;
+    }
+    const argument = flag[2] ?? (next !== undefined && !next.startsWith("-") ? next : undefined);
+    return argument !== undefined && !isPlaceholder(argument) ? `argument ${token.split("=")[0]}` : undefined;
+}
 
 /** What in a string gives a secret away, if anything (described, never quoted). */
 export function secretInText(text: string): string | undefined {
@@ -459,12 +473,25 @@ export function secretInText(text: string): string | undefined {
     if (PRIVATE_KEY.test(text)) {
         return "a private key";
     }
+    for (const match of text.matchAll(REDIS_SECRET_LINE)) {
+        if (!isPlaceholder(match[2])) {
+            return `a '${match[1]}' setting`;
+        }
+    }
     // Only in file contents: a one-line value such as a description may well start with "Password: ...".
     if (text.includes("\n")) {
         for (const match of text.matchAll(CONFIG_SECRET_LINE)) {
-            if (!isPlaceholder(match[3])) {
-                return `a '${match[1] ?? match[2]}' setting`;
+            if (!isPlaceholder(match[2])) {
+                return `a '${match[1]}' setting`;
             }
+        }
+    }
+    // A command line in one string (`sh -c "redis-server --requirepass x"`).
+    const tokens = text.trim().split(/\s+/);
+    for (let i = 0; i < tokens.length && tokens.length > 1; i++) {
+        const found = flagSecret(tokens[i], tokens[i + 1]);
+        if (found) {
+            return found;
         }
     }
     const assignment = /^([A-Za-z_][A-Za-z0-9_.-]*)=(.*)$/s.exec(text);
@@ -496,17 +523,14 @@ function exposedSecrets(value: unknown, at: string, out: Exposed[]): void {
         }
     } else if (Array.isArray(value)) {
         value.forEach((v, i) => {
-            // Command lines: `--requirepass x`, `--password=x`.
-            const flag = typeof v === "string" ? /^--?([A-Za-z][\w-]*)(?:=(.*))?$/s.exec(v) : null;
+            // Command lines as lists: `["redis-server", "--requirepass", "x"]`, `["app", "--password=x"]`.
             const next = value[i + 1];
-            if (flag && isSecretName(flag[1])) {
-                const argument = flag[2] ?? (typeof next === "string" && !next.startsWith("-") ? next : undefined);
-                if (argument !== undefined && !isPlaceholder(argument)) {
-                    out.push({ where: `${at}[${flag[2] !== undefined ? i : i + 1}]`, what: `argument ${flag[0].split("=")[0]}` });
-                    return;
-                }
+            const found = typeof v === "string" ? flagSecret(v, typeof next === "string" ? next : undefined) : undefined;
+            if (found) {
+                out.push({ where: `${at}[${v.includes("=") ? i : i + 1}]`, what: found });
+            } else {
+                exposedSecrets(v, `${at}[${i}]`, out);
             }
-            exposedSecrets(v, `${at}[${i}]`, out);
         });
     } else if (isRecord(value)) {
         // `{name: X, value: V}`: Kubernetes env entries and the like.

@@ -137,9 +137,12 @@ function scrub(value: unknown, projectRoot: string): unknown {
         const shown = maskStandIns(secret);
         return shown.found ? shown.value : SECRET_MASK;
     });
+    // The program puts the project directory only where commands run (`dir`): replace values equal to it, and
+    // nothing inside other strings (a checkout at /opt must not rewrite a container path under /opt). The test
+    // that renders from a copy of the checkout catches any new place it appears.
     const replaceDir = (v: unknown): unknown => {
         if (typeof v === "string") {
-            return v.split(projectRoot).join(PROJECT_DIR_MARK);
+            return v === projectRoot ? PROJECT_DIR_MARK : v;
         }
         if (Array.isArray(v)) {
             return v.map(replaceDir);
@@ -149,7 +152,8 @@ function scrub(value: unknown, projectRoot: string): unknown {
         }
         return v;
     };
-    // Stand-ins outside secret wrappers too: nothing of them shows, wherever the program put them.
+    // Stand-ins outside secret wrappers too, where the program embedded them as they are (a stand-in the program
+    // transformed, e.g. base64-encoded, is not recognised; it is placeholder text, never a real secret).
     return maskStandIns(replaceDir(masked)).value;
 }
 
@@ -229,6 +233,28 @@ export async function renderPlan(stack: string, options: PlanOptions = {}): Prom
         config[key] = SECURE_PLACEHOLDER;
     }
     pulumi.runtime.setAllConfig(config, file.encrypted);
+    // Provider SDKs fill unset inputs from the environment (the Kubernetes provider reads KUBECONFIG, which may
+    // hold credentials, and PULUMI_K8S_*): a plan must not carry this host's settings, so render with a bare one.
+    const savedEnv = { ...process.env };
+    for (const key of Object.keys(process.env)) {
+        if (!PLAN_ENV.test(key)) {
+            delete process.env[key];
+        }
+    }
+    try {
+        return await renderProgram(stack, projectRoot, file);
+    } finally {
+        for (const key of Object.keys(process.env)) {
+            delete process.env[key];
+        }
+        Object.assign(process.env, savedEnv);
+    }
+}
+
+/** What a plan keeps of the environment: where things are and how Node runs, nothing a provider reads. */
+const PLAN_ENV = /^(PATH|HOME|TMPDIR|TMP|TEMP|LANG|LC_\w+|TZ|NODE_\w+|TS_NODE_\w+|BKLITE_DEBUG)$/;
+
+async function renderProgram(stack: string, projectRoot: string, file: ReturnType<typeof readStackConfig>): Promise<Plan> {
     const recorder = await setRecordingMocks(stack, plannedOutputs);
     // The program is loaded afresh, with a fresh mode module: switch on the instance it will import.
     forgetProjectModules(projectRoot);

@@ -321,7 +321,7 @@ describe("bklite audit", () => {
             for (const name of ["POSTGRES_PASSWORD", "PGPASSWORD", "DB_PASS", "FALKORDB_REQUIREPASS", "NEXTAUTH_SECRET", "CLIENTSECRET", "SECRET_KEY", "apiKey", "natsPassword", "db-passwd", "GITHUB_TOKEN", "AWS_ACCESS_KEY", "password"]) {
                 assert.ok(isSecretName(name), name);
             }
-            for (const name of ["POSTGRES_PASSWORD_FILE", "TOKEN_EXPIRE_SECONDS", "PASSWORD_MIN_LENGTH", "KEY", "SECRET_KEY_PATH", "monkey", "NATS_USER", "PROXY_BYPASS", "COMPASS_URL"]) {
+            for (const name of ["ALLOW_EMPTY_PASSWORD", "no-password", "SKIP_PASSWORD", "POSTGRES_PASSWORD_FILE", "TOKEN_EXPIRE_SECONDS", "PASSWORD_MIN_LENGTH", "KEY", "SECRET_KEY_PATH", "monkey", "NATS_USER", "PROXY_BYPASS", "COMPASS_URL"]) {
                 assert.ok(!isSecretName(name), name);
             }
         });
@@ -330,6 +330,7 @@ describe("bklite audit", () => {
             assert.strictEqual(secretInText("postgres://bklite:pw@127.0.0.1:5432/bklite"), "a URL with a password");
             assert.strictEqual(secretInText("REDIS_PASSWORD=abc"), "env REDIS_PASSWORD");
             assert.strictEqual(secretInText("port 6379\nrequirepass abc\n"), "a 'requirepass' setting");
+            assert.strictEqual(secretInText("requirepass abc"), "a 'requirepass' setting", "a one-line redis.conf too");
             assert.strictEqual(secretInText("listen: 0.0.0.0:4222\nauthorization { user: admin\n password: abc }\n"), "a 'password' setting");
             assert.strictEqual(secretInText("-----BEGIN EC PRIVATE KEY-----\nMHc...\n"), "a private key");
             for (const harmless of [
@@ -342,6 +343,8 @@ describe("bklite audit", () => {
                 "Password: required for the console",
                 "Token auth for agents",
                 "see the password reset page\nand the token docs\n",
+                "tls: true\nsecret: false\n",
+                "ALLOW_EMPTY_PASSWORD=yes",
             ]) {
                 assert.strictEqual(secretInText(harmless), undefined, harmless);
             }
@@ -353,6 +356,9 @@ describe("bklite audit", () => {
             assert.deepStrictEqual(plaintextSecretFindings(view(["app", "--db-password=abc"])).map((f) => f.where), ["inputs.command[1]"]);
             assert.deepStrictEqual(plaintextSecretFindings(view(["redis-server", "--requirepass", "${REDIS_PASSWORD}"])), []);
             assert.deepStrictEqual(plaintextSecretFindings(view(["app", "--password-file", "/run/secrets/pw"])), []);
+            assert.deepStrictEqual(plaintextSecretFindings(view(["sh", "-c", "redis-server --requirepass abc"])).map((f) => f.where), ["inputs.command[2]"]);
+            assert.deepStrictEqual(plaintextSecretFindings(view(["psql", "--no-password", "bklite"])), []);
+            assert.deepStrictEqual(plaintextSecretFindings(view(["mysqld", "--allow-empty-password", "yes"])), []);
         });
 
         it("counts host networking as publishing every port on every address", () => {

@@ -130,6 +130,32 @@ describe("bklite plan", () => {
             assert.strictEqual(container.imagePullPolicy, "IfNotPresent");
         });
 
+        it("carries nothing of this host's environment (a kubeconfig with credentials, provider switches)", async () => {
+            const k8s = { overrides: { "bklite:runtime": "kubernetes" } };
+            const clean = stableJson(await renderPlan("prod", k8s));
+            const saved = { ...process.env };
+            Object.assign(process.env, {
+                KUBECONFIG: "apiVersion: v1\nusers:\n- name: a\n  user: {token: HOST-TOKEN-4242}\n",
+                PULUMI_K8S_DELETE_UNREACHABLE: "true",
+                PULUMI_K8S_ENABLE_PATCH_FORCE: "true",
+                DOCKER_HOST: "ssh://deploy@10.0.0.9",
+                PGPASSWORD: "host-pg-password",
+            });
+            try {
+                const withHost = stableJson(await renderPlan("prod", k8s));
+                assert.strictEqual(withHost, clean);
+                assert.ok(!withHost.includes("HOST-TOKEN-4242"));
+                assert.strictEqual(process.env.KUBECONFIG?.includes("HOST-TOKEN-4242"), true, "the environment is given back");
+            } finally {
+                for (const key of Object.keys(process.env)) {
+                    if (!(key in saved)) {
+                        delete process.env[key];
+                    }
+                }
+                Object.assign(process.env, saved);
+            }
+        });
+
         it("refuses a stack that does not exist or whose config is wrong, with exit code 2", async () => {
             const missing = await bklite("plan", "--stack", "nope");
             assert.strictEqual(missing.code, 2);
