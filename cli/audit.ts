@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { auditExport, auditMarkdown, stackImagePolicy } from "../components/audit/audit";
 import { readStackExport } from "../components/audit/stackExport";
-import { stableJson } from "../components/plan/render";
+import { stableJson } from "../components/json";
 import { PROJECT_ROOT } from "../components/shell";
 import { UsageError, parseArguments } from "./usage";
 

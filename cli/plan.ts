@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import { diffMarkdown, diffPlanSets, readPlans } from "../components/plan/diff";
-import { renderPlan, stableJson } from "../components/plan/render";
+import { stableJson } from "../components/json";
+import { renderPlan } from "../components/plan/render";
 import { UsageError, parseArguments, parseOptions, required } from "./usage";
 
 /**

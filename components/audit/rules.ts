@@ -5,7 +5,7 @@
  * request (protect instead of retainOnDelete, which the analyzer protocol does not carry, and secret values
  * already unwrapped).
  */
-import { propertyPath } from "../propertyPath";
+import { JsonObject as Json, isRecord, propertyPath } from "../json";
 import { effectiveTag, isFloatingLatest, isUnderRegistry, parseImageRef } from "../images/refs";
 
 /** What a secret value is replaced with before the rules see it (the audit knows which values are secret). */
@@ -46,12 +46,6 @@ export interface Finding {
     /** Where in the resource, e.g. `inputs.envs[3] (POSTGRES_PASSWORD)`; never the value. */
     where?: string;
     message: string;
-}
-
-type Json = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Json {
-    return !!value && typeof value === "object" && !Array.isArray(value);
 }
 
 function finding(view: ResourceView, rule: RuleName, message: string, where?: string): Finding {

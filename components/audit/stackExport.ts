@@ -4,7 +4,8 @@
  * `plaintext` (an export made with --show-secrets) is hidden too, but counted: the file itself then holds secrets.
  */
 import * as fs from "fs";
-import { isSecretWrapper } from "../pulumiValues";
+import { isRecord } from "../json";
+import { isSecretWrapper, mapSecrets } from "../pulumiValues";
 import { HIDDEN_SECRET, ResourceView } from "./rules";
 
 /** The deployment version `pulumi stack export` writes (apitype.DeploymentSchemaVersionCurrent). */
@@ -41,10 +42,6 @@ export interface StackExport {
 
 /** A stack export that cannot be read; the message names the file and what to do. */
 export class ExportError extends Error {}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-    return !!value && typeof value === "object" && !Array.isArray(value);
-}
 
 /** `urn:pulumi:<stack>::<project>::<type>::<name>` */
 export function parseUrn(urn: string): { stack: string; project: string; name: string } | undefined {
@@ -141,16 +138,7 @@ function countPlaintextSecrets(value: unknown): number {
 
 /** The value with every secret (encrypted or shown) replaced by HIDDEN_SECRET. */
 export function hideSecrets(value: unknown): unknown {
-    if (isSecretWrapper(value)) {
-        return HIDDEN_SECRET;
-    }
-    if (Array.isArray(value)) {
-        return value.map(hideSecrets);
-    }
-    if (isRecord(value)) {
-        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, hideSecrets(v)]));
-    }
-    return value;
+    return mapSecrets(value, () => HIDDEN_SECRET);
 }
 
 /** What the rules see of an exported resource: secrets hidden, kept = retainOnDelete. */

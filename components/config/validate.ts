@@ -5,6 +5,7 @@
  */
 import * as net from "net";
 import { DEFAULT_IMAGES, SERVICE_NAMES } from "../app/catalog";
+import { isRecord } from "../json";
 import { AgentEndpoints, DEFAULT_REGION, RegionConfig, checkNodeServerUrl, checkRegions } from "../app/regions";
 import { ImagesConfig, checkRegistryPrefix, isFloatingLatest, parseImageRef, resolveImageRef } from "../images/refs";
 import { SecurityConfig, checkDataStoreExposure, parseSecurityConfig } from "../security/rules";
@@ -338,10 +339,6 @@ export function parseStackConfig(source: ConfigSource): { config: StackConfig; p
 }
 
 type AddProblem = (key: string, message: string, value?: unknown) => void;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function parseImages(value: unknown, offline: boolean, add: AddProblem): ImagesConfig {
     if (!isRecord(value)) {

@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { isDeepStrictEqual } from "util";
-import { propertyPath } from "../propertyPath";
+import { JsonObject as Json, isRecord, propertyPath } from "../json";
 import { PLAN_FORMAT, Plan, PlanError, PlannedResource } from "./render";
 
 export interface PropertyChange {
@@ -33,12 +33,6 @@ export interface StackDiff {
     config: PropertyChange[];
     resources: ResourceChange[];
     outputs: PropertyChange[];
-}
-
-type Json = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Json {
-    return !!value && typeof value === "object" && !Array.isArray(value);
 }
 
 /** Elements that all have a distinct string `name` (containers, env entries, ports) are matched by it. */

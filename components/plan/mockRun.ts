@@ -4,42 +4,7 @@
  * `bklite plan` renders its plan from this; the tests assert on it.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { isSecretWrapper } from "../pulumiValues";
-
-export { SECRET_SIG, SIG_KEY, isSecretWrapper } from "../pulumiValues";
-
-/** True when the value is, or contains, a secret-wrapped value. */
-export function containsSecret(value: unknown): boolean {
-    if (isSecretWrapper(value)) {
-        return true;
-    }
-    if (Array.isArray(value)) {
-        return value.some(containsSecret);
-    }
-    if (value && typeof value === "object") {
-        return Object.values(value as Record<string, unknown>).some(containsSecret);
-    }
-    return false;
-}
-
-/** Replaces every secret wrapper with `replace(wrapped value)`, recursively. */
-export function mapSecrets(value: unknown, replace: (secret: unknown) => unknown): any {
-    if (isSecretWrapper(value)) {
-        return replace(value.value);
-    }
-    if (Array.isArray(value)) {
-        return value.map((v) => mapSecrets(v, replace));
-    }
-    if (value && typeof value === "object") {
-        return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, mapSecrets(v, replace)]));
-    }
-    return value;
-}
-
-/** Removes secret wrappers, recursively. */
-export function unwrapSecrets(value: unknown): any {
-    return mapSecrets(value, (secret) => unwrapSecrets(secret));
-}
+import { unwrapSecrets } from "../pulumiValues";
 
 export interface RecordedResource {
     type: string;

@@ -6,9 +6,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { readStackConfig } from "../config/stackFiles";
+import { StackFileConfig, readStackConfig } from "../config/stackFiles";
 import { PROJECT_ROOT } from "../shell";
-import { RecordedResource, mapSecrets, setRecordingMocks, settle, stackOutputs } from "./mockRun";
+import { mapStrings } from "../json";
+import { mapSecrets } from "../pulumiValues";
+import { RecordedResource, setRecordingMocks, settle, stackOutputs } from "./mockRun";
 
 /** Version of the plan document; `bklite plan diff` refuses others. */
 export const PLAN_FORMAT = 1;
@@ -69,21 +71,12 @@ const STAND_IN = /\(secret known after deploy: [^)]*\)|plan-placeholder-for-an-e
 
 function maskStandIns(value: unknown): { value: unknown; found: boolean } {
     let found = false;
-    const walk = (v: unknown): unknown => {
-        if (typeof v === "string") {
-            const masked = v.replace(STAND_IN, SECRET_MASK);
-            found = found || masked !== v;
-            return masked;
-        }
-        if (Array.isArray(v)) {
-            return v.map(walk);
-        }
-        if (v && typeof v === "object") {
-            return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, walk(x)]));
-        }
-        return v;
-    };
-    return { value: walk(value), found };
+    const masked = mapStrings(value, (text) => {
+        const replaced = text.replace(STAND_IN, SECRET_MASK);
+        found = found || replaced !== text;
+        return replaced;
+    });
+    return { value: masked, found };
 }
 
 /** What a provider would compute, as named placeholders (the mocks otherwise echo inputs and drop the rest). */
@@ -109,52 +102,19 @@ function plannedOutputs(type: string, name: string, inputs: Record<string, any>)
     }
 }
 
-/** The value with object keys sorted, recursively (array order is kept: it means something). */
-export function sortKeys(value: unknown): unknown {
-    if (Array.isArray(value)) {
-        return value.map(sortKeys);
-    }
-    if (value && typeof value === "object") {
-        const record = value as Record<string, unknown>;
-        return Object.fromEntries(
-            Object.keys(record)
-                .sort()
-                .filter((k) => record[k] !== undefined)
-                .map((k) => [k, sortKeys(record[k])]),
-        );
-    }
-    return value;
-}
-
-/** JSON with sorted keys and a final newline: the same value gives the same bytes. */
-export function stableJson(value: unknown): string {
-    return `${JSON.stringify(sortKeys(value), null, 2)}\n`;
-}
-
 /** Secrets masked (see STAND_IN), the checkout's own directory replaced by a mark. */
 function scrub(value: unknown, projectRoot: string): unknown {
-    const masked = mapSecrets(value, (secret) => {
-        const shown = maskStandIns(secret);
+    const masked = mapSecrets(value, (wrapper) => {
+        const shown = maskStandIns(wrapper.value);
         return shown.found ? shown.value : SECRET_MASK;
     });
     // The program puts the project directory only where commands run (`dir`): replace values equal to it, and
     // nothing inside other strings (a checkout at /opt must not rewrite a container path under /opt). The test
     // that renders from a copy of the checkout catches any new place it appears.
-    const replaceDir = (v: unknown): unknown => {
-        if (typeof v === "string") {
-            return v === projectRoot ? PROJECT_DIR_MARK : v;
-        }
-        if (Array.isArray(v)) {
-            return v.map(replaceDir);
-        }
-        if (v && typeof v === "object") {
-            return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, replaceDir(x)]));
-        }
-        return v;
-    };
+    const relocated = mapStrings(masked, (text) => (text === projectRoot ? PROJECT_DIR_MARK : text));
     // Stand-ins outside secret wrappers too, where the program embedded them as they are (a stand-in the program
     // transformed, e.g. base64-encoded, is not recognised; it is placeholder text, never a real secret).
-    return maskStandIns(replaceDir(masked)).value;
+    return maskStandIns(relocated).value;
 }
 
 function plannedResource(r: RecordedResource, projectRoot: string): PlannedResource {
@@ -254,7 +214,7 @@ export async function renderPlan(stack: string, options: PlanOptions = {}): Prom
 /** What a plan keeps of the environment: where things are and how Node runs, nothing a provider reads. */
 const PLAN_ENV = /^(PATH|HOME|TMPDIR|TMP|TEMP|LANG|LC_\w+|TZ|NODE_\w+|TS_NODE_\w+|BKLITE_DEBUG)$/;
 
-async function renderProgram(stack: string, projectRoot: string, file: ReturnType<typeof readStackConfig>): Promise<Plan> {
+async function renderProgram(stack: string, projectRoot: string, file: StackFileConfig): Promise<Plan> {
     const recorder = await setRecordingMocks(stack, plannedOutputs);
     // The program is loaded afresh, with a fresh mode module: switch on the instance it will import.
     forgetProjectModules(projectRoot);

@@ -3,6 +3,7 @@
  * the NATS object store. Validated completely before anything is written; the program renders it from the stack
  * config with the same region rules (components/app/regions.ts).
  */
+import { isRecord } from "../json";
 import { REQUIRED_REGION_KEYS, REGION_NAME_MAX, SIDECAR_KEY_MAX, checkNodeServerUrl } from "../app/regions";
 
 export interface SeedRegion {
@@ -41,10 +42,6 @@ export class SpecError extends Error {
         super(`the seed spec has ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was written:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join("\n")}`);
         this.name = "SpecError";
     }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/;

@@ -62,6 +62,19 @@ function regionEnv(host: string, extra: Record<string, string> = {}): Record<str
     };
 }
 
+/** A new database on the test server holding bk-lite's tables in the given schema; returns its URL. */
+async function createBkliteDatabase(pg: TestPostgres, name: string, schema: SchemaName): Promise<string> {
+    await pg.query(`CREATE DATABASE ${name}`);
+    const client = new Client({ connectionString: databaseUrl(pg, name) });
+    await client.connect();
+    try {
+        await client.query(schemaSql(schema));
+    } finally {
+        await client.end();
+    }
+    return databaseUrl(pg, name);
+}
+
 function makePackage(dir: string, name: string, bytes: number, seed = 1): string {
     const file = path.join(dir, name);
     const block = crypto.createHash("sha512").update(String(seed)).digest();
@@ -374,11 +387,7 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
     });
 
     it("reaches a cluster's PostgreSQL and NATS through kubectl port-forwards it starts and always stops", async () => {
-        await pg.query("CREATE DATABASE bklite_cluster");
-        const client = new Client({ connectionString: databaseUrl(pg, "bklite_cluster") });
-        await client.connect();
-        await client.query(schemaSql("upstream"));
-        await client.end();
+        await createBkliteDatabase(pg, "bklite_cluster", "upstream");
         const log = path.join(work, "kubectl.log");
         const file = makePackage(work, "cluster-package.zip", 200 * 1024, 11);
         const env = {
@@ -452,11 +461,7 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
     });
 
     it("survives a NATS restart in the middle of an upload: no row for it, and a re-run finishes it", async () => {
-        await pg.query("CREATE DATABASE bklite_restart");
-        const client = new Client({ connectionString: databaseUrl(pg, "bklite_restart") });
-        await client.connect();
-        await client.query(schemaSql("huangpu"));
-        await client.end();
+        await createBkliteDatabase(pg, "bklite_restart", "huangpu");
         const bigFile = makePackage(work, "big-package.tar.gz", 48 * 1024 * 1024, 7);
         const env = {
             BKLITE_PG_URL: databaseUrl(pg, "bklite_restart"),

@@ -8,18 +8,10 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ResourceRecorder, setRecordingMocks as setMocksWith, settle, stackOutputs } from "../../components/plan/mockRun";
+import { forgetProjectModules } from "../../components/plan/render";
 
-export {
-    ComputedOutputs,
-    RecordedResource,
-    ResourceRecorder,
-    SECRET_SIG,
-    SIG_KEY,
-    containsSecret,
-    settle,
-    unwrapSecrets,
-    valueOf,
-} from "../../components/plan/mockRun";
+export { ComputedOutputs, RecordedResource, ResourceRecorder, settle, valueOf } from "../../components/plan/mockRun";
+export { SECRET_SIG, SIG_KEY, containsSecret, unwrapSecrets } from "../../components/pulumiValues";
 
 function digest(text: string): string {
     return crypto.createHash("sha256").update(text).digest("hex");
@@ -58,15 +50,6 @@ export function setRecordingMocks(stack: string, preview = false): Promise<Resou
 }
 
 const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
-
-/** Drops the project's own modules from the require cache so the program registers its resources again. */
-export function forgetProjectModules(): void {
-    for (const key of Object.keys(require.cache)) {
-        if (key.startsWith(PROJECT_ROOT) && !key.includes(`${path.sep}node_modules${path.sep}`)) {
-            delete require.cache[key];
-        }
-    }
-}
 
 /** The recorder of the latest runProgram, also when the program threw. */
 export let lastRecorder: ResourceRecorder | undefined;

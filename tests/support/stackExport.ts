@@ -4,8 +4,8 @@
  * package, every resource with its inputs, outputs and options, secrets as passphrase-style ciphertext.
  */
 import * as crypto from "crypto";
-import { RecordedResource, SECRET_SIG, SIG_KEY } from "../../components/plan/mockRun";
-import { isSecretWrapper } from "../../components/pulumiValues";
+import { RecordedResource } from "../../components/plan/mockRun";
+import { SECRET_SIG, SIG_KEY, isSecretWrapper, mapSecrets } from "../../components/pulumiValues";
 import { ProgramRun } from "./mocks";
 
 const CLI_VERSION = "v3.205.0";
@@ -18,16 +18,9 @@ function ciphertext(plaintext: unknown): string {
 
 /** Secret wrappers as the state holds them: `{sig, ciphertext}`, or `{sig, plaintext}` with --show-secrets. */
 export function encodeSecrets(value: unknown, showSecrets = false): unknown {
-    if (isSecretWrapper(value)) {
-        return showSecrets ? { [SIG_KEY]: SECRET_SIG, plaintext: JSON.stringify(value.value) } : { [SIG_KEY]: SECRET_SIG, ciphertext: ciphertext(value.value) };
-    }
-    if (Array.isArray(value)) {
-        return value.map((v) => encodeSecrets(v, showSecrets));
-    }
-    if (value && typeof value === "object") {
-        return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, encodeSecrets(v, showSecrets)]));
-    }
-    return value;
+    return mapSecrets(value, (wrapper) =>
+        showSecrets ? { [SIG_KEY]: SECRET_SIG, plaintext: JSON.stringify(wrapper.value) } : { [SIG_KEY]: SECRET_SIG, ciphertext: ciphertext(wrapper.value) },
+    );
 }
 
 function secret(value: unknown): unknown {
