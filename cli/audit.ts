@@ -4,23 +4,11 @@ import { auditExport, auditMarkdown, stackImagePolicy } from "../components/audi
 import { readStackExport } from "../components/audit/stackExport";
 import { stableJson } from "../components/json";
 import { PROJECT_ROOT } from "../components/shell";
-import { UsageError, parseArguments } from "./usage";
+import { CommandHandler } from "./commands";
+import { UsageError } from "./usage";
 
-/**
- * `bklite audit EXPORT.json [--format markdown|json] [--registry R] [--offline|--online] [--project-dir P]`:
- * checks a `pulumi stack export`. Exit 0 when it passes, 1 on failing findings, 2 on bad input.
- */
-export async function auditCommand(args: string[], out: NodeJS.WritableStream): Promise<number> {
-    const { values, positionals: files } = parseArguments(args, {
-        format: { type: "string" },
-        registry: { type: "string" },
-        offline: { type: "boolean" },
-        online: { type: "boolean" },
-        "project-dir": { type: "string" },
-    });
-    if (files.length !== 1) {
-        throw new UsageError("audit takes one export file: bklite audit EXPORT.json (from `pulumi stack export --file EXPORT.json`)");
-    }
+/** `bklite audit EXPORT.json`: a stack export checked. Exit 0 when it passes, 1 on failing findings. */
+export const audit: CommandHandler = async ({ values, positionals: [file], out }) => {
     const format = (values.format as string | undefined) ?? "markdown";
     if (format !== "markdown" && format !== "json") {
         throw new UsageError(`--format must be markdown or json, not '${format}'`);
@@ -32,7 +20,7 @@ export async function auditCommand(args: string[], out: NodeJS.WritableStream): 
     if (!fs.existsSync(path.join(projectDir, "Pulumi.yaml"))) {
         throw new UsageError(`--project-dir ${projectDir} has no Pulumi.yaml: give the project whose Pulumi.<stack>.yaml holds the stack's registry`);
     }
-    const exported = readStackExport(files[0]);
+    const exported = readStackExport(file);
     const fromStack = stackImagePolicy(projectDir, exported.stack);
     const registry = values.registry as string | undefined;
     const offline = values.offline ? true : values.online ? false : undefined;
@@ -46,4 +34,4 @@ export async function auditCommand(args: string[], out: NodeJS.WritableStream): 
     const report = auditExport(exported, policy);
     out.write(format === "json" ? stableJson(report) : auditMarkdown(report));
     return report.passed ? 0 : 1;
-}
+};

@@ -2,22 +2,12 @@ import * as fs from "fs";
 import { applyFirewall, removeFirewall } from "../components/security/firewall";
 import { resolveRules } from "../components/security/plan";
 import { parseSecurityConfig } from "../components/security/rules";
-import { UsageError, parseOptions, required } from "./usage";
+import { CommandHandler } from "./commands";
+import { UsageError } from "./usage";
 
-/** `bklite firewall apply --rules FILE|-` and `bklite firewall remove`: the host firewall, with iptables. */
-export async function firewallCommand(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
-    const [sub, ...rest] = args;
-    if (sub === "remove") {
-        parseOptions(rest, {});
-        const results = removeFirewall();
-        out.write(`${JSON.stringify({ removed: results })}\n`);
-        return 0;
-    }
-    if (sub !== "apply") {
-        throw new UsageError(sub === undefined ? "firewall needs a subcommand: apply or remove" : `unknown firewall subcommand '${sub}'`);
-    }
-    const values = parseOptions(rest, { rules: { type: "string" } });
-    const source = required(values, "rules", "rules.json");
+/** `bklite firewall apply`: the rules as the host firewall, with iptables. */
+export const firewallApply: CommandHandler = async ({ values, out, err }) => {
+    const source = values.rules as string;
     let raw: unknown;
     try {
         raw = JSON.parse(source === "-" ? fs.readFileSync(0, "utf8") : fs.readFileSync(source, "utf8"));
@@ -43,4 +33,10 @@ export async function firewallCommand(args: string[], out: NodeJS.WritableStream
     }
     out.write(`${JSON.stringify({ applied: results })}\n`);
     return 0;
-}
+};
+
+/** `bklite firewall remove`: the chains and their hooks taken away. */
+export const firewallRemove: CommandHandler = async ({ out }) => {
+    out.write(`${JSON.stringify({ removed: removeFirewall() })}\n`);
+    return 0;
+};

@@ -4,43 +4,37 @@ import { loadStackConfig } from "../components/config/stackFiles";
 import { LoadLine, bundleImages, loadBundle } from "../components/images/bundle";
 import { dockerCli } from "../components/images/docker";
 import { checkRegistryPrefix } from "../components/images/refs";
-import { UsageError, parseOptions, required } from "./usage";
+import { CommandHandler } from "./commands";
+import { UsageError } from "./usage";
 
-/** `bklite images bundle|load`. */
-export async function imagesCommand(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
-    const [sub, ...rest] = args;
-    switch (sub) {
-        case "bundle": {
-            const values = parseOptions(rest, { stack: { type: "string" }, dir: { type: "string" }, "project-dir": { type: "string" } });
-            const stack = required(values, "stack", "prod");
-            const dir = path.resolve(required(values, "dir", "assets/images"));
-            const projectDir = path.resolve((values["project-dir"] as string | undefined) ?? ".");
-            const images = serviceImageSources(loadStackConfig(projectDir, stack));
-            err.write(`bundling ${images.length} images of stack ${stack} into ${dir}\n`);
-            const result = await bundleImages({ images, dir, docker: dockerCli(), log: (line) => out.write(`${line}\n`) });
-            err.write(`bundle done: ${result.saved.length} saved, ${result.unchanged.length} unchanged, ${result.removed.length} removed\n`);
-            return 0;
+/** `bklite images bundle`: the stack's images saved into a directory. */
+export const imagesBundle: CommandHandler = async ({ values, out, err }) => {
+    const stack = values.stack as string;
+    const dir = path.resolve(values.dir as string);
+    const projectDir = path.resolve((values["project-dir"] as string | undefined) ?? ".");
+    const images = serviceImageSources(loadStackConfig(projectDir, stack));
+    err.write(`bundling ${images.length} images of stack ${stack} into ${dir}\n`);
+    const result = await bundleImages({ images, dir, docker: dockerCli(), log: (line) => out.write(`${line}\n`) });
+    err.write(`bundle done: ${result.saved.length} saved, ${result.unchanged.length} unchanged, ${result.removed.length} removed\n`);
+    return 0;
+};
+
+/** `bklite images load`: a bundle verified and loaded, optionally pushed. */
+export const imagesLoad: CommandHandler = async ({ values, out, err }) => {
+    const dir = path.resolve(values.dir as string);
+    const pushTo = values.push as string | undefined;
+    if (pushTo !== undefined) {
+        const problem = checkRegistryPrefix(pushTo);
+        if (problem) {
+            throw new UsageError(`--push ${problem}`);
         }
-        case "load": {
-            const values = parseOptions(rest, { dir: { type: "string" }, push: { type: "string" } });
-            const dir = path.resolve(required(values, "dir", "assets/images"));
-            const pushTo = values.push as string | undefined;
-            if (pushTo !== undefined) {
-                const problem = checkRegistryPrefix(pushTo);
-                if (problem) {
-                    throw new UsageError(`--push ${problem}`);
-                }
-            }
-            const lines = await loadBundle({ dir, docker: dockerCli(), pushTo, log: (line) => out.write(`${formatLine(line)}\n`) });
-            const failed = lines.filter((l) => l.status === "failed");
-            const count = (status: LoadLine["status"]) => lines.filter((l) => l.status === status).length;
-            err.write(`load done: ${count("loaded")} loaded, ${count("present")} already present, ${count("pushed")} pushed, ${failed.length} failed\n`);
-            return failed.length > 0 ? 1 : 0;
-        }
-        default:
-            throw new UsageError(sub === undefined ? "images needs a subcommand: bundle or load" : `unknown images subcommand '${sub}'`);
     }
-}
+    const lines = await loadBundle({ dir, docker: dockerCli(), pushTo, log: (line) => out.write(`${formatLine(line)}\n`) });
+    const failed = lines.filter((l) => l.status === "failed");
+    const count = (status: LoadLine["status"]) => lines.filter((l) => l.status === status).length;
+    err.write(`load done: ${count("loaded")} loaded, ${count("present")} already present, ${count("pushed")} pushed, ${failed.length} failed\n`);
+    return failed.length > 0 ? 1 : 0;
+};
 
 function formatLine(line: LoadLine): string {
     return `${line.status.padEnd(8)} ${line.subject}  ${line.detail}`;

@@ -1,71 +1,72 @@
 /**
- * `bklite`: the operator CLI. Every step the program runs at deploy time is a subcommand here, so it can be
- * run, tested and re-run by hand. Exit codes: 0 done, 1 something failed, 2 bad usage or config.
+ * `bklite`: the operator CLI. Every step the program runs at deploy time is a command here, so it can be run,
+ * tested and re-run by hand. The command table (commands.ts) holds every command's options and help; a command's
+ * modules load only when it runs, so help, usage errors and `--version` answer at once.
  */
-import { ExportError } from "../components/audit/stackExport";
-import { ConfigError } from "../components/config/validate";
-import { auditCommand } from "./audit";
-import { firewallCommand } from "./firewall";
-import { imagesCommand } from "./images";
-import { PlanError } from "../components/plan/render";
-import { planCommand } from "./plan";
-import { pluginsCommand } from "./plugins";
-import { seedCommand } from "./seed";
-import { SpecError } from "../components/seed/spec";
-import { UsageError } from "./usage";
+import * as fs from "fs";
+import * as path from "path";
+import { InputError } from "../components/inputError";
+import { PROJECT_ROOT } from "../components/shell";
+import { commandsUnder, findCommand } from "./commands";
+import { deferFunctionSerializer } from "./deferSerializer";
+import { commandHelp, groupHelp, rootHelp, usageLine } from "./help";
+import { UsageError, parseInvocation, wantsHelp } from "./usage";
 
-const HELP = `usage: bklite <command> [options]
-
-commands:
-  images bundle --stack S --dir D [--project-dir P]   save the images stack S uses into D (connected machine)
-  images load --dir D [--push REGISTRY]               verify and load D's images (offline host); optionally push
-  plugins [--dir D] [--os linux] [--arch amd64]       provider plugins the stack needs, and their offline install
-  seed apply --spec FILE|- [--force] [--wait-seconds N] [--kube-namespace NS [--kube-context CTX]]
-                                                      regions' SidecarEnv and probe packages into bk-lite
-                                                      (connection and secrets from BKLITE_* environment variables)
-  firewall apply --rules FILE|-                       only the listed sources reach the listed ports (iptables)
-  firewall remove                                     take the firewall away
-  plan --stack S [--out FILE]                         stack S's desired resources as stable JSON (offline, under
-                                                      mocks; secrets masked)
-  plan diff BASE HEAD                                 Markdown of what changes from BASE to HEAD (plan files, or
-                                                      directories of <stack>.json plans)
-  audit EXPORT.json [--format markdown|json] [--registry R] [--offline|--online] [--project-dir P]
-                                                      check a \`pulumi stack export\`: images, published ports,
-                                                      unretained data, plaintext secrets; exit 1 on findings
-                                                      (registry and offline from Pulumi.<stack>.yaml unless given)
-`;
+/** The version in package.json. */
+export function version(): string {
+    return (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string }).version;
+}
 
 export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
-    const [command, ...rest] = argv;
-    try {
-        switch (command) {
-            case "images":
-                return await imagesCommand(rest, out, err);
-            case "plugins":
-                return await pluginsCommand(rest, out);
-            case "seed":
-                return await seedCommand(rest, out, err);
-            case "firewall":
-                return await firewallCommand(rest, out, err);
-            case "plan":
-                return await planCommand(rest, out);
-            case "audit":
-                return await auditCommand(rest, out);
-            case undefined:
-            case "help":
-            case "--help":
-            case "-h":
-                out.write(HELP);
-                return command === undefined ? 2 : 0;
-            default:
-                throw new UsageError(`unknown command '${command}'`);
-        }
-    } catch (e) {
-        if (e instanceof UsageError) {
-            err.write(`bklite: ${e.message}\n\n${HELP}`);
+    const [first, ...more] = argv;
+    if (first === undefined) {
+        out.write(rootHelp());
+        return 2;
+    }
+    if (first === "--help" || first === "-h") {
+        out.write(rootHelp());
+        return 0;
+    }
+    if (first === "--version" || first === "-v") {
+        out.write(`bklite ${version()}\n`);
+        return 0;
+    }
+    if (first === "help") {
+        // `bklite help seed apply` is `bklite seed apply --help`.
+        return more.length === 0 ? (out.write(rootHelp()), 0) : main([...more, "--help"], out, err);
+    }
+    const found = findCommand(argv);
+    if (found === undefined) {
+        const group = commandsUnder(first);
+        if (group.length === 0) {
+            err.write(`bklite: unknown command '${first}'\nRun 'bklite --help' for the commands.\n`);
             return 2;
         }
-        if (e instanceof ConfigError || e instanceof SpecError || e instanceof PlanError || e instanceof ExportError) {
+        if (wantsHelp(more)) {
+            out.write(groupHelp(first));
+            return 0;
+        }
+        const sub = more[0];
+        const subs = group.map((c) => c.words[1]).join(" or ");
+        err.write(`bklite: ${sub === undefined || sub.startsWith("-") ? `${first} needs a subcommand: ${subs}` : `unknown ${first} subcommand '${sub}'`}\n\n${groupHelp(first)}`);
+        return 2;
+    }
+    const { command, rest } = found;
+    if (wantsHelp(rest)) {
+        out.write(commandHelp(command));
+        return 0;
+    }
+    try {
+        const { values, positionals } = parseInvocation(command, rest);
+        deferFunctionSerializer();
+        const run = await command.load();
+        return await run({ values, positionals, out, err });
+    } catch (e) {
+        if (e instanceof UsageError) {
+            err.write(`bklite: ${e.message}\nUsage: ${usageLine(command)}\nRun 'bklite ${command.words.join(" ")} --help' for more.\n`);
+            return 2;
+        }
+        if (e instanceof InputError) {
             err.write(`bklite: ${e.message}\n`);
             return 2;
         }
@@ -76,3 +77,4 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
         return 1;
     }
 }
+

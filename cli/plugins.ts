@@ -1,19 +1,18 @@
 import * as path from "path";
 import { pluginFileName, pluginInstallCommands, requiredPlugins } from "../components/plugins";
-import { parseOptions } from "./usage";
+import { CommandHandler } from "./commands";
 
 /** `bklite plugins`: the provider plugins the stack needs and how to install them offline. */
-export async function pluginsCommand(args: string[], out: NodeJS.WritableStream): Promise<number> {
-    const values = parseOptions(args, { dir: { type: "string" }, os: { type: "string" }, arch: { type: "string" }, "project-dir": { type: "string" } });
+export const plugins: CommandHandler = async ({ values, out }) => {
     const projectDir = path.resolve((values["project-dir"] as string | undefined) ?? ".");
     const dir = (values.dir as string | undefined) ?? "plugins";
     const os = (values.os as string | undefined) ?? "linux";
     const arch = (values.arch as string | undefined) ?? "amd64";
-    const plugins = requiredPlugins(projectDir);
+    const required = requiredPlugins(projectDir);
     out.write(`# provider plugins (from package-lock.json); files expected in ${dir}/:\n`);
-    for (const plugin of plugins) {
+    for (const plugin of required) {
         out.write(`#   ${plugin.name} ${plugin.version}: ${pluginFileName(plugin, os, arch)}\n`);
     }
-    out.write(`${pluginInstallCommands(plugins, dir, os, arch).join("\n")}\n`);
+    out.write(`${pluginInstallCommands(required, dir, os, arch).join("\n")}\n`);
     return 0;
-}
+};

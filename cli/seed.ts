@@ -1,8 +1,10 @@
 import * as fs from "fs";
-import { applySeed, connectionFromEnv } from "../components/seed/apply";
+import { applySeed } from "../components/seed/apply";
+import { connectionFromEnv } from "../components/seed/connection";
 import { withForwards } from "../components/seed/portForward";
 import { parseSeedSpec } from "../components/seed/spec";
-import { UsageError, parseOptions, required } from "./usage";
+import { CommandHandler } from "./commands";
+import { UsageError } from "./usage";
 
 /** Reads the spec: a file, or standard input for `-` (how the program passes it, secrets and all). */
 function readSpecText(source: string): string {
@@ -16,19 +18,16 @@ function readSpecText(source: string): string {
 }
 
 /** `bklite seed apply`. Progress on stderr; the JSON summary on stdout. */
-export async function seedCommand(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
-    const [sub, ...rest] = args;
-    if (sub !== "apply") {
-        throw new UsageError(sub === undefined ? "seed needs a subcommand: apply" : `unknown seed subcommand '${sub}'`);
+export const seedApply: CommandHandler = async ({ values, out, err }) => {
+    const waitSeconds = values["wait-seconds"] === undefined ? 900 : Number(values["wait-seconds"]);
+    if (!Number.isFinite(waitSeconds) || waitSeconds < 0) {
+        throw new UsageError("--wait-seconds must be a number of seconds");
     }
-    const values = parseOptions(rest, {
-        spec: { type: "string" },
-        force: { type: "boolean" },
-        "wait-seconds": { type: "string" },
-        "kube-namespace": { type: "string" },
-        "kube-context": { type: "string" },
-    });
-    const text = readSpecText(required(values, "spec", "seed.json"));
+    const namespace = values["kube-namespace"] as string | undefined;
+    if (namespace === undefined && values["kube-context"] !== undefined) {
+        throw new UsageError("--kube-context needs --kube-namespace");
+    }
+    const text = readSpecText(values.spec as string);
     let raw: unknown;
     try {
         raw = JSON.parse(text);
@@ -38,17 +37,9 @@ export async function seedCommand(args: string[], out: NodeJS.WritableStream, er
         throw new UsageError(`the spec is not valid JSON${position ? ` (at character ${position})` : ""}`);
     }
     const spec = parseSeedSpec(raw);
-    const waitSeconds = values["wait-seconds"] === undefined ? 900 : Number(values["wait-seconds"]);
-    if (!Number.isFinite(waitSeconds) || waitSeconds < 0) {
-        throw new UsageError("--wait-seconds must be a number of seconds");
-    }
     const connection = connectionFromEnv(process.env, spec.packages.length > 0);
     const apply = (conn: typeof connection) =>
         applySeed(spec, conn, { force: values.force === true, migrationTimeoutMs: waitSeconds * 1000, log: (line) => err.write(`${line}\n`) });
-    const namespace = values["kube-namespace"] as string | undefined;
-    if (namespace === undefined && values["kube-context"] !== undefined) {
-        throw new UsageError("--kube-context needs --kube-namespace");
-    }
     // On a cluster, PostgreSQL and NATS are reached through port-forwards to the Services named in the URLs.
     const summary =
         namespace === undefined
@@ -58,4 +49,4 @@ export async function seedCommand(args: string[], out: NodeJS.WritableStream, er
               );
     out.write(`${JSON.stringify(summary)}\n`);
     return 0;
-}
+};

@@ -1,31 +1,42 @@
 import { parseArgs } from "util";
+import { InputError } from "../components/inputError";
+import { CommandSpec } from "./commands";
 
-/** Bad command-line usage: printed with the help text, exit code 2. */
-export class UsageError extends Error {}
+/** Bad command-line usage: printed with the command's usage line, exit code 2. */
+export class UsageError extends InputError {}
 
-/** Parses options strictly; an unknown or malformed option is a UsageError naming it. */
-export function parseOptions<T extends Record<string, { type: "string" | "boolean"; short?: string }>>(args: string[], options: T) {
+/** Whether the arguments ask for help (`-h` or `--help` before any `--`). */
+export function wantsHelp(args: string[]): boolean {
+    const end = args.indexOf("--");
+    return (end < 0 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
+}
+
+/**
+ * Parses a command's arguments against its spec, strictly: an unknown option, a missing value, a missing required
+ * option or the wrong number of arguments is a UsageError naming it, raised before the command's modules load.
+ */
+export function parseInvocation(command: CommandSpec, args: string[]): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+    let parsed: ReturnType<typeof parseArgs>;
     try {
-        return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+        const options = Object.fromEntries(Object.entries(command.options).map(([name, o]) => [name, { type: o.type }]));
+        parsed = parseArgs({ args, options, strict: true, allowPositionals: true });
     } catch (e) {
         throw new UsageError((e as Error).message);
     }
-}
-
-/** Parses options and positional arguments strictly; an unknown or malformed option is a UsageError. */
-export function parseArguments<T extends Record<string, { type: "string" | "boolean"; short?: string }>>(args: string[], options: T) {
-    try {
-        return parseArgs({ args, options, strict: true, allowPositionals: true });
-    } catch (e) {
-        throw new UsageError((e as Error).message);
+    const expected = command.args ?? [];
+    if (parsed.positionals.length !== expected.length) {
+        const name = command.words.join(" ");
+        throw new UsageError(
+            expected.length === 0
+                ? `${name} takes no arguments, got '${parsed.positionals.join(" ")}'`
+                : `${name} takes ${expected.join(" ")} (${expected.length} argument${expected.length === 1 ? "" : "s"}), got ${parsed.positionals.length}`,
+        );
     }
-}
-
-/** A required string option, or a UsageError naming it. */
-export function required(values: Record<string, unknown>, name: string, example: string): string {
-    const value = values[name];
-    if (typeof value !== "string" || value === "") {
-        throw new UsageError(`--${name} is required (e.g. --${name} ${example})`);
+    for (const [name, option] of Object.entries(command.options)) {
+        const value = parsed.values[name];
+        if (option.required && (typeof value !== "string" || value === "")) {
+            throw new UsageError(`--${name} is required (e.g. --${name} ${option.required.example})`);
+        }
     }
-    return value;
+    return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
 }

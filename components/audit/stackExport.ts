@@ -7,6 +7,7 @@ import * as fs from "fs";
 import { isRecord } from "../json";
 import { isSecretWrapper, mapSecrets } from "../pulumiValues";
 import { HIDDEN_SECRET, ResourceView } from "./rules";
+import { InputError } from "../inputError";
 
 /** The deployment version `pulumi stack export` writes (apitype.DeploymentSchemaVersionCurrent). */
 export const DEPLOYMENT_VERSION = 3;
@@ -41,7 +42,7 @@ export interface StackExport {
 }
 
 /** A stack export that cannot be read; the message names the file and what to do. */
-export class ExportError extends Error {}
+export class ExportError extends InputError {}
 
 /** `urn:pulumi:<stack>::<project>::<type>::<name>` */
 export function parseUrn(urn: string): { stack: string; project: string; name: string } | undefined {

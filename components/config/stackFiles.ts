@@ -23,9 +23,13 @@ export function readProjectFile(projectDir: string): ProjectFile {
     return parse(fs.readFileSync(file, "utf8")) as ProjectFile;
 }
 
-/** The stack file's config map as written (namespaced keys). */
-export function readStackFile(projectDir: string, stack: string): Record<string, unknown> {
-    const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
+/** The stack file of a stack: Pulumi.<stack>.yaml in the project directory. */
+export function stackFilePath(projectDir: string, stack: string): string {
+    return path.join(projectDir, `Pulumi.${stack}.yaml`);
+}
+
+/** The stack file's config map as written (namespaced keys); `file` replaces Pulumi.<stack>.yaml. */
+export function readStackFile(projectDir: string, stack: string, file: string = stackFilePath(projectDir, stack)): Record<string, unknown> {
     if (!fs.existsSync(file)) {
         throw new Error(`${file} does not exist: is '${stack}' the right stack name?`);
     }
@@ -49,8 +53,11 @@ export interface StackFileConfig {
     encrypted: string[];
 }
 
-/** The config a program sees for this stack, with `overrides` applied (`undefined` removes a key). */
-export function readStackConfig(projectDir: string, stack: string, overrides: Record<string, unknown> = {}): StackFileConfig {
+/**
+ * The config a program sees for this stack, with `overrides` applied (`undefined` removes a key); `stackFile`
+ * replaces Pulumi.<stack>.yaml (as `pulumi --config-file` does).
+ */
+export function readStackConfig(projectDir: string, stack: string, overrides: Record<string, unknown> = {}, stackFile?: string): StackFileConfig {
     const project = readProjectFile(projectDir);
     const values: Record<string, string> = {};
     const encrypted: string[] = [];
@@ -59,7 +66,7 @@ export function readStackConfig(projectDir: string, stack: string, overrides: Re
             values[`${project.name}:${key}`] = toConfigString(decl.default);
         }
     }
-    for (const [key, value] of Object.entries({ ...readStackFile(projectDir, stack), ...overrides })) {
+    for (const [key, value] of Object.entries({ ...readStackFile(projectDir, stack, stackFile), ...overrides })) {
         if (value === undefined) {
             delete values[key];
         } else if (isSecure(value)) {

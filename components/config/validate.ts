@@ -19,6 +19,7 @@ import {
     SecretName,
     STRUCTURED_KEYS,
 } from "./keys";
+import { InputError } from "../inputError";
 
 /** One thing wrong with the config: which key, what value (never a secret's), and what to do. */
 export interface ConfigProblem {
@@ -111,7 +112,7 @@ export interface StackConfig {
 export const NATS_USER = "admin";
 
 /** Thrown when the config has problems; its message lists every one. */
-export class ConfigError extends Error {
+export class ConfigError extends InputError {
     constructor(public readonly problems: ConfigProblem[]) {
         super(formatProblems(problems));
         this.name = "ConfigError";

@@ -6,11 +6,12 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { StackFileConfig, readStackConfig } from "../config/stackFiles";
+import { StackFileConfig, readStackConfig, stackFilePath } from "../config/stackFiles";
 import { PROJECT_ROOT } from "../shell";
 import { mapStrings } from "../json";
 import { mapSecrets } from "../pulumiValues";
 import { RecordedResource, setRecordingMocks, settle, stackOutputs } from "./mockRun";
+import { InputError } from "../inputError";
 
 /** Version of the plan document; `bklite plan diff` refuses others. */
 export const PLAN_FORMAT = 1;
@@ -49,7 +50,7 @@ export interface Plan {
 }
 
 /** Thrown when the stack cannot be planned because of its config (exit code 2). */
-export class PlanError extends Error {}
+export class PlanError extends InputError {}
 
 /** Marks a value only the real provider knows. */
 function computed(what: string): string {
@@ -175,6 +176,8 @@ export function forgetProjectModules(projectRoot: string = PROJECT_ROOT): void {
 export interface PlanOptions {
     /** Config changes on top of the stack file (namespaced keys; `undefined` removes a key). */
     overrides?: Record<string, unknown>;
+    /** The stack's config from this file instead of Pulumi.<stack>.yaml. */
+    configFile?: string;
 }
 
 /**
@@ -183,11 +186,14 @@ export interface PlanOptions {
  */
 export async function renderPlan(stack: string, options: PlanOptions = {}): Promise<Plan> {
     const projectRoot = PROJECT_ROOT;
-    if (!fs.existsSync(path.join(projectRoot, `Pulumi.${stack}.yaml`))) {
+    if (options.configFile !== undefined && !fs.existsSync(options.configFile)) {
+        throw new PlanError(`the config file ${options.configFile} does not exist`);
+    }
+    if (options.configFile === undefined && !fs.existsSync(stackFilePath(projectRoot, stack))) {
         const stacks = fs.readdirSync(projectRoot).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? []);
         throw new PlanError(`there is no Pulumi.${stack}.yaml in ${projectRoot}; stacks here: ${stacks.join(", ") || "none"}`);
     }
-    const file = readStackConfig(projectRoot, stack, options.overrides);
+    const file = readStackConfig(projectRoot, stack, options.overrides, options.configFile);
     const config: Record<string, string> = { ...file.values };
     for (const key of file.encrypted) {
         config[key] = SECURE_PLACEHOLDER;
@@ -221,7 +227,8 @@ async function renderProgram(stack: string, projectRoot: string, file: StackFile
     (require("./mode") as typeof import("./mode")).startPlanRendering();
     let program: Record<string, unknown>;
     try {
-        program = await import(path.join(projectRoot, "index"));
+        // The program beside this module: index.ts under ts-node, dist/index.js in the compiled CLI.
+        program = await import("../../index");
     } catch (e) {
         await settle().catch(() => undefined);
         if (e instanceof pulumi.RunError) {

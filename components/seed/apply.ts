@@ -9,57 +9,11 @@ import * as path from "path";
 import { connect } from "nats";
 import { Client } from "pg";
 import { formatBytes } from "../images/bundle";
+import { SeedConnection } from "./connection";
 import { ObjectBucket, fileDigest } from "./objectStore";
 import { Counts, EnvWrite, ExistingEnv, PackageTarget, SchemaVariant, decidePackage, objectKey, packageTargets, planEnv, zeroCounts } from "./plan";
 import { ColumnInfo, TABLES, detectSchema } from "./schema";
 import { SeedSpec } from "./spec";
-
-/** Connection settings, from the BKLITE_* environment (never from the command line, where `ps` shows it). */
-export interface SeedConnection {
-    pgUrl: string;
-    natsUrl: string;
-    natsUser: string;
-    natsPassword: string;
-    /** PEM text of the CA that signed the NATS server certificate. */
-    natsCa?: string;
-    bucket: string;
-    secretKey: string;
-}
-
-export const SEED_ENV = {
-    pgUrl: "BKLITE_PG_URL",
-    natsUrl: "BKLITE_NATS_URL",
-    natsUser: "BKLITE_NATS_USER",
-    natsPassword: "BKLITE_NATS_PASSWORD",
-    natsCa: "BKLITE_NATS_CA",
-    bucket: "BKLITE_NATS_BUCKET",
-    secretKey: "BKLITE_SECRET_KEY",
-} as const;
-
-/** Reads the connection from the environment; throws naming every missing variable. */
-export function connectionFromEnv(env: NodeJS.ProcessEnv, needNats: boolean): SeedConnection {
-    const required: Array<keyof typeof SEED_ENV> = ["pgUrl", "secretKey", ...(needNats ? (["natsUrl", "natsUser", "natsPassword"] as const) : [])];
-    const missing = required.filter((k) => !env[SEED_ENV[k]]).map((k) => SEED_ENV[k]);
-    if (missing.length > 0) {
-        throw new Error(`missing environment: ${missing.join(", ")} (connection settings and secrets come from the environment, never from arguments)`);
-    }
-    let natsCa = env[SEED_ENV.natsCa] || undefined;
-    if (natsCa !== undefined && !natsCa.includes("-----BEGIN")) {
-        if (!fs.existsSync(natsCa)) {
-            throw new Error(`${SEED_ENV.natsCa} is neither a PEM certificate nor an existing file: ${natsCa}`);
-        }
-        natsCa = fs.readFileSync(natsCa, "utf8");
-    }
-    return {
-        pgUrl: env[SEED_ENV.pgUrl]!,
-        natsUrl: env[SEED_ENV.natsUrl] ?? "",
-        natsUser: env[SEED_ENV.natsUser] ?? "",
-        natsPassword: env[SEED_ENV.natsPassword] ?? "",
-        natsCa,
-        bucket: env[SEED_ENV.bucket] || "bklite",
-        secretKey: env[SEED_ENV.secretKey]!,
-    };
-}
 
 export interface SeedSummary {
     schema: string;

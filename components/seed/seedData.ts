@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { visibleDigest } from "../secrets/visibleDigest";
 import { PROJECT_ROOT, bkliteCommand } from "../shell";
-import { SEED_ENV } from "./apply";
+import { SEED_ENV } from "./connection";
 
 export interface SeedDataArgs {
     /** SHA-256 of each package file: a changed package re-runs the seeding. */

@@ -5,6 +5,7 @@
  */
 import { isRecord } from "../json";
 import { REQUIRED_REGION_KEYS, REGION_NAME_MAX, SIDECAR_KEY_MAX, checkNodeServerUrl } from "../app/regions";
+import { InputError } from "../inputError";
 
 export interface SeedRegion {
     name: string;
@@ -37,7 +38,7 @@ export interface SpecProblem {
 }
 
 /** Thrown when a spec is refused; lists every problem. Nothing has been written. */
-export class SpecError extends Error {
+export class SpecError extends InputError {
     constructor(public readonly problems: SpecProblem[]) {
         super(`the seed spec has ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was written:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join("\n")}`);
         this.name = "SpecError";

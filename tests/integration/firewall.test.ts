@@ -6,15 +6,18 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { CliResult, bkliteArgv, bkliteProcess } from "../support/cli";
 import { docker, makeImage, removeImages, requireDockerEngine } from "../support/docker";
 import { canConnect, inNs, ip, listen, uniqueName } from "../support/netns";
 import { tempDir, waitFor } from "../support/processes";
 import { PROJECT_ROOT } from "../support/stackFiles";
 
 /** Runs the real CLI, inside a namespace when `ns` is given. */
-function bklite(ns: string | undefined, args: string[], input?: string): { code: number; stdout: string; stderr: string } {
-    const command = [process.execPath, path.join(PROJECT_ROOT, "bin", "bklite"), ...args];
-    const result = ns ? spawnSync("ip", ["netns", "exec", ns, ...command], { cwd: PROJECT_ROOT, encoding: "utf8", input }) : spawnSync(command[0], command.slice(1), { cwd: PROJECT_ROOT, encoding: "utf8", input });
+function bklite(ns: string | undefined, args: string[], input?: string): CliResult {
+    if (!ns) {
+        return bkliteProcess(args, { cwd: PROJECT_ROOT, input });
+    }
+    const result = spawnSync("ip", ["netns", "exec", ns, ...bkliteArgv(args)], { cwd: PROJECT_ROOT, encoding: "utf8", input });
     return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 

@@ -3,12 +3,13 @@
  * engine, images made locally, and a throwaway registry on loopback for --push.
  */
 import * as assert from "assert";
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
 import { SERVICE_NAMES } from "../../components/app/catalog";
 import { archiveName } from "../../components/images/bundle";
+import { CliResult, bkliteProcess } from "../support/cli";
 import { docker, imageId, makeImage, removeImages, requireDockerEngine, startRegistry } from "../support/docker";
 import { httpGet, tempDir } from "../support/processes";
 import { PROJECT_ROOT } from "../support/stackFiles";
@@ -18,9 +19,8 @@ const refOf = (service: string) => `bklite-itest/${service}:1`;
 const REFS = SERVICE_NAMES.map(refOf).sort();
 
 /** Runs the real CLI. */
-function bklite(...args: string[]): { code: number; stdout: string; stderr: string } {
-    const result = spawnSync("node", [path.join(PROJECT_ROOT, "bin", "bklite"), ...args], { cwd: PROJECT_ROOT, encoding: "utf8" });
-    return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+function bklite(...args: string[]): CliResult {
+    return bkliteProcess(args, { cwd: PROJECT_ROOT });
 }
 
 /** The CLI's per-image lines as `status subject`. */

@@ -13,6 +13,7 @@ import { connect } from "nats";
 import { Client } from "pg";
 import { aesDecrypt } from "../../components/seed/aes";
 import { SchemaName, schemaSql } from "../support/bkliteSchema";
+import { CliResult, bkliteArgv } from "../support/cli";
 import { TestNats, startNats } from "../support/nats";
 import { TestPostgres, databaseUrl, startPostgres } from "../support/postgres";
 import { tempDir, waitFor } from "../support/processes";
@@ -21,18 +22,13 @@ import { PROJECT_ROOT } from "../support/stackFiles";
 const SECRET_KEY = "seed-test-secret-key-0123456789";
 const NATS_PASSWORD_FOR_AGENTS = "agents-nats-password-0123456789";
 
-interface CliRun {
-    code: number;
-    stdout: string;
-    stderr: string;
-}
-
 /** Every CLI started, so a failing test never leaves one running. */
 const children: ChildProcess[] = [];
 
 /** Starts the real CLI with the spec on stdin. */
-function startSeed(spec: unknown, env: Record<string, string>, args: string[] = []): { child: ChildProcess; done: Promise<CliRun>; stderr: () => string } {
-    const child = spawn("node", [path.join(PROJECT_ROOT, "bin", "bklite"), "seed", "apply", "--spec", "-", ...args], {
+function startSeed(spec: unknown, env: Record<string, string>, args: string[] = []): { child: ChildProcess; done: Promise<CliResult>; stderr: () => string } {
+    const [node, ...cli] = bkliteArgv(["seed", "apply", "--spec", "-", ...args]);
+    const child = spawn(node, cli, {
         cwd: PROJECT_ROOT,
         env: { PATH: process.env.PATH, ...env },
         stdio: ["pipe", "pipe", "pipe"],
@@ -46,7 +42,7 @@ function startSeed(spec: unknown, env: Record<string, string>, args: string[] = 
     if (process.env.SEED_TEST_DEBUG) {
         child.stderr!.on("data", (d) => process.stderr.write(`[cli] ${d}`));
     }
-    const done = new Promise<CliRun>((resolve) => child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr })));
+    const done = new Promise<CliResult>((resolve) => child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr })));
     return { child, done, stderr: () => stderr };
 }
 

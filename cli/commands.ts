@@ -1,0 +1,201 @@
+/**
+ * Every `bklite` command as data: what it does, its options, the environment it reads, its exit codes and an
+ * example. The parser, `--help` and the reference are all made from this table, so help cannot leave an option out.
+ * Each command's modules load only when it runs (`load`): this file and its imports stay free of Pulumi, pg and
+ * nats, so `bklite --help` costs little more than starting Node.
+ */
+import { SEED_ENV_HELP } from "../components/seed/connection";
+
+export interface OptionSpec {
+    type: "string" | "boolean";
+    /** What the value is, as help shows it (FILE, DIR, N). */
+    value?: string;
+    description: string;
+    /** Checked before the command's modules load; the example completes the error message. */
+    required?: { example: string };
+}
+
+/** What a command receives: parsed options, positional arguments, and where to write. */
+export interface Invocation {
+    values: Record<string, string | boolean | undefined>;
+    positionals: string[];
+    out: NodeJS.WritableStream;
+    err: NodeJS.WritableStream;
+}
+
+export type CommandHandler = (call: Invocation) => Promise<number>;
+
+export interface CommandSpec {
+    /** The words after `bklite`, e.g. ["seed", "apply"]. */
+    words: string[];
+    /** One line, for the list of commands. */
+    summary: string;
+    /** Positional arguments by name, all required (e.g. ["BASE", "HEAD"]); none when absent. */
+    args?: string[];
+    /** What the command does, in a few sentences. */
+    description: string;
+    options: Record<string, OptionSpec>;
+    /** Environment variables it reads, with what each holds. */
+    environment?: Record<string, string>;
+    /** Exit codes, when they mean more than the usual 0 done, 1 failed, 2 bad input. */
+    exitCodes?: Record<number, string>;
+    examples: string[];
+    /** Loads the command's modules; called only when it runs. */
+    load: () => Promise<CommandHandler>;
+}
+
+/** The exit codes every command shares. */
+export const EXIT_CODES: Record<number, string> = {
+    0: "done",
+    1: "something failed (each failure is named)",
+    2: "bad usage or bad input (config, spec, rules, plan or export), reported before anything changed",
+};
+
+/** Read by every command. */
+export const COMMON_ENVIRONMENT: Record<string, string> = {
+    BKLITE_DEBUG: "set to anything: print the stack trace of an unexpected error",
+};
+
+const PROJECT_DIR = (what: string): OptionSpec => ({ type: "string", value: "DIR", description: `the project directory whose ${what} (default: the current directory)` });
+
+export const COMMANDS: CommandSpec[] = [
+    {
+        words: ["images", "bundle"],
+        summary: "save the images a stack uses into a directory (connected machine)",
+        description:
+            "Resolves the exact image refs stack S runs (registry, tag and overrides applied as the program applies them), pulls the ones this machine lacks, and writes one `docker save` archive per image into DIR with images.json and images.sha256. Archives already there and unchanged are kept; archives of images the stack no longer uses are removed.",
+        options: {
+            stack: { type: "string", value: "STACK", description: "the stack whose images to bundle (Pulumi.STACK.yaml)", required: { example: "prod" } },
+            dir: { type: "string", value: "DIR", description: "where the archives go (usually assets/images)", required: { example: "assets/images" } },
+            "project-dir": PROJECT_DIR("Pulumi.STACK.yaml to read"),
+        },
+        environment: { BKLITE_DOCKER: "the docker CLI to run (default: docker from PATH; DOCKER_HOST and the docker CLI's other variables apply)" },
+        examples: ["bklite images bundle --stack prod --dir assets/images"],
+        load: async () => (await import("./images")).imagesBundle,
+    },
+    {
+        words: ["images", "load"],
+        summary: "verify and load a bundle's images (offline host); optionally push them",
+        description:
+            "Checks every archive in DIR against DIR/images.sha256, then `docker load`s the images the engine does not have yet (images already present are skipped without reading their archives). A corrupted or unlisted archive is named and nothing is loaded from it; the rest still load. With --push, every image is also pushed under REGISTRY, named the way the program rewrites refs for a registry.",
+        options: {
+            dir: { type: "string", value: "DIR", description: "the bundle made by `bklite images bundle`", required: { example: "assets/images" } },
+            push: { type: "string", value: "REGISTRY", description: "also push every image under this registry prefix (e.g. harbor.local/bklite)" },
+        },
+        environment: { BKLITE_DOCKER: "the docker CLI to run (default: docker from PATH; DOCKER_HOST and the docker CLI's other variables apply)" },
+        exitCodes: { 1: "an archive failed its check or an image failed to load or push (the others were still done)" },
+        examples: ["bklite images load --dir assets/images", "bklite images load --dir assets/images --push harbor.local/bklite"],
+        load: async () => (await import("./images")).imagesLoad,
+    },
+    {
+        words: ["plugins"],
+        summary: "the Pulumi provider plugins the stack needs, and how to install them offline",
+        description:
+            "Lists the provider plugins package-lock.json pins (name, version, release file for the platform) and prints the `pulumi plugin install` commands that install them from files in DIR, for hosts that cannot download them.",
+        options: {
+            dir: { type: "string", value: "DIR", description: "where the plugin tarballs are or will be (default plugins)" },
+            os: { type: "string", value: "OS", description: "the offline host's operating system (default linux)" },
+            arch: { type: "string", value: "ARCH", description: "the offline host's architecture (default amd64)" },
+            "project-dir": PROJECT_DIR("package-lock.json to read"),
+        },
+        examples: ["bklite plugins --dir plugins"],
+        load: async () => (await import("./plugins")).plugins,
+    },
+    {
+        words: ["seed", "apply"],
+        summary: "regions' SidecarEnv and the probe packages into bk-lite",
+        description:
+            "Makes bk-lite's database and NATS object store hold what the spec says: every cloud region with its SidecarEnv keys (secret values encrypted as the server's AESCryptor does), and every probe package uploaded, verified and registered. Validates the whole spec first, waits for the server's migrations to create the tables, writes every row in one transaction, and changes nothing on a re-run when nothing differs. The program runs it after the server is healthy, with the spec on standard input.",
+        options: {
+            spec: { type: "string", value: "FILE|-", description: "the seed spec (JSON: {regions, packages}); - reads standard input", required: { example: "seed.json" } },
+            force: { type: "boolean", description: "replace a package whose version already holds a different file" },
+            "wait-seconds": { type: "string", value: "N", description: "how long to wait for the server's migrations to create bk-lite's tables (default 900)" },
+            "kube-namespace": { type: "string", value: "NS", description: "reach PostgreSQL and NATS through `kubectl port-forward` to the Services of this namespace" },
+            "kube-context": { type: "string", value: "CTX", description: "the kubectl context to use (with --kube-namespace)" },
+        },
+        environment: {
+            ...SEED_ENV_HELP,
+            BKLITE_KUBECTL: "the kubectl to run with --kube-namespace (default: kubectl from PATH)",
+        },
+        examples: ["BKLITE_PG_URL=... BKLITE_SECRET_KEY=... bklite seed apply --spec seed.json", "bklite seed apply --spec - < seed.json"],
+        load: async () => (await import("./seed")).seedApply,
+    },
+    {
+        words: ["firewall", "apply"],
+        summary: "only the listed sources reach the listed ports (iptables)",
+        description:
+            "Puts the rules in iptables chains of their own (BKLITE-INPUT for the host's ports, BKLITE-FORWARD for ports Docker publishes), for IPv4 and IPv6, in one atomic commit each. Only the listed ports are filtered: each admits its listed sources and drops the rest; every other port, SSH included, is untouched, and the host itself is never filtered. Re-applying the same rules changes nothing.",
+        options: {
+            rules: { type: "string", value: "FILE|-", description: "the rules (JSON: {rules: [{port, protocol, sources, description}]}); - reads standard input", required: { example: "rules.json" } },
+        },
+        environment: {
+            BKLITE_IPTABLES: "the iptables to run (default: iptables from PATH)",
+            BKLITE_IP6TABLES: "the ip6tables to run (default: ip6tables from PATH)",
+        },
+        examples: [`echo '{"rules":[{"port":8080,"protocol":"tcp","sources":["10.0.0.0/8"]}]}' | bklite firewall apply --rules -`],
+        load: async () => (await import("./firewall")).firewallApply,
+    },
+    {
+        words: ["firewall", "remove"],
+        summary: "take the firewall away",
+        description: "Removes the chains `bklite firewall apply` made and their hooks from INPUT and DOCKER-USER, for IPv4 and IPv6. Nothing else is touched; removing twice is harmless.",
+        options: {},
+        environment: {
+            BKLITE_IPTABLES: "the iptables to run (default: iptables from PATH)",
+            BKLITE_IP6TABLES: "the ip6tables to run (default: ip6tables from PATH)",
+        },
+        examples: ["bklite firewall remove"],
+        load: async () => (await import("./firewall")).firewallRemove,
+    },
+    {
+        words: ["plan"],
+        summary: "a stack's desired resources as stable JSON (offline, under mocks; secrets masked)",
+        description:
+            "Runs this checkout's program for Pulumi.STACK.yaml under Pulumi mocks and prints every resource it would register (by URN, with type, parent, inputs and the options that change a deployment), the config and the outputs, with sorted keys so two plans compare byte for byte. Needs no backend, passphrase or Pulumi CLI, and reads nothing from this host: values only a deployment knows are named placeholders, and every secret is masked.",
+        options: {
+            stack: { type: "string", value: "STACK", description: "the stack to plan", required: { example: "prod" } },
+            "config-file": { type: "string", value: "FILE", description: "read the stack's config from FILE instead of Pulumi.STACK.yaml (as `pulumi --config-file` does)" },
+            out: { type: "string", value: "FILE", description: "write the plan to FILE instead of standard output" },
+        },
+        examples: ["bklite plan --stack prod > prod.json", "bklite plan --stack prod --config-file proposed.yaml --out proposed.json"],
+        load: async () => (await import("./plan")).plan,
+    },
+    {
+        words: ["plan", "diff"],
+        summary: "Markdown of what changes from one plan to another",
+        args: ["BASE", "HEAD"],
+        description:
+            "Compares two plans made by `bklite plan`: files, or directories of STACK.json plans (stacks only on one side are listed as new or removed). Prints, per stack, the resources added, removed and changed, and within each changed resource the properties that differ, secrets shown as masked.",
+        options: {},
+        examples: ["bklite plan diff base/prod.json head/prod.json", "bklite plan diff plans/base plans/head"],
+        load: async () => (await import("./plan")).planDiff,
+    },
+    {
+        words: ["audit"],
+        summary: "check a `pulumi stack export` against the platform's rules",
+        args: ["EXPORT.json"],
+        description:
+            "Reports on a stack export (from `pulumi stack export --file EXPORT.json`): images that are floating or outside the site's registry, data stores published beyond loopback, data volumes and claims that would not survive a destroy, and secrets held in plaintext. The registry and offline setting come from Pulumi.STACK.yaml of the export's stack unless given.",
+        options: {
+            format: { type: "string", value: "FORMAT", description: "markdown (default) or json" },
+            registry: { type: "string", value: "REGISTRY", description: "the registry every image must come from (default: the stack's bklite:images.registry)" },
+            offline: { type: "boolean", description: "audit as an offline site: images must be pinned (default: the stack's bklite:offline)" },
+            online: { type: "boolean", description: "audit as a connected site" },
+            "project-dir": { type: "string", value: "DIR", description: "the project whose Pulumi.STACK.yaml holds the stack's settings (default: this project)" },
+        },
+        exitCodes: { 0: "the export passes", 1: "the export has failing findings" },
+        examples: ["pulumi stack export --stack prod --file prod-export.json && bklite audit prod-export.json"],
+        load: async () => (await import("./audit")).audit,
+    },
+];
+
+/** The command `argv` names (the longest match of its first words), with the arguments after those words. */
+export function findCommand(argv: string[]): { command: CommandSpec; rest: string[] } | undefined {
+    const matches = COMMANDS.filter((c) => c.words.every((w, i) => argv[i] === w)).sort((a, b) => b.words.length - a.words.length);
+    return matches.length > 0 ? { command: matches[0], rest: argv.slice(matches[0].words.length) } : undefined;
+}
+
+/** The commands under a group word (`seed` → `seed apply`), for `bklite seed` and `bklite seed --help`. */
+export function commandsUnder(word: string): CommandSpec[] {
+    return COMMANDS.filter((c) => c.words[0] === word);
+}
