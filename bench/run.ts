@@ -1,9 +1,11 @@
 /** `npm run bench`: every benchmark, each printing ratios against a baseline from the same run. */
+import { benchCli } from "./cli.bench";
 import { benchImages } from "./images.bench";
 import { Result, report } from "./measure";
 import { benchSeed } from "./seed.bench";
 
 const BENCHES: Record<string, () => Promise<Result[]>> = {
+    cli: benchCli,
     images: benchImages,
     seed: benchSeed,
 };

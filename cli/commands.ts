@@ -63,7 +63,7 @@ export const COMMANDS: CommandSpec[] = [
         words: ["images", "bundle"],
         summary: "save the images a stack uses into a directory (connected machine)",
         description:
-            "Resolves the exact image refs stack S runs (registry, tag and overrides applied as the program applies them), pulls the ones this machine lacks, and writes one `docker save` archive per image into DIR with images.json and images.sha256. Archives already there and unchanged are kept; archives of images the stack no longer uses are removed.",
+            "Resolves the exact image refs stack STACK runs (registry, tag and overrides applied as the program applies them), pulls the ones this machine lacks, and writes one `docker save` archive per image into DIR with images.json and images.sha256. Archives already there and unchanged are kept; archives of images the stack no longer uses are removed.",
         options: {
             stack: { type: "string", value: "STACK", description: "the stack whose images to bundle (Pulumi.STACK.yaml)", required: { example: "prod" } },
             dir: { type: "string", value: "DIR", description: "where the archives go (usually assets/images)", required: { example: "assets/images" } },

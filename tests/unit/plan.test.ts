@@ -10,6 +10,7 @@ import { PropertyChange, diffMarkdown, diffPlans, diffValues } from "../../compo
 import { stableJson } from "../../components/json";
 import { PROJECT_DIR_MARK, Plan, PlanError, SECRET_MASK, renderPlan } from "../../components/plan/render";
 import { PROJECT_ROOT } from "../../components/shell";
+import { copyCheckout } from "../support/checkout";
 import { bklite, bkliteProcess } from "../support/cli";
 import { tempDir } from "../support/processes";
 
@@ -101,14 +102,7 @@ describe("bklite plan", () => {
         });
 
         it("prints the same bytes from a copy of the checkout elsewhere (as base and head are in a pull request)", () => {
-            const copy = path.join(tempDir("bklite-plan-copy-"), "checkout");
-            fs.mkdirSync(copy);
-            for (const entry of fs.readdirSync(PROJECT_ROOT)) {
-                if (![".git", "node_modules"].includes(entry)) {
-                    fs.cpSync(path.join(PROJECT_ROOT, entry), path.join(copy, entry), { recursive: true });
-                }
-            }
-            fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(copy, "node_modules"));
+            const copy = copyCheckout("plan-copy", { withBuild: true });
             const result = bkliteProcess(["plan", "--stack", "prod"], { cwd: copy });
             assert.strictEqual(result.code, 0, result.stderr);
             assert.strictEqual(result.stdout, first);

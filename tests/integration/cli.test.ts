@@ -1,0 +1,291 @@
+/**
+ * The CLI as operators start it (node bin/bklite): help for every command, what each start loads, the compiled
+ * build it runs (made by `npm ci`'s prepare, rebuilt when missing or stale, reported when it cannot be), and the
+ * Pulumi program's start under ts-node.
+ */
+import * as assert from "assert";
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { COMMANDS, COMMON_ENVIRONMENT } from "../../cli/commands";
+import { DEFERRED_MODULES } from "../../cli/deferSerializer";
+import { copyCheckout } from "../support/checkout";
+import { CliResult, bklite, bkliteProcess } from "../support/cli";
+import { tempDir } from "../support/processes";
+import { PROJECT_ROOT } from "../support/stackFiles";
+
+const PACKAGE = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string; scripts: Record<string, string> };
+
+/** Runs `node bin/bklite <args>` in `root` (default: this checkout). */
+function cliIn(root: string, args: string[]): CliResult {
+    const result = spawnSync(process.execPath, [path.join(root, "bin", "bklite"), ...args], { cwd: root, encoding: "utf8" });
+    return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The modules a real `bklite <args>` loads, by file path. */
+function loadedModules(args: string[]): { result: CliResult; modules: string[] } {
+    const out = path.join(tempDir("cli-modules"), "modules.txt");
+    const env = { ...process.env, NODE_OPTIONS: `--require ${path.join(PROJECT_ROOT, "tests", "support", "moduleProbe.js")}`, BKLITE_MODULE_PROBE_OUT: out };
+    const result = bkliteProcess(args, { env });
+    return { result, modules: fs.readFileSync(out, "utf8").split("\n") };
+}
+
+/** What must never load just to print help or refuse usage. */
+const HEAVY = [
+    ["@pulumi/pulumi", /node_modules\/@pulumi\//],
+    ["pg", /node_modules\/pg\//],
+    ["nats", /node_modules\/nats\//],
+    ["the plan renderer", /components\/plan\/render\.js$/],
+    ["the TypeScript compiler", /node_modules\/typescript\//],
+] as const;
+
+function heavyIn(modules: string[]): string[] {
+    return HEAVY.filter(([, pattern]) => modules.some((m) => pattern.test(m))).map(([name]) => name);
+}
+
+describe("the bklite CLI", function () {
+    this.timeout(120000);
+
+    describe("help", () => {
+        it("answers --help, help and no arguments with every command, and --version with package.json's version", async () => {
+            const help = await bklite("--help");
+            assert.strictEqual(help.code, 0, help.stderr);
+            for (const command of COMMANDS) {
+                assert.match(help.stdout, new RegExp(`^  ${command.words.join(" ")} +${escape(command.summary.slice(0, 30))}`, "m"));
+            }
+            assert.strictEqual((await bklite("help")).stdout, help.stdout);
+            const bare = await bklite();
+            assert.strictEqual(bare.code, 2, "no command is bad usage");
+            assert.strictEqual(bare.stdout, help.stdout);
+            for (const flag of ["--version", "-v"]) {
+                const version = await bklite(flag);
+                assert.strictEqual(version.code, 0);
+                assert.strictEqual(version.stdout, `bklite ${PACKAGE.version}\n`);
+            }
+        });
+
+        for (const command of COMMANDS) {
+            const name = command.words.join(" ");
+            it(`bklite ${name} --help: usage, every option, the environment, exit codes and an example`, async () => {
+                const result = await bklite(...command.words, "--help");
+                assert.strictEqual(result.code, 0, result.stderr);
+                assert.strictEqual(result.stderr, "");
+                const text = result.stdout;
+                assert.match(text, new RegExp(`^Usage: bklite ${name}( |$)`, "m"));
+                for (const [option, spec] of Object.entries(command.options)) {
+                    assert.match(text, new RegExp(`^  --${option}${spec.type === "string" ? ` ${escape(spec.value!)}` : ""} `, "m"), `--${option}`);
+                }
+                for (const variable of [...Object.keys(command.environment ?? {}), ...Object.keys(COMMON_ENVIRONMENT)]) {
+                    assert.match(text, new RegExp(`^  ${variable} `, "m"), variable);
+                }
+                assert.match(text, /^Exit codes:\n  0 /m);
+                assert.match(text, /^Examples?:\n  (\S+=\S+ )*(bklite|pulumi|echo) /m);
+                for (const example of command.examples) {
+                    assert.ok(example.includes(`bklite ${name}`), `the example runs the command: ${example}`);
+                }
+                // -h and `bklite help <command>` are the same.
+                assert.strictEqual((await bklite(...command.words, "-h")).stdout, text);
+                assert.strictEqual((await bklite("help", ...command.words)).stdout, text);
+            });
+        }
+
+        it("prints a group's commands for `bklite seed --help`, and refuses a group without its subcommand", async () => {
+            const group = await bklite("firewall", "--help");
+            assert.strictEqual(group.code, 0);
+            assert.match(group.stdout, /^  firewall apply +only the listed sources/m);
+            assert.match(group.stdout, /^  firewall remove +take the firewall away/m);
+            const bare = await bklite("seed");
+            assert.strictEqual(bare.code, 2);
+            assert.match(bare.stderr, /^bklite: seed needs a subcommand: apply$/m);
+            const unknown = await bklite("images", "pull");
+            assert.strictEqual(unknown.code, 2);
+            assert.match(unknown.stderr, /unknown images subcommand 'pull'/);
+        });
+
+        it("names every BKLITE_* variable the CLI's code reads in some command's help", () => {
+            const read = new Set<string>();
+            const visit = (dir: string) => {
+                for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+                    const full = path.join(dir, entry.name);
+                    if (entry.isDirectory()) {
+                        visit(full);
+                    } else if (entry.name.endsWith(".ts")) {
+                        for (const match of fs.readFileSync(full, "utf8").matchAll(/BKLITE_[A-Z0-9_]+/g)) {
+                            read.add(match[0]);
+                        }
+                    }
+                }
+            };
+            visit(path.join(PROJECT_ROOT, "cli"));
+            visit(path.join(PROJECT_ROOT, "components"));
+            const documented = new Set([...Object.keys(COMMON_ENVIRONMENT), ...COMMANDS.flatMap((c) => Object.keys(c.environment ?? {}))]);
+            assert.ok(read.size >= 10, "the scan finds the variables");
+            assert.deepStrictEqual([...read].filter((v) => !documented.has(v)).sort(), []);
+        });
+    });
+
+    describe("usage errors", () => {
+        const cases: Array<[string[], RegExp]> = [
+            [["nope"], /^bklite: unknown command 'nope'\nRun 'bklite --help' for the commands\.$/m],
+            [["plan"], /^bklite: --stack is required \(e\.g\. --stack prod\)\nUsage: bklite plan --stack STACK \[options\]\nRun 'bklite plan --help' for more\.$/m],
+            [["seed", "apply", "--spec", "x.json", "--bogus"], /Unknown option '--bogus'/],
+            [["seed", "apply", "--spec"], /Option '--spec <value>' argument missing/],
+            [["plan", "diff", "one.json"], /plan diff takes BASE HEAD \(2 arguments\), got 1/],
+            [["audit", "a.json", "b.json"], /audit takes EXPORT\.json \(1 argument\), got 2/],
+            [["firewall", "remove", "now"], /firewall remove takes no arguments, got 'now'/],
+        ];
+        for (const [args, message] of cases) {
+            it(`bklite ${args.join(" ")}: exit 2, the problem named, before any command module loads`, () => {
+                const { result, modules } = loadedModules(args);
+                assert.strictEqual(result.code, 2, result.stderr);
+                assert.match(result.stderr, message);
+                assert.deepStrictEqual(heavyIn(modules), []);
+            });
+        }
+    });
+
+    describe("what a start loads", () => {
+        for (const args of [["--help"], ["--version"], ["seed", "apply", "--help"], ["plan", "--help"], ["audit", "--help"]]) {
+            it(`bklite ${args.join(" ")} loads neither Pulumi, pg, nats, the plan renderer nor TypeScript`, () => {
+                const { result, modules } = loadedModules(args);
+                assert.strictEqual(result.code, 0, result.stderr);
+                assert.deepStrictEqual(heavyIn(modules), []);
+                assert.ok(modules.some((m) => m.endsWith(path.join("dist", "cli", "main.js"))), "it ran the compiled CLI");
+                assert.ok(!modules.some((m) => m.endsWith(".ts")), "no TypeScript source was loaded");
+            });
+        }
+
+        it("bklite plan loads Pulumi but neither pg, nats, nor the SDK's function serializer (TypeScript, arborist)", () => {
+            const { result, modules } = loadedModules(["plan", "--stack", "dev"]);
+            assert.strictEqual(result.code, 0, result.stderr);
+            // (The renderer itself is not listed: it drops the project's modules from the cache to load the program afresh.)
+            assert.deepStrictEqual(heavyIn(modules), ["@pulumi/pulumi"]);
+            assert.ok(!modules.some((m) => /node_modules\/@npmcli\/arborist\//.test(m)), "arborist is not loaded (nor TypeScript, above)");
+        });
+
+        it("defers exactly the serializer's exports, and a deferred function still works when called", () => {
+            // In a fresh process: this one has loaded the SDK already.
+            const script = `
+                const path = require("path");
+                require(${JSON.stringify(path.join(PROJECT_ROOT, "dist", "cli", "deferSerializer.js"))}).deferFunctionSerializer();
+                const pulumi = require("@pulumi/pulumi");
+                const typescriptLoaded = () => Object.keys(require.cache).some((k) => k.includes("/node_modules/typescript/"));
+                const before = typescriptLoaded();
+                pulumi.runtime.serializeFunction(() => 6 * 7).then((serialized) => {
+                    const runtimeDir = path.dirname(require.resolve("@pulumi/pulumi/runtime/index.js"));
+                    const files = ${JSON.stringify(Object.keys(DEFERRED_MODULES))};
+                    const real = Object.fromEntries(files.map((f) => [f, Object.keys(require(path.join(runtimeDir, f))).sort()]));
+                    console.log(JSON.stringify({ before, after: typescriptLoaded(), text: serialized.text, real }));
+                });
+            `;
+            const run = spawnSync(process.execPath, ["-e", script], { cwd: PROJECT_ROOT, encoding: "utf8" });
+            assert.strictEqual(run.status, 0, run.stderr);
+            const { before, after, text, real } = JSON.parse(run.stdout) as { before: boolean; after: boolean; text: string; real: Record<string, string[]> };
+            assert.deepStrictEqual([before, after], [false, true], "TypeScript loads with the first call, not with the SDK");
+            assert.match(text, /6 \* 7/);
+            assert.deepStrictEqual(real, Object.fromEntries(Object.entries(DEFERRED_MODULES).map(([f, names]) => [f, [...names].sort()])), "the stand-ins cover this SDK's exports");
+        });
+    });
+
+    describe("the compiled build", () => {
+        it("is made by npm ci's prepare script (npm run build), outside git", () => {
+            assert.strictEqual(PACKAGE.scripts.prepare, "npm run build");
+            assert.strictEqual(PACKAGE.scripts.build, "node scripts/build.js");
+            const ignored = spawnSync("git", ["check-ignore", "-q", "dist/cli/main.js"], { cwd: PROJECT_ROOT });
+            assert.ok(ignored.status === 0 || ignored.status === 128, "dist/ is git-ignored (128: not a git checkout)");
+            const copy = copyCheckout("cli-prepare");
+            const build = spawnSync("npm", ["run", "prepare"], { cwd: copy, encoding: "utf8" });
+            assert.strictEqual(build.status, 0, build.stderr);
+            assert.match(build.stderr, /build: \d+ files compiled into dist\//);
+            assert.strictEqual(spawnSync(process.execPath, ["scripts/build.js", "--check"], { cwd: copy }).status, 0);
+            const run = cliIn(copy, ["--version"]);
+            assert.strictEqual(run.code, 0);
+            assert.strictEqual(run.stderr, "", "a fresh build runs without a rebuild");
+        });
+
+        it("is built when missing and rebuilt when a source changes, saying why; an unchanged source with a new time is no reason", () => {
+            const copy = copyCheckout("cli-stale");
+            const first = cliIn(copy, ["--version"]);
+            assert.strictEqual(first.code, 0, first.stderr);
+            assert.match(first.stderr, /^bklite: there is no build in dist\/: building the CLI into dist\/$/m);
+            assert.strictEqual(first.stdout, `bklite ${PACKAGE.version}\n`);
+            assert.strictEqual(cliIn(copy, ["--version"]).stderr, "");
+
+            // A fresh checkout gives every file a new time: content decides.
+            const commands = path.join(copy, "cli", "commands.ts");
+            const later = new Date(Date.now() + 5000);
+            fs.utimesSync(commands, later, later);
+            assert.strictEqual(cliIn(copy, ["--version"]).stderr, "");
+
+            fs.writeFileSync(commands, fs.readFileSync(commands, "utf8").replace("take the firewall away", "take the firewall away (edited)"));
+            const edited = cliIn(copy, ["firewall", "--help"]);
+            assert.strictEqual(edited.code, 0, edited.stderr);
+            assert.match(edited.stderr, /^bklite: cli\/commands\.ts changed since the last build: building the CLI into dist\/$/m);
+            assert.match(edited.stdout, /take the firewall away \(edited\)/, "the new code ran, not the old build");
+
+            fs.writeFileSync(path.join(copy, "components", "extra.ts"), "export const extra = 1;\n");
+            assert.match(cliIn(copy, ["--version"]).stderr, /components\/extra\.ts is new since the last build/);
+            fs.rmSync(path.join(copy, "components", "extra.ts"));
+            assert.match(cliIn(copy, ["--version"]).stderr, /components\/extra\.ts was removed since the last build/);
+            assert.ok(!fs.existsSync(path.join(copy, "dist", "components", "extra.js")), "the build holds no output of a removed source");
+            const check = spawnSync(process.execPath, ["scripts/build.js", "--check"], { cwd: copy, encoding: "utf8" });
+            assert.strictEqual(check.status, 0, check.stderr);
+        });
+
+        it("refuses to run a build it cannot remake, naming the file, the line and the fix", () => {
+            const copy = copyCheckout("cli-broken", { withBuild: true });
+            fs.appendFileSync(path.join(copy, "cli", "help.ts"), "\nexport const broken = ;\n");
+            const run = cliIn(copy, ["--help"]);
+            assert.strictEqual(run.code, 1);
+            assert.strictEqual(run.stdout, "", "neither the old build nor anything else ran");
+            assert.match(run.stderr, /cli\/help\.ts changed since the last build, and it could not be rebuilt: the sources do not compile:\n {2}cli\/help\.ts:\d+:\d+: Expression expected/);
+            assert.match(run.stderr, /Run `npm run build` in .*checkout/);
+            const check = spawnSync(process.execPath, ["scripts/build.js", "--check"], { cwd: copy, encoding: "utf8" });
+            assert.strictEqual(check.status, 1);
+            assert.match(check.stderr, /cli\/help\.ts changed since the last build; run npm run build/);
+        });
+
+        it("is built once when several CLIs start at once on a stale build, and each of them runs", async () => {
+            const copy = copyCheckout("cli-concurrent");
+            const runs = await Promise.all(
+                Array.from({ length: 4 }, () => {
+                    return new Promise<CliResult>((resolve) => {
+                        const child = spawn(process.execPath, [path.join(copy, "bin", "bklite"), "--version"], { cwd: copy });
+                        let stdout = "";
+                        let stderr = "";
+                        child.stdout.on("data", (d) => (stdout += d));
+                        child.stderr.on("data", (d) => (stderr += d));
+                        child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+                    });
+                }),
+            );
+            for (const run of runs) {
+                assert.strictEqual(run.code, 0, run.stderr);
+                assert.strictEqual(run.stdout, `bklite ${PACKAGE.version}\n`);
+            }
+            assert.strictEqual(runs.filter((r) => r.stderr.includes("building the CLI")).length, 1, runs.map((r) => r.stderr).join("\n"));
+            assert.deepStrictEqual(fs.readdirSync(copy).filter((e) => e.startsWith("dist")), ["dist"], "no lock or half-built directory is left");
+        });
+    });
+
+    describe("the Pulumi program under pulumi up", () => {
+        it("is transpiled, not type-checked, by the ts-node options pulumi's nodejs host builds (type checking is npm test's)", () => {
+            // As @pulumi/pulumi's cmd/run does: transpileOnly from PULUMI_NODEJS_TRANSPILE_ONLY or tsconfig's noCheck,
+            // else undefined, which leaves tsconfig.json's "ts-node" section to decide.
+            const tsutils = require("@pulumi/pulumi/tsutils") as { loadTypeScriptCompilerOptions(file: string): Record<string, unknown> };
+            const compilerOptions = tsutils.loadTypeScriptCompilerOptions(path.join(PROJECT_ROOT, "tsconfig.json"));
+            const tsNode = require("ts-node") as typeof import("ts-node");
+            const service = tsNode.create({
+                transpileOnly: compilerOptions.noCheck as boolean | undefined,
+                project: path.join(PROJECT_ROOT, "tsconfig.json"),
+                compilerOptions: { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", sourceMap: "true", ...compilerOptions },
+            });
+            assert.strictEqual(service.options.transpileOnly, true);
+            assert.strictEqual(compilerOptions.noCheck, undefined, "npm run typecheck still checks");
+        });
+    });
+});
+
+function escape(text: string): string {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
