@@ -174,6 +174,22 @@ describe("bklite plan", () => {
             assert.strictEqual(result.stdout, "");
             assert.strictEqual(JSON.parse(fs.readFileSync(file, "utf8")).stack, "dev");
         });
+
+        it("plans the config of --config-file instead of the stack file, and names a missing one", async () => {
+            const dir = tempDir("bklite-plan-config-file-");
+            const same = path.join(dir, "same.yaml");
+            fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.prod.yaml"), same);
+            const proposed = path.join(dir, "proposed.yaml");
+            fs.writeFileSync(proposed, fs.readFileSync(same, "utf8").replace("tag: v0.3.5", "tag: v0.3.6"));
+            const [fromSame, fromProposed] = await Promise.all([bklite("plan", "--stack", "prod", "--config-file", same), bklite("plan", "--stack", "prod", "--config-file", proposed)]);
+            assert.strictEqual(fromSame.code, 0, fromSame.stderr);
+            assert.strictEqual(fromSame.stdout, first, "a copy of the stack file plans the same bytes");
+            const images = Object.values((JSON.parse(fromProposed.stdout) as Plan).outputs.images as Record<string, string>);
+            assert.ok(images.length > 0 && images.every((ref) => ref.endsWith(":v0.3.6")), images.join(", "));
+            const missing = await bklite("plan", "--stack", "prod", "--config-file", path.join(dir, "nope.yaml"));
+            assert.strictEqual(missing.code, 2);
+            assert.match(missing.stderr, /^bklite: the config file .*nope\.yaml does not exist$/m);
+        });
     });
 
     describe("plan diff on real config changes", () => {
