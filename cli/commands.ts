@@ -121,6 +121,26 @@ export const COMMANDS: CommandSpec[] = [
         load: async () => (await import("./seed")).seedApply,
     },
     {
+        words: ["streams", "apply"],
+        summary: "the JetStream streams the platform consumes (the `metrics` stream agents publish into)",
+        description:
+            "Makes NATS hold every stream of the spec with its settings: a missing stream is created, one whose limits differ is updated in place, and one whose storage or retention differs (which JetStream cannot change) is refused by name before anything changes. Nothing changes when every stream matches. The program runs it once NATS is healthy, before the services that consume a stream start.",
+        options: {
+            spec: { type: "string", value: "FILE|-", description: "the streams (JSON: {streams: [{name, subjects, storage, retention, discard, maxAgeSeconds, maxBytes, maxMsgs, maxMsgsPerSubject, maxMsgSize, duplicateWindowSeconds, replicas}]}); - reads standard input", required: { example: "streams.json" } },
+            "kube-namespace": { type: "string", value: "NS", description: "reach NATS through `kubectl port-forward` to the Service of this namespace" },
+            "kube-context": { type: "string", value: "CTX", description: "the kubectl context to use (with --kube-namespace)" },
+        },
+        environment: {
+            BKLITE_NATS_URL: "NATS with JetStream, e.g. tls://127.0.0.1:24222 (required)",
+            BKLITE_NATS_USER: "NATS user (required)",
+            BKLITE_NATS_PASSWORD: "NATS password (required)",
+            BKLITE_NATS_CA: SEED_ENV_HELP.BKLITE_NATS_CA,
+            BKLITE_KUBECTL: "the kubectl to run with --kube-namespace (default: kubectl from PATH)",
+        },
+        examples: ["bklite streams apply --spec streams.json", "bklite streams apply --spec - < streams.json"],
+        load: async () => (await import("./streams")).streamsApply,
+    },
+    {
         words: ["firewall", "apply"],
         summary: "only the listed sources reach the listed ports (iptables)",
         description:

@@ -1,20 +1,13 @@
-import * as fs from "fs";
 import { applyFirewall, removeFirewall } from "../components/security/firewall";
 import { resolveRules } from "../components/security/plan";
 import { parseSecurityConfig } from "../components/security/rules";
 import { CommandHandler } from "./commands";
+import { readJsonOption } from "./input";
 import { UsageError } from "./usage";
 
 /** `bklite firewall apply`: the rules as the host firewall, with iptables. */
 export const firewallApply: CommandHandler = async ({ values, out, err }) => {
-    const source = values.rules as string;
-    let raw: unknown;
-    try {
-        raw = JSON.parse(source === "-" ? fs.readFileSync(0, "utf8") : fs.readFileSync(source, "utf8"));
-    } catch (e) {
-        throw new UsageError(`--rules ${source}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : "not valid JSON"}`);
-    }
-    const parsed = parseSecurityConfig(raw);
+    const parsed = parseSecurityConfig(readJsonOption("rules", values.rules as string));
     const named = parsed.security.rules.filter((r) => typeof r.port !== "number");
     const problems = [
         ...parsed.problems.map((p) => `${p.path}${p.value !== undefined ? ` = ${p.value}` : ""}: ${p.message}`),

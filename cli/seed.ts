@@ -1,21 +1,10 @@
-import * as fs from "fs";
 import { applySeed } from "../components/seed/apply";
 import { connectionFromEnv } from "../components/seed/connection";
 import { withForwards } from "../components/seed/portForward";
 import { parseSeedSpec } from "../components/seed/spec";
 import { CommandHandler } from "./commands";
+import { readJsonOption } from "./input";
 import { UsageError } from "./usage";
-
-/** Reads the spec: a file, or standard input for `-` (how the program passes it, secrets and all). */
-function readSpecText(source: string): string {
-    if (source === "-") {
-        return fs.readFileSync(0, "utf8");
-    }
-    if (!fs.existsSync(source)) {
-        throw new UsageError(`--spec ${source}: no such file`);
-    }
-    return fs.readFileSync(source, "utf8");
-}
 
 /** `bklite seed apply`. Progress on stderr; the JSON summary on stdout. */
 export const seedApply: CommandHandler = async ({ values, out, err }) => {
@@ -27,16 +16,7 @@ export const seedApply: CommandHandler = async ({ values, out, err }) => {
     if (namespace === undefined && values["kube-context"] !== undefined) {
         throw new UsageError("--kube-context needs --kube-namespace");
     }
-    const text = readSpecText(values.spec as string);
-    let raw: unknown;
-    try {
-        raw = JSON.parse(text);
-    } catch (e) {
-        // Not the parser's message: it quotes the input, and the spec holds a password.
-        const position = /position (\d+)/.exec((e as Error).message)?.[1];
-        throw new UsageError(`the spec is not valid JSON${position ? ` (at character ${position})` : ""}`);
-    }
-    const spec = parseSeedSpec(raw);
+    const spec = parseSeedSpec(readJsonOption("spec", values.spec as string));
     const connection = connectionFromEnv(process.env, spec.packages.length > 0);
     const apply = (conn: typeof connection) =>
         applySeed(spec, conn, { force: values.force === true, migrationTimeoutMs: waitSeconds * 1000, log: (line) => err.write(`${line}\n`) });

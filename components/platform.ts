@@ -2,14 +2,17 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_IMAGES } from "./app/catalog";
-import { ADMIN_USER, DATABASE, NATS_NAMESPACE, VALUE_REFS, natsAgentEndpoint, planServices, postgresInitScript, publicUrl } from "./app/services";
+import { NATS_USER, agentNatsHosts } from "./app/regions";
+import { ADMIN_USER, DATABASE, NATS_NAMESPACE, VALUE_REFS, natsAgentEndpoint, planServices, plannedDatabases, plannedSecrets, plannedStreams, publicUrl } from "./app/services";
 import { ServiceSpec } from "./app/spec";
-import { NATS_USER, StackConfig } from "./config/validate";
+import { postgresInitScript } from "./app/specs/postgres";
+import { StackConfig } from "./config/validate";
 import { PostgresDatabase } from "./database/postgresDatabase";
 import { HostFacts, inspectHost, plannedHostFacts } from "./hostFacts";
 import { ImageSupply } from "./images/imageSupply";
 import { DEFAULT_BUNDLE_DIR, resolveImageRef } from "./images/refs";
 import { TraefikIngress, WEB_PORT } from "./ingress/traefikKubernetes";
+import { NatsStreams } from "./nats/natsStreams";
 import { NatsTls } from "./nats/natsTls";
 import { DockerRuntime } from "./runtime/docker/dockerRuntime";
 import { KubernetesRuntime } from "./runtime/kubernetes/kubernetesRuntime";
@@ -31,6 +34,12 @@ export interface BkLitePlatformArgs {
      */
     inspectHost?: boolean;
 }
+
+/**
+ * Makes the JetStream streams exist once NATS (`nats`) is up, reaching it at `natsHostPort` (with `args`, e.g. through a
+ * port-forward); returns what the streams' consumers wait for (nothing when no running service consumes a stream).
+ */
+type StreamsAfterNats = (nats: pulumi.Resource, natsHostPort: string, extra: { args: string[]; rerunWhen?: pulumi.Input<string>[] }) => pulumi.Resource[];
 
 /** What a runtime hands back to the platform: the data volumes and what the seeding must wait for. */
 interface Deployed {
@@ -77,37 +86,58 @@ export class BkLitePlatform extends pulumi.ComponentResource {
             void pulumi.log.warn(warning, this);
         }
 
-        const secrets = new PlatformSecrets(`${name}-secrets`, { providedSecrets: config.providedSecrets }, { parent: this });
-        // On a cluster the server also reaches NATS by its namespaced names.
+        const secrets = new PlatformSecrets(`${name}-secrets`, { secrets: plannedSecrets(config), providedSecrets: config.providedSecrets }, { parent: this });
+        // On a cluster the server also reaches NATS by its namespaced names; agents by every address a region gives.
         const natsNames = onDocker ? ["nats"] : ["nats", `nats.${config.kubernetes.namespace}.svc`, `nats.${config.kubernetes.namespace}.svc.cluster.local`];
-        const natsTls = new NatsTls(`${name}-nats-tls`, { hostAddress: config.hostAddress, serviceNames: natsNames }, { parent: this });
+        const natsTls = new NatsTls(
+            `${name}-nats-tls`,
+            { hostAddress: config.hostAddress, serviceNames: natsNames, agentHosts: agentNatsHosts(config.regions) },
+            { parent: this },
+        );
         const values: Record<string, pulumi.Input<string>> = {
-            ...secrets.values,
+            ...(secrets.values as Record<string, pulumi.Output<string>>),
             [VALUE_REFS.natsCaCert]: natsTls.caCertPem,
             [VALUE_REFS.natsServerCert]: natsTls.serverCertPem,
             [VALUE_REFS.natsServerKey]: natsTls.serverKeyPem,
         };
 
+        // The JetStream streams the running services consume, applied once NATS is up (see onDocker/onKubernetes).
+        const streamSpecs = plannedStreams(config).map((s) => s.stream);
+        const natsClient = { natsUser: NATS_USER, natsPassword: secrets.value("natsPassword"), natsCa: natsTls.caCertPem };
+        const streams: StreamsAfterNats = (nats, natsHostPort, extra) =>
+            streamSpecs.length === 0
+                ? []
+                : [
+                      new NatsStreams(
+                          `${name}-streams`,
+                          { streams: streamSpecs, args: extra.args },
+                          { connection: { natsUrl: `tls://${natsHostPort}`, ...natsClient }, after: [nats], rerunWhen: extra.rerunWhen },
+                          { parent: this },
+                      ).ready,
+                  ];
+
         const deployed = onDocker
-            ? this.onDocker(name, args.stack, config, services, values, secrets, bundleDir, host, security)
-            : this.onKubernetes(name, config, services, values, secrets, security);
+            ? this.onDocker(name, args.stack, config, services, values, secrets, bundleDir, host, security, streams)
+            : this.onKubernetes(name, config, services, values, secrets, security, streams);
 
         const seed = new SeedData(
             `${name}-seed`,
             { packageDigests: host.packageDigests, args: deployed.seedConnection.args },
             {
-                spec: secrets.values.natsPassword.apply((natsPassword) => JSON.stringify(renderSeedSpec(config, natsPassword))),
+                spec: pulumi
+                    .all([secrets.value("natsPassword"), secrets.value("adminPassword")])
+                    .apply(([natsPassword, adminPassword]) => JSON.stringify(renderSeedSpec(config, { natsPassword, adminPassword }))),
                 connection: {
-                    pgUrl: pulumi.interpolate`postgres://${DATABASE.owner}:${secrets.values.postgresPassword}@${deployed.seedConnection.pgHostPort}/${DATABASE.name}`,
+                    pgUrl: pulumi.interpolate`postgres://${DATABASE.owner}:${secrets.value("postgresPassword")}@${deployed.seedConnection.pgHostPort}/${DATABASE.name}`,
                     natsUrl: `tls://${deployed.seedConnection.natsHostPort}`,
                     natsUser: NATS_USER,
-                    natsPassword: secrets.values.natsPassword,
+                    natsPassword: secrets.value("natsPassword"),
                     natsCa: natsTls.caCertPem,
                     bucket: NATS_NAMESPACE,
-                    secretKey: secrets.values.secretKey,
+                    secretKey: secrets.value("secretKey"),
                 },
                 after: [deployed.serverReady],
-                digestKey: secrets.values.secretKey,
+                digestKey: secrets.value("secretKey"),
             },
             { parent: this },
         );
@@ -116,7 +146,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         this.natsEndpoint = pulumi.output(natsAgentEndpoint(config));
         this.natsCaCert = natsTls.caCertPem;
         this.adminUser = pulumi.output(ADMIN_USER);
-        this.adminPassword = secrets.values.adminPassword;
+        this.adminPassword = secrets.value("adminPassword");
         this.images = pulumi.output(Object.fromEntries([...services.map((s) => [s.name, s.image])]) as Record<string, string>);
         this.dataVolumes = deployed.dataVolumes;
         this.seedSummary = seed.summary;
@@ -142,6 +172,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         bundleDir: string,
         host: HostFacts,
         security: SecurityPlan,
+        streams: StreamsAfterNats,
     ): Deployed {
         if (config.security.hostFirewall) {
             // As root on the Docker host: only the listed sources reach the listed ports; removed with the stack.
@@ -169,14 +200,19 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                 values,
                 imagesAfter: images.ready,
                 afterStart: {
-                    postgres: (container) => [
-                        new PostgresDatabase(
-                            `${name}-db`,
-                            { host: "127.0.0.1", port: config.ports.postgres, superuser: DATABASE.superuser, database: DATABASE.name, owner: DATABASE.owner },
-                            { superuserPassword: secrets.values.postgresAdminPassword, ownerPassword: secrets.values.postgresPassword, after: [container] },
-                            { parent: this },
+                    // Each database and its owner role, through the loopback port (the server's keeps its old name).
+                    postgres: (container) =>
+                        plannedDatabases(config).map(
+                            (db) =>
+                                new PostgresDatabase(
+                                    db.name === DATABASE.name ? `${name}-db` : `${name}-db-${db.name}`,
+                                    { host: "127.0.0.1", port: config.ports.postgres, superuser: DATABASE.superuser, database: db.name, owner: db.owner },
+                                    { superuserPassword: secrets.value("postgresAdminPassword"), ownerPassword: values[db.passwordRef], after: [container] },
+                                    { parent: this },
+                                ),
                         ),
-                    ],
+                    // Streams again when the container is replaced: a new NATS image keeps the volume, but say so.
+                    nats: (container) => streams(container, `127.0.0.1:${config.ports.nats}`, { args: [], rerunWhen: [container.id] }),
                 },
             },
             { parent: this },
@@ -199,13 +235,16 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         values: Record<string, pulumi.Input<string>>,
         secrets: PlatformSecrets,
         security: SecurityPlan,
+        streams: StreamsAfterNats,
     ): Deployed {
         const sourcesOf = (purpose: string) => security.rules.find((r) => r.purpose === purpose)?.sources ?? [];
         const k = config.kubernetes;
         const provider = new k8s.Provider(`${name}-k8s-provider`, { context: k.context, enableServerSideApply: true }, { parent: this });
+        // The program's commands reach the cluster's PostgreSQL and NATS through kubectl port-forwards.
+        const kubectlArgs = ["--kube-namespace", k.namespace, ...(k.context ? ["--kube-context", k.context] : [])];
         const workloads = services
             .filter((s) => s.name !== "traefik")
-            .map((s) => (s.name === "postgres" ? { ...s, files: [...s.files, postgresInitScript()] } : s));
+            .map((s) => (s.name === "postgres" ? { ...s, files: [...s.files, postgresInitScript(plannedDatabases(config))] } : s));
         const runtime = new KubernetesRuntime(
             `${name}-k8s`,
             {
@@ -218,7 +257,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                 exposure: { type: k.serviceType, nodePorts: { nats: k.nodePorts.nats }, sourceRanges: { nats: sourcesOf("nats") } },
                 resources: k.resources,
             },
-            { values, hashKey: secrets.values.secretKey },
+            { values, hashKey: secrets.value("secretKey"), afterStart: { nats: (workload) => streams(workload, "nats:4222", { args: kubectlArgs }) } },
             { parent: this, providers: [provider] },
         );
         new TraefikIngress(
@@ -246,11 +285,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         return {
             dataVolumes: pulumi.output(claims.sort()),
             serverReady: runtime.workloads.server,
-            seedConnection: {
-                pgHostPort: "postgres:5432",
-                natsHostPort: "nats:4222",
-                args: ["--kube-namespace", k.namespace, ...(k.context ? ["--kube-context", k.context] : [])],
-            },
+            seedConnection: { pgHostPort: "postgres:5432", natsHostPort: "nats:4222", args: kubectlArgs },
         };
     }
 }

@@ -1,17 +1,56 @@
 /**
- * The services of a bk-lite platform and their default images. Tags are pinned: an offline site can only
- * run what was bundled, so a moving tag would make two sites (or two runs) differ.
+ * Every service the platform can run, one definition a file in specs/, in start-planning order (the ingress last:
+ * it routes to the others). Which of them a stack runs follows from `bklite:installApps`.
  */
+import { ServiceDefinition } from "./definition";
+import { falkordb } from "./specs/falkordb";
+import { minio } from "./specs/minio";
+import { mlflow } from "./specs/mlflow";
+import { nats } from "./specs/nats";
+import { natsExecutor } from "./specs/natsExecutor";
+import { postgres } from "./specs/postgres";
+import { redis } from "./specs/redis";
+import { server } from "./specs/server";
+import { telegraf } from "./specs/telegraf";
+import { traefik } from "./specs/traefik";
+import { vector } from "./specs/vector";
+import { victoriaLogs } from "./specs/victoriaLogs";
+import { victoriaMetrics } from "./specs/victoriaMetrics";
+import { web } from "./specs/web";
 
-export const SERVICE_NAMES = ["server", "web", "postgres", "nats", "redis", "traefik"] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+export const SERVICES: ReadonlyArray<ServiceDefinition> = [
+    postgres,
+    redis,
+    nats,
+    falkordb,
+    victoriaMetrics,
+    victoriaLogs,
+    minio,
+    natsExecutor,
+    telegraf,
+    vector,
+    mlflow,
+    server,
+    web,
+    traefik,
+];
 
-/** Default image of each service (bklite-facts §1.1 and §1.5; nats uses its alpine variant for a health probe). */
-export const DEFAULT_IMAGES: Readonly<Record<ServiceName, string>> = {
-    server: "bklite/server:huangpu-v1.0",
-    web: "bklite/web:huangpu-v1.0",
-    postgres: "postgres:15.10",
-    nats: "nats:2.10.25-alpine",
-    redis: "redis:5.0.14",
-    traefik: "traefik:3.3.3",
+export const SERVICE_NAMES: ReadonlyArray<string> = SERVICES.map((s) => s.name);
+export type ServiceName = string;
+
+/** Default image of each service. Tags are pinned: an offline site can only run what was bundled. */
+export const DEFAULT_IMAGES: Readonly<Record<string, string>> = Object.fromEntries(SERVICES.map((s) => [s.name, s.defaultImage]));
+
+/**
+ * bk-lite apps this program cannot back: the services they need are not among SERVICES. Refused by validation
+ * with the reason, rather than deployed half-working.
+ */
+export const UNSUPPORTED_APPS: Readonly<Record<string, string>> = {
+    opspilot: "needs metis (the RAG server) and pgvector, which this program does not run",
+    patch_mgmt: "is not an app of the huangpu server image, and its services are not modelled here",
 };
+
+/** The services a stack with these apps runs: every core service, and those of the apps installed. */
+export function servicesFor(installApps: ReadonlyArray<string>): ServiceDefinition[] {
+    return SERVICES.filter((s) => s.apps === undefined || s.apps.some((app) => installApps.includes(app)));
+}

@@ -4,6 +4,7 @@
  * agents actually reach the stack unless the config says otherwise, and a URL that is not absolute http(s) is
  * refused before anything is deployed.
  */
+import type { StackConfig } from "../config/validate";
 import { TextValue, ref } from "./template";
 
 /** The keys agents read from their region; all six must exist for every region. */
@@ -49,6 +50,23 @@ export interface AgentEndpoints {
     natsUser: string;
 }
 
+/** The NATS user agents and the server share. */
+export const NATS_USER = "admin";
+
+/**
+ * Where agents and browsers reach the stack: the host address and the ports published for them (host ports on
+ * Docker; node ports, or the LoadBalancer's own ports, on Kubernetes). NODE_SERVER_URL and NATS_SERVERS derive from it.
+ */
+export function agentEndpoints(config: Pick<StackConfig, "runtime" | "hostAddress" | "ports" | "kubernetes">): AgentEndpoints {
+    const ports =
+        config.runtime === "docker"
+            ? { http: config.ports.http, nats: config.ports.nats }
+            : config.kubernetes.serviceType === "LoadBalancer"
+              ? { http: 80, nats: 4222 }
+              : config.kubernetes.nodePorts;
+    return { hostAddress: config.hostAddress, httpPort: ports.http, natsPort: ports.nats, natsUser: NATS_USER };
+}
+
 /** Formats a host for a URL or host:port pair, bracketing IPv6 literals. */
 export function hostForUrl(host: string): string {
     return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
@@ -87,6 +105,36 @@ export function checkNodeServerUrl(url: string): string | undefined {
         return "must be the server's base URL without a path (agents append /api/v1/...)";
     }
     return undefined;
+}
+
+/**
+ * The hosts of a NATS_SERVERS value (`host:port[,host:port...]`, no scheme, as agents take it), or a problem.
+ * IPv6 hosts are bracketed, as in a URL.
+ */
+export function natsServerHosts(value: string): { hosts: string[] } | { problem: string } {
+    const hosts: string[] = [];
+    for (const entry of value.split(",").map((e) => e.trim())) {
+        const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);
+        const port = match ? Number(match[2]) : 0;
+        if (!match || port < 1 || port > 65535) {
+            return { problem: `'${entry}' is not host:port (expected e.g. 10.1.0.5:24222, without a scheme; several separated by commas)` };
+        }
+        hosts.push(match[1].replace(/^\[|\]$/g, ""));
+    }
+    return { hosts };
+}
+
+/**
+ * The addresses regions tell agents to reach NATS at (their NATS_SERVERS overrides): the server certificate must
+ * name each, or agents there fail to verify it.
+ */
+export function agentNatsHosts(regions: ReadonlyArray<RegionConfig>): string[] {
+    const hosts = regions.flatMap((r) => {
+        const value = r.env?.NATS_SERVERS;
+        const parsed = typeof value === "string" ? natsServerHosts(value) : undefined;
+        return parsed && "hosts" in parsed ? parsed.hosts : [];
+    });
+    return [...new Set(hosts)].sort();
 }
 
 /** The full SidecarEnv of a region: the six required keys, derived where not given, then the region's env. */
@@ -154,6 +202,12 @@ export function checkRegions(
                 problems.push({ path: `${path}.env.${key}`, value: JSON.stringify(value), message: "must be a string" });
             } else if (value.length > SIDECAR_VALUE_MAX) {
                 problems.push({ path: `${path}.env.${key}`, message: `is longer than bk-lite's ${SIDECAR_VALUE_MAX} characters` });
+            }
+        }
+        if (typeof env.NATS_SERVERS === "string") {
+            const parsed = natsServerHosts(env.NATS_SERVERS);
+            if ("problem" in parsed) {
+                problems.push({ path: `${path}.env.NATS_SERVERS`, value: env.NATS_SERVERS, message: `${parsed.problem}; agents in region '${region.name}' dial it, and the NATS certificate is issued for its hosts` });
             }
         }
         const url = endpoints ? regionEnv(region, endpoints).NODE_SERVER_URL : region.nodeServerUrl ?? env.NODE_SERVER_URL;

@@ -57,6 +57,9 @@ export interface ServiceSpec {
     /** Service name: also its DNS name inside the stack network. */
     name: string;
     image: string;
+    /** Replaces the image's entrypoint (Docker's entrypoint, a container's `command` on Kubernetes). */
+    entrypoint?: string[];
+    /** Arguments to the entrypoint (Docker's command, a container's `args` on Kubernetes). */
     command?: string[];
     env: Record<string, TextValue>;
     ports: PortSpec[];
@@ -65,6 +68,8 @@ export interface ServiceSpec {
     health: HealthCheckSpec;
     /** Services that must be healthy before this one starts. */
     dependsOn: string[];
+    /** Services it connects to without waiting for them at start (where network policies must let it through). */
+    connectsTo?: string[];
     routes: RouteSpec[];
     /** Seconds to wait after SIGTERM before the container is killed. */
     stopGraceSeconds?: number;

@@ -9,7 +9,7 @@ export const CONFIG_NAMESPACE = "bklite";
 export const RUNTIMES = ["docker", "kubernetes"] as const;
 export type RuntimeName = (typeof RUNTIMES)[number];
 
-/** bk-lite apps the server image knows how to initialise (its startup script's INSTALL_APPS blocks). */
+/** bk-lite's apps (the server's `apps/` in the huangpu fork and upstream). Which the program can back: app/catalog.ts. */
 export const KNOWN_APPS = [
     "system_mgmt",
     "cmdb",
@@ -25,7 +25,10 @@ export const KNOWN_APPS = [
     "patch_mgmt",
 ] as const;
 
-/** The huangpu deployment's apps, less `mlops`, which its server image does not know. */
+/**
+ * The huangpu deployment's apps, less `mlops`: it brings MinIO and MLflow, so it is opt-in. (The huangpu server has
+ * the mlops app; only its startup script has no init block for it.)
+ */
 export const DEFAULT_INSTALL_APPS = [
     "system_mgmt",
     "cmdb",
@@ -49,7 +52,10 @@ export const SECRET_KEYS = {
     natsPassword: "Password of the NATS user shared by the server and the agents of every region.",
     secretKey: "Django SECRET_KEY of the server; also the AES key of secret SidecarEnv values. Changing it makes them unreadable.",
     nextauthSecret: "NEXTAUTH_SECRET of the web console.",
-    adminPassword: "Password of the console's `admin` user (see the README for images that hard-code it).",
+    adminPassword: "Password of the console's `admin` user; seeding makes the console's login use it.",
+    falkordbPassword: "Password of FalkorDB (CMDB's graph database); only when cmdb is installed.",
+    minioPassword: "Password of MinIO's root user `minio` (MLflow's artifact store); only when mlops is installed.",
+    mlflowDatabasePassword: "Password of the `mlflow` database role MLflow connects as; only when mlops is installed.",
 } as const;
 export type SecretName = keyof typeof SECRET_KEYS;
 
@@ -58,7 +64,7 @@ export type SecretName = keyof typeof SECRET_KEYS;
  * with), SECRET_KEY (AES key of secret SidecarEnv values) and the NATS password agents in the field hold.
  * Generated ones are protected, so `pulumi destroy` cannot drop them while the data stays.
  */
-export const DATA_BOUND_SECRETS: ReadonlyArray<SecretName> = ["postgresAdminPassword", "postgresPassword", "secretKey", "natsPassword"];
+export const DATA_BOUND_SECRETS: ReadonlyArray<SecretName> = ["postgresAdminPassword", "postgresPassword", "secretKey", "natsPassword", "minioPassword", "mlflowDatabasePassword"];
 
 export type ConfigType = "string" | "integer" | "boolean" | "array" | "object";
 
@@ -111,7 +117,7 @@ export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
         type: "array",
         items: "string",
         default: DEFAULT_INSTALL_APPS,
-        description: "bk-lite apps the server initialises at start (INSTALL_APPS); must include node_mgmt.",
+        description: "bk-lite apps the server initialises at start (INSTALL_APPS); they decide which services run. Must include node_mgmt; add mlops for MinIO and MLflow.",
     },
     images: {
         type: "object",

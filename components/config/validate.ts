@@ -4,9 +4,9 @@
  * call it directly.
  */
 import * as net from "net";
-import { DEFAULT_IMAGES, SERVICE_NAMES } from "../app/catalog";
+import { DEFAULT_IMAGES, SERVICE_NAMES, UNSUPPORTED_APPS } from "../app/catalog";
 import { isRecord } from "../json";
-import { AgentEndpoints, DEFAULT_REGION, RegionConfig, checkNodeServerUrl, checkRegions } from "../app/regions";
+import { AgentEndpoints, DEFAULT_REGION, RegionConfig, agentEndpoints, checkNodeServerUrl, checkRegions } from "../app/regions";
 import { ImagesConfig, checkRegistryPrefix, isFloatingLatest, parseImageRef, resolveImageRef } from "../images/refs";
 import { SecurityConfig, checkDataStoreExposure, parseSecurityConfig } from "../security/rules";
 import {
@@ -20,6 +20,7 @@ import {
     STRUCTURED_KEYS,
 } from "./keys";
 import { InputError } from "../inputError";
+import { checkPackage, packageRowKey } from "../seed/packageRules";
 
 /** One thing wrong with the config: which key, what value (never a secret's), and what to do. */
 export interface ConfigProblem {
@@ -47,10 +48,9 @@ export interface ProbePackageConfig {
     file: string;
     version: string;
     os: "linux" | "windows";
+    /** A controller zip gets the stack's CA; a collector package is that collector's own file. */
     type: "controller" | "collector";
     object: string;
-    /** Collector objects that get a package row and object from the same file. */
-    collectors: string[];
 }
 
 export interface KubernetesConfig {
@@ -76,20 +76,6 @@ export interface KubernetesConfig {
 /** Default node ports: Traefik on 30080 (seed 004's advice), NATS on 30422. */
 export const DEFAULT_NODE_PORTS = { http: 30080, nats: 30422 } as const;
 
-/**
- * Where agents and browsers reach the stack: the host address and the ports published for them (host ports on
- * Docker; node ports, or the LoadBalancer's own ports, on Kubernetes). NODE_SERVER_URL and NATS_SERVERS derive from it.
- */
-export function agentEndpoints(config: Pick<StackConfig, "runtime" | "hostAddress" | "ports" | "kubernetes">): AgentEndpoints {
-    const ports =
-        config.runtime === "docker"
-            ? { http: config.ports.http, nats: config.ports.nats }
-            : config.kubernetes.serviceType === "LoadBalancer"
-              ? { http: 80, nats: 4222 }
-              : config.kubernetes.nodePorts;
-    return { hostAddress: config.hostAddress, httpPort: ports.http, natsPort: ports.nats, natsUser: NATS_USER };
-}
-
 /** The validated config of one stack. It never holds a secret value, so it may be passed anywhere. */
 export interface StackConfig {
     runtime: RuntimeName;
@@ -107,9 +93,6 @@ export interface StackConfig {
     /** Secrets given in config; the others are generated. */
     providedSecrets: SecretName[];
 }
-
-/** The NATS user agents and the server share. */
-export const NATS_USER = "admin";
 
 /** Thrown when the config has problems; its message lists every one. */
 export class ConfigError extends InputError {
@@ -255,8 +238,14 @@ export function parseStackConfig(source: ConfigSource): { config: StackConfig; p
         add("installApps", "must be a list of app names", appsRaw);
     } else {
         const unknown = appsRaw.filter((a) => !(KNOWN_APPS as ReadonlyArray<string>).includes(a));
+        const unsupported = appsRaw.filter((a) => a in UNSUPPORTED_APPS);
+        const supported = KNOWN_APPS.filter((a) => !(a in UNSUPPORTED_APPS));
         if (unknown.length > 0) {
-            add("installApps", `has unknown apps ${unknown.join(", ")}; known apps: ${KNOWN_APPS.join(", ")}`, appsRaw);
+            add("installApps", `has unknown apps ${unknown.join(", ")}; known apps: ${supported.join(", ")}`, appsRaw);
+        } else if (unsupported.length > 0) {
+            add("installApps", `${unsupported.map((a) => `${a} ${UNSUPPORTED_APPS[a]}`).join("; ")}; remove it (apps this program runs: ${supported.join(", ")})`, appsRaw);
+        } else if (new Set(appsRaw).size !== appsRaw.length) {
+            add("installApps", "lists an app twice", appsRaw);
         } else if (!appsRaw.includes("node_mgmt")) {
             add("installApps", "must include node_mgmt: it creates the default cloud region and the collector definitions agents need", appsRaw);
         } else {
@@ -470,58 +459,30 @@ function parseProbePackages(value: unknown, add: AddProblem): ProbePackageConfig
     value.forEach((p: unknown, i: number) => {
         const path = `probePackages[${i}]`;
         if (!isRecord(p)) {
-            add(path, "must be an object {file, version, os?, type?, object?, collectors?}", p);
+            add(path, "must be an object {file, version, os?, type?, object?}", p);
             return;
         }
         for (const key of Object.keys(p)) {
             if (!["file", "version", "os", "type", "object", "collectors"].includes(key)) {
-                add(`${path}.${key}`, "is not a package setting (file, version, os, type, object, collectors)");
+                add(`${path}.${key}`, "is not a package setting (file, version, os, type, object)");
             }
         }
-        let ok = true;
-        if (typeof p.file !== "string" || p.file.trim() === "") {
-            add(`${path}.file`, "must be the path of the package file, e.g. assets/packages/fusion-collectors-linux-amd64.zip", p.file);
-            ok = false;
-        }
-        if (typeof p.version !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/.test(p.version)) {
-            add(`${path}.version`, "must be a version such as 1.0.0 (letters, digits, . _ + -)", p.version);
-            ok = false;
-        }
-        const os = p.os ?? "linux";
-        if (os !== "linux" && os !== "windows") {
-            add(`${path}.os`, "must be linux or windows", os);
-            ok = false;
-        }
+        // Defaults first, then the rules seeding applies too.
         const type = p.type ?? "controller";
-        if (type !== "controller" && type !== "collector") {
-            add(`${path}.type`, "must be controller or collector", type);
-            ok = false;
+        const withDefaults = { ...p, os: p.os ?? "linux", type, object: p.object ?? (type === "controller" ? "Controller" : undefined) };
+        const problems = checkPackage(withDefaults);
+        for (const problem of problems) {
+            add(`${path}.${problem.field}`, problem.message, p[problem.field]);
         }
-        const object = p.object ?? (type === "controller" ? "Controller" : undefined);
-        if (typeof object !== "string" || object.trim() === "") {
-            add(`${path}.object`, "must name the collector this package is for, e.g. Telegraf", p.object);
-            ok = false;
-        }
-        const collectors = p.collectors ?? [];
-        if (!Array.isArray(collectors) || !collectors.every((c) => typeof c === "string" && c.trim() !== "")) {
-            add(`${path}.collectors`, "must be a list of collector names, e.g. [Telegraf, Vector, NATS-Executor]", collectors);
-            ok = false;
-        }
-        if (ok) {
-            const key = `${os}/${object}/${p.version}`;
+        if (problems.length === 0) {
+            const pkg = withDefaults as unknown as ProbePackageConfig;
+            const key = packageRowKey(pkg);
             const first = seen.get(key);
             if (first !== undefined) {
                 add(`${path}`, `is the same os/object/version (${key}) as probePackages[${first}]; bump the version`);
             }
             seen.set(key, i);
-            packages.push({
-                file: p.file as string,
-                version: p.version as string,
-                os: os as ProbePackageConfig["os"],
-                type: type as ProbePackageConfig["type"],
-                object: object as string,
-                collectors: collectors as string[],
-            });
+            packages.push({ file: pkg.file, version: pkg.version, os: pkg.os, type: pkg.type, object: pkg.object });
         }
     });
     return packages;

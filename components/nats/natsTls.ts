@@ -7,6 +7,8 @@ export interface NatsTlsArgs {
     hostAddress: string;
     /** DNS names of the server inside the stack, e.g. `nats`. */
     serviceNames: string[];
+    /** Other addresses agents dial (regions' NATS_SERVERS overrides): IP or DNS SANs too. */
+    agentHosts?: string[];
 }
 
 const CA_VALIDITY_HOURS = 10 * 365 * 24;
@@ -17,7 +19,7 @@ const SERVER_RENEWAL_HOURS = 30 * 24;
 
 /** Subject alternative names of the server certificate: DNS names and IP addresses, sorted and unique. */
 export function natsCertificateSans(args: NatsTlsArgs): { dnsNames: string[]; ipAddresses: string[] } {
-    const names = [...args.serviceNames, "localhost", "127.0.0.1", args.hostAddress];
+    const names = [...args.serviceNames, "localhost", "127.0.0.1", args.hostAddress, ...(args.agentHosts ?? [])];
     const unique = [...new Set(names)].sort();
     return {
         dnsNames: unique.filter((n) => net.isIP(n) === 0),

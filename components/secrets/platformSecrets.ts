@@ -3,6 +3,8 @@ import * as random from "@pulumi/random";
 import { CONFIG_NAMESPACE, DATA_BOUND_SECRETS, SECRET_KEYS, SecretName } from "../config/keys";
 
 export interface PlatformSecretsArgs {
+    /** The secrets the stack needs (its core ones and its services'). */
+    secrets: SecretName[];
     /** Secrets given in config (validated); every other one is generated. */
     providedSecrets: SecretName[];
 }
@@ -16,14 +18,15 @@ const GENERATED_LENGTH = 32;
  * retained data depends on are protected: `pulumi destroy --exclude-protected` keeps them for the next `up`.
  */
 export class PlatformSecrets extends pulumi.ComponentResource {
-    /** Each secret by name, always marked secret. */
-    public readonly values: Readonly<Record<SecretName, pulumi.Output<string>>>;
+    /** Each secret the stack needs, by name, always marked secret. */
+    public readonly values: Readonly<Partial<Record<SecretName, pulumi.Output<string>>>>;
 
     constructor(name: string, args: PlatformSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("bklite:index:PlatformSecrets", name, { providedSecrets: [...args.providedSecrets].sort() }, opts);
+        super("bklite:index:PlatformSecrets", name, { secrets: [...args.secrets].sort(), providedSecrets: [...args.providedSecrets].sort() }, opts);
         const config = new pulumi.Config(CONFIG_NAMESPACE);
-        const values = {} as Record<SecretName, pulumi.Output<string>>;
-        for (const key of Object.keys(SECRET_KEYS) as SecretName[]) {
+        const values: Partial<Record<SecretName, pulumi.Output<string>>> = {};
+        // In SECRET_KEYS order, so resources register in the same order whatever order `secrets` comes in.
+        for (const key of (Object.keys(SECRET_KEYS) as SecretName[]).filter((k) => args.secrets.includes(k))) {
             if (args.providedSecrets.includes(key)) {
                 values[key] = pulumi.secret(config.requireSecret(key));
             } else {
@@ -37,5 +40,14 @@ export class PlatformSecrets extends pulumi.ComponentResource {
         }
         this.values = values;
         this.registerOutputs({});
+    }
+
+    /** One secret the stack needs; asking for one it does not need is a programming error. */
+    public value(key: SecretName): pulumi.Output<string> {
+        const value = this.values[key];
+        if (value === undefined) {
+            throw new Error(`secret ${key} is not among the stack's secrets`);
+        }
+        return value;
     }
 }

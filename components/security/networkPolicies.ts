@@ -24,7 +24,7 @@ export function plannedAllows(args: Pick<NetworkPoliciesArgs, "services" | "rule
         { service: args.ingress.service, port: args.ingress.port, from: sourcesOf("http") },
     ];
     for (const spec of [...args.services].sort((a, b) => a.name.localeCompare(b.name))) {
-        const callers = args.services.filter((s) => s.dependsOn.includes(spec.name)).map((s) => ({ pods: s.name }));
+        const callers = args.services.filter((s) => s.dependsOn.includes(spec.name) || s.connectsTo?.includes(spec.name)).map((s) => ({ pods: s.name }));
         const routedPorts = new Set(spec.routes.map((r) => r.port));
         for (const port of spec.ports) {
             const from = [

@@ -4,7 +4,8 @@
  * NetworkPolicies and the `securityRules` output for the cloud security group.
  */
 import * as net from "net";
-import { StackConfig, agentEndpoints } from "../config/validate";
+import { agentEndpoints } from "../app/regions";
+import { StackConfig } from "../config/validate";
 import { NamedPort, SecurityRule, isWorldOpen } from "./rules";
 
 export interface ResolvedRule {

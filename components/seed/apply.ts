@@ -5,18 +5,24 @@
  * then write every row in one transaction, rolled back whole on any error.
  */
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
-import { connect } from "nats";
+import { NatsConnection } from "nats";
 import { Client } from "pg";
 import { formatBytes } from "../images/bundle";
-import { SeedConnection } from "./connection";
+import { connectNats } from "../nats/client";
+import { SEED_ENV, SeedConnection } from "./connection";
+import { controllerWithCa } from "./controllerPackage";
+import { djangoPasswordHash, verifyDjangoPassword } from "./djangoPassword";
 import { ObjectBucket, fileDigest } from "./objectStore";
-import { Counts, EnvWrite, ExistingEnv, PackageTarget, SchemaVariant, decidePackage, objectKey, packageTargets, planEnv, zeroCounts } from "./plan";
+import { Counts, EnvWrite, ExistingEnv, PackageTarget, SchemaVariant, decidePackage, objectKey, packageTarget, planEnv, zeroCounts } from "./plan";
 import { ColumnInfo, TABLES, detectSchema } from "./schema";
-import { SeedSpec } from "./spec";
+import { SeedAdmin, SeedSpec } from "./spec";
 
 export interface SeedSummary {
     schema: string;
+    /** The console login: its password updated, already the stack's, or not in the spec. */
+    admin?: "updated" | "unchanged" | "not managed";
     regions: Counts;
     sidecarEnv: Counts;
     packages: Counts;
@@ -172,10 +178,18 @@ export async function applySeed(spec: SeedSpec, conn: SeedConnection, options: A
             throw new Error(`package file ${pkg.file} does not exist; nothing was written`);
         }
     }
+    if (spec.packages.some((p) => p.type === "controller") && !conn.natsCa) {
+        throw new Error(`${SEED_ENV.natsCa} is required: a controller package is uploaded with the stack's NATS CA in it; nothing was written`);
+    }
 
-    const db = await connectPostgres(conn.pgUrl, deadline, pollMs, log);
+    // Controller zips are uploaded as copies holding the stack's CA, made here and removed at the end.
+    const staging = fs.mkdtempSync(path.join(os.tmpdir(), "bklite-seed-"));
+    const db = await connectPostgres(conn.pgUrl, deadline, pollMs, log).catch((e) => {
+        fs.rmSync(staging, { recursive: true, force: true });
+        throw e;
+    });
     let locked = false;
-    let nc: Awaited<ReturnType<typeof connect>> | undefined;
+    let nc: NatsConnection | undefined;
     try {
         await waitForTables(db, deadline, pollMs, timeoutMs, log);
         const { rows: lockRows } = await db.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1) AS ok", [LOCK_KEY]);
@@ -216,37 +230,32 @@ export async function applySeed(spec: SeedSpec, conn: SeedConnection, options: A
         };
         let bucket: ObjectBucket | undefined;
         if (spec.packages.length > 0) {
-            nc = await connect({
-                servers: conn.natsUrl,
-                user: conn.natsUser,
-                pass: conn.natsPassword,
-                tls: conn.natsCa ? { ca: conn.natsCa } : conn.natsUrl.startsWith("tls://") ? {} : undefined,
-                name: "bklite-seed",
-                // An upload must not stall across a server restart: fail, and let the next run finish it.
-                maxReconnectAttempts: 0,
-                timeout: 10000,
-            });
+            // An upload must not stall across a server restart: it fails, and the next run finishes it.
+            nc = await connectNats({ url: conn.natsUrl, user: conn.natsUser, password: conn.natsPassword, ca: conn.natsCa }, "bklite-seed");
             bucket = await ObjectBucket.open(nc, conn.bucket);
         }
         for (const pkg of spec.packages) {
+            const file = pkg.type === "controller" ? controllerWithCa(pkg.file, conn.natsCa!, staging) : pkg.file;
             const name = path.basename(pkg.file);
-            const size = fs.statSync(pkg.file).size;
-            const digest = await fileDigest(pkg.file);
-            for (const target of packageTargets(pkg, name)) {
-                const where = schema.packageArchitecture
-                    ? { sql: "os = $1 AND object = $2 AND version = $3 AND cpu_architecture = $4", args: [target.os, target.object, target.version, target.cpuArchitecture] }
-                    : { sql: "os = $1 AND object = $2 AND version = $3", args: [target.os, target.object, target.version] };
-                const { rows } = await db.query<{ id: string; name: string }>(`SELECT id, name FROM node_mgmt_packageversion WHERE ${where.sql}`, where.args);
-                const key = objectKey(target, schema);
-                const object = await bucket!.info(key);
-                const decision = decidePackage({ row: rows[0], objectDigest: object?.digest, localDigest: digest, name, force: options.force ?? false });
-                if ("refuse" in decision) {
-                    refusals.push(`package ${target.os}/${target.object} ${target.version}: ${decision.refuse}`);
-                    continue;
-                }
-                work.push({ target, key, digest, size, upload: decision.upload, row: decision.row, rowId: rows[0] ? Number(rows[0].id) : undefined });
+            const size = fs.statSync(file).size;
+            const digest = await fileDigest(file);
+            const target = packageTarget(pkg, file);
+            const where = schema.packageArchitecture
+                ? { sql: "os = $1 AND object = $2 AND version = $3 AND cpu_architecture = $4", args: [target.os, target.object, target.version, target.cpuArchitecture] }
+                : { sql: "os = $1 AND object = $2 AND version = $3", args: [target.os, target.object, target.version] };
+            const { rows } = await db.query<{ id: string; name: string }>(`SELECT id, name FROM node_mgmt_packageversion WHERE ${where.sql}`, where.args);
+            const key = objectKey(target, schema);
+            const object = await bucket!.info(key);
+            const decision = decidePackage({ row: rows[0], objectDigest: object?.digest, localDigest: digest, name, force: options.force ?? false });
+            if ("refuse" in decision) {
+                refusals.push(`package ${target.os}/${target.object} ${target.version}: ${decision.refuse}`);
+                continue;
             }
+            work.push({ target, key, digest, size, upload: decision.upload, row: decision.row, rowId: rows[0] ? Number(rows[0].id) : undefined });
         }
+        // The console login: the server created the user with its own password; give it the stack's.
+        const admin = spec.admin ? await planAdmin(db, spec.admin, refusals) : undefined;
+        summary.admin = admin ? (admin.hash ? "updated" : "unchanged") : "not managed";
         if (refusals.length > 0) {
             throw new Error(`refused; nothing was written:\n${refusals.map((r) => `  - ${r}`).join("\n")}`);
         }
@@ -307,6 +316,9 @@ export async function applySeed(spec: SeedSpec, conn: SeedConnection, options: A
                 await writePackageRow(db, item, schema);
                 summary.packages[item.row === "create" ? "created" : item.row === "update" ? "updated" : "unchanged"]++;
             }
+            if (admin?.hash) {
+                await db.query("UPDATE system_mgmt_user SET password = $1 WHERE id = $2", [admin.hash, admin.id]);
+            }
             await db.query("COMMIT");
         } catch (err) {
             await db.query("ROLLBACK").catch(() => undefined);
@@ -319,7 +331,31 @@ export async function applySeed(spec: SeedSpec, conn: SeedConnection, options: A
         }
         await db.end().catch(() => undefined);
         await nc?.close().catch(() => undefined);
+        fs.rmSync(staging, { recursive: true, force: true });
     }
+}
+
+/** Where the console's users live, and the realm its login checks (bk-lite's default domain). */
+const USER_TABLE = "system_mgmt_user";
+const LOGIN_DOMAIN = "domain.com";
+
+/**
+ * The console user's row, and the new hash to write when its stored one does not verify against the password (a
+ * hash that already verifies is left alone, so a re-run changes nothing). A missing table or user is a refusal.
+ */
+async function planAdmin(db: Client, admin: SeedAdmin, refusals: string[]): Promise<{ id: number; hash?: string } | undefined> {
+    const { rows: tables } = await db.query("SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1", [USER_TABLE]);
+    if (tables.length === 0) {
+        refusals.push(`console user ${admin.username}: the table ${USER_TABLE} does not exist; the server creates it when system_mgmt is installed`);
+        return undefined;
+    }
+    const { rows } = await db.query<{ id: string; password: string }>(`SELECT id, password FROM ${USER_TABLE} WHERE username = $1 AND domain = $2`, [admin.username, LOGIN_DOMAIN]);
+    if (rows.length === 0) {
+        refusals.push(`console user ${admin.username}: the server has not created it (its startup runs create_user ${admin.username}); check the server's log, then apply again`);
+        return undefined;
+    }
+    const id = Number(rows[0].id);
+    return verifyDjangoPassword(admin.password, rows[0].password) ? { id } : { id, hash: djangoPasswordHash(admin.password) };
 }
 
 /** Marks a column to be set to the database's `now()`. */

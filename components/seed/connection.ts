@@ -39,27 +39,42 @@ export const SEED_ENV_HELP: Record<(typeof SEED_ENV)[keyof typeof SEED_ENV], str
     BKLITE_SECRET_KEY: "the server's SECRET_KEY, which encrypts secret SidecarEnv values (required)",
 };
 
-/** Reads the connection from the environment; throws naming every missing variable. */
-export function connectionFromEnv(env: NodeJS.ProcessEnv, needNats: boolean): SeedConnection {
-    const required: Array<keyof typeof SEED_ENV> = ["pgUrl", "secretKey", ...(needNats ? (["natsUrl", "natsUser", "natsPassword"] as const) : [])];
-    const missing = required.filter((k) => !env[SEED_ENV[k]]).map((k) => SEED_ENV[k]);
+/** Throws naming every one of `keys` whose variable is unset or empty. */
+function requireEnv(env: NodeJS.ProcessEnv, keys: ReadonlyArray<keyof typeof SEED_ENV>): void {
+    const missing = keys.filter((k) => !env[SEED_ENV[k]]).map((k) => SEED_ENV[k]);
     if (missing.length > 0) {
         throw new Error(`missing environment: ${missing.join(", ")} (connection settings and secrets come from the environment, never from arguments)`);
     }
-    let natsCa = env[SEED_ENV.natsCa] || undefined;
-    if (natsCa !== undefined && !natsCa.includes("-----BEGIN")) {
-        if (!fs.existsSync(natsCa)) {
-            throw new Error(`${SEED_ENV.natsCa} is neither a PEM certificate nor an existing file: ${natsCa}`);
-        }
-        natsCa = fs.readFileSync(natsCa, "utf8");
+}
+
+/** The NATS CA: BKLITE_NATS_CA as PEM text, or the file it names; undefined when unset. */
+function natsCaFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+    const value = env[SEED_ENV.natsCa] || undefined;
+    if (value === undefined || value.includes("-----BEGIN")) {
+        return value;
     }
+    if (!fs.existsSync(value)) {
+        throw new Error(`${SEED_ENV.natsCa} is neither a PEM certificate nor an existing file: ${value}`);
+    }
+    return fs.readFileSync(value, "utf8");
+}
+
+/** Reads the connection from the environment; throws naming every missing variable. */
+export function connectionFromEnv(env: NodeJS.ProcessEnv, needNats: boolean): SeedConnection {
+    requireEnv(env, ["pgUrl", "secretKey", ...(needNats ? (["natsUrl", "natsUser", "natsPassword"] as const) : [])]);
     return {
         pgUrl: env[SEED_ENV.pgUrl]!,
         natsUrl: env[SEED_ENV.natsUrl] ?? "",
         natsUser: env[SEED_ENV.natsUser] ?? "",
         natsPassword: env[SEED_ENV.natsPassword] ?? "",
-        natsCa,
+        natsCa: natsCaFromEnv(env),
         bucket: env[SEED_ENV.bucket] || "bklite",
         secretKey: env[SEED_ENV.secretKey]!,
     };
+}
+
+/** NATS alone (`bklite streams apply`), from the same variables. */
+export function natsEndpointFromEnv(env: NodeJS.ProcessEnv): { url: string; user: string; password: string; ca?: string } {
+    requireEnv(env, ["natsUrl", "natsUser", "natsPassword"]);
+    return { url: env[SEED_ENV.natsUrl]!, user: env[SEED_ENV.natsUser]!, password: env[SEED_ENV.natsPassword]!, ca: natsCaFromEnv(env) };
 }

@@ -3,6 +3,7 @@
  * what the database and the object store hold. Secrets are compared decrypted, so re-encrypting the same value
  * (which yields a new ciphertext each time) never counts as a change.
  */
+import * as path from "path";
 import { aesDecrypt, aesEncrypt, aesStoredLength } from "./aes";
 import { SeedPackage, SeedRegion } from "./spec";
 
@@ -104,7 +105,7 @@ export function planEnv(
     return { writes, counts, problems };
 }
 
-/** One package row and object: a spec package expands to its own and one per collector. */
+/** One package row and its object. */
 export interface PackageTarget {
     type: "controller" | "collector";
     os: string;
@@ -113,16 +114,13 @@ export interface PackageTarget {
     cpuArchitecture: string;
     /** File name: the row's `name` and the last part of the object key. */
     name: string;
+    /** The file uploaded: the package itself, or its copy with the stack's CA (controller zips). */
     file: string;
 }
 
-/** The rows and objects a spec package stands for: itself, then a collector row for each collector. */
-export function packageTargets(pkg: SeedPackage, fileName: string): PackageTarget[] {
-    const base = { os: pkg.os, version: pkg.version, cpuArchitecture: pkg.cpuArchitecture ?? "x86_64", name: fileName, file: pkg.file };
-    return [
-        { ...base, type: pkg.type, object: pkg.object },
-        ...(pkg.collectors ?? []).map((object) => ({ ...base, type: "collector" as const, object })),
-    ];
+/** The row and object of a spec package, uploaded from `file`. */
+export function packageTarget(pkg: SeedPackage, file: string): PackageTarget {
+    return { type: pkg.type, os: pkg.os, object: pkg.object, version: pkg.version, cpuArchitecture: pkg.cpuArchitecture ?? "x86_64", name: path.basename(pkg.file), file };
 }
 
 /** The object-store key bk-lite uses for a package (`services/package.py`). */

@@ -5,34 +5,30 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { NATS_PASSWORD_REF, regionEnv } from "../app/regions";
+import { ADMIN_USER } from "../app/common";
+import { NATS_PASSWORD_REF, agentEndpoints, regionEnv } from "../app/regions";
 import { renderText } from "../app/template";
-import { StackConfig, agentEndpoints } from "../config/validate";
+import { StackConfig } from "../config/validate";
 import { SeedSpec } from "./spec";
 
 /**
- * The spec for a stack; `natsPassword` is the only secret in it. Keys are sorted so the JSON is stable. Package
- * paths stay as configured (`seed apply` runs in the project directory), so the spec, and the trigger made from
- * it, do not depend on where the checkout is.
+ * The spec for a stack; the NATS and console passwords are its only secrets. Keys are sorted so the JSON is stable.
+ * Package paths stay as configured (`seed apply` runs in the project directory), so the spec, and the trigger made
+ * from it, do not depend on where the checkout is.
  */
-export function renderSeedSpec(config: StackConfig, natsPassword: string): SeedSpec {
+export function renderSeedSpec(config: StackConfig, secrets: { natsPassword: string; adminPassword: string }): SeedSpec {
     const endpoints = agentEndpoints(config);
     return {
         regions: config.regions.map((region) => {
             const env = regionEnv(region, endpoints);
             return {
                 name: region.name,
-                env: Object.fromEntries(Object.keys(env).sort().map((key) => [key, renderText(env[key], { [NATS_PASSWORD_REF]: natsPassword })])),
+                env: Object.fromEntries(Object.keys(env).sort().map((key) => [key, renderText(env[key], { [NATS_PASSWORD_REF]: secrets.natsPassword })])),
             };
         }),
-        packages: config.probePackages.map((p) => ({
-            file: p.file,
-            os: p.os,
-            type: p.type,
-            object: p.object,
-            version: p.version,
-            collectors: p.collectors,
-        })),
+        packages: config.probePackages.map((p) => ({ file: p.file, os: p.os, type: p.type, object: p.object, version: p.version })),
+        // The server creates the console's admin with a fixed password at start; seeding makes it the stack's.
+        ...(config.installApps.includes("system_mgmt") ? { admin: { username: ADMIN_USER, password: secrets.adminPassword } } : {}),
     };
 }
 

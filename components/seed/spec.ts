@@ -6,6 +6,7 @@
 import { isRecord } from "../json";
 import { REQUIRED_REGION_KEYS, REGION_NAME_MAX, SIDECAR_KEY_MAX, checkNodeServerUrl } from "../app/regions";
 import { InputError } from "../inputError";
+import { PackageFields, checkPackage, packageRowKey } from "./packageRules";
 
 export interface SeedRegion {
     name: string;
@@ -13,22 +14,22 @@ export interface SeedRegion {
     env: Record<string, string>;
 }
 
-export interface SeedPackage {
-    /** Path of the package file (absolute, or relative to the working directory). */
-    file: string;
-    os: "linux" | "windows";
-    type: "controller" | "collector";
-    object: string;
-    version: string;
-    /** Collector objects that get a row and an object from the same file. */
-    collectors?: string[];
-    /** CPU architecture, for bk-lite schemas that have one (default x86_64). */
-    cpuArchitecture?: "x86_64" | "arm64";
+/**
+ * A package: its file (absolute, or relative to the working directory) and its row. A controller package is a zip
+ * that gets the stack's CA before upload; a collector package is that collector's own file.
+ */
+export type SeedPackage = PackageFields;
+
+/** The console login to make work: the server creates the user; seeding gives it this password. */
+export interface SeedAdmin {
+    username: string;
+    password: string;
 }
 
 export interface SeedSpec {
     regions: SeedRegion[];
     packages: SeedPackage[];
+    admin?: SeedAdmin;
 }
 
 /** Where in the spec, and what is wrong. */
@@ -44,9 +45,6 @@ export class SpecError extends InputError {
         this.name = "SpecError";
     }
 }
-
-const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/;
-const OBJECT = /^[A-Za-z0-9][A-Za-z0-9 ._+-]{0,99}$/;
 
 /** Validates a parsed spec; returns it typed, or throws a SpecError naming every problem (regions by name). */
 export function parseSeedSpec(raw: unknown): SeedSpec {
@@ -104,63 +102,45 @@ export function parseSeedSpec(raw: unknown): SeedSpec {
     if (!Array.isArray(rawPackages)) {
         problems.push({ path: "packages", message: "must be a list" });
     } else {
+        // The same rules as bklite:probePackages (packageRules.ts), and each row once.
+        const seenRows = new Map<string, string>();
         rawPackages.forEach((p: unknown, i: number) => {
             const where = `packages[${i}]`;
             if (!isRecord(p)) {
-                problems.push({ path: where, message: "must be an object {file, os, type, object, version, collectors?}" });
+                problems.push({ path: where, message: "must be an object {file, os, type, object, version}" });
                 return;
             }
-            const before = problems.length;
-            if (typeof p.file !== "string" || p.file === "") {
-                problems.push({ path: `${where}.file`, message: "must be the path of the package file" });
+            const found = checkPackage(p);
+            problems.push(...found.map((f) => ({ path: `${where}.${f.field}`, message: f.message })));
+            if (found.length > 0) {
+                return;
             }
-            if (p.os !== "linux" && p.os !== "windows") {
-                problems.push({ path: `${where}.os`, message: "must be linux or windows" });
+            const pkg = p as unknown as SeedPackage;
+            const row = packageRowKey(pkg);
+            const first = seenRows.get(row);
+            if (first !== undefined) {
+                problems.push({ path: where, message: `${pkg.object} ${pkg.version} (${pkg.os}) is already given by ${first}` });
+                return;
             }
-            if (p.type !== "controller" && p.type !== "collector") {
-                problems.push({ path: `${where}.type`, message: "must be controller or collector" });
-            }
-            if (typeof p.object !== "string" || !OBJECT.test(p.object)) {
-                problems.push({ path: `${where}.object`, message: "must name the package object, e.g. Controller or Telegraf" });
-            }
-            if (typeof p.version !== "string" || !VERSION.test(p.version)) {
-                problems.push({ path: `${where}.version`, message: "must be a version such as 1.0.0" });
-            }
-            const collectors = p.collectors ?? [];
-            if (!Array.isArray(collectors) || !collectors.every((c) => typeof c === "string" && OBJECT.test(c))) {
-                problems.push({ path: `${where}.collectors`, message: "must be a list of collector names" });
-            }
-            if (p.cpuArchitecture !== undefined && p.cpuArchitecture !== "x86_64" && p.cpuArchitecture !== "arm64") {
-                problems.push({ path: `${where}.cpuArchitecture`, message: "must be x86_64 or arm64" });
-            }
-            if (problems.length === before) {
-                packages.push({
-                    file: p.file as string,
-                    os: p.os as SeedPackage["os"],
-                    type: p.type as SeedPackage["type"],
-                    object: p.object as string,
-                    version: p.version as string,
-                    collectors: collectors as string[],
-                    cpuArchitecture: p.cpuArchitecture as SeedPackage["cpuArchitecture"],
-                });
-            }
+            seenRows.set(row, where);
+            packages.push({ file: pkg.file, os: pkg.os, type: pkg.type, object: pkg.object, version: pkg.version, ...(pkg.cpuArchitecture ? { cpuArchitecture: pkg.cpuArchitecture } : {}) });
         });
     }
-    // Each package and collector is one row: the same os/object/version (and architecture) twice cannot be written.
-    const seenTargets = new Map<string, string>();
-    packages.forEach((p, i) => {
-        for (const object of [p.object, ...(p.collectors ?? [])]) {
-            const key = `${p.os}/${p.cpuArchitecture ?? "x86_64"}/${object}/${p.version}`;
-            const first = seenTargets.get(key);
-            if (first !== undefined) {
-                problems.push({ path: `packages[${i}]`, message: `${object} ${p.version} (${p.os}) is already given by ${first}` });
-            } else {
-                seenTargets.set(key, `packages[${i}]`);
-            }
+    let admin: SeedAdmin | undefined;
+    if (raw.admin !== undefined) {
+        if (!isRecord(raw.admin) || typeof raw.admin.username !== "string" || !/^[^\s]{1,100}$/.test(raw.admin.username)) {
+            problems.push({ path: "admin.username", message: "must be the console user's name (1-100 characters, no spaces)" });
+        } else if (typeof raw.admin.password !== "string" || raw.admin.password.length < 8) {
+            problems.push({ path: "admin.password", message: "must be a password of at least 8 characters" });
+        } else {
+            admin = { username: raw.admin.username, password: raw.admin.password };
         }
-    });
+    }
+    for (const key of Object.keys(raw).filter((k) => !["regions", "packages", "admin"].includes(k))) {
+        problems.push({ path: key, message: "is not part of a seed spec (regions, packages, admin)" });
+    }
     if (problems.length > 0) {
         throw new SpecError(problems);
     }
-    return { regions, packages };
+    return { regions, packages, ...(admin ? { admin } : {}) };
 }

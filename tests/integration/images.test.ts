@@ -7,7 +7,8 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
-import { SERVICE_NAMES } from "../../components/app/catalog";
+import { servicesFor } from "../../components/app/catalog";
+import { DEFAULT_INSTALL_APPS } from "../../components/config/keys";
 import { archiveName } from "../../components/images/bundle";
 import { CliResult, bkliteProcess } from "../support/cli";
 import { docker, imageId, makeImage, removeImages, requireDockerEngine, startRegistry } from "../support/docker";
@@ -16,6 +17,8 @@ import { PROJECT_ROOT } from "../support/stackFiles";
 
 const STACK = "itest";
 const refOf = (service: string) => `bklite-itest/${service}:1`;
+/** The services the test stack runs (the default apps'), each with an image made here. */
+const SERVICE_NAMES = servicesFor(DEFAULT_INSTALL_APPS).map((s) => s.name);
 const REFS = SERVICE_NAMES.map(refOf).sort();
 
 /** Runs the real CLI. */

@@ -12,15 +12,17 @@ import * as path from "path";
 import { connect } from "nats";
 import { Client } from "pg";
 import { aesDecrypt } from "../../components/seed/aes";
-import { SchemaName, schemaSql } from "../support/bkliteSchema";
+import { SchemaName, consoleUserSql, schemaSql } from "../support/bkliteSchema";
 import { CliResult, bkliteArgv } from "../support/cli";
 import { TestNats, startNats } from "../support/nats";
 import { TestPostgres, databaseUrl, startPostgres } from "../support/postgres";
 import { tempDir, waitFor } from "../support/processes";
+import { djangoChecks, djangoHash, readZip, writeZip } from "../support/zips";
 import { PROJECT_ROOT } from "../support/stackFiles";
 
 const SECRET_KEY = "seed-test-secret-key-0123456789";
 const NATS_PASSWORD_FOR_AGENTS = "agents-nats-password-0123456789";
+const ADMIN_PASSWORD = "stack-admin-password-0123456789";
 
 /** Every CLI started, so a failing test never leaves one running. */
 const children: ChildProcess[] = [];
@@ -155,8 +157,20 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
             const bucket = `bklite_${schema}`;
             let env: Record<string, string>;
             let packageFile: string;
-            let spec: { regions: Array<{ name: string; env: Record<string, string> }>; packages: unknown[] };
-            const keyOf = (object: string) => (schema === "upstream" ? `linux/x86_64/${object}/1.0.0/fusion-collectors-linux-amd64.zip` : `linux/${object}/1.0.0/fusion-collectors-linux-amd64.zip`);
+            let controllerEntries: Array<[string, Buffer]>;
+            const collectors: Record<string, string> = {};
+            let spec: { regions: Array<{ name: string; env: Record<string, string> }>; packages: unknown[]; admin: { username: string; password: string } };
+            const keyOf = (object: string, name = "fusion-collectors-linux-amd64.zip") => (schema === "upstream" ? `linux/x86_64/${object}/1.0.0/${name}` : `linux/${object}/1.0.0/${name}`);
+            /** The controller zip: the huangpu run's carries another deployment's CA (replaced), the upstream run's none, written as a stream. */
+            const writeController = (seed: number) => {
+                controllerEntries = [
+                    ["fusion-collectors/install.sh", Buffer.from("#!/bin/sh\necho install\n")],
+                    ["fusion-collectors/bin/sidecar", crypto.randomBytes(700 * 1024 + seed)],
+                    ...(schema === "huangpu" ? ([["fusion-collectors/certs/ca.crt", Buffer.from("-----BEGIN CERTIFICATE-----\nanother deployment's CA\n")]] as Array<[string, Buffer]>) : []),
+                    ["fusion-collectors/sidecar.yml", Buffer.from("server_url: x\n")],
+                ];
+                writeZip(packageFile, controllerEntries, { streamed: schema === "upstream" });
+            };
             const db = async <T = any>(sql: string, params: unknown[] = []): Promise<T[]> => {
                 const client = new Client({ connectionString: databaseUrl(pg, database) });
                 await client.connect();
@@ -168,12 +182,22 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
             };
             /** Every row of the three tables with its xmin: any write changes an xmin. */
             const snapshot = () =>
-                db(`SELECT 'r' AS t, id, xmin::text FROM node_mgmt_cloudregion UNION ALL SELECT 'e', id, xmin::text FROM node_mgmt_sidecarenv UNION ALL SELECT 'p', id, xmin::text FROM node_mgmt_packageversion ORDER BY 1, 2`);
+                db(
+                    `SELECT 'r' AS t, id, xmin::text FROM node_mgmt_cloudregion UNION ALL SELECT 'e', id, xmin::text FROM node_mgmt_sidecarenv UNION ALL SELECT 'p', id, xmin::text FROM node_mgmt_packageversion
+                     UNION ALL SELECT 'u', id, xmin::text FROM system_mgmt_user ORDER BY 1, 2`,
+                );
 
             before(async () => {
                 await pg.query(`CREATE DATABASE ${database}`);
                 await db(schemaSql(schema));
-                packageFile = makePackage(work, "fusion-collectors-linux-amd64.zip", 700 * 1024 + 123, schema === "huangpu" ? 1 : 2);
+                // The server's start created the console user with its fixed password.
+                await db(consoleUserSql("admin", djangoHash("password")));
+                packageFile = path.join(work, `${schema}-controller`, "fusion-collectors-linux-amd64.zip");
+                fs.mkdirSync(path.dirname(packageFile));
+                writeController(schema === "huangpu" ? 1 : 2);
+                for (const name of ["telegraf", "vector", "nats-executor"]) {
+                    collectors[name] = makePackage(path.join(work, `${schema}-controller`), name, 300 * 1024 + name.length, name.length);
+                }
                 env = {
                     BKLITE_PG_URL: databaseUrl(pg, database),
                     BKLITE_NATS_URL: nats.url,
@@ -188,7 +212,13 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
                         { name: "default", env: regionEnv("192.168.31.10") },
                         { name: "管理网", env: regionEnv("10.1.0.5") },
                     ],
-                    packages: [{ file: packageFile, os: "linux", type: "controller", object: "Controller", version: "1.0.0", collectors: ["Telegraf", "Vector", "NATS-Executor"] }],
+                    packages: [
+                        { file: packageFile, os: "linux", type: "controller", object: "Controller", version: "1.0.0" },
+                        { file: collectors.telegraf, os: "linux", type: "collector", object: "Telegraf", version: "1.0.0" },
+                        { file: collectors.vector, os: "linux", type: "collector", object: "Vector", version: "1.0.0" },
+                        { file: collectors["nats-executor"], os: "linux", type: "collector", object: "NATS-Executor", version: "1.0.0" },
+                    ],
+                    admin: { username: "admin", password: ADMIN_PASSWORD },
                 };
             });
 
@@ -222,7 +252,7 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
                 }
             });
 
-            it("stores the package and a copy per collector, with rows only for verified objects", async () => {
+            it("stores the controller zip with the stack's CA in it, and each collector's own file, with rows only for verified objects", async () => {
                 const rows = await db<{ type: string; os: string; object: string; version: string; name: string; created_by: string }>(
                     "SELECT type, os, object, version, name, created_by FROM node_mgmt_packageversion ORDER BY object",
                 );
@@ -230,20 +260,38 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
                     rows.map((r) => [r.type, r.object, r.name]),
                     [
                         ["controller", "Controller", "fusion-collectors-linux-amd64.zip"],
-                        ["collector", "NATS-Executor", "fusion-collectors-linux-amd64.zip"],
-                        ["collector", "Telegraf", "fusion-collectors-linux-amd64.zip"],
-                        ["collector", "Vector", "fusion-collectors-linux-amd64.zip"],
+                        ["collector", "NATS-Executor", "nats-executor"],
+                        ["collector", "Telegraf", "telegraf"],
+                        ["collector", "Vector", "vector"],
                     ],
                 );
-                const file = fs.readFileSync(packageFile);
-                for (const object of ["Controller", "Telegraf", "Vector", "NATS-Executor"]) {
-                    const stored = await readObject(bucket, keyOf(object));
-                    assert.ok(stored, `${keyOf(object)} exists: a collector download never points at a missing object`);
-                    assert.ok(stored.data.equals(file), `${object} reads back as the file`);
-                    assert.strictEqual(stored.info.description, "fusion-collectors-linux-amd64.zip");
-                    assert.strictEqual(stored.info.options?.max_chunk_size, 128 * 1024);
-                    assert.strictEqual(stored.info.digest, `SHA-256=${crypto.createHash("sha256").update(file).digest("base64url")}=`);
+                // Unzipped by Python: every entry intact (CRCs checked), the CA replaced or added, nothing else changed.
+                const stored = (await readObject(bucket, keyOf("Controller")))!;
+                assert.strictEqual(stored.info.description, "fusion-collectors-linux-amd64.zip");
+                assert.strictEqual(stored.info.options?.max_chunk_size, 128 * 1024);
+                assert.strictEqual(stored.info.digest, `SHA-256=${crypto.createHash("sha256").update(stored.data).digest("base64url")}=`);
+                const unpacked = path.join(work, `${schema}-stored.zip`);
+                fs.writeFileSync(unpacked, stored.data);
+                const entries = readZip(unpacked);
+                assert.strictEqual(entries["fusion-collectors/certs/ca.crt"].toString("utf8"), nats.caPem, "the CA agents verify NATS with is this stack's");
+                for (const [name, data] of controllerEntries.filter(([n]) => n !== "fusion-collectors/certs/ca.crt")) {
+                    assert.ok(entries[name].equals(data), `${name} is unchanged`);
                 }
+                assert.strictEqual(Object.keys(entries).length, controllerEntries.filter(([n]) => n !== "fusion-collectors/certs/ca.crt").length + 1);
+                assert.deepStrictEqual(Object.keys(readZip(packageFile)), controllerEntries.map(([n]) => n), "the package file itself is left as it was");
+                for (const [object, name] of [["Telegraf", "telegraf"], ["Vector", "vector"], ["NATS-Executor", "nats-executor"]]) {
+                    const collector = await readObject(bucket, keyOf(object, name));
+                    assert.ok(collector, `${keyOf(object, name)} exists`);
+                    assert.ok(collector.data.equals(fs.readFileSync(collectors[name])), `${object} reads back as its own file`);
+                    assert.strictEqual(collector.info.description, name);
+                }
+            });
+
+            it("gives the console's admin the stack's password as Django stores it, once", async () => {
+                const [user] = await db<{ password: string }>("SELECT password FROM system_mgmt_user WHERE username = 'admin' AND domain = 'domain.com'");
+                assert.match(user.password, /^pbkdf2_sha256\$600000\$[A-Za-z0-9]{22}\$/);
+                assert.ok(djangoChecks(ADMIN_PASSWORD, user.password), "Django's algorithm (in Python) accepts the stack's password");
+                assert.ok(!djangoChecks("password", user.password), "the image's fixed password no longer works");
             });
 
             it("writes nothing and sends nothing the second time", async () => {
@@ -256,6 +304,7 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
                 assert.deepStrictEqual(summary.sidecarEnv, { created: 0, updated: 0, unchanged: 12 });
                 assert.deepStrictEqual(summary.packages, { created: 0, updated: 0, unchanged: 4 });
                 assert.deepStrictEqual(summary.objects, { uploaded: 0, unchanged: 4 });
+                assert.strictEqual(summary.admin, "unchanged");
                 assert.strictEqual(summary.bytesSent, 0);
                 assert.deepStrictEqual(await snapshot(), before, "no row was written");
                 assert.deepStrictEqual(await streamState(bucket), streamBefore, "no message was published to the object store");
@@ -312,20 +361,40 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
 
             it("refuses a different file under an existing version unless --force", async () => {
                 const original = fs.readFileSync(packageFile);
-                makePackage(work, "fusion-collectors-linux-amd64.zip", 400 * 1024, 99);
+                const storedBefore = (await readObject(bucket, keyOf("Controller")))!.data;
+                writeController(99);
                 try {
                     const refused = await startSeed(spec, env).done;
                     assert.strictEqual(refused.code, 1);
                     assert.match(refused.stderr, /package linux\/Controller 1\.0\.0: version already holds a different file with this name; bump the version/);
-                    assert.ok((await readObject(bucket, keyOf("Controller")))!.data.equals(original), "the stored object is untouched");
+                    assert.ok((await readObject(bucket, keyOf("Controller")))!.data.equals(storedBefore), "the stored object is untouched");
                     const forced = await startSeed(spec, env, ["--force"]).done;
                     assert.strictEqual(forced.code, 0, forced.stderr);
-                    assert.deepStrictEqual(JSON.parse(forced.stdout).objects, { uploaded: 4, unchanged: 0 });
-                    assert.ok((await readObject(bucket, keyOf("Telegraf")))!.data.equals(fs.readFileSync(packageFile)));
+                    assert.deepStrictEqual(JSON.parse(forced.stdout).objects, { uploaded: 1, unchanged: 3 });
+                    const stored = path.join(work, `${schema}-forced.zip`);
+                    fs.writeFileSync(stored, (await readObject(bucket, keyOf("Controller")))!.data);
+                    assert.ok(readZip(stored)["fusion-collectors/bin/sidecar"].equals(controllerEntries[1][1]));
                 } finally {
                     fs.writeFileSync(packageFile, original);
                     assert.strictEqual((await startSeed(spec, env, ["--force"]).done).code, 0);
                 }
+            });
+
+            it("refuses, writing nothing, when the console user does not exist yet or the package is not a controller zip", async () => {
+                const before = await snapshot();
+                const missingUser = await startSeed({ ...spec, admin: { username: "root", password: ADMIN_PASSWORD } }, env).done;
+                assert.strictEqual(missingUser.code, 1);
+                assert.match(missingUser.stderr, /console user root: the server has not created it/);
+                const notZip = path.join(work, `${schema}-not-a-zip`, "fusion-collectors-linux-amd64.zip");
+                fs.mkdirSync(path.dirname(notZip));
+                fs.writeFileSync(notZip, "not a zip at all\n");
+                const bad = await startSeed({ ...spec, packages: [{ file: notZip, os: "linux", type: "controller", object: "Controller", version: "2.0.0" }] }, env).done;
+                assert.strictEqual(bad.code, 1);
+                assert.match(bad.stderr, /controller package .*fusion-collectors-linux-amd64\.zip: it is not a zip archive \(no end-of-directory record\); nothing was written/);
+                const noCa = await startSeed(spec, { ...env, BKLITE_NATS_CA: "" }).done;
+                assert.strictEqual(noCa.code, 1);
+                assert.match(noCa.stderr, /BKLITE_NATS_CA is required: a controller package is uploaded with the stack's NATS CA in it/);
+                assert.deepStrictEqual(await snapshot(), before);
             });
         });
     }
@@ -385,7 +454,7 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
     it("reaches a cluster's PostgreSQL and NATS through kubectl port-forwards it starts and always stops", async () => {
         await createBkliteDatabase(pg, "bklite_cluster", "upstream");
         const log = path.join(work, "kubectl.log");
-        const file = makePackage(work, "cluster-package.zip", 200 * 1024, 11);
+        const file = makePackage(work, "cluster-telegraf", 200 * 1024, 11);
         const env = {
             PATH: `${path.join(PROJECT_ROOT, "tests", "support", "bin")}:${process.env.PATH}`,
             FAKE_KUBECTL_LOG: log,
@@ -399,7 +468,7 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
             BKLITE_NATS_BUCKET: "bklite_cluster",
             BKLITE_SECRET_KEY: SECRET_KEY,
         };
-        const spec = { regions: [{ name: "default", env: regionEnv("10.0.0.1") }], packages: [{ file, os: "linux", type: "controller", object: "Controller", version: "1.0.0" }] };
+        const spec = { regions: [{ name: "default", env: regionEnv("10.0.0.1") }], packages: [{ file, os: "linux", type: "collector", object: "Telegraf", version: "1.0.0" }] };
         const run = await startSeed(spec, env, ["--kube-namespace", "bklite", "--kube-context", "site-a"]).done;
         assert.strictEqual(run.code, 0, run.stderr);
         assert.deepStrictEqual(JSON.parse(run.stdout).objects, { uploaded: 1, unchanged: 0 });
@@ -414,7 +483,7 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
         for (const call of calls) {
             assert.throws(() => process.kill(call.pid, 0), /ESRCH/, `forward ${call.pid} was stopped`);
         }
-        const stored = await readObject("bklite_cluster", "linux/x86_64/Controller/1.0.0/cluster-package.zip");
+        const stored = await readObject("bklite_cluster", "linux/x86_64/Telegraf/1.0.0/cluster-telegraf");
         assert.ok(stored!.data.equals(fs.readFileSync(file)));
 
         // A Service that does not exist: a clear error, and no forward left behind.
@@ -458,7 +527,7 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
 
     it("survives a NATS restart in the middle of an upload: no row for it, and a re-run finishes it", async () => {
         await createBkliteDatabase(pg, "bklite_restart", "huangpu");
-        const bigFile = makePackage(work, "big-package.tar.gz", 48 * 1024 * 1024, 7);
+        const bigFile = makePackage(work, "big-vector", 48 * 1024 * 1024, 7);
         const env = {
             BKLITE_PG_URL: databaseUrl(pg, "bklite_restart"),
             BKLITE_NATS_URL: nats.url,
@@ -468,9 +537,9 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
             BKLITE_NATS_BUCKET: "bklite_restart",
             BKLITE_SECRET_KEY: SECRET_KEY,
         };
-        const spec = { regions: [{ name: "default", env: regionEnv("10.0.0.1") }], packages: [{ file: bigFile, os: "linux", type: "controller", object: "Controller", version: "2.0.0" }] };
+        const spec = { regions: [{ name: "default", env: regionEnv("10.0.0.1") }], packages: [{ file: bigFile, os: "linux", type: "collector", object: "Vector", version: "2.0.0" }] };
         const run = startSeed(spec, env);
-        await waitFor(async () => /uploading linux\/Controller\/2\.0\.0\/big-package\.tar\.gz: [0-9.]+ [KM]iB of/.test(run.stderr()), 60000, run.stderr);
+        await waitFor(async () => /uploading linux\/Vector\/2\.0\.0\/big-vector: [0-9.]+ [KM]iB of/.test(run.stderr()), 60000, run.stderr);
         // Freeze the CLI mid-upload, so the restart lands there however fast the upload is.
         run.child.kill("SIGSTOP");
         try {
@@ -480,7 +549,7 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
         }
         const failed = await run.done;
         assert.notStrictEqual(failed.code, 0, `the interrupted apply fails: ${failed.stderr}`);
-        assert.match(failed.stderr, /uploading linux\/Controller\/2\.0\.0\/big-package\.tar\.gz failed .*a re-run uploads it again/);
+        assert.match(failed.stderr, /uploading linux\/Vector\/2\.0\.0\/big-vector failed .*a re-run uploads it again/);
         const verify = new Client({ connectionString: databaseUrl(pg, "bklite_restart") });
         await verify.connect();
         assert.strictEqual((await verify.query("SELECT count(*)::int AS n FROM node_mgmt_packageversion")).rows[0].n, 0, "no row for an unfinished object");
@@ -490,7 +559,7 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
         assert.strictEqual(JSON.parse(again.stdout).bytesSent, 48 * 1024 * 1024);
         assert.strictEqual((await verify.query("SELECT count(*)::int AS n FROM node_mgmt_packageversion")).rows[0].n, 1);
         await verify.end();
-        const stored = await readObject("bklite_restart", "linux/Controller/2.0.0/big-package.tar.gz");
+        const stored = await readObject("bklite_restart", "linux/Vector/2.0.0/big-vector");
         assert.strictEqual(stored!.data.length, 48 * 1024 * 1024);
         assert.ok(stored!.data.equals(fs.readFileSync(bigFile)));
         fs.rmSync(bigFile);

@@ -16,25 +16,27 @@ export function stackConfig(stack: string, overrides: Record<string, unknown> = 
     return readStackConfig(PROJECT_ROOT, stack, overrides).values;
 }
 
-/** A stand-in probe package for stacks whose package files are not in the repository (they are git-ignored). */
-let standInPackage: string | undefined;
-export function standInPackageFile(): string {
-    if (!standInPackage) {
+/** Stand-in probe package files for stacks whose package files are not in the repository (they are git-ignored). */
+const standIns = new Map<string, string>();
+export function standInPackageFile(name = "fusion-collectors-linux-amd64.zip"): string {
+    let file = standIns.get(name);
+    if (!file) {
         const fs = require("fs") as typeof import("fs");
         const os = require("os") as typeof import("os");
-        standInPackage = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bklite-package-")), "fusion-collectors-linux-amd64.zip");
-        fs.writeFileSync(standInPackage, "stand-in probe package\n");
+        file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bklite-package-")), name);
+        fs.writeFileSync(file, `stand-in probe package ${name}\n`);
+        standIns.set(name, file);
     }
-    return standInPackage;
+    return file;
 }
 
-/** The stack's config with every probe package pointed at the stand-in file, for program runs under mocks. */
+/** The stack's config with every probe package pointed at a stand-in file of the same name, for program runs under mocks. */
 export function programConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
     const config = stackConfig(stack, overrides);
     const packages = config["bklite:probePackages"];
     if (packages !== undefined) {
         const list = JSON.parse(packages) as Array<{ file: string }>;
-        config["bklite:probePackages"] = JSON.stringify(list.map((p) => ({ ...p, file: standInPackageFile() })));
+        config["bklite:probePackages"] = JSON.stringify(list.map((p) => ({ ...p, file: standInPackageFile(path.basename(p.file)) })));
     }
     return config;
 }

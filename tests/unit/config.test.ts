@@ -98,7 +98,7 @@ describe("config validation", () => {
 
     it("refuses an unknown service in images.overrides", () => {
         const p = only(problemsWith({ "bklite:images": { overrides: { sever: "bklite/server:v1" } } }), "images.overrides.sever");
-        assert.match(p.message, /server, web, postgres, nats, redis, traefik/);
+        assert.match(p.message, /postgres, redis, nats, falkordb, victoria-metrics, victoria-logs, minio, nats-executor, telegraf, vector, mlflow, server, web, traefik/);
     });
 
     it("refuses an image tag `latest` on an offline stack", () => {
@@ -155,6 +155,16 @@ describe("config validation", () => {
 
     it("refuses installApps without node_mgmt", () => {
         only(problemsWith({ "bklite:installApps": ["system_mgmt", "cmdb"] }), "installApps");
+    });
+
+    it("refuses an unknown app, an app whose services the program does not run, and an app listed twice", () => {
+        const unknown = only(problemsWith({ "bklite:installApps": ["node_mgmt", "cmbd"] }), "installApps");
+        assert.match(unknown.message, /unknown apps cmbd; known apps: system_mgmt, cmdb/);
+        assert.ok(!unknown.message.includes("opspilot"), "only the apps it can run are offered");
+        const unsupported = only(problemsWith({ "bklite:installApps": ["node_mgmt", "opspilot"] }), "installApps");
+        assert.match(unsupported.message, /opspilot needs metis \(the RAG server\) and pgvector, which this program does not run; remove it/);
+        only(problemsWith({ "bklite:installApps": ["node_mgmt", "log", "log"] }), "installApps");
+        assert.deepStrictEqual(problemsWith({ "bklite:installApps": ["node_mgmt", "mlops", "playground"] }), []);
     });
 
     it("refuses malformed security rules", () => {

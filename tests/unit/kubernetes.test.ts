@@ -2,7 +2,8 @@
  * The whole program with `bklite:runtime: kubernetes`, on the dev and prod configs, under mocks (seed 004's list).
  */
 import * as assert from "assert";
-import { DEFAULT_IMAGES, SERVICE_NAMES } from "../../components/app/catalog";
+import { DEFAULT_IMAGES, servicesFor } from "../../components/app/catalog";
+import { DEFAULT_INSTALL_APPS } from "../../components/config/keys";
 import { resolveImageRef } from "../../components/images/refs";
 import { ProgramRun, RecordedResource, containsSecret, runProgram } from "../support/mocks";
 import { programConfig } from "../support/stackFiles";
@@ -54,24 +55,31 @@ for (const stack of ["dev", "prod"]) {
             assert.deepStrictEqual(run.recorder.resources.filter((r) => r.type.startsWith("docker:") || r.type.startsWith("postgresql:")), []);
         });
 
-        it("runs PostgreSQL and NATS as StatefulSets whose claims are kept, the rest as Deployments", () => {
-            for (const name of ["postgres", "nats"]) {
+        it("runs the data stores as StatefulSets whose claims are kept, the rest as Deployments", () => {
+            for (const name of ["postgres", "nats", "falkordb", "victoria-metrics", "victoria-logs"]) {
                 const set = byName(run, kinds.statefulSet, name);
                 assert.deepStrictEqual(set.inputs.spec.persistentVolumeClaimRetentionPolicy, { whenDeleted: "Retain", whenScaled: "Retain" });
                 const claim = set.inputs.spec.volumeClaimTemplates[0];
                 assert.strictEqual(claim.spec.storageClassName, storageClass);
                 assert.strictEqual(claim.spec.resources.requests.storage, "10Gi");
             }
-            assert.deepStrictEqual(run.recorder.ofType(kinds.deployment).map((d) => d.inputs.metadata.name).sort(), ["redis", "server", "traefik", "web"]);
+            assert.deepStrictEqual(run.recorder.ofType(kinds.deployment).map((d) => d.inputs.metadata.name).sort(), ["nats-executor", "redis", "server", "telegraf", "traefik", "vector", "web"]);
             const redisClaim = byName(run, kinds.pvc, "redis-data");
             assert.strictEqual(redisClaim.retainOnDelete, true);
             assert.deepStrictEqual(byName(run, kinds.deployment, "redis").inputs.spec.strategy, { type: "Recreate" });
-            assert.deepStrictEqual(run.outputs.dataVolumes, ["nats-data-nats-0", "postgres-data-postgres-0", "redis-data"]);
+            assert.deepStrictEqual(run.outputs.dataVolumes, [
+                "falkordb-data-falkordb-0",
+                "nats-data-nats-0",
+                "postgres-data-postgres-0",
+                "redis-data",
+                "victoria-logs-data-victoria-logs-0",
+                "victoria-metrics-data-victoria-metrics-0",
+            ]);
         });
 
         it("uses the same images as the Docker runtime, only if not present, with the pull secrets on every pod", () => {
             const images = run.outputs.images as Record<string, string>;
-            for (const service of SERVICE_NAMES) {
+            for (const service of servicesFor(DEFAULT_INSTALL_APPS).map((s) => s.name)) {
                 assert.strictEqual(images[service], resolveImageRef(service, DEFAULT_IMAGES[service], JSON.parse(config["bklite:images"] ?? "{}")));
             }
             for (const workload of [...run.recorder.ofType(kinds.deployment), ...run.recorder.ofType(kinds.statefulSet)]) {
@@ -113,6 +121,12 @@ for (const stack of ["dev", "prod"]) {
                 server: ["curl", "-s", "-o", "/dev/null", "http://127.0.0.1:8000/"],
                 web: ["wget", "--no-verbose", "--tries=1", "--spider", "http://127.0.0.1:3000/"],
                 traefik: ["traefik", "healthcheck", "--ping"],
+                falkordb: ["sh", "-c", "redis-cli ping | grep -Eq 'PONG|NOAUTH'"],
+                "victoria-metrics": ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8428/health"],
+                "victoria-logs": ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9428/health"],
+                telegraf: ["curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:8888/"],
+                vector: ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8686 && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q ' 200 ' <&3"],
+                "nats-executor": ["sh", "-c", "grep -qas '/opt/[n]ats-executor' /proc/[0-9]*/cmdline"],
             };
             for (const workload of [...run.recorder.ofType(kinds.deployment), ...run.recorder.ofType(kinds.statefulSet)]) {
                 const container = podSpec(workload).containers[0];

@@ -92,7 +92,10 @@ describe("bklite plan", () => {
             // Package digests and the bundle are named, not read (package files are not in the repository).
             const triggers = seed.inputs.triggers as string[];
             assert.match(triggers[0], /^[0-9a-f]{64}$/, "the spec's keyed digest, visible so a diff shows the seeding re-runs");
-            assert.deepStrictEqual(triggers.slice(1), ["(read on the deploy host: sha256 of assets/packages/fusion-collectors-linux-amd64.zip)"]);
+            assert.deepStrictEqual(
+                triggers.slice(1),
+                ["fusion-collectors-linux-amd64.zip", "collector/linux/telegraf", "collector/linux/vector", "collector/linux/nats-executor"].map((f) => `(read on the deploy host: sha256 of assets/packages/${f})`),
+            );
             const loader = Object.values(plan.resources).find((r) => r.name === "bklite-images-load")!;
             assert.deepStrictEqual(loader.inputs.triggers, ["(read on the deploy host: sha256 of assets/images/images.sha256)"]);
             assert.strictEqual(loader.inputs.dir, PROJECT_DIR_MARK);
@@ -251,14 +254,21 @@ describe("bklite plan", () => {
             assert.deepStrictEqual(diff.resources.map((r) => r.name).sort(), ["bklite", "bklite-seed-apply"], "only the platform component and the seeding");
         });
 
-        it("a changed app list: the server's env entry, old and new, with the secret entries still masked", async () => {
+        it("a changed app list: the server's env entries, old and new, and the services of the app dropped", async () => {
             const head = await renderPlan("prod", { overrides: { "bklite:installApps": ["system_mgmt", "cmdb", "monitor", "node_mgmt"] } });
-            const server = diffPlans(base, head).resources.find((r) => r.name === "bklite-docker-server")!;
+            const diff = diffPlans(base, head);
+            const server = diff.resources.find((r) => r.name === "bklite-docker-server")!;
             assert.strictEqual(server.kind, "change");
             assert.deepStrictEqual(server.changes, [
                 { path: "inputs.envs[-]", old: "INSTALL_APPS=system_mgmt,cmdb,monitor,node_mgmt,console_mgmt,alerts,log,operation_analysis" },
+                { path: "inputs.envs[-]", old: "VICTORIALOGS_HOST=http://victoria-logs:9428" },
                 { path: "inputs.envs[+]", new: "INSTALL_APPS=system_mgmt,cmdb,monitor,node_mgmt" },
             ]);
+            const removed = diff.resources.filter((r) => r.kind === "remove").map((r) => r.name);
+            for (const name of ["bklite-docker-vector", "bklite-docker-victoria-logs", "bklite-docker-victoria-logs-data"]) {
+                assert.ok(removed.includes(name), `${name} goes with the log app`);
+            }
+            assert.deepStrictEqual(diff.resources.filter((r) => r.kind === "add"), []);
         });
 
         it("moving to Kubernetes removes the Docker resources and adds the cluster's", async () => {

@@ -4,7 +4,8 @@
  */
 import * as assert from "assert";
 import { parse } from "yaml";
-import { SERVICE_NAMES } from "../../components/app/catalog";
+import { servicesFor } from "../../components/app/catalog";
+import { DEFAULT_INSTALL_APPS } from "../../components/config/keys";
 import * as mocks from "../support/mocks";
 import { ProgramRun, RecordedResource, containsSecret, runProgram } from "../support/mocks";
 import { programConfig as stackConfig } from "../support/stackFiles";
@@ -40,6 +41,9 @@ function dependsOn(c: RecordedResource, run: ProgramRun, name: string): boolean 
     return c.dependencies.some((urn) => urn.endsWith(urnOf(run, name)));
 }
 
+/** The services the committed stacks run: the default apps' (neither sets installApps). */
+const SERVICE_NAMES = servicesFor(DEFAULT_INSTALL_APPS).map((s) => s.name);
+
 for (const stack of ["dev", "prod"]) {
     describe(`program (${stack} stack)`, () => {
         let run: ProgramRun;
@@ -50,7 +54,7 @@ for (const stack of ["dev", "prod"]) {
             run = await runProgram(stack, config);
         });
 
-        it("runs the six services as containers named after the stack", () => {
+        it("runs the services of the default apps as containers named after the stack", () => {
             const names = run.recorder.ofType(CONTAINER).map((c) => c.inputs.name).sort();
             assert.deepStrictEqual(names, SERVICE_NAMES.map((s) => `bklite-${stack}-${s}`).sort());
         });
@@ -178,6 +182,12 @@ for (const stack of ["dev", "prod"]) {
                 server: ["CMD", "curl", "-s", "-o", "/dev/null", "http://127.0.0.1:8000/"],
                 web: ["CMD", "wget", "--no-verbose", "--tries=1", "--spider", "http://127.0.0.1:3000/"],
                 traefik: ["CMD", "traefik", "healthcheck", "--ping"],
+                falkordb: ["CMD-SHELL", "redis-cli ping | grep -Eq 'PONG|NOAUTH'"],
+                "victoria-metrics": ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8428/health"],
+                "victoria-logs": ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9428/health"],
+                telegraf: ["CMD", "curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:8888/"],
+                vector: ["CMD", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8686 && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q ' 200 ' <&3"],
+                "nats-executor": ["CMD-SHELL", "grep -qas '/opt/[n]ats-executor' /proc/[0-9]*/cmdline"],
             };
             for (const service of SERVICE_NAMES) {
                 const c = container(run, service).inputs;
@@ -215,9 +225,10 @@ for (const stack of ["dev", "prod"]) {
             assert.ok(!dependsOn(container(run, "postgres"), run, "bklite-docker-server"));
         });
 
-        it("keeps PostgreSQL, NATS and Redis data in named volumes retained on delete", () => {
+        it("keeps every service's data in a named volume retained on delete", () => {
             const volumes = run.recorder.ofType(VOLUME);
-            assert.deepStrictEqual(volumes.map((v) => v.inputs.name).sort(), [`bklite-${stack}-nats-data`, `bklite-${stack}-postgres-data`, `bklite-${stack}-redis-data`]);
+            const dataOf = ["falkordb", "nats", "postgres", "redis", "victoria-logs", "victoria-metrics"];
+            assert.deepStrictEqual(volumes.map((v) => v.inputs.name).sort(), dataOf.map((s) => `bklite-${stack}-${s}-data`));
             for (const v of volumes) {
                 assert.strictEqual(v.retainOnDelete, true, v.name);
             }
@@ -225,10 +236,13 @@ for (const stack of ["dev", "prod"]) {
             assert.deepStrictEqual(mount("postgres"), [{ volumeName: `bklite-${stack}-postgres-data`, containerPath: "/var/lib/postgresql/data" }]);
             assert.deepStrictEqual(mount("nats"), [{ volumeName: `bklite-${stack}-nats-data`, containerPath: "/data" }]);
             assert.deepStrictEqual(mount("redis"), [{ volumeName: `bklite-${stack}-redis-data`, containerPath: "/data" }]);
+            assert.deepStrictEqual(mount("falkordb"), [{ volumeName: `bklite-${stack}-falkordb-data`, containerPath: "/var/lib/falkordb/data" }]);
+            assert.deepStrictEqual(mount("victoria-metrics"), [{ volumeName: `bklite-${stack}-victoria-metrics-data`, containerPath: "/victoria-metrics-data" }]);
+            assert.deepStrictEqual(mount("victoria-logs"), [{ volumeName: `bklite-${stack}-victoria-logs-data`, containerPath: "/vlogs" }]);
             assert.deepStrictEqual(run.outputs.dataVolumes, volumes.map((v) => v.inputs.name).sort());
         });
 
-        it("publishes Traefik on 8080, NATS on 24222, PostgreSQL on loopback only and Redis not at all", () => {
+        it("publishes Traefik on 8080, NATS on 24222, PostgreSQL on loopback only, and nothing else", () => {
             const published = Object.fromEntries(SERVICE_NAMES.map((s) => [s, container(run, s).inputs.ports]));
             assert.deepStrictEqual(published, {
                 traefik: [{ internal: 80, external: 8080, ip: "0.0.0.0", protocol: "tcp" }],
@@ -237,6 +251,12 @@ for (const stack of ["dev", "prod"]) {
                 redis: [],
                 server: [],
                 web: [],
+                falkordb: [],
+                "victoria-metrics": [],
+                "victoria-logs": [],
+                telegraf: [],
+                vector: [],
+                "nats-executor": [],
             });
         });
 
@@ -310,7 +330,7 @@ for (const stack of ["dev", "prod"]) {
             const generated = run.recorder.ofType(RANDOM_PASSWORD);
             assert.deepStrictEqual(
                 generated.map((g) => g.name.replace("bklite-secrets-", "")).sort(),
-                ["adminPassword", "natsPassword", "nextauthSecret", "postgresAdminPassword", "postgresPassword", "redisPassword", "secretKey"],
+                ["adminPassword", "falkordbPassword", "natsPassword", "nextauthSecret", "postgresAdminPassword", "postgresPassword", "redisPassword", "secretKey"],
             );
             for (const g of generated) {
                 assert.deepStrictEqual({ length: g.inputs.length, special: g.inputs.special }, { length: 32, special: false });
@@ -320,9 +340,12 @@ for (const stack of ["dev", "prod"]) {
         it("protects the data volumes and what retained data depends on: its passwords, SECRET_KEY, the NATS password and the CA", () => {
             const protectedNames = run.recorder.resources.filter((r) => r.protect).map((r) => r.name).sort();
             assert.deepStrictEqual(protectedNames, [
+                "bklite-docker-falkordb-data",
                 "bklite-docker-nats-data",
                 "bklite-docker-postgres-data",
                 "bklite-docker-redis-data",
+                "bklite-docker-victoria-logs-data",
+                "bklite-docker-victoria-metrics-data",
                 "bklite-nats-tls-ca",
                 "bklite-nats-tls-ca-key",
                 "bklite-secrets-natsPassword",
@@ -337,7 +360,7 @@ for (const stack of ["dev", "prod"]) {
             assert.strictEqual(run.outputs.natsEndpoint, `tls://${hostAddress}:24222`);
             assert.match(String(run.outputs.natsCaCert), /BEGIN CERTIFICATE/);
             assert.strictEqual(run.outputs.adminUser, "admin");
-            assert.strictEqual(run.outputs.adminPassword, envOf(container(run, "server")).BK_INIT_ADMIN_PASSWORD);
+            assert.strictEqual(run.outputs.adminPassword, envOf(container(run, "server")).ADMIN_PASSWORD);
             assert.ok(run.secretOutputs.has("adminPassword"));
             assert.ok(!run.secretOutputs.has("natsCaCert"));
         });
@@ -362,7 +385,7 @@ describe("program with secrets given in config", () => {
         const run = await runProgram("dev", { ...stackConfig("dev"), "bklite:secretKey": given }, { secretKeys: ["bklite:secretKey"] });
         const names = run.recorder.ofType(RANDOM_PASSWORD).map((r) => r.name);
         assert.ok(!names.includes("bklite-secrets-secretKey"));
-        assert.strictEqual(names.length, 6);
+        assert.strictEqual(names.length, 7, "the other core secrets and FalkorDB's");
         const server = run.recorder.named("bklite-docker-server");
         assert.ok(envOf(server).SECRET_KEY === given);
         assert.ok(containsSecret(server.rawInputs.envs));
@@ -397,7 +420,7 @@ describe("program with a bad config", () => {
 describe("program in preview", () => {
     it("registers the same resources while provider outputs are unknown", async () => {
         const run = await runProgram("prod", stackConfig("prod"), { preview: true });
-        assert.strictEqual(run.recorder.ofType(CONTAINER).length, 6);
-        assert.strictEqual(run.recorder.ofType(VOLUME).length, 3);
+        assert.strictEqual(run.recorder.ofType(CONTAINER).length, SERVICE_NAMES.length);
+        assert.strictEqual(run.recorder.ofType(VOLUME).length, 6);
     });
 });

@@ -15,7 +15,7 @@ describe("security rules (program)", () => {
             { port: 8080, protocol: "tcp", sources: PROD_SOURCES, purpose: "http", description: "console and agent API" },
             { port: 24222, protocol: "tcp", sources: PROD_SOURCES, purpose: "nats", description: "agents to NATS (TLS)" },
         ]);
-        assert.deepStrictEqual(run.recorder.ofType("command:local:Command").map((c) => c.name), ["bklite-seed-apply"], "no host firewall unless asked");
+        assert.ok(!run.recorder.ofType("command:local:Command").some((c) => c.name === "bklite-firewall"), "no host firewall unless asked");
     });
 
     it("opens http and nats to anyone by default, and nothing else", async () => {
@@ -79,8 +79,12 @@ describe("security rules on Kubernetes (program)", () => {
         assert.deepStrictEqual(allows("allow-web"), ["3000 <- traefik"]);
         assert.deepStrictEqual(allows("allow-postgres"), ["5432 <- server"]);
         assert.deepStrictEqual(allows("allow-redis"), ["6379 <- server"]);
-        assert.deepStrictEqual(allows("allow-nats"), [`4222 <- server,${PROD_SOURCES.join(",")}`]);
-        assert.strictEqual(run.recorder.ofType(NETWORK_POLICY).length, 7);
+        assert.deepStrictEqual(allows("allow-nats"), [`4222 <- nats-executor,telegraf,vector,server,${PROD_SOURCES.join(",")}`]);
+        // The server reaches the stores it does not wait for at start, too.
+        assert.deepStrictEqual(allows("allow-falkordb"), ["6379 <- server"]);
+        assert.deepStrictEqual(allows("allow-victoria-metrics"), ["8428 <- telegraf,server"]);
+        assert.deepStrictEqual(allows("allow-victoria-logs"), ["9428 <- vector,server"]);
+        assert.strictEqual(run.recorder.ofType(NETWORK_POLICY).length, 10, "no policy for what listens on no port");
     });
 
     it("leaves a port no rule lists open, as on the Docker host", async () => {

@@ -46,8 +46,18 @@ describe("seeding (program)", () => {
         assert.strictEqual(spec.regions[0].env.NODE_SERVER_URL, "http://192.168.31.10:8080");
         assert.strictEqual(spec.regions[1].env.NODE_SERVER_URL, "http://192.168.31.10:8080");
         assert.deepStrictEqual(spec.packages, [
-            { file: standInPackageFile(), os: "linux", type: "controller", object: "Controller", version: "1.0.0", collectors: ["Telegraf", "Vector", "NATS-Executor"] },
+            { file: standInPackageFile(), os: "linux", type: "controller", object: "Controller", version: "1.0.0" },
+            { file: standInPackageFile("telegraf"), os: "linux", type: "collector", object: "Telegraf", version: "1.0.0" },
+            { file: standInPackageFile("vector"), os: "linux", type: "collector", object: "Vector", version: "1.0.0" },
+            { file: standInPackageFile("nats-executor"), os: "linux", type: "collector", object: "NATS-Executor", version: "1.0.0" },
         ]);
+    });
+
+    it("gives the console's admin the stack's password, in the spec (secret), never on a command line", () => {
+        const apply = run.recorder.named("bklite-seed-apply");
+        const spec = JSON.parse(apply.inputs.stdin);
+        assert.deepStrictEqual(spec.admin, { username: "admin", password: run.outputs.adminPassword });
+        assert.ok(!apply.inputs.create.includes(String(run.outputs.adminPassword)));
     });
 
     it("passes the connection in the environment, every value secret, as the owner role not the superuser", () => {
@@ -74,11 +84,13 @@ describe("seeding (program)", () => {
     it("runs again only when the spec or a package's digest changes", async () => {
         const apply = run.recorder.named("bklite-seed-apply");
         const spec = apply.inputs.stdin as string;
-        const fileDigest = crypto.createHash("sha256").update(fs.readFileSync(standInPackageFile())).digest("hex");
+        const digestOf = (file: string) => crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+        const fileDigest = digestOf(standInPackageFile());
+        const collectorDigests = ["telegraf", "vector", "nats-executor"].map((name) => digestOf(standInPackageFile(name)));
         // The spec's digest is keyed by SECRET_KEY: visible in state and previews, useless for guessing secrets.
         const key = String(run.recorder.named("bklite-secrets-secretKey").rawOutputs.result);
         assert.match(key, /^mock[0-9a-f]{28}$/);
-        assert.deepStrictEqual(apply.inputs.triggers, [crypto.createHmac("sha256", key).update(JSON.stringify([spec])).digest("hex"), fileDigest]);
+        assert.deepStrictEqual(apply.inputs.triggers, [crypto.createHmac("sha256", key).update(JSON.stringify([spec])).digest("hex"), fileDigest, ...collectorDigests]);
         assert.ok(!containsSecret(apply.rawInputs.triggers), "the triggers are not secret");
         const again = await runProgram("prod", programConfig("prod"));
         assert.deepStrictEqual(again.recorder.named("bklite-seed-apply").inputs.triggers, apply.inputs.triggers, "nothing changed, same triggers");
@@ -88,7 +100,7 @@ describe("seeding (program)", () => {
         fs.writeFileSync(other, "another build\n");
         try {
             const config = programConfig("prod");
-            config["bklite:probePackages"] = JSON.stringify(JSON.parse(config["bklite:probePackages"]).map((p: object) => ({ ...p, file: other })));
+            config["bklite:probePackages"] = JSON.stringify(JSON.parse(config["bklite:probePackages"]).map((p: { type?: string }, i: number) => (i === 0 ? { ...p, file: other } : p)));
             const changed = await runProgram("prod", config);
             const triggers = changed.recorder.named("bklite-seed-apply").inputs.triggers;
             assert.notStrictEqual(triggers[1], fileDigest);

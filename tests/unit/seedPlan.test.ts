@@ -3,7 +3,7 @@ import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fc from "fast-check";
 import { aesDecrypt, aesEncrypt, aesStoredLength } from "../../components/seed/aes";
-import { ExistingEnv, SchemaVariant, decidePackage, isSecretKey, objectKey, packageTargets, planEnv, storedPlaintext } from "../../components/seed/plan";
+import { ExistingEnv, SchemaVariant, decidePackage, isSecretKey, objectKey, packageTarget, planEnv, storedPlaintext } from "../../components/seed/plan";
 import { ColumnInfo, detectSchema } from "../../components/seed/schema";
 import { SpecError, parseSeedSpec } from "../../components/seed/spec";
 
@@ -130,11 +130,12 @@ describe("package decisions", () => {
         assert.deepStrictEqual(decide({ name: "other.zip" }, undefined, true), { upload: true, row: "update" });
     });
 
-    it("expands collectors into rows and objects from the same file, keyed per schema", () => {
-        const targets = packageTargets({ file: "/x/f.zip", os: "linux", type: "controller", object: "Controller", version: "1.0.0", collectors: ["Telegraf"] }, "f.zip");
-        assert.deepStrictEqual(targets.map((t) => [t.type, t.object, objectKey(t, HUANGPU), objectKey(t, UPSTREAM)]), [
-            ["controller", "Controller", "linux/Controller/1.0.0/f.zip", "linux/x86_64/Controller/1.0.0/f.zip"],
-            ["collector", "Telegraf", "linux/Telegraf/1.0.0/f.zip", "linux/x86_64/Telegraf/1.0.0/f.zip"],
+    it("keys a package's object by its own file name per schema, whatever file is uploaded for it", () => {
+        const controller = packageTarget({ file: "/x/f.zip", os: "linux", type: "controller", object: "Controller", version: "1.0.0" }, "/tmp/staging/f.zip");
+        const telegraf = packageTarget({ file: "/x/collector/linux/telegraf", os: "linux", type: "collector", object: "Telegraf", version: "1.0.0" }, "/x/collector/linux/telegraf");
+        assert.deepStrictEqual([controller, telegraf].map((t) => [t.type, t.object, t.file, objectKey(t, HUANGPU), objectKey(t, UPSTREAM)]), [
+            ["controller", "Controller", "/tmp/staging/f.zip", "linux/Controller/1.0.0/f.zip", "linux/x86_64/Controller/1.0.0/f.zip"],
+            ["collector", "Telegraf", "/x/collector/linux/telegraf", "linux/Telegraf/1.0.0/telegraf", "linux/x86_64/Telegraf/1.0.0/telegraf"],
         ]);
     });
 });
@@ -168,18 +169,33 @@ describe("seed spec validation", () => {
         }
     });
 
-    it("refuses the same package row twice, also through collectors", () => {
-        const pkg = { file: "f.zip", os: "linux", type: "controller", object: "Controller", version: "1.0.0", collectors: ["Telegraf"] };
+    it("refuses the same package row twice", () => {
+        const pkg = { file: "telegraf", os: "linux", type: "collector", object: "Telegraf", version: "1.0.0" };
         assert.throws(
-            () => parseSeedSpec({ regions: [], packages: [pkg, { ...pkg, type: "collector", object: "Telegraf", collectors: [] }] }),
+            () => parseSeedSpec({ regions: [], packages: [pkg, { ...pkg, file: "telegraf-2" }] }),
             /packages\[1\]: Telegraf 1\.0\.0 \(linux\) is already given by packages\[0\]/,
         );
+    });
+
+    it("refuses collectors riding on the controller zip, a controller that is not a zip, and a file name bk-lite cannot store", () => {
+        const controller = { file: "f.zip", os: "linux", type: "controller", object: "Controller", version: "1.0.0" };
+        assert.throws(() => parseSeedSpec({ packages: [{ ...controller, collectors: ["Telegraf"] }] }), /packages\[0\]\.collectors: is no longer supported: a collector is a package of its own file/);
+        assert.throws(() => parseSeedSpec({ packages: [{ ...controller, file: "fusion-collectors.tar.gz" }] }), /packages\[0\]\.file: must be a \.zip: the controller package gets the stack's CA/);
+        const long = `${"x".repeat(97)}.zip`;
+        assert.throws(() => parseSeedSpec({ packages: [{ ...controller, file: `/opt/${long}` }] }), /packages\[0\]\.file: has a file name of 101 characters; bk-lite stores at most 100/);
+        assert.strictEqual(parseSeedSpec({ packages: [{ ...controller, file: `/opt/${"x".repeat(96)}.zip` }] }).packages.length, 1);
+    });
+
+    it("refuses what is not part of a spec (a misspelt key must not pass as an empty list), and a weak console password", () => {
+        assert.throws(() => parseSeedSpec({ regionz: [] }), /regionz: is not part of a seed spec \(regions, packages, admin\)/);
+        assert.throws(() => parseSeedSpec({ admin: { username: "admin", password: "short" } }), /admin\.password: must be a password of at least 8 characters/);
+        assert.deepStrictEqual(parseSeedSpec({ admin: { username: "admin", password: "long-enough" } }).admin, { username: "admin", password: "long-enough" });
     });
 
     it("accepts a complete spec", () => {
         const spec = parseSeedSpec({ regions: [region("a", full)], packages: [{ file: "f.zip", os: "linux", type: "controller", object: "Controller", version: "1.0.0" }] });
         assert.strictEqual(spec.regions.length, 1);
-        assert.deepStrictEqual(spec.packages[0].collectors, []);
+        assert.deepStrictEqual(spec.packages[0], { file: "f.zip", os: "linux", type: "controller", object: "Controller", version: "1.0.0" });
     });
 });
 

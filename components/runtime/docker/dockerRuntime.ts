@@ -145,6 +145,7 @@ export class DockerRuntime extends pulumi.ComponentResource {
                     name: `${args.namePrefix}-${spec.name}`,
                     image: image.imageId,
                     hostname: spec.name,
+                    entrypoints: spec.entrypoint,
                     command: spec.command,
                     envs: renderValue(spec.env, bindings.values),
                     networksAdvanced: [{ name: network.name, aliases: [spec.name] }],
@@ -174,7 +175,7 @@ export class DockerRuntime extends pulumi.ComponentResource {
         this.containerNames = pulumi.output(
             Object.fromEntries(args.services.map((s) => [s.name, `${args.namePrefix}-${s.name}`])),
         );
-        this.volumeNames = pulumi.all(volumes.map((v) => v.name));
+        this.volumeNames = pulumi.all(volumes.map((v) => v.name)).apply((names) => [...names].sort());
         this.registerOutputs({ networkName: this.networkName, containerNames: this.containerNames, volumeNames: this.volumeNames });
     }
 }

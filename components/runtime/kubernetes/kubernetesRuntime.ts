@@ -160,6 +160,7 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                 name: spec.name,
                 image: spec.image,
                 imagePullPolicy: "IfNotPresent",
+                command: spec.entrypoint,
                 args: spec.command,
                 env,
                 ports: spec.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: (p.protocol ?? "tcp").toUpperCase() })),
@@ -182,14 +183,18 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
             const deadlineSeconds = healthGiveUpSeconds(spec.health) + 60;
             const customTimeouts = { create: `${Math.ceil((deadlineSeconds + 120) / 60)}m`, update: `${Math.ceil((deadlineSeconds + 120) / 60)}m` };
 
-            const service = new k8s.core.v1.Service(
-                `${name}-${spec.name}-service`,
-                {
-                    metadata: { name: spec.name, namespace, labels },
-                    spec: { selector: labels, ports: spec.ports.map((p) => ({ name: p.name, port: p.containerPort, targetPort: p.name, protocol: (p.protocol ?? "tcp").toUpperCase() })) },
-                },
-                { parent: this },
-            );
+            // A service that listens on no port (a NATS client) has no Service: Kubernetes refuses one without ports.
+            const service =
+                spec.ports.length === 0
+                    ? undefined
+                    : new k8s.core.v1.Service(
+                          `${name}-${spec.name}-service`,
+                          {
+                              metadata: { name: spec.name, namespace, labels },
+                              spec: { selector: labels, ports: spec.ports.map((p) => ({ name: p.name, port: p.containerPort, targetPort: p.name, protocol: (p.protocol ?? "tcp").toUpperCase() })) },
+                          },
+                          { parent: this },
+                      );
             const exposed = spec.ports.filter((p) => p.hostPort !== undefined && p.hostIp !== "127.0.0.1");
             if (exposed.length > 0) {
                 new k8s.core.v1.Service(
@@ -253,7 +258,7 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                       { parent: this, dependsOn: after, customTimeouts },
                   );
             workloads[spec.name] = workload;
-            ready[spec.name] = [workload, service, ...(bindings.afterStart?.[spec.name]?.(workload) ?? [])];
+            ready[spec.name] = [workload, ...(service ? [service] : []), ...(bindings.afterStart?.[spec.name]?.(workload) ?? [])];
         }
         this.workloads = workloads;
         this.namespace = namespace;

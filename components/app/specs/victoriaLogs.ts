@@ -1,0 +1,27 @@
+/** VictoriaLogs: where the Log app reads logs; Vector writes into it. */
+import { ServiceDefinition } from "../definition";
+
+export const VICTORIA_LOGS_PORT = 9428;
+const DATA_DIR = "/vlogs";
+
+export const victoriaLogs: ServiceDefinition = {
+    name: "victoria-logs",
+    defaultImage: "victoriametrics/victoria-logs:v1.25.0",
+    apps: ["log"],
+    serverEnv: () => ({ VICTORIALOGS_HOST: `http://victoria-logs:${VICTORIA_LOGS_PORT}` }),
+    spec: ({ image }) => ({
+        name: "victoria-logs",
+        image,
+        command: [`-storageDataPath=${DATA_DIR}`, `-httpListenAddr=:${VICTORIA_LOGS_PORT}`, "-loggerFormat=json", "-insert.maxLineSizeBytes=10000000"],
+        env: {},
+        ports: [{ name: "victoria-logs", containerPort: VICTORIA_LOGS_PORT }],
+        volumes: [{ name: "victoria-logs-data", mountPath: DATA_DIR }],
+        files: [],
+        // The image is Alpine-based: busybox wget.
+        health: { test: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${VICTORIA_LOGS_PORT}/health`], intervalSeconds: 10, timeoutSeconds: 5, startPeriodSeconds: 10, retries: 12 },
+        dependsOn: [],
+        routes: [],
+        stopGraceSeconds: 30,
+        stateful: true,
+    }),
+};

@@ -1,0 +1,28 @@
+/** VictoriaMetrics: where Monitor (and CMDB's collection queries) read metrics; Telegraf writes into it. */
+import { ServiceDefinition } from "../definition";
+
+export const VICTORIA_METRICS_PORT = 8428;
+const DATA_DIR = "/victoria-metrics-data";
+
+export const victoriaMetrics: ServiceDefinition = {
+    name: "victoria-metrics",
+    defaultImage: "victoriametrics/victoria-metrics:v1.106.1",
+    apps: ["monitor"],
+    serverEnv: () => ({ VICTORIAMETRICS_HOST: `http://victoria-metrics:${VICTORIA_METRICS_PORT}` }),
+    spec: ({ image }) => ({
+        name: "victoria-metrics",
+        image,
+        // As upstream's compose: 7 days of metrics.
+        command: [`--storageDataPath=${DATA_DIR}`, `--httpListenAddr=:${VICTORIA_METRICS_PORT}`, "--retentionPeriod=168h", "--maxLabelsPerTimeseries=300"],
+        env: {},
+        ports: [{ name: "victoria-metrics", containerPort: VICTORIA_METRICS_PORT }],
+        volumes: [{ name: "victoria-metrics-data", mountPath: DATA_DIR }],
+        files: [],
+        // The image is Alpine-based: busybox wget.
+        health: { test: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${VICTORIA_METRICS_PORT}/health`], intervalSeconds: 10, timeoutSeconds: 5, startPeriodSeconds: 10, retries: 12 },
+        dependsOn: [],
+        routes: [],
+        stopGraceSeconds: 30,
+        stateful: true,
+    }),
+};
