@@ -198,6 +198,10 @@ const DATA_STORE_NAMES: Array<[RegExp, string]> = [
     [/mysql|mariadb/i, "MySQL"],
     [/mongo/i, "MongoDB"],
     [/falkordb/i, "FalkorDB"],
+    // No authentication of their own: published, they are open to whoever reaches the port.
+    [/victoria-?metrics/i, "VictoriaMetrics"],
+    [/victoria-?logs/i, "VictoriaLogs"],
+    [/minio/i, "MinIO"],
     [/elasticsearch/i, "Elasticsearch"],
     [/\betcd\b/i, "etcd"],
 ];
