@@ -14,8 +14,8 @@ import { ServiceSpec } from "../../components/app/spec";
 import { METRICS_STREAM } from "../../components/app/specs/telegraf";
 import { refsOf, renderText } from "../../components/app/template";
 import { DEFAULT_INSTALL_APPS, KNOWN_APPS } from "../../components/config/keys";
-import { loadStackConfig } from "../../components/config/stackFiles";
-import { StackConfig } from "../../components/config/validate";
+import { loadStackConfig, readStackConfig, stackFileSource } from "../../components/config/stackFiles";
+import { StackConfig, parseStackConfig } from "../../components/config/validate";
 import { parseImageRef } from "../../components/images/refs";
 import { ProgramRun, RecordedResource, containsSecret, runProgram } from "../support/mocks";
 import { PROJECT_ROOT, programConfig } from "../support/stackFiles";
@@ -224,3 +224,30 @@ describe("program with mlops (Kubernetes, prod stack)", () => {
         assert.deepStrictEqual(mlflow.inputs.spec.template.spec.containers[0].command, ["python", "/opt/bklite/mlflow-start.py"]);
     });
 });
+
+describe("addresses agents dial are in the NATS certificate", () => {
+    it("adds every host a region's NATS_SERVERS names to the server certificate's SANs", async () => {
+        const regions = [
+            { name: "default" },
+            { name: "管理网", env: { NATS_SERVERS: "10.1.0.5:24222,nats.site-b.example:24222" } },
+            { name: "边缘", env: { NATS_SERVERS: "[fd00::5]:24222" } },
+        ];
+        const run = await runProgram("dev", programConfig("dev", { "bklite:regions": regions }));
+        const csr = run.recorder.named("bklite-nats-tls-server-csr").inputs;
+        assert.deepStrictEqual([...csr.dnsNames].sort(), ["localhost", "nats", "nats.site-b.example"]);
+        assert.deepStrictEqual([...csr.ipAddresses].sort(), ["10.1.0.5", "127.0.0.1", "fd00::5"]);
+    });
+
+    it("refuses a NATS_SERVERS that is not host:port, naming the region and the form agents need", () => {
+        const problems = parseStackConfigProblems({ "bklite:regions": [{ name: "default" }, { name: "管理网", env: { NATS_SERVERS: "tls://10.1.0.5:24222" } }] });
+        assert.strictEqual(problems.length, 1);
+        assert.strictEqual(problems[0].key, "regions[1].env.NATS_SERVERS");
+        assert.match(problems[0].message, /'tls:\/\/10\.1\.0\.5:24222' is not host:port \(expected e\.g\. 10\.1\.0\.5:24222, without a scheme/);
+        assert.match(problems[0].message, /agents in region '管理网' dial it, and the NATS certificate is issued for its hosts/);
+    });
+});
+
+/** The problems validation finds in the dev stack with these changes. */
+function parseStackConfigProblems(overrides: Record<string, unknown>) {
+    return parseStackConfig(stackFileSource(readStackConfig(PROJECT_ROOT, "dev", overrides))).problems;
+}
