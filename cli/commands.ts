@@ -56,6 +56,13 @@ export const COMMON_ENVIRONMENT: Record<string, string> = {
     BKLITE_DEBUG: "set to anything: print the stack trace of an unexpected error",
 };
 
+/** The options of a command that reaches a cluster's PostgreSQL or NATS through `kubectl port-forward`. */
+const KUBE_OPTIONS = (what: string): Record<string, OptionSpec> => ({
+    "kube-namespace": { type: "string", value: "NS", description: `reach ${what} through \`kubectl port-forward\` to the Services of this namespace` },
+    "kube-context": { type: "string", value: "CTX", description: "the kubectl context to use (with --kube-namespace)" },
+});
+const KUBECTL_ENV = { BKLITE_KUBECTL: "the kubectl to run with --kube-namespace (default: kubectl from PATH)" };
+
 const PROJECT_DIR = (what: string): OptionSpec => ({ type: "string", value: "DIR", description: `the project directory whose ${what} (default: the current directory)` });
 
 export const COMMANDS: CommandSpec[] = [
@@ -110,13 +117,9 @@ export const COMMANDS: CommandSpec[] = [
             spec: { type: "string", value: "FILE|-", description: "the seed spec (JSON: {regions, packages}); - reads standard input", required: { example: "seed.json" } },
             force: { type: "boolean", description: "replace a package whose version already holds a different file" },
             "wait-seconds": { type: "string", value: "N", description: "how long to wait for the server's migrations to create bk-lite's tables (default 900)" },
-            "kube-namespace": { type: "string", value: "NS", description: "reach PostgreSQL and NATS through `kubectl port-forward` to the Services of this namespace" },
-            "kube-context": { type: "string", value: "CTX", description: "the kubectl context to use (with --kube-namespace)" },
+            ...KUBE_OPTIONS("PostgreSQL and NATS"),
         },
-        environment: {
-            ...SEED_ENV_HELP,
-            BKLITE_KUBECTL: "the kubectl to run with --kube-namespace (default: kubectl from PATH)",
-        },
+        environment: { ...SEED_ENV_HELP, ...KUBECTL_ENV },
         examples: ["BKLITE_PG_URL=... BKLITE_SECRET_KEY=... bklite seed apply --spec seed.json", "bklite seed apply --spec - < seed.json"],
         load: async () => (await import("./seed")).seedApply,
     },
@@ -127,15 +130,14 @@ export const COMMANDS: CommandSpec[] = [
             "Makes NATS hold every stream of the spec with its settings: a missing stream is created, one whose limits differ is updated in place, and one whose storage or retention differs (which JetStream cannot change) is refused by name before anything changes. Nothing changes when every stream matches. The program runs it once NATS is healthy, before the services that consume a stream start.",
         options: {
             spec: { type: "string", value: "FILE|-", description: "the streams (JSON: {streams: [{name, subjects, storage, retention, discard, maxAgeSeconds, maxBytes, maxMsgs, maxMsgsPerSubject, maxMsgSize, duplicateWindowSeconds, replicas}]}); - reads standard input", required: { example: "streams.json" } },
-            "kube-namespace": { type: "string", value: "NS", description: "reach NATS through `kubectl port-forward` to the Service of this namespace" },
-            "kube-context": { type: "string", value: "CTX", description: "the kubectl context to use (with --kube-namespace)" },
+            ...KUBE_OPTIONS("NATS"),
         },
         environment: {
             BKLITE_NATS_URL: "NATS with JetStream, e.g. tls://127.0.0.1:24222 (required)",
             BKLITE_NATS_USER: "NATS user (required)",
             BKLITE_NATS_PASSWORD: "NATS password (required)",
             BKLITE_NATS_CA: SEED_ENV_HELP.BKLITE_NATS_CA,
-            BKLITE_KUBECTL: "the kubectl to run with --kube-namespace (default: kubectl from PATH)",
+            ...KUBECTL_ENV,
         },
         examples: ["bklite streams apply --spec streams.json", "bklite streams apply --spec - < streams.json"],
         load: async () => (await import("./streams")).streamsApply,

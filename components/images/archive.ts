@@ -3,6 +3,7 @@
  * bodies skipped by offset, so deciding what an archive holds costs a few reads, not a pass over gigabytes.
  */
 import * as fs from "fs";
+import { readExactly } from "../readExactly";
 
 /** One image in a `docker save` archive. */
 export interface ArchivedImage {
@@ -14,19 +15,6 @@ export interface ArchivedImage {
 
 const BLOCK = 512;
 const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
-
-function readExactly(fd: number, length: number, position: number): Buffer {
-    const buffer = Buffer.alloc(length);
-    let done = 0;
-    while (done < length) {
-        const n = fs.readSync(fd, buffer, done, length - done, position + done);
-        if (n === 0) {
-            throw new Error(`unexpected end of archive at byte ${position + done}`);
-        }
-        done += n;
-    }
-    return buffer;
-}
 
 function field(header: Buffer, start: number, length: number): string {
     const raw = header.subarray(start, start + length);

@@ -7,6 +7,7 @@
  */
 import * as fs from "fs";
 import * as zlib from "zlib";
+import { readExactly } from "../readExactly";
 
 const LOCAL_HEADER = 0x04034b50;
 const CENTRAL_HEADER = 0x02014b50;
@@ -34,16 +35,7 @@ export interface ZipEntry {
 }
 
 function readAt(fd: number, position: number, length: number): Buffer {
-    const buffer = Buffer.alloc(length);
-    let done = 0;
-    while (done < length) {
-        const n = fs.readSync(fd, buffer, done, length - done, position + done);
-        if (n === 0) {
-            throw new ZipError("the archive ends early");
-        }
-        done += n;
-    }
-    return buffer;
+    return readExactly(fd, length, position, () => new ZipError("the archive ends early"));
 }
 
 /** The entries of a zip file, in central-directory order, and where that directory starts. */
