@@ -21,6 +21,11 @@ export function mapStrings(value: unknown, fn: (text: string) => string): unknow
     return value;
 }
 
+/** Orders strings by code units (as `Array.prototype.sort` does), never by the machine's locale. */
+export function compareStrings(a: string, b: string): number {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** The value with object keys sorted, recursively (array order is kept: it means something). */
 export function sortKeys(value: unknown): unknown {
     if (Array.isArray(value)) {

@@ -6,6 +6,7 @@
 import { SecretName } from "../config/keys";
 import type { StackConfig } from "../config/validate";
 import { resolveImageRef } from "../images/refs";
+import { compareStrings } from "../json";
 import { StreamSpec } from "../nats/streamSpec";
 import { bindAddress, planSecurity } from "../security/plan";
 import { DEFAULT_IMAGES, servicesFor } from "./catalog";
@@ -79,5 +80,5 @@ export function serviceImageSources(config: StackConfig): Array<{ source: string
         const target = resolveImageRef(definition.name, definition.defaultImage, config.images);
         pairs.set(target, config.images.overrides?.[definition.name] ?? DEFAULT_IMAGES[definition.name]);
     }
-    return [...pairs.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([target, source]) => ({ source, target }));
+    return [...pairs.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([target, source]) => ({ source, target }));
 }

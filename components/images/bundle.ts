@@ -8,6 +8,7 @@ import { readArchiveManifest } from "./archive";
 import { CHECKSUM_FILE, formatChecksums, parseChecksums, sha256File } from "./checksums";
 import { DockerImages, normaliseRef } from "./docker";
 import { resolveImageRef } from "./refs";
+import { compareStrings } from "../json";
 
 export const MANIFEST_FILE = "images.json";
 
@@ -85,7 +86,8 @@ export interface BundleResult {
  */
 export async function bundleImages(options: { images: Array<{ source: string; target: string }>; dir: string; docker: DockerImages; log: Log }): Promise<BundleResult> {
     const { dir, docker, log } = options;
-    const images = [...new Map(options.images.map((i) => [i.target, i.source])).entries()].sort(([a], [b]) => a.localeCompare(b));
+    // Code-unit order, not the locale's: the manifest must not depend on the machine it is made on.
+    const images = [...new Map(options.images.map((i) => [i.target, i.source])).entries()].sort(([a], [b]) => compareStrings(a, b));
     fs.mkdirSync(dir, { recursive: true });
     const checksumPath = path.join(dir, CHECKSUM_FILE);
     const previous = fs.existsSync(checksumPath) ? parseChecksums(fs.readFileSync(checksumPath, "utf8"), checksumPath) : new Map<string, string>();
@@ -96,7 +98,7 @@ export async function bundleImages(options: { images: Array<{ source: string; ta
     const persist = () => {
         const pending = new Map([...previous].filter(([file]) => !sums.has(file) && images.some(([target]) => archiveName(target) === file)));
         writeAtomically(checksumPath, formatChecksums(new Map([...pending, ...sums])));
-        const manifest: BundleManifest = { version: 1, archives: [...archives].sort((a, b) => a.file.localeCompare(b.file)) };
+        const manifest: BundleManifest = { version: 1, archives: [...archives].sort((a, b) => compareStrings(a.file, b.file)) };
         writeAtomically(path.join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     };
 

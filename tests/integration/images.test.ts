@@ -126,7 +126,7 @@ describe("bklite images (real Docker)", function () {
         assert.strictEqual(imageId(refOf("web")), undefined, "nothing from the corrupted archive was loaded");
         assert.match(run.stdout, new RegExp(`loaded\\s+${refOf("redis")}`));
         assert.strictEqual(imageId(refOf("redis")), ids[refOf("redis")]);
-        assert.match(run.stderr, /1 loaded, 4 already present, 0 pushed, 1 failed/);
+        assert.match(run.stderr, new RegExp(`1 loaded, ${REFS.length - 2} already present, 0 pushed, 1 failed`));
     });
 
     it("names an archive images.sha256 does not list and loads nothing from it", () => {
