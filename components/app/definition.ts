@@ -4,6 +4,7 @@
  */
 import type { SecretName } from "../config/keys";
 import type { StackConfig } from "../config/validate";
+import type { ImageRef } from "../images/refs";
 import type { StreamSpec } from "../nats/streamSpec";
 import { ServiceSpec } from "./spec";
 import { TextValue } from "./template";
@@ -44,5 +45,10 @@ export interface ServiceDefinition {
     streams?: ReadonlyArray<StreamSpec>;
     /** The server starts only once this service is healthy (upstream's `depends_on: service_healthy`). */
     serverWaits?: boolean;
+    /**
+     * Why an image given in `bklite:images.overrides` cannot run this spec (a variant without the tools its command or
+     * health check needs), naming the tag that works; undefined when it can.
+     */
+    checkImage?(ref: ImageRef): string | undefined;
     spec(context: PlanContext): ServiceSpec;
 }

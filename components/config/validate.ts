@@ -4,7 +4,7 @@
  * call it directly.
  */
 import * as net from "net";
-import { DEFAULT_IMAGES, SERVICE_NAMES, UNSUPPORTED_APPS } from "../app/catalog";
+import { DEFAULT_IMAGES, SERVICES, SERVICE_NAMES, UNSUPPORTED_APPS } from "../app/catalog";
 import { isRecord } from "../json";
 import { AgentEndpoints, DEFAULT_REGION, RegionConfig, agentEndpoints, checkNodeServerUrl, checkRegions } from "../app/regions";
 import { ImagesConfig, checkRegistryPrefix, isFloatingLatest, parseImageRef, resolveImageRef } from "../images/refs";
@@ -375,8 +375,9 @@ function parseImages(value: unknown, offline: boolean, add: AddProblem): ImagesC
                     continue;
                 }
                 const parsed = typeof refValue === "string" ? parseImageRef(refValue) : "must be an image ref string";
-                if (typeof parsed === "string") {
-                    add(`images.overrides.${service}`, parsed, refValue);
+                const unfit = typeof parsed === "string" ? parsed : SERVICES.find((s) => s.name === service)!.checkImage?.(parsed);
+                if (unfit !== undefined) {
+                    add(`images.overrides.${service}`, unfit, refValue);
                 } else {
                     overrides[service] = refValue as string;
                 }

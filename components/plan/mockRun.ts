@@ -21,6 +21,8 @@ export interface RecordedResource {
     dependencies: string[];
     retainOnDelete: boolean;
     protect: boolean;
+    /** Replaced by deleting the old one first (needed by anything with a fixed name or host port). */
+    deleteBeforeReplace: boolean;
     /** The customTimeouts option, e.g. {create: "17m"}. */
     customTimeouts?: { create?: string; update?: string; pb_delete?: string };
     /** Properties the SDK or the program declares secret. */
@@ -31,7 +33,7 @@ export interface RecordedResource {
 /** Outputs a provider would compute for a resource, which mocks cannot know: synthesized per type. */
 export type ComputedOutputs = (type: string, name: string, inputs: Record<string, any>) => Record<string, unknown>;
 
-type CapturedOptions = Pick<RecordedResource, "parent" | "dependencies" | "retainOnDelete" | "protect" | "customTimeouts" | "additionalSecretOutputs">;
+type CapturedOptions = Pick<RecordedResource, "parent" | "dependencies" | "retainOnDelete" | "protect" | "deleteBeforeReplace" | "customTimeouts" | "additionalSecretOutputs">;
 
 /** Records resources; `setRecordingMocks` starts a run with one. */
 export class ResourceRecorder implements pulumi.runtime.Mocks {
@@ -44,7 +46,7 @@ export class ResourceRecorder implements pulumi.runtime.Mocks {
 
     newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
         const key = `${args.type}::${args.name}`;
-        const opts = this.options.get(key) ?? { parent: "", dependencies: [], retainOnDelete: false, protect: false, additionalSecretOutputs: [] };
+        const opts = this.options.get(key) ?? { parent: "", dependencies: [], retainOnDelete: false, protect: false, deleteBeforeReplace: false, additionalSecretOutputs: [] };
         const inputs = unwrapSecrets(args.inputs) as Record<string, any>;
         const state = { ...args.inputs, ...this.computed(args.type, args.name, inputs) };
         const engineUrn = (urn: string) => this.engineUrns.get(urn) ?? urn;
@@ -81,6 +83,7 @@ export class ResourceRecorder implements pulumi.runtime.Mocks {
             dependencies: req.getDependenciesList(),
             retainOnDelete: typeof req.hasRetainondelete === "function" ? req.hasRetainondelete() && req.getRetainondelete() : !!req.getRetainondelete(),
             protect: typeof req.hasProtect === "function" ? req.hasProtect() && req.getProtect() : !!req.getProtect(),
+            deleteBeforeReplace: !!req.getDeletebeforereplace?.(),
             customTimeouts: req.getCustomtimeouts?.()?.toObject(),
             additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
         });

@@ -34,7 +34,7 @@ export interface PlannedResource {
     /** Inputs as the program sets them, secrets masked, keys sorted. */
     inputs: Record<string, unknown>;
     /** Options that change what a deployment does (only those set). */
-    options: { protect?: true; retainOnDelete?: true; dependsOn?: string[]; customTimeouts?: Record<string, string>; provider?: string };
+    options: { protect?: true; retainOnDelete?: true; deleteBeforeReplace?: true; dependsOn?: string[]; customTimeouts?: Record<string, string>; provider?: string };
 }
 
 export interface Plan {
@@ -125,6 +125,9 @@ function plannedResource(r: RecordedResource, projectRoot: string): PlannedResou
     }
     if (r.retainOnDelete) {
         options.retainOnDelete = true;
+    }
+    if (r.deleteBeforeReplace) {
+        options.deleteBeforeReplace = true;
     }
     const dependsOn = [...new Set(r.dependencies)].sort();
     if (dependsOn.length > 0) {

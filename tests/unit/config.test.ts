@@ -96,6 +96,16 @@ describe("config validation", () => {
         assert.match(p.message, /bklite:httpPort/);
     });
 
+    it("refuses an image variant a service's command or health check cannot run on, naming the tag that works", () => {
+        const plain = only(problemsWith({ "bklite:images": { overrides: { nats: "nats:2.10.25" } } }), "images.overrides.nats");
+        assert.match(plain.message, /nats:2\.10\.25 is the scratch variant, without the wget its health check needs; use the Alpine variant, e\.g\. nats:2\.10\.25-alpine/);
+        only(problemsWith({ "bklite:images": { overrides: { "victoria-metrics": "victoriametrics/victoria-metrics:v1.106.1-scratch" } } }), "images.overrides.victoria-metrics");
+        only(problemsWith({ "bklite:images": { overrides: { vector: "timberio/vector:0.48.0-distroless-libc" } } }), "images.overrides.vector");
+        for (const fine of [{ nats: "nats:2.10.26-alpine3.21" }, { nats: "harbor.local/mirror/nats:2.10.25-alpine" }, { vector: "timberio/vector:0.48.0-alpine" }, { postgres: "postgres:15-alpine" }]) {
+            assert.deepStrictEqual(problemsWith({ "bklite:images": { overrides: fine } }), [], JSON.stringify(fine));
+        }
+    });
+
     it("refuses an unknown service in images.overrides", () => {
         const p = only(problemsWith({ "bklite:images": { overrides: { sever: "bklite/server:v1" } } }), "images.overrides.sever");
         assert.match(p.message, /postgres, redis, nats, falkordb, victoria-metrics, victoria-logs, minio, nats-executor, telegraf, vector, mlflow, server, web, traefik/);

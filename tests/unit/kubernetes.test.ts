@@ -7,6 +7,7 @@ import { DEFAULT_INSTALL_APPS } from "../../components/config/keys";
 import { resolveImageRef } from "../../components/images/refs";
 import { ProgramRun, RecordedResource, containsSecret, runProgram } from "../support/mocks";
 import { programConfig } from "../support/stackFiles";
+import { probeOf } from "../support/healthChecks";
 
 const kinds = {
     namespace: "kubernetes:core/v1:Namespace",
@@ -114,23 +115,9 @@ for (const stack of ["dev", "prod"]) {
         });
 
         it("probes every service, and lets the server start for up to 15 minutes without being killed", () => {
-            const readiness: Record<string, string[]> = {
-                postgres: ["sh", "-c", "pg_isready -h 127.0.0.1 -U postgres"],
-                redis: ["sh", "-c", "redis-cli ping | grep -Eq 'PONG|NOAUTH'"],
-                nats: ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8222/healthz"],
-                server: ["curl", "-s", "-o", "/dev/null", "http://127.0.0.1:8000/"],
-                web: ["wget", "--no-verbose", "--tries=1", "--spider", "http://127.0.0.1:3000/"],
-                traefik: ["traefik", "healthcheck", "--ping"],
-                falkordb: ["sh", "-c", "redis-cli ping | grep -Eq 'PONG|NOAUTH'"],
-                "victoria-metrics": ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8428/health"],
-                "victoria-logs": ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9428/health"],
-                telegraf: ["curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:8888/"],
-                vector: ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8686 && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q ' 200 ' <&3"],
-                "nats-executor": ["sh", "-c", "grep -qas '/opt/[n]ats-executor' /proc/[0-9]*/cmdline"],
-            };
             for (const workload of [...run.recorder.ofType(kinds.deployment), ...run.recorder.ofType(kinds.statefulSet)]) {
                 const container = podSpec(workload).containers[0];
-                assert.deepStrictEqual(container.readinessProbe.exec.command, readiness[workload.inputs.metadata.name], `${workload.name} readiness`);
+                assert.deepStrictEqual(container.readinessProbe.exec.command, probeOf(workload.inputs.metadata.name), `${workload.name} readiness`);
                 assert.strictEqual(container.livenessProbe, undefined, `${workload.name}: no liveness probe to kill a slow start`);
             }
             const server = byName(run, kinds.deployment, "server");

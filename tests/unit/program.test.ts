@@ -6,6 +6,7 @@ import * as assert from "assert";
 import { parse } from "yaml";
 import { servicesFor } from "../../components/app/catalog";
 import { DEFAULT_INSTALL_APPS } from "../../components/config/keys";
+import { HEALTH_CHECKS } from "../support/healthChecks";
 import * as mocks from "../support/mocks";
 import { ProgramRun, RecordedResource, containsSecret, runProgram } from "../support/mocks";
 import { programConfig as stackConfig } from "../support/stackFiles";
@@ -175,29 +176,26 @@ for (const stack of ["dev", "prod"]) {
         });
 
         it("gives every container a restart policy and a health check that suits its image, and waits for health", () => {
-            const probes: Record<string, string[]> = {
-                postgres: ["CMD-SHELL", "pg_isready -h 127.0.0.1 -U postgres"],
-                redis: ["CMD-SHELL", "redis-cli ping | grep -Eq 'PONG|NOAUTH'"],
-                nats: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8222/healthz"],
-                server: ["CMD", "curl", "-s", "-o", "/dev/null", "http://127.0.0.1:8000/"],
-                web: ["CMD", "wget", "--no-verbose", "--tries=1", "--spider", "http://127.0.0.1:3000/"],
-                traefik: ["CMD", "traefik", "healthcheck", "--ping"],
-                falkordb: ["CMD-SHELL", "redis-cli ping | grep -Eq 'PONG|NOAUTH'"],
-                "victoria-metrics": ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8428/health"],
-                "victoria-logs": ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9428/health"],
-                telegraf: ["CMD", "curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:8888/"],
-                vector: ["CMD", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8686 && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q ' 200 ' <&3"],
-                "nats-executor": ["CMD-SHELL", "grep -qas '/opt/[n]ats-executor' /proc/[0-9]*/cmdline"],
-            };
             for (const service of SERVICE_NAMES) {
                 const c = container(run, service).inputs;
                 assert.strictEqual(c.restart, "unless-stopped", service);
-                assert.deepStrictEqual(c.healthcheck.tests, probes[service], service);
+                assert.deepStrictEqual(c.healthcheck.tests, HEALTH_CHECKS[service], service);
                 assert.strictEqual(c.wait, true, service);
                 assert.ok(c.waitTimeout > 0 && c.waitTimeout <= 900, service);
             }
             assert.ok((container(run, "traefik").inputs.command as string[]).includes("--ping=true"), "traefik serves the ping its probe uses");
             assert.match(upload(container(run, "nats"), "/etc/nats/nats-server.conf").content, /monitor_port: 8222/, "nats serves the probe's port");
+        });
+
+        it("replaces every container delete-first: each keeps a fixed name, some fixed host ports (pulumi-docker#1356)", () => {
+            const containers = run.recorder.ofType(CONTAINER);
+            assert.strictEqual(containers.length, SERVICE_NAMES.length);
+            for (const c of containers) {
+                assert.strictEqual(c.deleteBeforeReplace, true, c.name);
+                assert.match(c.inputs.name, new RegExp(`^bklite-${stack}-`), `${c.name} has a fixed name`);
+            }
+            // Nothing else is replaced delete-first: volumes and the network are never replaced with data in them.
+            assert.deepStrictEqual(run.recorder.resources.filter((r) => r.deleteBeforeReplace && r.type !== CONTAINER), []);
         });
 
         it("lets redis (which drops root) read its config file, and no one else", () => {

@@ -8,10 +8,16 @@ import { ref, tpl } from "../template";
 export const nats: ServiceDefinition = {
     name: "nats",
     defaultImage: "nats:2.10.25-alpine",
+    // The plain tag (the huangpu compose's nats:2.10.25) is built from scratch: no shell, no wget for the check.
+    checkImage: (ref) =>
+        /(^|\/)nats$/.test(ref.repository) && ref.tag !== undefined && !ref.tag.includes("alpine")
+            ? `${ref.repository}:${ref.tag} is the scratch variant, without the wget its health check needs; use the Alpine variant, e.g. nats:2.10.25-alpine`
+            : undefined,
     spec: ({ config, image, bindAddress }) => ({
         name: "nats",
         image,
-        command: ["nats-server", "--config", "/etc/nats/nats-server.conf"],
+        // Flags only: both the Alpine entrypoint (which prepends nats-server to flags) and the plain one take them.
+        command: ["--config", "/etc/nats/nats-server.conf"],
         env: {},
         ports: [{ name: "nats", containerPort: NATS_PORT, hostPort: config.ports.nats, hostIp: bindAddress(config.ports.nats) }],
         volumes: [{ name: "nats-data", mountPath: "/data" }],

@@ -49,6 +49,8 @@ export const vector: ServiceDefinition = {
     name: "vector",
     defaultImage: "timberio/vector:0.48.0-debian",
     apps: ["log"],
+    checkImage: (ref) =>
+        ref.tag?.includes("distroless") ? `${ref.repository}:${ref.tag} is the distroless variant, without a shell for its health check; use the -debian or -alpine variant, e.g. timberio/vector:0.48.0-debian` : undefined,
     spec: ({ image }) => ({
         name: "vector",
         image,
@@ -57,9 +59,13 @@ export const vector: ServiceDefinition = {
         ports: [],
         volumes: [],
         files: [{ path: CONFIG_FILE, content: renderVectorConfig(), mode: "0644" }, NATS_CA_FILE],
-        // Vector's API health endpoint, asked through bash (the Debian image has no curl or wget).
+        // Vector's API health endpoint: busybox wget in the Alpine variant, bash's /dev/tcp in the Debian one (no curl
+        // or wget there).
         health: {
-            test: ["CMD", "bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/${API_PORT} && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q ' 200 ' <&3`],
+            test: [
+                "CMD-SHELL",
+                `wget -q -O /dev/null http://127.0.0.1:${API_PORT}/health 2>/dev/null || bash -c 'exec 3<>/dev/tcp/127.0.0.1/${API_PORT} && printf "GET /health HTTP/1.0\\r\\n\\r\\n" >&3 && grep -q " 200 " <&3'`,
+            ],
             intervalSeconds: 10,
             timeoutSeconds: 5,
             startPeriodSeconds: 10,

@@ -164,7 +164,10 @@ export class DockerRuntime extends pulumi.ComponentResource {
                     logOpts: LOG_OPTIONS,
                     labels: [...labels, { label: "io.bklite.service", value: spec.name }],
                 },
-                { parent: this, dependsOn, additionalSecretOutputs: boundProperties(spec) },
+                // Delete first: a replacement with the same name and host ports cannot start while the old one runs
+                // (the provider creates first otherwise, pulumi/pulumi-docker#1356). The service is down from the old
+                // container's stop to the new one's health, no longer than a restart of it.
+                { parent: this, dependsOn, additionalSecretOutputs: boundProperties(spec), deleteBeforeReplace: true },
             );
             containers[spec.name] = container;
             ready[spec.name] = [container, ...(bindings.afterStart?.[spec.name]?.(container) ?? [])];
