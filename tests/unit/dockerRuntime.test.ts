@@ -2,6 +2,7 @@
  * The Docker runtime on specs that have nothing to do with bk-lite: it must run any services it is given.
  */
 import * as assert from "assert";
+import fc from "fast-check";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceSpec } from "../../components/app/spec";
 import { ResourceRecorder, containsSecret, setRecordingMocks, settle } from "../support/mocks";
@@ -136,5 +137,58 @@ describe("DockerRuntime", () => {
             () => new runtime.DockerRuntime("rt", { namePrefix: "demo", services: [spec("a", { env: { X: tpl`${ref("missing")}` } })] }, { values: {} }),
             /no value bound for 'missing'/,
         );
+    });
+});
+
+/** Seconds of a Go duration made of hours, minutes and seconds. */
+function secondsOf(duration: string): number {
+    const [, h = "0", m = "0", s = "0"] = /^(?:(\d+)h)?(?:(\d+)m)?(\d+)s$/.exec(duration) ?? [];
+    return Number(h) * 3600 + Number(m) * 60 + Number(s);
+}
+
+describe("what the docker provider reads back (no-op runs stay no-ops)", () => {
+    // Imported here, not at the top: the runtime tests above load the module afresh for each run.
+    const { ENGINE_REPORTED, dockerHealthcheck, goDuration } = require("../../components/runtime/docker/dockerRuntime") as RuntimeModule;
+
+    it("writes durations as Go's time.Duration.String() does", () => {
+        const examples: Array<[number, string]> = [[0, "0s"], [5, "5s"], [59, "59s"], [60, "1m0s"], [90, "1m30s"], [120, "2m0s"], [3600, "1h0m0s"], [3661, "1h1m1s"], [86400, "24h0m0s"]];
+        for (const [seconds, go] of examples) {
+            assert.strictEqual(goDuration(seconds), go, String(seconds));
+        }
+        fc.assert(
+            fc.property(fc.integer({ min: 0, max: 10 * 86400 }), (seconds) => {
+                const [, , m = "0", s] = /^(?:(\d+)h)?(?:(\d+)m)?(\d+)s$/.exec(goDuration(seconds))!;
+                assert.strictEqual(secondsOf(goDuration(seconds)), seconds);
+                assert.ok(Number(s) < 60 && Number(m) < 60, "seconds and minutes below 60, as Go writes them");
+            }),
+        );
+        assert.deepStrictEqual(dockerHealthcheck({ test: ["CMD", "true"], intervalSeconds: 10, timeoutSeconds: 5, startPeriodSeconds: 120, retries: 50 }), {
+            tests: ["CMD", "true"],
+            interval: "10s",
+            timeout: "5s",
+            startPeriod: "2m0s",
+            retries: 50,
+        });
+    });
+
+    it("sets, on every container of the program, what the engine reports: network mode, Go durations, non-zero health fields", async () => {
+        const { runProgram } = require("../support/mocks") as typeof import("../support/mocks");
+        const { programConfig } = require("../support/stackFiles") as typeof import("../support/stackFiles");
+        const run = await runProgram("dev", programConfig("dev", { "bklite:installApps": ["system_mgmt", "cmdb", "monitor", "node_mgmt", "log", "mlops"] }));
+        const containers = run.recorder.ofType("docker:index/container:Container");
+        assert.strictEqual(containers.length, 14);
+        for (const c of containers) {
+            assert.strictEqual(c.inputs.networkMode, ENGINE_REPORTED.networkMode, c.name);
+            const h = c.inputs.healthcheck;
+            for (const field of ["interval", "timeout", "startPeriod"]) {
+                assert.match(h[field], /^(\d+h)?(\d+m)?\d+s$/, `${c.name} ${field}: Go form`);
+                assert.ok(secondsOf(h[field]) > 0, `${c.name} ${field}: non-zero, so no image HEALTHCHECK fills it in`);
+                assert.strictEqual(goDuration(secondsOf(h[field])), h[field], `${c.name} ${field}: canonical`);
+            }
+            assert.ok(h.retries > 0 && h.tests.length > 1, c.name);
+            assert.strictEqual(h.startInterval, undefined, `${c.name}: no start interval (Docker 20.10 ignores it and would report 0s)`);
+            assert.deepStrictEqual(Object.keys(c.inputs.logOpts).sort(), ["max-file", "max-size"], c.name);
+        }
+        assert.strictEqual(run.recorder.named("bklite-docker-server").inputs.healthcheck.startPeriod, "2m0s");
     });
 });

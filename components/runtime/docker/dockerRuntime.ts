@@ -57,16 +57,39 @@ export function startOrder(services: ReadonlyArray<ServiceSpec>): ServiceSpec[] 
     return ordered;
 }
 
-/** Docker's health check arguments for a spec. */
+/**
+ * Whole seconds as Go's `time.Duration.String()` writes them (`10s`, `2m0s`, `1h0m0s`): the docker provider reads
+ * health check durations back in that form, so anything else (`120s`) differs on every run and replaces the
+ * container.
+ */
+export function goDuration(seconds: number): string {
+    const h = Math.floor(seconds / 3600);
+    const m = Math.floor((seconds % 3600) / 60);
+    const s = seconds % 60;
+    return h > 0 ? `${h}h${m}m${s}s` : m > 0 ? `${m}m${s}s` : `${s}s`;
+}
+
+/** Docker's health check arguments for a spec, written as the provider reads them back. */
 export function dockerHealthcheck(h: HealthCheckSpec): docker.types.input.ContainerHealthcheck {
     return {
         tests: h.test,
-        interval: `${h.intervalSeconds}s`,
-        timeout: `${h.timeoutSeconds}s`,
-        startPeriod: `${h.startPeriodSeconds}s`,
+        interval: goDuration(h.intervalSeconds),
+        timeout: goDuration(h.timeoutSeconds),
+        startPeriod: goDuration(h.startPeriodSeconds),
         retries: h.retries,
     };
 }
+
+/**
+ * Inputs the docker provider reads back from the engine, set to exactly what the engine reports, so an unchanged
+ * stack stays unchanged on the next `pulumi up` (each of these forces a replacement when it differs):
+ * - networkMode: the engine reports "bridge" for a container created without one (pulumi/pulumi-docker#1272);
+ * - healthcheck durations: Go's duration form (goDuration), every field non-zero so the image's own HEALTHCHECK
+ *   fills none of them in;
+ * - logOpts: only these two keys; a daemon.json that adds `log-opts` of its own makes them differ (see the README).
+ * The rest of what the program sets is stored as sent or not read back (docs: "No-op runs" in the README).
+ */
+export const ENGINE_REPORTED = { networkMode: "bridge" } as const;
 
 /** How long `pulumi up` waits for a container to be healthy: its give-up time, capped at 15 minutes. */
 export function waitTimeoutSeconds(h: HealthCheckSpec): number {
@@ -145,6 +168,7 @@ export class DockerRuntime extends pulumi.ComponentResource {
                     name: `${args.namePrefix}-${spec.name}`,
                     image: image.imageId,
                     hostname: spec.name,
+                    networkMode: ENGINE_REPORTED.networkMode,
                     entrypoints: spec.entrypoint,
                     command: spec.command,
                     envs: renderValue(spec.env, bindings.values),

@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Stand-in for bklite/nats-executor, run as /opt/nats-executor --config /opt/config.yml: reads the config its
+// startup.sh wrote, connects to NATS (TLS verified with tls_ca_file when tls_enabled), and answers requests on the
+// executor's subjects for its instance, with the reply shape of the real one ({result, instance_id, success}). It
+// executes nothing: it proves the server-side executor is reachable where the server's installer looks for it.
+"use strict";
+const fs = require("fs");
+const { connect } = require("nats");
+
+const file = process.argv[process.argv.indexOf("--config") + 1];
+const config = Object.fromEntries(
+    fs.readFileSync(file, "utf8").split("\n").filter(Boolean).map((line) => {
+        const [key, ...rest] = line.split(":");
+        return [key.trim(), rest.join(":").trim().replace(/^"|"$/g, "")];
+    }),
+);
+const SUBJECTS = ["local.execute", "download.local", "unzip.local", "ssh.execute", "download.remote", "upload.remote", "health.check"];
+
+(async () => {
+    const nc = await connect({
+        servers: config.nats_urls,
+        tls: config.tls_enabled === "true" ? { ca: fs.readFileSync(config.tls_ca_file, "utf8") } : undefined,
+        name: "nats-executor",
+        maxReconnectAttempts: -1,
+    });
+    const id = config.nats_instanceId;
+    for (const subject of SUBJECTS) {
+        nc.subscribe(`${subject}.${id}`, {
+            callback: (_err, msg) => msg.respond(new TextEncoder().encode(JSON.stringify({ result: `stand-in: ${subject} not executed`, instance_id: id, success: true }))),
+        });
+    }
+    process.stdout.write(`[nats-executor stand-in] instance ${id} listening on ${SUBJECTS.map((s) => `${s}.${id}`).join(", ")}\n`);
+})().catch((e) => {
+    process.stdout.write(`[nats-executor stand-in] failed: ${e.message}\n`);
+    process.exit(1);
+});
