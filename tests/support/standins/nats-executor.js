@@ -14,11 +14,17 @@ const config = Object.fromEntries(
         return [key.trim(), rest.join(":").trim().replace(/^"|"$/g, "")];
     }),
 );
+// PID 1 ignores SIGTERM unless it handles it: stop at once, as the Go executor does.
+process.on("SIGTERM", () => process.exit(0));
 const SUBJECTS = ["local.execute", "download.local", "unzip.local", "ssh.execute", "download.remote", "upload.remote", "health.check"];
 
 (async () => {
+    // Credentials in the URL, as the Go executor takes them; nats.js wants them apart.
+    const url = new URL(config.nats_urls);
     const nc = await connect({
-        servers: config.nats_urls,
+        servers: `${url.protocol}//${url.host}`,
+        user: decodeURIComponent(url.username),
+        pass: decodeURIComponent(url.password),
         tls: config.tls_enabled === "true" ? { ca: fs.readFileSync(config.tls_ca_file, "utf8") } : undefined,
         name: "nats-executor",
         maxReconnectAttempts: -1,

@@ -92,8 +92,14 @@ function redisCheck(name, url) {
     });
 }
 
+/** A NATS URL with credentials, as nats-py (the server) and Go (the executor) take it; nats.js wants them apart. */
+function natsOptions(serverUrl) {
+    const url = new URL(serverUrl);
+    return { servers: `${url.protocol}//${url.host}`, user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) };
+}
+
 async function natsCheck() {
-    const nc = await connect({ servers: env.NATS_SERVERS, tls: { ca: fs.readFileSync(env.NATS_TLS_CA_FILE, "utf8") }, timeout: 5000 });
+    const nc = await connect({ ...natsOptions(env.NATS_SERVERS), tls: { ca: fs.readFileSync(env.NATS_TLS_CA_FILE, "utf8") }, timeout: 5000 });
     await nc.flush();
     await nc.close();
 }
@@ -113,6 +119,9 @@ async function main() {
         res.end(JSON.stringify({ standIn: "bklite/server", path: req.url }));
     }).listen(8000, "0.0.0.0", () => log("listening on 8000"));
 }
+
+// PID 1 ignores SIGTERM unless it handles it: stop at once, as uvicorn does.
+process.on("SIGTERM", () => process.exit(0));
 
 main().catch((e) => {
     log(`failed: ${e.message}`);

@@ -3,4 +3,7 @@
 set -e
 mkdir -p /www
 printf '<html><body>bk-lite web stand-in</body></html>\n' > /www/index.html
-exec httpd -f -p 3000 -h /www
+# PID 1 ignores SIGTERM unless it handles it: stop at once, as the real server does.
+httpd -f -p 3000 -h /www &
+trap 'kill $!; exit 0' TERM INT
+wait $!

@@ -1,0 +1,203 @@
+/**
+ * The dev stack for real on a Docker engine: the program's own registered containers, network, volumes, database
+ * and seed command (from a mock run of Pulumi.dev.yaml) created as the providers create them, on stand-in images
+ * built here from Debian's packages (tests/support/standinImages.ts). Then what a site needs: every container
+ * healthy and the server's wiring checked from inside, the seeding over TLS, the console login, the executor
+ * answering, the engine reporting back what was sent, and all of it surviving a restart of every container.
+ */
+import * as assert from "assert";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { connect } from "nats";
+import { Client } from "pg";
+import { aesDecrypt } from "../../components/seed/aes";
+import { mapStrings } from "../../components/json";
+import { RecordedResource } from "../../components/plan/mockRun";
+import { goDuration } from "../../components/runtime/docker/dockerRuntime";
+import { containerLogs, dockerApi } from "../support/dockerApi";
+import { requireDockerEngine } from "../support/docker";
+import { ProgramRun, runProgram } from "../support/mocks";
+import { makeCertificates } from "../support/nats";
+import { freePort, httpGet, tempDir } from "../support/processes";
+import { Replayed, removeStack, replay, runCommand, waitHealthy } from "../support/replay";
+import { STAND_INS, standInImages } from "../support/standinImages";
+import { stackConfig } from "../support/stackFiles";
+import { djangoChecks, readZip, writeZip } from "../support/zips";
+
+/** The mock run's placeholder for a generated PEM (tests/support/mocks.ts), by resource name. */
+const mockPem = (kind: "CERTIFICATE" | "PRIVATE KEY", name: string) => `-----BEGIN ${kind}-----\nmock-${name}\n-----END ${kind}-----\n`;
+
+describe("the dev stack on a Docker engine (stand-in images)", function () {
+    this.timeout(600000);
+    const stack = `e2e${crypto.randomBytes(4).toString("hex")}`;
+    const prefix = `bklite-${stack}`;
+    let run: ProgramRun;
+    let resources: RecordedResource[];
+    let deployed: Replayed;
+    let ports: { http: number; nats: number; postgres: number };
+    let ca: string;
+    let packages: { controller: string; telegraf: string };
+
+    const recorded = (name: string) => resources.find((r) => r.name === name)!;
+    const serverEnv = () => Object.fromEntries((recorded("bklite-docker-server").inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+    async function database<T>(fn: (db: Client) => Promise<T>): Promise<T> {
+        const env = serverEnv();
+        const db = new Client({ host: "127.0.0.1", port: ports.postgres, user: env.DB_USER, password: env.DB_PASSWORD, database: env.DB_NAME });
+        await db.connect();
+        try {
+            return await fn(db);
+        } finally {
+            await db.end();
+        }
+    }
+    const seed = () => recorded("bklite-seed-apply");
+
+    before(async () => {
+        requireDockerEngine();
+        const images = standInImages((line) => process.stderr.write(`      ${line}\n`));
+        const work = tempDir("e2e");
+        const certs = makeCertificates(work);
+        ca = fs.readFileSync(certs.ca, "utf8");
+        packages = { controller: path.join(work, "fusion-collectors-linux-amd64.zip"), telegraf: path.join(work, "telegraf") };
+        writeZip(packages.controller, [["fusion-collectors/install.sh", "#!/bin/sh\n"], ["fusion-collectors/bin/sidecar", crypto.randomBytes(64 * 1024)]]);
+        fs.writeFileSync(packages.telegraf, crypto.randomBytes(32 * 1024));
+        ports = { http: await freePort(), nats: await freePort(), postgres: await freePort() };
+        run = await runProgram(
+            stack,
+            stackConfig("dev", {
+                "bklite:httpPort": ports.http,
+                "bklite:natsPort": ports.nats,
+                "bklite:postgresPort": ports.postgres,
+                // The core services and the executor: the stand-ins this test builds.
+                "bklite:installApps": ["system_mgmt", "node_mgmt"],
+                "bklite:regions": [{ name: "default" }, { name: "管理网" }],
+                "bklite:probePackages": [
+                    { file: packages.controller, version: "1.0.0" },
+                    { file: packages.telegraf, type: "collector", object: "Telegraf", version: "1.0.0" },
+                ],
+            }),
+        );
+        // Real certificates where the mocks put placeholders: TLS between the containers is checked for real.
+        const real: Array<[string, string]> = [
+            [mockPem("CERTIFICATE", "bklite-nats-tls-ca"), ca],
+            [mockPem("CERTIFICATE", "bklite-nats-tls-server"), fs.readFileSync(certs.cert, "utf8")],
+            [mockPem("PRIVATE KEY", "bklite-nats-tls-server-key"), fs.readFileSync(certs.key, "utf8")],
+        ];
+        resources = run.recorder.resources.map((r) => ({ ...r, inputs: mapStrings(r.inputs, (text) => real.reduce((t, [from, to]) => t.split(from).join(to), text)) as Record<string, any> }));
+        assert.deepStrictEqual(
+            resources.filter((r) => r.type === "docker:index/container:Container").map((r) => r.inputs.name).sort(),
+            Object.keys(STAND_INS).map((s) => `${prefix}-${s}`).sort(),
+            "a stand-in for every container the stack runs",
+        );
+        await removeStack(prefix);
+        deployed = await replay(resources, { images, log: (line) => process.stderr.write(`      ${line}\n`) });
+    });
+
+    after(async () => {
+        if (process.env.E2E_KEEP !== "1") {
+            await removeStack(prefix);
+        }
+    });
+
+    it("brings every container up healthy, each on a stand-in labelled as one", async () => {
+        for (const [service, id] of Object.entries(deployed.containers)) {
+            const info = await dockerApi("GET", `/containers/${id}/json`);
+            assert.strictEqual(info.State.Health.Status, "healthy", service);
+            const image = await dockerApi("GET", `/images/${info.Image}/json`);
+            assert.strictEqual(image.Config.Labels["io.bklite.stand-in"], STAND_INS[service].standsFor, `${service} runs a stand-in of ${STAND_INS[service].standsFor}`);
+        }
+    });
+
+    it("wires the server to the database with its own role, to Redis with the password, and to NATS over TLS with the CA", async () => {
+        const log = await containerLogs(deployed.containers.server);
+        assert.match(log, /database: bklite@postgres\/bklite ok/);
+        assert.match(log, /redis: AUTH ok on the broker and cache URLs/);
+        assert.match(log, /nats: TLS connection verified with the CA ok/);
+    });
+
+    it("gets back from the engine what the provider sent: network mode, health check durations, log options, bind addresses", async () => {
+        for (const r of resources.filter((x) => x.type === "docker:index/container:Container")) {
+            const info = await dockerApi("GET", `/containers/${r.inputs.name}/json`);
+            assert.strictEqual(info.HostConfig.NetworkMode, r.inputs.networkMode, `${r.name} networkMode`);
+            const h = info.Config.Healthcheck;
+            const seconds = (ns: number) => goDuration(ns / 1e9);
+            assert.deepStrictEqual(
+                { tests: h.Test, interval: seconds(h.Interval), timeout: seconds(h.Timeout), startPeriod: seconds(h.StartPeriod), retries: h.Retries },
+                r.inputs.healthcheck,
+                `${r.name} healthcheck reads back as sent`,
+            );
+            assert.deepStrictEqual(info.HostConfig.LogConfig, { Type: r.inputs.logDriver, Config: r.inputs.logOpts }, `${r.name} log options`);
+            assert.strictEqual(info.HostConfig.RestartPolicy.Name, r.inputs.restart);
+            for (const p of r.inputs.ports) {
+                assert.deepStrictEqual(info.HostConfig.PortBindings[`${p.internal}/${p.protocol}`], [{ HostIp: p.ip, HostPort: String(p.external) }], `${r.name} port ${p.internal}`);
+            }
+        }
+        const postgres = await dockerApi("GET", `/containers/${prefix}-postgres/json`);
+        assert.strictEqual(postgres.NetworkSettings.Ports["5432/tcp"][0].HostIp, "127.0.0.1", "PostgreSQL is published on loopback only");
+        assert.strictEqual((await httpGet(`http://127.0.0.1:${ports.http}/`)).status, 200, "the ingress answers on the published http port (Traefik stand-in: no routing)");
+    });
+
+    it("seeds through the published ports, as registered: regions, SidecarEnv, packages with the CA, the console login", async () => {
+        const summary = JSON.parse(deployed.commands["bklite-seed-apply"].stdout);
+        assert.strictEqual(summary.schema, "huangpu");
+        assert.deepStrictEqual(summary.regions, { created: 1, updated: 0, unchanged: 1 }, "default was made by the server's node_init");
+        assert.strictEqual(summary.admin, "updated");
+        const env = seed().inputs.environment as Record<string, string>;
+        const rows = await database((db) =>
+            db.query<{ region: string; key: string; value: string; type: string }>("SELECT r.name AS region, e.key, e.value, e.type FROM node_mgmt_sidecarenv e JOIN node_mgmt_cloudregion r ON r.id = e.cloud_region_id ORDER BY r.id, e.key"),
+        );
+        for (const region of ["default", "管理网"]) {
+            const mine = rows.rows.filter((r) => r.region === region);
+            assert.deepStrictEqual(mine.map((r) => r.key), ["NATS_PASSWORD", "NATS_PROTOCOL", "NATS_SERVERS", "NATS_TLS_CA_FILE", "NATS_USERNAME", "NODE_SERVER_URL"], region);
+            const password = mine.find((r) => r.key === "NATS_PASSWORD")!;
+            assert.strictEqual(aesDecrypt(password.value, env.BKLITE_SECRET_KEY), env.BKLITE_NATS_PASSWORD, `${region}'s NATS password decrypts with the server's SECRET_KEY`);
+            assert.strictEqual(mine.find((r) => r.key === "NATS_SERVERS")!.value, `127.0.0.1:${ports.nats}`);
+        }
+        const [admin] = (await database((db) => db.query<{ password: string }>("SELECT password FROM system_mgmt_user WHERE username = 'admin'"))).rows;
+        assert.ok(djangoChecks(String(run.outputs.adminPassword), admin.password), "the console login is the stack's adminPassword");
+
+        // The controller package as agents download it: with this stack's CA.
+        const nc = await connect({ servers: `tls://127.0.0.1:${ports.nats}`, user: env.BKLITE_NATS_USER, pass: env.BKLITE_NATS_PASSWORD, tls: { ca } });
+        try {
+            const store = await nc.jetstream().views.os("bklite");
+            const chunks: Buffer[] = [];
+            for await (const chunk of (await store.get("linux/Controller/1.0.0/fusion-collectors-linux-amd64.zip"))!.data) {
+                chunks.push(Buffer.from(chunk));
+            }
+            const stored = path.join(tempDir("e2e-stored"), "controller.zip");
+            fs.writeFileSync(stored, Buffer.concat(chunks));
+            assert.strictEqual(readZip(stored)["fusion-collectors/certs/ca.crt"].toString("utf8"), ca);
+            assert.ok(await store.info("linux/Telegraf/1.0.0/telegraf"), "the collector's own file is stored");
+        } finally {
+            await nc.close();
+        }
+    });
+
+    it("has the server-side executor `default` answering where the server's installer asks, over TLS", async () => {
+        const env = seed().inputs.environment as Record<string, string>;
+        const nc = await connect({ servers: `tls://127.0.0.1:${ports.nats}`, user: env.BKLITE_NATS_USER, pass: env.BKLITE_NATS_PASSWORD, tls: { ca } });
+        try {
+            const reply = await nc.request("download.local.default", new TextEncoder().encode(JSON.stringify({ args: [{}], kwargs: {} })), { timeout: 5000 });
+            assert.deepStrictEqual(JSON.parse(new TextDecoder().decode(reply.data)).instance_id, "default");
+        } finally {
+            await nc.close();
+        }
+    });
+
+    it("keeps the data and the seed through a restart of every container, and re-seeding changes nothing", async () => {
+        const before = await database((db) => db.query("SELECT 'e' AS t, id, xmin::text FROM node_mgmt_sidecarenv UNION ALL SELECT 'p', id, xmin::text FROM node_mgmt_packageversion UNION ALL SELECT 'u', id, xmin::text FROM system_mgmt_user ORDER BY 1, 2"));
+        const containers = resources.filter((x) => x.type === "docker:index/container:Container");
+        await Promise.all(containers.map((r) => dockerApi("POST", `/containers/${r.inputs.name}/restart?t=${r.inputs.stopTimeout ?? 10}`)));
+        for (const r of containers) {
+            await waitHealthy(r.inputs.name, r.inputs.name, r.inputs.waitTimeout);
+        }
+        assert.match(await containerLogs(deployed.containers.server), /nats: TLS connection verified with the CA ok[\s\S]*nats: TLS connection verified with the CA ok/, "the server's wiring checks passed again");
+        const after = await database((db) => db.query("SELECT 'e' AS t, id, xmin::text FROM node_mgmt_sidecarenv UNION ALL SELECT 'p', id, xmin::text FROM node_mgmt_packageversion UNION ALL SELECT 'u', id, xmin::text FROM system_mgmt_user ORDER BY 1, 2"));
+        assert.deepStrictEqual(after.rows, before.rows, "every row survived, untouched (the server's start changed nothing either)");
+        const again = await runCommand(seed());
+        assert.strictEqual(again.code, 0, again.stderr);
+        const summary = JSON.parse(again.stdout);
+        assert.deepStrictEqual({ sidecarEnv: summary.sidecarEnv.updated + summary.sidecarEnv.created, objects: summary.objects.uploaded, bytes: summary.bytesSent, admin: summary.admin }, { sidecarEnv: 0, objects: 0, bytes: 0, admin: "unchanged" });
+    });
+});
