@@ -101,7 +101,8 @@ describe("config validation", () => {
         assert.match(plain.message, /nats:2\.10\.25 is the scratch variant, without the wget its health check needs; use the Alpine variant, e\.g\. nats:2\.10\.25-alpine/);
         only(problemsWith({ "bklite:images": { overrides: { "victoria-metrics": "victoriametrics/victoria-metrics:v1.106.1-scratch" } } }), "images.overrides.victoria-metrics");
         only(problemsWith({ "bklite:images": { overrides: { vector: "timberio/vector:0.48.0-distroless-libc" } } }), "images.overrides.vector");
-        for (const fine of [{ nats: "nats:2.10.26-alpine3.21" }, { nats: "harbor.local/mirror/nats:2.10.25-alpine" }, { vector: "timberio/vector:0.48.0-alpine" }, { postgres: "postgres:15-alpine" }]) {
+        only(problemsWith({ "bklite:images": { overrides: { nats: "docker.io/library/nats:2.10.25-scratch" } } }), "images.overrides.nats");
+        for (const fine of [{ nats: "nats:2.10.26-alpine3.21" }, { nats: "harbor.local/mirror/nats:2.10.25-alpine" }, { nats: "site/nats-with-tools:1" }, { vector: "timberio/vector:0.48.0-alpine" }, { postgres: "postgres:15-alpine" }]) {
             assert.deepStrictEqual(problemsWith({ "bklite:images": { overrides: fine } }), [], JSON.stringify(fine));
         }
     });

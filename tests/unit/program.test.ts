@@ -206,7 +206,11 @@ for (const stack of ["dev", "prod"]) {
 
         it("lets the server start for at least 90 s and gives up within 15 minutes (seed 000)", () => {
             const h = container(run, "server").inputs.healthcheck;
-            const seconds = (d: string) => Number(d.replace(/s$/, ""));
+            // Go's duration form, as the provider reads it back: 2m0s.
+            const seconds = (d: string) => {
+                const [, m = "0", s = "0"] = /^(?:(\d+)m)?(\d+)s$/.exec(d)!;
+                return Number(m) * 60 + Number(s);
+            };
             assert.ok(seconds(h.startPeriod) >= 90);
             const giveUp = seconds(h.startPeriod) + h.retries * (seconds(h.interval) + seconds(h.timeout));
             assert.ok(giveUp <= 15 * 60, `gives up after ${giveUp}s`);

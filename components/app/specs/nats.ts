@@ -8,9 +8,10 @@ import { ref, tpl } from "../template";
 export const nats: ServiceDefinition = {
     name: "nats",
     defaultImage: "nats:2.10.25-alpine",
-    // The plain tag (the huangpu compose's nats:2.10.25) is built from scratch: no shell, no wget for the check.
+    // The official plain tag (the huangpu compose's nats:2.10.25) is built from scratch: no shell, no wget for the
+    // check. Only the official repository is judged; an image built in-house under another name is its own.
     checkImage: (ref) =>
-        /(^|\/)nats$/.test(ref.repository) && ref.tag !== undefined && !ref.tag.includes("alpine")
+        /^(library\/)?nats$/.test(ref.repository) && (ref.registry === undefined || ref.registry === "docker.io") && ref.tag !== undefined && !ref.tag.includes("alpine")
             ? `${ref.repository}:${ref.tag} is the scratch variant, without the wget its health check needs; use the Alpine variant, e.g. nats:2.10.25-alpine`
             : undefined,
     spec: ({ config, image, bindAddress }) => ({
