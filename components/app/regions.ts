@@ -137,6 +137,60 @@ export function agentNatsHosts(regions: ReadonlyArray<RegionConfig>): string[] {
     return [...new Set(hosts)].sort();
 }
 
+/** The protocols agents' NATS clients take in NATS_PROTOCOL. */
+export const NATS_PROTOCOLS = ["tls", "nats"] as const;
+
+function isLoopback(host: string): boolean {
+    const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+    return h === "localhost" || h === "::1" || /^127\./.test(h) || h === "0.0.0.0";
+}
+
+/**
+ * Problems with a region's SidecarEnv as agents will read it, by key; the rules `bklite seed apply` and the stack
+ * config's validation both apply (one place). Every key of REQUIRED_REGION_KEYS must hold a value of its kind:
+ * NODE_SERVER_URL a base URL, NATS_SERVERS a host:port list, NATS_PROTOCOL one agents accept, NATS_TLS_CA_FILE an
+ * absolute path; and a region other than `default`, whose agents run on other hosts, must not send them to a
+ * loopback address (there it is the agent itself).
+ */
+export function checkRegionEnv(region: string, env: Readonly<Record<string, string>>): Array<{ key: string; message: string }> {
+    const problems: Array<{ key: string; message: string }> = [];
+    const add = (key: string, message: string) => problems.push({ key, message });
+    const remote = region !== DEFAULT_REGION;
+    for (const key of REQUIRED_REGION_KEYS) {
+        if (env[key] === undefined || env[key] === "") {
+            add(key, "is missing: every region needs all six agent keys");
+        }
+    }
+    const url = env.NODE_SERVER_URL;
+    if (url) {
+        const problem = checkNodeServerUrl(url);
+        if (problem) {
+            add("NODE_SERVER_URL", `${JSON.stringify(url)} ${problem}`);
+        } else if (remote && isLoopback(new URL(url).hostname)) {
+            add("NODE_SERVER_URL", `${JSON.stringify(url)} is a loopback address; agents in region '${region}' run on other hosts: give the address they reach the server at`);
+        }
+    }
+    const servers = env.NATS_SERVERS;
+    if (servers) {
+        const parsed = natsServerHosts(servers);
+        if ("problem" in parsed) {
+            add("NATS_SERVERS", parsed.problem);
+        } else if (remote && parsed.hosts.some(isLoopback)) {
+            add("NATS_SERVERS", `${JSON.stringify(servers)} names a loopback address; agents in region '${region}' run on other hosts: give the address they reach NATS at`);
+        }
+    }
+    if (env.NATS_PROTOCOL && !(NATS_PROTOCOLS as ReadonlyArray<string>).includes(env.NATS_PROTOCOL)) {
+        add("NATS_PROTOCOL", `${JSON.stringify(env.NATS_PROTOCOL)} is not a protocol agents take; use ${NATS_PROTOCOLS.join(" or ")} (the stack's NATS takes tls only)`);
+    }
+    if (env.NATS_TLS_CA_FILE && !/^(\/|[A-Za-z]:\\)/.test(env.NATS_TLS_CA_FILE)) {
+        add("NATS_TLS_CA_FILE", `${JSON.stringify(env.NATS_TLS_CA_FILE)} is not an absolute path on the agent, e.g. ${AGENT_CA_FILE}`);
+    }
+    if (env.NATS_USERNAME && /\s/.test(env.NATS_USERNAME)) {
+        add("NATS_USERNAME", "must be a NATS user name without spaces");
+    }
+    return problems;
+}
+
 /** The full SidecarEnv of a region: the six required keys, derived where not given, then the region's env. */
 export function regionEnv(region: RegionConfig, endpoints: AgentEndpoints): Record<string, TextValue> {
     const derived: Record<string, TextValue> = {
@@ -204,19 +258,17 @@ export function checkRegions(
                 problems.push({ path: `${path}.env.${key}`, message: `is longer than bk-lite's ${SIDECAR_VALUE_MAX} characters` });
             }
         }
-        if (typeof env.NATS_SERVERS === "string") {
-            const parsed = natsServerHosts(env.NATS_SERVERS);
-            if ("problem" in parsed) {
-                problems.push({ path: `${path}.env.NATS_SERVERS`, value: env.NATS_SERVERS, message: `${parsed.problem}; agents in region '${region.name}' dial it, and the NATS certificate is issued for its hosts` });
+        // The env agents will read, derived values included, checked as seeding checks it.
+        const rendered = endpoints
+            ? Object.fromEntries(Object.entries(regionEnv(region, endpoints)).map(([k, v]) => [k, typeof v === "string" ? v : "(generated)"]))
+            : Object.fromEntries(Object.entries({ ...env, ...(region.nodeServerUrl !== undefined ? { NODE_SERVER_URL: region.nodeServerUrl } : {}) }).filter(([, v]) => typeof v === "string")) as Record<string, string>;
+        for (const p of checkRegionEnv(region.name, rendered)) {
+            if (!endpoints && p.message.startsWith("is missing")) {
+                continue; // derived from hostAddress, which has its own problem
             }
-        }
-        const url = endpoints ? regionEnv(region, endpoints).NODE_SERVER_URL : region.nodeServerUrl ?? env.NODE_SERVER_URL;
-        if (typeof url === "string") {
-            const problem = checkNodeServerUrl(url);
-            if (problem) {
-                const given = region.nodeServerUrl !== undefined ? "nodeServerUrl" : env.NODE_SERVER_URL !== undefined ? "env.NODE_SERVER_URL" : "nodeServerUrl (derived from hostAddress and httpPort)";
-                problems.push({ path: `${path}.${given}`, value: url, message: `${problem}; agents in region '${region.name}' would fail to register` });
-            }
+            const given = p.key === "NODE_SERVER_URL" && region.nodeServerUrl !== undefined ? "nodeServerUrl" : env[p.key] !== undefined ? `env.${p.key}` : `env.${p.key} (derived from hostAddress and the ports)`;
+            const consequence = p.message.includes(`region '${region.name}'`) ? "" : `; agents in region '${region.name}' would fail`;
+            problems.push({ path: `${path}.${given}`, value: rendered[p.key], message: `${p.message}${consequence}` });
         }
     });
     return problems;

@@ -4,7 +4,7 @@
  * config with the same region rules (components/app/regions.ts).
  */
 import { isRecord } from "../json";
-import { REQUIRED_REGION_KEYS, REGION_NAME_MAX, SIDECAR_KEY_MAX, checkNodeServerUrl } from "../app/regions";
+import { REQUIRED_REGION_KEYS, REGION_NAME_MAX, SIDECAR_KEY_MAX, checkRegionEnv } from "../app/regions";
 import { InputError } from "../inputError";
 import { PackageFields, checkPackage, packageRowKey } from "./packageRules";
 
@@ -82,16 +82,9 @@ export function parseSeedSpec(raw: unknown): SeedSpec {
                     env[key] = value;
                 }
             }
-            for (const key of REQUIRED_REGION_KEYS) {
-                if (env[key] === undefined || env[key] === "") {
-                    problems.push({ path: `${where}.env.${key}`, message: "is missing: every region needs all six agent keys" });
-                }
-            }
-            if (env.NODE_SERVER_URL !== undefined && env.NODE_SERVER_URL !== "") {
-                const problem = checkNodeServerUrl(env.NODE_SERVER_URL);
-                if (problem) {
-                    problems.push({ path: `${where}.env.NODE_SERVER_URL`, message: `${JSON.stringify(env.NODE_SERVER_URL)} ${problem}` });
-                }
+            // The same rules the stack config's validation applies (components/app/regions.ts).
+            for (const p of checkRegionEnv(r.name, env)) {
+                problems.push({ path: `${where}.env.${p.key}`, message: p.message });
             }
             regions.push({ name: r.name, env });
         });

@@ -71,7 +71,8 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
                 "bklite:postgresPort": ports.postgres,
                 // The core services and the executor: the stand-ins this test builds.
                 "bklite:installApps": ["system_mgmt", "node_mgmt"],
-                "bklite:regions": [{ name: "default" }, { name: "管理网" }],
+                // A second region's agents are elsewhere: they are told the addresses they reach the site at.
+                "bklite:regions": [{ name: "default" }, { name: "管理网", nodeServerUrl: "http://10.1.0.5:8080", env: { NATS_SERVERS: "10.1.0.5:24222" } }],
                 "bklite:probePackages": [
                     { file: packages.controller, version: "1.0.0" },
                     { file: packages.telegraf, type: "collector", object: "Telegraf", version: "1.0.0" },
@@ -152,7 +153,7 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
             assert.deepStrictEqual(mine.map((r) => r.key), ["NATS_PASSWORD", "NATS_PROTOCOL", "NATS_SERVERS", "NATS_TLS_CA_FILE", "NATS_USERNAME", "NODE_SERVER_URL"], region);
             const password = mine.find((r) => r.key === "NATS_PASSWORD")!;
             assert.strictEqual(aesDecrypt(password.value, env.BKLITE_SECRET_KEY), env.BKLITE_NATS_PASSWORD, `${region}'s NATS password decrypts with the server's SECRET_KEY`);
-            assert.strictEqual(mine.find((r) => r.key === "NATS_SERVERS")!.value, `127.0.0.1:${ports.nats}`);
+            assert.strictEqual(mine.find((r) => r.key === "NATS_SERVERS")!.value, region === "default" ? `127.0.0.1:${ports.nats}` : "10.1.0.5:24222");
         }
         const [admin] = (await database((db) => db.query<{ password: string }>("SELECT password FROM system_mgmt_user WHERE username = 'admin'"))).rows;
         assert.ok(djangoChecks(String(run.outputs.adminPassword), admin.password), "the console login is the stack's adminPassword");
