@@ -1,6 +1,7 @@
 import { applyFirewall, removeFirewall } from "../components/security/firewall";
 import { resolveRules } from "../components/security/plan";
-import { parseSecurityConfig } from "../components/security/rules";
+import { CONFIG_KEYS } from "../components/config/keys";
+import { checkDataStoreExposure, dataStorePorts, parseSecurityConfig } from "../components/security/rules";
 import { CommandHandler } from "./commands";
 import { readJsonOption } from "./input";
 import { UsageError } from "./usage";
@@ -9,8 +10,11 @@ import { UsageError } from "./usage";
 export const firewallApply: CommandHandler = async ({ values, out, err }) => {
     const parsed = parseSecurityConfig(readJsonOption("rules", values.rules as string));
     const named = parsed.security.rules.filter((r) => typeof r.port !== "number");
+    // The stack config's refusal of world-open data stores, for rules written by hand too: PostgreSQL on its usual
+    // ports (the stack's default host port and 5432), Redis, and any rule whose purpose names one.
+    const exposed = checkDataStoreExposure(parsed.security.rules, dataStorePorts([CONFIG_KEYS.postgresPort.default as number, 5432]));
     const problems = [
-        ...parsed.problems.map((p) => `${p.path}${p.value !== undefined ? ` = ${p.value}` : ""}: ${p.message}`),
+        ...[...parsed.problems, ...exposed].map((p) => `${p.path.replace(/^security\./, "")}${p.value !== undefined ? ` = ${p.value}` : ""}: ${p.message}`),
         ...named.map((r) => `rule for '${r.port}': give the port number (the program resolves named ports)`),
     ];
     if (problems.length > 0) {

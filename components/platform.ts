@@ -176,7 +176,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
     ): Deployed {
         if (config.security.hostFirewall) {
             // As root on the Docker host: only the listed sources reach the listed ports; removed with the stack.
-            const rules = JSON.stringify({ rules: security.rules.map((r) => ({ port: r.port, protocol: r.protocol, sources: r.sources, description: r.description })) });
+            const rules = JSON.stringify({ rules: security.rules.map((r) => ({ port: r.port, protocol: r.protocol, sources: r.sources, description: r.description, purpose: r.purpose })) });
             new command.local.Command(
                 `${name}-firewall`,
                 {

@@ -8,7 +8,7 @@ import { DEFAULT_IMAGES, SERVICES, SERVICE_NAMES, UNSUPPORTED_APPS } from "../ap
 import { isRecord } from "../json";
 import { AgentEndpoints, DEFAULT_REGION, RegionConfig, agentEndpoints, checkNodeServerUrl, checkRegions } from "../app/regions";
 import { ImagesConfig, checkRegistryPrefix, isFloatingLatest, parseImageRef, resolveImageRef } from "../images/refs";
-import { SecurityConfig, checkDataStoreExposure, parseSecurityConfig } from "../security/rules";
+import { SecurityConfig, checkDataStoreExposure, dataStorePorts, parseSecurityConfig } from "../security/rules";
 import {
     CONFIG_KEYS,
     CONFIG_NAMESPACE,
@@ -273,7 +273,7 @@ export function parseStackConfig(source: ConfigSource): { config: StackConfig; p
 
     // security
     const security = parseSecurityConfig(raw("security"));
-    security.problems.push(...checkDataStoreExposure(security.security.rules, ports.postgres));
+    security.problems.push(...checkDataStoreExposure(security.security.rules, dataStorePorts([ports.postgres])));
     for (const p of security.problems) {
         problems.push({ key: p.path, value: p.value, message: p.message });
     }

@@ -8,15 +8,18 @@ import * as net from "net";
 export const NAMED_PORTS = ["http", "https", "nats", "postgres"] as const;
 export type NamedPort = (typeof NAMED_PORTS)[number];
 
-/** Data stores that must never be reachable from the whole world. */
-export const HOST_ONLY_PORTS: ReadonlyArray<NamedPort> = ["postgres"];
-
 export interface SecurityRule {
     port: number | NamedPort;
     protocol: "tcp" | "udp";
     sources: string[];
     description: string;
+    /** What the port is (http, nats, postgres, redis, ...): the program writes it into the rules it hands the firewall. */
+    purpose?: string;
+    /** Where the rule stands in the list it was read from, for messages (the list may hold rules that were refused). */
+    at?: number;
 }
+
+const RULE_KEYS = ["port", "protocol", "sources", "description", "purpose"];
 
 export interface SecurityConfig {
     rules: SecurityRule[];
@@ -46,6 +49,64 @@ export function checkCidr(cidr: string): string | undefined {
 /** True for any /0 range (0.0.0.0/0, ::/0, ::0/0, 1.2.3.4/0, ...): the whole world of that family. */
 export function isWorldOpen(cidr: string): boolean {
     return /\/0+$/.test(cidr.trim());
+}
+
+/** The first address and size of a CIDR, as numbers of its family's width. */
+function cidrRange(cidr: string): { family: 4 | 6; start: bigint; size: bigint } {
+    const [address, prefix] = cidr.trim().split("/");
+    const family = net.isIP(address) as 4 | 6;
+    const bits = family === 4 ? 32 : 128;
+    let value = 0n;
+    if (family === 4) {
+        for (const part of address.split(".")) {
+            value = (value << 8n) | BigInt(Number(part));
+        }
+    } else {
+        // Expand `::`, and an embedded IPv4 tail, into eight 16-bit groups.
+        let text = address.toLowerCase();
+        const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+        if (v4) {
+            const [a, b, c, d] = v4[1].split(".").map(Number);
+            text = `${text.slice(0, -v4[1].length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+        }
+        const [head, tail] = text.includes("::") ? text.split("::") : [text, undefined];
+        const left = head ? head.split(":") : [];
+        const right = tail !== undefined && tail !== "" ? tail.split(":") : [];
+        const groups = tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill("0"), ...right];
+        for (const group of groups) {
+            value = (value << 16n) | BigInt(parseInt(group, 16));
+        }
+    }
+    const length = BigInt(prefix === undefined ? bits : Number(prefix));
+    const size = 1n << (BigInt(bits) - length);
+    return { family, start: (value / size) * size, size };
+}
+
+/**
+ * The address families whose whole space these sources cover together: `0.0.0.0/0`, but also `0.0.0.0/1` with
+ * `128.0.0.0/1`, or any other set of ranges that leaves no address out.
+ */
+export function worldCoveredBy(sources: ReadonlyArray<string>): Array<4 | 6> {
+    const covered: Array<4 | 6> = [];
+    for (const family of [4, 6] as const) {
+        const whole = 1n << (family === 4 ? 32n : 128n);
+        const ranges = sources
+            .filter((s) => checkCidr(s) === undefined)
+            .map(cidrRange)
+            .filter((r) => r.family === family)
+            .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+        let reached = 0n;
+        for (const r of ranges) {
+            if (r.start > reached) {
+                break;
+            }
+            reached = r.start + r.size > reached ? r.start + r.size : reached;
+        }
+        if (reached >= whole) {
+            covered.push(family);
+        }
+    }
+    return covered;
 }
 
 /** Parses the raw `security` config value; problems are [path, value, message]. */
@@ -88,6 +149,9 @@ export function parseSecurityConfig(raw: unknown): {
             return;
         }
         const rule = r as Record<string, unknown>;
+        for (const key of Object.keys(rule).filter((k) => !RULE_KEYS.includes(k))) {
+            problems.push({ path: `${path}.${key}`, message: "is not a rule setting (port, protocol, sources, description)" });
+        }
         let port: number | NamedPort | undefined;
         if (typeof rule.port === "number" && Number.isInteger(rule.port) && rule.port >= 1 && rule.port <= 65535) {
             port = rule.port;
@@ -112,20 +176,17 @@ export function parseSecurityConfig(raw: unknown): {
                 const problem = checkCidr(s);
                 if (problem) {
                     problems.push({ path: `${path}.sources[${j}]`, value: s, message: problem });
-                } else if (isWorldOpen(s) && port !== undefined && (HOST_ONLY_PORTS as ReadonlyArray<unknown>).includes(port)) {
-                    problems.push({
-                        path: `${path}.sources[${j}]`,
-                        value: s,
-                        message: `opens ${port} to the whole world; list the hosts that need it (the stack itself reaches it on loopback)`,
-                    });
                 }
             });
         }
         if (typeof rule.description !== "string" || rule.description.trim() === "") {
             problems.push({ path: `${path}.description`, value: JSON.stringify(rule.description), message: "must say what the rule is for" });
         }
+        if (rule.purpose !== undefined && typeof rule.purpose !== "string") {
+            problems.push({ path: `${path}.purpose`, value: JSON.stringify(rule.purpose), message: "must name what the port is, e.g. postgres" });
+        }
         if (port !== undefined && (protocol === "tcp" || protocol === "udp") && Array.isArray(sources)) {
-            rules.push({ port, protocol, sources: sources as string[], description: String(rule.description ?? "") });
+            rules.push({ port, protocol, sources: sources as string[], description: String(rule.description ?? ""), ...(typeof rule.purpose === "string" ? { purpose: rule.purpose } : {}), at: i });
         }
     });
     return { security, problems };
@@ -134,18 +195,50 @@ export function parseSecurityConfig(raw: unknown): {
 /** Redis's port: never published, and never to be opened to the world by a rule either. */
 export const REDIS_PORT = 6379;
 
-/** Problems with rules that open a data store (postgres by number, or redis) to the whole world. */
-export function checkDataStoreExposure(rules: ReadonlyArray<SecurityRule>, postgresPort: number): Array<{ path: string; value?: string; message: string }> {
+/**
+ * The data stores rules must never open to the world: PostgreSQL by name or by its host port, Redis by its port, and
+ * any rule whose purpose says it is one (the rules the program hands `bklite firewall apply` carry their purpose).
+ */
+export function dataStorePorts(postgresPorts: ReadonlyArray<number>): (rule: SecurityRule) => string | undefined {
+    return (rule) =>
+        rule.port === "postgres" || postgresPorts.includes(rule.port as number) || rule.purpose === "postgres"
+            ? "postgres"
+            : rule.port === REDIS_PORT || rule.purpose === "redis"
+              ? "redis"
+              : undefined;
+}
+
+/**
+ * Problems with rules that open a data store to the whole world, however the world is written: a /0 in any form,
+ * or ranges that together leave no address out (`0.0.0.0/1` and `128.0.0.0/1`), within one rule or across the
+ * rules for the same port. The stack config and `bklite firewall apply` both refuse them through this.
+ */
+export function checkDataStoreExposure(rules: ReadonlyArray<SecurityRule>, storeOf: (rule: SecurityRule) => string | undefined): Array<{ path: string; value?: string; message: string }> {
     const problems: Array<{ path: string; value?: string; message: string }> = [];
+    const byPort = new Map<string, number[]>();
     rules.forEach((rule, i) => {
-        const store = rule.port === postgresPort ? "postgres" : rule.port === REDIS_PORT ? "redis" : undefined;
-        if (store) {
-            rule.sources.forEach((source, j) => {
+        if (storeOf(rule) !== undefined) {
+            byPort.set(`${rule.port}/${rule.protocol}`, [...(byPort.get(`${rule.port}/${rule.protocol}`) ?? []), i]);
+        }
+    });
+    for (const indexes of byPort.values()) {
+        const store = storeOf(rules[indexes[0]])!;
+        const message = `opens ${store} (port ${rules[indexes[0]].port}) to the whole world; list the hosts that need it (the stack itself reaches it on loopback)`;
+        let named = false;
+        for (const i of indexes) {
+            rules[i].sources.forEach((source, j) => {
                 if (isWorldOpen(source)) {
-                    problems.push({ path: `security.rules[${i}].sources[${j}]`, value: source, message: `opens ${store} (port ${rule.port}) to the whole world; list the hosts that need it` });
+                    problems.push({ path: `security.rules[${rules[i].at ?? i}].sources[${j}]`, value: source, message });
+                    named = true;
                 }
             });
         }
-    });
+        const families = worldCoveredBy(indexes.flatMap((i) => rules[i].sources));
+        if (families.length > 0 && !named) {
+            for (const i of indexes) {
+                problems.push({ path: `security.rules[${rules[i].at ?? i}].sources`, value: rules[i].sources.join(", "), message: `${message}: together these ranges cover every IPv${families.join(" and IPv")} address` });
+            }
+        }
+    }
     return problems;
 }

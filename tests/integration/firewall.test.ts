@@ -100,6 +100,25 @@ describe("bklite firewall (iptables in network namespaces)", function () {
         assert.match(run.stderr, /rules\[0\]\.sources\[0\] = 0\.0\.0\.0\/33: '0\.0\.0\.0\/33' has a prefix length outside 0-32/);
         assert.match(run.stderr, /rules\[1\]\.port = "ssh"/);
         assert.strictEqual(save(), before);
+        // What the stack config refuses, the CLI refuses too: data stores open to the world, however it is written.
+        const exposed = bklite(
+            server,
+            ["firewall", "apply", "--rules", "-"],
+            JSON.stringify({
+                rules: [
+                    { port: 5432, sources: ["0.0.0.0/1", "128.0.0.0/1"], description: "db in two halves" },
+                    { port: 6379, sources: ["::0/0"], description: "cache" },
+                    { port: 35432, sources: ["0.0.0.0/0"], description: "the stack's db", purpose: "postgres" },
+                    { port: 8080, sources: ["0.0.0.0/0"], description: "console", colour: "red" },
+                ],
+            }),
+        );
+        assert.strictEqual(exposed.code, 2);
+        assert.match(exposed.stderr, /rules\[0\]\.sources = 0\.0\.0\.0\/1, 128\.0\.0\.0\/1: opens postgres \(port 5432\) to the whole world; .*together these ranges cover every IPv4 address/);
+        assert.match(exposed.stderr, /rules\[1\]\.sources\[0\] = ::0\/0: opens redis \(port 6379\) to the whole world/);
+        assert.match(exposed.stderr, /rules\[2\]\.sources\[0\] = 0\.0\.0\.0\/0: opens postgres \(port 35432\)/);
+        assert.match(exposed.stderr, /rules\[3\]\.colour: is not a rule setting/);
+        assert.strictEqual(save(), before, "nothing was changed");
     });
 
     it("takes it all away on remove", () => {

@@ -204,6 +204,24 @@ describe("config validation", () => {
         only(problemsWith({ "bklite:security": { rules: [], hostFirewall: "yes" } }), "security.hostFirewall");
     });
 
+    it("refuses a data store opened to the world in pieces, within a rule or across rules, and unknown rule settings", () => {
+        const halves = problemsWith({ "bklite:security": { rules: [{ port: "postgres", sources: ["0.0.0.0/1", "128.0.0.0/1"], description: "db" }] } });
+        assert.deepStrictEqual(halves.map((p) => p.key), ["security.rules[0].sources"]);
+        assert.match(halves[0].message, /opens postgres \(port postgres\) to the whole world; .*together these ranges cover every IPv4 address/);
+        const across = problemsWith({
+            "bklite:security": {
+                rules: [
+                    { port: 6379, sources: ["::/1"], description: "cache, half" },
+                    { port: 6379, sources: ["8000::/1", "10.0.0.0/8"], description: "cache, the other half" },
+                ],
+            },
+        });
+        assert.deepStrictEqual(across.map((p) => p.key), ["security.rules[0].sources", "security.rules[1].sources"]);
+        assert.match(across[0].message, /every IPv6 address/);
+        assert.deepStrictEqual(problemsWith({ "bklite:security": { rules: [{ port: "postgres", sources: ["0.0.0.0/1", "10.0.0.0/8"], description: "db, half" }] } }), [], "half the world is not the world");
+        only(problemsWith({ "bklite:security": { rules: [{ port: "http", sources: ["10.0.0.0/8"], description: "x", source: "typo" }] } }), "security.rules[0].source");
+    });
+
     it("refuses malformed probe packages", () => {
         const problems = problemsWith({ "bklite:probePackages": [{ file: "", version: "1 0", os: "aix", collectors: "Telegraf" }] });
         assert.deepStrictEqual(

@@ -40,7 +40,7 @@ describe("security rules (program)", () => {
         assert.strictEqual(firewall.inputs.delete, "node bin/bklite firewall remove");
         assert.strictEqual(firewall.inputs.dir, PROJECT_ROOT);
         const rules = JSON.parse(firewall.inputs.stdin);
-        assert.deepStrictEqual(rules, { rules: [{ port: 8080, protocol: "tcp", sources: ["10.0.0.0/8"], description: "console" }] });
+        assert.deepStrictEqual(rules, { rules: [{ port: 8080, protocol: "tcp", sources: ["10.0.0.0/8"], description: "console", purpose: "http" }] });
         const again = await runProgram("prod", config);
         assert.strictEqual(again.recorder.named("bklite-firewall").inputs.stdin, firewall.inputs.stdin, "same rules, same input: nothing re-runs");
     });
