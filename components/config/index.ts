@@ -3,7 +3,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE } from "./keys";
-import { ConfigError, ConfigSource, StackConfig, parseStackConfig } from "./validate";
+import { ConfigError, ConfigSource, StackConfig, parseStackConfig, unusedSettings } from "./validate";
 
 export * from "./keys";
 export * from "./validate";
@@ -19,14 +19,21 @@ export function pulumiConfigSource(): ConfigSource {
             Object.keys(pulumi.runtime.allConfig())
                 .filter((k) => k.startsWith(prefix))
                 .map((k) => k.slice(prefix.length)),
+        otherKeys: () => Object.keys(pulumi.runtime.allConfig()).filter((k) => !k.startsWith(prefix)),
     };
 }
 
-/** Reads and validates the stack config; throws a ConfigError listing every problem. */
+/**
+ * Reads and validates the stack config; throws a ConfigError listing every problem. Settings the runtime does not use
+ * are logged as warnings.
+ */
 export function readStackConfig(source: ConfigSource = pulumiConfigSource()): StackConfig {
     const result = parseStackConfig(source);
     if (result.config === undefined) {
         throw new ConfigError(result.problems);
+    }
+    for (const warning of unusedSettings(result.config, source.keys())) {
+        void pulumi.log.warn(warning);
     }
     return result.config;
 }

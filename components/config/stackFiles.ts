@@ -86,6 +86,7 @@ export function stackFileSource(config: StackFileConfig): ConfigSource {
     return {
         get: (key) => config.values[`${prefix}${key}`],
         keys: () => strip([...Object.keys(config.values), ...config.encrypted]),
+        otherKeys: () => [...Object.keys(config.values), ...config.encrypted].filter((k) => !k.startsWith(prefix)),
         encrypted: () => strip(config.encrypted),
         // A value this reader can see was written in plaintext.
         isSecret: (key) => config.encrypted.includes(`${prefix}${key}`),

@@ -41,6 +41,8 @@ export interface ConfigSource {
     encrypted?(): string[];
     /** Whether a key's value is held as a secret; a secret key given in plaintext is refused. */
     isSecret(key: string): boolean;
+    /** Every key set outside the namespace, full (`bklit:hostAddress`), to catch a misspelt namespace. */
+    otherKeys?(): string[];
 }
 
 export interface ProbePackageConfig {
@@ -105,7 +107,7 @@ export class ConfigError extends InputError {
 /** One line per problem: `bklite:key = value: message`. */
 export function formatProblems(problems: ReadonlyArray<ConfigProblem>): string {
     const lines = problems.map(
-        (p) => `  - ${CONFIG_NAMESPACE}:${p.key}${p.value !== undefined ? ` = ${p.value}` : ""}: ${p.message}`,
+        (p) => `  - ${p.key.includes(":") ? p.key : `${CONFIG_NAMESPACE}:${p.key}`}${p.value !== undefined ? ` = ${p.value}` : ""}: ${p.message}`,
     );
     return `the stack config has ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was deployed:\n${lines.join("\n")}`;
 }
@@ -115,6 +117,11 @@ const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:
 const SECRET_CHARS = /^[A-Za-z0-9._~-]+$/;
 const SECRET_MIN_LENGTH = 16;
 const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** A Kubernetes resource quantity (`500m`, `2`, `1.5`, `512Mi`, `10Gi`, `1e3`), as the API server parses them. */
+function isQuantity(text: string): boolean {
+    return /^[0-9]+(\.[0-9]+)?([eE][0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?$/.test(text);
+}
 
 /** Checks a host address: an IP address clients can reach, or a DNS name. */
 export function checkHostAddress(address: string): string | undefined {
@@ -147,6 +154,17 @@ export function parseStackConfig(source: ConfigSource): { config: StackConfig; p
         if (!(key in CONFIG_KEYS)) {
             const known = Object.keys(CONFIG_KEYS).find((k) => k.toLowerCase() === key.toLowerCase());
             add(key, `is not a config key of this project${known ? `; did you mean ${CONFIG_NAMESPACE}:${known}?` : ` (known keys: ${Object.keys(CONFIG_KEYS).join(", ")})`}`);
+        }
+    }
+
+    // A key in another namespace is another program's (docker:host, kubernetes:context), unless the namespace is a
+    // slip of `bklite` or missing: then the program would never see it.
+    for (const full of source.otherKeys?.() ?? []) {
+        const colon = full.indexOf(":");
+        const namespace = colon < 0 ? "" : full.slice(0, colon);
+        const key = full.slice(colon + 1);
+        if (colon < 0 || (namespace !== CONFIG_NAMESPACE && editDistance(namespace.toLowerCase(), CONFIG_NAMESPACE) <= 2)) {
+            add(full, `is not in the ${CONFIG_NAMESPACE} namespace, so the program never reads it; did you mean ${CONFIG_NAMESPACE}:${key}?`);
         }
     }
 
@@ -330,6 +348,39 @@ export function parseStackConfig(source: ConfigSource): { config: StackConfig; p
 
 type AddProblem = (key: string, message: string, value?: unknown) => void;
 
+/** Levenshtein distance, for names that are probably misspelt. */
+function editDistance(a: string, b: string): number {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++) {
+            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+        previous = current;
+    }
+    return previous[b.length];
+}
+
+/**
+ * Settings the stack file sets that its runtime does not use: not refused (a stack may keep its Kubernetes settings
+ * ready for when it moves), but said, so nothing is ignored silently.
+ */
+export function unusedSettings(config: StackConfig, keysSet: ReadonlyArray<string>): string[] {
+    const unused: string[] = [];
+    if (config.runtime === "docker" && keysSet.includes("kubernetes")) {
+        unused.push(`${CONFIG_NAMESPACE}:kubernetes is set, but ${CONFIG_NAMESPACE}:runtime is docker: it applies only on a cluster`);
+    }
+    if (config.runtime === "kubernetes") {
+        for (const key of ["httpPort", "natsPort", "postgresPort"].filter((k) => keysSet.includes(k))) {
+            unused.push(`${CONFIG_NAMESPACE}:${key} is set, but on a cluster ports come from ${CONFIG_NAMESPACE}:kubernetes.nodePorts (or the load balancer): it is not used`);
+        }
+        if (config.security.hostFirewall) {
+            unused.push(`${CONFIG_NAMESPACE}:security.hostFirewall is on, but on a cluster the rules become NetworkPolicies and load balancer source ranges: no host firewall is made`);
+        }
+    }
+    return unused;
+}
+
 function parseImages(value: unknown, offline: boolean, add: AddProblem): ImagesConfig {
     if (!isRecord(value)) {
         add("images", "must be an object {registry?, tag?, overrides?}", value);
@@ -463,15 +514,10 @@ function parseProbePackages(value: unknown, add: AddProblem): ProbePackageConfig
             add(path, "must be an object {file, version, os?, type?, object?}", p);
             return;
         }
-        for (const key of Object.keys(p)) {
-            if (!["file", "version", "os", "type", "object", "collectors"].includes(key)) {
-                add(`${path}.${key}`, "is not a package setting (file, version, os, type, object)");
-            }
-        }
         // Defaults first, then the rules seeding applies too.
         const type = p.type ?? "controller";
         const withDefaults = { ...p, os: p.os ?? "linux", type, object: p.object ?? (type === "controller" ? "Controller" : undefined) };
-        const problems = checkPackage(withDefaults);
+        const problems = checkPackage(withDefaults, ["file", "version", "os", "type", "object"]);
         for (const problem of problems) {
             add(`${path}.${problem.field}`, problem.message, p[problem.field]);
         }
@@ -512,18 +558,26 @@ function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {
     }
     if (value.namespace !== undefined) {
         if (typeof value.namespace !== "string" || !K8S_NAME.test(value.namespace) || value.namespace.length > 63) {
-            add("kubernetes.namespace", "must be a Kubernetes name (lowercase letters, digits, -)", value.namespace);
+            add("kubernetes.namespace", "must be a Kubernetes name (lowercase letters, digits, -; at most 63)", value.namespace);
+        } else if (value.namespace.startsWith("kube-")) {
+            add("kubernetes.namespace", "is reserved for Kubernetes itself (kube-*); use one of the platform's own, e.g. bklite", value.namespace);
         } else {
             config.namespace = value.namespace;
         }
     }
-    for (const key of ["context", "storageClass"] as const) {
-        if (value[key] !== undefined) {
-            if (typeof value[key] !== "string" || value[key] === "") {
-                add(`kubernetes.${key}`, "must be a non-empty name", value[key]);
-            } else {
-                config[key] = value[key] as string;
-            }
+    if (value.context !== undefined) {
+        if (typeof value.context !== "string" || value.context.trim() === "") {
+            add("kubernetes.context", "must be the name of a kubeconfig context", value.context);
+        } else {
+            config.context = value.context;
+        }
+    }
+    if (value.storageClass !== undefined) {
+        // A StorageClass name is a DNS subdomain: lowercase letters, digits, - and ., at most 253.
+        if (typeof value.storageClass !== "string" || value.storageClass.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(value.storageClass)) {
+            add("kubernetes.storageClass", "must be a StorageClass name (lowercase letters, digits, - and .), e.g. local-path", value.storageClass);
+        } else {
+            config.storageClass = value.storageClass;
         }
     }
     if (value.ingressClass !== undefined) {
@@ -541,8 +595,8 @@ function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {
         }
     }
     if (value.volumeSize !== undefined) {
-        if (typeof value.volumeSize !== "string" || !/^[0-9]+(Mi|Gi|Ti)$/.test(value.volumeSize)) {
-            add("kubernetes.volumeSize", "must be a size such as 10Gi", value.volumeSize);
+        if (typeof value.volumeSize !== "string" || !isQuantity(value.volumeSize) || /^0+(\.0+)?[A-Za-z]*$/.test(value.volumeSize)) {
+            add("kubernetes.volumeSize", "must be a storage size as Kubernetes writes quantities, e.g. 10Gi or 500Mi", value.volumeSize);
         } else {
             config.volumeSize = value.volumeSize;
         }
@@ -583,7 +637,7 @@ function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {
     }
     if (value.resources !== undefined) {
         const resources = value.resources;
-        if (!isRecord(resources) || !Object.values(resources).every((r) => isRecord(r) && Object.entries(r).every(([k, v]) => (k === "cpu" || k === "memory") && typeof v === "string"))) {
+        if (!isRecord(resources) || !Object.values(resources).every((r) => isRecord(r) && Object.entries(r).every(([k, v]) => (k === "cpu" || k === "memory") && typeof v === "string" && isQuantity(v)))) {
             add("kubernetes.resources", "must map services to requests, e.g. {server: {cpu: \"1\", memory: 2Gi}}", resources);
         } else {
             for (const service of Object.keys(resources)) {

@@ -24,9 +24,15 @@ export interface PackageProblem {
     message: string;
 }
 
+/** The settings a package entry may have (the stack config's entries take all but cpuArchitecture). */
+export const PACKAGE_KEYS = ["file", "os", "type", "object", "version", "cpuArchitecture"];
+
 /** Problems of one package, defaults already applied; empty when it is acceptable. */
-export function checkPackage(p: Record<string, unknown>): PackageProblem[] {
+export function checkPackage(p: Record<string, unknown>, keys: ReadonlyArray<string> = PACKAGE_KEYS): PackageProblem[] {
     const problems: PackageProblem[] = [];
+    for (const key of Object.keys(p).filter((k) => !keys.includes(k) && k !== "collectors")) {
+        problems.push({ field: key, message: `is not a package setting (${keys.join(", ")})` });
+    }
     if (typeof p.file !== "string" || p.file.trim() === "") {
         problems.push({ field: "file", message: "must be the path of the package file, e.g. assets/packages/fusion-collectors-linux-amd64.zip" });
     } else {

@@ -64,6 +64,9 @@ export function parseSeedSpec(raw: unknown): SeedSpec {
                 return;
             }
             const where = `region '${r.name}'`;
+            for (const key of Object.keys(r).filter((k) => k !== "name" && k !== "env")) {
+                problems.push({ path: `${where}.${key}`, message: "is not a region setting (name, env)" });
+            }
             if (seen.has(r.name)) {
                 problems.push({ path: where, message: "is listed twice" });
             }

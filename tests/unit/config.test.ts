@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { CONFIG_KEYS, SECRET_KEYS, STRUCTURED_KEYS, isDeclaredInProjectFile } from "../../components/config/keys";
-import { ConfigProblem, ConfigSource, parseStackConfig } from "../../components/config/validate";
+import { ConfigProblem, ConfigSource, parseStackConfig, unusedSettings } from "../../components/config/validate";
 import { readProjectFile, stackConfig } from "../support/stackFiles";
 
 /** A config source over namespaced `bklite:*` strings, as the program sees them; `secretKeys` were decrypted. */
@@ -10,6 +10,7 @@ function source(config: Record<string, string>, secretKeys: string[] = []): Conf
         get: (key) => config[`${prefix}${key}`],
         keys: () => Object.keys(config).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)),
         isSecret: (key) => secretKeys.includes(`${prefix}${key}`),
+        otherKeys: () => Object.keys(config).filter((k) => !k.startsWith(prefix)),
     };
 }
 
@@ -220,6 +221,36 @@ describe("config validation", () => {
         assert.match(across[0].message, /every IPv6 address/);
         assert.deepStrictEqual(problemsWith({ "bklite:security": { rules: [{ port: "postgres", sources: ["0.0.0.0/1", "10.0.0.0/8"], description: "db, half" }] } }), [], "half the world is not the world");
         only(problemsWith({ "bklite:security": { rules: [{ port: "http", sources: ["10.0.0.0/8"], description: "x", source: "typo" }] } }), "security.rules[0].source");
+    });
+
+    it("refuses a key in a misspelt namespace or none, which the program would never read; other programs' keys are theirs", () => {
+        const problems = problemsWith({ "bklit:hostAddress": "10.0.0.5", "hostAddress": "10.0.0.5", "docker:host": "unix:///var/run/docker.sock", "BKlite:natsPort": 1 });
+        assert.deepStrictEqual(problems.map((p) => p.key).sort(), ["BKlite:natsPort", "bklit:hostAddress", "hostAddress"]);
+        assert.match(only(problems, "bklit:hostAddress").message, /is not in the bklite namespace, so the program never reads it; did you mean bklite:hostAddress\?/);
+        const { formatProblems } = require("../../components/config/validate") as typeof import("../../components/config/validate");
+        assert.match(formatProblems(problems), /^ {2}- bklit:hostAddress: is not in the bklite namespace/m, "printed as written, not under bklite:");
+    });
+
+    it("checks Kubernetes settings as Kubernetes does: quantities, StorageClass names, reserved namespaces", () => {
+        only(problemsWith({ "bklite:kubernetes": { namespace: "kube-system" } }), "kubernetes.namespace");
+        only(problemsWith({ "bklite:kubernetes": { storageClass: "Local_Path" } }), "kubernetes.storageClass");
+        only(problemsWith({ "bklite:kubernetes": { volumeSize: "10GB" } }), "kubernetes.volumeSize");
+        only(problemsWith({ "bklite:kubernetes": { volumeSize: "0Gi" } }), "kubernetes.volumeSize");
+        only(problemsWith({ "bklite:kubernetes": { resources: { server: { cpu: "two" } } } }), "kubernetes.resources");
+        assert.deepStrictEqual(
+            problemsWith({ "bklite:kubernetes": { namespace: "bklite-prod", storageClass: "ceph.rbd-fast", volumeSize: "500Mi", resources: { server: { cpu: "1500m", memory: "2Gi" }, postgres: { cpu: "1", memory: "1.5Gi" } } } }),
+            [],
+        );
+    });
+
+    it("says which settings the runtime does not use, without refusing them", () => {
+        const prod = parseStackConfig(source(stackConfig("prod", {}))).config!;
+        assert.deepStrictEqual(unusedSettings(prod, ["hostAddress", "kubernetes"]), ["bklite:kubernetes is set, but bklite:runtime is docker: it applies only on a cluster"]);
+        const cluster = parseStackConfig(source(stackConfig("prod", { "bklite:runtime": "kubernetes", "bklite:security": { hostFirewall: true, rules: [] } }))).config!;
+        const said = unusedSettings(cluster, ["runtime", "httpPort", "kubernetes"]);
+        assert.strictEqual(said.length, 2);
+        assert.match(said[0], /bklite:httpPort is set, but on a cluster ports come from bklite:kubernetes\.nodePorts/);
+        assert.match(said[1], /bklite:security\.hostFirewall is on, but on a cluster/);
     });
 
     it("refuses malformed probe packages", () => {

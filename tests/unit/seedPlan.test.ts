@@ -188,6 +188,11 @@ describe("seed spec validation", () => {
 
     it("refuses what is not part of a spec (a misspelt key must not pass as an empty list), and a weak console password", () => {
         assert.throws(() => parseSeedSpec({ regionz: [] }), /regionz: is not part of a seed spec \(regions, packages, admin\)/);
+        assert.throws(() => parseSeedSpec({ regions: [{ name: "a", env: full, nodeServerUrl: "http://x:1" }] }), /region 'a'\.nodeServerUrl: is not a region setting \(name, env\)/);
+        assert.throws(
+            () => parseSeedSpec({ packages: [{ file: "telegraf", os: "linux", type: "collector", object: "Telegraf", version: "1", arch: "arm64" }] }),
+            /packages\[0\]\.arch: is not a package setting \(file, os, type, object, version, cpuArchitecture\)/,
+        );
         assert.throws(() => parseSeedSpec({ admin: { username: "admin", password: "short" } }), /admin\.password: must be a password of at least 8 characters/);
         assert.deepStrictEqual(parseSeedSpec({ admin: { username: "admin", password: "long-enough" } }).admin, { username: "admin", password: "long-enough" });
     });
