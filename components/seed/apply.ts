@@ -11,10 +11,12 @@ import { NatsConnection } from "nats";
 import { Client } from "pg";
 import { formatBytes } from "../images/bundle";
 import { connectNats } from "../nats/client";
+import { WaitProgress, waitProgress } from "../waitProgress";
 import { SEED_ENV, SeedConnection } from "./connection";
 import { controllerWithCa } from "./controllerPackage";
 import { djangoPasswordHash, verifyDjangoPassword } from "./djangoPassword";
 import { ObjectBucket, fileDigest } from "./objectStore";
+import { connectPostgres } from "./postgres";
 import { Counts, EnvWrite, ExistingEnv, PackageTarget, SchemaVariant, decidePackage, objectKey, packageTarget, planEnv, zeroCounts } from "./plan";
 import { ColumnInfo, TABLES, detectSchema } from "./schema";
 import { SeedAdmin, SeedSpec } from "./spec";
@@ -35,6 +37,8 @@ export interface ApplyOptions {
     /** How long to wait for the server's migrations to create the tables. */
     migrationTimeoutMs?: number;
     pollMs?: number;
+    /** How often a wait says it is still waiting (30 s by default). */
+    progressEveryMs?: number;
     /** Progress lines (stderr in the CLI). */
     log?: (line: string) => void;
 }
@@ -43,33 +47,7 @@ export interface ApplyOptions {
 const LOCK_KEY = 0x626b6c74; // "bklt"
 const CREATED_BY = "system";
 
-async function connectPostgres(url: string, deadline: number, pollMs: number, log: (line: string) => void): Promise<Client> {
-    let lastError = "";
-    let said = false;
-    for (;;) {
-        const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
-        // A connection dropped while idle (during a long upload) must fail the run cleanly, not crash it.
-        client.on("error", (err) => log(`PostgreSQL connection lost: ${err.message}`));
-        try {
-            await client.connect();
-            return client;
-        } catch (err) {
-            lastError = (err as Error).message;
-            await client.end().catch(() => undefined);
-        }
-        if (Date.now() >= deadline) {
-            throw new Error(`cannot connect to PostgreSQL: ${lastError}`);
-        }
-        if (!said) {
-            log(`waiting for PostgreSQL (${lastError})`);
-            said = true;
-        }
-        await new Promise((r) => setTimeout(r, pollMs));
-    }
-}
-
-async function waitForTables(db: Client, deadline: number, pollMs: number, timeoutMs: number, log: (line: string) => void): Promise<void> {
-    let said = false;
+async function waitForTables(db: Client, deadline: number, pollMs: number, timeoutMs: number, progress: WaitProgress): Promise<void> {
     for (;;) {
         const { rows } = await db.query<{ missing: string[] }>(
             `SELECT array_agg(t) FILTER (WHERE to_regclass(t) IS NULL) AS missing FROM unnest($1::text[]) AS t`,
@@ -81,13 +59,10 @@ async function waitForTables(db: Client, deadline: number, pollMs: number, timeo
         }
         if (Date.now() >= deadline) {
             throw new Error(
-                `bk-lite's tables ${missing.join(", ")} did not appear within ${Math.round(timeoutMs / 1000)} s: the server creates them with its migrations when it starts; check that it is running and look at its log (docker logs <stack>-server)`,
+                `bk-lite's tables ${missing.join(", ")} did not appear within ${Math.round(timeoutMs / 1000)} s: the server creates them with its migrations when it starts; check that it is running and look at its log (docker logs bklite-<stack>-server, or kubectl logs deploy/server)`,
             );
         }
-        if (!said) {
-            log(`waiting for the server's migrations to create ${missing.join(", ")}`);
-            said = true;
-        }
+        progress.note(`the server's migrations to create ${missing.join(", ")}`);
         await new Promise((r) => setTimeout(r, pollMs));
     }
 }
@@ -96,7 +71,7 @@ async function waitForTables(db: Client, deadline: number, pollMs: number, timeo
  * Detects the schema, waiting while the server's migrations are still changing it: an unknown schema is refused
  * as soon as it stops changing (two polls alike), or at the deadline.
  */
-async function waitForSchema(db: Client, deadline: number, pollMs: number, log: (line: string) => void): Promise<SchemaVariant> {
+async function waitForSchema(db: Client, deadline: number, pollMs: number, progress: WaitProgress): Promise<SchemaVariant> {
     let previous = "";
     for (;;) {
         const facts = await readSchemaFacts(db);
@@ -107,11 +82,24 @@ async function waitForSchema(db: Client, deadline: number, pollMs: number, log: 
             if (signature === previous || Date.now() >= deadline) {
                 throw err;
             }
-            if (previous === "") {
-                log("the schema is incomplete; waiting in case the server's migrations are still running");
-            }
+            progress.note("the server's migrations to complete the schema (it is incomplete)");
             previous = signature;
         }
+        await new Promise((r) => setTimeout(r, pollMs));
+    }
+}
+
+/**
+ * The advisory lock, polled rather than blocked on so the wait shows progress. No deadline: the other apply may be
+ * in a long upload, and it ends one way or the other.
+ */
+async function takeLock(db: Client, pollMs: number, progress: WaitProgress): Promise<void> {
+    for (;;) {
+        const { rows } = await db.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1) AS ok", [LOCK_KEY]);
+        if (rows[0].ok) {
+            return;
+        }
+        progress.note("another bklite seed apply, which holds the lock, to finish");
         await new Promise((r) => setTimeout(r, pollMs));
     }
 }
@@ -184,21 +172,18 @@ export async function applySeed(spec: SeedSpec, conn: SeedConnection, options: A
 
     // Controller zips are uploaded as copies holding the stack's CA, made here and removed at the end.
     const staging = fs.mkdtempSync(path.join(os.tmpdir(), "bklite-seed-"));
-    const db = await connectPostgres(conn.pgUrl, deadline, pollMs, log).catch((e) => {
+    const progress = (): WaitProgress => waitProgress(log, options.progressEveryMs);
+    const db = await connectPostgres(conn.pgUrl, deadline, pollMs, progress(), log).catch((e) => {
         fs.rmSync(staging, { recursive: true, force: true });
         throw e;
     });
     let locked = false;
     let nc: NatsConnection | undefined;
     try {
-        await waitForTables(db, deadline, pollMs, timeoutMs, log);
-        const { rows: lockRows } = await db.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1) AS ok", [LOCK_KEY]);
-        if (!lockRows[0].ok) {
-            log("another bklite seed apply holds the lock; waiting");
-            await db.query("SELECT pg_advisory_lock($1)", [LOCK_KEY]);
-        }
+        await waitForTables(db, deadline, pollMs, timeoutMs, progress());
+        await takeLock(db, pollMs, progress());
         locked = true;
-        const schema = await waitForSchema(db, deadline, pollMs, log);
+        const schema = await waitForSchema(db, deadline, pollMs, progress());
         log(`schema: ${schema.name}`);
 
         // Regions and SidecarEnv: planned from what is there.

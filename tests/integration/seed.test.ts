@@ -16,7 +16,7 @@ import { SchemaName, consoleUserSql, schemaSql } from "../support/bkliteSchema";
 import { CliResult, bkliteArgv } from "../support/cli";
 import { TestNats, startNats } from "../support/nats";
 import { TestPostgres, databaseUrl, startPostgres } from "../support/postgres";
-import { tempDir, waitFor } from "../support/processes";
+import { freePort, tempDir, waitFor } from "../support/processes";
 import { djangoChecks, djangoHash, readZip, writeZip } from "../support/zips";
 import { PROJECT_ROOT } from "../support/stackFiles";
 
@@ -435,6 +435,53 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
         assert.match(result.stderr, /node_mgmt_sidecarenv\.tenant_id is NOT NULL without a default/);
     });
 
+    describe("connection failures", () => {
+        const spec = { regions: [{ name: "default", env: regionEnv("10.0.0.1") }], packages: [] };
+        const withUrl = (url: string) => startSeed(spec, { BKLITE_PG_URL: url, BKLITE_SECRET_KEY: SECRET_KEY }, ["--wait-seconds", "900"]).done;
+
+        // With 900 s to wait, a retried failure would hang the test: each of these must end at the first attempt.
+        it("fails at once on a refused password, a missing database or an unknown host, naming BKLITE_PG_URL and the fix, never the password", async () => {
+            const [password, database, host] = await Promise.all([
+                withUrl(pg.url.replace(pg.password, "not-the-password-4711")),
+                withUrl(databaseUrl(pg, "no_such_database")),
+                withUrl(`postgres://bklite:secret-4711@no-such-host.invalid:5432/bklite`),
+            ]);
+            assert.strictEqual(password.code, 1, password.stderr);
+            assert.match(password.stderr, /PostgreSQL refused the connection \(password authentication failed for user "postgres"\): put the password of that role in BKLITE_PG_URL/);
+            assert.strictEqual(database.code, 1, database.stderr);
+            assert.match(database.stderr, /database "no_such_database" does not exist\): BKLITE_PG_URL must name bk-lite's database/);
+            assert.strictEqual(host.code, 1, host.stderr);
+            assert.match(host.stderr, /the PostgreSQL host in BKLITE_PG_URL is not known to DNS/);
+            for (const run of [password, database, host]) {
+                assert.doesNotMatch(run.stderr, /waiting for/);
+                assert.doesNotMatch(run.stderr, /not-the-password-4711|secret-4711|pg-test-password/);
+                assert.match(run.stderr, /nothing was written/);
+            }
+        });
+
+        it("refuses malformed or missing connection settings all together before connecting (exit 2), quoting no value", async () => {
+            const result = await startSeed(
+                { ...spec, packages: [{ os: "linux", type: "collector", object: "Telegraf", version: "1.0.0", file: "/nonexistent.zip" }] },
+                { BKLITE_PG_URL: "postgres//bklite:secret-4711@db/bklite", BKLITE_NATS_URL: "nats://admin:secret-4712@nats:4222", BKLITE_NATS_USER: "admin", BKLITE_SECRET_KEY: SECRET_KEY },
+            ).done;
+            assert.strictEqual(result.code, 2, result.stderr);
+            assert.match(result.stderr, /missing environment: BKLITE_NATS_PASSWORD/);
+            assert.match(result.stderr, /BKLITE_PG_URL is not a URL: write it as postgres:\/\/USER:PASSWORD@HOST:PORT\/DATABASE/);
+            assert.match(result.stderr, /BKLITE_NATS_URL holds credentials; give them in BKLITE_NATS_USER and BKLITE_NATS_PASSWORD/);
+            assert.doesNotMatch(result.stderr, /secret-471/);
+            const scheme = await withUrl("http://bklite:secret@127.0.0.1:1/bklite");
+            assert.strictEqual(scheme.code, 2);
+            assert.match(scheme.stderr, /BKLITE_PG_URL has the scheme http, not postgres/);
+        });
+
+        it("waits, saying so, while nothing answers, and gives up at the deadline naming what to check", async () => {
+            const result = await startSeed(spec, { BKLITE_PG_URL: `postgres://bklite:secret@127.0.0.1:${await freePort()}/bklite`, BKLITE_SECRET_KEY: SECRET_KEY }, ["--wait-seconds", "3"]).done;
+            assert.strictEqual(result.code, 1);
+            assert.match(result.stderr, /^waiting for PostgreSQL \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)$/m);
+            assert.match(result.stderr, /cannot connect to PostgreSQL \(connect ECONNREFUSED [^)]*\): check BKLITE_PG_URL's host and port and that PostgreSQL is running; nothing was written/);
+        });
+    });
+
     it("never interleaves two applies (advisory lock)", async () => {
         await pg.query("CREATE DATABASE bklite_locked");
         const holder = new Client({ connectionString: databaseUrl(pg, "bklite_locked") });
@@ -443,7 +490,7 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
         const env = { BKLITE_PG_URL: databaseUrl(pg, "bklite_locked"), BKLITE_SECRET_KEY: SECRET_KEY };
         await holder.query("SELECT pg_advisory_lock($1)", [0x626b6c74]);
         const run = startSeed({ regions: [{ name: "default", env: regionEnv("192.168.31.10") }], packages: [] }, env);
-        await waitFor(async () => /holds the lock; waiting/.test(run.stderr()), 20000, run.stderr);
+        await waitFor(async () => /waiting for another bklite seed apply, which holds the lock, to finish/.test(run.stderr()), 20000, run.stderr);
         assert.strictEqual(run.child.exitCode, null, "still waiting");
         await holder.query("SELECT pg_advisory_unlock($1)", [0x626b6c74]);
         await holder.end();

@@ -4,13 +4,15 @@
  * the server-side Telegraf makes it.
  */
 import * as assert from "assert";
+import * as fs from "fs";
 import { connect, consumerOpts } from "nats";
 import { METRICS_QUEUE_GROUP, METRICS_STREAM, renderTelegrafConfig } from "../../components/app/specs/telegraf";
 import { specOf } from "../../components/nats/streams";
 import { StreamSpec } from "../../components/nats/streamSpec";
 import { parse } from "smol-toml";
 import { CliResult, bkliteProcess } from "../support/cli";
-import { TestNats, startNats } from "../support/nats";
+import { TestNats, makeCertificates, startNats } from "../support/nats";
+import { freePort, tempDir } from "../support/processes";
 
 describe("bklite streams apply (real NATS JetStream)", function () {
     this.timeout(120000);
@@ -78,8 +80,33 @@ describe("bklite streams apply (real NATS JetStream)", function () {
         assert.match(bad.stderr, /streams\[0\]\.retention: must be one of limits, interest, workqueue/);
         assert.match(bad.stderr, /streams\[0\]\.maxBytes: must be a whole number/);
         const unset = apply([METRICS_STREAM], { BKLITE_NATS_PASSWORD: "" });
-        assert.strictEqual(unset.code, 1);
+        assert.strictEqual(unset.code, 2);
         assert.match(unset.stderr, /missing environment: BKLITE_NATS_PASSWORD/);
+        const malformed = apply([METRICS_STREAM], { BKLITE_NATS_URL: "https://127.0.0.1:4222" });
+        assert.strictEqual(malformed.code, 2);
+        assert.match(malformed.stderr, /BKLITE_NATS_URL has the scheme https, not nats or tls: write it as tls:\/\/HOST:PORT/);
+    });
+
+    it("says what a failed connection means, which variable to fix and how, without retrying or printing the password", async () => {
+        const otherDir = tempDir("other-ca");
+        const otherCa = makeCertificates(otherDir).ca;
+        const cases: Array<[string, NodeJS.ProcessEnv, RegExp]> = [
+            ["password", { BKLITE_NATS_PASSWORD: "not-the-password-4711" }, /NATS at 127\.0\.0\.1:\d+ refused the user "admin" and its password \(Authorization Violation\): set BKLITE_NATS_USER and BKLITE_NATS_PASSWORD/],
+            ["another CA", { BKLITE_NATS_CA: otherCa }, /NATS's certificate at 127\.0\.0\.1:\d+ could not be verified \(unable to verify the first certificate\): the CA in BKLITE_NATS_CA did not sign it/],
+            ["no CA", { BKLITE_NATS_CA: "" }, /could not be verified \(unable to verify the first certificate\): BKLITE_NATS_CA is not set; set BKLITE_NATS_CA to the stack's CA/],
+            ["closed port", { BKLITE_NATS_URL: `tls://127.0.0.1:${await freePort()}` }, /nothing accepts connections at 127\.0\.0\.1:\d+ \(connection refused\): BKLITE_NATS_URL must name the stack's NATS client port/],
+            ["unknown host", { BKLITE_NATS_URL: "tls://no-such-host.invalid:4222" }, /the NATS host in BKLITE_NATS_URL \(no-such-host\.invalid:4222\) is not known to DNS/],
+        ];
+        try {
+            for (const [label, extra, expected] of cases) {
+                const result = apply([METRICS_STREAM], extra);
+                assert.strictEqual(result.code, 1, `${label}: ${result.stderr}`);
+                assert.match(result.stderr, expected, label);
+                assert.doesNotMatch(result.stderr, /not-the-password-4711|nats-test-password/, label);
+            }
+        } finally {
+            fs.rmSync(otherDir, { recursive: true, force: true });
+        }
     });
 
     it("carries an agent's metric from metrics.<ip> to a consumer made as the server's Telegraf makes it", async () => {
