@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { InputError } from "../inputError";
 import { CONFIG_NAMESPACE } from "./keys";
 import { ConfigError, ConfigSource, StackConfig, parseStackConfig } from "./validate";
 
@@ -15,12 +16,37 @@ export interface ProjectFile {
     [key: string]: unknown;
 }
 
+/** The most a Pulumi.yaml or stack file may hold: real ones are a few KiB. */
+export const MAX_STACK_FILE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A YAML file as a document, its problems reported with the file, line and column: never the parser's own
+ * message alone, which does not name the file and quotes the text around the error.
+ */
+export function readYamlFile(file: string, fix: string): unknown {
+    const stat = fs.statSync(file, { throwIfNoEntry: false });
+    if (stat === undefined || !stat.isFile()) {
+        throw new InputError(`${file} does not exist: ${fix}`);
+    }
+    if (stat.size > MAX_STACK_FILE_BYTES) {
+        throw new InputError(`${file} is ${stat.size} bytes; a Pulumi project or stack file is a few KiB (at most ${MAX_STACK_FILE_BYTES}): check that it is the right file`);
+    }
+    try {
+        return parse(fs.readFileSync(file, "utf8"));
+    } catch (err) {
+        const where = (err as { linePos?: Array<{ line: number; col: number }> }).linePos?.[0];
+        const reason = (err as Error).message.split("\n")[0].replace(/ at line \d+, column \d+.*$/, "");
+        throw new InputError(`${file}${where ? `:${where.line}:${where.col}` : ""}: not valid YAML (${reason}): fix the file and run again`);
+    }
+}
+
 export function readProjectFile(projectDir: string): ProjectFile {
     const file = path.join(projectDir, "Pulumi.yaml");
-    if (!fs.existsSync(file)) {
-        throw new Error(`${file} does not exist: run from the project directory or pass --project-dir`);
+    const project = readYamlFile(file, "run from the project directory or pass --project-dir");
+    if (typeof project !== "object" || project === null || typeof (project as ProjectFile).name !== "string") {
+        throw new InputError(`${file}: not a Pulumi project file (no name): run from the project directory or pass --project-dir`);
     }
-    return parse(fs.readFileSync(file, "utf8")) as ProjectFile;
+    return project as ProjectFile;
 }
 
 /** The stack file of a stack: Pulumi.<stack>.yaml in the project directory. */
@@ -30,11 +56,12 @@ export function stackFilePath(projectDir: string, stack: string): string {
 
 /** The stack file's config map as written (namespaced keys); `file` replaces Pulumi.<stack>.yaml. */
 export function readStackFile(projectDir: string, stack: string, file: string = stackFilePath(projectDir, stack)): Record<string, unknown> {
-    if (!fs.existsSync(file)) {
-        throw new Error(`${file} does not exist: is '${stack}' the right stack name?`);
+    const parsed = readYamlFile(file, `is '${stack}' the right stack name?`) as { config?: unknown } | null;
+    const config = parsed?.config ?? {};
+    if (typeof config !== "object" || config === null || Array.isArray(config)) {
+        throw new InputError(`${file}: config must be a map of keys (bklite:<key>: value): fix the file and run again`);
     }
-    const parsed = parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
-    return parsed?.config ?? {};
+    return config as Record<string, unknown>;
 }
 
 /** How the CLI passes one config value: strings as they are, everything else as JSON. */

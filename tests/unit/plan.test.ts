@@ -192,6 +192,16 @@ describe("bklite plan", () => {
             const missing = await bklite("plan", "--stack", "prod", "--config-file", path.join(dir, "nope.yaml"));
             assert.strictEqual(missing.code, 2);
             assert.match(missing.stderr, /^bklite: the config file .*nope\.yaml does not exist$/m);
+            fs.writeFileSync(path.join(dir, "broken.yaml"), "config:\n  bklite:hostAddress: 10.0.0.1\n\tbklite:httpPort: 80\n");
+            fs.writeFileSync(path.join(dir, "twice.yaml"), "config:\n  bklite:httpPort: 80\n  bklite:httpPort: 8080\n");
+            fs.writeFileSync(path.join(dir, "list.yaml"), "config:\n  - bklite:httpPort\n");
+            const [broken, twice, list] = await Promise.all(["broken", "twice", "list"].map((name) => bklite("plan", "--stack", "prod", "--config-file", path.join(dir, `${name}.yaml`))));
+            for (const result of [broken, twice, list]) {
+                assert.strictEqual(result.code, 2, result.stderr);
+            }
+            assert.match(broken.stderr, /^bklite: .*broken\.yaml:3:1: not valid YAML \(Tabs are not allowed as indentation\): fix the file and run again$/m);
+            assert.match(twice.stderr, /^bklite: .*twice\.yaml:3:3: not valid YAML \(Map keys must be unique\)/m);
+            assert.match(list.stderr, /^bklite: .*list\.yaml: config must be a map of keys/m);
         });
     });
 
