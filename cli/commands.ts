@@ -116,11 +116,20 @@ export const COMMANDS: CommandSpec[] = [
         options: {
             spec: { type: "string", value: "FILE|-", description: "the seed spec (JSON: {regions, packages}); - reads standard input", required: { example: "seed.json" } },
             force: { type: "boolean", description: "replace a package whose version already holds a different file" },
+            reencrypt: {
+                type: "boolean",
+                description:
+                    "rotating SECRET_KEY: rewrite stored secret values BKLITE_SECRET_KEY cannot decrypt (the spec's values, others decrypted with BKLITE_PREVIOUS_SECRET_KEY) instead of refusing them",
+            },
             "wait-seconds": { type: "string", value: "N", description: "how long to wait for the server's migrations to create bk-lite's tables (default 900)" },
             ...KUBE_OPTIONS("PostgreSQL and NATS"),
         },
         environment: { ...SEED_ENV_HELP, ...KUBECTL_ENV },
-        examples: ["BKLITE_PG_URL=... BKLITE_SECRET_KEY=... bklite seed apply --spec seed.json", "bklite seed apply --spec - < seed.json"],
+        examples: [
+            "BKLITE_PG_URL=... BKLITE_SECRET_KEY=... bklite seed apply --spec seed.json",
+            "bklite seed apply --spec - < seed.json",
+            "BKLITE_SECRET_KEY=NEW BKLITE_PREVIOUS_SECRET_KEY=OLD bklite seed apply --spec seed.json --reencrypt",
+        ],
         load: async () => (await import("./seed")).seedApply,
     },
     {

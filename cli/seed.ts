@@ -1,5 +1,5 @@
 import { applySeed } from "../components/seed/apply";
-import { connectionFromEnv } from "../components/seed/connection";
+import { SEED_ENV, connectionFromEnv } from "../components/seed/connection";
 import { withForwards } from "../components/seed/portForward";
 import { parseSeedSpec } from "../components/seed/spec";
 import { CommandHandler } from "./commands";
@@ -18,8 +18,12 @@ export const seedApply: CommandHandler = async ({ values, out, err }) => {
     }
     const spec = parseSeedSpec(readJsonOption("spec", values.spec as string));
     const connection = connectionFromEnv(process.env, spec.packages.length > 0);
+    const reencrypt = values.reencrypt === true;
+    if (connection.previousSecretKey !== undefined && !reencrypt) {
+        throw new UsageError(`${SEED_ENV.previousSecretKey} is set but --reencrypt is not: pass --reencrypt to re-encrypt the stored secrets under ${SEED_ENV.secretKey}, or unset it`);
+    }
     const apply = (conn: typeof connection) =>
-        applySeed(spec, conn, { force: values.force === true, migrationTimeoutMs: waitSeconds * 1000, log: (line) => err.write(`${line}\n`) });
+        applySeed(spec, conn, { force: values.force === true, reencrypt, migrationTimeoutMs: waitSeconds * 1000, log: (line) => err.write(`${line}\n`) });
     // On a cluster, PostgreSQL and NATS are reached through port-forwards to the Services named in the URLs.
     const summary =
         namespace === undefined

@@ -120,9 +120,14 @@ export class BkLitePlatform extends pulumi.ComponentResource {
             ? this.onDocker(name, args.stack, config, services, values, secrets, bundleDir, host, security, streams)
             : this.onKubernetes(name, config, services, values, secrets, security, streams);
 
+        const rotating = config.providedSecrets.includes("previousSecretKey");
         const seed = new SeedData(
             `${name}-seed`,
-            { packageDigests: host.packageDigests, args: deployed.seedConnection.args },
+            {
+                packageDigests: host.packageDigests,
+                // Rotating SECRET_KEY: the stored secret values are re-encrypted from the previous key, not refused.
+                args: [...deployed.seedConnection.args, ...(rotating ? ["--reencrypt"] : [])],
+            },
             {
                 spec: pulumi
                     .all([secrets.value("natsPassword"), secrets.value("adminPassword")])
@@ -135,6 +140,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                     natsCa: natsTls.caCertPem,
                     bucket: NATS_NAMESPACE,
                     secretKey: secrets.value("secretKey"),
+                    ...(rotating ? { previousSecretKey: secrets.value("previousSecretKey") } : {}),
                 },
                 after: [deployed.serverReady],
                 digestKey: secrets.value("secretKey"),

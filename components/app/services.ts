@@ -3,7 +3,7 @@
  * specs, with the server told where each of them is, and what the platform must make around them (databases,
  * generated secrets, JetStream streams). Pure data: secrets and certificates appear only as references.
  */
-import { SecretName } from "../config/keys";
+import { GIVEN_ONLY_SECRETS, SecretName } from "../config/keys";
 import type { StackConfig } from "../config/validate";
 import { resolveImageRef } from "../images/refs";
 import { compareStrings } from "../json";
@@ -49,7 +49,8 @@ export function plannedDatabases(config: StackConfig): DatabaseNeed[] {
 
 /** The secrets the stack needs: the core ones and those of its running services. */
 export function plannedSecrets(config: StackConfig): SecretName[] {
-    return [...new Set([...CORE_SECRETS, ...servicesFor(config.installApps).flatMap((d) => d.secrets ?? [])])];
+    const givenOnly = GIVEN_ONLY_SECRETS.filter((name) => config.providedSecrets.includes(name));
+    return [...new Set([...CORE_SECRETS, ...servicesFor(config.installApps).flatMap((d) => d.secrets ?? []), ...givenOnly])];
 }
 
 /** The JetStream streams the running services consume, with the services that consume them. */

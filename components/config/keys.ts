@@ -56,8 +56,13 @@ export const SECRET_KEYS = {
     falkordbPassword: "Password of FalkorDB (CMDB's graph database); only when cmdb is installed.",
     minioPassword: "Password of MinIO's root user `minio` (MLflow's artifact store); only when mlops is installed.",
     mlflowDatabasePassword: "Password of the `mlflow` database role MLflow connects as; only when mlops is installed.",
+    previousSecretKey:
+        "Only while rotating secretKey: the SECRET_KEY before it. Seeding then re-encrypts the stored secret SidecarEnv values under the new key; remove it once `pulumi up` has succeeded.",
 } as const;
 export type SecretName = keyof typeof SECRET_KEYS;
+
+/** Secrets that exist only when given: never generated. */
+export const GIVEN_ONLY_SECRETS: ReadonlyArray<SecretName> = ["previousSecretKey"];
 
 /**
  * Secrets that retained data depends on: the database's passwords (PostgreSQL keeps the ones it was initialised
@@ -149,7 +154,7 @@ export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
     ...Object.fromEntries(
         Object.entries(SECRET_KEYS).map(([key, description]) => [
             key,
-            { type: "string", default: "", secret: true, description: `${description} Generated when empty.` } as ConfigKeyDecl,
+            { type: "string", default: "", secret: true, description: GIVEN_ONLY_SECRETS.includes(key as SecretName) ? description : `${description} Generated when empty.` } as ConfigKeyDecl,
         ]),
     ),
 };

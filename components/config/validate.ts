@@ -324,6 +324,15 @@ export function parseStackConfig(source: ConfigSource): { config: StackConfig; p
         }
     }
 
+    // Rotating SECRET_KEY: the new one is given, and differs from the one before (when both can be read).
+    if (providedSecrets.includes("previousSecretKey")) {
+        if (!providedSecrets.includes("secretKey")) {
+            add("previousSecretKey", "(secret, not shown) is set but bklite:secretKey is not: a rotation sets the new key with `pulumi config set --secret bklite:secretKey <new>`; remove previousSecretKey if no rotation is meant");
+        } else if (source.get("previousSecretKey") !== undefined && source.get("previousSecretKey") === source.get("secretKey")) {
+            add("previousSecretKey", "(secret, not shown) is the same as bklite:secretKey: it must be the key before the rotation; remove it once a rotation is done");
+        }
+    }
+
     if (problems.length > 0) {
         return { problems };
     }

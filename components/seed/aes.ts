@@ -19,14 +19,21 @@ export function aesEncrypt(plaintext: string, secretKey: string, iv: Buffer = cr
     return Buffer.concat([iv, body]).toString("base64url").replace(/=+$/, "");
 }
 
-/** Decrypts AESCryptor.encode output; throws when SECRET_KEY does not match (bad padding) or the value is malformed. */
+/** Decodes as Python's `bytes.decode("utf8")` does: an invalid sequence is an error, not a replacement character. */
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Decrypts AESCryptor.encode output; throws when SECRET_KEY does not match or the value is malformed. A wrong key
+ * passes the padding check about once in 256 tries, so the plaintext must also be UTF-8, as AESCryptor.decode
+ * requires: together a wrong key goes unnoticed far less than once in a million.
+ */
 export function aesDecrypt(stored: string, secretKey: string): string {
     const raw = Buffer.from(stored, "base64url");
     if (raw.length < 32 || raw.length % 16 !== 0) {
         throw new Error("not an AESCryptor value");
     }
     const decipher = crypto.createDecipheriv("aes-256-cbc", keyOf(secretKey), raw.subarray(0, 16));
-    return Buffer.concat([decipher.update(raw.subarray(16)), decipher.final()]).toString("utf8");
+    return STRICT_UTF8.decode(Buffer.concat([decipher.update(raw.subarray(16)), decipher.final()]));
 }
 
 /** Length of the stored form of a plaintext of `bytes` bytes (to check it fits a varchar). */

@@ -17,7 +17,7 @@ import { controllerWithCa } from "./controllerPackage";
 import { djangoPasswordHash, verifyDjangoPassword } from "./djangoPassword";
 import { ObjectBucket, fileDigest } from "./objectStore";
 import { connectPostgres } from "./postgres";
-import { Counts, EnvWrite, ExistingEnv, PackageTarget, SchemaVariant, decidePackage, objectKey, packageTarget, planEnv, zeroCounts } from "./plan";
+import { Counts, EnvWrite, ExistingEnv, PackageTarget, SchemaVariant, decidePackage, objectKey, packageTarget, planEnv, planRekey, zeroCounts } from "./plan";
 import { ColumnInfo, TABLES, detectSchema } from "./schema";
 import { SeedAdmin, SeedSpec } from "./spec";
 
@@ -30,10 +30,14 @@ export interface SeedSummary {
     packages: Counts;
     objects: { uploaded: number; unchanged: number };
     bytesSent: number;
+    /** With --reencrypt: secret rows outside the spec re-encrypted from the previous key (the spec's own count as updated). */
+    reencrypted?: number;
 }
 
 export interface ApplyOptions {
     force?: boolean;
+    /** Rewrite secret values SECRET_KEY cannot decrypt (rotating it) instead of refusing them. */
+    reencrypt?: boolean;
     /** How long to wait for the server's migrations to create the tables. */
     migrationTimeoutMs?: number;
     pollMs?: number;
@@ -200,7 +204,17 @@ export async function applySeed(spec: SeedSpec, conn: SeedConnection, options: A
             existing.set(row.region, [...(existing.get(row.region) ?? []), { id: Number(row.id), key: row.key, value: row.value, type: row.type }]);
         }
         const envPlan = planEnv(spec.regions, existing, schema, conn.secretKey);
-        const refusals = [...envPlan.problems];
+        // Every secret row, in any region: one that SECRET_KEY cannot read means the key is wrong, or being rotated.
+        const { rows: secretRows } = await db.query<{ id: string; key: string; value: string; region: string }>(
+            `SELECT e.id, e.key, e.value, r.name AS region FROM node_mgmt_sidecarenv e
+               JOIN node_mgmt_cloudregion r ON r.id = e.cloud_region_id WHERE e.type = 'secret' ORDER BY r.name, e.key, e.id`,
+        );
+        const rekey = planRekey(
+            secretRows.map((r) => ({ ...r, id: Number(r.id) })),
+            spec.regions,
+            { secretKey: conn.secretKey, previousSecretKey: conn.previousSecretKey, reencrypt: options.reencrypt ?? false },
+        );
+        const refusals = [...envPlan.problems, ...rekey.problems];
         const regionsToCreate = names.filter((n) => !regionIds.has(n));
 
         // Packages: decide every target before sending a byte.
@@ -212,6 +226,7 @@ export async function applySeed(spec: SeedSpec, conn: SeedConnection, options: A
             packages: zeroCounts(),
             objects: { uploaded: 0, unchanged: 0 },
             bytesSent: 0,
+            ...(options.reencrypt ? { reencrypted: rekey.writes.length } : {}),
         };
         let bucket: ObjectBucket | undefined;
         if (spec.packages.length > 0) {
@@ -294,7 +309,7 @@ export async function applySeed(spec: SeedSpec, conn: SeedConnection, options: A
                     await db.query("SELECT setval(pg_get_serial_sequence('node_mgmt_cloudregion', 'id'), (SELECT max(id) FROM node_mgmt_cloudregion))");
                 }
             }
-            for (const write of envPlan.writes) {
+            for (const write of [...envPlan.writes, ...rekey.writes]) {
                 await writeEnv(db, write, regionIds.get(write.region)!);
             }
             for (const item of work) {

@@ -16,6 +16,8 @@ export interface SeedConnection {
     natsCa?: string;
     bucket: string;
     secretKey: string;
+    /** SECRET_KEY before a rotation: what --reencrypt decrypts old values with. */
+    previousSecretKey?: string;
 }
 
 /** The variables, by the connection field each one sets. */
@@ -27,6 +29,7 @@ export const SEED_ENV = {
     natsCa: "BKLITE_NATS_CA",
     bucket: "BKLITE_NATS_BUCKET",
     secretKey: "BKLITE_SECRET_KEY",
+    previousSecretKey: "BKLITE_PREVIOUS_SECRET_KEY",
 } as const;
 
 /** What each variable holds, for the CLI's help. */
@@ -38,6 +41,7 @@ export const SEED_ENV_HELP: Record<(typeof SEED_ENV)[keyof typeof SEED_ENV], str
     BKLITE_NATS_CA: "the CA that signed NATS's certificate: PEM text or a file (optional)",
     BKLITE_NATS_BUCKET: "the JetStream object store bucket (default bklite)",
     BKLITE_SECRET_KEY: "the server's SECRET_KEY, which encrypts secret SidecarEnv values (required)",
+    BKLITE_PREVIOUS_SECRET_KEY: "with --reencrypt: the SECRET_KEY before a rotation, to re-encrypt the values the spec does not set (optional)",
 };
 
 /** The most a BKLITE_NATS_CA file may hold: a CA bundle is a few KiB. */
@@ -142,6 +146,7 @@ export function connectionFromEnv(env: NodeJS.ProcessEnv, needNats: boolean): Se
         natsCa: natsCaFromEnv(env),
         bucket: env[SEED_ENV.bucket] || "bklite",
         secretKey: env[SEED_ENV.secretKey]!,
+        previousSecretKey: env[SEED_ENV.previousSecretKey] || undefined,
     };
 }
 

@@ -105,6 +105,65 @@ export function planEnv(
     return { writes, counts, problems };
 }
 
+/** A secret SidecarEnv row of any region, as stored. */
+export interface StoredSecret {
+    id: number;
+    region: string;
+    key: string;
+    value: string;
+}
+
+/** The keys a seed run holds: the server's SECRET_KEY and, while rotating it, the one before. */
+export interface SeedKeys {
+    secretKey: string;
+    previousSecretKey?: string;
+    /** Rewrite what does not decrypt with secretKey: the spec's value, or the previous key's plaintext. */
+    reencrypt: boolean;
+}
+
+/**
+ * Secret rows that SECRET_KEY cannot decrypt, across every region. Without `reencrypt` each is a problem: the key
+ * given is not the one the server wrote them with, and writing under it would leave the server unable to read its
+ * own values. With `reencrypt`, a row the spec sets is rewritten by planEnv; any other is re-encrypted from the
+ * previous key's plaintext, or a problem when that key cannot read it either.
+ */
+export function planRekey(secrets: ReadonlyArray<StoredSecret>, regions: ReadonlyArray<SeedRegion>, keys: SeedKeys): { writes: EnvWrite[]; problems: string[] } {
+    const unreadable = secrets.filter((row) => storedPlaintext({ value: row.value, type: "secret" }, keys.secretKey) === undefined);
+    const names = (rows: ReadonlyArray<StoredSecret>) => rows.map((r) => `region '${r.region}' ${r.key} (row ${r.id})`).join(", ");
+    if (unreadable.length === 0) {
+        return { writes: [], problems: [] };
+    }
+    if (!keys.reencrypt) {
+        return {
+            writes: [],
+            problems: [
+                `${unreadable.length} stored secret SidecarEnv value(s) do not decrypt with BKLITE_SECRET_KEY: ${names(unreadable)}. ` +
+                    "It must be the server's SECRET_KEY (the stack's bklite:secretKey); to rotate the key, re-encrypt them with --reencrypt " +
+                    "(and BKLITE_PREVIOUS_SECRET_KEY for the values the spec does not set)",
+            ],
+        };
+    }
+    const inSpec = new Set(regions.flatMap((r) => Object.keys(r.env).map((key) => `${r.name}\0${key}`)));
+    const writes: EnvWrite[] = [];
+    const lost: StoredSecret[] = [];
+    for (const row of unreadable.filter((r) => !inSpec.has(`${r.region}\0${r.key}`))) {
+        const plaintext = keys.previousSecretKey === undefined ? undefined : storedPlaintext({ value: row.value, type: "secret" }, keys.previousSecretKey);
+        if (plaintext === undefined) {
+            lost.push(row);
+        } else {
+            writes.push({ region: row.region, key: row.key, stored: aesEncrypt(plaintext, keys.secretKey), type: "secret", action: "update", id: row.id });
+        }
+    }
+    const problems =
+        lost.length === 0
+            ? []
+            : [
+                  `${lost.length} stored secret SidecarEnv value(s) decrypt with neither BKLITE_SECRET_KEY nor ${keys.previousSecretKey === undefined ? "a previous key (BKLITE_PREVIOUS_SECRET_KEY is not set)" : "BKLITE_PREVIOUS_SECRET_KEY"}, ` +
+                      `and the spec does not set them: ${names(lost)}. Give the key they were written with as BKLITE_PREVIOUS_SECRET_KEY, or add their regions to the spec`,
+              ];
+    return { writes, problems };
+}
+
 /** One package row and its object. */
 export interface PackageTarget {
     type: "controller" | "collector";

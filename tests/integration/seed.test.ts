@@ -435,6 +435,58 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
         assert.match(result.stderr, /node_mgmt_sidecarenv\.tenant_id is NOT NULL without a default/);
     });
 
+    it("refuses a SECRET_KEY that cannot read the stored secrets, naming the rows; --reencrypt rotates them to the new key", async () => {
+        await createBkliteDatabase(pg, "bklite_rotate", "huangpu");
+        const url = databaseUrl(pg, "bklite_rotate");
+        const oldKey = "old-secret-key-0123456789";
+        const newKey = "new-secret-key-0123456789";
+        const both = { regions: [{ name: "default", env: regionEnv("10.0.0.1") }, { name: "factory", env: regionEnv("10.0.0.2") }], packages: [] };
+        const first = await startSeed(both, { BKLITE_PG_URL: url, BKLITE_SECRET_KEY: oldKey }).done;
+        assert.strictEqual(first.code, 0, first.stderr);
+        const secrets = async () => {
+            const client = new Client({ connectionString: url });
+            await client.connect();
+            try {
+                return (await client.query<{ id: string; region: string; value: string; xmin: string }>(
+                    "SELECT e.id, r.name AS region, e.value, e.xmin::text FROM node_mgmt_sidecarenv e JOIN node_mgmt_cloudregion r ON r.id = e.cloud_region_id WHERE e.type = 'secret' ORDER BY r.name",
+                )).rows;
+            } finally {
+                await client.end();
+            }
+        };
+        const before = await secrets();
+        assert.deepStrictEqual(before.map((r) => r.region), ["default", "factory"]);
+
+        // The new key, and a spec that sets only `default`: `factory`'s secret stays the old key's.
+        const onlyDefault = { regions: [both.regions[0]], packages: [] };
+        const wrongKey = await startSeed(onlyDefault, { BKLITE_PG_URL: url, BKLITE_SECRET_KEY: newKey }).done;
+        assert.strictEqual(wrongKey.code, 1);
+        assert.match(wrongKey.stderr, /2 stored secret SidecarEnv value\(s\) do not decrypt with BKLITE_SECRET_KEY: region 'default' NATS_PASSWORD \(row \d+\), region 'factory' NATS_PASSWORD \(row \d+\)/);
+        assert.match(wrongKey.stderr, /nothing was written/);
+        assert.deepStrictEqual(await secrets(), before, "nothing written");
+
+        const noPrevious = await startSeed(onlyDefault, { BKLITE_PG_URL: url, BKLITE_SECRET_KEY: newKey }, ["--reencrypt"]).done;
+        assert.strictEqual(noPrevious.code, 1);
+        assert.match(noPrevious.stderr, /decrypt with neither BKLITE_SECRET_KEY nor a previous key \(BKLITE_PREVIOUS_SECRET_KEY is not set\), and the spec does not set them: region 'factory' NATS_PASSWORD/);
+        assert.deepStrictEqual(await secrets(), before, "nothing written");
+
+        const previousWithoutFlag = await startSeed(onlyDefault, { BKLITE_PG_URL: url, BKLITE_SECRET_KEY: newKey, BKLITE_PREVIOUS_SECRET_KEY: oldKey }).done;
+        assert.strictEqual(previousWithoutFlag.code, 2);
+        assert.match(previousWithoutFlag.stderr, /BKLITE_PREVIOUS_SECRET_KEY is set but --reencrypt is not/);
+
+        const rotated = await startSeed(onlyDefault, { BKLITE_PG_URL: url, BKLITE_SECRET_KEY: newKey, BKLITE_PREVIOUS_SECRET_KEY: oldKey }, ["--reencrypt"]).done;
+        assert.strictEqual(rotated.code, 0, rotated.stderr);
+        const summary = JSON.parse(rotated.stdout);
+        assert.strictEqual(summary.reencrypted, 1, "factory's, from the previous key");
+        assert.strictEqual(summary.sidecarEnv.updated, 1, "default's, from the spec");
+        const after = await secrets();
+        assert.deepStrictEqual(after.map((r) => aesDecrypt(r.value, newKey)), [regionEnv("10.0.0.1").NATS_PASSWORD, regionEnv("10.0.0.2").NATS_PASSWORD]);
+
+        const again = await startSeed(onlyDefault, { BKLITE_PG_URL: url, BKLITE_SECRET_KEY: newKey }).done;
+        assert.strictEqual(again.code, 0, again.stderr);
+        assert.deepStrictEqual(await secrets(), after, "the rotated key reads everything; nothing more to write");
+    });
+
     describe("connection failures", () => {
         const spec = { regions: [{ name: "default", env: regionEnv("10.0.0.1") }], packages: [] };
         const withUrl = (url: string) => startSeed(spec, { BKLITE_PG_URL: url, BKLITE_SECRET_KEY: SECRET_KEY }, ["--wait-seconds", "900"]).done;

@@ -397,6 +397,40 @@ describe("program with secrets given in config", () => {
     });
 });
 
+describe("program rotating SECRET_KEY", () => {
+    const newKey = "new-secret-key-0123456789abcdef";
+    const oldKey = "old-secret-key-0123456789abcdef";
+
+    it("re-encrypts the stored secrets while previousSecretKey is given, and never generates one", async () => {
+        const run = await runProgram("dev", { ...stackConfig("dev"), "bklite:secretKey": newKey, "bklite:previousSecretKey": oldKey }, { secretKeys: ["bklite:secretKey", "bklite:previousSecretKey"] });
+        const apply = run.recorder.named("bklite-seed-apply");
+        assert.strictEqual(apply.inputs.create, "node bin/bklite seed apply --spec - --reencrypt");
+        assert.strictEqual(apply.inputs.environment.BKLITE_PREVIOUS_SECRET_KEY, oldKey);
+        assert.strictEqual(apply.inputs.environment.BKLITE_SECRET_KEY, newKey);
+        assert.ok(containsSecret(apply.rawInputs.environment), "the environment is secret");
+        assert.ok(!run.recorder.ofType(RANDOM_PASSWORD).some((r) => /secretKey/i.test(r.name)), "neither key generated");
+        assert.ok(!run.recorder.named("bklite-docker-server").inputs.envs.some((e: string) => e.includes(oldKey)), "the server has only the new key");
+
+        const settled = await runProgram("dev", { ...stackConfig("dev"), "bklite:secretKey": newKey }, { secretKeys: ["bklite:secretKey"] });
+        const plain = settled.recorder.named("bklite-seed-apply");
+        assert.strictEqual(plain.inputs.create, "node bin/bklite seed apply --spec -");
+        assert.ok(!("BKLITE_PREVIOUS_SECRET_KEY" in plain.inputs.environment));
+    });
+
+    it("refuses a previous key without a new one, or the same key twice", async () => {
+        for (const [config, expected] of [
+            [{ "bklite:previousSecretKey": oldKey }, /bklite:previousSecretKey: \(secret, not shown\) is set but bklite:secretKey is not/],
+            [{ "bklite:previousSecretKey": newKey, "bklite:secretKey": newKey }, /bklite:previousSecretKey: \(secret, not shown\) is the same as bklite:secretKey/],
+        ] as Array<[Record<string, string>, RegExp]>) {
+            await assert.rejects(runProgram("dev", { ...stackConfig("dev"), ...config }, { secretKeys: Object.keys(config) }), (err: Error) => {
+                assert.match(err.message, expected);
+                assert.ok(!err.message.includes(oldKey) && !err.message.includes(newKey), "no secret printed");
+                return true;
+            });
+        }
+    });
+});
+
 describe("program with a bad config", () => {
     it("registers nothing and lists every problem", async () => {
         const bad = stackConfig("dev", {

@@ -3,7 +3,7 @@ import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fc from "fast-check";
 import { aesDecrypt, aesEncrypt, aesStoredLength } from "../../components/seed/aes";
-import { ExistingEnv, SchemaVariant, decidePackage, isSecretKey, objectKey, packageTarget, planEnv, storedPlaintext } from "../../components/seed/plan";
+import { ExistingEnv, SchemaVariant, StoredSecret, decidePackage, isSecretKey, objectKey, packageTarget, planEnv, planRekey, storedPlaintext } from "../../components/seed/plan";
 import { ColumnInfo, detectSchema } from "../../components/seed/schema";
 import { SpecError, parseSeedSpec } from "../../components/seed/spec";
 
@@ -37,9 +37,78 @@ describe("AESCryptor compatibility", () => {
         );
     });
 
-    it("cannot be read with another SECRET_KEY", () => {
+    it("cannot be read with another SECRET_KEY, however many values are tried", () => {
         const stored = aesEncrypt("value", "right-key");
         assert.strictEqual(storedPlaintext({ value: stored, type: "secret" }, "wrong-key"), undefined);
+        // The padding alone lets a wrong key through about once in 256 values; the UTF-8 check stops those.
+        for (let i = 0; i < 2000; i++) {
+            assert.strictEqual(storedPlaintext({ value: aesEncrypt(`nats-password-${i}`, "right-key"), type: "secret" }, "wrong-key"), undefined, `value ${i}`);
+        }
+    });
+
+    /**
+     * Known answers: ciphertexts bk-lite's own AESCryptor (server/apps/core/utils/crypto/aes_crypto.py of the huangpu
+     * fork, run under Python 3.11 with pycryptodome) produced for this SECRET_KEY.
+     */
+    const KNOWN_SECRET_KEY = "bk-lite-known-answer-secret-key-0123";
+    const KNOWN_ANSWERS: Array<[string, string]> = [
+        ["nats-password-for-agents", "pGSjIrQmtre75xY262K4pBvGJdtFC1j93bE5OGqwcqTahaizr3Epg6tDpH6sj6ki"],
+        ["密码-ü-€", "rd--veCpMYi5d_rse2jxUpLnXFvHE54ALVLx7dLJjQg"],
+        ["x".repeat(40), "b-BS3Jl4XQuIwtpORs5b3DpSRylxdJxQXIOKMQCl246-wmcmAU2qzgTzhXjLU5FQAtvJLxwe5Eqlapnt46XezQ"],
+    ];
+
+    it("reads what bk-lite's AESCryptor wrote, and writes the same bytes given its IV", () => {
+        for (const [plaintext, stored] of KNOWN_ANSWERS) {
+            assert.strictEqual(aesDecrypt(stored, KNOWN_SECRET_KEY), plaintext);
+            const iv = Buffer.from(stored, "base64url").subarray(0, 16);
+            assert.strictEqual(aesEncrypt(plaintext, KNOWN_SECRET_KEY, iv), stored);
+            assert.strictEqual(stored.length, aesStoredLength(Buffer.byteLength(plaintext)));
+        }
+    });
+
+    it("encrypts one value differently every time (a fresh IV), each readable", () => {
+        const stored = Array.from({ length: 64 }, () => aesEncrypt("nats-password-for-agents", KNOWN_SECRET_KEY));
+        assert.strictEqual(new Set(stored).size, stored.length);
+        assert.strictEqual(new Set(stored.map((s) => Buffer.from(s, "base64url").subarray(0, 16).toString("hex"))).size, stored.length, "no IV repeats");
+        assert.ok(stored.every((s) => aesDecrypt(s, KNOWN_SECRET_KEY) === "nats-password-for-agents"));
+    });
+});
+
+describe("SECRET_KEY checks and rotation (planRekey)", () => {
+    const OLD = "old-secret-key-0123456789";
+    const NEW = "new-secret-key-0123456789";
+    const row = (id: number, region: string, key: string, plaintext: string, secretKey: string): StoredSecret => ({ id, region, key, value: aesEncrypt(plaintext, secretKey) });
+    const spec = [{ name: "default", env: { NATS_PASSWORD: "agents-password" } }];
+
+    it("has nothing to say when every stored secret decrypts with SECRET_KEY", () => {
+        const rows = [row(1, "default", "NATS_PASSWORD", "agents-password", NEW), row(2, "other", "NATS_PASSWORD", "x", NEW)];
+        assert.deepStrictEqual(planRekey(rows, spec, { secretKey: NEW, reencrypt: false }), { writes: [], problems: [] });
+        assert.deepStrictEqual(planRekey(rows, spec, { secretKey: NEW, previousSecretKey: OLD, reencrypt: true }), { writes: [], problems: [] });
+    });
+
+    it("refuses a SECRET_KEY that cannot read what is stored, naming every row, in any region", () => {
+        const rows = [row(1, "default", "NATS_PASSWORD", "agents-password", OLD), row(7, "factory", "NATS_PASSWORD", "x", OLD), row(9, "factory", "PROXY_PASSWORD", "y", NEW)];
+        const { writes, problems } = planRekey(rows, spec, { secretKey: NEW, reencrypt: false });
+        assert.deepStrictEqual(writes, []);
+        assert.strictEqual(problems.length, 1);
+        assert.match(problems[0], /^2 stored secret SidecarEnv value\(s\) do not decrypt with BKLITE_SECRET_KEY: region 'default' NATS_PASSWORD \(row 1\), region 'factory' NATS_PASSWORD \(row 7\)\. /);
+        assert.match(problems[0], /--reencrypt/);
+    });
+
+    it("re-encrypts, when asked, what only the previous key reads; leaves the spec's own rows to planEnv; refuses what neither key reads", () => {
+        const rows = [row(1, "default", "NATS_PASSWORD", "agents-password", OLD), row(7, "factory", "NATS_PASSWORD", "factory-password", OLD), row(8, "lost", "NATS_PASSWORD", "z", "a-third-key")];
+        const rotated = planRekey(rows.slice(0, 2), spec, { secretKey: NEW, previousSecretKey: OLD, reencrypt: true });
+        assert.deepStrictEqual(rotated.problems, []);
+        assert.deepStrictEqual(rotated.writes.map((w) => [w.id, w.region, w.key, w.type, w.action]), [[7, "factory", "NATS_PASSWORD", "secret", "update"]]);
+        assert.strictEqual(aesDecrypt(rotated.writes[0].stored, NEW), "factory-password");
+
+        const withoutPrevious = planRekey(rows.slice(0, 2), spec, { secretKey: NEW, reencrypt: true });
+        assert.deepStrictEqual(withoutPrevious.writes, []);
+        assert.match(withoutPrevious.problems[0], /decrypt with neither BKLITE_SECRET_KEY nor a previous key \(BKLITE_PREVIOUS_SECRET_KEY is not set\), and the spec does not set them: region 'factory' NATS_PASSWORD \(row 7\)/);
+
+        const lost = planRekey(rows, spec, { secretKey: NEW, previousSecretKey: OLD, reencrypt: true });
+        assert.deepStrictEqual(lost.writes.map((w) => w.id), [7]);
+        assert.match(lost.problems[0], /^1 stored secret .* BKLITE_PREVIOUS_SECRET_KEY, and the spec does not set them: region 'lost' NATS_PASSWORD \(row 8\)/);
     });
 });
 
