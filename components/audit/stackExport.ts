@@ -4,6 +4,7 @@
  * `plaintext` (an export made with --show-secrets) is hidden too, but counted: the file itself then holds secrets.
  */
 import * as fs from "fs";
+import { MiB, readBounded } from "../boundedRead";
 import { isRecord } from "../json";
 import { isSecretWrapper, mapSecrets } from "../pulumiValues";
 import { HIDDEN_SECRET, ResourceView } from "./rules";
@@ -117,11 +118,14 @@ export function parseStackExport(text: string, file: string): StackExport {
     };
 }
 
+/** The largest stack export read. */
+const MAX_EXPORT_BYTES = 512 * MiB;
+
 export function readStackExport(file: string): StackExport {
     if (!fs.existsSync(file)) {
         throw new ExportError(`${file} does not exist; make it with \`pulumi stack export --stack <stack> --file ${file}\``);
     }
-    return parseStackExport(fs.readFileSync(file, "utf8"), file);
+    return parseStackExport(readBounded(file, MAX_EXPORT_BYTES, file, "a stack export of this program is a few MiB"), file);
 }
 
 function countPlaintextSecrets(value: unknown): number {

@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { MiB, readBounded } from "../boundedRead";
 import { InputError } from "../inputError";
 import { CONFIG_NAMESPACE } from "./keys";
 import { ConfigError, ConfigSource, StackConfig, parseStackConfig } from "./validate";
@@ -17,7 +18,7 @@ export interface ProjectFile {
 }
 
 /** The most a Pulumi.yaml or stack file may hold: real ones are a few KiB. */
-export const MAX_STACK_FILE_BYTES = 4 * 1024 * 1024;
+export const MAX_STACK_FILE_BYTES = 4 * MiB;
 
 /**
  * A YAML file as a document, its problems reported with the file, line and column: never the parser's own
@@ -28,11 +29,9 @@ export function readYamlFile(file: string, fix: string): unknown {
     if (stat === undefined || !stat.isFile()) {
         throw new InputError(`${file} does not exist: ${fix}`);
     }
-    if (stat.size > MAX_STACK_FILE_BYTES) {
-        throw new InputError(`${file} is ${stat.size} bytes; a Pulumi project or stack file is a few KiB (at most ${MAX_STACK_FILE_BYTES}): check that it is the right file`);
-    }
+    const text = readBounded(file, MAX_STACK_FILE_BYTES, file, "a Pulumi project or stack file is a few KiB");
     try {
-        return parse(fs.readFileSync(file, "utf8"));
+        return parse(text);
     } catch (err) {
         const where = (err as { linePos?: Array<{ line: number; col: number }> }).linePos?.[0];
         const reason = (err as Error).message.split("\n")[0].replace(/ at line \d+, column \d+.*$/, "");

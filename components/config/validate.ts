@@ -144,11 +144,37 @@ export function checkHostAddress(address: string): string | undefined {
     return undefined;
 }
 
+/** The longest config value read: the largest real one (a list of probe packages) is a few KiB. */
+export const MAX_CONFIG_VALUE_CHARS = 64 * 1024;
+/** How much of a bad value a problem quotes. */
+const QUOTED_VALUE_CHARS = 200;
+
+/** A value as a problem quotes it: JSON, cut short. */
+function quoted(value: unknown): string {
+    const text = JSON.stringify(value) ?? String(value);
+    return text.length > QUOTED_VALUE_CHARS ? `${text.slice(0, QUOTED_VALUE_CHARS)}… (${text.length} characters)` : text;
+}
+
 /** Validates the whole config; returns the typed config, or every problem found. */
-export function parseStackConfig(source: ConfigSource): { config: StackConfig; problems: [] } | { config?: undefined; problems: ConfigProblem[] } {
+export function parseStackConfig(given: ConfigSource): { config: StackConfig; problems: [] } | { config?: undefined; problems: ConfigProblem[] } {
     const problems: ConfigProblem[] = [];
-    const add = (key: string, message: string, value?: unknown) =>
-        problems.push({ key, message, value: value === undefined ? undefined : JSON.stringify(value) });
+    // Sizes first, before any value is parsed or matched: an oversized value is refused, and nothing else is said of it.
+    const oversized = new Set(given.keys().filter((key) => (given.get(key)?.length ?? 0) > MAX_CONFIG_VALUE_CHARS));
+    for (const key of oversized) {
+        problems.push({ key, message: `is ${given.get(key)!.length} characters long; a value holds at most ${MAX_CONFIG_VALUE_CHARS}: check what was set (a file's contents pasted in?)` });
+    }
+    const add = (key: string, message: string, value?: unknown) => {
+        if (!oversized.has(/^[^.[]*/.exec(key)![0])) {
+            problems.push({ key, message, value: value === undefined ? undefined : quoted(value) });
+        }
+    };
+    const source: ConfigSource = {
+        get: (key) => (oversized.has(key) ? undefined : given.get(key)),
+        keys: () => given.keys(),
+        encrypted: given.encrypted && (() => given.encrypted!()),
+        isSecret: (key) => given.isSecret(key),
+        otherKeys: given.otherKeys && (() => given.otherKeys!()),
+    };
 
     for (const key of source.keys()) {
         if (!(key in CONFIG_KEYS)) {

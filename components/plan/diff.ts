@@ -5,6 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { isDeepStrictEqual } from "util";
+import { MiB, readBounded } from "../boundedRead";
 import { JsonObject as Json, isRecord, propertyPath } from "../json";
 import { PLAN_FORMAT, Plan, PlanError, PlannedResource } from "./render";
 
@@ -148,11 +149,18 @@ export function diffPlans(base: Plan | undefined, head: Plan | undefined): Stack
     return { stack, status, config, resources, outputs };
 }
 
+/** The largest plan file read: a plan of the prod stack is about 80 KiB. */
+const MAX_PLAN_BYTES = 64 * MiB;
+
 /** Reads a plan file, refusing anything that is not a plan of this format. */
 export function readPlan(file: string): Plan {
+    if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) {
+        throw new PlanError(`${file} does not exist or is not a file; make a plan with \`bklite plan --stack S > ${path.basename(file)}\``);
+    }
+    const text = readBounded(file, MAX_PLAN_BYTES, file, "a plan is a few hundred KiB");
     let plan: Plan;
     try {
-        plan = JSON.parse(fs.readFileSync(file, "utf8")) as Plan;
+        plan = JSON.parse(text) as Plan;
     } catch {
         throw new PlanError(`${file} is not valid JSON, so not a plan; make one with \`bklite plan --stack S > ${path.basename(file)}\``);
     }

@@ -6,6 +6,8 @@ import * as path from "path";
 
 /** bk-lite's PackageVersion.name is varchar(100): a longer file name fails the row after the upload. */
 export const PACKAGE_NAME_MAX = 100;
+/** Linux's PATH_MAX: no longer path can be opened. */
+const PATH_MAX = 4096;
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/;
 const OBJECT = /^[A-Za-z0-9][A-Za-z0-9 ._+-]{0,99}$/;
 
@@ -35,6 +37,8 @@ export function checkPackage(p: Record<string, unknown>, keys: ReadonlyArray<str
     }
     if (typeof p.file !== "string" || p.file.trim() === "") {
         problems.push({ field: "file", message: "must be the path of the package file, e.g. assets/packages/fusion-collectors-linux-amd64.zip" });
+    } else if (p.file.length > PATH_MAX) {
+        problems.push({ field: "file", message: `is a path of ${p.file.length} characters; a path holds at most ${PATH_MAX} (PATH_MAX)` });
     } else {
         const name = path.basename(p.file);
         if ([...name].length > PACKAGE_NAME_MAX) {

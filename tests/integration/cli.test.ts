@@ -10,7 +10,7 @@ import * as path from "path";
 import { COMMANDS, COMMON_ENVIRONMENT } from "../../cli/commands";
 import { DEFERRED_MODULES } from "../../cli/deferSerializer";
 import { copyCheckout } from "../support/checkout";
-import { CliResult, bklite, bkliteProcess } from "../support/cli";
+import { CliResult, bklite, bkliteArgv, bkliteProcess } from "../support/cli";
 import { tempDir } from "../support/processes";
 import { PROJECT_ROOT } from "../support/stackFiles";
 
@@ -142,6 +142,45 @@ describe("the bklite CLI", function () {
                 assert.deepStrictEqual(heavyIn(modules), []);
             });
         }
+    });
+
+    describe("inputs without bounds", () => {
+        let dir: string;
+        before(() => {
+            dir = tempDir("cli-bounds");
+        });
+        after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+        it("refuses a file larger than its bound by its size, before reading it (a sparse 4 GiB file)", () => {
+            const huge = path.join(dir, "huge.json");
+            fs.writeFileSync(huge, "");
+            fs.truncateSync(huge, 4 * 1024 ** 3);
+            for (const args of [["seed", "apply", "--spec", huge], ["streams", "apply", "--spec", huge], ["firewall", "apply", "--rules", huge], ["plan", "diff", huge, huge], ["audit", huge]]) {
+                const result = bkliteProcess(args);
+                assert.strictEqual(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
+                assert.match(result.stderr, /huge\.json is 4294967296 bytes; at most \d+ MiB is read \(/, args.join(" "));
+            }
+            const stack = path.join(dir, "stack.yaml");
+            fs.writeFileSync(stack, "");
+            fs.truncateSync(stack, 64 * 1024 ** 2);
+            const plan = bkliteProcess(["plan", "--stack", "prod", "--config-file", stack]);
+            assert.strictEqual(plan.code, 2, plan.stderr);
+            assert.match(plan.stderr, /stack\.yaml is 67108864 bytes; at most 4 MiB is read \(a Pulumi project or stack file is a few KiB\)/);
+        });
+
+        it("stops reading standard input once it passes the bound", async () => {
+            const [node, ...args] = bkliteArgv(["seed", "apply", "--spec", "-"]);
+            const child = spawn(node, args, { stdio: ["pipe", "pipe", "pipe"] });
+            let stderr = "";
+            child.stderr.on("data", (d) => (stderr += d));
+            // The CLI stops reading and exits: the rest of the input meets a closed pipe.
+            child.stdin.on("error", () => undefined);
+            child.stdin.end(`{"regions": [${" ".repeat(20 * 1024 * 1024)}]}`);
+            const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+            const result = { code, stderr };
+            assert.strictEqual(result.code, 2, result.stderr);
+            assert.match(result.stderr, /^bklite: --spec \(standard input\) is more than 16 MiB; at most 16 MiB is read \(a spec or rules file is a few KiB\)/m);
+        });
     });
 
     describe("what a start loads", () => {

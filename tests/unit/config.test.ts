@@ -253,6 +253,16 @@ describe("config validation", () => {
         assert.match(said[1], /bklite:security\.hostFirewall is on, but on a cluster/);
     });
 
+    it("refuses an oversized value before parsing it, and quotes only the start of a long bad value", () => {
+        const huge = "1".repeat(50 * 1024 * 1024);
+        const problems = problemsWith({ "bklite:hostAddress": huge, "bklite:regions": JSON.stringify([{ name: "x".repeat(70 * 1024) }]), "bklite:runtime": "d".repeat(1000) });
+        assert.match(only(problems, "hostAddress").message, /^is 52428800 characters long; a value holds at most 65536/);
+        assert.match(only(problems, "regions").message, /characters long; a value holds at most 65536/);
+        const runtime = only(problems, "runtime");
+        assert.ok(runtime.value!.length < 300 && runtime.value!.endsWith("… (1002 characters)"), runtime.value);
+        assert.ok(problems.every((p) => (p.value ?? "").length < 300), JSON.stringify(problems.map((p) => [p.key, p.value?.length])));
+    });
+
     it("refuses malformed probe packages", () => {
         const problems = problemsWith({ "bklite:probePackages": [{ file: "", version: "1 0", os: "aix", collectors: "Telegraf" }] });
         assert.deepStrictEqual(

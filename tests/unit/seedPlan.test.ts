@@ -253,6 +253,7 @@ describe("seed spec validation", () => {
         const long = `${"x".repeat(97)}.zip`;
         assert.throws(() => parseSeedSpec({ packages: [{ ...controller, file: `/opt/${long}` }] }), /packages\[0\]\.file: has a file name of 101 characters; bk-lite stores at most 100/);
         assert.strictEqual(parseSeedSpec({ packages: [{ ...controller, file: `/opt/${"x".repeat(96)}.zip` }] }).packages.length, 1);
+        assert.throws(() => parseSeedSpec({ packages: [{ ...controller, file: `${"d/".repeat(3000)}f.zip` }] }), /packages\[0\]\.file: is a path of 6005 characters; a path holds at most 4096/);
     });
 
     it("refuses what is not part of a spec (a misspelt key must not pass as an empty list), and a weak console password", () => {
