@@ -63,7 +63,7 @@ async function waitForTables(db: Client, deadline: number, pollMs: number, timeo
         }
         if (Date.now() >= deadline) {
             throw new Error(
-                `bk-lite's tables ${missing.join(", ")} did not appear within ${Math.round(timeoutMs / 1000)} s: the server creates them with its migrations when it starts; check that it is running and look at its log (docker logs bklite-<stack>-server, or kubectl logs deploy/server)`,
+                `bk-lite's tables ${missing.join(", ")} did not appear within ${Math.round(timeoutMs / 1000)} s: the server creates them with its migrations when it starts; check that it is running and look at its log (docker logs bklite-<stack>-server, or kubectl -n <namespace> logs deploy/server)`,
             );
         }
         progress.note(`the server's migrations to create ${missing.join(", ")}`);
