@@ -63,6 +63,7 @@ const KUBE_OPTIONS = (what: string): Record<string, OptionSpec> => ({
 });
 const KUBECTL_ENV = { BKLITE_KUBECTL: "the kubectl to run with --kube-namespace (default: kubectl from PATH)" };
 
+const FIREWALL_STACK: OptionSpec = { type: "string", value: "STACK", description: "the stack whose chains these are (BKLITE-IN-STACK, BKLITE-FWD-STACK)", required: { example: "prod" } };
 const PROJECT_DIR = (what: string): OptionSpec => ({ type: "string", value: "DIR", description: `the project directory whose ${what} (default: the current directory)` });
 
 export const COMMANDS: CommandSpec[] = [
@@ -155,27 +156,28 @@ export const COMMANDS: CommandSpec[] = [
         words: ["firewall", "apply"],
         summary: "only the listed sources reach the listed ports (iptables)",
         description:
-            "Puts the rules in iptables chains of their own (BKLITE-INPUT for the host's ports, BKLITE-FORWARD for ports Docker publishes), for IPv4 and IPv6, in one atomic commit each. Only the listed ports are filtered: each admits its listed sources and drops the rest; every other port, SSH included, is untouched, and the host itself is never filtered. Re-applying the same rules changes nothing.",
+            "Puts the rules in iptables chains of the stack's own (BKLITE-IN-<stack> for the host's ports, BKLITE-FWD-<stack> for ports Docker publishes), for IPv4 and IPv6, in one atomic commit each. Only the listed ports are filtered: each admits its listed sources and drops the rest; every other port, SSH included, is untouched, and the host itself is never filtered. Re-applying the same rules changes nothing; another stack's chains are never touched.",
         options: {
             rules: { type: "string", value: "FILE|-", description: "the rules (JSON: {rules: [{port, protocol, sources, description}]}); - reads standard input", required: { example: "rules.json" } },
+            stack: FIREWALL_STACK,
         },
         environment: {
             BKLITE_IPTABLES: "the iptables to run (default: iptables from PATH)",
             BKLITE_IP6TABLES: "the ip6tables to run (default: ip6tables from PATH)",
         },
-        examples: [`echo '{"rules":[{"port":8080,"protocol":"tcp","sources":["10.0.0.0/8"]}]}' | bklite firewall apply --rules -`],
+        examples: [`echo '{"rules":[{"port":8080,"protocol":"tcp","sources":["10.0.0.0/8"]}]}' | bklite firewall apply --stack prod --rules -`],
         load: async () => (await import("./firewall")).firewallApply,
     },
     {
         words: ["firewall", "remove"],
         summary: "take the firewall away",
-        description: "Removes the chains `bklite firewall apply` made and their hooks from INPUT and DOCKER-USER, for IPv4 and IPv6. Nothing else is touched; removing twice is harmless.",
-        options: {},
+        description: "Removes the chains `bklite firewall apply` made for the stack and their hooks from INPUT and DOCKER-USER, for IPv4 and IPv6. Nothing else is touched, other stacks' chains included; removing twice is harmless.",
+        options: { stack: FIREWALL_STACK },
         environment: {
             BKLITE_IPTABLES: "the iptables to run (default: iptables from PATH)",
             BKLITE_IP6TABLES: "the ip6tables to run (default: ip6tables from PATH)",
         },
-        examples: ["bklite firewall remove"],
+        examples: ["bklite firewall remove --stack prod"],
         load: async () => (await import("./firewall")).firewallRemove,
     },
     {

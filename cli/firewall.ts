@@ -1,4 +1,4 @@
-import { applyFirewall, removeFirewall } from "../components/security/firewall";
+import { FirewallChains, applyFirewall, firewallChains, removeFirewall } from "../components/security/firewall";
 import { resolveRules } from "../components/security/plan";
 import { CONFIG_KEYS } from "../components/config/keys";
 import { checkDataStoreExposure, dataStorePorts, parseSecurityConfig } from "../components/security/rules";
@@ -6,8 +6,19 @@ import { CommandHandler } from "./commands";
 import { readJsonOption } from "./input";
 import { UsageError } from "./usage";
 
+/** Pulumi's stack names: what a chain may be named after. */
+const STACK_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
+
+function chainsOf(stack: string): FirewallChains {
+    if (!STACK_NAME.test(stack)) {
+        throw new UsageError(`--stack ${JSON.stringify(stack)}: not a stack name (1-100 of A-Z a-z 0-9 _ . -)`);
+    }
+    return firewallChains(stack);
+}
+
 /** `bklite firewall apply`: the rules as the host firewall, with iptables. */
 export const firewallApply: CommandHandler = async ({ values, out, err }) => {
+    const chains = chainsOf(values.stack as string);
     const parsed = parseSecurityConfig(readJsonOption("rules", values.rules as string));
     const named = parsed.security.rules.filter((r) => typeof r.port !== "number");
     // The stack config's refusal of world-open data stores, for rules written by hand too: PostgreSQL on its usual
@@ -24,16 +35,16 @@ export const firewallApply: CommandHandler = async ({ values, out, err }) => {
     for (const warning of plan.warnings) {
         err.write(`warning: ${warning}\n`);
     }
-    const results = applyFirewall(plan.rules);
+    const results = applyFirewall(plan.rules, chains);
     for (const r of results) {
-        err.write(`IPv${r.family}: ${r.changed ? "applied" : "unchanged"} (${plan.rules.length} port rule${plan.rules.length === 1 ? "" : "s"})\n`);
+        err.write(`IPv${r.family}: ${r.changed ? "applied" : "unchanged"} (${plan.rules.length} port rule${plan.rules.length === 1 ? "" : "s"} in ${chains.input}, ${chains.forward})\n`);
     }
     out.write(`${JSON.stringify({ applied: results })}\n`);
     return 0;
 };
 
 /** `bklite firewall remove`: the chains and their hooks taken away. */
-export const firewallRemove: CommandHandler = async ({ out }) => {
-    out.write(`${JSON.stringify({ removed: removeFirewall() })}\n`);
+export const firewallRemove: CommandHandler = async ({ values, out }) => {
+    out.write(`${JSON.stringify({ removed: removeFirewall(chainsOf(values.stack as string)) })}\n`);
     return 0;
 };

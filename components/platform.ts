@@ -186,11 +186,11 @@ export class BkLitePlatform extends pulumi.ComponentResource {
             new command.local.Command(
                 `${name}-firewall`,
                 {
-                    create: bkliteCommand(["firewall", "apply", "--rules", "-"]),
+                    create: bkliteCommand(["firewall", "apply", "--stack", stack, "--rules", "-"]),
                     // Changed rules are applied in place: a replacement would run the old one's delete after
                     // the new one's create and leave no firewall. The update runs only when the rules (stdin) change.
-                    update: bkliteCommand(["firewall", "apply", "--rules", "-"]),
-                    delete: bkliteCommand(["firewall", "remove"]),
+                    update: bkliteCommand(["firewall", "apply", "--stack", stack, "--rules", "-"]),
+                    delete: bkliteCommand(["firewall", "remove", "--stack", stack]),
                     stdin: rules,
                     dir: PROJECT_ROOT,
                     logging: "stdoutAndStderr",

@@ -4,19 +4,43 @@
  * Docker has already rewritten it). Only listed ports are filtered: everything else, SSH included, is untouched.
  */
 import { spawnSync } from "child_process";
+import * as crypto from "crypto";
 import * as net from "net";
 import { ResolvedRule, canonicalCidr } from "./plan";
 
-export const CHAINS = { input: "BKLITE-INPUT", forward: "BKLITE-FORWARD" } as const;
-const HOOKS = [
-    { chain: "INPUT", target: CHAINS.input },
-    { chain: "DOCKER-USER", target: CHAINS.forward },
-] as const;
+/** A stack's two chains: for the host's own ports (hooked from INPUT) and for Docker's published ports. */
+export interface FirewallChains {
+    input: string;
+    forward: string;
+}
+
+/** iptables' longest chain name (XT_EXTENSION_MAXNAMELEN less the NUL). */
+const CHAIN_NAME_MAX = 28;
+
+/**
+ * The chains of one stack, so two stacks on one host never replace each other's rules: `BKLITE-IN-<stack>` and
+ * `BKLITE-FWD-<stack>`. A stack name too long for iptables, or with other characters, is shortened with a hash.
+ */
+export function firewallChains(stack: string): FirewallChains {
+    const fits = /^[A-Za-z0-9_-]+$/.test(stack) && `BKLITE-FWD-${stack}`.length <= CHAIN_NAME_MAX;
+    const tag = fits ? stack : `${stack.replace(/[^A-Za-z0-9_-]/g, "").slice(0, 7)}-${crypto.createHash("sha256").update(stack).digest("hex").slice(0, 8)}`;
+    return { input: `BKLITE-IN-${tag}`, forward: `BKLITE-FWD-${tag}` };
+}
+
+/** The chains of versions before chains were named per stack; the first apply of a stack removes them. */
+const LEGACY_CHAINS: FirewallChains = { input: "BKLITE-INPUT", forward: "BKLITE-FORWARD" };
+
+function hooks(chains: FirewallChains) {
+    return [
+        { chain: "INPUT", target: chains.input },
+        { chain: "DOCKER-USER", target: chains.forward },
+    ] as const;
+}
 
 /** The chains' rules for one address family, exactly as `iptables -S <chain>` prints them. */
-export function chainRules(rules: ReadonlyArray<ResolvedRule>, family: 4 | 6): { input: string[]; forward: string[] } {
+export function chainRules(rules: ReadonlyArray<ResolvedRule>, family: 4 | 6, chains: FirewallChains): { input: string[]; forward: string[] } {
     // The host itself is never filtered: loopback, and connections from the host's own addresses.
-    const input: string[] = [`-A ${CHAINS.input} -i lo -j RETURN`, `-A ${CHAINS.input} -m addrtype --src-type LOCAL -j RETURN`];
+    const input: string[] = [`-A ${chains.input} -i lo -j RETURN`, `-A ${chains.input} -m addrtype --src-type LOCAL -j RETURN`];
     const forward: string[] = [];
     // Only connections Docker rewrote (published ports): a container's own outbound connections are not touched.
     const published = "-m conntrack --ctstate DNAT --ctorigdstport";
@@ -26,19 +50,19 @@ export function chainRules(rules: ReadonlyArray<ResolvedRule>, family: 4 | 6): {
         for (const source of sources) {
             // `iptables -S` prints no `-s` for a /0 source: write it the same way, so re-applies compare equal.
             const from = source.endsWith("/0") ? "" : `-s ${source} `;
-            input.push(`-A ${CHAINS.input} ${from}-p ${p} -m ${p} --dport ${rule.port} -j RETURN`);
-            forward.push(`-A ${CHAINS.forward} ${from}-p ${p} ${published} ${rule.port} --ctdir ORIGINAL -j RETURN`);
+            input.push(`-A ${chains.input} ${from}-p ${p} -m ${p} --dport ${rule.port} -j RETURN`);
+            forward.push(`-A ${chains.forward} ${from}-p ${p} ${published} ${rule.port} --ctdir ORIGINAL -j RETURN`);
         }
         // A listed port admits only its listed sources (none of this family: nobody of this family).
-        input.push(`-A ${CHAINS.input} -p ${p} -m ${p} --dport ${rule.port} -j DROP`);
-        forward.push(`-A ${CHAINS.forward} -p ${p} ${published} ${rule.port} --ctdir ORIGINAL -j DROP`);
+        input.push(`-A ${chains.input} -p ${p} -m ${p} --dport ${rule.port} -j DROP`);
+        forward.push(`-A ${chains.forward} -p ${p} ${published} ${rule.port} --ctdir ORIGINAL -j DROP`);
     }
     return { input, forward };
 }
 
 /** iptables-restore input that (re)creates both chains with these rules in one atomic commit. */
-export function restoreScript(chains: { input: string[]; forward: string[] }): string {
-    return ["*filter", `:${CHAINS.input} - [0:0]`, `:${CHAINS.forward} - [0:0]`, ...chains.input, ...chains.forward, "COMMIT", ""].join("\n");
+export function restoreScript(chains: FirewallChains, rules: { input: string[]; forward: string[] }): string {
+    return ["*filter", `:${chains.input} - [0:0]`, `:${chains.forward} - [0:0]`, ...rules.input, ...rules.forward, "COMMIT", ""].join("\n");
 }
 
 function run(binary: string, args: string[], input?: string): { ok: boolean; stdout: string; stderr: string } {
@@ -82,22 +106,22 @@ function available(binary: string): boolean {
  * Applies the rules for IPv4 (iptables) and IPv6 (ip6tables, when available). A family whose chains and hooks
  * already match is left untouched, counters and all.
  */
-export function applyFirewall(rules: ReadonlyArray<ResolvedRule>): FirewallResult[] {
+export function applyFirewall(rules: ReadonlyArray<ResolvedRule>, chains: FirewallChains): FirewallResult[] {
     const results: FirewallResult[] = [];
     for (const [family, binary] of [[4, process.env.BKLITE_IPTABLES ?? "iptables"], [6, process.env.BKLITE_IP6TABLES ?? "ip6tables"]] as const) {
         if (family === 6 && !available(binary)) {
             continue;
         }
-        const desired = chainRules(rules, family);
+        const desired = chainRules(rules, family, chains);
         const same =
-            JSON.stringify(currentRules(binary, CHAINS.input)) === JSON.stringify(desired.input) &&
-            JSON.stringify(currentRules(binary, CHAINS.forward)) === JSON.stringify(desired.forward);
+            JSON.stringify(currentRules(binary, chains.input)) === JSON.stringify(desired.input) &&
+            JSON.stringify(currentRules(binary, chains.forward)) === JSON.stringify(desired.forward);
         if (!same) {
             // One transaction: both chains replaced at once, never half-applied.
-            must(`${binary}-restore`, ["-w", "--noflush"], restoreScript(desired));
+            must(`${binary}-restore`, ["-w", "--noflush"], restoreScript(chains, desired));
         }
         let hooksChanged = false;
-        for (const hook of HOOKS) {
+        for (const hook of hooks(chains)) {
             if (hook.chain === "DOCKER-USER" && currentRules(binary, "DOCKER-USER") === undefined) {
                 // Docker has not made it yet; it keeps an existing one (and its rules) when it starts.
                 must(binary, ["-w", "-N", "DOCKER-USER"]);
@@ -107,33 +131,40 @@ export function applyFirewall(rules: ReadonlyArray<ResolvedRule>): FirewallResul
                 hooksChanged = true;
             }
         }
-        results.push({ family, changed: !same || hooksChanged });
+        // Earlier versions' chains, named for no stack: this stack's rules replace them.
+        const legacyRemoved = removeChains(binary, LEGACY_CHAINS);
+        results.push({ family, changed: !same || hooksChanged || legacyRemoved });
     }
     return results;
 }
 
 /** Removes the hooks and the chains; DOCKER-USER itself stays (it is Docker's). */
-export function removeFirewall(): FirewallResult[] {
+export function removeFirewall(chains: FirewallChains): FirewallResult[] {
     const results: FirewallResult[] = [];
     for (const [family, binary] of [[4, process.env.BKLITE_IPTABLES ?? "iptables"], [6, process.env.BKLITE_IP6TABLES ?? "ip6tables"]] as const) {
         if (family === 6 && !available(binary)) {
             continue;
         }
-        let changed = false;
-        for (const hook of HOOKS) {
-            while (hooked(binary, hook.chain, hook.target)) {
-                must(binary, ["-w", "-D", hook.chain, "-j", hook.target]);
-                changed = true;
-            }
-        }
-        for (const chain of [CHAINS.input, CHAINS.forward]) {
-            if (currentRules(binary, chain) !== undefined) {
-                must(binary, ["-w", "-F", chain]);
-                must(binary, ["-w", "-X", chain]);
-                changed = true;
-            }
-        }
-        results.push({ family, changed });
+        results.push({ family, changed: removeChains(binary, chains) });
     }
     return results;
+}
+
+/** Unhooks and deletes a pair of chains; whether anything was there. */
+function removeChains(binary: string, chains: FirewallChains): boolean {
+    let changed = false;
+    for (const hook of hooks(chains)) {
+        while (hooked(binary, hook.chain, hook.target)) {
+            must(binary, ["-w", "-D", hook.chain, "-j", hook.target]);
+            changed = true;
+        }
+    }
+    for (const chain of [chains.input, chains.forward]) {
+        if (currentRules(binary, chain) !== undefined) {
+            must(binary, ["-w", "-F", chain]);
+            must(binary, ["-w", "-X", chain]);
+            changed = true;
+        }
+    }
+    return changed;
 }

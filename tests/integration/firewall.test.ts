@@ -8,8 +8,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { CliResult, bkliteArgv, bkliteProcess } from "../support/cli";
 import { docker, makeImage, removeImages, requireDockerEngine } from "../support/docker";
-import { canConnect, inNs, ip, listen, uniqueName } from "../support/netns";
-import { tempDir, waitFor } from "../support/processes";
+import { firewallChains } from "../../components/security/firewall";
+import { canConnect, inNs, ip, listen, uniqueName, uniqueSubnet } from "../support/netns";
+import { freePort, tempDir, waitFor } from "../support/processes";
 import { PROJECT_ROOT } from "../support/stackFiles";
 
 /** Runs the real CLI, inside a namespace when `ns` is given. */
@@ -29,6 +30,7 @@ function rulesFile(dir: string, rules: unknown[]): string {
 
 describe("bklite firewall (iptables in network namespaces)", function () {
     this.timeout(120000);
+    const STACK = "site";
     const server = uniqueName("bks");
     const client = uniqueName("bkc");
     const dir = tempDir("firewall");
@@ -61,21 +63,27 @@ describe("bklite firewall (iptables in network namespaces)", function () {
         fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    it("lets only the listed sources reach a listed port, and leaves other ports alone", () => {
+    it("lets only the listed sources reach a listed port, and leaves other ports alone; replaces the chains of earlier versions", () => {
+        // What versions before per-stack chains left behind: BKLITE-INPUT, here dropping port 9999.
+        inNs(server, "iptables", ["-N", "BKLITE-INPUT"]);
+        inNs(server, "iptables", ["-A", "BKLITE-INPUT", "-p", "tcp", "--dport", "9999", "-j", "DROP"]);
+        inNs(server, "iptables", ["-I", "INPUT", "1", "-j", "BKLITE-INPUT"]);
+        assert.strictEqual(canConnect(client, "10.231.0.3", "10.231.0.1", 9999), false, "the old chain holds");
         const file = rulesFile(dir, [{ port: 8080, protocol: "tcp", sources: ["10.231.0.2"], description: "console" }]);
-        const run = bklite(server, ["firewall", "apply", "--rules", file]);
+        const run = bklite(server, ["firewall", "apply", "--stack", STACK, "--rules", file]);
         assert.strictEqual(run.code, 0, run.stderr);
         assert.match(run.stderr, /IPv4: applied/);
         assert.strictEqual(canConnect(client, "10.231.0.2", "10.231.0.1", 8080), true, "the listed source gets through");
         assert.strictEqual(canConnect(client, "10.231.0.3", "10.231.0.1", 8080), false, "another source does not");
         assert.strictEqual(canConnect(client, "10.231.0.3", "10.231.0.1", 9999), true, "an unlisted port stays open");
-        assert.match(save(), /-A INPUT -j BKLITE-INPUT/);
-        assert.match(save(), /-A DOCKER-USER -j BKLITE-FORWARD/, "DOCKER-USER made, though Docker has not");
+        assert.match(save(), /-A INPUT -j BKLITE-IN-site/);
+        assert.match(save(), /-A DOCKER-USER -j BKLITE-FWD-site/, "DOCKER-USER made, though Docker has not");
+        assert.doesNotMatch(save(), /BKLITE-INPUT/, "the old chain is gone");
     });
 
     it("changes nothing when the same rules are applied again", () => {
         const before = save();
-        const run = bklite(server, ["firewall", "apply", "--rules", "-"], JSON.stringify({ rules: [{ port: 8080, protocol: "tcp", sources: ["10.231.0.2/32"], description: "console" }] }));
+        const run = bklite(server, ["firewall", "apply", "--stack", STACK, "--rules", "-"], JSON.stringify({ rules: [{ port: 8080, protocol: "tcp", sources: ["10.231.0.2/32"], description: "console" }] }));
         assert.strictEqual(run.code, 0, run.stderr);
         assert.match(run.stderr, /IPv4: unchanged/);
         assert.strictEqual(save(), before);
@@ -84,9 +92,9 @@ describe("bklite firewall (iptables in network namespaces)", function () {
     it("never filters the host itself, and compares world-open rules as iptables prints them", () => {
         assert.strictEqual(canConnect(server, "127.0.0.1", "127.0.0.1", 8080), true, "loopback gets through a restricted port");
         const world = JSON.stringify({ rules: [{ port: 8080, protocol: "tcp", sources: ["10.231.0.2"], description: "console" }, { port: 9999, protocol: "tcp", sources: ["0.0.0.0/0", "::/0"], description: "anyone" }] });
-        assert.match(bklite(server, ["firewall", "apply", "--rules", "-"], world).stderr, /IPv4: applied/);
+        assert.match(bklite(server, ["firewall", "apply", "--stack", STACK, "--rules", "-"], world).stderr, /IPv4: applied/);
         const before = save();
-        const again = bklite(server, ["firewall", "apply", "--rules", "-"], world);
+        const again = bklite(server, ["firewall", "apply", "--stack", STACK, "--rules", "-"], world);
         assert.match(again.stderr, /IPv4: unchanged/);
         assert.match(again.stderr, /IPv6: unchanged/);
         assert.strictEqual(save(), before);
@@ -95,7 +103,7 @@ describe("bklite firewall (iptables in network namespaces)", function () {
 
     it("refuses bad rules before changing anything", () => {
         const before = save();
-        const run = bklite(server, ["firewall", "apply", "--rules", "-"], JSON.stringify({ rules: [{ port: 5432, sources: ["0.0.0.0/33"], description: "x" }, { port: "ssh", sources: ["10.0.0.0/8"], description: "y" }] }));
+        const run = bklite(server, ["firewall", "apply", "--stack", STACK, "--rules", "-"], JSON.stringify({ rules: [{ port: 5432, sources: ["0.0.0.0/33"], description: "x" }, { port: "ssh", sources: ["10.0.0.0/8"], description: "y" }] }));
         assert.strictEqual(run.code, 2);
         assert.match(run.stderr, /rules\[0\]\.sources\[0\] = 0\.0\.0\.0\/33: '0\.0\.0\.0\/33' has a prefix length outside 0-32/);
         assert.match(run.stderr, /rules\[1\]\.port = "ssh"/);
@@ -103,7 +111,7 @@ describe("bklite firewall (iptables in network namespaces)", function () {
         // What the stack config refuses, the CLI refuses too: data stores open to the world, however it is written.
         const exposed = bklite(
             server,
-            ["firewall", "apply", "--rules", "-"],
+            ["firewall", "apply", "--stack", STACK, "--rules", "-"],
             JSON.stringify({
                 rules: [
                     { port: 5432, sources: ["0.0.0.0/1", "128.0.0.0/1"], description: "db in two halves" },
@@ -121,8 +129,23 @@ describe("bklite firewall (iptables in network namespaces)", function () {
         assert.strictEqual(save(), before, "nothing was changed");
     });
 
+    it("keeps each stack's rules apart: another stack's apply and remove leave these alone", () => {
+        const other = bklite(server, ["firewall", "apply", "--stack", "other", "--rules", "-"], JSON.stringify({ rules: [{ port: 9999, protocol: "tcp", sources: ["10.231.0.2"], description: "other stack" }] }));
+        assert.strictEqual(other.code, 0, other.stderr);
+        assert.match(other.stderr, /IPv4: applied \(1 port rule in BKLITE-IN-other, BKLITE-FWD-other\)/);
+        assert.strictEqual(canConnect(client, "10.231.0.3", "10.231.0.1", 9999), false, "the other stack's rule holds");
+        assert.strictEqual(canConnect(client, "10.231.0.3", "10.231.0.1", 8080), false, "and so does this stack's");
+        assert.strictEqual(bklite(server, ["firewall", "remove", "--stack", "other"]).code, 0);
+        assert.strictEqual(canConnect(client, "10.231.0.3", "10.231.0.1", 9999), true, "the other stack's rule is gone");
+        assert.strictEqual(canConnect(client, "10.231.0.3", "10.231.0.1", 8080), false, "this stack's stays");
+        assert.doesNotMatch(save(), /BKLITE-(IN|FWD)-other/);
+        const badStack = bklite(server, ["firewall", "remove", "--stack", "a b"]);
+        assert.strictEqual(badStack.code, 2);
+        assert.match(badStack.stderr, /--stack "a b": not a stack name/);
+    });
+
     it("takes it all away on remove", () => {
-        const run = bklite(server, ["firewall", "remove"]);
+        const run = bklite(server, ["firewall", "remove", "--stack", STACK]);
         assert.strictEqual(run.code, 0, run.stderr);
         assert.strictEqual(canConnect(client, "10.231.0.3", "10.231.0.1", 8080), true);
         assert.doesNotMatch(save(), /BKLITE/);
@@ -131,31 +154,36 @@ describe("bklite firewall (iptables in network namespaces)", function () {
 
 describe("bklite firewall on Docker's published ports (DOCKER-USER)", function () {
     this.timeout(120000);
+    // This host's own iptables and Docker: every name, port, chain and subnet is this run's own.
     const client = uniqueName("bkd");
     const hostSide = uniqueName("vh");
-    const image = "bklite-itest/web:fw";
+    const image = `${uniqueName("bklite-itest-")}/web:fw`;
     const name = uniqueName("bkfw-");
-    const hostPort = 18931;
+    const stack = uniqueName("fw");
+    let hostPort: number;
+    let net: (host: number) => string;
 
     before(async () => {
         requireDockerEngine();
+        hostPort = await freePort();
+        net = uniqueSubnet();
         makeImage(image, "firewall test\n");
         docker("run", "-d", "--name", name, "-p", `${hostPort}:8080`, image, "/bin/httpd", "-f", "-p", "8080", "-h", "/");
         ip("netns", "add", client);
         const clientSide = uniqueName("vd");
         ip("link", "add", hostSide, "type", "veth", "peer", "name", clientSide);
         ip("link", "set", clientSide, "netns", client);
-        ip("addr", "add", "10.232.0.1/24", "dev", hostSide);
+        ip("addr", "add", `${net(1)}/24`, "dev", hostSide);
         ip("link", "set", hostSide, "up");
-        inNs(client, "ip", ["addr", "add", "10.232.0.2/24", "dev", clientSide]);
-        inNs(client, "ip", ["addr", "add", "10.232.0.3/24", "dev", clientSide]);
+        inNs(client, "ip", ["addr", "add", `${net(2)}/24`, "dev", clientSide]);
+        inNs(client, "ip", ["addr", "add", `${net(3)}/24`, "dev", clientSide]);
         inNs(client, "ip", ["link", "set", clientSide, "up"]);
-        inNs(client, "ip", ["route", "add", "default", "via", "10.232.0.1"]);
-        await waitFor(async () => canConnect(client, "10.232.0.3", "10.232.0.1", hostPort), 15000, () => "the published port did not answer");
+        inNs(client, "ip", ["route", "add", "default", "via", net(1)]);
+        await waitFor(async () => canConnect(client, net(3), net(1), hostPort), 15000, () => "the published port did not answer");
     });
 
     after(() => {
-        bklite(undefined, ["firewall", "remove"]);
+        bklite(undefined, ["firewall", "remove", "--stack", stack]);
         spawnSync("docker", ["rm", "--force", name]);
         removeImages([image]);
         spawnSync("ip", ["link", "del", hostSide]);
@@ -163,15 +191,15 @@ describe("bklite firewall on Docker's published ports (DOCKER-USER)", function (
     });
 
     it("filters a published port by its original port, after Docker's rewrite", () => {
-        const run = bklite(undefined, ["firewall", "apply", "--rules", "-"], JSON.stringify({ rules: [{ port: hostPort, protocol: "tcp", sources: ["10.232.0.2"], description: "console" }] }));
+        const run = bklite(undefined, ["firewall", "apply", "--stack", stack, "--rules", "-"], JSON.stringify({ rules: [{ port: hostPort, protocol: "tcp", sources: [net(2)], description: "console" }] }));
         assert.strictEqual(run.code, 0, run.stderr);
-        assert.strictEqual(canConnect(client, "10.232.0.2", "10.232.0.1", hostPort), true, "the listed source reaches the container");
-        assert.strictEqual(canConnect(client, "10.232.0.3", "10.232.0.1", hostPort), false, "another source does not");
+        assert.strictEqual(canConnect(client, net(2), net(1), hostPort), true, "the listed source reaches the container");
+        assert.strictEqual(canConnect(client, net(3), net(1), hostPort), false, "another source does not");
         // Dropped on the forwarding path (DOCKER-USER), not by a host process's INPUT.
-        const dropLine = inNs(undefined, "iptables", ["-S", "BKLITE-FORWARD", "-v"]).split("\n").find((l) => l.includes("-j DROP"))!;
+        const dropLine = inNs(undefined, "iptables", ["-S", firewallChains(stack).forward, "-v"]).split("\n").find((l) => l.includes("-j DROP"))!;
         assert.ok(Number(/-c (\d+)/.exec(dropLine)![1]) > 0, dropLine);
-        const removed = bklite(undefined, ["firewall", "remove"]);
+        const removed = bklite(undefined, ["firewall", "remove", "--stack", stack]);
         assert.strictEqual(removed.code, 0, removed.stderr);
-        assert.strictEqual(canConnect(client, "10.232.0.3", "10.232.0.1", hostPort), true, "remove restores it");
+        assert.strictEqual(canConnect(client, net(3), net(1), hostPort), true, "remove restores it");
     });
 });

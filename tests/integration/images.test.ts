@@ -4,6 +4,7 @@
  */
 import * as assert from "assert";
 import { execFileSync } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
@@ -16,7 +17,9 @@ import { httpGet, tempDir } from "../support/processes";
 import { PROJECT_ROOT } from "../support/stackFiles";
 
 const STACK = "itest";
-const refOf = (service: string) => `bklite-itest/${service}:1`;
+/** This run's own repository namespace: another run on this engine makes and removes images of its own. */
+const NAMESPACE = `bklite-itest-${crypto.randomBytes(4).toString("hex")}`;
+const refOf = (service: string) => `${NAMESPACE}/${service}:1`;
 /** The services the test stack runs (the default apps'), each with an image made here. */
 const SERVICE_NAMES = servicesFor(DEFAULT_INSTALL_APPS).map((s) => s.name);
 const REFS = SERVICE_NAMES.map(refOf).sort();
@@ -160,7 +163,7 @@ describe("bklite images (real Docker)", function () {
             );
             const catalog = JSON.parse((await httpGet(`http://${registry.address}/v2/_catalog`)).body);
             assert.deepStrictEqual(catalog.repositories.sort(), REFS.map((r) => `mirror/${r.split(":")[0]}`).sort());
-            const tags = JSON.parse((await httpGet(`http://${registry.address}/v2/mirror/bklite-itest/server/tags/list`)).body);
+            const tags = JSON.parse((await httpGet(`http://${registry.address}/v2/mirror/${NAMESPACE}/server/tags/list`)).body);
             assert.deepStrictEqual(tags.tags, ["1"]);
         } finally {
             await registry.stop();
@@ -203,7 +206,7 @@ describe("bklite images (real Docker)", function () {
     it("runs the preflight against the real engine: present images pass, missing ones are listed", () => {
         const { hostImages, unsuppliedImages, missingImagesMessage } = require("../../components/images/imageSupply") as typeof import("../../components/images/imageSupply");
         const onHost = hostImages();
-        const gone = "bklite-itest/never-made:1";
+        const gone = `${NAMESPACE}/never-made:1`;
         assert.deepStrictEqual(unsuppliedImages([...REFS, gone], onHost, new Set()), [gone]);
         assert.deepStrictEqual(unsuppliedImages([...REFS, gone], onHost, new Set([gone])), [], "the bundle provides it");
         assert.match(missingImagesMessage([gone], STACK, "assets/images"), /1 image the stack needs is neither on the Docker host nor in the bundle/);

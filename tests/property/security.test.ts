@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as fc from "fast-check";
-import { chainRules } from "../../components/security/firewall";
+import { chainRules, firewallChains } from "../../components/security/firewall";
 import { bindAddress, canonicalCidr, resolveRules } from "../../components/security/plan";
 import { SecurityRule } from "../../components/security/rules";
 
@@ -88,18 +88,36 @@ describe("security planning (property)", () => {
             fc.property(fc.array(rule, { minLength: 1, maxLength: 4 }), (rules) => {
                 const plan = resolveRules(rules, ports);
                 for (const family of [4, 6] as const) {
-                    const chains = chainRules(plan.rules, family);
+                    const chains = chainRules(plan.rules, family, firewallChains("prod"));
                     for (const r of plan.rules) {
                         const mine = r.sources.filter((s) => s.includes(":") === (family === 6));
                         const input = chains.input.filter((l) => l.includes(`--dport ${r.port} `) && l.includes(`-p ${r.protocol} `));
                         const from = (s: string) => (s.endsWith("/0") ? "" : `-s ${s} `);
-                        assert.deepStrictEqual(input, [...mine.map((s) => `-A BKLITE-INPUT ${from(s)}-p ${r.protocol} -m ${r.protocol} --dport ${r.port} -j RETURN`), `-A BKLITE-INPUT -p ${r.protocol} -m ${r.protocol} --dport ${r.port} -j DROP`]);
+                        assert.deepStrictEqual(input, [...mine.map((s) => `-A BKLITE-IN-prod ${from(s)}-p ${r.protocol} -m ${r.protocol} --dport ${r.port} -j RETURN`), `-A BKLITE-IN-prod -p ${r.protocol} -m ${r.protocol} --dport ${r.port} -j DROP`]);
                         const forward = chains.forward.filter((l) => l.includes(`--ctorigdstport ${r.port} `) && l.includes(`-p ${r.protocol} `));
                         assert.strictEqual(forward.length, mine.length + 1);
                         assert.match(forward[forward.length - 1], /-j DROP$/);
                         assert.ok(forward.every((l) => l.includes("--ctstate DNAT")), "only published (DNATed) connections");
                     }
-                    assert.deepStrictEqual(chains.input.slice(0, 2), ["-A BKLITE-INPUT -i lo -j RETURN", "-A BKLITE-INPUT -m addrtype --src-type LOCAL -j RETURN"], "the host itself first");
+                    assert.deepStrictEqual(chains.input.slice(0, 2), ["-A BKLITE-IN-prod -i lo -j RETURN", "-A BKLITE-IN-prod -m addrtype --src-type LOCAL -j RETURN"], "the host itself first");
+                }
+            }),
+        );
+    });
+
+    it("names each stack's chains apart, within iptables' 28 characters, the same every time", () => {
+        assert.deepStrictEqual(firewallChains("prod"), { input: "BKLITE-IN-prod", forward: "BKLITE-FWD-prod" });
+        const stackName = fc.stringMatching(/^[A-Za-z0-9_.-]{1,100}$/);
+        fc.assert(
+            fc.property(stackName, stackName, (a, b) => {
+                const chains = firewallChains(a);
+                assert.deepStrictEqual(firewallChains(a), chains);
+                for (const chain of [chains.input, chains.forward]) {
+                    assert.ok(chain.length <= 28 && /^BKLITE-(IN|FWD)-[A-Za-z0-9_-]+$/.test(chain), chain);
+                }
+                if (a !== b) {
+                    assert.notStrictEqual(firewallChains(b).input, chains.input);
+                    assert.notStrictEqual(firewallChains(b).forward, chains.forward);
                 }
             }),
         );

@@ -19,6 +19,22 @@ export function uniqueName(prefix: string): string {
     return `${prefix}${crypto.randomBytes(3).toString("hex")}`;
 }
 
+/**
+ * A /24 in 10.232.0.0/16 that no interface of this host uses, as a function from host number to address: tests
+ * that put addresses on this host's own interfaces (the DOCKER-USER path) must not share one with another run.
+ */
+export function uniqueSubnet(): (host: number) => string {
+    const used = ip("-o", "-4", "addr", "show");
+    const start = crypto.randomInt(1, 255);
+    for (let i = 0; i < 254; i++) {
+        const third = ((start + i) % 254) + 1;
+        if (!used.includes(` 10.232.${third}.`)) {
+            return (host) => `10.232.${third}.${host}`;
+        }
+    }
+    throw new Error("no free /24 in 10.232.0.0/16 on this host");
+}
+
 /** Whether a TCP connection from `source` to host:port is accepted within `timeoutMs` (run inside `ns`). */
 export function canConnect(ns: string | undefined, source: string, host: string, port: number, timeoutMs = 1500): boolean {
     const script = `

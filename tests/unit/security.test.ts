@@ -33,11 +33,11 @@ describe("security rules (program)", () => {
         const config = programConfig("prod", { "bklite:security": { hostFirewall: true, rules: [{ port: "http", sources: ["10.0.0.0/8"], description: "console" }] } });
         const run = await runProgram("prod", config);
         const firewall = run.recorder.named("bklite-firewall");
-        assert.strictEqual(firewall.inputs.create, "node bin/bklite firewall apply --rules -");
+        assert.strictEqual(firewall.inputs.create, "node bin/bklite firewall apply --stack prod --rules -");
         // No triggers: a replacement would run the old delete after the new create and leave no firewall.
-        assert.strictEqual(firewall.inputs.update, "node bin/bklite firewall apply --rules -");
+        assert.strictEqual(firewall.inputs.update, "node bin/bklite firewall apply --stack prod --rules -");
         assert.strictEqual(firewall.inputs.triggers, undefined);
-        assert.strictEqual(firewall.inputs.delete, "node bin/bklite firewall remove");
+        assert.strictEqual(firewall.inputs.delete, "node bin/bklite firewall remove --stack prod");
         assert.strictEqual(firewall.inputs.dir, PROJECT_ROOT);
         const rules = JSON.parse(firewall.inputs.stdin);
         assert.deepStrictEqual(rules, { rules: [{ port: 8080, protocol: "tcp", sources: ["10.0.0.0/8"], description: "console", purpose: "http" }] });
