@@ -155,7 +155,7 @@ describe("the bklite CLI", function () {
             const huge = path.join(dir, "huge.json");
             fs.writeFileSync(huge, "");
             fs.truncateSync(huge, 4 * 1024 ** 3);
-            for (const args of [["seed", "apply", "--spec", huge], ["streams", "apply", "--spec", huge], ["firewall", "apply", "--rules", huge], ["plan", "diff", huge, huge], ["audit", huge]]) {
+            for (const args of [["seed", "apply", "--spec", huge], ["streams", "apply", "--spec", huge], ["firewall", "apply", "--stack", "bounds", "--rules", huge], ["plan", "diff", huge, huge], ["audit", huge]]) {
                 const result = bkliteProcess(args);
                 assert.strictEqual(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
                 assert.match(result.stderr, /huge\.json is 4294967296 bytes; at most \d+ MiB is read \(/, args.join(" "));
