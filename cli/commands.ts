@@ -5,6 +5,7 @@
  * nats, so `bklite --help` costs little more than starting Node.
  */
 import { SEED_ENV_HELP } from "../components/seed/connection";
+import { VERIFY_SECRETS_HELP } from "../components/verify/env";
 
 export interface OptionSpec {
     type: "string" | "boolean";
@@ -151,6 +152,33 @@ export const COMMANDS: CommandSpec[] = [
         },
         examples: ["bklite streams apply --spec streams.json", "bklite streams apply --spec - < streams.json"],
         load: async () => (await import("./streams")).streamsApply,
+    },
+    {
+        words: ["verify"],
+        summary: "prove the deployed platform works: console, login, NATS, regions, packages, services, firewall",
+        description:
+            "Runs the runbooks' manual checks against a deployed stack and prints one row per check with what it found and what it expected, and the fix under each failure: the console through the ingress (web app at /, server under /api/v1/), the console login, NATS over TLS with the stack's CA at the agents' endpoint (and plaintext refused), every region's SidecarEnv as seeded with a reachable NODE_SERVER_URL, every package's row and object digest, each installed app's services answering as the app uses them, the streams, and the host firewall. Each check has a timeout, and so has the run. The program runs it as the last step of `pulumi up`, with the spec on standard input.",
+        options: {
+            stack: { type: "string", value: "STACK", description: "verify the stack of Pulumi.STACK.yaml (or give --spec)" },
+            spec: { type: "string", value: "FILE|-", description: "the verify spec (JSON, as the program renders it); - reads standard input" },
+            outputs: { type: "string", value: "FILE|-", description: "the stack's outputs (`pulumi stack output --json --show-secrets`): the admin password and the CA come from them" },
+            format: { type: "string", value: "FORMAT", description: "table (default) or json" },
+            "timeout-seconds": { type: "string", value: "N", description: "the whole run's limit (default 120)" },
+            "check-timeout-seconds": { type: "string", value: "N", description: "each check's limit (default 20)" },
+            "project-dir": PROJECT_DIR("Pulumi.STACK.yaml and packages to read"),
+            ...KUBE_OPTIONS("PostgreSQL and the services"),
+        },
+        environment: {
+            ...Object.fromEntries(Object.entries(SEED_ENV_HELP).filter(([name]) => name !== "BKLITE_PREVIOUS_SECRET_KEY" && name !== "BKLITE_NATS_URL")),
+            ...VERIFY_SECRETS_HELP,
+            ...KUBECTL_ENV,
+        },
+        exitCodes: { 0: "every check holds (warnings allowed)", 1: "a check failed" },
+        examples: [
+            "pulumi stack output --json --show-secrets > outputs.json && BKLITE_PG_URL=... BKLITE_SECRET_KEY=... BKLITE_NATS_USER=admin BKLITE_NATS_PASSWORD=... BKLITE_FALKORDB_PASSWORD=... bklite verify --stack prod --outputs outputs.json",
+            "bklite verify --spec - --format json < verify.json",
+        ],
+        load: async () => (await import("./verify")).verify,
     },
     {
         words: ["firewall", "apply"],

@@ -6,6 +6,7 @@ import type { SecretName } from "../config/keys";
 import type { StackConfig } from "../config/validate";
 import type { ImageRef } from "../images/refs";
 import type { StreamSpec } from "../nats/streamSpec";
+import type { ServiceProbe } from "../verify/spec";
 import { ServiceSpec } from "./spec";
 import { TextValue } from "./template";
 
@@ -50,5 +51,7 @@ export interface ServiceDefinition {
      * health check needs), naming the tag that works; undefined when it can.
      */
     checkImage?(ref: ImageRef): string | undefined;
+    /** How `bklite verify` proves it answers (its app's real use of it), beyond a healthy container. */
+    probe?: ServiceProbe;
     spec(context: PlanContext): ServiceSpec;
 }

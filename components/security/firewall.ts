@@ -138,6 +138,34 @@ export function applyFirewall(rules: ReadonlyArray<ResolvedRule>, chains: Firewa
     return results;
 }
 
+/**
+ * How the host's firewall differs from these rules, per family (empty when it matches): a missing or changed chain,
+ * a missing hook. What `bklite verify` reports; `applyFirewall` makes it empty.
+ */
+export function firewallDrift(rules: ReadonlyArray<ResolvedRule>, chains: FirewallChains): string[] {
+    const drift: string[] = [];
+    for (const [family, binary] of [[4, process.env.BKLITE_IPTABLES ?? "iptables"], [6, process.env.BKLITE_IP6TABLES ?? "ip6tables"]] as const) {
+        if (family === 6 && !available(binary)) {
+            continue;
+        }
+        const desired = chainRules(rules, family, chains);
+        for (const [chain, wanted] of [[chains.input, desired.input], [chains.forward, desired.forward]] as const) {
+            const current = currentRules(binary, chain);
+            if (current === undefined) {
+                drift.push(`IPv${family}: chain ${chain} missing`);
+            } else if (JSON.stringify(current) !== JSON.stringify(wanted)) {
+                drift.push(`IPv${family}: chain ${chain} holds ${current.length} rules, not the ${wanted.length} the rules make`);
+            }
+        }
+        for (const hook of hooks(chains)) {
+            if (!hooked(binary, hook.chain, hook.target)) {
+                drift.push(`IPv${family}: ${hook.chain} does not jump to ${hook.target}`);
+            }
+        }
+    }
+    return drift;
+}
+
 /** Removes the hooks and the chains; DOCKER-USER itself stays (it is Docker's). */
 export function removeFirewall(chains: FirewallChains): FirewallResult[] {
     const results: FirewallResult[] = [];

@@ -16,9 +16,9 @@ import { SEED_ENV, SeedConnection } from "./connection";
 import { controllerWithCa } from "./controllerPackage";
 import { djangoPasswordHash, verifyDjangoPassword } from "./djangoPassword";
 import { ObjectBucket, fileDigest } from "./objectStore";
-import { connectPostgres } from "./postgres";
+import { connectPostgres, readSchemaFacts } from "./postgres";
 import { Counts, EnvWrite, ExistingEnv, PackageTarget, SchemaVariant, decidePackage, objectKey, packageTarget, planEnv, planRekey, zeroCounts } from "./plan";
-import { ColumnInfo, TABLES, detectSchema } from "./schema";
+import { TABLES, detectSchema } from "./schema";
 import { SeedAdmin, SeedSpec } from "./spec";
 
 export interface SeedSummary {
@@ -106,30 +106,6 @@ async function takeLock(db: Client, pollMs: number, progress: WaitProgress): Pro
         progress.note("another bklite seed apply, which holds the lock, to finish");
         await new Promise((r) => setTimeout(r, pollMs));
     }
-}
-
-async function readSchemaFacts(db: Client): Promise<{ columns: ColumnInfo[]; uniques: string[][] }> {
-    const columns = await db.query<{ table_name: string; column_name: string; is_nullable: string; column_default: string | null; is_identity: string; character_maximum_length: number | null }>(
-        `SELECT table_name, column_name, is_nullable, column_default, is_identity, character_maximum_length
-           FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ANY($1::text[])`,
-        [TABLES as unknown as string[]],
-    );
-    const uniques = await db.query<{ columns: string[] }>(
-        `SELECT array_agg(a.attname::text) AS columns
-           FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
-          WHERE c.conrelid = 'node_mgmt_packageversion'::regclass AND c.contype = 'u'
-          GROUP BY c.oid`,
-    );
-    const info: ColumnInfo[] = columns.rows
-        .map((r) => ({
-            table: r.table_name,
-            column: r.column_name,
-            nullable: r.is_nullable === "YES",
-            hasDefault: r.column_default !== null || r.is_identity === "YES",
-            maxLength: r.character_maximum_length,
-        }))
-        .sort((a, b) => `${a.table}.${a.column}`.localeCompare(`${b.table}.${b.column}`));
-    return { columns: info, uniques: uniques.rows.map((r) => [...r.columns].sort()).sort() };
 }
 
 interface PackageWork {

@@ -116,7 +116,7 @@ function checkEnv(env: NodeJS.ProcessEnv, keys: ReadonlyArray<keyof typeof SEED_
 }
 
 /** The NATS CA: BKLITE_NATS_CA as PEM text, or the file it names; undefined when unset. */
-function natsCaFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+export function natsCaFromEnv(env: NodeJS.ProcessEnv): string | undefined {
     const value = env[SEED_ENV.natsCa] || undefined;
     if (value === undefined || value.includes("-----BEGIN")) {
         return value;

@@ -72,8 +72,8 @@ export class ObjectBucket {
         return `OBJ_${this.bucket}`;
     }
 
-    /** Opens the bucket, creating it as nats-py's create_object_store does when it is missing. */
-    static async open(nc: NatsConnection, bucket: string): Promise<ObjectBucket> {
+    /** The bucket when it exists; undefined when it does not (nothing is created). */
+    static async find(nc: NatsConnection, bucket: string): Promise<ObjectBucket | undefined> {
         if (!/^[A-Za-z0-9_-]+$/.test(bucket)) {
             throw new Error(`'${bucket}' is not a valid object store bucket name`);
         }
@@ -81,21 +81,33 @@ export class ObjectBucket {
         const store = new ObjectBucket(nc, nc.jetstream(), jsm, bucket);
         try {
             await jsm.streams.info(store.stream);
+            return store;
         } catch (err) {
-            if (!/stream not found/i.test((err as Error).message)) {
-                throw err;
+            if (/stream not found/i.test((err as Error).message)) {
+                return undefined;
             }
-            await jsm.streams.add({
-                name: store.stream,
-                subjects: [`$O.${bucket}.C.>`, `$O.${bucket}.M.>`],
-                storage: StorageType.File,
-                num_replicas: 1,
-                discard: DiscardPolicy.New,
-                allow_rollup_hdrs: true,
-                allow_direct: true,
-                max_bytes: -1,
-            });
+            throw err;
         }
+    }
+
+    /** Opens the bucket, creating it as nats-py's create_object_store does when it is missing. */
+    static async open(nc: NatsConnection, bucket: string): Promise<ObjectBucket> {
+        const found = await ObjectBucket.find(nc, bucket);
+        if (found !== undefined) {
+            return found;
+        }
+        const jsm = await nc.jetstreamManager();
+        const store = new ObjectBucket(nc, nc.jetstream(), jsm, bucket);
+        await jsm.streams.add({
+            name: store.stream,
+            subjects: [`$O.${bucket}.C.>`, `$O.${bucket}.M.>`],
+            storage: StorageType.File,
+            num_replicas: 1,
+            discard: DiscardPolicy.New,
+            allow_rollup_hdrs: true,
+            allow_direct: true,
+            max_bytes: -1,
+        });
         return store;
     }
 

@@ -12,7 +12,7 @@ import * as path from "path";
 import { connect } from "nats";
 import { Client } from "pg";
 import { aesDecrypt } from "../../components/seed/aes";
-import { SchemaName, consoleUserSql, schemaSql } from "../support/bkliteSchema";
+import { SchemaName, consoleUserSql, createBkliteDatabase, schemaSql } from "../support/bkliteSchema";
 import { CliResult, bkliteArgv } from "../support/cli";
 import { TestNats, startNats } from "../support/nats";
 import { TestPostgres, databaseUrl, startPostgres } from "../support/postgres";
@@ -60,18 +60,6 @@ function regionEnv(host: string, extra: Record<string, string> = {}): Record<str
     };
 }
 
-/** A new database on the test server holding bk-lite's tables in the given schema; returns its URL. */
-async function createBkliteDatabase(pg: TestPostgres, name: string, schema: SchemaName): Promise<string> {
-    await pg.query(`CREATE DATABASE ${name}`);
-    const client = new Client({ connectionString: databaseUrl(pg, name) });
-    await client.connect();
-    try {
-        await client.query(schemaSql(schema));
-    } finally {
-        await client.end();
-    }
-    return databaseUrl(pg, name);
-}
 
 function makePackage(dir: string, name: string, bytes: number, seed = 1): string {
     const file = path.join(dir, name);

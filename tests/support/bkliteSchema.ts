@@ -2,6 +2,9 @@
  * bk-lite's three node_mgmt tables and system_mgmt's users as its migrations create them (../shared/reference/bklite-facts.md §8): the
  * huangpu schema (HP, migrations 0001-0012) and current upstream (UH, up to 0044), for seeding tests.
  */
+import { Client } from "pg";
+import { TestPostgres, databaseUrl } from "./postgres";
+
 export type SchemaName = "huangpu" | "upstream";
 
 const HUANGPU = `
@@ -114,4 +117,17 @@ VALUES (${quote(username)}, '', 'admin@bklite.net', ${quote(passwordHash)}, fals
 
 export function schemaSql(schema: SchemaName, options: { nodeInit?: boolean } = {}): string {
     return [HUANGPU, schema === "upstream" ? UPSTREAM_DELTA : "", CONSOLE_USERS, options.nodeInit === false ? "" : nodeInit(schema)].join("\n");
+}
+
+/** A new database on the test server holding bk-lite's tables in the given schema; returns its URL. */
+export async function createBkliteDatabase(pg: TestPostgres, name: string, schema: SchemaName): Promise<string> {
+    await pg.query(`CREATE DATABASE ${name}`);
+    const client = new Client({ connectionString: databaseUrl(pg, name) });
+    await client.connect();
+    try {
+        await client.query(schemaSql(schema));
+    } finally {
+        await client.end();
+    }
+    return databaseUrl(pg, name);
 }

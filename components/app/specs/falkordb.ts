@@ -16,6 +16,8 @@ export const falkordb: ServiceDefinition = {
     apps: ["cmdb"],
     secrets: ["falkordbPassword"],
     serverWaits: true,
+    // CMDB's own use: AUTH with the stack's password, then PING.
+    probe: { kind: "redis", port: PORT, secret: "falkordbPassword" },
     serverEnv: () => ({
         FALKORDB_HOST: "falkordb",
         FALKORDB_PORT: String(PORT),

@@ -11,6 +11,7 @@ export const minio: ServiceDefinition = {
     name: "minio",
     defaultImage: "minio/minio:RELEASE.2024-05-01T01-11-10Z-cpuv1",
     apps: ["mlops"],
+    probe: { kind: "http", port: MINIO_PORT, path: "/minio/health/ready", status: 200 },
     secrets: ["minioPassword"],
     serverEnv: () => ({
         MINIO_ENDPOINT: `minio:${MINIO_PORT}`,

@@ -13,6 +13,8 @@ export const natsExecutor: ServiceDefinition = {
     name: "nats-executor",
     defaultImage: "bklite/nats-executor:huangpu-v1.0",
     apps: ["node_mgmt"],
+    // What the server's installer does with it: a request on its instance's subjects, answered.
+    probe: { kind: "nats-executor", instance: EXECUTOR_INSTANCE },
     spec: ({ image }) => ({
         name: "nats-executor",
         image,

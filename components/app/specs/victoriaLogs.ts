@@ -8,6 +8,7 @@ export const victoriaLogs: ServiceDefinition = {
     name: "victoria-logs",
     defaultImage: "victoriametrics/victoria-logs:v1.25.0",
     apps: ["log"],
+    probe: { kind: "http", port: VICTORIA_LOGS_PORT, path: "/health", status: 200 },
     checkImage: (ref) =>
         ref.tag?.includes("scratch") ? `${ref.repository}:${ref.tag} is the scratch variant, without the wget its health check needs; use the default (Alpine) tag, e.g. v1.25.0` : undefined,
     serverEnv: () => ({ VICTORIALOGS_HOST: `http://victoria-logs:${VICTORIA_LOGS_PORT}` }),

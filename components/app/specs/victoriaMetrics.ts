@@ -8,6 +8,7 @@ export const victoriaMetrics: ServiceDefinition = {
     name: "victoria-metrics",
     defaultImage: "victoriametrics/victoria-metrics:v1.106.1",
     apps: ["monitor"],
+    probe: { kind: "http", port: VICTORIA_METRICS_PORT, path: "/health", status: 200 },
     checkImage: (ref) =>
         ref.tag?.includes("scratch") ? `${ref.repository}:${ref.tag} is the scratch variant, without the wget its health check needs; use the default (Alpine) tag, e.g. v1.106.1` : undefined,
     serverEnv: () => ({ VICTORIAMETRICS_HOST: `http://victoria-metrics:${VICTORIA_METRICS_PORT}` }),

@@ -18,6 +18,21 @@ const config = Object.fromEntries(
 process.on("SIGTERM", () => process.exit(0));
 const SUBJECTS = ["local.execute", "download.local", "unzip.local", "ssh.execute", "download.remote", "upload.remote", "health.check"];
 
+/**
+ * The real executor's reply shape. It runs nothing, with one exception: `echo WORD` on local.execute answers WORD and
+ * a newline, as a shell would, so a caller can tell a live reply from a canned one.
+ */
+function reply(subject, data) {
+    let command;
+    try {
+        command = JSON.parse(new TextDecoder().decode(data)).args[0].command;
+    } catch {
+        command = undefined;
+    }
+    const echo = subject === "local.execute" && typeof command === "string" ? /^echo ([A-Za-z0-9_.-]+)$/.exec(command) : null;
+    return { result: echo ? `${echo[1]}\n` : `stand-in: ${subject} not executed`, instance_id: config.nats_instanceId, success: true };
+}
+
 (async () => {
     // Credentials in the URL, as the Go executor takes them; nats.js wants them apart.
     const url = new URL(config.nats_urls);
@@ -32,7 +47,7 @@ const SUBJECTS = ["local.execute", "download.local", "unzip.local", "ssh.execute
     const id = config.nats_instanceId;
     for (const subject of SUBJECTS) {
         nc.subscribe(`${subject}.${id}`, {
-            callback: (_err, msg) => msg.respond(new TextEncoder().encode(JSON.stringify({ result: `stand-in: ${subject} not executed`, instance_id: id, success: true }))),
+            callback: (_err, msg) => msg.respond(new TextEncoder().encode(JSON.stringify(reply(subject, msg.data)))),
         });
     }
     process.stdout.write(`[nats-executor stand-in] instance ${id} listening on ${SUBJECTS.map((s) => `${s}.${id}`).join(", ")}\n`);

@@ -1,0 +1,315 @@
+/**
+ * `bklite verify` for real: the CLI against a platform made of the real servers the suite runs (PostgreSQL holding
+ * bk-lite's schema, seeded by the real `seed apply`; nats-server with the stack's own config and TLS; redis-server
+ * with a password for FalkorDB's protocol; the executor stand-in on NATS) and small HTTP servers for the console
+ * behind its ingress and the Victoria stores. A healthy platform passes; each broken case fails on its own row.
+ */
+import * as assert from "assert";
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { connect } from "nats";
+import { Client } from "pg";
+import { METRICS_STREAM } from "../../components/app/specs/telegraf";
+import { CheckResult } from "../../components/verify/check";
+import { consoleUserSql, createBkliteDatabase } from "../support/bkliteSchema";
+import { bkliteArgv, bkliteProcess } from "../support/cli";
+import { HttpStandin, startConsole, startHanging, startHealth, startWebOnly } from "../support/httpStandins";
+import { TestNats, makeCertificates, startNats } from "../support/nats";
+import { TestPostgres, startPostgres } from "../support/postgres";
+import { Started, freePort, start, tempDir, waitFor } from "../support/processes";
+import { TestRedis, startRedis } from "../support/redis";
+import { PROJECT_ROOT } from "../support/stackFiles";
+import { djangoHash, writeZip } from "../support/zips";
+
+const SECRET_KEY = "verify-test-secret-key-0123456789";
+const ADMIN_PASSWORD = "verify-admin-password-0123";
+const FALKORDB_PASSWORD = "verify-falkordb-password-0123";
+
+interface VerifyRun {
+    code: number;
+    stdout: string;
+    stderr: string;
+    rows: CheckResult[];
+}
+
+describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)", function () {
+    this.timeout(300000);
+    let pg: TestPostgres;
+    let nats: TestNats;
+    let redis: TestRedis;
+    let consoleStandin: HttpStandin;
+    let metrics: HttpStandin;
+    let logs: HttpStandin;
+    let executor: Started;
+    let work: string;
+    let pgUrl: string;
+    let env: Record<string, string>;
+    let spec: Record<string, unknown>;
+    let seedSpec: unknown;
+
+    const seed = () => {
+        const run = bkliteProcess(["seed", "apply", "--spec", "-"], { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH!, ...env }, input: JSON.stringify(seedSpec) });
+        assert.strictEqual(run.code, 0, run.stderr);
+    };
+
+    /** Runs the real CLI on a spec (stdin), the table's rows read from --format json. */
+    const verify = (overrides: Record<string, unknown> = {}, envOverrides: Record<string, string> = {}, args: string[] = ["--format", "json"]): Promise<VerifyRun> => {
+        // Spawned, not spawnSync: the HTTP stand-ins answer from this process's event loop.
+        const [node, ...cli] = bkliteArgv(["verify", "--spec", "-", ...(args.includes("--format") ? args : ["--format", "json", ...args])]);
+        const child = spawn(node, cli, { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH!, ...env, ...envOverrides }, stdio: ["pipe", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        child.stdin.end(JSON.stringify({ ...spec, ...overrides }));
+        return new Promise((resolve) =>
+            child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, rows: stdout.startsWith("{") ? (JSON.parse(stdout) as { checks: CheckResult[] }).checks : [] })),
+        );
+    };
+    const row = (run: VerifyRun, name: string): CheckResult => {
+        const found = run.rows.find((r) => r.check === name);
+        assert.ok(found, `no row ${name} in ${run.stdout}${run.stderr}`);
+        return found;
+    };
+    const failing = (run: VerifyRun) => run.rows.filter((r) => r.status === "fail").map((r) => r.check);
+
+    before(async () => {
+        [pg, nats, redis] = await Promise.all([startPostgres(), startNats(), startRedis(FALKORDB_PASSWORD)]);
+        work = tempDir("verify");
+        pgUrl = await createBkliteDatabase(pg, "bklite_verify", "huangpu");
+        const db = new Client({ connectionString: pgUrl });
+        await db.connect();
+        await db.query(consoleUserSql("admin", djangoHash("password")));
+        await db.end();
+        [consoleStandin, metrics, logs] = await Promise.all([startConsole(pgUrl), startHealth(), startHealth()]);
+
+        const controller = path.join(work, "fusion-collectors-linux-amd64.zip");
+        writeZip(controller, [["fusion-collectors/install.sh", "#!/bin/sh\necho install\n"], ["fusion-collectors/sidecar.yml", "server_url: x\n"]]);
+        const telegraf = path.join(work, "telegraf");
+        fs.writeFileSync(telegraf, Buffer.alloc(200 * 1024, 7));
+        const regionEnv = {
+            NODE_SERVER_URL: consoleStandin.url,
+            NATS_SERVERS: `127.0.0.1:${nats.clientPort}`,
+            NATS_USERNAME: nats.user,
+            NATS_PROTOCOL: "tls",
+            NATS_TLS_CA_FILE: "/opt/fusion-collectors/certs/ca.crt",
+        };
+        const packages = [
+            { file: controller, os: "linux", type: "controller", object: "Controller", version: "1.0.0" },
+            { file: telegraf, os: "linux", type: "collector", object: "Telegraf", version: "1.0.0" },
+        ];
+        env = {
+            BKLITE_PG_URL: pgUrl,
+            BKLITE_SECRET_KEY: SECRET_KEY,
+            BKLITE_NATS_URL: nats.url,
+            BKLITE_NATS_USER: nats.user,
+            BKLITE_NATS_PASSWORD: nats.password,
+            BKLITE_NATS_CA: nats.caFile,
+            BKLITE_ADMIN_PASSWORD: ADMIN_PASSWORD,
+            BKLITE_FALKORDB_PASSWORD: FALKORDB_PASSWORD,
+        };
+        seedSpec = { regions: [{ name: "default", env: { ...regionEnv, NATS_PASSWORD: nats.password } }], packages, admin: { username: "admin", password: ADMIN_PASSWORD } };
+        seed();
+        const streams = bkliteProcess(["streams", "apply", "--spec", "-"], { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH!, ...env }, input: JSON.stringify({ streams: [METRICS_STREAM] }) });
+        assert.strictEqual(streams.code, 0, streams.stderr);
+
+        // The server-side executor, instance default, as its startup.sh configures it.
+        const config = path.join(work, "executor.yml");
+        fs.writeFileSync(config, [`nats_urls: tls://${nats.user}:${nats.password}@127.0.0.1:${nats.clientPort}`, "nats_instanceId: default", "tls_enabled: true", `tls_ca_file: ${nats.caFile}`, ""].join("\n"));
+        executor = start(process.execPath, [path.join(PROJECT_ROOT, "tests", "support", "standins", "nats-executor.js"), "--config", config], { cwd: PROJECT_ROOT });
+        await waitFor(async () => /listening/.test(executor.output()), 20000, () => executor.output());
+
+        spec = {
+            stack: "verify-test",
+            runtime: "docker",
+            consoleUrl: consoleStandin.url,
+            login: { username: "admin" },
+            natsEndpoint: `tls://127.0.0.1:${nats.clientPort}`,
+            regions: [{ name: "default", env: regionEnv }],
+            packages,
+            streams: [METRICS_STREAM],
+            services: [
+                { service: "falkordb", app: "cmdb", probe: { kind: "redis", port: redis.port, secret: "falkordbPassword" }, address: { host: "127.0.0.1" } },
+                { service: "victoria-metrics", app: "monitor", probe: { kind: "http", port: metrics.port, path: "/health", status: 200 }, address: { host: "127.0.0.1" } },
+                { service: "victoria-logs", app: "log", probe: { kind: "http", port: logs.port, path: "/health", status: 200 }, address: { host: "127.0.0.1" } },
+                { service: "nats-executor", app: "node_mgmt", probe: { kind: "nats-executor", instance: "default" } },
+            ],
+        };
+    });
+
+    after(async () => {
+        await executor?.stop();
+        await Promise.all([pg?.stop(), nats?.stop(), redis?.stop(), consoleStandin?.stop(), metrics?.stop(), logs?.stop()]);
+        fs.rmSync(work, { recursive: true, force: true });
+    });
+
+    it("passes a working platform: every check holds, each one a row with what it expected and found", async () => {
+        const run = await verify();
+        assert.strictEqual(run.code, 0, `${run.stdout}\n${run.stderr}`);
+        assert.deepStrictEqual(
+            run.rows.map((r) => [r.check, r.status]),
+            [
+                ["console", "ok"],
+                ["api", "ok"],
+                ["login", "ok"],
+                ["nats tls", "ok"],
+                ["nats plaintext", "ok"],
+                ["streams", "ok"],
+                ["region default", "ok"],
+                ["package linux/Controller 1.0.0", "ok"],
+                ["package linux/Telegraf 1.0.0", "ok"],
+                ["service falkordb", "ok"],
+                ["service victoria-metrics", "ok"],
+                ["service victoria-logs", "ok"],
+                ["service nats-executor", "ok"],
+            ],
+        );
+        assert.match(row(run, "nats plaintext").found, /^tls_required true; answered: (connection closed|-ERR 'Secure Connection - TLS Required')$/);
+        assert.match(row(run, "service nats-executor").found, /replied success true, instance default, output "bklite-verify-[0-9a-f]+\\n"/);
+        assert.match(row(run, "service falkordb").found, /AUTH \+OK, PING \+PONG/);
+        assert.match(run.stderr, /^verify: ok {3}console \(\d+\.\d s\)$/m, "a line per finished check");
+        for (const secret of [SECRET_KEY, ADMIN_PASSWORD, FALKORDB_PASSWORD, nats.password]) {
+            assert.ok(!run.stdout.includes(secret) && !run.stderr.includes(secret), "no secret printed");
+        }
+
+        const table = await verify({}, {}, ["--format", "table"]);
+        assert.strictEqual(table.code, 0, table.stdout);
+        assert.match(table.stdout, /^RESULT {2}CHECK +FOUND {2}\(EXPECTED\)$/m);
+        assert.match(table.stdout, /^ok {6}region default +6 keys as seeded; NODE_SERVER_URL answers {2}\(expected all 6 keys/m);
+        assert.match(table.stdout, /^13 checks: 13 ok, 0 failed, 0 warnings$/m);
+    });
+
+    it("fails a region without NODE_SERVER_URL, naming it, and passes again once seeding restores it", async () => {
+        await pg.query("SELECT 1");
+        const db = new Client({ connectionString: pgUrl });
+        await db.connect();
+        await db.query("DELETE FROM node_mgmt_sidecarenv WHERE key = 'NODE_SERVER_URL'");
+        await db.end();
+        const run = await verify();
+        assert.strictEqual(run.code, 1);
+        assert.deepStrictEqual(failing(run), ["region default"]);
+        assert.strictEqual(row(run, "region default").found, "NODE_SERVER_URL missing");
+        assert.match(row(run, "region default").fix!, /seeding writes it: run `pulumi up`/);
+        seed();
+        assert.strictEqual((await verify()).code, 0);
+    });
+
+    it("fails an empty package list, package by package", async () => {
+        const db = new Client({ connectionString: pgUrl });
+        await db.connect();
+        await db.query("DELETE FROM node_mgmt_packageversion");
+        await db.end();
+        const run = await verify();
+        assert.strictEqual(run.code, 1);
+        assert.deepStrictEqual(failing(run), ["package linux/Controller 1.0.0", "package linux/Telegraf 1.0.0"]);
+        assert.strictEqual(row(run, "package linux/Telegraf 1.0.0").found, "no package row");
+        seed();
+        const none = await verify({ packages: [] });
+        assert.strictEqual(none.code, 0, "no package configured is a warning, not a failure");
+        assert.strictEqual(row(none, "packages").status, "warn");
+        assert.match(row(none, "packages").fix!, /bklite:probePackages/);
+    });
+
+    it("fails every NATS check on another CA, saying which variable to fix", async () => {
+        const otherDir = tempDir("verify-other-ca");
+        try {
+            const run = await verify({}, { BKLITE_NATS_CA: makeCertificates(otherDir).ca });
+            assert.strictEqual(run.code, 1);
+            assert.deepStrictEqual(failing(run), ["nats tls", "streams", "package linux/Controller 1.0.0", "package linux/Telegraf 1.0.0", "service nats-executor"]);
+            assert.match(row(run, "nats tls").found, /could not be verified \(unable to verify the first certificate\): the CA in BKLITE_NATS_CA did not sign it/);
+        } finally {
+            fs.rmSync(otherDir, { recursive: true, force: true });
+        }
+    });
+
+    it("fails the login with a wrong admin password, and an /api/v1 answered by the web app", async () => {
+        const wrong = await verify({}, { BKLITE_ADMIN_PASSWORD: "not-the-admin-password" });
+        assert.deepStrictEqual(failing(wrong), ["login"]);
+        assert.strictEqual(row(wrong, "login").found, "refused: Username or password is incorrect");
+        const web = await startWebOnly();
+        try {
+            const misrouted = await verify({ consoleUrl: web.url });
+            assert.ok(failing(misrouted).includes("api"), misrouted.stdout);
+            assert.strictEqual(row(misrouted, "console").status, "ok");
+            assert.match(row(misrouted, "api").found, /text\/html: not the server/);
+            assert.match(row(misrouted, "api").fix!, /ingress must route PathPrefix\(\/api\/v1\) to server:8000/);
+        } finally {
+            await web.stop();
+        }
+    });
+
+    it("fails a missing stream, and passes once streams apply makes it", async () => {
+        const nc = await connect({ servers: nats.url, user: nats.user, pass: nats.password, tls: { ca: nats.caPem } });
+        await (await nc.jetstreamManager()).streams.delete(METRICS_STREAM.name);
+        await nc.close();
+        const run = await verify();
+        assert.deepStrictEqual(failing(run), ["streams"]);
+        assert.match(row(run, "streams").found, /^metrics missing$/);
+        assert.match(row(run, "streams").fix!, /bklite streams apply/);
+        const streams = bkliteProcess(["streams", "apply", "--spec", "-"], { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH!, ...env }, input: JSON.stringify({ streams: [METRICS_STREAM] }) });
+        assert.strictEqual(streams.code, 0, streams.stderr);
+        assert.strictEqual((await verify()).code, 0);
+    });
+
+    it("fails a service that is down and one that hangs, each on its own row, within its timeout", async () => {
+        const hanging = await startHanging();
+        try {
+            const services = (spec.services as Array<{ service: string; probe: { port: number } }>).map((s) =>
+                s.service === "victoria-logs" ? { ...s, probe: { ...s.probe, port: closedPort } } : s.service === "victoria-metrics" ? { ...s, probe: { ...s.probe, port: hanging.port } } : s,
+            );
+            const run = await verify({ services }, {}, ["--check-timeout-seconds", "2"]);
+            assert.strictEqual(run.code, 1);
+            assert.deepStrictEqual(failing(run), ["service victoria-metrics", "service victoria-logs"]);
+            assert.strictEqual(row(run, "service victoria-metrics").found, "no answer within 2 s");
+            assert.match(row(run, "service victoria-metrics").fix!, /accepts connections but does not answer/);
+            assert.match(row(run, "service victoria-logs").found, /ECONNREFUSED/);
+            const stopped = await verify({ services: (spec.services as Array<{ service: string }>).filter((s) => s.service === "falkordb") }, { BKLITE_FALKORDB_PASSWORD: "not-falkordbs-password" });
+            assert.match(row(stopped, "service falkordb").found, /AUTH -(WRONGPASS|ERR)/);
+            assert.match(row(stopped, "service falkordb").fix!, /FalkorDB refuses the stack's password/);
+        } finally {
+            await hanging.stop();
+        }
+    });
+
+    it("bounds the whole run and says which checks ran out of its time", async () => {
+        const hanging = await startHanging();
+        try {
+            const run = await verify({ consoleUrl: hanging.url }, {}, ["--timeout-seconds", "2", "--check-timeout-seconds", "30"]);
+            assert.strictEqual(run.code, 1);
+            for (const name of ["console", "api", "login"]) {
+                assert.strictEqual(row(run, name).found, "no answer within 2 s");
+                assert.match(row(run, name).fix!, /the run's 2 s ran out during this check/);
+            }
+        } finally {
+            await hanging.stop();
+        }
+    });
+
+    it("refuses bad usage, a bad spec and missing secrets before checking anything (exit 2)", async () => {
+        const neither = bkliteProcess(["verify"], { cwd: PROJECT_ROOT });
+        assert.strictEqual(neither.code, 2);
+        assert.match(neither.stderr, /give the stack to verify with --stack STACK, or its spec with --spec FILE\|-/);
+        const badSpec = await verify({ consoleUrl: "console", extra: 1 });
+        assert.strictEqual(badSpec.code, 2);
+        assert.match(badSpec.stderr, /consoleUrl: must be the console's base URL/);
+        assert.match(badSpec.stderr, /extra: is not part of a verify spec/);
+        const missing = await verify({}, { BKLITE_ADMIN_PASSWORD: "", BKLITE_FALKORDB_PASSWORD: "", BKLITE_NATS_CA: "" });
+        assert.strictEqual(missing.code, 2);
+        assert.match(missing.stderr, /missing environment: BKLITE_NATS_CA \(or natsCaCert in --outputs\), BKLITE_ADMIN_PASSWORD \(or adminPassword in --outputs\), BKLITE_FALKORDB_PASSWORD/);
+        // The stack's outputs give the admin password and the CA.
+        const outputs = path.join(work, "outputs.json");
+        fs.writeFileSync(outputs, JSON.stringify({ adminPassword: ADMIN_PASSWORD, natsCaCert: nats.caPem, consoleUrl: consoleStandin.url }));
+        const fromOutputs = await verify({}, { BKLITE_ADMIN_PASSWORD: "", BKLITE_NATS_CA: "" }, ["--outputs", outputs]);
+        assert.strictEqual(fromOutputs.code, 0, fromOutputs.stdout + fromOutputs.stderr);
+        fs.writeFileSync(outputs, JSON.stringify({ adminPassword: "[secret]", natsCaCert: nats.caPem }));
+        const hidden = await verify({}, { BKLITE_ADMIN_PASSWORD: "" }, ["--outputs", outputs]);
+        assert.strictEqual(hidden.code, 2);
+        assert.match(hidden.stderr, /--outputs: adminPassword is hidden; make the file with `pulumi stack output --json --show-secrets`/);
+    });
+
+    let closedPort: number;
+    before(async () => {
+        closedPort = await freePort();
+    });
+});
