@@ -165,6 +165,7 @@ export const COMMANDS: CommandSpec[] = [
             format: { type: "string", value: "FORMAT", description: "table (default) or json" },
             "timeout-seconds": { type: "string", value: "N", description: "the whole run's limit (default 120)" },
             "check-timeout-seconds": { type: "string", value: "N", description: "each check's limit (default 20)" },
+            "retry-seconds": { type: "string", value: "N", description: "try failing checks again every 5 s for up to N s, within the run's limit (default 0; the program uses 90 right after a deployment)" },
             "project-dir": PROJECT_DIR("Pulumi.STACK.yaml and packages to read"),
             ...KUBE_OPTIONS("PostgreSQL and the services"),
         },

@@ -37,6 +37,7 @@ export const verify: CommandHandler = async ({ values, out, err }) => {
     }
     const timeoutMs = seconds(values["timeout-seconds"], "timeout-seconds", 120) * 1000;
     const checkTimeoutMs = seconds(values["check-timeout-seconds"], "check-timeout-seconds", 20) * 1000;
+    const retryMs = values["retry-seconds"] === undefined ? 0 : seconds(values["retry-seconds"], "retry-seconds", 0) * 1000;
     const namespace = values["kube-namespace"] as string | undefined;
     if (namespace === undefined && values["kube-context"] !== undefined) {
         throw new UsageError("--kube-context needs --kube-namespace");
@@ -54,7 +55,7 @@ export const verify: CommandHandler = async ({ values, out, err }) => {
     const secrets = verifySecretsFromEnv(process.env, spec, outputs);
     const kube = namespace === undefined ? undefined : { namespace, context: values["kube-context"] as string | undefined };
     const log = (line: string) => err.write(`verify: ${line}\n`);
-    const run = (pgUrl: string) => runVerify(spec, { ...secrets, pgUrl }, { timeoutMs, checkTimeoutMs, kube, log });
+    const run = (pgUrl: string) => runVerify(spec, { ...secrets, pgUrl }, { timeoutMs, checkTimeoutMs, retryMs, kube, log });
     // On a cluster, PostgreSQL is reached through a port-forward to the Service named in the URL, as seeding does.
     const report = kube === undefined ? await run(secrets.pgUrl) : await withForwards(kube, [secrets.pgUrl], ([pgUrl]) => run(pgUrl));
     out.write(format === "json" ? `${JSON.stringify(report)}\n` : formatReport(report));

@@ -19,6 +19,8 @@ import { KubernetesRuntime } from "./runtime/kubernetes/kubernetesRuntime";
 import { PlatformSecrets } from "./secrets/platformSecrets";
 import { renderSeedSpec } from "./seed/render";
 import { SeedData } from "./seed/seedData";
+import { Verification } from "./verify/verification";
+import { renderVerifySpec } from "./verify/render";
 import { NetworkPolicies } from "./security/networkPolicies";
 import { SecurityPlan, planSecurity } from "./security/plan";
 import { PROJECT_ROOT, bkliteCommand } from "./shell";
@@ -47,6 +49,10 @@ interface Deployed {
     serverReady: pulumi.Resource;
     /** Where `bklite seed apply` reaches PostgreSQL and NATS, and the extra arguments it needs to get there. */
     seedConnection: { pgHostPort: string; natsHostPort: string; args: string[] };
+    /** What verification waits for besides seeding (the host firewall). */
+    verifyAfter: pulumi.Resource[];
+    /** Values that change when a running service is replaced or restarted with new settings: verification runs again. */
+    verifyWhen: pulumi.Input<string>[];
 }
 
 /**
@@ -148,6 +154,31 @@ export class BkLitePlatform extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        // Last: prove the platform works, or fail the deployment with the table of what does not.
+        if (config.verify) {
+            new Verification(
+                `${name}-verify`,
+                { spec: renderVerifySpec(config, args.stack), args: deployed.seedConnection.args },
+                {
+                    connection: {
+                        pgUrl: pulumi.interpolate`postgres://${DATABASE.owner}:${secrets.value("postgresPassword")}@${deployed.seedConnection.pgHostPort}/${DATABASE.name}`,
+                        natsUser: NATS_USER,
+                        natsPassword: secrets.value("natsPassword"),
+                        natsCa: natsTls.caCertPem,
+                        bucket: NATS_NAMESPACE,
+                        secretKey: secrets.value("secretKey"),
+                        ...(secrets.values.adminPassword ? { adminPassword: secrets.value("adminPassword") } : {}),
+                        ...(secrets.values.falkordbPassword ? { falkordbPassword: secrets.value("falkordbPassword") } : {}),
+                    },
+                    after: [seed.ran, ...deployed.verifyAfter],
+                    rerunWhen: [seed.ran.id, ...deployed.verifyWhen],
+                },
+                { parent: this },
+            );
+        } else {
+            void pulumi.log.warn("bklite:verify is false: nothing proves this platform works after `pulumi up`; run `bklite verify --stack <stack>` by hand", this);
+        }
+
         this.consoleUrl = pulumi.output(publicUrl(config));
         this.natsEndpoint = pulumi.output(natsAgentEndpoint(config));
         this.natsCaCert = natsTls.caCertPem;
@@ -180,10 +211,11 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         security: SecurityPlan,
         streams: StreamsAfterNats,
     ): Deployed {
+        let firewall: command.local.Command | undefined;
         if (config.security.hostFirewall) {
             // As root on the Docker host: only the listed sources reach the listed ports; removed with the stack.
             const rules = JSON.stringify({ rules: security.rules.map((r) => ({ port: r.port, protocol: r.protocol, sources: r.sources, description: r.description, purpose: r.purpose })) });
-            new command.local.Command(
+            firewall = new command.local.Command(
                 `${name}-firewall`,
                 {
                     create: bkliteCommand(["firewall", "apply", "--stack", stack, "--rules", "-"]),
@@ -227,6 +259,11 @@ export class BkLitePlatform extends pulumi.ComponentResource {
             dataVolumes: runtime.volumeNames,
             serverReady: runtime.containers.server,
             seedConnection: { pgHostPort: `127.0.0.1:${config.ports.postgres}`, natsHostPort: `127.0.0.1:${config.ports.nats}`, args: [] },
+            verifyAfter: firewall ? [firewall] : [],
+            // A replaced container is a new id.
+            verifyWhen: Object.keys(runtime.containers)
+                .sort()
+                .map((service) => runtime.containers[service].id),
         };
     }
 
@@ -292,6 +329,9 @@ export class BkLitePlatform extends pulumi.ComponentResource {
             dataVolumes: pulumi.output(claims.sort()),
             serverReady: runtime.workloads.server,
             seedConnection: { pgHostPort: "postgres:5432", natsHostPort: "nats:4222", args: kubectlArgs },
+            verifyAfter: [],
+            // A changed pod template rolls the workload out again.
+            verifyWhen: [runtime.templatesDigest],
         };
     }
 }

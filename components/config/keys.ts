@@ -106,6 +106,11 @@ export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
         default: true,
         description: "The site has no internet: images must be pinned (never latest) and are never pulled from public registries.",
     },
+    verify: {
+        type: "boolean",
+        default: true,
+        description: "Run `bklite verify` as the last step of `pulumi up`: a platform that does not work fails the deployment. false turns it off (with a warning).",
+    },
     httpPort: { type: "integer", default: 8080, description: "Host port of the ingress (console and agent API)." },
     natsPort: { type: "integer", default: 24222, description: "Host port of NATS (TLS) for agents." },
     postgresPort: {

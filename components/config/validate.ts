@@ -83,6 +83,8 @@ export interface StackConfig {
     runtime: RuntimeName;
     hostAddress: string;
     offline: boolean;
+    /** `bklite verify` runs as the last step of `pulumi up`. */
+    verify: boolean;
     ports: { http: number; nats: number; postgres: number };
     publicUrl: string;
     installApps: string[];
@@ -242,6 +244,13 @@ export function parseStackConfig(given: ConfigSource): { config: StackConfig; pr
         offline = offlineRaw;
     }
 
+    // verify
+    const verifyRaw = raw("verify");
+    if (typeof verifyRaw !== "boolean") {
+        add("verify", "must be true or false", verifyRaw);
+    }
+    const verify = verifyRaw !== false;
+
     // ports
     const ports = { http: 8080, nats: 24222, postgres: 25432 };
     const portKeys = { http: "httpPort", nats: "natsPort", postgres: "postgresPort" } as const;
@@ -368,6 +377,7 @@ export function parseStackConfig(given: ConfigSource): { config: StackConfig; pr
             runtime: runtime as RuntimeName,
             hostAddress,
             offline,
+            verify,
             ports,
             publicUrl,
             installApps,

@@ -31,6 +31,8 @@ export interface SeedDataInputs {
 export class SeedData extends pulumi.ComponentResource {
     /** The apply's JSON summary (counts and bytes sent). */
     public readonly summary: pulumi.Output<string>;
+    /** The apply itself: a new id each time it runs again. */
+    public readonly ran: command.local.Command;
 
     constructor(name: string, args: SeedDataArgs, inputs: SeedDataInputs, opts?: pulumi.ComponentResourceOptions) {
         super("bklite:index:SeedData", name, args, opts);
@@ -55,6 +57,7 @@ export class SeedData extends pulumi.ComponentResource {
             { parent: this, dependsOn: inputs.after, additionalSecretOutputs: ["stdin", "environment"] },
         );
         this.summary = apply.stdout;
+        this.ran = apply;
         this.registerOutputs({ summary: this.summary });
     }
 }

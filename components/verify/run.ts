@@ -18,11 +18,19 @@ export interface VerifyOptions {
     timeoutMs: number;
     /** Each check's. */
     checkTimeoutMs: number;
+    /**
+     * How long failing checks are tried again (every few seconds) before they count: right after a deployment,
+     * services may still be settling. Within the run's budget; 0 by default.
+     */
+    retryMs?: number;
     /** Where a cluster's Services are port-forwarded from. */
     kube?: KubeTarget;
     /** A line per finished check (stderr in the CLI). */
     log?: (line: string) => void;
 }
+
+/** Between rounds of retrying failing checks. */
+const RETRY_PAUSE_MS = 5000;
 
 export interface VerifyReport {
     ok: boolean;
@@ -134,7 +142,19 @@ export async function runVerify(spec: VerifySpec, secrets: VerifySecrets, option
     };
 
     try {
-        const checks = await Promise.all(plannedChecks(spec).map(run));
+        const planned = plannedChecks(spec);
+        const checks = await Promise.all(planned.map(run));
+        const retryUntil = Math.min(started + (options.retryMs ?? 0), deadline);
+        for (;;) {
+            const failing = planned.filter((_, i) => checks[i].status === "fail");
+            if (failing.length === 0 || Date.now() + RETRY_PAUSE_MS >= retryUntil) {
+                break;
+            }
+            options.log?.(`${failing.length} failing (${failing.map((c) => c.name).join(", ")}); trying again in ${RETRY_PAUSE_MS / 1000} s (${Math.round((retryUntil - Date.now()) / 1000)} s left to settle)`);
+            await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS));
+            const again = await Promise.all(failing.map(run));
+            failing.forEach((check, i) => (checks[planned.indexOf(check)] = again[i]));
+        }
         return { ok: checks.every((c) => c.status !== "fail"), checks };
     } finally {
         await Promise.all(forwards.map((f) => f.then((forward) => forward.stop()).catch(() => undefined)));

@@ -20,8 +20,8 @@ export type ServiceAddress = { host: string } | { container: string; network: st
 export type ServiceProbe =
     /** GET `path` answers `status` (VictoriaMetrics' and VictoriaLogs' /health, MinIO's /minio/health/ready). */
     | { kind: "http"; port: number; path: string; status: number }
-    /** AUTH with the password of `secret` (a VERIFY_SECRETS name), then PING answers PONG (FalkorDB). */
-    | { kind: "redis"; port: number; secret: "falkordbPassword" }
+    /** AUTH with the password `passwordFrom` names (a VERIFY_SECRETS field), then PING answers PONG (FalkorDB). */
+    | { kind: "redis"; port: number; passwordFrom: "falkordbPassword" }
     /** The nats-executor `instance` runs `echo` on `local.execute.<instance>` and replies as the Go executor does. */
     | { kind: "nats-executor"; instance: string };
 
@@ -137,10 +137,10 @@ function serviceProblems(s: unknown): string[] {
     const port = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v > 0 && v < 65536;
     const fine =
         (p.kind === "http" && port(p.port) && typeof p.path === "string" && p.path.startsWith("/") && typeof p.status === "number") ||
-        (p.kind === "redis" && port(p.port) && p.secret === "falkordbPassword") ||
+        (p.kind === "redis" && port(p.port) && p.passwordFrom === "falkordbPassword") ||
         (p.kind === "nats-executor" && typeof p.instance === "string" && /^[A-Za-z0-9_-]+$/.test(p.instance));
     if (!fine) {
-        problems.push(".probe: must be {kind: http, port, path, status}, {kind: redis, port, secret} or {kind: nats-executor, instance}");
+        problems.push(".probe: must be {kind: http, port, path, status}, {kind: redis, port, passwordFrom} or {kind: nats-executor, instance}");
     }
     const a = s.address;
     const addressFine =

@@ -144,6 +144,30 @@ describe("bklite firewall (iptables in network namespaces)", function () {
         assert.match(badStack.stderr, /--stack "a b": not a stack name/);
     });
 
+    it("is what bklite verify checks: the chains match the rules and are hooked, or the row says what differs", () => {
+        const world = [
+            { port: 8080, protocol: "tcp", sources: ["10.231.0.2"], description: "console" },
+            { port: 9999, protocol: "tcp", sources: ["0.0.0.0/0", "::/0"], description: "anyone" },
+        ];
+        // Only the firewall row matters here: nothing else of a platform runs in this namespace.
+        const firewallRow = (rules: unknown[]) => {
+            const spec = { stack: STACK, runtime: "docker", consoleUrl: "http://127.0.0.1:1", natsEndpoint: "tls://127.0.0.1:1", regions: [], packages: [], streams: [], services: [], firewall: { stack: STACK, rules } };
+            const env = { PATH: process.env.PATH, BKLITE_PG_URL: "postgres://bklite:x@127.0.0.1:1/bklite", BKLITE_SECRET_KEY: "k", BKLITE_NATS_USER: "admin", BKLITE_NATS_PASSWORD: "p", BKLITE_NATS_CA: "-----BEGIN CERTIFICATE-----" };
+            const result = spawnSync("ip", ["netns", "exec", server, ...bkliteArgv(["verify", "--spec", "-", "--format", "json", "--check-timeout-seconds", "5"])], { cwd: PROJECT_ROOT, encoding: "utf8", input: JSON.stringify(spec), env });
+            const checks = JSON.parse(result.stdout).checks as Array<{ check: string; status: string; found: string; fix?: string }>;
+            return checks.find((c) => c.check === "firewall")!;
+        };
+        assert.deepStrictEqual([firewallRow(world).status, firewallRow(world).found], ["ok", "in place and matching"]);
+        const narrower = firewallRow(world.slice(0, 1));
+        assert.strictEqual(narrower.status, "fail");
+        assert.match(narrower.found, /IPv4: chain BKLITE-IN-site holds \d+ rules, not the \d+ the rules make/);
+        assert.match(narrower.fix!, /sudo bklite firewall apply --stack site --rules -/);
+        inNs(server, "iptables", ["-D", "INPUT", "-j", "BKLITE-IN-site"]);
+        assert.match(firewallRow(world).found, /IPv4: INPUT does not jump to BKLITE-IN-site/);
+        assert.strictEqual(bklite(server, ["firewall", "apply", "--stack", STACK, "--rules", "-"], JSON.stringify({ rules: world })).code, 0);
+        assert.strictEqual(firewallRow(world).status, "ok");
+    });
+
     it("takes it all away on remove", () => {
         const run = bklite(server, ["firewall", "remove", "--stack", STACK]);
         assert.strictEqual(run.code, 0, run.stderr);

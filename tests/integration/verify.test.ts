@@ -5,7 +5,7 @@
  * behind its ingress and the Victoria stores. A healthy platform passes; each broken case fails on its own row.
  */
 import * as assert from "assert";
-import { spawn } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { connect } from "nats";
@@ -14,8 +14,10 @@ import { METRICS_STREAM } from "../../components/app/specs/telegraf";
 import { CheckResult } from "../../components/verify/check";
 import { consoleUserSql, createBkliteDatabase } from "../support/bkliteSchema";
 import { bkliteArgv, bkliteProcess } from "../support/cli";
+import { docker, makeImage, removeImages, requireDockerEngine } from "../support/docker";
 import { HttpStandin, startConsole, startHanging, startHealth, startWebOnly } from "../support/httpStandins";
 import { TestNats, makeCertificates, startNats } from "../support/nats";
+import { uniqueName } from "../support/netns";
 import { TestPostgres, startPostgres } from "../support/postgres";
 import { Started, freePort, start, tempDir, waitFor } from "../support/processes";
 import { TestRedis, startRedis } from "../support/redis";
@@ -130,7 +132,7 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
             packages,
             streams: [METRICS_STREAM],
             services: [
-                { service: "falkordb", app: "cmdb", probe: { kind: "redis", port: redis.port, secret: "falkordbPassword" }, address: { host: "127.0.0.1" } },
+                { service: "falkordb", app: "cmdb", probe: { kind: "redis", port: redis.port, passwordFrom: "falkordbPassword" }, address: { host: "127.0.0.1" } },
                 { service: "victoria-metrics", app: "monitor", probe: { kind: "http", port: metrics.port, path: "/health", status: 200 }, address: { host: "127.0.0.1" } },
                 { service: "victoria-logs", app: "log", probe: { kind: "http", port: logs.port, path: "/health", status: 200 }, address: { host: "127.0.0.1" } },
                 { service: "nats-executor", app: "node_mgmt", probe: { kind: "nats-executor", instance: "default" } },
@@ -269,6 +271,34 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
             assert.match(row(stopped, "service falkordb").fix!, /FalkorDB refuses the stack's password/);
         } finally {
             await hanging.stop();
+        }
+    });
+
+    it("reaches a service in a container by its address on the stack's network, trying failing checks again while it settles", async () => {
+        requireDockerEngine();
+        const image = `${uniqueName("bklite-itest-")}/victoria:verify`;
+        const network = uniqueName("bklite-verify-net-");
+        const container = uniqueName("bklite-verify-vm-");
+        makeImage(image, "victoria stand-in\n");
+        docker("network", "create", network);
+        try {
+            // Starts serving /health only after a few seconds, as a store settling after its start.
+            docker("run", "-d", "--name", container, "--network", network, image, "/bin/sh", "-c", "sleep 4; /bin/busybox mkdir -p /www && echo OK > /www/health && exec httpd -f -p 8428 -h /www");
+            const probe = { kind: "http", port: 8428, path: "/health", status: 200 };
+            const services = [
+                { service: "victoria-metrics", app: "monitor", probe, address: { container, network } },
+                { service: "victoria-logs", app: "log", probe, address: { container: `${container}-absent`, network } },
+            ];
+            const run = await verify({ services }, {}, ["--format", "json", "--retry-seconds", "12"]);
+            assert.strictEqual(row(run, "service victoria-metrics").status, "ok", run.stdout + run.stderr);
+            assert.match(row(run, "service victoria-metrics").found, /^HTTP 200 from \d+\.\d+\.\d+\.\d+:8428$/);
+            assert.match(run.stderr, /^verify: 2 failing \(service victoria-metrics, service victoria-logs\); trying again in 5 s \(\d+ s left to settle\)$/m);
+            assert.match(row(run, "service victoria-logs").found, new RegExp(`docker inspect ${container}-absent: .*No such`, "i"));
+            assert.deepStrictEqual(failing(run), ["service victoria-logs"]);
+        } finally {
+            spawnSync("docker", ["rm", "--force", container]);
+            spawnSync("docker", ["network", "rm", network]);
+            removeImages([image]);
         }
     });
 

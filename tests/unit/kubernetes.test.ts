@@ -203,6 +203,16 @@ for (const stack of ["dev", "prod"]) {
             assert.strictEqual(apply.inputs.environment.BKLITE_NATS_URL, "tls://nats:4222");
             assert.ok(apply.dependencies.some((d) => d.endsWith("::bklite-k8s-server")));
         });
+
+        it("verifies through port-forwards too, reaching each service by its Service, again when a pod template changes", () => {
+            const verify = run.recorder.named("bklite-verify-run");
+            assert.strictEqual(verify.inputs.create, "node bin/bklite verify --spec - --retry-seconds 90 --kube-namespace bklite");
+            const spec = JSON.parse(verify.inputs.stdin);
+            assert.strictEqual(spec.runtime, "kubernetes");
+            assert.deepStrictEqual(spec.services.find((s: { service: string }) => s.service === "falkordb").address, { kubeService: "falkordb" });
+            assert.match(verify.inputs.environment.BKLITE_PG_URL, /@postgres:5432\/bklite$/);
+            assert.match(verify.inputs.triggers[2], /^[0-9a-f]{64}$/, "the pod templates' digest");
+        });
     });
 }
 

@@ -261,7 +261,9 @@ describe("bklite plan", () => {
             assert.deepStrictEqual(seed.changes.map((c) => c.path), ["inputs.stdin", "inputs.triggers[-]", "inputs.triggers[+]"]);
             assert.ok(String(seed.changes[0].new).includes("生产网"));
             assert.ok(String(seed.changes[0].new).includes('"NATS_PASSWORD":"[secret]"'));
-            assert.deepStrictEqual(diff.resources.map((r) => r.name).sort(), ["bklite", "bklite-seed-apply"], "only the platform component and the seeding");
+            assert.deepStrictEqual(diff.resources.map((r) => r.name).sort(), ["bklite", "bklite-seed-apply", "bklite-verify", "bklite-verify-run"], "only the platform, the seeding and its verification");
+            const verify = diff.resources.find((r) => r.name === "bklite-verify-run")!;
+            assert.ok(verify.changes.some((c) => c.path === "inputs.stdin" && String(c.new).includes("生产网")), "the new region is verified");
         });
 
         it("a changed app list: the server's env entries, old and new, and the services of the app dropped", async () => {

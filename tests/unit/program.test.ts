@@ -397,6 +397,66 @@ describe("program with secrets given in config", () => {
     });
 });
 
+describe("program verification", () => {
+    it("runs bklite verify last, on the spec rendered from the config, with its secrets only in the environment", async () => {
+        const config = stackConfig("dev");
+        const run = await runProgram("dev", config);
+        const verify = run.recorder.named("bklite-verify-run");
+        assert.strictEqual(verify.inputs.create, "node bin/bklite verify --spec - --retry-seconds 90");
+        const spec = JSON.parse(verify.inputs.stdin);
+        const { parseVerifySpec } = require("../../components/verify/spec") as typeof import("../../components/verify/spec");
+        assert.deepStrictEqual(parseVerifySpec(spec), spec, "a spec the CLI takes as it is");
+        assert.strictEqual(spec.consoleUrl, "http://127.0.0.1:8080");
+        assert.strictEqual(spec.natsEndpoint, "tls://127.0.0.1:24222");
+        assert.deepStrictEqual(spec.login, { username: "admin" });
+        assert.deepStrictEqual(
+            spec.services.map((s: { service: string; address?: unknown }) => [s.service, s.address]),
+            [
+                ["falkordb", { container: "bklite-dev-falkordb", network: "bklite-dev" }],
+                ["victoria-metrics", { container: "bklite-dev-victoria-metrics", network: "bklite-dev" }],
+                ["victoria-logs", { container: "bklite-dev-victoria-logs", network: "bklite-dev" }],
+                ["nats-executor", undefined],
+            ],
+        );
+        assert.deepStrictEqual(Object.keys(verify.inputs.environment).sort(), [
+            "BKLITE_ADMIN_PASSWORD",
+            "BKLITE_FALKORDB_PASSWORD",
+            "BKLITE_NATS_BUCKET",
+            "BKLITE_NATS_CA",
+            "BKLITE_NATS_PASSWORD",
+            "BKLITE_NATS_USER",
+            "BKLITE_PG_URL",
+            "BKLITE_SECRET_KEY",
+        ]);
+        assert.ok(containsSecret(verify.rawInputs.environment), "the environment is secret");
+        assert.ok(!verify.inputs.stdin.includes("mock"), "no generated secret in the spec");
+        // After seeding; again whenever seeding re-runs or a container is replaced.
+        assert.ok(verify.dependencies.some((d) => d.endsWith("::bklite-seed-apply")));
+        assert.deepStrictEqual(verify.inputs.triggers.slice(1), ["bklite-seed-apply-id", ...SERVICE_NAMES.slice().sort().map((s) => `bklite-docker-${s}-id`)]);
+        const again = await runProgram("dev", config);
+        assert.deepStrictEqual(again.recorder.named("bklite-verify-run").inputs.triggers, verify.inputs.triggers, "nothing changed, nothing re-runs");
+    });
+
+    it("verifies the firewall after applying it, and is off with a warning when bklite:verify is false", async () => {
+        const withFirewall = await runProgram("prod", stackConfig("prod", { "bklite:security": { hostFirewall: true, rules: [{ port: "http", sources: ["10.0.0.0/8"], description: "console" }] } }));
+        const verify = withFirewall.recorder.named("bklite-verify-run");
+        assert.ok(verify.dependencies.some((d) => d.endsWith("::bklite-firewall")));
+        assert.deepStrictEqual(JSON.parse(verify.inputs.stdin).firewall, { stack: "prod", rules: [{ port: 8080, protocol: "tcp", sources: ["10.0.0.0/8"], description: "console", purpose: "http" }] });
+
+        const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+        const warnings: string[] = [];
+        const warn = pulumi.log.warn;
+        pulumi.log.warn = async (message: string) => void warnings.push(message);
+        try {
+            const off = await runProgram("dev", stackConfig("dev", { "bklite:verify": false }));
+            assert.ok(!off.recorder.resources.some((r) => r.name.startsWith("bklite-verify")));
+        } finally {
+            pulumi.log.warn = warn;
+        }
+        assert.ok(warnings.some((w) => /bklite:verify is false: nothing proves this platform works/.test(w)), warnings.join("\n"));
+    });
+});
+
 describe("program rotating SECRET_KEY", () => {
     const newKey = "new-secret-key-0123456789abcdef";
     const oldKey = "old-secret-key-0123456789abcdef";

@@ -17,7 +17,7 @@ export const falkordb: ServiceDefinition = {
     secrets: ["falkordbPassword"],
     serverWaits: true,
     // CMDB's own use: AUTH with the stack's password, then PING.
-    probe: { kind: "redis", port: PORT, secret: "falkordbPassword" },
+    probe: { kind: "redis", port: PORT, passwordFrom: "falkordbPassword" },
     serverEnv: () => ({
         FALKORDB_HOST: "falkordb",
         FALKORDB_PORT: String(PORT),

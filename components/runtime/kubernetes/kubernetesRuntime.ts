@@ -1,5 +1,7 @@
+import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { stableJson } from "../../json";
 import { visibleDigest } from "../../secrets/visibleDigest";
 import { KEEP_DATA } from "../keepData";
 import { HealthCheckSpec, ServiceSpec, healthGiveUpSeconds } from "../../app/spec";
@@ -79,6 +81,8 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
     public readonly workloads: Readonly<Record<string, pulumi.Resource>>;
     /** The namespace. */
     public readonly namespace: pulumi.Output<string>;
+    /** A digest of every pod template (config hashes included): it changes exactly when a workload rolls out again. */
+    public readonly templatesDigest: pulumi.Output<string>;
 
     constructor(name: string, args: KubernetesRuntimeArgs, bindings: KubernetesRuntimeBindings, opts?: pulumi.ComponentResourceOptions) {
         super("bklite:index:KubernetesRuntime", name, { namespace: args.namespace, services: args.services.map((s) => s.name) }, opts);
@@ -97,6 +101,7 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
 
         const workloads: Record<string, pulumi.Resource> = {};
         const ready: Record<string, pulumi.Resource[]> = {};
+        const templates: Record<string, unknown> = {};
         for (const spec of startOrder(args.services)) {
             const labels = labelsOf(spec.name);
             const dependsOn = spec.dependsOn.flatMap((d) => ready[d]);
@@ -179,6 +184,7 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
             // a secret annotation would make the whole pod spec secret, hidden from previews, plans and audits.
             const dataHash = visibleDigest(bindings.hashKey, [...secretEnv.map(([, v]) => render(v)), ...spec.files.map((f) => render(f.content))]);
             const template = { metadata: { labels, annotations: { "bklite.io/config-hash": dataHash } }, spec: podSpec };
+            templates[spec.name] = template;
             // Pulumi waits for readiness as long as the service may take to become healthy, and so does Kubernetes.
             const deadlineSeconds = healthGiveUpSeconds(spec.health) + 60;
             const customTimeouts = { create: `${Math.ceil((deadlineSeconds + 120) / 60)}m`, update: `${Math.ceil((deadlineSeconds + 120) / 60)}m` };
@@ -262,6 +268,7 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
         }
         this.workloads = workloads;
         this.namespace = namespace;
+        this.templatesDigest = pulumi.unsecret(pulumi.output(templates).apply((t) => crypto.createHash("sha256").update(stableJson(t)).digest("hex")));
         this.registerOutputs({ namespace: this.namespace });
     }
 }
