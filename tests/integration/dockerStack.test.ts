@@ -8,6 +8,7 @@
 import * as assert from "assert";
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { connect } from "nats";
 import { Client } from "pg";
@@ -71,8 +72,9 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
                 "bklite:postgresPort": ports.postgres,
                 // The core services and the executor: the stand-ins this test builds.
                 "bklite:installApps": ["system_mgmt", "node_mgmt"],
-                // A second region's agents are elsewhere: they are told the addresses they reach the site at.
-                "bklite:regions": [{ name: "default" }, { name: "管理网", nodeServerUrl: "http://10.1.0.5:8080", env: { NATS_SERVERS: "10.1.0.5:24222" } }],
+                // A second region's agents are elsewhere: told this host's own non-loopback address for the API (so
+                // verification reaches it from here) and another for NATS.
+                "bklite:regions": [{ name: "default" }, { name: "管理网", nodeServerUrl: `http://${hostAddress()}:${ports.http}`, env: { NATS_SERVERS: "10.1.0.5:24222" } }],
                 "bklite:probePackages": [
                     { file: packages.controller, version: "1.0.0" },
                     { file: packages.telegraf, type: "collector", object: "Telegraf", version: "1.0.0" },
@@ -186,6 +188,16 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
         }
     });
 
+    it("proves itself as registered: bklite verify ran last, every check holding (console and API through the routes, login, NATS, regions, packages, executor)", async () => {
+        const verified = deployed.commands["bklite-verify-run"];
+        assert.strictEqual(verified.code, 0, verified.stdout + verified.stderr);
+        for (const row of ["console", "api", "login", "nats tls", "nats plaintext", "region default", "region 管理网", "package linux/Controller 1.0.0", "package linux/Telegraf 1.0.0", "service nats-executor"]) {
+            assert.match(verified.stdout, new RegExp(`^ok +${row} `, "m"), row);
+        }
+        assert.match(verified.stdout, /^ok +streams +none needed /m, "no app that consumes a stream is installed");
+        assert.match(verified.stdout, /^11 checks: 11 ok, 0 failed, 0 warnings$/m);
+    });
+
     it("keeps the data and the seed through a restart of every container, and re-seeding changes nothing", async () => {
         const before = await database((db) => db.query("SELECT 'e' AS t, id, xmin::text FROM node_mgmt_sidecarenv UNION ALL SELECT 'p', id, xmin::text FROM node_mgmt_packageversion UNION ALL SELECT 'u', id, xmin::text FROM system_mgmt_user ORDER BY 1, 2"));
         const containers = resources.filter((x) => x.type === "docker:index/container:Container");
@@ -200,5 +212,18 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
         assert.strictEqual(again.code, 0, again.stderr);
         const summary = JSON.parse(again.stdout);
         assert.deepStrictEqual({ sidecarEnv: summary.sidecarEnv.updated + summary.sidecarEnv.created, objects: summary.objects.uploaded, bytes: summary.bytesSent, admin: summary.admin }, { sidecarEnv: 0, objects: 0, bytes: 0, admin: "unchanged" });
+        const verified = await runCommand(recorded("bklite-verify-run"));
+        assert.strictEqual(verified.code, 0, verified.stdout + verified.stderr);
     });
 });
+
+/** This host's first non-loopback IPv4 address (a region's agents reach the site by such an address, not loopback). */
+function hostAddress(): string {
+    const address = Object.values(os.networkInterfaces())
+        .flat()
+        .find((a) => a !== undefined && a.family === "IPv4" && !a.internal)?.address;
+    if (address === undefined) {
+        throw new Error("this host has no non-loopback IPv4 address for the second region's NODE_SERVER_URL");
+    }
+    return address;
+}

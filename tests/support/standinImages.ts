@@ -199,7 +199,7 @@ function baseRootFs(): RootFs {
     fsys.file("/usr/local/bin/redis-server", requireBinary("redis-server"));
     fsys.file("/usr/local/bin/redis-cli", requireBinary("redis-cli"));
     fsys.file("/usr/local/bin/node", process.execPath);
-    for (const dir of packageClosure(["pg", "nats"])) {
+    for (const dir of packageClosure(["pg", "nats", "yaml"])) {
         fsys.tree(path.join("/node_modules", path.relative(path.join(PROJECT_ROOT, "node_modules"), dir)), dir);
     }
     // The scripts of each stand-in, and what the server stand-in's "migrations" create.

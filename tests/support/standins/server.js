@@ -115,9 +115,57 @@ async function main() {
     await natsCheck();
     log("nats: TLS connection verified with the CA ok");
     http.createServer((req, res) => {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ standIn: "bklite/server", path: req.url }));
+        let body = "";
+        req.on("data", (d) => (body += d));
+        req.on("end", () =>
+            answer(req, body)
+                .then(([status, json]) => {
+                    res.writeHead(status, { "content-type": "application/json" });
+                    res.end(JSON.stringify(json));
+                })
+                .catch((e) => {
+                    res.writeHead(500, { "content-type": "application/json" });
+                    res.end(JSON.stringify({ result: false, message: `System error occurred: ${e.message}` }));
+                }),
+        );
     }).listen(8000, "0.0.0.0", () => log("listening on 8000"));
+}
+
+/** Django's check of a `pbkdf2_sha256$iterations$salt$hash` password. */
+function djangoChecks(password, encoded) {
+    const [algorithm, iterations, salt, hash] = encoded.split("$");
+    return algorithm === "pbkdf2_sha256" && crypto.pbkdf2Sync(password, salt, Number(iterations), 32, "sha256").toString("base64") === hash;
+}
+
+const tokens = new Set();
+
+/**
+ * bk-lite's console API as the web app and `bklite verify` use it: core/api/login/ (local users of domain.com,
+ * checked against system_mgmt_user as Django stores them) and core/api/login_info/ with the token; JSON with
+ * `result` everywhere, as the Django server answers.
+ */
+async function answer(req, body) {
+    if (req.method === "POST" && req.url === "/api/v1/core/api/login/") {
+        const { username, password, domain } = body ? JSON.parse(body) : {};
+        if (!username || !password) {
+            return [200, { result: false, message: "Username or password cannot be empty" }];
+        }
+        const db = await database();
+        const { rows } = await db.query("SELECT password FROM system_mgmt_user WHERE username = $1 AND domain = $2", [username, domain]);
+        await db.end();
+        if (rows.length === 0 || !djangoChecks(password, rows[0].password)) {
+            return [200, { result: false, message: "Username or password is incorrect" }];
+        }
+        const token = crypto.randomBytes(16).toString("hex");
+        tokens.add(token);
+        return [200, { result: true, data: { token, username, domain } }];
+    }
+    if (req.url === "/api/v1/core/api/login_info/") {
+        const token = /^Bearer (.+)$/.exec(req.headers.authorization || "")?.[1];
+        return token && tokens.has(token) ? [200, { result: true, data: { username: "admin" } }] : [401, { result: false, message: "please provide Token" }];
+    }
+    // Any other path: an answer, which is all the health check (curl without -f) asks.
+    return [req.url.startsWith("/api/v1/") ? 404 : 200, { standIn: "bklite/server", path: req.url }];
 }
 
 // PID 1 ignores SIGTERM unless it handles it: stop at once, as uvicorn does.
