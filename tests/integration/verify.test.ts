@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { connect } from "nats";
 import { Client } from "pg";
+import { stringify } from "yaml";
 import { METRICS_STREAM } from "../../components/app/specs/telegraf";
 import { CheckResult } from "../../components/verify/check";
 import { consoleUserSql, createBkliteDatabase } from "../support/bkliteSchema";
@@ -55,20 +56,22 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
         assert.strictEqual(run.code, 0, run.stderr);
     };
 
-    /** Runs the real CLI on a spec (stdin), the table's rows read from --format json. */
-    const verify = (overrides: Record<string, unknown> = {}, envOverrides: Record<string, string> = {}, args: string[] = ["--format", "json"]): Promise<VerifyRun> => {
-        // Spawned, not spawnSync: the HTTP stand-ins answer from this process's event loop.
-        const [node, ...cli] = bkliteArgv(["verify", "--spec", "-", ...(args.includes("--format") ? args : ["--format", "json", ...args])]);
+    /** Runs the real CLI; spawned, not spawnSync: the HTTP stand-ins answer from this process's event loop. */
+    const verifyCli = (args: string[], envOverrides: Record<string, string> = {}, input = ""): Promise<VerifyRun> => {
+        const [node, ...cli] = bkliteArgv(["verify", ...args]);
         const child = spawn(node, cli, { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH!, ...env, ...envOverrides }, stdio: ["pipe", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));
         child.stderr.on("data", (d) => (stderr += d));
-        child.stdin.end(JSON.stringify({ ...spec, ...overrides }));
+        child.stdin.end(input);
         return new Promise((resolve) =>
             child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, rows: stdout.startsWith("{") ? (JSON.parse(stdout) as { checks: CheckResult[] }).checks : [] })),
         );
     };
+    /** The real CLI on a spec (stdin), the table's rows read from --format json. */
+    const verify = (overrides: Record<string, unknown> = {}, envOverrides: Record<string, string> = {}, args: string[] = ["--format", "json"]): Promise<VerifyRun> =>
+        verifyCli(["--spec", "-", ...(args.includes("--format") ? args : ["--format", "json", ...args])], envOverrides, JSON.stringify({ ...spec, ...overrides }));
     const row = (run: VerifyRun, name: string): CheckResult => {
         const found = run.rows.find((r) => r.check === name);
         assert.ok(found, `no row ${name} in ${run.stdout}${run.stderr}`);
@@ -313,6 +316,45 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
             }
         } finally {
             await hanging.stop();
+        }
+    });
+
+    it("verifies a stack by its name: the spec rendered from Pulumi.STACK.yaml, its packages beside the project", async () => {
+        const project = tempDir("verify-project");
+        try {
+            fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(project, "Pulumi.yaml"));
+            fs.mkdirSync(path.join(project, "assets", "packages"), { recursive: true });
+            const files = (seedSpec as { packages: Array<{ file: string }> }).packages.map((p) => p.file);
+            for (const file of files) {
+                fs.copyFileSync(file, path.join(project, "assets", "packages", path.basename(file)));
+            }
+            // The platform the suite runs, as a stack: this host, the console stand-in's port, NATS's port.
+            fs.writeFileSync(
+                path.join(project, "Pulumi.site.yaml"),
+                stringify({
+                    config: {
+                        "bklite:hostAddress": "127.0.0.1",
+                        "bklite:httpPort": consoleStandin.port,
+                        "bklite:natsPort": nats.clientPort,
+                        "bklite:installApps": ["system_mgmt", "node_mgmt"],
+                        "bklite:probePackages": [
+                            { file: `assets/packages/${path.basename(files[0])}`, version: "1.0.0" },
+                            { file: `assets/packages/${path.basename(files[1])}`, type: "collector", object: "Telegraf", version: "1.0.0" },
+                        ],
+                    },
+                }),
+            );
+            const run = await verifyCli(["--stack", "site", "--project-dir", project, "--format", "json"]);
+            assert.strictEqual(run.code, 0, run.stdout + run.stderr);
+            assert.deepStrictEqual(
+                run.rows.map((r) => r.check),
+                ["console", "api", "login", "nats tls", "nats plaintext", "streams", "region default", "package linux/Controller 1.0.0", "package linux/Telegraf 1.0.0", "service nats-executor"],
+            );
+            const both = await verifyCli(["--stack", "site", "--spec", "-"]);
+            assert.strictEqual(both.code, 2);
+            assert.match(both.stderr, /give the stack to verify with --stack STACK, or its spec with --spec FILE\|-/);
+        } finally {
+            fs.rmSync(project, { recursive: true, force: true });
         }
     });
 
