@@ -22,7 +22,7 @@ import { SeedData } from "./seed/seedData";
 import { Verification } from "./verify/verification";
 import { renderVerifySpec } from "./verify/render";
 import { NetworkPolicies } from "./security/networkPolicies";
-import { SecurityPlan, planSecurity } from "./security/plan";
+import { SecurityPlan, firewallRules, planSecurity } from "./security/plan";
 import { PROJECT_ROOT, bkliteCommand } from "./shell";
 
 export interface BkLitePlatformArgs {
@@ -127,6 +127,8 @@ export class BkLitePlatform extends pulumi.ComponentResource {
             : this.onKubernetes(name, config, services, values, secrets, security, streams);
 
         const rotating = config.providedSecrets.includes("previousSecretKey");
+        // Seeding and verification reach bk-lite's database as the server does, through the runtime's way in.
+        const pgUrl = pulumi.interpolate`postgres://${DATABASE.owner}:${secrets.value("postgresPassword")}@${deployed.seedConnection.pgHostPort}/${DATABASE.name}`;
         const seed = new SeedData(
             `${name}-seed`,
             {
@@ -139,7 +141,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                     .all([secrets.value("natsPassword"), secrets.value("adminPassword")])
                     .apply(([natsPassword, adminPassword]) => JSON.stringify(renderSeedSpec(config, { natsPassword, adminPassword }))),
                 connection: {
-                    pgUrl: pulumi.interpolate`postgres://${DATABASE.owner}:${secrets.value("postgresPassword")}@${deployed.seedConnection.pgHostPort}/${DATABASE.name}`,
+                    pgUrl,
                     natsUrl: `tls://${deployed.seedConnection.natsHostPort}`,
                     natsUser: NATS_USER,
                     natsPassword: secrets.value("natsPassword"),
@@ -161,7 +163,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                 { spec: renderVerifySpec(config, args.stack), args: deployed.seedConnection.args },
                 {
                     connection: {
-                        pgUrl: pulumi.interpolate`postgres://${DATABASE.owner}:${secrets.value("postgresPassword")}@${deployed.seedConnection.pgHostPort}/${DATABASE.name}`,
+                        pgUrl,
                         natsUser: NATS_USER,
                         natsPassword: secrets.value("natsPassword"),
                         natsCa: natsTls.caCertPem,
@@ -187,7 +189,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         this.images = pulumi.output(Object.fromEntries([...services.map((s) => [s.name, s.image])]) as Record<string, string>);
         this.dataVolumes = deployed.dataVolumes;
         this.seedSummary = seed.summary;
-        this.securityRules = pulumi.output(security.rules.map((r) => ({ port: r.port, protocol: r.protocol, sources: r.sources, purpose: r.purpose, description: r.description })));
+        this.securityRules = pulumi.output(firewallRules(security.rules));
         this.registerOutputs({
             securityRules: this.securityRules,
             consoleUrl: this.consoleUrl,
@@ -214,7 +216,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         let firewall: command.local.Command | undefined;
         if (config.security.hostFirewall) {
             // As root on the Docker host: only the listed sources reach the listed ports; removed with the stack.
-            const rules = JSON.stringify({ rules: security.rules.map((r) => ({ port: r.port, protocol: r.protocol, sources: r.sources, description: r.description, purpose: r.purpose })) });
+            const rules = JSON.stringify({ rules: firewallRules(security.rules) });
             firewall = new command.local.Command(
                 `${name}-firewall`,
                 {

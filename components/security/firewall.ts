@@ -96,6 +96,12 @@ export interface FirewallResult {
     changed: boolean;
 }
 
+/** The address families to handle, with their iptables: IPv4 always, IPv6 when an ip6tables that works is installed. */
+function families(): Array<[4 | 6, string]> {
+    const v6 = process.env.BKLITE_IP6TABLES ?? "ip6tables";
+    return [[4, process.env.BKLITE_IPTABLES ?? "iptables"], ...(available(v6) ? ([[6, v6]] as Array<[6, string]>) : [])];
+}
+
 /** Whether an ip6tables that works is installed (IPv6 rules are applied only then). */
 function available(binary: string): boolean {
     const result = spawnSync(binary, ["-w", "-S", "INPUT"], { encoding: "utf8" });
@@ -108,10 +114,7 @@ function available(binary: string): boolean {
  */
 export function applyFirewall(rules: ReadonlyArray<ResolvedRule>, chains: FirewallChains): FirewallResult[] {
     const results: FirewallResult[] = [];
-    for (const [family, binary] of [[4, process.env.BKLITE_IPTABLES ?? "iptables"], [6, process.env.BKLITE_IP6TABLES ?? "ip6tables"]] as const) {
-        if (family === 6 && !available(binary)) {
-            continue;
-        }
+    for (const [family, binary] of families()) {
         const desired = chainRules(rules, family, chains);
         const same =
             JSON.stringify(currentRules(binary, chains.input)) === JSON.stringify(desired.input) &&
@@ -144,10 +147,7 @@ export function applyFirewall(rules: ReadonlyArray<ResolvedRule>, chains: Firewa
  */
 export function firewallDrift(rules: ReadonlyArray<ResolvedRule>, chains: FirewallChains): string[] {
     const drift: string[] = [];
-    for (const [family, binary] of [[4, process.env.BKLITE_IPTABLES ?? "iptables"], [6, process.env.BKLITE_IP6TABLES ?? "ip6tables"]] as const) {
-        if (family === 6 && !available(binary)) {
-            continue;
-        }
+    for (const [family, binary] of families()) {
         const desired = chainRules(rules, family, chains);
         for (const [chain, wanted] of [[chains.input, desired.input], [chains.forward, desired.forward]] as const) {
             const current = currentRules(binary, chain);
@@ -169,10 +169,7 @@ export function firewallDrift(rules: ReadonlyArray<ResolvedRule>, chains: Firewa
 /** Removes the hooks and the chains; DOCKER-USER itself stays (it is Docker's). */
 export function removeFirewall(chains: FirewallChains): FirewallResult[] {
     const results: FirewallResult[] = [];
-    for (const [family, binary] of [[4, process.env.BKLITE_IPTABLES ?? "iptables"], [6, process.env.BKLITE_IP6TABLES ?? "ip6tables"]] as const) {
-        if (family === 6 && !available(binary)) {
-            continue;
-        }
+    for (const [family, binary] of families()) {
         results.push({ family, changed: removeChains(binary, chains) });
     }
     return results;

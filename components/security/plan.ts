@@ -17,6 +17,14 @@ export interface ResolvedRule {
     purpose: string;
 }
 
+/**
+ * The rules as the firewall command and `bklite verify` take them (`{rules: [...]}`), each with its fields in one
+ * order: the JSON is a trigger, and must not change unless a rule does.
+ */
+export function firewallRules(rules: ReadonlyArray<ResolvedRule>): ResolvedRule[] {
+    return rules.map((r) => ({ port: r.port, protocol: r.protocol, sources: r.sources, description: r.description, purpose: r.purpose }));
+}
+
 export interface SecurityPlan {
     rules: ResolvedRule[];
     warnings: string[];

@@ -7,7 +7,7 @@ import { servicesFor } from "../app/catalog";
 import { ADMIN_USER, natsAgentEndpoint, publicUrl } from "../app/common";
 import { plannedStreams } from "../app/services";
 import { StackConfig } from "../config/validate";
-import { planSecurity } from "../security/plan";
+import { firewallRules, planSecurity } from "../security/plan";
 import { renderSeedSpec } from "../seed/render";
 import { ServiceCheck, VerifySpec } from "./spec";
 
@@ -33,7 +33,7 @@ export function renderVerifySpec(config: StackConfig, stack: string): VerifySpec
         }));
     const firewall =
         config.runtime === "docker" && config.security.hostFirewall
-            ? { stack, rules: planSecurity(config).rules.map((r) => ({ port: r.port, protocol: r.protocol, sources: r.sources, description: r.description, purpose: r.purpose })) }
+            ? { stack, rules: firewallRules(planSecurity(config).rules) }
             : undefined;
     return {
         stack,
