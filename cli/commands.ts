@@ -5,6 +5,7 @@
  * nats, so `bklite --help` costs little more than starting Node.
  */
 import { SEED_ENV_HELP } from "../components/seed/connection";
+import { BACKUP_ENV_HELP } from "../components/backup/env";
 import { VERIFY_SECRETS_HELP } from "../components/verify/env";
 
 export interface OptionSpec {
@@ -180,6 +181,47 @@ export const COMMANDS: CommandSpec[] = [
             "bklite verify --spec - --format json < verify.json",
         ],
         load: async () => (await import("./verify")).verify,
+    },
+    {
+        words: ["backup"],
+        summary: "a consistent backup of a running stack: database, object store, streams, FalkorDB, config",
+        description:
+            "Writes one directory DIR/STACK-YYYYMMDDTHHMMSSmmmZ (UTC, to the millisecond): bk-lite's database as a pg_dump custom archive (pg_dump runs inside the stack's PostgreSQL, so its version is the server's), every object of the JetStream object store, the streams' settings, FalkorDB's graphs when cmdb is installed, the stack's config without secrets, and manifest.json (every image ref, every file's size and SHA-256, the time, and a salted scrypt fingerprint of SECRET_KEY). Taken while the platform runs: the database snapshot comes first, the objects after it, so no row points at an object the backup lacks. The directory appears only when complete. The program runs it before an upgrade replaces containers.",
+        options: {
+            stack: { type: "string", value: "STACK", description: "the stack to back up (Pulumi.STACK.yaml says where it runs)", required: { example: "prod" } },
+            dir: { type: "string", value: "DIR", description: "where backups go; each backup is a new directory in it", required: { example: "/srv/bklite-backups" } },
+            keep: { type: "string", value: "N", description: "then remove the stack's oldest backups in DIR beyond the newest N" },
+            "if-deployed": { type: "boolean", description: "exit 0 without a backup when the stack has no PostgreSQL yet (a first `pulumi up`)" },
+            "project-dir": PROJECT_DIR("Pulumi.STACK.yaml to read"),
+        },
+        environment: BACKUP_ENV_HELP,
+        examples: ["BKLITE_SECRET_KEY=... BKLITE_NATS_PASSWORD=... bklite backup --stack prod --dir /srv/bklite-backups --keep 7"],
+        load: async () => (await import("./backup")).backup,
+    },
+    {
+        words: ["backup", "verify"],
+        summary: "check a backup's files against its manifest",
+        args: ["DIR"],
+        description: "Reads every file of the backup in DIR and compares its size and SHA-256 with manifest.json; names every file that is missing, damaged or not listed. Needs no secret and reaches nothing but the files.",
+        options: {},
+        exitCodes: { 0: "every file matches", 1: "a file is missing, damaged or not in the manifest (each is named)" },
+        examples: ["bklite backup verify /srv/bklite-backups/prod-20261130T171500000Z"],
+        load: async () => (await import("./backup")).backupVerify,
+    },
+    {
+        words: ["restore"],
+        summary: "put a backup back into a running stack, leaving the old data serving if anything fails",
+        description:
+            "Checks the backup first (every file against its manifest; BKLITE_SECRET_KEY against its fingerprint, since secret SidecarEnv values need the key they were encrypted with) and refuses before changing anything. Then stops the server and the web console, restores the dump into a new database beside the serving one, puts the objects and streams back, and switches the databases in one transaction; FalkorDB's graphs last. The replaced database is kept under a name that says when. On a failure or SIGINT/SIGTERM before the switch, the new database is dropped and the server and console start again on the old data.",
+        options: {
+            stack: { type: "string", value: "STACK", description: "the stack to restore into (deployed and running)", required: { example: "prod" } },
+            from: { type: "string", value: "DIR", description: "the backup's directory", required: { example: "/srv/bklite-backups/prod-20261130T171500000Z" } },
+            "project-dir": PROJECT_DIR("Pulumi.STACK.yaml to read"),
+        },
+        environment: BACKUP_ENV_HELP,
+        exitCodes: { 2: "the backup is damaged or of another SECRET_KEY (nothing was changed)", 130: "interrupted by SIGINT: the old data serves", 143: "interrupted by SIGTERM: the old data serves" },
+        examples: ["BKLITE_SECRET_KEY=... BKLITE_NATS_PASSWORD=... bklite restore --stack prod --from /srv/bklite-backups/prod-20261130T171500000Z"],
+        load: async () => (await import("./backup")).restore,
     },
     {
         words: ["firewall", "apply"],

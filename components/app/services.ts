@@ -71,6 +71,11 @@ export function serviceImages(config: StackConfig): string[] {
     return [...new Set(planServices(config).map((s) => s.image))].sort();
 }
 
+/** The image ref each service of the stack runs, by service name, sorted: what a backup records and an upgrade changes. */
+export function imagesByService(config: StackConfig): Record<string, string> {
+    return Object.fromEntries(planServices(config).map((s) => [s.name, s.image] as const).sort(([a], [b]) => compareStrings(a, b)));
+}
+
 /**
  * Where each image comes from on a connected machine (the default or override, before the registry and release tag
  * are applied: seed 001's `postgres:15-alpine` -> `<registry>/postgres:v0.3.5`) and the ref the stack runs.

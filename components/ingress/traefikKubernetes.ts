@@ -2,7 +2,8 @@ import * as net from "net";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceSpec } from "../app/spec";
-import { loadBalancerSourceRanges, workloadLabels } from "../runtime/kubernetes/kubernetesRuntime";
+import { loadBalancerSourceRanges } from "../runtime/kubernetes/kubernetesRuntime";
+import { workloadLabels } from "../runtime/kubernetes/labels";
 
 export interface TraefikIngressArgs {
     namespace: pulumi.Input<string>;

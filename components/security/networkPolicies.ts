@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceSpec } from "../app/spec";
-import { workloadLabels } from "../runtime/kubernetes/kubernetesRuntime";
+import { workloadLabels } from "../runtime/kubernetes/labels";
 import { ResolvedRule } from "./plan";
 
 export interface NetworkPoliciesArgs {

@@ -187,11 +187,27 @@ export class ObjectBucket {
         }
     }
 
+    /** Every current object of the bucket (deleted ones left out), by name. */
+    async list(): Promise<ObjectInfo[]> {
+        const info = await this.jsm.streams.info(this.stream, { subjects_filter: `$O.${this.bucket}.M.>` });
+        const subjects = Object.keys(info.state.subjects ?? {}).sort();
+        const objects: ObjectInfo[] = [];
+        for (const subject of subjects) {
+            const message = await this.jsm.streams.getMessage(this.stream, { last_by_subj: subject });
+            const object = JSON.parse(Buffer.from(message.data).toString("utf8")) as ObjectInfo;
+            if (!object.deleted) {
+                objects.push(object);
+            }
+        }
+        return objects.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    }
+
     /**
-     * Reads an object back chunk by chunk and returns its digest, as a downloader would compute it. Fails when the
-     * connection closes or no chunk arrives for `stallMs`, rather than waiting forever.
+     * Reads an object back chunk by chunk, handing each to `onChunk` (awaited: a slow writer slows the reading, so
+     * memory stays bounded), and returns its digest as a downloader would compute it. Fails when the connection
+     * closes or no chunk arrives for `stallMs`, rather than waiting forever.
      */
-    async readDigest(info: ObjectInfo, stallMs = 15000): Promise<{ digest: string; size: number }> {
+    async read(info: ObjectInfo, onChunk: (chunk: Uint8Array) => unknown, stallMs = 15000): Promise<{ digest: string; size: number }> {
         const hash = crypto.createHash("sha256");
         let size = 0;
         if (info.chunks === 0) {
@@ -206,14 +222,16 @@ export class ObjectBucket {
         failed.catch(() => undefined); // observed through the race below
         const watch = () => {
             clearTimeout(timer);
-            timer = setTimeout(() => fail(new Error(`reading ${info.name} back stalled for ${stallMs / 1000} s`)), stallMs);
+            timer = setTimeout(() => fail(new Error(`reading ${info.name} stalled for ${stallMs / 1000} s`)), stallMs);
         };
-        void this.nc.closed().then((err) => fail(new Error(`the NATS connection closed while reading ${info.name} back${err ? `: ${err.message}` : ""}`)));
+        void this.nc.closed().then((err) => fail(new Error(`the NATS connection closed while reading ${info.name}${err ? `: ${err.message}` : ""}`)));
         const read = (async () => {
             let received = 0;
             for await (const message of messages) {
                 hash.update(message.data);
                 size += message.data.length;
+                clearTimeout(timer);
+                await onChunk(message.data);
                 watch();
                 if (++received >= info.chunks) {
                     break;
@@ -229,6 +247,11 @@ export class ObjectBucket {
             await Promise.race([messages.close().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
         }
         return { digest: formatDigest(hash.digest()), size };
+    }
+
+    /** Reads an object back and returns its digest, as a downloader would compute it. */
+    readDigest(info: ObjectInfo, stallMs = 15000): Promise<{ digest: string; size: number }> {
+        return this.read(info, () => undefined, stallMs);
     }
 
     private async purgeChunks(id: string): Promise<void> {

@@ -3,7 +3,7 @@
  * runs out of time is stopped (what it opened is closed) and reported as such, by name. Services are reached where
  * the spec says: a container's address on the stack's network (read from the engine), or a port-forward.
  */
-import { execFile } from "child_process";
+import { containerAddress } from "../runtime/docker/containerAddress";
 import { Forward, KubeTarget, portForward } from "../seed/portForward";
 import { Check, CheckContext, CheckResult, VerifySecrets } from "./check";
 import { consoleChecks, loginCheck } from "./consoleChecks";
@@ -48,24 +48,6 @@ export function plannedChecks(spec: VerifySpec): Check[] {
         ...serviceChecks(spec.services),
         ...(spec.firewall ? [firewallCheck(spec.firewall)] : []),
     ];
-}
-
-/** A container's address on a network, from the engine. */
-function containerAddress(container: string, network: string, signal: AbortSignal): Promise<string> {
-    return new Promise((resolve, reject) => {
-        execFile("docker", ["inspect", "--format", "{{json .NetworkSettings.Networks}}", container], { signal, encoding: "utf8" }, (err, stdout, stderr) => {
-            if (err) {
-                reject(new Error(`docker inspect ${container}: ${(stderr || err.message).trim()}`));
-                return;
-            }
-            const address = (JSON.parse(stdout) as Record<string, { IPAddress?: string }>)[network]?.IPAddress;
-            if (!address) {
-                reject(new Error(`${container} has no address on network ${network} (is it running?)`));
-                return;
-            }
-            resolve(address);
-        });
-    });
 }
 
 export async function runVerify(spec: VerifySpec, secrets: VerifySecrets, options: VerifyOptions): Promise<VerifyReport> {

@@ -6,7 +6,9 @@ import { VALUE_REFS } from "../common";
 import { ServiceDefinition } from "../definition";
 import { joinText, ref, tpl } from "../template";
 
-const PORT = 6379;
+/** Its Redis protocol port, on the stack network only. */
+export const FALKORDB_PORT = 6379;
+const PORT = FALKORDB_PORT;
 const DATA_DIR = "/var/lib/falkordb/data";
 const CONFIG_FILE = "/etc/falkordb/falkordb.conf";
 

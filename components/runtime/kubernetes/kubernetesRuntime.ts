@@ -1,6 +1,7 @@
 import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { workloadLabels } from "./labels";
 import { stableJson } from "../../json";
 import { visibleDigest } from "../../secrets/visibleDigest";
 import { KEEP_DATA } from "../keepData";
@@ -36,10 +37,6 @@ export interface KubernetesRuntimeBindings {
     afterStart?: Readonly<Record<string, (workload: pulumi.Resource) => pulumi.Resource[]>>;
 }
 
-/** Labels of a service's pods and objects; NetworkPolicies select pods by them. */
-export function workloadLabels(service: string): Record<string, string> {
-    return { "app.kubernetes.io/name": service, "app.kubernetes.io/part-of": "bklite" };
-}
 
 /** Source ranges for a LoadBalancer: none (no restriction) when anyone may connect. */
 export function loadBalancerSourceRanges(sources: ReadonlyArray<string> | undefined): string[] | undefined {

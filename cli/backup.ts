@@ -1,0 +1,184 @@
+import * as path from "path";
+import { NATS_USER } from "../components/app/regions";
+import { planServices } from "../components/app/services";
+import { FALKORDB_PORT } from "../components/app/specs/falkordb";
+import { hasFalkordb, takeBackup } from "../components/backup/backup";
+import { checkBackup } from "../components/backup/manifest";
+import { restoreBackup } from "../components/backup/restore";
+import { ServiceHost, dockerServiceHost, kubernetesServiceHost } from "../components/backup/serviceHost";
+import { byteMeter, formatBytes } from "../components/backup/transfer";
+import { loadStackConfig } from "../components/config/stackFiles";
+import { StackConfig } from "../components/config/validate";
+import { InputError } from "../components/inputError";
+import { NatsEndpoint } from "../components/nats/client";
+import { containerAddress } from "../components/runtime/docker/containerAddress";
+import { SEED_ENV, natsEndpointFromEnv } from "../components/seed/connection";
+import { KubeTarget, portForward, withForwards } from "../components/seed/portForward";
+import { VERIFY_SECRETS } from "../components/verify/env";
+import { dockerNames } from "../components/verify/render";
+import { CommandHandler } from "./commands";
+import { UsageError } from "./usage";
+
+/** Where the stack runs, as the CLI reaches it. */
+interface StackAccess {
+    stack: string;
+    config: StackConfig;
+    host: ServiceHost;
+    kube?: KubeTarget;
+}
+
+function stackAccess(values: Record<string, unknown>): StackAccess {
+    const stack = values.stack as string;
+    const config = loadStackConfig(path.resolve((values["project-dir"] as string | undefined) ?? "."), stack);
+    if (config.runtime === "docker") {
+        return { stack, config, host: dockerServiceHost(stack) };
+    }
+    const kube = { namespace: config.kubernetes.namespace, context: config.kubernetes.context };
+    // The runtime makes a stateful service a StatefulSet, the others Deployments.
+    const stateful = planServices(config)
+        .filter((s) => s.stateful)
+        .map((s) => s.name);
+    return { stack, config, host: kubernetesServiceHost(kube, stateful), kube };
+}
+
+/** The secrets and NATS endpoint from the environment, every missing variable named at once; NATS defaults to the stack's. */
+function secretsFromEnv(access: StackAccess) {
+    const env = process.env;
+    const falkordb = hasFalkordb(access.config);
+    const missing = [SEED_ENV.secretKey, SEED_ENV.natsPassword, ...(falkordb ? [VERIFY_SECRETS.falkordbPassword] : [])].filter((name) => !env[name]);
+    if (missing.length > 0) {
+        throw new InputError(`missing environment: ${missing.join(", ")} (secrets come from the environment, never from arguments)`);
+    }
+    const natsUrl = env[SEED_ENV.natsUrl] || (access.kube ? "tls://nats:4222" : `tls://127.0.0.1:${access.config.ports.nats}`);
+    const nats = natsEndpointFromEnv({ ...env, [SEED_ENV.natsUrl]: natsUrl, [SEED_ENV.natsUser]: env[SEED_ENV.natsUser] || NATS_USER });
+    return {
+        nats,
+        bucket: env[SEED_ENV.bucket] || undefined,
+        secretKey: env[SEED_ENV.secretKey]!,
+        previousSecretKey: env[SEED_ENV.previousSecretKey] || undefined,
+        falkordbPassword: falkordb ? env[VERIFY_SECRETS.falkordbPassword] : undefined,
+    };
+}
+
+/** FalkorDB as this machine reaches it: its container's address, or a port-forward to its Service (stopped on exit). */
+function falkordbAddress(access: StackAccess): () => Promise<string> {
+    const port = FALKORDB_PORT;
+    return async () => {
+        if (access.kube === undefined) {
+            const names = dockerNames(access.stack);
+            return `${await containerAddress(names.container("falkordb"), names.network)}:${port}`;
+        }
+        const forward = await portForward(access.kube, "falkordb", port);
+        process.once("exit", () => void forward.stop());
+        return `127.0.0.1:${forward.localPort}`;
+    };
+}
+
+/** Runs `fn` with NATS reachable: directly, or through a port-forward on a cluster. */
+function withNats<T>(access: StackAccess, nats: NatsEndpoint, fn: (nats: NatsEndpoint) => Promise<T>): Promise<T> {
+    return access.kube === undefined ? fn(nats) : withForwards(access.kube, [nats.url], ([url]) => fn({ ...nats, url }));
+}
+
+function positiveInteger(value: unknown, option: string): number | undefined {
+    if (value === undefined) {
+        return undefined;
+    }
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) {
+        throw new UsageError(`--${option} must be a whole number of at least 1`);
+    }
+    return n;
+}
+
+/** `bklite backup`: progress on stderr, the backup's directory and sizes as JSON on stdout. */
+export const backup: CommandHandler = async ({ values, out, err }) => {
+    const keep = positiveInteger(values.keep, "keep");
+    const parent = path.resolve(values.dir as string);
+    const access = stackAccess(values);
+    const log = (line: string) => err.write(`backup: ${line}\n`);
+    if (values["if-deployed"] === true && (await access.host.state("postgres")) === "absent") {
+        log(`stack ${access.stack} has no PostgreSQL in ${access.host.where} yet: nothing to back up`);
+        out.write(`${JSON.stringify({ skipped: "not deployed" })}\n`);
+        return 0;
+    }
+    const secrets = secretsFromEnv(access);
+    const result = await withNats(access, secrets.nats, (nats) =>
+        takeBackup(
+            {
+                stack: access.stack,
+                config: access.config,
+                host: access.host,
+                nats,
+                bucket: secrets.bucket,
+                secretKey: secrets.secretKey,
+                previousSecretKey: secrets.previousSecretKey,
+                ...(secrets.falkordbPassword !== undefined ? { falkordb: { address: falkordbAddress(access), password: secrets.falkordbPassword } } : {}),
+                log,
+            },
+            parent,
+            { keep },
+        ),
+    );
+    const m = result.manifest;
+    out.write(`${JSON.stringify({ dir: result.dir, bytes: m.files.reduce((sum, f) => sum + f.bytes, 0), files: m.files.length, objects: m.objects.count, streams: m.streams.names, falkordbKeys: m.falkordb?.keys, removed: result.removed })}\n`);
+    return 0;
+};
+
+/** `bklite backup verify DIR`: every file against the manifest; exit 1 naming each damaged one. */
+export const backupVerify: CommandHandler = async ({ positionals, out, err }) => {
+    const dir = path.resolve(positionals[0]);
+    const meter = byteMeter((line) => err.write(`backup verify: ${line}\n`), `reading ${dir}`);
+    const checked = await checkBackup(dir, (n) => meter.add(n));
+    meter.done();
+    const m = checked.manifest;
+    if (checked.problems.length > 0) {
+        out.write(`damaged: ${dir}\n${checked.problems.map((p) => `  - ${p}`).join("\n")}\n`);
+        return 1;
+    }
+    out.write(`ok: ${dir}: ${m.files.length} files, ${formatBytes(checked.bytes)}, as the manifest lists them (stack ${m.stack}, taken ${m.createdAt}; ${m.objects.count} objects${m.falkordb ? `, ${m.falkordb.keys} FalkorDB keys` : ""})\n`);
+    return 0;
+};
+
+/** `bklite restore`: progress on stderr, a JSON summary on stdout; 130/143 when interrupted (the old data serving). */
+export const restore: CommandHandler = async ({ values, out, err }) => {
+    const dir = path.resolve(values.from as string);
+    const access = stackAccess(values);
+    const secrets = secretsFromEnv(access);
+    const log = (line: string) => err.write(`restore: ${line}\n`);
+    const controller = new AbortController();
+    let interruptedBy: NodeJS.Signals | undefined;
+    const interrupt = (signal: NodeJS.Signals) => {
+        interruptedBy = signal;
+        log(`${signal}: stopping; the old data stays in place`);
+        controller.abort();
+    };
+    process.on("SIGINT", interrupt);
+    process.on("SIGTERM", interrupt);
+    try {
+        const result = await withNats(access, secrets.nats, (nats) =>
+            restoreBackup(dir, {
+                stack: access.stack,
+                config: access.config,
+                host: access.host,
+                nats,
+                secretKey: secrets.secretKey,
+                ...(secrets.falkordbPassword !== undefined ? { falkordb: { address: falkordbAddress(access), password: secrets.falkordbPassword } } : {}),
+                log,
+                signal: controller.signal,
+            }),
+        );
+        const inPostgres = access.kube === undefined ? `docker exec ${dockerNames(access.stack).container("postgres")}` : `kubectl -n ${access.kube.namespace} exec statefulset/postgres --`;
+        log(`done. Next: bklite verify --stack ${access.stack}; once it passes, drop the replaced database: ${inPostgres} dropdb -U postgres ${result.previousDatabase}`);
+        out.write(`${JSON.stringify(result)}\n`);
+        return 0;
+    } catch (e) {
+        if (interruptedBy !== undefined) {
+            log("interrupted: nothing was switched; the old data serves");
+            return interruptedBy === "SIGINT" ? 130 : 143;
+        }
+        throw e;
+    } finally {
+        process.off("SIGINT", interrupt);
+        process.off("SIGTERM", interrupt);
+    }
+};

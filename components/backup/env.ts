@@ -1,0 +1,19 @@
+/**
+ * What `bklite backup` and `bklite restore` read from the environment: the seed's NATS and SECRET_KEY variables,
+ * and FalkorDB's password. Free of heavy imports, so the CLI's help names them without loading the clients.
+ */
+import { SEED_ENV_HELP } from "../seed/connection";
+import { VERIFY_SECRETS_HELP } from "../verify/env";
+
+export const BACKUP_ENV_HELP: Record<string, string> = {
+    BKLITE_SECRET_KEY: "the server's SECRET_KEY: a backup records its fingerprint, a restore refuses a backup made under another (required)",
+    BKLITE_PREVIOUS_SECRET_KEY: "while rotating SECRET_KEY: the key before it; a backup records whichever of the two the stored secret values decrypt with",
+    BKLITE_NATS_PASSWORD: "NATS password, for the object store and the streams (required)",
+    BKLITE_NATS_URL: "NATS as this machine reaches it (default: the stack's, tls://127.0.0.1:<natsPort> on Docker, the nats Service through a port-forward on a cluster)",
+    BKLITE_NATS_USER: "NATS user (default admin, the stack's)",
+    BKLITE_NATS_CA: SEED_ENV_HELP.BKLITE_NATS_CA,
+    BKLITE_NATS_BUCKET: SEED_ENV_HELP.BKLITE_NATS_BUCKET,
+    BKLITE_FALKORDB_PASSWORD: `${VERIFY_SECRETS_HELP.BKLITE_FALKORDB_PASSWORD}: its graphs are backed up and restored`,
+    BKLITE_DOCKER: "the docker CLI to run on a Docker host (default: docker from PATH)",
+    BKLITE_KUBECTL: "the kubectl to run on a cluster (default: kubectl from PATH)",
+};

@@ -1,0 +1,409 @@
+/**
+ * `bklite backup` and `bklite restore` for real: the stack's PostgreSQL as a container on the Docker engine (the
+ * stand-in image, Debian's PostgreSQL with its pg_dump and pg_restore), holding bk-lite's schema and seeded by
+ * `bklite seed apply` (regions with secret values, packages in the object store of the suite's nats-server with the
+ * stack's TLS), beside server and web containers the restore must stop and start. The platform is backed up, wiped
+ * and restored, and compared row by row and object by object; damaged and foreign backups are refused by name; a
+ * restore that fails or is interrupted leaves the old data serving.
+ */
+import * as assert from "assert";
+import { ChildProcess, spawn } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { connect } from "nats";
+import { Client } from "pg";
+import { stringify } from "yaml";
+import { aesDecrypt } from "../../components/seed/aes";
+import { MANIFEST_FILE, BackupManifest, fileSha256, fingerprintMatches } from "../../components/backup/manifest";
+import { dumpRedis, restoreRedis } from "../../components/backup/redisDump";
+import { trackedFile } from "../../components/backup/transfer";
+import { schemaSql } from "../support/bkliteSchema";
+import { CliResult, bkliteArgv } from "../support/cli";
+import { docker, requireDockerEngine } from "../support/docker";
+import { TestNats, startNats } from "../support/nats";
+import { freePort, tempDir, waitFor } from "../support/processes";
+import { startRedis } from "../support/redis";
+import { standInImages } from "../support/standinImages";
+import { PROJECT_ROOT } from "../support/stackFiles";
+
+const SECRET_KEY = "backup-test-secret-key-0123456789";
+const PG_ADMIN_PASSWORD = "backup-test-postgres-0123456789";
+const PG_PASSWORD = "backup-test-bklite-0123456789";
+/** Rows enough that pg_restore is seen at work (and interrupted there). */
+const BULK_ROWS = 300000;
+
+const children: ChildProcess[] = [];
+
+/** The CLI as its own process; `onStderr` hears its progress as it comes. */
+function startCli(args: string[], env: Record<string, string>, onStderr?: (text: string) => void): { child: ChildProcess; done: Promise<CliResult> } {
+    const [node, ...cli] = bkliteArgv(args);
+    const child = spawn(node, cli, { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    children.push(child);
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d) => (stdout += d));
+    child.stderr!.on("data", (d) => {
+        stderr += d;
+        onStderr?.(stderr);
+    });
+    return { child, done: new Promise((resolve) => child.on("close", (code, signal) => resolve({ code: code ?? (signal === "SIGTERM" ? 143 : -1), stdout, stderr }))) };
+}
+
+describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, the CLI for real)", function () {
+    this.timeout(300000);
+    const stack = `bk${crypto.randomBytes(4).toString("hex")}`;
+    const prefix = `bklite-${stack}`;
+    let nats: TestNats;
+    let pgPort: number;
+    let project: string;
+    let backups: string;
+    let env: Record<string, string>;
+    let firstBackup: string;
+
+    const pgUrl = (database = "bklite") => `postgres://bklite:${PG_PASSWORD}@127.0.0.1:${pgPort}/${database}`;
+    async function sql<T = any>(text: string, database = "bklite", user = "bklite"): Promise<T[]> {
+        const client = new Client({ connectionString: user === "postgres" ? `postgres://postgres:${PG_ADMIN_PASSWORD}@127.0.0.1:${pgPort}/${database}` : pgUrl(database) });
+        await client.connect();
+        try {
+            return (await client.query(text)).rows as T[];
+        } finally {
+            await client.end();
+        }
+    }
+    /** Every row of every bk-lite table (the bulk table by count and digest), as JSON. */
+    async function snapshot(): Promise<Record<string, unknown>> {
+        const tables = (await sql<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).map((t) => t.name);
+        const all: Record<string, unknown> = {};
+        for (const table of tables) {
+            all[table] =
+                table === "bulk"
+                    ? await sql(`SELECT count(*)::int AS n, md5(string_agg(id::text || body, ',' ORDER BY id)) AS digest FROM bulk`)
+                    : await sql(`SELECT * FROM ${table} ORDER BY 1`);
+        }
+        return all;
+    }
+    /** Every object of the store with the SHA-256 of its content as nats.js reads it (checking its digest). */
+    async function objects(): Promise<Record<string, string>> {
+        const nc = await connect({ servers: nats.url, user: nats.user, pass: nats.password, tls: { ca: nats.caPem } });
+        try {
+            const store = await nc.jetstream().views.os("bklite");
+            const found: Record<string, string> = {};
+            for (const info of await store.list()) {
+                const hash = crypto.createHash("sha256");
+                for await (const chunk of (await store.get(info.name))!.data) {
+                    hash.update(chunk);
+                }
+                found[info.name] = hash.digest("hex");
+            }
+            return found;
+        } finally {
+            await nc.close();
+        }
+    }
+    const running = (service: string) => docker("inspect", "--format", "{{.State.Running}}", `${prefix}-${service}`) === "true";
+    const databases = async () => (await sql<{ datname: string }>("SELECT datname FROM pg_database ORDER BY 1", "postgres", "postgres")).map((d) => d.datname);
+
+    before(async () => {
+        requireDockerEngine();
+        const images = standInImages((line) => process.stderr.write(`      ${line}\n`));
+        nats = await startNats();
+        pgPort = await freePort();
+        docker("network", "create", "--label", `io.bklite.test=${stack}`, prefix);
+        docker("run", "-d", "--name", `${prefix}-postgres`, "--network", prefix, "-e", `POSTGRES_PASSWORD=${PG_ADMIN_PASSWORD}`, "-e", "PGDATA=/var/lib/postgresql/data/pgdata", "-p", `127.0.0.1:${pgPort}:5432`, images.postgres);
+        // The server and the console: anything the restore has to stop and start again.
+        for (const service of ["server", "web"]) {
+            docker("run", "-d", "--name", `${prefix}-${service}`, "--network", prefix, "--stop-timeout", "2", "--entrypoint", "/bin/sh", images.postgres, "-c", "trap 'exit 0' TERM; while :; do sleep 1; done");
+        }
+        await waitFor(
+            async () => {
+                try {
+                    await sql("SELECT 1", "postgres", "postgres");
+                    return true;
+                } catch {
+                    return false;
+                }
+            },
+            60000,
+            () => docker("logs", `${prefix}-postgres`),
+        );
+        await sql(`CREATE ROLE bklite LOGIN PASSWORD '${PG_PASSWORD}'`, "postgres", "postgres");
+        await sql("CREATE DATABASE bklite OWNER bklite", "postgres", "postgres");
+        await sql(schemaSql("huangpu"));
+        await sql(`CREATE TABLE bulk (id integer PRIMARY KEY, body text); INSERT INTO bulk SELECT i, md5(i::text) || md5((i * 7)::text) FROM generate_series(1, ${BULK_ROWS}) i`);
+
+        project = tempDir("backup-project");
+        backups = path.join(project, "backups");
+        fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(project, "Pulumi.yaml"));
+        fs.writeFileSync(path.join(project, `Pulumi.${stack}.yaml`), stringify({ config: { "bklite:hostAddress": "127.0.0.1", "bklite:natsPort": nats.clientPort, "bklite:installApps": ["system_mgmt", "node_mgmt"] } }));
+        env = { BKLITE_SECRET_KEY: SECRET_KEY, BKLITE_NATS_USER: nats.user, BKLITE_NATS_PASSWORD: nats.password, BKLITE_NATS_CA: nats.caFile };
+
+        // The platform's data, as seeding makes it: a region with secret values, packages in the object store.
+        const packages = tempDir("backup-packages");
+        const telegraf = path.join(packages, "telegraf");
+        const vector = path.join(packages, "vector");
+        fs.writeFileSync(telegraf, crypto.randomBytes(3 * 1024 * 1024 + 17));
+        fs.writeFileSync(vector, crypto.randomBytes(200 * 1024));
+        const regionEnv = (host: string) => ({
+            NODE_SERVER_URL: `http://${host}:8080`,
+            NATS_SERVERS: `${host}:24222`,
+            NATS_USERNAME: "admin",
+            NATS_PASSWORD: "agents-nats-password-0123456789",
+            NATS_PROTOCOL: "tls",
+            NATS_TLS_CA_FILE: "/opt/fusion-collectors/certs/ca.crt",
+        });
+        const spec = {
+            regions: [
+                { name: "default", env: regionEnv("10.0.0.1") },
+                { name: "管理网", env: regionEnv("10.1.0.5") },
+            ],
+            packages: [
+                { file: telegraf, os: "linux", type: "collector", object: "Telegraf", version: "1.0.0" },
+                { file: vector, os: "linux", type: "collector", object: "Vector", version: "1.0.0" },
+            ],
+        };
+        const [node, ...cli] = bkliteArgv(["seed", "apply", "--spec", "-"]);
+        const seeded = await new Promise<CliResult>((resolve) => {
+            const child = spawn(node, cli, { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH, ...env, BKLITE_PG_URL: pgUrl(), BKLITE_NATS_URL: nats.url }, stdio: ["pipe", "pipe", "pipe"] });
+            let out = "";
+            child.stdout!.on("data", (d) => (out += d));
+            child.stderr!.on("data", (d) => (out += d));
+            child.stdin!.end(JSON.stringify(spec));
+            child.on("close", (code) => resolve({ code: code ?? -1, stdout: out, stderr: out }));
+        });
+        assert.strictEqual(seeded.code, 0, seeded.stderr);
+        // The stream agents publish metrics into, with settings of its own.
+        const nc = await connect({ servers: nats.url, user: nats.user, pass: nats.password, tls: { ca: nats.caPem } });
+        try {
+            await (await nc.jetstreamManager()).streams.add({ name: "metrics", subjects: ["metrics.>"], max_age: 3600 * 1e9, max_bytes: 64 * 1024 * 1024 });
+        } finally {
+            await nc.close();
+        }
+    });
+
+    after(async () => {
+        children.forEach((c) => c.kill("SIGKILL"));
+        for (const service of ["postgres", "server", "web"]) {
+            try {
+                docker("rm", "--force", "--volumes", `${prefix}-${service}`);
+            } catch {
+                // not created
+            }
+        }
+        try {
+            docker("network", "rm", prefix);
+        } catch {
+            // not created
+        }
+        await nats?.stop();
+    });
+
+    it("backs up the running platform: database dump, every object, the streams' settings, the config, a manifest of it all", async () => {
+        const run = await startCli(["backup", "--stack", stack, "--dir", backups, "--project-dir", project], env).done;
+        assert.strictEqual(run.code, 0, run.stderr);
+        firstBackup = JSON.parse(run.stdout).dir;
+        assert.strictEqual(path.dirname(firstBackup), backups);
+        assert.match(path.basename(firstBackup), new RegExp(`^${stack}-\\d{8}T\\d{9}Z$`));
+        assert.match(run.stderr, /backup: database bklite \(pg_dump\): [\d.]+ (KiB|MiB) in [\d.]+ s \([\d.]+ (B|KiB|MiB|GiB)\/s\)/, "progress with bytes and rate");
+        assert.match(run.stderr, /object store bklite \(2 objects\): 3\.\d MiB/);
+        const manifest = JSON.parse(fs.readFileSync(path.join(firstBackup, MANIFEST_FILE), "utf8")) as BackupManifest;
+        assert.deepStrictEqual(manifest.files.map((f) => f.path), ["config.json", "objects.json", "objects/000001", "objects/000002", "postgres.dump", "streams.json"]);
+        for (const file of manifest.files) {
+            assert.deepStrictEqual(await fileSha256(path.join(firstBackup, file.path)), { sha256: file.sha256, bytes: file.bytes }, file.path);
+        }
+        assert.strictEqual(fs.readFileSync(path.join(firstBackup, "postgres.dump")).subarray(0, 5).toString("latin1"), "PGDMP", "pg_dump's custom format");
+        assert.deepStrictEqual(Object.keys(manifest.images).sort(), ["nats", "nats-executor", "postgres", "redis", "server", "traefik", "web"]);
+        assert.strictEqual(manifest.objects.count, 2);
+        assert.deepStrictEqual(manifest.streams.names, ["metrics"]);
+        assert.ok(fingerprintMatches(manifest.secretKey, SECRET_KEY) && !fingerprintMatches(manifest.secretKey, `${SECRET_KEY}x`), "the fingerprint matches the key and no other");
+        for (const file of manifest.files.map((f) => f.path).concat(MANIFEST_FILE)) {
+            assert.ok(!fs.readFileSync(path.join(firstBackup, file), "latin1").includes(SECRET_KEY), `SECRET_KEY is not in ${file}`);
+        }
+        const verified = await startCli(["backup", "verify", firstBackup], {}).done;
+        assert.strictEqual(verified.code, 0, verified.stdout + verified.stderr);
+        assert.match(verified.stdout, /^ok: .*: 6 files, .* as the manifest lists them \(stack /m);
+    });
+
+    it("restores it over a wiped platform: every row, every object's digest, the streams, secret values that still decrypt", async () => {
+        const before = await snapshot();
+        const objectsBefore = await objects();
+        assert.strictEqual(Object.keys(objectsBefore).length, 2);
+        // Wiped: rows gone, the object store and the metrics stream deleted.
+        await sql("DELETE FROM node_mgmt_sidecarenv; DELETE FROM node_mgmt_packageversion; DELETE FROM bulk WHERE id % 2 = 0");
+        const nc = await connect({ servers: nats.url, user: nats.user, pass: nats.password, tls: { ca: nats.caPem } });
+        const jsm = await nc.jetstreamManager();
+        await jsm.streams.delete("OBJ_bklite");
+        await jsm.streams.delete("metrics");
+        await nc.close();
+        assert.notDeepStrictEqual(await snapshot(), before);
+
+        const stopped: string[] = [];
+        const run = await startCli(["restore", "--stack", stack, "--from", firstBackup, "--project-dir", project], env, (text) => {
+            if (/restoring the database into/.test(text) && stopped.length === 0) {
+                stopped.push(...["server", "web"].filter((s) => !running(s)));
+            }
+        }).done;
+        assert.strictEqual(run.code, 0, run.stderr);
+        assert.deepStrictEqual(stopped, ["server", "web"], "the server and the console were stopped while the data was replaced");
+        assert.ok(running("server") && running("web"), "and started again");
+        assert.deepStrictEqual(await snapshot(), before, "every row as it was backed up");
+        assert.deepStrictEqual(await objects(), objectsBefore, "every object, its digest checked by nats.js");
+        const secrets = await sql<{ key: string; value: string }>("SELECT key, value FROM node_mgmt_sidecarenv WHERE type = 'secret'");
+        assert.ok(secrets.length >= 2);
+        for (const s of secrets) {
+            assert.strictEqual(aesDecrypt(s.value, SECRET_KEY), "agents-nats-password-0123456789", `${s.key} decrypts with SECRET_KEY`);
+        }
+        const nc2 = await connect({ servers: nats.url, user: nats.user, pass: nats.password, tls: { ca: nats.caPem } });
+        const metrics = await (await nc2.jetstreamManager()).streams.info("metrics");
+        await nc2.close();
+        assert.deepStrictEqual([metrics.config.subjects, metrics.config.max_bytes, metrics.config.max_age], [["metrics.>"], 64 * 1024 * 1024, 3600 * 1e9]);
+        const summary = JSON.parse(run.stdout);
+        assert.match(summary.previousDatabase, /^bklite_before_restore_\d{8}t\d{6}z$/);
+        assert.ok((await databases()).includes(summary.previousDatabase), "the replaced database is kept");
+        assert.ok(!(await databases()).includes("bklite_restoring"));
+        assert.deepStrictEqual(summary.objects, { restored: 2, unchanged: 0 });
+        assert.match(run.stderr, /dropdb -U postgres bklite_before_restore_/, "says how to drop the replaced database");
+    });
+
+    it("names a damaged file: backup verify fails on it, restore refuses it and changes nothing", async () => {
+        const damaged = path.join(tempDir("backup-damaged"), "copy");
+        fs.cpSync(firstBackup, damaged, { recursive: true });
+        const object = path.join(damaged, "objects", "000002");
+        const bytes = fs.readFileSync(object);
+        bytes[100] ^= 0xff;
+        fs.writeFileSync(object, bytes);
+        fs.writeFileSync(path.join(damaged, "stray.txt"), "not from the backup");
+        const verified = await startCli(["backup", "verify", damaged], {}).done;
+        assert.strictEqual(verified.code, 1);
+        assert.match(verified.stdout, /objects\/000002: SHA-256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}/);
+        assert.match(verified.stdout, /stray\.txt: not in the manifest/);
+        const rowsBefore = await snapshot();
+        const run = await startCli(["restore", "--stack", stack, "--from", damaged, "--project-dir", project], env).done;
+        assert.strictEqual(run.code, 2, run.stderr);
+        assert.match(run.stderr, /the backup .* is damaged; nothing was changed:\n {2}- objects\/000002: SHA-256/);
+        assert.doesNotMatch(run.stderr, /stopping/);
+        assert.ok(running("server") && running("web"));
+        assert.deepStrictEqual(await snapshot(), rowsBefore);
+        fs.rmSync(path.join(damaged, "postgres.dump"));
+        const missing = await startCli(["backup", "verify", damaged], {}).done;
+        assert.match(missing.stdout, /postgres\.dump: missing/);
+    });
+
+    it("refuses a backup made under another SECRET_KEY, before changing anything", async () => {
+        const rowsBefore = await snapshot();
+        const run = await startCli(["restore", "--stack", stack, "--from", firstBackup, "--project-dir", project], { ...env, BKLITE_SECRET_KEY: "another-stacks-secret-key-0123456789" }).done;
+        assert.strictEqual(run.code, 2, run.stderr);
+        assert.match(run.stderr, /taken with another SECRET_KEY than BKLITE_SECRET_KEY: its secret SidecarEnv values would be unreadable; nothing was changed/);
+        assert.match(run.stderr, /pulumi config set --secret bklite:secretKey/);
+        assert.ok(running("server") && running("web"));
+        assert.deepStrictEqual(await snapshot(), rowsBefore);
+    });
+
+    it("an interrupted restore leaves the old data serving: the new database dropped, server and console started again", async () => {
+        await sql("UPDATE node_mgmt_cloudregion SET introduction = 'changed after the backup' WHERE name = 'default'");
+        const rowsBefore = await snapshot();
+        const dbsBefore = await databases();
+        let sent = false;
+        const restore = startCli(["restore", "--stack", stack, "--from", firstBackup, "--project-dir", project], env);
+        // Interrupted while pg_restore works in the new database.
+        await waitFor(
+            async () => {
+                const active = await sql<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = 'bklite_restoring' AND query ILIKE 'COPY%'", "postgres", "postgres");
+                if (active[0].n > 0 && !sent) {
+                    sent = true;
+                    restore.child.kill("SIGTERM");
+                }
+                return sent;
+            },
+            60000,
+            () => "pg_restore never started COPY into bklite_restoring",
+        );
+        const run = await restore.done;
+        assert.strictEqual(run.code, 143, run.stderr);
+        assert.match(run.stderr, /SIGTERM: stopping; the old data stays in place/);
+        assert.match(run.stderr, /interrupted: nothing was switched; the old data serves/);
+        assert.ok(running("server") && running("web"), "server and console started again");
+        assert.deepStrictEqual(await snapshot(), rowsBefore, "the old data, untouched");
+        assert.deepStrictEqual(await databases(), dbsBefore, "the half-restored database is gone");
+    });
+
+    it("a restore that fails leaves the old data serving", async () => {
+        // A backup whose files match its manifest, but whose dump pg_restore cannot read.
+        const broken = path.join(tempDir("backup-broken"), "copy");
+        fs.cpSync(firstBackup, broken, { recursive: true });
+        const dump = path.join(broken, "postgres.dump");
+        fs.writeFileSync(dump, Buffer.concat([Buffer.from("PGDMP"), crypto.randomBytes(4096)]));
+        const manifest = JSON.parse(fs.readFileSync(path.join(broken, MANIFEST_FILE), "utf8")) as BackupManifest;
+        const entry = manifest.files.find((f) => f.path === "postgres.dump")!;
+        Object.assign(entry, await fileSha256(dump));
+        fs.writeFileSync(path.join(broken, MANIFEST_FILE), JSON.stringify(manifest));
+        const rowsBefore = await snapshot();
+        const dbsBefore = await databases();
+        const run = await startCli(["restore", "--stack", stack, "--from", broken, "--project-dir", project], env).done;
+        assert.strictEqual(run.code, 1, run.stderr);
+        assert.match(run.stderr, /pg_restore in bklite-\w+-postgres failed/);
+        assert.match(run.stderr, /restore stopped before the switch .*: the old data still serves/);
+        assert.ok(running("server") && running("web"));
+        assert.deepStrictEqual(await snapshot(), rowsBefore);
+        assert.deepStrictEqual(await databases(), dbsBefore);
+    });
+
+    it("--keep rotates the stack's backups; --if-deployed skips a stack with nothing deployed", async () => {
+        const second = await startCli(["backup", "--stack", stack, "--dir", backups, "--project-dir", project], env).done;
+        assert.strictEqual(second.code, 0, second.stderr);
+        const third = await startCli(["backup", "--stack", stack, "--dir", backups, "--project-dir", project, "--keep", "2"], env).done;
+        assert.strictEqual(third.code, 0, third.stderr);
+        const kept = fs.readdirSync(backups).sort();
+        assert.deepStrictEqual(kept, [JSON.parse(second.stdout).dir, JSON.parse(third.stdout).dir].map((d) => path.basename(d)));
+        assert.deepStrictEqual(JSON.parse(third.stdout).removed, [path.basename(firstBackup)]);
+        assert.match(third.stderr, /removed the older backup .* \(--keep 2\)/);
+
+        const other = `${stack}none`;
+        fs.copyFileSync(path.join(project, `Pulumi.${stack}.yaml`), path.join(project, `Pulumi.${other}.yaml`));
+        const skipped = await startCli(["backup", "--stack", other, "--dir", backups, "--project-dir", project, "--if-deployed"], env).done;
+        assert.strictEqual(skipped.code, 0, skipped.stderr);
+        assert.deepStrictEqual(JSON.parse(skipped.stdout), { skipped: "not deployed" });
+        const refused = await startCli(["backup", "--stack", other, "--dir", backups, "--project-dir", project], env).done;
+        assert.strictEqual(refused.code, 1);
+        assert.match(refused.stderr, new RegExp(`PostgreSQL of stack ${other} is not deployed in Docker`));
+        const noSecrets = await startCli(["backup", "--stack", stack, "--dir", backups, "--project-dir", project], {}).done;
+        assert.strictEqual(noSecrets.code, 2);
+        assert.match(noSecrets.stderr, /missing environment: BKLITE_SECRET_KEY, BKLITE_NATS_PASSWORD/);
+    });
+});
+
+describe("FalkorDB's graphs through its Redis protocol (redis-server standing in)", function () {
+    this.timeout(60000);
+
+    it("dumps every key with its time to live and restores exactly those keys, binary-safe", async () => {
+        const redis = await startRedis("falkordb-test-password-0123456789");
+        const address = `127.0.0.1:${redis.port}`;
+        const dir = tempDir("redis-dump");
+        try {
+            const { RedisConnection } = await import("../../components/backup/redisDump");
+            const c = await RedisConnection.open(address, redis.password);
+            const blob = crypto.randomBytes(300 * 1024);
+            await c.command(["SET", "graph:cmdb", blob]);
+            await c.command(["HSET", "model", "host", "物理机", "switch", "交换机"]);
+            await c.command(["SET", "short-lived", "x", "EX", "3600"]);
+            for (let i = 0; i < 1200; i++) {
+                await c.command(["SET", `k${i}`, String(i)]);
+            }
+            const out = trackedFile(dir, "falkordb.dump");
+            assert.deepStrictEqual(await dumpRedis(address, redis.password, out), { keys: 1203 });
+            await out.close();
+            await c.command(["FLUSHALL"]);
+            await c.command(["SET", "not-in-backup", "1"]);
+            assert.deepStrictEqual(await restoreRedis(address, redis.password, path.join(dir, "falkordb.dump")), { restored: 1203, deleted: 1 });
+            assert.ok(((await c.command(["GET", "graph:cmdb"])) as Buffer).equals(blob));
+            assert.deepStrictEqual((await c.command(["HGET", "model", "host"]))!.toString(), "物理机");
+            const ttl = Number(await c.command(["TTL", "short-lived"]));
+            assert.ok(ttl > 3500 && ttl <= 3600, `the time to live survives (${ttl})`);
+            assert.strictEqual(Number(await c.command(["DBSIZE"])), 1203);
+            c.close();
+            await assert.rejects(RedisConnection.open(address, "wrong-password-0123456789"), /refused the password .*BKLITE_FALKORDB_PASSWORD/);
+        } finally {
+            await redis.stop();
+        }
+    });
+});
