@@ -1,4 +1,5 @@
 /** `npm run bench`: every benchmark, each printing ratios against a baseline from the same run. */
+import { benchBackup } from "./backup.bench";
 import { benchCli } from "./cli.bench";
 import { benchImages } from "./images.bench";
 import { Result, report } from "./measure";
@@ -8,6 +9,7 @@ const BENCHES: Record<string, () => Promise<Result[]>> = {
     cli: benchCli,
     images: benchImages,
     seed: benchSeed,
+    backup: benchBackup,
 };
 
 async function main(): Promise<void> {

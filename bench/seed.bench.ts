@@ -18,7 +18,7 @@ import { Result, time } from "./measure";
 const REGIONS = 1000;
 const SECRET_KEY = "bench-secret-key-0123456789";
 
-function regionSpec(count: number): SeedSpec {
+export function regionSpec(count: number): SeedSpec {
     return {
         regions: Array.from({ length: count }, (_, i) => ({
             name: i === 0 ? "default" : `region-${i}`,

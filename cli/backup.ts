@@ -17,6 +17,7 @@ import { KubeTarget, portForward, withForwards } from "../components/seed/portFo
 import { VERIFY_SECRETS } from "../components/verify/env";
 import { dockerNames } from "../components/verify/render";
 import { CommandHandler } from "./commands";
+import { readJsonOption } from "./input";
 import { UsageError } from "./usage";
 
 /** Where the stack runs, as the CLI reaches it. */
@@ -27,9 +28,31 @@ interface StackAccess {
     kube?: KubeTarget;
 }
 
+/**
+ * The stack's validated config as the program hands it over (`--stack-config -`), checked for the fields the backup
+ * uses; the program's own validation made it.
+ */
+function givenStackConfig(raw: unknown): StackConfig {
+    const c = raw as Partial<StackConfig> | null;
+    const problems = [
+        ...(c?.runtime === "docker" || c?.runtime === "kubernetes" ? [] : ["runtime must be docker or kubernetes"]),
+        ...(Number.isInteger(c?.ports?.nats) ? [] : ["ports.nats must be a port"]),
+        ...(Array.isArray(c?.installApps) && c!.installApps.every((a) => typeof a === "string") ? [] : ["installApps must be a list of apps"]),
+        ...(typeof c?.kubernetes?.namespace === "string" ? [] : ["kubernetes.namespace must be a name"]),
+        ...(typeof c?.images === "object" && c?.images !== null ? [] : ["images must be an object"]),
+    ];
+    if (problems.length > 0) {
+        throw new UsageError(`--stack-config is not a stack config as the program renders it: ${problems.join("; ")}`);
+    }
+    return c as StackConfig;
+}
+
 function stackAccess(values: Record<string, unknown>): StackAccess {
     const stack = values.stack as string;
-    const config = loadStackConfig(path.resolve((values["project-dir"] as string | undefined) ?? "."), stack);
+    const config =
+        values["stack-config"] === undefined
+            ? loadStackConfig(path.resolve((values["project-dir"] as string | undefined) ?? "."), stack)
+            : givenStackConfig(readJsonOption("stack-config", values["stack-config"] as string));
     if (config.runtime === "docker") {
         return { stack, config, host: dockerServiceHost(stack) };
     }

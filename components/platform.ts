@@ -18,6 +18,7 @@ import { DockerRuntime } from "./runtime/docker/dockerRuntime";
 import { KubernetesRuntime } from "./runtime/kubernetes/kubernetesRuntime";
 import { PlatformSecrets } from "./secrets/platformSecrets";
 import { renderSeedSpec } from "./seed/render";
+import { PreUpgradeBackup } from "./backup/preUpgradeBackup";
 import { SeedData } from "./seed/seedData";
 import { Verification } from "./verify/verification";
 import { renderVerifySpec } from "./verify/render";
@@ -122,11 +123,34 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                       ).ready,
                   ];
 
-        const deployed = onDocker
-            ? this.onDocker(name, args.stack, config, services, values, secrets, bundleDir, host, security, streams)
-            : this.onKubernetes(name, config, services, values, secrets, security, streams);
-
+        // Before an upgrade replaces anything: a backup of the data as the old images left it.
+        const images = Object.fromEntries(services.map((s) => [s.name, s.image])) as Record<string, string>;
         const rotating = config.providedSecrets.includes("previousSecretKey");
+        const beforeUpgrade: pulumi.Resource[] = [];
+        if (config.backup.beforeUpgrade) {
+            const backup = new PreUpgradeBackup(
+                `${name}-backup`,
+                { stack: args.stack, config, images },
+                {
+                    connection: {
+                        natsPassword: secrets.value("natsPassword"),
+                        natsCa: natsTls.caCertPem,
+                        secretKey: secrets.value("secretKey"),
+                        ...(rotating ? { previousSecretKey: secrets.value("previousSecretKey") } : {}),
+                        ...(secrets.values.falkordbPassword ? { falkordbPassword: secrets.value("falkordbPassword") } : {}),
+                    },
+                },
+                { parent: this },
+            );
+            beforeUpgrade.push(backup.ran);
+        } else {
+            void pulumi.log.warn("bklite:backup.beforeUpgrade is false: an image change replaces containers without a backup first; take one with `bklite backup --stack <stack> --dir DIR`", this);
+        }
+
+        const deployed = onDocker
+            ? this.onDocker(name, args.stack, config, services, values, secrets, bundleDir, host, security, streams, beforeUpgrade)
+            : this.onKubernetes(name, config, services, values, secrets, security, streams, beforeUpgrade);
+
         // Seeding and verification reach bk-lite's database as the server does, through the runtime's way in.
         const pgUrl = pulumi.interpolate`postgres://${DATABASE.owner}:${secrets.value("postgresPassword")}@${deployed.seedConnection.pgHostPort}/${DATABASE.name}`;
         const seed = new SeedData(
@@ -186,7 +210,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         this.natsCaCert = natsTls.caCertPem;
         this.adminUser = pulumi.output(ADMIN_USER);
         this.adminPassword = secrets.value("adminPassword");
-        this.images = pulumi.output(Object.fromEntries([...services.map((s) => [s.name, s.image])]) as Record<string, string>);
+        this.images = pulumi.output(images);
         this.dataVolumes = deployed.dataVolumes;
         this.seedSummary = seed.summary;
         this.securityRules = pulumi.output(firewallRules(security.rules));
@@ -212,6 +236,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         host: HostFacts,
         security: SecurityPlan,
         streams: StreamsAfterNats,
+        beforeUpgrade: pulumi.Resource[],
     ): Deployed {
         let firewall: command.local.Command | undefined;
         if (config.security.hostFirewall) {
@@ -238,7 +263,8 @@ export class BkLitePlatform extends pulumi.ComponentResource {
             { namePrefix: `bklite-${stack}`, services },
             {
                 values,
-                imagesAfter: images.ready,
+                // An image changes only after the backup of the data the old one wrote.
+                imagesAfter: [...images.ready, ...beforeUpgrade],
                 afterStart: {
                     // Each database and its owner role, through the loopback port (the server's keeps its old name).
                     postgres: (container) =>
@@ -281,6 +307,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         secrets: PlatformSecrets,
         security: SecurityPlan,
         streams: StreamsAfterNats,
+        beforeUpgrade: pulumi.Resource[],
     ): Deployed {
         const sourcesOf = (purpose: string) => security.rules.find((r) => r.purpose === purpose)?.sources ?? [];
         const k = config.kubernetes;
@@ -302,7 +329,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                 exposure: { type: k.serviceType, nodePorts: { nats: k.nodePorts.nats }, sourceRanges: { nats: sourcesOf("nats") } },
                 resources: k.resources,
             },
-            { values, hashKey: secrets.value("secretKey"), afterStart: { nats: (workload) => streams(workload, "nats:4222", { args: kubectlArgs }) } },
+            { values, hashKey: secrets.value("secretKey"), afterStart: { nats: (workload) => streams(workload, "nats:4222", { args: kubectlArgs }) }, before: beforeUpgrade },
             { parent: this, providers: [provider] },
         );
         new TraefikIngress(

@@ -71,6 +71,9 @@ export const GIVEN_ONLY_SECRETS: ReadonlyArray<SecretName> = ["previousSecretKey
  */
 export const DATA_BOUND_SECRETS: ReadonlyArray<SecretName> = ["postgresAdminPassword", "postgresPassword", "secretKey", "natsPassword", "minioPassword", "mlflowDatabasePassword"];
 
+/** `bklite:backup` when not set: a backup into `backups/` of the project before every upgrade, the newest 5 kept. */
+export const DEFAULT_BACKUP = { dir: "backups", keep: 5, beforeUpgrade: true } as const;
+
 export type ConfigType = "string" | "integer" | "boolean" | "array" | "object";
 
 export interface ConfigKeyDecl {
@@ -87,7 +90,7 @@ export interface ConfigKeyDecl {
  * Keys whose values are objects or lists of objects. Pulumi.yaml cannot declare them: a project config type
  * is one of string, integer, boolean or an array of those. They are documented in the README instead.
  */
-export const STRUCTURED_KEYS = ["images", "regions", "probePackages", "security", "kubernetes"] as const;
+export const STRUCTURED_KEYS = ["images", "regions", "probePackages", "security", "kubernetes", "backup"] as const;
 
 /** Keys Pulumi.yaml does not declare: the structured ones, and the secrets (see SECRET_KEYS). */
 export function isDeclaredInProjectFile(key: string): boolean {
@@ -155,6 +158,12 @@ export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
         type: "object",
         default: {},
         description: "Kubernetes runtime settings {namespace, storageClass, imagePullSecrets, nodePorts}.",
+    },
+    backup: {
+        type: "object",
+        default: DEFAULT_BACKUP,
+        description:
+            "Backups before upgrades {dir, keep, beforeUpgrade}: when `pulumi up` changes an image, `bklite backup` runs into dir (relative to the project) first and keeps the newest keep; beforeUpgrade false turns it off (with a warning).",
     },
     ...Object.fromEntries(
         Object.entries(SECRET_KEYS).map(([key, description]) => [

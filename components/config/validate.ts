@@ -11,6 +11,7 @@ import { ImagesConfig, checkRegistryPrefix, isFloatingLatest, parseImageRef, res
 import { SecurityConfig, checkDataStoreExposure, dataStorePorts, parseSecurityConfig } from "../security/rules";
 import {
     CONFIG_KEYS,
+    DEFAULT_BACKUP,
     CONFIG_NAMESPACE,
     KNOWN_APPS,
     RUNTIMES,
@@ -75,6 +76,16 @@ export interface KubernetesConfig {
     createNamespace: boolean;
 }
 
+/** Backups before an upgrade (`bklite:backup`). */
+export interface BackupConfig {
+    /** Where `pulumi up` writes the backup it takes before images change; relative to the project directory. */
+    dir: string;
+    /** How many of the stack's backups to keep there (older ones are removed). */
+    keep: number;
+    /** Take a backup when `pulumi up` changes an image (default true). */
+    beforeUpgrade: boolean;
+}
+
 /** Default node ports: Traefik on 30080 (seed 004's advice), NATS on 30422. */
 export const DEFAULT_NODE_PORTS = { http: 30080, nats: 30422 } as const;
 
@@ -94,6 +105,7 @@ export interface StackConfig {
     probePackages: ProbePackageConfig[];
     security: SecurityConfig;
     kubernetes: KubernetesConfig;
+    backup: BackupConfig;
     /** Secrets given in config; the others are generated. */
     providedSecrets: SecretName[];
 }
@@ -321,6 +333,9 @@ export function parseStackConfig(given: ConfigSource): { config: StackConfig; pr
         problems.push({ key: p.path, value: p.value === undefined ? undefined : JSON.stringify(p.value), message: p.message });
     }
 
+    // backup
+    const backup = parseBackup(raw("backup"), add);
+
     // probePackages
     const probePackages = parseProbePackages(raw("probePackages"), add);
 
@@ -386,6 +401,7 @@ export function parseStackConfig(given: ConfigSource): { config: StackConfig; pr
             probePackages,
             security: security.security,
             kubernetes,
+            backup,
             providedSecrets,
         },
     };
@@ -578,6 +594,44 @@ function parseProbePackages(value: unknown, add: AddProblem): ProbePackageConfig
         }
     });
     return packages;
+}
+
+function parseBackup(value: unknown, add: AddProblem): BackupConfig {
+    const backup: BackupConfig = { ...DEFAULT_BACKUP };
+    if (value === undefined) {
+        return backup;
+    }
+    if (!isRecord(value)) {
+        add("backup", "must be an object {dir, keep, beforeUpgrade}", JSON.stringify(value));
+        return backup;
+    }
+    const v = value;
+    const known = Object.keys(DEFAULT_BACKUP);
+    for (const key of Object.keys(v).filter((k) => !known.includes(k))) {
+        add(`backup.${key}`, `is not a backup setting (${known.join(", ")})`);
+    }
+    if (v.dir !== undefined) {
+        if (typeof v.dir !== "string" || v.dir.trim() === "" || v.dir.includes("\0")) {
+            add("backup.dir", "must be a directory path, e.g. /srv/bklite-backups (relative paths are from the project directory)", JSON.stringify(v.dir));
+        } else {
+            backup.dir = v.dir;
+        }
+    }
+    if (v.keep !== undefined) {
+        if (typeof v.keep !== "number" || !Number.isInteger(v.keep) || v.keep < 1 || v.keep > 1000) {
+            add("backup.keep", "must be how many backups to keep, from 1 to 1000", JSON.stringify(v.keep));
+        } else {
+            backup.keep = v.keep;
+        }
+    }
+    if (v.beforeUpgrade !== undefined) {
+        if (typeof v.beforeUpgrade !== "boolean") {
+            add("backup.beforeUpgrade", "must be true or false", JSON.stringify(v.beforeUpgrade));
+        } else {
+            backup.beforeUpgrade = v.beforeUpgrade;
+        }
+    }
+    return backup;
 }
 
 function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {

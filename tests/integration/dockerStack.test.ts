@@ -10,6 +10,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { spawn } from "child_process";
 import { connect } from "nats";
 import { Client } from "pg";
 import { aesDecrypt } from "../../components/seed/aes";
@@ -72,6 +73,8 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
                 "bklite:postgresPort": ports.postgres,
                 // The core services and the executor: the stand-ins this test builds.
                 "bklite:installApps": ["system_mgmt", "node_mgmt"],
+                // The backup before an upgrade goes where this run cleans up.
+                "bklite:backup": { dir: path.join(work, "backups"), keep: 2 },
                 // A second region's agents are elsewhere: told this host's own non-loopback address for the API (so
                 // verification reaches it from here) and another for NATS.
                 "bklite:regions": [{ name: "default" }, { name: "管理网", nodeServerUrl: `http://${hostAddress()}:${ports.http}`, env: { NATS_SERVERS: "10.1.0.5:24222" } }],
@@ -214,6 +217,45 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
         assert.deepStrictEqual({ sidecarEnv: summary.sidecarEnv.updated + summary.sidecarEnv.created, objects: summary.objects.uploaded, bytes: summary.bytesSent, admin: summary.admin }, { sidecarEnv: 0, objects: 0, bytes: 0, admin: "unchanged" });
         const verified = await runCommand(recorded("bklite-verify-run"));
         assert.strictEqual(verified.code, 0, verified.stdout + verified.stderr);
+    });
+
+    it("takes the backup before an upgrade as registered (none on the first deployment), and a restore brings back what was wiped", async () => {
+        assert.deepStrictEqual(JSON.parse(deployed.commands["bklite-backup-run"].stdout), { skipped: "not deployed" }, "the first `pulumi up` found nothing to back up");
+        const registered = recorded("bklite-backup-run");
+        const taken = await runCommand(registered);
+        assert.strictEqual(taken.code, 0, taken.stderr);
+        const { dir } = JSON.parse(taken.stdout);
+        const manifest = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8"));
+        assert.deepStrictEqual(manifest.images, run.outputs.images, "the images the backup was taken under");
+        assert.strictEqual(manifest.objects.count, 2);
+        assert.match(taken.stderr, /backup: database bklite \(pg_dump\): .* \(.*\/s\)/);
+
+        const rows = "SELECT r.name, e.key, e.value, e.type FROM node_mgmt_sidecarenv e JOIN node_mgmt_cloudregion r ON r.id = e.cloud_region_id ORDER BY 1, 2";
+        const before = (await database((db) => db.query(rows))).rows;
+        await database((db) => db.query("DELETE FROM node_mgmt_sidecarenv"));
+        const env = registered.inputs.environment as Record<string, string>;
+        const nc = await connect({ servers: `tls://127.0.0.1:${ports.nats}`, user: "admin", pass: env.BKLITE_NATS_PASSWORD, tls: { ca } });
+        try {
+            await (await nc.jetstream().views.os("bklite")).delete("linux/Telegraf/1.0.0/telegraf");
+        } finally {
+            await nc.close();
+        }
+
+        const restored = await new Promise<{ code: number; stderr: string }>((resolve) => {
+            const child = spawn("/bin/sh", ["-c", `node bin/bklite restore --stack ${stack} --stack-config - --from '${dir}'`], { cwd: registered.inputs.dir, env: { ...process.env, ...env }, stdio: ["pipe", "ignore", "pipe"] });
+            let stderr = "";
+            child.stderr!.on("data", (d) => (stderr += d));
+            child.on("close", (code) => resolve({ code: code ?? -1, stderr }));
+            child.stdin!.end(registered.inputs.stdin);
+        });
+        assert.strictEqual(restored.code, 0, restored.stderr);
+        assert.match(restored.stderr, new RegExp(`stopping server[\\s\\S]*starting server again`));
+        assert.deepStrictEqual((await database((db) => db.query(rows))).rows, before, "every SidecarEnv row is back");
+        await waitHealthy(`${prefix}-server`, `${prefix}-server`, 120);
+        await waitHealthy(`${prefix}-web`, `${prefix}-web`, 120);
+        const verified = await runCommand(recorded("bklite-verify-run"));
+        assert.strictEqual(verified.code, 0, verified.stdout + verified.stderr);
+        assert.match(verified.stdout, /^ok +package linux\/Telegraf 1\.0\.0 /m, "the object is back, with its digest");
     });
 });
 

@@ -43,6 +43,17 @@ describe("config validation", () => {
         assert.deepStrictEqual(config.providedSecrets, []);
     });
 
+    it("takes bklite:backup with its defaults, and refuses every bad setting of it by name at once", () => {
+        assert.deepStrictEqual(parseStackConfig(source(stackConfig("dev"))).config?.backup, { dir: "backups", keep: 5, beforeUpgrade: true });
+        const given = parseStackConfig(source(stackConfig("dev", { "bklite:backup": { dir: "/srv/b", keep: 2 } }))).config;
+        assert.deepStrictEqual(given?.backup, { dir: "/srv/b", keep: 2, beforeUpgrade: true });
+        const problems = problemsWith({ "bklite:backup": { dir: "", keep: 0, beforeUpgrade: "yes", every: "day" } });
+        assert.deepStrictEqual(problems.map((p) => p.key).sort(), ["backup.beforeUpgrade", "backup.dir", "backup.every", "backup.keep"]);
+        assert.match(only(problems, "backup.keep").message, /from 1 to 1000/);
+        assert.match(only(problems, "backup.every").message, /is not a backup setting \(dir, keep, beforeUpgrade\)/);
+        assert.match(only(problemsWith({ "bklite:backup": [] }), "backup").message, /must be an object \{dir, keep, beforeUpgrade\}/);
+    });
+
     it("refuses a missing hostAddress and says how to set it", () => {
         const p = only(problemsWith({ "bklite:hostAddress": undefined }), "hostAddress");
         assert.match(p.message, /is missing/);

@@ -204,6 +204,16 @@ for (const stack of ["dev", "prod"]) {
             assert.ok(apply.dependencies.some((d) => d.endsWith("::bklite-k8s-server")));
         });
 
+        it("backs up before an upgrade: every workload waits for the backup, which reaches the cluster as the stack says", () => {
+            const backup = run.recorder.named("bklite-backup-run");
+            assert.strictEqual(backup.inputs.create, `node bin/bklite backup --stack ${stack} --stack-config - --dir backups --keep 5 --if-deployed`);
+            const workloads = [...run.recorder.ofType("kubernetes:apps/v1:StatefulSet"), ...run.recorder.ofType("kubernetes:apps/v1:Deployment")].filter((w) => w.name.startsWith("bklite-k8s-"));
+            assert.ok(workloads.length >= 7);
+            for (const w of workloads) {
+                assert.ok(w.dependencies.some((d) => d.endsWith("::bklite-backup-run")), `${w.name} waits for the backup`);
+            }
+        });
+
         it("verifies through port-forwards too, reaching each service by its Service, again when a pod template changes", () => {
             const verify = run.recorder.named("bklite-verify-run");
             assert.strictEqual(verify.inputs.create, "node bin/bklite verify --spec - --retry-seconds 90 --kube-namespace bklite");

@@ -457,6 +457,52 @@ describe("program verification", () => {
     });
 });
 
+describe("program upgrades", () => {
+    it("backs up before any image changes: the containers' images wait for it, its triggers are every service's image", async () => {
+        const config = stackConfig("dev");
+        const run = await runProgram("dev", config);
+        const backup = run.recorder.named("bklite-backup-run");
+        assert.strictEqual(backup.inputs.create, "node bin/bklite backup --stack dev --stack-config - --dir backups --keep 5 --if-deployed");
+        assert.deepStrictEqual(Object.keys(backup.inputs.environment).sort(), ["BKLITE_FALKORDB_PASSWORD", "BKLITE_NATS_CA", "BKLITE_NATS_PASSWORD", "BKLITE_SECRET_KEY"]);
+        assert.ok(containsSecret(backup.rawInputs.environment), "the environment is secret");
+        const given = JSON.parse(backup.inputs.stdin);
+        assert.deepStrictEqual([given.runtime, given.ports.nats, given.backup], ["docker", 24222, { dir: "backups", keep: 5, beforeUpgrade: true }], "the stack's config on stdin");
+        assert.strictEqual(backup.inputs.update, "echo 'no image changed: no backup needed'", "a change that is no upgrade takes no backup");
+        const images = run.outputs.images as Record<string, string>;
+        assert.deepStrictEqual(backup.inputs.triggers, Object.keys(images).sort().map((s) => `${s}=${images[s]}`));
+        const remoteImages = run.recorder.ofType("docker:index/remoteImage:RemoteImage");
+        assert.ok(remoteImages.length > 0);
+        for (const image of remoteImages) {
+            assert.ok(image.dependencies.some((d) => d.endsWith("::bklite-backup-run")), `${image.name} (and so its containers) waits for the backup`);
+        }
+        assert.ok(!JSON.stringify(run.recorder.named("bklite-backup").inputs).includes("mock"), "no secret in the component's inputs");
+
+        const again = await runProgram("dev", config);
+        assert.deepStrictEqual(again.recorder.named("bklite-backup-run").inputs.triggers, backup.inputs.triggers, "nothing changed, no backup");
+        const upgraded = await runProgram("dev", stackConfig("dev", { "bklite:images": { tag: "huangpu-v1.1" }, "bklite:backup": { dir: "/srv/bklite-backups", keep: 3 } }));
+        const next = upgraded.recorder.named("bklite-backup-run");
+        assert.strictEqual(next.inputs.create, "node bin/bklite backup --stack dev --stack-config - --dir /srv/bklite-backups --keep 3 --if-deployed");
+        assert.notDeepStrictEqual(next.inputs.triggers, backup.inputs.triggers, "a new release tag runs the backup");
+        assert.ok(next.inputs.triggers.includes("server=bklite/server:huangpu-v1.1"), next.inputs.triggers.join(" "));
+    });
+
+    it("is off with a warning when bklite:backup.beforeUpgrade is false", async () => {
+        const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+        const warnings: string[] = [];
+        const warn = pulumi.log.warn;
+        pulumi.log.warn = async (message: string) => void warnings.push(message);
+        try {
+            const off = await runProgram("dev", stackConfig("dev", { "bklite:backup": { beforeUpgrade: false } }));
+            assert.ok(!off.recorder.resources.some((r) => r.name.startsWith("bklite-backup")));
+            const remoteImages = off.recorder.ofType("docker:index/remoteImage:RemoteImage");
+            assert.ok(remoteImages.every((i) => !i.dependencies.some((d) => d.includes("backup"))));
+        } finally {
+            pulumi.log.warn = warn;
+        }
+        assert.ok(warnings.some((w) => /bklite:backup\.beforeUpgrade is false: an image change replaces containers without a backup first/.test(w)), warnings.join("\n"));
+    });
+});
+
 describe("program rotating SECRET_KEY", () => {
     const newKey = "new-secret-key-0123456789abcdef";
     const oldKey = "old-secret-key-0123456789abcdef";

@@ -35,6 +35,8 @@ export interface KubernetesRuntimeBindings {
     hashKey: pulumi.Input<string>;
     /** Resources that finish a service's start, made once its workload is ready; dependents wait for them. */
     afterStart?: Readonly<Record<string, (workload: pulumi.Resource) => pulumi.Resource[]>>;
+    /** What every workload waits for (the backup before an upgrade): no pod template changes before it is done. */
+    before?: pulumi.Resource[];
 }
 
 
@@ -101,7 +103,7 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
         const templates: Record<string, unknown> = {};
         for (const spec of startOrder(args.services)) {
             const labels = labelsOf(spec.name);
-            const dependsOn = spec.dependsOn.flatMap((d) => ready[d]);
+            const dependsOn = [...(bindings.before ?? []), ...spec.dependsOn.flatMap((d) => ready[d])];
 
             // Env: plain values inline; anything holding a secret or generated value from a Secret.
             const secretEnv = Object.entries(spec.env).filter(([, v]) => refsOf(v).length > 0);
