@@ -70,7 +70,8 @@ export async function benchBackup(): Promise<Result[]> {
             }
         };
         await waitFor(() => query(superUrl("postgres"), "SELECT 1").then(() => true, () => false), 60000, () => docker("logs", `${prefix}-postgres`));
-        await query(superUrl("postgres"), "CREATE ROLE bklite LOGIN PASSWORD 'bench-bklite-0123456789'; CREATE DATABASE bklite OWNER bklite");
+        await query(superUrl("postgres"), "CREATE ROLE bklite LOGIN PASSWORD 'bench-bklite-0123456789'");
+        await query(superUrl("postgres"), "CREATE DATABASE bklite OWNER bklite");
         const pgUrl = `postgres://bklite:bench-bklite-0123456789@127.0.0.1:${pgPort}/bklite`;
         await query(pgUrl, schemaSql("huangpu", { nodeInit: false }));
         await applySeed(regionSpec(1000), { pgUrl, natsUrl: "", natsUser: "", natsPassword: "", bucket: "bklite", secretKey: SECRET_KEY });
@@ -96,6 +97,10 @@ export async function benchBackup(): Promise<Result[]> {
 
         const backup = worker(job("backup", path.join(dir, "backups")));
         const plainBackup = worker(job("plain-backup", path.join(dir, "plain")));
+        // Restored into an empty object store (and a new database, as always), as the plain writer writes into one.
+        const wipe = await connectNats(endpoint, "bench");
+        await (await wipe.jetstreamManager()).streams.delete("OBJ_bklite");
+        await wipe.close();
         const restore = worker(job("restore", backup.dir));
         const plainRestore = worker(job("plain-restore", path.join(dir, "plain")));
         const check = await connect({ servers: nats.url, user: nats.user, pass: nats.password, tls: { ca: nats.caPem } });

@@ -66,6 +66,7 @@ const KUBE_OPTIONS = (what: string): Record<string, OptionSpec> => ({
 const KUBECTL_ENV = { BKLITE_KUBECTL: "the kubectl to run with --kube-namespace (default: kubectl from PATH)" };
 
 const FIREWALL_STACK: OptionSpec = { type: "string", value: "STACK", description: "the stack whose chains these are (BKLITE-IN-STACK, BKLITE-FWD-STACK)", required: { example: "prod" } };
+const STACK_CONFIG: OptionSpec = { type: "string", value: "FILE|-", description: "the stack's validated config as JSON instead of Pulumi.STACK.yaml (how the program passes it, on standard input)" };
 const PROJECT_DIR = (what: string): OptionSpec => ({ type: "string", value: "DIR", description: `the project directory whose ${what} (default: the current directory)` });
 
 export const COMMANDS: CommandSpec[] = [
@@ -192,7 +193,7 @@ export const COMMANDS: CommandSpec[] = [
             dir: { type: "string", value: "DIR", description: "where backups go; each backup is a new directory in it", required: { example: "/srv/bklite-backups" } },
             keep: { type: "string", value: "N", description: "then remove the stack's oldest backups in DIR beyond the newest N" },
             "if-deployed": { type: "boolean", description: "exit 0 without a backup when the stack has no PostgreSQL yet (a first `pulumi up`)" },
-            "stack-config": { type: "string", value: "FILE|-", description: "the stack's validated config as JSON, instead of reading Pulumi.STACK.yaml (how the program passes it, on standard input)" },
+            "stack-config": STACK_CONFIG,
             "project-dir": PROJECT_DIR("Pulumi.STACK.yaml to read"),
         },
         environment: BACKUP_ENV_HELP,
@@ -217,7 +218,7 @@ export const COMMANDS: CommandSpec[] = [
         options: {
             stack: { type: "string", value: "STACK", description: "the stack to restore into (deployed and running)", required: { example: "prod" } },
             from: { type: "string", value: "DIR", description: "the backup's directory", required: { example: "/srv/bklite-backups/prod-20261130T171500000Z" } },
-            "stack-config": { type: "string", value: "FILE|-", description: "the stack's validated config as JSON, instead of reading Pulumi.STACK.yaml" },
+            "stack-config": STACK_CONFIG,
             "project-dir": PROJECT_DIR("Pulumi.STACK.yaml to read"),
         },
         environment: BACKUP_ENV_HELP,

@@ -17,7 +17,8 @@ import { ObjectBucket } from "../seed/objectStore";
 import { BackupFile, BackupManifest, MANIFEST_FILE, MANIFEST_FORMAT, ObjectEntry, SecretKeyFingerprint, fingerprintSecretKey } from "./manifest";
 import { dumpRedis } from "./redisDump";
 import { ServiceHost } from "./serviceHost";
-import { byteMeter, formatBytes, trackedFile } from "./transfer";
+import { formatBytes } from "../images/bundle";
+import { byteMeter, trackedFile } from "./transfer";
 
 /** Where the stack's data is and the secrets a backup needs. */
 export interface BackupSource {

@@ -7,6 +7,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { MiB, readBounded } from "../boundedRead";
+import { sha256File } from "../images/checksums";
 import { InputError } from "../inputError";
 
 export const MANIFEST_FILE = "manifest.json";
@@ -77,20 +78,14 @@ export function fingerprintMatches(fingerprint: SecretKeyFingerprint, secretKey:
     return expected.length === actual.length && crypto.timingSafeEqual(expected, actual);
 }
 
-/** SHA-256 (hex) and size of a file, read in 1 MiB pieces; `onBytes` hears each piece's length. */
-export function fileSha256(file: string, onBytes?: (n: number) => void): Promise<{ sha256: string; bytes: number }> {
-    return new Promise((resolve, reject) => {
-        const hash = crypto.createHash("sha256");
-        let bytes = 0;
-        fs.createReadStream(file, { highWaterMark: 1024 * 1024 })
-            .on("data", (chunk) => {
-                hash.update(chunk);
-                bytes += chunk.length;
-                onBytes?.(chunk.length);
-            })
-            .on("error", reject)
-            .on("end", () => resolve({ sha256: hash.digest("hex"), bytes }));
+/** SHA-256 (hex) and size of a file; `onBytes` hears each piece's length as it is read. */
+export async function fileSha256(file: string, onBytes?: (n: number) => void): Promise<{ sha256: string; bytes: number }> {
+    let read = 0;
+    const sha256 = await sha256File(file, (total) => {
+        onBytes?.(total - read);
+        read = total;
     });
+    return { sha256, bytes: read };
 }
 
 /** Reads and checks the shape of `dir`/manifest.json; names the file and what is wrong. */

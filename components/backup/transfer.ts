@@ -7,19 +7,8 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { Writable } from "stream";
+import { formatBytes } from "../images/bundle";
 import { BackupFile } from "./manifest";
-
-/** `n` bytes in the unit an operator reads at a glance. */
-export function formatBytes(n: number): string {
-    const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let value = n;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit++;
-    }
-    return unit === 0 ? `${n} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
 
 export interface ByteMeter {
     add(bytes: number): void;

@@ -26,6 +26,11 @@ function stopAllOnExit(): void {
     process.on("exit", () => running.forEach((child) => child.kill("SIGTERM")));
     for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
         process.once(signal, () => {
+            // A command that handles the signal itself (restore: leave the old data serving) stops its own
+            // forwards when it is done; only a command that does not is ended here.
+            if (process.listenerCount(signal) > 0) {
+                return;
+            }
             running.forEach((child) => child.kill("SIGTERM"));
             process.exit(code);
         });

@@ -229,6 +229,9 @@ describe("bklite plan", () => {
             assert.deepStrictEqual(diff.resources.filter((r) => r.kind !== "change"), []);
             const image = diff.resources.find((r) => r.name === "bklite-docker-server-image")!;
             assert.deepStrictEqual(image.changes, [{ path: "inputs.name", old: "aiharbor.msxf.local/aihpc/bklite/server:v0.3.5", new: "aiharbor.msxf.local/aihpc/bklite/server:v0.3.6" }]);
+            // The upgrade takes a backup first: the command's triggers name every new image.
+            const backup = diff.resources.find((r) => r.name === "bklite-backup-run")!;
+            assert.ok(backup.changes.some((c) => c.path === "inputs.triggers[+]" && String(c.new).includes("server=aiharbor.msxf.local/aihpc/bklite/server:v0.3.6")), JSON.stringify(backup.changes));
             assert.deepStrictEqual(diff.config, [{ path: '"bklite:images".tag', old: "v0.3.5", new: "v0.3.6" }]);
             const markdown = diffMarkdown([diff]);
             assert.match(markdown, /### Stack `prod`: 0 to add, \d+ to change, 0 to remove/);
@@ -261,7 +264,13 @@ describe("bklite plan", () => {
             assert.deepStrictEqual(seed.changes.map((c) => c.path), ["inputs.stdin", "inputs.triggers[-]", "inputs.triggers[+]"]);
             assert.ok(String(seed.changes[0].new).includes("生产网"));
             assert.ok(String(seed.changes[0].new).includes('"NATS_PASSWORD":"[secret]"'));
-            assert.deepStrictEqual(diff.resources.map((r) => r.name).sort(), ["bklite", "bklite-seed-apply", "bklite-verify", "bklite-verify-run"], "only the platform, the seeding and its verification");
+            assert.deepStrictEqual(
+                diff.resources.map((r) => r.name).sort(),
+                ["bklite", "bklite-backup", "bklite-backup-run", "bklite-seed-apply", "bklite-verify", "bklite-verify-run"],
+                "only the platform, the seeding and its verification, and the config the upgrade backup records",
+            );
+            const backup = diff.resources.find((r) => r.name === "bklite-backup-run")!;
+            assert.deepStrictEqual(backup.changes.map((c) => c.path), ["inputs.stdin"], "no image changed: its triggers stay, so no backup is taken");
             const verify = diff.resources.find((r) => r.name === "bklite-verify-run")!;
             assert.ok(verify.changes.some((c) => c.path === "inputs.stdin" && String(c.new).includes("生产网")), "the new region is verified");
         });
