@@ -318,37 +318,4 @@ describe("Pulumi.yaml", () => {
     });
 });
 
-describe("README", () => {
-    const fs = require("fs") as typeof import("fs");
-    const path = require("path") as typeof import("path");
-    const root = path.join(__dirname, "..", "..");
-    const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
 
-    it("documents every config key", () => {
-        for (const key of Object.keys(CONFIG_KEYS)) {
-            assert.ok(readme.includes(`\`bklite:${key}\``), `README documents bklite:${key}`);
-        }
-    });
-
-    it("gives the deploy and test commands, and CI runs the same test command", () => {
-        assert.ok(readme.includes("npm ci && npm run up:dev"));
-        assert.ok(readme.includes("npm ci && npm test"));
-        const ci = fs.readFileSync(path.join(root, ".ci", "run"), "utf8");
-        assert.match(ci, /^npm ci --no-audit --no-fund\nnpm test$/m);
-    });
-});
-
-describe("README offline plugins", () => {
-    it("lists exactly the provider plugins and versions the lockfile pins", () => {
-        const fs = require("fs") as typeof import("fs");
-        const path = require("path") as typeof import("path");
-        const { requiredPlugins, pluginFileName } = require("../../components/plugins") as typeof import("../../components/plugins");
-        const root = path.join(__dirname, "..", "..");
-        const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
-        const plugins = requiredPlugins(root);
-        assert.deepStrictEqual(plugins.map((p) => p.name), ["command", "docker", "kubernetes", "postgresql", "random", "tls"]);
-        const rows = readme.split("\n").filter((l) => /^\| [a-z]+ \| [0-9.]+ \| `pulumi-resource-/.test(l));
-        assert.deepStrictEqual(rows, plugins.map((p) => `| ${p.name} | ${p.version} | \`${pluginFileName(p)}\` |`));
-        assert.ok(readme.includes(`for p in ${plugins.map((p) => `${p.name}:${p.version}`).join(" ")}; do`));
-    });
-});
