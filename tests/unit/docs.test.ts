@@ -272,16 +272,37 @@ describe("documentation", () => {
         });
     });
 
-    it("runs for real the documented commands that need no deployed stack", () => {
-        const runnable = shellBlocksOf(HAND_WRITTEN)
+    it("runs for real the documented commands that need no deployed stack: help, plugins, plans of the committed stacks and their diff", function () {
+        this.timeout(120000);
+        const documented = shellBlocksOf(HAND_WRITTEN)
             .flatMap((b) => shellCommands(b.text))
             .map((words) => bkliteArgs(words))
-            .filter((args): args is string[] => args !== undefined && (args.length === 0 || ["--help", "plugins"].includes(args[0]) || args.includes("--help")));
-        assert.ok(runnable.length >= 2, JSON.stringify(runnable));
-        for (const args of runnable) {
+            .filter((args): args is string[] => args !== undefined);
+        const run = (args: string[]) => {
             const [node, ...cli] = bkliteArgv(args);
-            const run = spawnSync(node, cli, { cwd: PROJECT_ROOT, encoding: "utf8" });
-            assert.strictEqual(run.status, 0, `bklite ${args.join(" ")}: ${run.stderr}`);
+            const result = spawnSync(node, cli, { cwd: PROJECT_ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+            assert.strictEqual(result.status, 0, `bklite ${args.join(" ")}: ${result.stderr}`);
+            return result.stdout;
+        };
+        const helpAndPlugins = documented.filter((args) => args.length === 0 || args[0] === "plugins" || args.includes("--help"));
+        assert.ok(helpAndPlugins.length >= 2, JSON.stringify(helpAndPlugins));
+        helpAndPlugins.forEach(run);
+        // `bklite plan --stack prod > FILE` of a committed stack, then `bklite plan diff` of two such files.
+        const plans = documented.filter((args) => args[0] === "plan" && args[1] === "--stack" && ["dev", "prod"].includes(args[2]) && args.length === 3);
+        assert.ok(plans.length >= 1, "the docs show a plan of a committed stack");
+        const dir = fs.mkdtempSync(path.join(require("os").tmpdir(), "docs-plans-"));
+        try {
+            const files = plans.slice(0, 2).map((args, i) => {
+                const file = path.join(dir, `${i}.json`);
+                fs.writeFileSync(file, run(args));
+                assert.strictEqual(JSON.parse(fs.readFileSync(file, "utf8")).stack, args[2]);
+                return file;
+            });
+            if (documented.some((args) => args[0] === "plan" && args[1] === "diff")) {
+                assert.match(run(["plan", "diff", files[0], files[files.length - 1]]), /no changes/i);
+            }
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
         }
     });
 });
