@@ -323,10 +323,12 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                 namespace: k.namespace,
                 createNamespace: k.createNamespace,
                 services: workloads,
+                // Bash for the start-order waits, from an image the stack has anyway.
+                waitImage: workloads.find((s) => s.name === "postgres")!.image,
                 storageClass: k.storageClass,
                 volumeSize: k.volumeSize,
                 imagePullSecrets: k.imagePullSecrets,
-                exposure: { type: k.serviceType, nodePorts: { nats: k.nodePorts.nats }, sourceRanges: { nats: sourcesOf("nats") } },
+                exposure: { type: k.serviceType, nodePorts: { nats: k.nodePorts.nats }, sourceRanges: { nats: sourcesOf("nats") }, edgeNode: k.edgeNode },
                 resources: k.resources,
             },
             { values, hashKey: secrets.value("secretKey"), afterStart: { nats: (workload) => streams(workload, "nats:4222", { args: kubectlArgs }) }, before: beforeUpgrade },
@@ -345,6 +347,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                 ingressClass: k.ingressClass,
                 hostAddress: config.hostAddress,
                 sources: sourcesOf("http"),
+                edgeNode: k.edgeNode,
             },
             { parent: this, providers: [provider], dependsOn: [runtime.workloads.server] },
         );

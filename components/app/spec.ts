@@ -75,6 +75,11 @@ export interface ServiceSpec {
     stopGraceSeconds?: number;
     /** A database-like service with a stable identity and its own data (a StatefulSet on Kubernetes). */
     stateful?: boolean;
+    /**
+     * Two must never run at once (it runs schedulers, migrations or listeners): the old one stops before the new one
+     * starts, as Docker replaces a container (the Recreate strategy on Kubernetes).
+     */
+    singleInstance?: boolean;
 }
 
 /**

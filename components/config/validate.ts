@@ -8,7 +8,7 @@ import { DEFAULT_IMAGES, SERVICES, SERVICE_NAMES, UNSUPPORTED_APPS } from "../ap
 import { isRecord } from "../json";
 import { AgentEndpoints, DEFAULT_REGION, RegionConfig, agentEndpoints, checkNodeServerUrl, checkRegions } from "../app/regions";
 import { ImagesConfig, checkRegistryPrefix, isFloatingLatest, parseImageRef, resolveImageRef } from "../images/refs";
-import { SecurityConfig, checkDataStoreExposure, dataStorePorts, parseSecurityConfig } from "../security/rules";
+import { SecurityConfig, checkDataStoreExposure, dataStorePorts, isWorldOpen, parseSecurityConfig } from "../security/rules";
 import {
     CONFIG_KEYS,
     DEFAULT_BACKUP,
@@ -74,6 +74,11 @@ export interface KubernetesConfig {
     ingressClass: string;
     /** Create the namespace (default), or use an existing one (e.g. one holding a pull secret made by hand). */
     createNamespace: boolean;
+    /**
+     * The node at hostAddress (NodePort): Traefik and NATS run there and their node ports keep clients' addresses
+     * (Local), so NetworkPolicies enforce the security rules' sources. Unset, node ports answer on every node (Cluster).
+     */
+    edgeNode?: string;
 }
 
 /** Backups before an upgrade (`bklite:backup`). */
@@ -344,6 +349,21 @@ export function parseStackConfig(given: ConfigSource): { config: StackConfig; pr
     security.problems.push(...checkDataStoreExposure(security.security.rules, dataStorePorts([ports.postgres])));
     for (const p of security.problems) {
         problems.push({ key: p.path, value: p.value, message: p.message });
+    }
+
+    // Node ports without an edge node answer on every node and hide clients' addresses: source rules would not hold.
+    if (runtime === "kubernetes" && kubernetes.serviceType === "NodePort" && kubernetes.edgeNode === undefined) {
+        for (const rule of security.security.rules) {
+            const published = rule.port === "http" || rule.port === "nats" || rule.port === kubernetes.nodePorts.http || rule.port === kubernetes.nodePorts.nats;
+            if (published && !rule.sources.some(isWorldOpen)) {
+                add(
+                    `security.rules[${rule.at ?? 0}].sources`,
+                    `limits who reaches ${rule.port}, but node ports answer on every node of the cluster and NetworkPolicies then see that node's address, not the client's: ` +
+                        "set bklite:kubernetes.edgeNode to the node at hostAddress (`kubectl get nodes -o wide`), which runs Traefik and NATS and keeps clients' addresses, or use kubernetes.serviceType LoadBalancer",
+                    JSON.stringify(rule.sources),
+                );
+            }
+        }
     }
 
     // secrets
@@ -649,7 +669,7 @@ function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {
         add("kubernetes", "must be an object {namespace, context, storageClass, volumeSize, imagePullSecrets, serviceType, nodePorts, resources}", value);
         return config;
     }
-    const known = ["namespace", "context", "storageClass", "volumeSize", "imagePullSecrets", "serviceType", "nodePorts", "resources", "ingressClass", "createNamespace"];
+    const known = ["namespace", "context", "storageClass", "volumeSize", "imagePullSecrets", "serviceType", "nodePorts", "resources", "ingressClass", "createNamespace", "edgeNode"];
     for (const key of Object.keys(value)) {
         if (!known.includes(key)) {
             add(`kubernetes.${key}`, `is not a kubernetes setting (${known.join(", ")})`);
@@ -684,6 +704,14 @@ function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {
             add("kubernetes.ingressClass", "must be a Kubernetes name, e.g. traefik", value.ingressClass);
         } else {
             config.ingressClass = value.ingressClass;
+        }
+    }
+    if (value.edgeNode !== undefined) {
+        // A node name is a DNS subdomain.
+        if (typeof value.edgeNode !== "string" || value.edgeNode.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(value.edgeNode)) {
+            add("kubernetes.edgeNode", "must be a node's name as `kubectl get nodes` shows it, e.g. node-1", value.edgeNode);
+        } else {
+            config.edgeNode = value.edgeNode;
         }
     }
     if (value.createNamespace !== undefined) {

@@ -2,7 +2,7 @@ import * as net from "net";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceSpec } from "../app/spec";
-import { loadBalancerSourceRanges } from "../runtime/kubernetes/kubernetesRuntime";
+import { edgeNodeSelector, externalTrafficPolicy, loadBalancerSourceRanges } from "../runtime/kubernetes/kubernetesRuntime";
 import { workloadLabels } from "../runtime/kubernetes/labels";
 
 export interface TraefikIngressArgs {
@@ -22,22 +22,34 @@ export interface TraefikIngressArgs {
     hostAddress: string;
     /** Who may reach the web entry point (the http rule's sources): a LoadBalancer's source ranges. */
     sources: string[];
+    /** The node at hostAddress (NodePort): Traefik runs there and keeps clients' addresses. */
+    edgeNode?: string;
 }
 /** Traefik's web entry point inside the pod. */
 export const WEB_PORT = 8000;
 
 
-/** The cluster-wide permissions Traefik's Kubernetes Ingress provider needs (seed 004: the ClusterRole went missing). */
-export const TRAEFIK_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
-    { apiGroups: [""], resources: ["services", "endpoints", "secrets", "nodes"], verbs: ["get", "list", "watch"] },
+/**
+ * What Traefik's Kubernetes Ingress provider reads in the namespace it watches (a Role): the Ingresses and their
+ * status, the Services and endpoints behind them, and TLS Secrets. Namespaced, so it can read no other namespace's
+ * Secrets. (A deleted Role or ClusterRole is put back by the next `pulumi up`.)
+ */
+export const TRAEFIK_NAMESPACE_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
+    { apiGroups: [""], resources: ["services", "endpoints", "secrets"], verbs: ["get", "list", "watch"] },
     { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
-    { apiGroups: ["networking.k8s.io", "extensions"], resources: ["ingresses", "ingressclasses"], verbs: ["get", "list", "watch"] },
+    { apiGroups: ["networking.k8s.io", "extensions"], resources: ["ingresses"], verbs: ["get", "list", "watch"] },
     { apiGroups: ["networking.k8s.io", "extensions"], resources: ["ingresses/status"], verbs: ["update"] },
 ];
 
+/** What only exists cluster-wide and Traefik must read (a ClusterRole): IngressClasses and nodes. */
+export const TRAEFIK_CLUSTER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
+    { apiGroups: ["networking.k8s.io"], resources: ["ingressclasses"], verbs: ["get", "list", "watch"] },
+    { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
+];
+
 /**
- * Traefik owned by the stack as plain resources (no Helm repository offline): its ServiceAccount, ClusterRole and
- * binding (so `pulumi up` restores them if deleted), Deployment, IngressClass and Service, plus one Ingress per
+ * Traefik owned by the stack as plain resources (no Helm repository offline): its ServiceAccount, Role and
+ * ClusterRole with their bindings (so `pulumi up` restores them if deleted), Deployment, IngressClass and Service, plus one Ingress per
  * route of the routed services (path prefixes, no Host rule, no nginx annotations).
  */
 export class TraefikIngress extends pulumi.ComponentResource {
@@ -49,15 +61,24 @@ export class TraefikIngress extends pulumi.ComponentResource {
         const labels = workloadLabels("traefik");
         const clusterName = `bklite-${args.namespaceName}-traefik`;
         const account = new k8s.core.v1.ServiceAccount(`${name}-account`, { metadata: { name: "traefik", namespace: args.namespace, labels } }, { parent: this });
-        const role = new k8s.rbac.v1.ClusterRole(`${name}-role`, { metadata: { name: clusterName, labels }, rules: TRAEFIK_RULES }, { parent: this });
-        const binding = new k8s.rbac.v1.ClusterRoleBinding(
+        const subjects = [{ kind: "ServiceAccount", name: "traefik", namespace: args.namespace }];
+        const role = new k8s.rbac.v1.Role(`${name}-role`, { metadata: { name: "traefik", namespace: args.namespace, labels }, rules: TRAEFIK_NAMESPACE_RULES }, { parent: this });
+        const binding = new k8s.rbac.v1.RoleBinding(
             `${name}-binding`,
-            {
-                metadata: { name: clusterName, labels },
-                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterName },
-                subjects: [{ kind: "ServiceAccount", name: "traefik", namespace: args.namespace }],
-            },
+            { metadata: { name: "traefik", namespace: args.namespace, labels }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "traefik" }, subjects },
             { parent: this, dependsOn: [role, account] },
+        );
+        // Aliases: the ClusterRole and its binding kept their cluster-wide names, so they are updated in place (a
+        // replacement would create a ClusterRole of the same name before deleting the old one, and fail).
+        const clusterRole = new k8s.rbac.v1.ClusterRole(
+            `${name}-cluster-role`,
+            { metadata: { name: clusterName, labels }, rules: TRAEFIK_CLUSTER_RULES },
+            { parent: this, aliases: [{ name: `${name}-role` }] },
+        );
+        const clusterBinding = new k8s.rbac.v1.ClusterRoleBinding(
+            `${name}-cluster-binding`,
+            { metadata: { name: clusterName, labels }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterName }, subjects },
+            { parent: this, dependsOn: [clusterRole, account], aliases: [{ name: `${name}-binding` }] },
         );
         const ingressClass = new k8s.networking.v1.IngressClass(
             `${name}-class`,
@@ -75,6 +96,7 @@ export class TraefikIngress extends pulumi.ComponentResource {
                         metadata: { labels },
                         spec: {
                             serviceAccountName: "traefik",
+                            nodeSelector: edgeNodeSelector(args.serviceType, args.edgeNode),
                             imagePullSecrets: args.imagePullSecrets.map((n) => ({ name: n })),
                             containers: [
                                 {
@@ -103,7 +125,7 @@ export class TraefikIngress extends pulumi.ComponentResource {
                     },
                 },
             },
-            { parent: this, dependsOn: [binding, ingressClass] },
+            { parent: this, dependsOn: [binding, clusterBinding, ingressClass] },
         );
         new k8s.core.v1.Service(
             `${name}-service`,
@@ -111,8 +133,7 @@ export class TraefikIngress extends pulumi.ComponentResource {
                 metadata: { name: "traefik", namespace: args.namespace, labels },
                 spec: {
                     type: args.serviceType,
-                    // Keep clients' addresses, so NetworkPolicies and the cloud's rules see who connects.
-                    externalTrafficPolicy: "Local",
+                    externalTrafficPolicy: externalTrafficPolicy(args.serviceType, args.edgeNode),
                     loadBalancerSourceRanges: args.serviceType === "LoadBalancer" ? loadBalancerSourceRanges(args.sources) : undefined,
                     selector: labels,
                     ports: [{ name: "web", port: 80, targetPort: "web", nodePort: args.serviceType === "NodePort" ? args.httpNodePort : undefined }],

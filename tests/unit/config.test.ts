@@ -54,6 +54,17 @@ describe("config validation", () => {
         assert.match(only(problemsWith({ "bklite:backup": [] }), "backup").message, /must be an object \{dir, keep, beforeUpgrade\}/);
     });
 
+    it("refuses source rules on a NodePort cluster without an edge node, where clients' addresses are lost", () => {
+        const rules = { rules: [{ port: "http", sources: ["10.0.0.0/8"], description: "console" }] };
+        const p = only(problemsWith({ "bklite:runtime": "kubernetes", "bklite:security": rules, "bklite:kubernetes": {} }), "security.rules[0].sources");
+        assert.match(p.message, /node ports answer on every node/);
+        assert.match(p.message, /set bklite:kubernetes\.edgeNode to the node at hostAddress/);
+        assert.deepStrictEqual(problemsWith({ "bklite:runtime": "kubernetes", "bklite:security": rules, "bklite:kubernetes": { edgeNode: "node-1" } }), []);
+        assert.deepStrictEqual(problemsWith({ "bklite:runtime": "kubernetes", "bklite:security": rules, "bklite:kubernetes": { serviceType: "LoadBalancer" } }), []);
+        assert.deepStrictEqual(problemsWith({ "bklite:runtime": "kubernetes", "bklite:security": { rules: [{ port: "http", sources: ["0.0.0.0/0"], description: "open" }] } }), []);
+        assert.match(only(problemsWith({ "bklite:runtime": "kubernetes", "bklite:kubernetes": { edgeNode: "Node_1" } }), "kubernetes.edgeNode").message, /kubectl get nodes/);
+    });
+
     it("refuses a missing hostAddress and says how to set it", () => {
         const p = only(problemsWith({ "bklite:hostAddress": undefined }), "hostAddress");
         assert.match(p.message, /is missing/);

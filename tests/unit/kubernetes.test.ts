@@ -18,6 +18,8 @@ const kinds = {
     pvc: "kubernetes:core/v1:PersistentVolumeClaim",
     ingress: "kubernetes:networking.k8s.io/v1:Ingress",
     ingressClass: "kubernetes:networking.k8s.io/v1:IngressClass",
+    role: "kubernetes:rbac.authorization.k8s.io/v1:Role",
+    roleBinding: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
     clusterRole: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
     clusterRoleBinding: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
     serviceAccount: "kubernetes:core/v1:ServiceAccount",
@@ -27,6 +29,38 @@ function byName(run: ProgramRun, type: string, name: string): RecordedResource {
     const found = run.recorder.ofType(type).filter((r) => r.inputs.metadata?.name === name);
     assert.strictEqual(found.length, 1, `one ${type} named ${name}: ${run.recorder.ofType(type).map((r) => r.inputs.metadata?.name)}`);
     return found[0];
+}
+
+/** The kubernetes-models class of a recorded resource's type (`kubernetes:apps/v1:Deployment`), by its group and version. */
+function modelOf(type: string): (new (data: unknown) => { validate(): void }) | undefined {
+    const [, groupVersion, kind] = type.split(":");
+    if (groupVersion === undefined || kind === undefined) {
+        return undefined;
+    }
+    const [group, version] = groupVersion.split("/");
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const module = require(group === "core" ? `kubernetes-models/${version}` : `kubernetes-models/${group}/${version}`);
+    return module[kind];
+}
+
+/** Every Kubernetes object the run registers, checked against the upstream OpenAPI schemas (kubernetes-models). */
+function schemaProblems(run: ProgramRun): string[] {
+    const problems: string[] = [];
+    for (const r of run.recorder.resources.filter((x) => x.type.startsWith("kubernetes:") && !x.type.startsWith("kubernetes:index"))) {
+        const Model = modelOf(r.type);
+        if (Model === undefined) {
+            problems.push(`${r.name}: no schema for ${r.type}`);
+            continue;
+        }
+        const [, groupVersion, kind] = r.type.split(":");
+        const apiVersion = groupVersion.startsWith("core/") ? groupVersion.slice(5) : groupVersion;
+        try {
+            new Model({ ...r.inputs, apiVersion, kind }).validate();
+        } catch (e) {
+            problems.push(`${r.name} (${r.type}): ${(e as Error).message}`);
+        }
+    }
+    return problems;
 }
 
 function podSpec(workload: RecordedResource): any {
@@ -48,6 +82,11 @@ for (const stack of ["dev", "prod"]) {
 
         before(async () => {
             run = await runProgram(stack, config);
+        });
+
+        it("registers only objects that pass the Kubernetes OpenAPI schemas", () => {
+            assert.ok(run.recorder.resources.filter((r) => r.type.startsWith("kubernetes:")).length > 30);
+            assert.deepStrictEqual(schemaProblems(run), []);
         });
 
         it("creates the namespace, kept on delete (it holds the claims), and no Docker or PostgreSQL-provider resources", () => {
@@ -148,15 +187,29 @@ for (const stack of ["dev", "prod"]) {
             }
         });
 
-        it("owns Traefik: RBAC restored by every up, its IngressClass, and a Service on node port 30080", () => {
-            const role = run.recorder.ofType(kinds.clusterRole)[0];
+        it("owns Traefik: RBAC restored by every up (namespaced but for IngressClasses and nodes), its IngressClass, and a Service on node port 30080", () => {
+            const role = byName(run, kinds.role, "traefik");
+            assert.strictEqual(role.inputs.metadata.namespace, "bklite");
             assert.ok(role.inputs.rules.some((r: any) => r.resources.includes("ingresses") && r.verbs.includes("watch")));
-            const binding = run.recorder.ofType(kinds.clusterRoleBinding)[0];
-            assert.deepStrictEqual(binding.inputs.subjects, [{ kind: "ServiceAccount", name: "traefik", namespace: "bklite" }]);
+            assert.ok(role.inputs.rules.some((r: any) => r.resources.includes("secrets")), "Secrets of its own namespace only");
+            const clusterRole = run.recorder.ofType(kinds.clusterRole);
+            assert.strictEqual(clusterRole.length, 1);
+            const clusterWide = clusterRole[0].inputs.rules.flatMap((r: any) => r.resources).sort();
+            assert.deepStrictEqual(clusterWide, ["ingressclasses", "nodes"], "no Secret of any other namespace");
+            for (const binding of [byName(run, kinds.roleBinding, "traefik"), run.recorder.ofType(kinds.clusterRoleBinding)[0]]) {
+                assert.deepStrictEqual(binding.inputs.subjects, [{ kind: "ServiceAccount", name: "traefik", namespace: "bklite" }]);
+            }
             assert.strictEqual(run.recorder.ofType(kinds.serviceAccount)[0].inputs.metadata.name, "traefik");
             assert.deepStrictEqual(run.recorder.ofType(kinds.ingressClass).map((c) => [c.inputs.metadata.name, c.inputs.spec.controller]), [["traefik", "traefik.io/ingress-controller"]]);
             const service = byName(run, kinds.service, "traefik");
             assert.strictEqual(service.inputs.spec.type, "NodePort");
+            // prod names the edge node at hostAddress: Traefik and NATS run there and keep clients' addresses.
+            const edge = stack === "prod" ? { "kubernetes.io/hostname": "bklite-node-1" } : undefined;
+            for (const [workload, exposed] of [["traefik", "traefik"], ["nats", "nats-external"]]) {
+                assert.strictEqual(byName(run, kinds.service, exposed).inputs.spec.externalTrafficPolicy, stack === "prod" ? "Local" : "Cluster", exposed);
+                const pod = podSpec(run.recorder.ofType(kinds.deployment).concat(run.recorder.ofType(kinds.statefulSet)).find((w) => w.inputs.metadata.name === workload)!);
+                assert.deepStrictEqual(pod.nodeSelector, edge, workload);
+            }
             assert.deepStrictEqual(service.inputs.spec.ports, [{ name: "web", port: 80, targetPort: "web", nodePort: 30080 }]);
             const args = podSpec(byName(run, kinds.deployment, "traefik")).containers[0].args as string[];
             assert.ok(args.includes("--providers.kubernetesingress.ingressclass=traefik"));
@@ -214,6 +267,24 @@ for (const stack of ["dev", "prod"]) {
             }
         });
 
+        it("never runs two servers or executors at once, and holds every pod until what it depends on accepts connections", () => {
+            const postgresImage = resolveImageRef("postgres", DEFAULT_IMAGES.postgres, stack === "prod" ? { registry: "aiharbor.msxf.local/aihpc", tag: "v0.3.5" } : {});
+            for (const name of ["server", "nats-executor"]) {
+                assert.deepStrictEqual(byName(run, kinds.deployment, name).inputs.spec.strategy, { type: "Recreate" }, name);
+            }
+            assert.strictEqual(byName(run, kinds.deployment, "web").inputs.spec.strategy, undefined, "web may roll");
+            const waits = (name: string) => {
+                const init = podSpec(byName(run, kinds.deployment, name)).initContainers;
+                assert.strictEqual(init.length, 1, name);
+                assert.strictEqual(init[0].image, postgresImage, "bash from an image the stack has anyway");
+                return [...String(init[0].command[2]).matchAll(/\/dev\/tcp\/([a-z-]+)\/(\d+)/g)].map((m) => `${m[1]}:${m[2]}`);
+            };
+            assert.deepStrictEqual(waits("server"), ["postgres:5432", "redis:6379", "nats:4222", "falkordb:6379"]);
+            assert.deepStrictEqual(waits("web"), ["server:8000"]);
+            assert.deepStrictEqual(waits("nats-executor"), ["nats:4222"]);
+            assert.strictEqual(podSpec(byName(run, kinds.statefulSet, "postgres")).initContainers, undefined, "nothing to wait for");
+        });
+
         it("verifies through port-forwards too, reaching each service by its Service, again when a pod template changes", () => {
             const verify = run.recorder.named("bklite-verify-run");
             assert.strictEqual(verify.inputs.create, "node bin/bklite verify --spec - --retry-seconds 90 --kube-namespace bklite");
@@ -241,6 +312,7 @@ describe("program on Kubernetes behind a LoadBalancer", () => {
         const traefik = run.recorder.ofType(kinds.service).find((s) => s.inputs.metadata.name === "traefik")!;
         assert.strictEqual(traefik.inputs.spec.type, "LoadBalancer");
         assert.strictEqual(traefik.inputs.spec.ports[0].nodePort, undefined);
+        assert.strictEqual(traefik.inputs.spec.externalTrafficPolicy, "Local", "a load balancer keeps clients' addresses");
         assert.strictEqual(run.outputs.consoleUrl, "http://192.168.31.10:80");
         assert.strictEqual(run.recorder.named("bklite-k8s-provider").type, "pulumi:providers:kubernetes");
         assert.strictEqual(run.recorder.named("bklite-k8s-provider").inputs.context, "site-a");
@@ -248,5 +320,6 @@ describe("program on Kubernetes behind a LoadBalancer", () => {
             assert.ok(r.provider.includes("bklite-k8s-provider"), `${r.name} uses the stack's provider`);
         }
         assert.match(run.recorder.named("bklite-seed-apply").inputs.create, /--kube-namespace bklite --kube-context site-a$/);
+        assert.deepStrictEqual(schemaProblems(run), []);
     });
 });

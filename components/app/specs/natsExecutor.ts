@@ -28,5 +28,7 @@ export const natsExecutor: ServiceDefinition = {
         health: { test: ["CMD-SHELL", "grep -qas '/opt/[n]ats-executor' /proc/[0-9]*/cmdline"], intervalSeconds: 10, timeoutSeconds: 5, startPeriodSeconds: 10, retries: 6 },
         dependsOn: ["nats"],
         routes: [],
+        // Two executors with one instance id would both answer every request.
+        singleInstance: true,
     }),
 };

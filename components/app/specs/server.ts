@@ -75,6 +75,8 @@ export const server: ServiceDefinition = {
             dependsOn: ["postgres", "redis", "nats"],
             routes: [{ pathPrefix: "/api/v1", port: SERVER_PORT, priority: 20 }],
             stopGraceSeconds: 30,
+            // Its start migrates the database, and it runs celery beat and the NATS listener: never two at once.
+            singleInstance: true,
         };
     },
 };

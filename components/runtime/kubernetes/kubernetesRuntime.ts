@@ -15,6 +15,12 @@ export interface KubernetesRuntimeArgs {
     /** Create the namespace (default), or use one that exists already (e.g. holding a pull secret made by hand). */
     createNamespace?: boolean;
     services: ServiceSpec[];
+    /**
+     * An image with bash (the stack's PostgreSQL image) for the init container that holds a pod until the services
+     * it depends on accept connections: Kubernetes has no start order, and a pod restarted after a node reboot must
+     * wait as much as one started by `pulumi up`.
+     */
+    waitImage: string;
     storageClass?: string;
     /** Size of each data volume claim. */
     volumeSize: string;
@@ -23,7 +29,13 @@ export interface KubernetesRuntimeArgs {
      * How published ports (other than loopback-only ones) are exposed outside the cluster; `sourceRanges` by port
      * name become a LoadBalancer's loadBalancerSourceRanges.
      */
-    exposure: { type: "NodePort" | "LoadBalancer"; nodePorts: Record<string, number>; sourceRanges?: Record<string, string[]> };
+    exposure: {
+        type: "NodePort" | "LoadBalancer";
+        nodePorts: Record<string, number>;
+        sourceRanges?: Record<string, string[]>;
+        /** The node whose address clients use (NodePort): exposed services run there, and keep clients' addresses. */
+        edgeNode?: string;
+    };
     /** Resource requests per service. */
     resources: Record<string, { cpu?: string; memory?: string }>;
 }
@@ -39,6 +51,41 @@ export interface KubernetesRuntimeBindings {
     before?: pulumi.Resource[];
 }
 
+
+/**
+ * The init container that waits until every service `spec` depends on accepts TCP connections on each of its ports
+ * (bash's /dev/tcp: no other tool needed in the image), saying what it waits for every few seconds; none when it
+ * depends on nothing that listens.
+ */
+export function waitFor(spec: ServiceSpec, all: ReadonlyArray<ServiceSpec>, image: string): k8s.types.input.core.v1.Container | undefined {
+    const targets = spec.dependsOn.flatMap((name) => (all.find((s) => s.name === name)?.ports ?? []).map((p) => ({ host: name, port: p.containerPort })));
+    if (targets.length === 0) {
+        return undefined;
+    }
+    const loops = targets.map(({ host, port }) => `until (exec 3<>/dev/tcp/${host}/${port}) 2>/dev/null; do echo "waiting for ${host}:${port}"; sleep 3; done`);
+    return {
+        name: "wait-for-dependencies",
+        image,
+        imagePullPolicy: "IfNotPresent",
+        command: ["bash", "-c", [...loops, `echo "${targets.map((t) => `${t.host}:${t.port}`).join(", ")} accept connections"`].join("\n")],
+        resources: { requests: { cpu: "10m", memory: "16Mi" } },
+    };
+}
+
+/**
+ * Agents and browsers are told one address. A node port answers on every node (Cluster), since on a cluster of
+ * several nodes the pod may run on another, unless the pod is pinned to the edge node at that address, where Local
+ * keeps clients' addresses for NetworkPolicies. A load balancer sends only to nodes that run the pod, so it keeps
+ * them too (Local).
+ */
+export function externalTrafficPolicy(type: "NodePort" | "LoadBalancer", edgeNode?: string): "Cluster" | "Local" {
+    return type === "NodePort" && edgeNode === undefined ? "Cluster" : "Local";
+}
+
+/** Pins a pod to the edge node (its built-in hostname label), when there is one. */
+export function edgeNodeSelector(type: "NodePort" | "LoadBalancer", edgeNode?: string): Record<string, string> | undefined {
+    return type === "NodePort" && edgeNode !== undefined ? { "kubernetes.io/hostname": edgeNode } : undefined;
+}
 
 /** Source ranges for a LoadBalancer: none (no restriction) when anyone may connect. */
 export function loadBalancerSourceRanges(sources: ReadonlyArray<string> | undefined): string[] | undefined {
@@ -172,7 +219,11 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                 resources: args.resources[spec.name] ? { requests: args.resources[spec.name] } : undefined,
                 ...probes(spec.health),
             };
+            const waits = waitFor(spec, args.services, args.waitImage);
+            const exposedHere = spec.ports.some((p) => p.hostPort !== undefined && p.hostIp !== "127.0.0.1");
             const podSpec: k8s.types.input.core.v1.PodSpec = {
+                initContainers: waits ? [waits] : undefined,
+                nodeSelector: exposedHere ? edgeNodeSelector(args.exposure.type, args.exposure.edgeNode) : undefined,
                 containers: [container],
                 volumes,
                 imagePullSecrets: pullSecrets,
@@ -208,8 +259,7 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                         metadata: { name: `${spec.name}-external`, namespace, labels },
                         spec: {
                             type: args.exposure.type,
-                            // Keep clients' addresses, so NetworkPolicies and the cloud's rules see who connects.
-                            externalTrafficPolicy: "Local",
+                            externalTrafficPolicy: externalTrafficPolicy(args.exposure.type, args.exposure.edgeNode),
                             loadBalancerSourceRanges:
                                 args.exposure.type === "LoadBalancer" ? loadBalancerSourceRanges(exposed.flatMap((p) => args.exposure.sourceRanges?.[p.name] ?? ["0.0.0.0/0"])) : undefined,
                             selector: labels,
@@ -254,8 +304,9 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                           spec: {
                               replicas: 1,
                               selector: { matchLabels: labels },
-                              // A ReadWriteOnce claim cannot be mounted by the old and the new pod at once.
-                              strategy: spec.volumes.length > 0 ? { type: "Recreate" } : undefined,
+                              // A ReadWriteOnce claim cannot be mounted by the old and the new pod at once, and a
+                              // single-instance service (the server: migrations, celery beat) must not overlap itself.
+                              strategy: spec.volumes.length > 0 || spec.singleInstance ? { type: "Recreate" } : undefined,
                               progressDeadlineSeconds: deadlineSeconds,
                               template,
                           },
