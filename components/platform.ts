@@ -15,7 +15,7 @@ import { TraefikIngress, WEB_PORT } from "./ingress/traefikKubernetes";
 import { NatsStreams } from "./nats/natsStreams";
 import { NatsTls } from "./nats/natsTls";
 import { DockerRuntime } from "./runtime/docker/dockerRuntime";
-import { KubernetesRuntime } from "./runtime/kubernetes/kubernetesRuntime";
+import { KubernetesRuntime, REGISTRY_PULL_SECRET } from "./runtime/kubernetes/kubernetesRuntime";
 import { PlatformSecrets } from "./secrets/platformSecrets";
 import { renderSeedSpec } from "./seed/render";
 import { PreUpgradeBackup } from "./backup/preUpgradeBackup";
@@ -331,7 +331,13 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                 exposure: { type: k.serviceType, nodePorts: { nats: k.nodePorts.nats }, sourceRanges: { nats: sourcesOf("nats") }, edgeNode: k.edgeNode },
                 resources: k.resources,
             },
-            { values, hashKey: secrets.value("secretKey"), afterStart: { nats: (workload) => streams(workload, "nats:4222", { args: kubectlArgs }) }, before: beforeUpgrade },
+            {
+                values,
+                hashKey: secrets.value("secretKey"),
+                afterStart: { nats: (workload) => streams(workload, "nats:4222", { args: kubectlArgs }) },
+                before: beforeUpgrade,
+                ...(k.registryAuth ? { registry: { ...k.registryAuth, password: secrets.value("registryPassword") } } : {}),
+            },
             { parent: this, providers: [provider] },
         );
         new TraefikIngress(
@@ -340,7 +346,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                 namespace: runtime.namespace,
                 namespaceName: k.namespace,
                 image: resolveImageRef("traefik", DEFAULT_IMAGES.traefik, config.images),
-                imagePullSecrets: k.imagePullSecrets,
+                imagePullSecrets: [...k.imagePullSecrets, ...(k.registryAuth ? [REGISTRY_PULL_SECRET] : [])],
                 serviceType: k.serviceType,
                 httpNodePort: k.nodePorts.http,
                 routed: workloads.filter((s) => s.routes.length > 0),

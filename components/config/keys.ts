@@ -56,13 +56,15 @@ export const SECRET_KEYS = {
     falkordbPassword: "Password of FalkorDB (CMDB's graph database); only when cmdb is installed.",
     minioPassword: "Password of MinIO's root user `minio` (MLflow's artifact store); only when mlops is installed.",
     mlflowDatabasePassword: "Password of the `mlflow` database role MLflow connects as; only when mlops is installed.",
+    registryPassword:
+        "Only on a cluster with bklite:kubernetes.registryAuth: the password (or token) of the registry the cluster pulls the stack's images from; the program makes the namespace's pull secret of it.",
     previousSecretKey:
         "Only while rotating secretKey: the SECRET_KEY before it. Seeding then re-encrypts the stored secret SidecarEnv values under the new key; remove it once `pulumi up` has succeeded.",
 } as const;
 export type SecretName = keyof typeof SECRET_KEYS;
 
 /** Secrets that exist only when given: never generated. */
-export const GIVEN_ONLY_SECRETS: ReadonlyArray<SecretName> = ["previousSecretKey"];
+export const GIVEN_ONLY_SECRETS: ReadonlyArray<SecretName> = ["previousSecretKey", "registryPassword"];
 
 /**
  * Secrets that retained data depends on: the database's passwords (PostgreSQL keeps the ones it was initialised
@@ -193,7 +195,7 @@ export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
         default: {},
         description: "Kubernetes runtime settings {namespace, storageClass, imagePullSecrets, nodePorts}.",
         details:
-            "`namespace` (bklite), `createNamespace` (true), `context` (current), `storageClass` (cluster default), `volumeSize` (10Gi), `imagePullSecrets` ([]), `serviceType` (NodePort or LoadBalancer), `nodePorts` ({http: 30080, nats: 30422}), `ingressClass` (traefik), `resources` ({<service>: {cpu, memory}} requests; not traefik). Only with `runtime: kubernetes` ([Kubernetes](../kubernetes.md)).",
+            "`namespace` (bklite), `createNamespace` (true), `context` (current), `storageClass` (cluster default), `volumeSize` (10Gi), `imagePullSecrets` ([]), `serviceType` (NodePort or LoadBalancer), `nodePorts` ({http: 30080, nats: 30422}), `ingressClass` (traefik), `resources` ({<service>: {cpu, memory}} requests; not traefik), `edgeNode` (the node at hostAddress: Traefik and NATS run there and keep clients' addresses; needed for source rules with NodePort), `registryAuth` ({server, username}, with the secret `registryPassword`: the program makes the pull secret; `imagePullSecrets` in a namespace the stack creates are refused, since nothing could have made them). Only with `runtime: kubernetes` ([Kubernetes](../kubernetes.md)).",
         example: "bklite:kubernetes:\\n  namespace: bklite\\n  storageClass: local-path\\n  nodePorts: {http: 30080, nats: 30422}",
     },
     backup: {

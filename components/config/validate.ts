@@ -79,6 +79,8 @@ export interface KubernetesConfig {
      * (Local), so NetworkPolicies enforce the security rules' sources. Unset, node ports answer on every node (Cluster).
      */
     edgeNode?: string;
+    /** The registry the cluster pulls from and its user: with the secret registryPassword, the program makes the pull secret. */
+    registryAuth?: { server: string; username: string };
 }
 
 /** Backups before an upgrade (`bklite:backup`). */
@@ -366,6 +368,17 @@ export function parseStackConfig(given: ConfigSource): { config: StackConfig; pr
         }
     }
 
+    // A pull secret must exist before the pods that name it, in their namespace.
+    if (runtime === "kubernetes" && kubernetes.createNamespace && kubernetes.imagePullSecrets.length > 0) {
+        add(
+            "kubernetes.imagePullSecrets",
+            "names pull secrets in a namespace the stack creates, where nothing can have made them (pods would sit in ImagePullBackOff): " +
+                "give the registry's credentials instead (bklite:kubernetes.registryAuth {server, username} and `pulumi config set --secret bklite:registryPassword`), " +
+                "or create the namespace and its pull secret by hand and set bklite:kubernetes.createNamespace false",
+            JSON.stringify(kubernetes.imagePullSecrets),
+        );
+    }
+
     // secrets
     const providedSecrets: SecretName[] = [];
     const encrypted = new Set(source.encrypted?.() ?? []);
@@ -392,6 +405,14 @@ export function parseStackConfig(given: ConfigSource): { config: StackConfig; pr
         } else {
             providedSecrets.push(key);
         }
+    }
+
+    // The registry's password and its server and user come together.
+    if (kubernetes.registryAuth !== undefined && !providedSecrets.includes("registryPassword")) {
+        add("kubernetes.registryAuth", "is set but bklite:registryPassword is not: set it with `pulumi config set --secret bklite:registryPassword <password>`");
+    }
+    if (providedSecrets.includes("registryPassword") && kubernetes.registryAuth === undefined) {
+        add("registryPassword", "(secret, not shown) is set but bklite:kubernetes.registryAuth is not: give the registry as {server, username}, or remove the password");
     }
 
     // Rotating SECRET_KEY: the new one is given, and differs from the one before (when both can be read).
@@ -669,7 +690,7 @@ function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {
         add("kubernetes", "must be an object {namespace, context, storageClass, volumeSize, imagePullSecrets, serviceType, nodePorts, resources}", value);
         return config;
     }
-    const known = ["namespace", "context", "storageClass", "volumeSize", "imagePullSecrets", "serviceType", "nodePorts", "resources", "ingressClass", "createNamespace", "edgeNode"];
+    const known = ["namespace", "context", "storageClass", "volumeSize", "imagePullSecrets", "serviceType", "nodePorts", "resources", "ingressClass", "createNamespace", "edgeNode", "registryAuth"];
     for (const key of Object.keys(value)) {
         if (!known.includes(key)) {
             add(`kubernetes.${key}`, `is not a kubernetes setting (${known.join(", ")})`);
@@ -704,6 +725,14 @@ function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {
             add("kubernetes.ingressClass", "must be a Kubernetes name, e.g. traefik", value.ingressClass);
         } else {
             config.ingressClass = value.ingressClass;
+        }
+    }
+    if (value.registryAuth !== undefined) {
+        const auth = value.registryAuth;
+        if (!isRecord(auth) || typeof auth.server !== "string" || checkRegistryPrefix(auth.server) !== undefined || typeof auth.username !== "string" || auth.username === "" || Object.keys(auth).some((k) => k !== "server" && k !== "username")) {
+            add("kubernetes.registryAuth", "must be {server, username}: the registry host the images come from (e.g. harbor.local) and its user; the password goes in `pulumi config set --secret bklite:registryPassword`", JSON.stringify(auth));
+        } else {
+            config.registryAuth = { server: auth.server, username: auth.username };
         }
     }
     if (value.edgeNode !== undefined) {

@@ -65,6 +65,21 @@ describe("config validation", () => {
         assert.match(only(problemsWith({ "bklite:runtime": "kubernetes", "bklite:kubernetes": { edgeNode: "Node_1" } }), "kubernetes.edgeNode").message, /kubectl get nodes/);
     });
 
+    it("refuses pull secrets in a namespace the stack creates, and registry credentials without their password (or the reverse)", () => {
+        const k8s = (kubernetes: unknown) => ({ "bklite:runtime": "kubernetes", "bklite:kubernetes": kubernetes });
+        const p = only(problemsWith(k8s({ imagePullSecrets: ["harbor-cred"] })), "kubernetes.imagePullSecrets");
+        assert.match(p.message, /namespace the stack creates/);
+        assert.match(p.message, /registryAuth/);
+        assert.match(p.message, /createNamespace false/);
+        assert.deepStrictEqual(problemsWith(k8s({ imagePullSecrets: ["harbor-cred"], createNamespace: false })), []);
+        assert.match(only(problemsWith(k8s({ registryAuth: { server: "harbor.local", username: "robot" } })), "kubernetes.registryAuth").message, /bklite:registryPassword is not/);
+        assert.match(only(problemsWith(k8s({ registryAuth: { server: "harbor.local" } })), "kubernetes.registryAuth").message, /must be \{server, username\}/);
+        assert.deepStrictEqual(problemsWith({ "bklite:runtime": "docker", "bklite:kubernetes": { imagePullSecrets: ["harbor-cred"] } }), [], "only on a cluster");
+        const orphan = only(problemsWith({ "bklite:registryPassword": "registry-robot-token-0123456789" }, "dev", ["bklite:registryPassword"]), "registryPassword");
+        assert.match(orphan.message, /bklite:kubernetes\.registryAuth is not/);
+        assert.strictEqual(orphan.value, undefined, "the secret is not shown");
+    });
+
     it("refuses a missing hostAddress and says how to set it", () => {
         const p = only(problemsWith({ "bklite:hostAddress": undefined }), "hostAddress");
         assert.match(p.message, /is missing/);

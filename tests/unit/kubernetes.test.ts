@@ -89,9 +89,13 @@ for (const stack of ["dev", "prod"]) {
             assert.deepStrictEqual(schemaProblems(run), []);
         });
 
-        it("creates the namespace, kept on delete (it holds the claims), and no Docker or PostgreSQL-provider resources", () => {
-            assert.deepStrictEqual(run.recorder.ofType(kinds.namespace).map((n) => n.inputs.metadata.name), ["bklite"]);
-            assert.strictEqual(run.recorder.ofType(kinds.namespace)[0].retainOnDelete, true);
+        it("creates the namespace, kept on delete (it holds the claims), unless it is made by hand with its pull secret (prod); no Docker or PostgreSQL-provider resources", () => {
+            if (stack === "prod") {
+                assert.deepStrictEqual(run.recorder.ofType(kinds.namespace), [], "createNamespace: false");
+            } else {
+                assert.deepStrictEqual(run.recorder.ofType(kinds.namespace).map((n) => n.inputs.metadata.name), ["bklite"]);
+                assert.strictEqual(run.recorder.ofType(kinds.namespace)[0].retainOnDelete, true);
+            }
             assert.deepStrictEqual(run.recorder.resources.filter((r) => r.type.startsWith("docker:") || r.type.startsWith("postgresql:")), []);
         });
 
@@ -296,6 +300,35 @@ for (const stack of ["dev", "prod"]) {
         });
     });
 }
+
+describe("program on Kubernetes pulling from a registry with credentials in config", () => {
+    it("makes the namespace's pull secret from them, secret, before any pod that names it", async () => {
+        const password = "registry-robot-token-0123456789";
+        const run = await runProgram(
+            "dev",
+            {
+                ...programConfig("dev", { "bklite:runtime": "kubernetes", "bklite:kubernetes": { registryAuth: { server: "harbor.local", username: "robot$bklite" } } }),
+                "bklite:registryPassword": password,
+            },
+            { secretKeys: ["bklite:registryPassword"] },
+        );
+        const secret = byName(run, kinds.secret, "bklite-registry");
+        assert.strictEqual(secret.inputs.type, "kubernetes.io/dockerconfigjson");
+        assert.ok(containsSecret(secret.rawInputs.stringData), "the credentials are a Pulumi secret");
+        const config = JSON.parse(secret.inputs.stringData[".dockerconfigjson"]);
+        assert.deepStrictEqual(config.auths["harbor.local"], { username: "robot$bklite", password, auth: Buffer.from(`robot$bklite:${password}`).toString("base64") });
+        for (const workload of [...run.recorder.ofType(kinds.deployment), ...run.recorder.ofType(kinds.statefulSet)]) {
+            assert.deepStrictEqual(podSpec(workload).imagePullSecrets, [{ name: "bklite-registry" }], workload.name);
+            if (workload.name.startsWith("bklite-k8s-")) {
+                assert.ok(workload.dependencies.some((d) => d.endsWith("::bklite-k8s-registry")), `${workload.name} waits for the pull secret`);
+            }
+        }
+        for (const component of run.recorder.resources.filter((r) => !r.custom)) {
+            assert.ok(!JSON.stringify(component.rawInputs).includes(password), `${component.name}: no password in component inputs`);
+        }
+        assert.deepStrictEqual(schemaProblems(run), []);
+    });
+});
 
 describe("program on Kubernetes behind a LoadBalancer", () => {
     it("gives Traefik a LoadBalancer and derives agent URLs from its ports", async () => {

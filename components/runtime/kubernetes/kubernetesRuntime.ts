@@ -49,6 +49,16 @@ export interface KubernetesRuntimeBindings {
     afterStart?: Readonly<Record<string, (workload: pulumi.Resource) => pulumi.Resource[]>>;
     /** What every workload waits for (the backup before an upgrade): no pod template changes before it is done. */
     before?: pulumi.Resource[];
+    /** A registry's credentials: made into the namespace's pull secret REGISTRY_PULL_SECRET, which every pod names. */
+    registry?: { server: string; username: string; password: pulumi.Input<string> };
+}
+
+/** The pull secret the runtime makes from the registry's credentials. */
+export const REGISTRY_PULL_SECRET = "bklite-registry";
+
+/** A `kubernetes.io/dockerconfigjson` document for one registry. */
+export function dockerConfigJson(server: string, username: string, password: string): string {
+    return JSON.stringify({ auths: { [server]: { username, password, auth: Buffer.from(`${username}:${password}`).toString("base64") } } });
 }
 
 
@@ -138,7 +148,20 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                 ? pulumi.output(args.namespace)
                 : new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: args.namespace } }, { parent: this, ...KEEP_DATA }).metadata.name;
         const labelsOf = workloadLabels;
-        const pullSecrets = args.imagePullSecrets.map((n) => ({ name: n }));
+        const registry = bindings.registry;
+        const pullSecret =
+            registry === undefined
+                ? undefined
+                : new k8s.core.v1.Secret(
+                      `${name}-registry`,
+                      {
+                          metadata: { name: REGISTRY_PULL_SECRET, namespace, labels: { "app.kubernetes.io/part-of": "bklite" } },
+                          type: "kubernetes.io/dockerconfigjson",
+                          stringData: { ".dockerconfigjson": pulumi.secret(pulumi.output(registry.password).apply((p) => dockerConfigJson(registry.server, registry.username, p))) },
+                      },
+                      { parent: this },
+                  );
+        const pullSecrets = [...args.imagePullSecrets, ...(pullSecret ? [REGISTRY_PULL_SECRET] : [])].map((n) => ({ name: n }));
         // Everything bound goes into a Secret: mark it secret even when the values themselves are not.
         const render = (value: TextValue): pulumi.Input<string> => {
             const bound = bindText(value, bindings.values);
@@ -150,7 +173,7 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
         const templates: Record<string, unknown> = {};
         for (const spec of startOrder(args.services)) {
             const labels = labelsOf(spec.name);
-            const dependsOn = [...(bindings.before ?? []), ...spec.dependsOn.flatMap((d) => ready[d])];
+            const dependsOn = [...(bindings.before ?? []), ...(pullSecret ? [pullSecret] : []), ...spec.dependsOn.flatMap((d) => ready[d])];
 
             // Env: plain values inline; anything holding a secret or generated value from a Secret.
             const secretEnv = Object.entries(spec.env).filter(([, v]) => refsOf(v).length > 0);
