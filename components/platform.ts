@@ -9,6 +9,7 @@ import { postgresInitScript } from "./app/specs/postgres";
 import { StackConfig } from "./config/validate";
 import { PostgresDatabase } from "./database/postgresDatabase";
 import { HostFacts, inspectHost, plannedHostFacts } from "./hostFacts";
+import { checkCluster, readClusterFacts } from "./runtime/kubernetes/clusterFacts";
 import { ImageSupply } from "./images/imageSupply";
 import { DEFAULT_BUNDLE_DIR, resolveImageRef } from "./images/refs";
 import { TraefikIngress, WEB_PORT } from "./ingress/traefikKubernetes";
@@ -85,7 +86,15 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         const bundleDir = args.config.images.bundleDir ?? DEFAULT_BUNDLE_DIR;
         const onDocker = args.config.runtime === "docker";
         const host = args.inspectHost === false ? plannedHostFacts(args.config, bundleDir) : inspectHost(args.config, args.stack, bundleDir);
+        // The cluster's IngressClasses and claims, where a kubeconfig reaches it: stop now rather than half-way.
+        const cluster = !onDocker && args.inspectHost !== false ? readClusterFacts({ namespace: args.config.kubernetes.namespace, context: args.config.kubernetes.context }) : undefined;
+        if (cluster?.reachable) {
+            checkCluster(args.config, planServices(args.config), cluster);
+        }
         super("bklite:index:Platform", name, args, opts);
+        if (cluster !== undefined && !cluster.reachable) {
+            void pulumi.log.warn(`the cluster was not checked before deploying (${cluster.why}): an IngressClass or claim it refuses will stop \`pulumi up\` half-way instead`, this);
+        }
         const { config } = args;
         const services = planServices(config);
         const security = planSecurity(config);
@@ -354,12 +363,18 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                 hostAddress: config.hostAddress,
                 sources: sourcesOf("http"),
                 edgeNode: k.edgeNode,
+                mode: k.ingress,
             },
             { parent: this, providers: [provider], dependsOn: [runtime.workloads.server] },
         );
         new NetworkPolicies(
             `${name}-network-policies`,
-            { namespace: runtime.namespace, services: workloads, rules: security.rules, ingress: { service: "traefik", port: WEB_PORT } },
+            {
+                namespace: runtime.namespace,
+                services: workloads,
+                rules: security.rules,
+                ingress: k.ingress === "own" ? { service: "traefik", port: WEB_PORT } : { namespace: k.ingressNamespace, pods: "traefik" },
+            },
             { parent: this, providers: [provider] },
         );
         const claims = workloads.flatMap((s) => s.volumes.map((v) => (s.stateful ? `${v.name}-${s.name}-0` : v.name)));

@@ -56,5 +56,5 @@ export function publicUrl(config: StackConfig): string {
 /** The NATS endpoint agents connect to. */
 export function natsAgentEndpoint(config: StackConfig): string {
     const endpoints = agentEndpoints(config);
-    return `tls://${hostForUrl(endpoints.hostAddress)}:${endpoints.natsPort}`;
+    return `tls://${hostForUrl(endpoints.natsHost)}:${endpoints.natsPort}`;
 }

@@ -46,6 +46,8 @@ export interface RegionConfig {
 export interface AgentEndpoints {
     hostAddress: string;
     httpPort: number;
+    /** Where agents reach NATS: hostAddress, or on a cluster behind load balancers the NATS one's own address. */
+    natsHost: string;
     natsPort: number;
     natsUser: string;
 }
@@ -58,13 +60,13 @@ export const NATS_USER = "admin";
  * Docker; node ports, or the LoadBalancer's own ports, on Kubernetes). NODE_SERVER_URL and NATS_SERVERS derive from it.
  */
 export function agentEndpoints(config: Pick<StackConfig, "runtime" | "hostAddress" | "ports" | "kubernetes">): AgentEndpoints {
-    const ports =
-        config.runtime === "docker"
-            ? { http: config.ports.http, nats: config.ports.nats }
-            : config.kubernetes.serviceType === "LoadBalancer"
-              ? { http: 80, nats: 4222 }
-              : config.kubernetes.nodePorts;
-    return { hostAddress: config.hostAddress, httpPort: ports.http, natsPort: ports.nats, natsUser: NATS_USER };
+    const k = config.kubernetes;
+    const loadBalanced = config.runtime === "kubernetes" && k.serviceType === "LoadBalancer";
+    // The cluster's own Traefik (k3s) listens on port 80 of its nodes or its load balancer.
+    const httpPort = config.runtime === "docker" ? config.ports.http : k.ingress === "cluster" || loadBalanced ? 80 : k.nodePorts.http;
+    const natsPort = config.runtime === "docker" ? config.ports.nats : loadBalanced ? 4222 : k.nodePorts.nats;
+    const natsHost = loadBalanced && k.natsAddress ? k.natsAddress : config.hostAddress;
+    return { hostAddress: config.hostAddress, httpPort, natsHost, natsPort, natsUser: NATS_USER };
 }
 
 /** Formats a host for a URL or host:port pair, bracketing IPv6 literals. */
@@ -195,7 +197,7 @@ export function checkRegionEnv(region: string, env: Readonly<Record<string, stri
 export function regionEnv(region: RegionConfig, endpoints: AgentEndpoints): Record<string, TextValue> {
     const derived: Record<string, TextValue> = {
         NODE_SERVER_URL: region.nodeServerUrl ?? defaultNodeServerUrl(endpoints),
-        NATS_SERVERS: `${hostForUrl(endpoints.hostAddress)}:${endpoints.natsPort}`,
+        NATS_SERVERS: `${hostForUrl(endpoints.natsHost)}:${endpoints.natsPort}`,
         NATS_USERNAME: endpoints.natsUser,
         NATS_PASSWORD: { parts: [ref(NATS_PASSWORD_REF)] },
         NATS_PROTOCOL: "tls",

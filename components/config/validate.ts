@@ -81,6 +81,15 @@ export interface KubernetesConfig {
     edgeNode?: string;
     /** The registry the cluster pulls from and its user: with the secret registryPassword, the program makes the pull secret. */
     registryAuth?: { server: string; username: string };
+    /**
+     * `own`: the stack runs its own Traefik, IngressClass and RBAC. `cluster`: the cluster's Traefik (k3s's) serves the
+     * stack's Ingresses, which are all the stack creates for it, on port 80.
+     */
+    ingress: "own" | "cluster";
+    /** With `ingress: cluster`: the namespace of the cluster's Traefik pods, which NetworkPolicies let through. */
+    ingressNamespace: string;
+    /** Behind load balancers: the address the NATS load balancer gets (the http one is hostAddress). */
+    natsAddress?: string;
 }
 
 /** Backups before an upgrade (`bklite:backup`). */
@@ -356,7 +365,8 @@ export function parseStackConfig(given: ConfigSource): { config: StackConfig; pr
     // Node ports without an edge node answer on every node and hide clients' addresses: source rules would not hold.
     if (runtime === "kubernetes" && kubernetes.serviceType === "NodePort" && kubernetes.edgeNode === undefined) {
         for (const rule of security.security.rules) {
-            const published = rule.port === "http" || rule.port === "nats" || rule.port === kubernetes.nodePorts.http || rule.port === kubernetes.nodePorts.nats;
+            const ownHttp = kubernetes.ingress === "own" && (rule.port === "http" || rule.port === kubernetes.nodePorts.http);
+            const published = ownHttp || rule.port === "nats" || rule.port === kubernetes.nodePorts.nats;
             if (published && !rule.sources.some(isWorldOpen)) {
                 add(
                     `security.rules[${rule.at ?? 0}].sources`,
@@ -366,6 +376,29 @@ export function parseStackConfig(given: ConfigSource): { config: StackConfig; pr
                 );
             }
         }
+    }
+
+    // The cluster's Traefik takes the console's connections: the stack cannot limit who makes them.
+    if (runtime === "kubernetes" && kubernetes.ingress === "cluster") {
+        for (const rule of security.security.rules.filter((r) => r.port === "http" && !r.sources.some(isWorldOpen))) {
+            add(
+                `security.rules[${rule.at ?? 0}].sources`,
+                "limits who reaches http, but with kubernetes.ingress cluster the cluster's Traefik takes those connections, outside the stack: limit them there (or in the site's firewall) and drop this rule, or use kubernetes.ingress own",
+                JSON.stringify(rule.sources),
+            );
+        }
+    }
+
+    // Two load balancers get two addresses: agents must be told the NATS one.
+    if (runtime === "kubernetes" && kubernetes.serviceType === "LoadBalancer" && kubernetes.natsAddress === undefined) {
+        add(
+            "kubernetes.natsAddress",
+            "is missing: behind load balancers Traefik and NATS each get an address, and agents must be told NATS's: set it to the nats-external load balancer's address " +
+                "(the same as hostAddress when your load balancer shares one address between Services, e.g. MetalLB's allow-shared-ip)",
+        );
+    }
+    if (runtime === "kubernetes" && kubernetes.serviceType !== "LoadBalancer" && kubernetes.natsAddress !== undefined) {
+        add("kubernetes.natsAddress", "applies only behind load balancers (serviceType LoadBalancer); with node ports agents reach NATS at hostAddress", kubernetes.natsAddress);
     }
 
     // A pull secret must exist before the pods that name it, in their namespace.
@@ -685,12 +718,14 @@ function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {
         resources: {},
         ingressClass: "traefik",
         createNamespace: true,
+        ingress: "own",
+        ingressNamespace: "kube-system",
     };
     if (!isRecord(value)) {
         add("kubernetes", "must be an object {namespace, context, storageClass, volumeSize, imagePullSecrets, serviceType, nodePorts, resources}", value);
         return config;
     }
-    const known = ["namespace", "context", "storageClass", "volumeSize", "imagePullSecrets", "serviceType", "nodePorts", "resources", "ingressClass", "createNamespace", "edgeNode", "registryAuth"];
+    const known = ["namespace", "context", "storageClass", "volumeSize", "imagePullSecrets", "serviceType", "nodePorts", "resources", "ingressClass", "createNamespace", "edgeNode", "registryAuth", "ingress", "ingressNamespace", "natsAddress"];
     for (const key of Object.keys(value)) {
         if (!known.includes(key)) {
             add(`kubernetes.${key}`, `is not a kubernetes setting (${known.join(", ")})`);
@@ -725,6 +760,28 @@ function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {
             add("kubernetes.ingressClass", "must be a Kubernetes name, e.g. traefik", value.ingressClass);
         } else {
             config.ingressClass = value.ingressClass;
+        }
+    }
+    if (value.ingress !== undefined) {
+        if (value.ingress !== "own" && value.ingress !== "cluster") {
+            add("kubernetes.ingress", "must be own (the stack runs its Traefik) or cluster (the cluster's Traefik, as k3s ships it, serves the stack's Ingresses)", value.ingress);
+        } else {
+            config.ingress = value.ingress;
+        }
+    }
+    if (value.ingressNamespace !== undefined) {
+        if (typeof value.ingressNamespace !== "string" || !K8S_NAME.test(value.ingressNamespace)) {
+            add("kubernetes.ingressNamespace", "must be the namespace of the cluster's Traefik pods, e.g. kube-system", value.ingressNamespace);
+        } else {
+            config.ingressNamespace = value.ingressNamespace;
+        }
+    }
+    if (value.natsAddress !== undefined) {
+        const problem = typeof value.natsAddress === "string" ? checkHostAddress(value.natsAddress) : "must be an address";
+        if (problem) {
+            add("kubernetes.natsAddress", `${problem}: the address the nats-external load balancer gets`, value.natsAddress);
+        } else {
+            config.natsAddress = value.natsAddress as string;
         }
     }
     if (value.registryAuth !== undefined) {

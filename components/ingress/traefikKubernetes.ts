@@ -2,7 +2,7 @@ import * as net from "net";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceSpec } from "../app/spec";
-import { edgeNodeSelector, externalTrafficPolicy, loadBalancerSourceRanges } from "../runtime/kubernetes/kubernetesRuntime";
+import { edgeNodeSelector, externalTrafficPolicy, loadBalancerSourceRanges, loadBalancerTimeouts } from "../runtime/kubernetes/kubernetesRuntime";
 import { workloadLabels } from "../runtime/kubernetes/labels";
 
 export interface TraefikIngressArgs {
@@ -24,6 +24,11 @@ export interface TraefikIngressArgs {
     sources: string[];
     /** The node at hostAddress (NodePort): Traefik runs there and keeps clients' addresses. */
     edgeNode?: string;
+    /**
+     * `own`: the stack's Traefik, IngressClass and RBAC, and the Ingresses. `cluster`: the Ingresses alone, for the
+     * cluster's Traefik (k3s's) to serve on its `web` entry point under the existing class `ingressClass`.
+     */
+    mode: "own" | "cluster";
 }
 /** Traefik's web entry point inside the pod. */
 export const WEB_PORT = 8000;
@@ -53,94 +58,102 @@ export const TRAEFIK_CLUSTER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
  * route of the routed services (path prefixes, no Host rule, no nginx annotations).
  */
 export class TraefikIngress extends pulumi.ComponentResource {
-    /** The Deployment, for what waits on the ingress. */
-    public readonly deployment: k8s.apps.v1.Deployment;
+    /** The stack's Traefik Deployment (`own` mode), for what waits on the ingress. */
+    public readonly deployment?: k8s.apps.v1.Deployment;
 
     constructor(name: string, args: TraefikIngressArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("bklite:index:TraefikIngress", name, { namespaceName: args.namespaceName, image: args.image, serviceType: args.serviceType, httpNodePort: args.httpNodePort, ingressClass: args.ingressClass }, opts);
+        super(
+            "bklite:index:TraefikIngress",
+            name,
+            { mode: args.mode, namespaceName: args.namespaceName, image: args.image, serviceType: args.serviceType, httpNodePort: args.httpNodePort, ingressClass: args.ingressClass },
+            opts,
+        );
         const labels = workloadLabels("traefik");
-        const clusterName = `bklite-${args.namespaceName}-traefik`;
-        const account = new k8s.core.v1.ServiceAccount(`${name}-account`, { metadata: { name: "traefik", namespace: args.namespace, labels } }, { parent: this });
-        const subjects = [{ kind: "ServiceAccount", name: "traefik", namespace: args.namespace }];
-        const role = new k8s.rbac.v1.Role(`${name}-role`, { metadata: { name: "traefik", namespace: args.namespace, labels }, rules: TRAEFIK_NAMESPACE_RULES }, { parent: this });
-        const binding = new k8s.rbac.v1.RoleBinding(
-            `${name}-binding`,
-            { metadata: { name: "traefik", namespace: args.namespace, labels }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "traefik" }, subjects },
-            { parent: this, dependsOn: [role, account] },
-        );
-        // Aliases: the ClusterRole and its binding kept their cluster-wide names, so they are updated in place (a
-        // replacement would create a ClusterRole of the same name before deleting the old one, and fail).
-        const clusterRole = new k8s.rbac.v1.ClusterRole(
-            `${name}-cluster-role`,
-            { metadata: { name: clusterName, labels }, rules: TRAEFIK_CLUSTER_RULES },
-            { parent: this, aliases: [{ name: `${name}-role` }] },
-        );
-        const clusterBinding = new k8s.rbac.v1.ClusterRoleBinding(
-            `${name}-cluster-binding`,
-            { metadata: { name: clusterName, labels }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterName }, subjects },
-            { parent: this, dependsOn: [clusterRole, account], aliases: [{ name: `${name}-binding` }] },
-        );
-        const ingressClass = new k8s.networking.v1.IngressClass(
-            `${name}-class`,
-            { metadata: { name: args.ingressClass, labels }, spec: { controller: "traefik.io/ingress-controller" } },
-            { parent: this },
-        );
-        this.deployment = new k8s.apps.v1.Deployment(
-            `${name}-deployment`,
-            {
-                metadata: { name: "traefik", namespace: args.namespace, labels },
-                spec: {
-                    replicas: 1,
-                    selector: { matchLabels: labels },
-                    template: {
-                        metadata: { labels },
-                        spec: {
-                            serviceAccountName: "traefik",
-                            nodeSelector: edgeNodeSelector(args.serviceType, args.edgeNode),
-                            imagePullSecrets: args.imagePullSecrets.map((n) => ({ name: n })),
-                            containers: [
-                                {
-                                    name: "traefik",
-                                    image: args.image,
-                                    imagePullPolicy: "IfNotPresent",
-                                    args: [
-                                        `--entrypoints.web.address=:${WEB_PORT}`,
-                                        "--providers.kubernetesingress=true",
-                                        `--providers.kubernetesingress.ingressclass=${args.ingressClass}`,
-                                        pulumi.interpolate`--providers.kubernetesingress.namespaces=${args.namespace}`,
-                                        // Without an endpoint Traefik writes no Ingress status, and Pulumi waits for one forever.
-                                        args.serviceType === "LoadBalancer"
-                                            ? pulumi.interpolate`--providers.kubernetesingress.ingressendpoint.publishedservice=${args.namespace}/traefik`
-                                            : `--providers.kubernetesingress.ingressendpoint.${net.isIP(args.hostAddress) ? "ip" : "hostname"}=${args.hostAddress}`,
-                                        "--api.dashboard=false",
-                                        "--ping=true",
-                                        "--log.level=INFO",
-                                        "--accesslog=true",
-                                    ],
-                                    ports: [{ name: "web", containerPort: WEB_PORT }],
-                                    readinessProbe: { exec: { command: ["traefik", "healthcheck", "--ping"] }, periodSeconds: 10, failureThreshold: 3 },
-                                },
-                            ],
+        let ingressClass: k8s.networking.v1.IngressClass | undefined;
+        if (args.mode === "own") {
+            const clusterName = `bklite-${args.namespaceName}-traefik`;
+            const account = new k8s.core.v1.ServiceAccount(`${name}-account`, { metadata: { name: "traefik", namespace: args.namespace, labels } }, { parent: this });
+            const subjects = [{ kind: "ServiceAccount", name: "traefik", namespace: args.namespace }];
+            const role = new k8s.rbac.v1.Role(`${name}-role`, { metadata: { name: "traefik", namespace: args.namespace, labels }, rules: TRAEFIK_NAMESPACE_RULES }, { parent: this });
+            const binding = new k8s.rbac.v1.RoleBinding(
+                `${name}-binding`,
+                { metadata: { name: "traefik", namespace: args.namespace, labels }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "traefik" }, subjects },
+                { parent: this, dependsOn: [role, account] },
+            );
+            // Aliases: the ClusterRole and its binding kept their cluster-wide names, so they are updated in place (a
+            // replacement would create a ClusterRole of the same name before deleting the old one, and fail).
+            const clusterRole = new k8s.rbac.v1.ClusterRole(
+                `${name}-cluster-role`,
+                { metadata: { name: clusterName, labels }, rules: TRAEFIK_CLUSTER_RULES },
+                { parent: this, aliases: [{ name: `${name}-role` }] },
+            );
+            const clusterBinding = new k8s.rbac.v1.ClusterRoleBinding(
+                `${name}-cluster-binding`,
+                { metadata: { name: clusterName, labels }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterName }, subjects },
+                { parent: this, dependsOn: [clusterRole, account], aliases: [{ name: `${name}-binding` }] },
+            );
+            ingressClass = new k8s.networking.v1.IngressClass(
+                `${name}-class`,
+                { metadata: { name: args.ingressClass, labels }, spec: { controller: "traefik.io/ingress-controller" } },
+                { parent: this },
+            );
+            this.deployment = new k8s.apps.v1.Deployment(
+                `${name}-deployment`,
+                {
+                    metadata: { name: "traefik", namespace: args.namespace, labels },
+                    spec: {
+                        replicas: 1,
+                        selector: { matchLabels: labels },
+                        template: {
+                            metadata: { labels },
+                            spec: {
+                                serviceAccountName: "traefik",
+                                nodeSelector: edgeNodeSelector(args.serviceType, args.edgeNode),
+                                imagePullSecrets: args.imagePullSecrets.map((n) => ({ name: n })),
+                                containers: [
+                                    {
+                                        name: "traefik",
+                                        image: args.image,
+                                        imagePullPolicy: "IfNotPresent",
+                                        args: [
+                                            `--entrypoints.web.address=:${WEB_PORT}`,
+                                            "--providers.kubernetesingress=true",
+                                            `--providers.kubernetesingress.ingressclass=${args.ingressClass}`,
+                                            pulumi.interpolate`--providers.kubernetesingress.namespaces=${args.namespace}`,
+                                            // Without an endpoint Traefik writes no Ingress status, and Pulumi waits for one forever.
+                                            args.serviceType === "LoadBalancer"
+                                                ? pulumi.interpolate`--providers.kubernetesingress.ingressendpoint.publishedservice=${args.namespace}/traefik`
+                                                : `--providers.kubernetesingress.ingressendpoint.${net.isIP(args.hostAddress) ? "ip" : "hostname"}=${args.hostAddress}`,
+                                            "--api.dashboard=false",
+                                            "--ping=true",
+                                            "--log.level=INFO",
+                                            "--accesslog=true",
+                                        ],
+                                        ports: [{ name: "web", containerPort: WEB_PORT }],
+                                        readinessProbe: { exec: { command: ["traefik", "healthcheck", "--ping"] }, periodSeconds: 10, failureThreshold: 3 },
+                                    },
+                                ],
+                            },
                         },
                     },
                 },
-            },
-            { parent: this, dependsOn: [binding, clusterBinding, ingressClass] },
-        );
-        new k8s.core.v1.Service(
-            `${name}-service`,
-            {
-                metadata: { name: "traefik", namespace: args.namespace, labels },
-                spec: {
-                    type: args.serviceType,
-                    externalTrafficPolicy: externalTrafficPolicy(args.serviceType, args.edgeNode),
-                    loadBalancerSourceRanges: args.serviceType === "LoadBalancer" ? loadBalancerSourceRanges(args.sources) : undefined,
-                    selector: labels,
-                    ports: [{ name: "web", port: 80, targetPort: "web", nodePort: args.serviceType === "NodePort" ? args.httpNodePort : undefined }],
+                { parent: this, dependsOn: [binding, clusterBinding, ingressClass] },
+            );
+            new k8s.core.v1.Service(
+                `${name}-service`,
+                {
+                    metadata: { name: "traefik", namespace: args.namespace, labels },
+                    spec: {
+                        type: args.serviceType,
+                        externalTrafficPolicy: externalTrafficPolicy(args.serviceType, args.edgeNode),
+                        loadBalancerSourceRanges: args.serviceType === "LoadBalancer" ? loadBalancerSourceRanges(args.sources) : undefined,
+                        selector: labels,
+                        ports: [{ name: "web", port: 80, targetPort: "web", nodePort: args.serviceType === "NodePort" ? args.httpNodePort : undefined }],
+                    },
                 },
-            },
-            { parent: this },
-        );
+                { parent: this, customTimeouts: loadBalancerTimeouts(args.serviceType) },
+            );
+        }
         for (const spec of args.routed) {
             spec.routes.forEach((route, i) => {
                 new k8s.networking.v1.Ingress(
@@ -150,14 +163,18 @@ export class TraefikIngress extends pulumi.ComponentResource {
                             name: spec.routes.length > 1 ? `${spec.name}-${i}` : spec.name,
                             namespace: args.namespace,
                             labels,
-                            annotations: { "traefik.ingress.kubernetes.io/router.priority": String(route.priority) },
+                            annotations: {
+                                "traefik.ingress.kubernetes.io/router.priority": String(route.priority),
+                                // The cluster's Traefik (k3s's) also listens on websecure: these routes are plain http.
+                                ...(args.mode === "cluster" ? { "traefik.ingress.kubernetes.io/router.entrypoints": "web" } : {}),
+                            },
                         },
                         spec: {
                             ingressClassName: args.ingressClass,
                             rules: [{ http: { paths: [{ path: route.pathPrefix, pathType: "Prefix", backend: { service: { name: spec.name, port: { number: route.port } } } }] } }],
                         },
                     },
-                    { parent: this, dependsOn: [ingressClass] },
+                    { parent: this, dependsOn: ingressClass ? [ingressClass] : [] },
                 );
             });
         }

@@ -72,9 +72,11 @@ describe("env rendering (property)", () => {
 });
 
 describe("region env (property)", () => {
+    const address = fc.oneof(fc.ipV4(), fc.ipV6(), fc.domain());
     const endpoints: fc.Arbitrary<AgentEndpoints> = fc.record({
-        hostAddress: fc.oneof(fc.ipV4(), fc.ipV6(), fc.domain()),
+        hostAddress: address,
         httpPort: fc.integer({ min: 1, max: 65535 }),
+        natsHost: address,
         natsPort: fc.integer({ min: 1, max: 65535 }),
         natsUser: fc.constant("admin"),
     });

@@ -80,6 +80,16 @@ describe("config validation", () => {
         assert.strictEqual(orphan.value, undefined, "the secret is not shown");
     });
 
+    it("takes the cluster's ingress or the stack's own, and a NATS address only behind load balancers", () => {
+        const k8s = (kubernetes: unknown, extra: Record<string, unknown> = {}) => ({ "bklite:runtime": "kubernetes", "bklite:kubernetes": kubernetes, ...extra });
+        assert.match(only(problemsWith(k8s({ ingress: "k3s" })), "kubernetes.ingress").message, /must be own .* or cluster/);
+        assert.match(only(problemsWith(k8s({ natsAddress: "10.0.0.9" })), "kubernetes.natsAddress").message, /applies only behind load balancers/);
+        assert.match(only(problemsWith(k8s({ serviceType: "LoadBalancer", natsAddress: "0.0.0.0" })), "kubernetes.natsAddress").message, /nats-external load balancer/);
+        const http = { rules: [{ port: "http", sources: ["10.0.0.0/8"], description: "console" }] };
+        assert.match(only(problemsWith(k8s({ ingress: "cluster", edgeNode: "node-1" }, { "bklite:security": http })), "security.rules[0].sources").message, /the cluster's Traefik takes those connections/);
+        assert.deepStrictEqual(problemsWith(k8s({ ingress: "cluster", ingressNamespace: "traefik-system" })), []);
+    });
+
     it("refuses a missing hostAddress and says how to set it", () => {
         const p = only(problemsWith({ "bklite:hostAddress": undefined }), "hostAddress");
         assert.match(p.message, /is missing/);

@@ -5,6 +5,7 @@ import * as assert from "assert";
 import { DEFAULT_IMAGES, servicesFor } from "../../components/app/catalog";
 import { DEFAULT_INSTALL_APPS } from "../../components/config/keys";
 import { resolveImageRef } from "../../components/images/refs";
+import * as mocks from "../support/mocks";
 import { ProgramRun, RecordedResource, containsSecret, runProgram } from "../support/mocks";
 import { programConfig } from "../support/stackFiles";
 import { probeOf } from "../support/healthChecks";
@@ -46,7 +47,8 @@ function modelOf(type: string): (new (data: unknown) => { validate(): void }) | 
 /** Every Kubernetes object the run registers, checked against the upstream OpenAPI schemas (kubernetes-models). */
 function schemaProblems(run: ProgramRun): string[] {
     const problems: string[] = [];
-    for (const r of run.recorder.resources.filter((x) => x.type.startsWith("kubernetes:") && !x.type.startsWith("kubernetes:index"))) {
+    // Patches are partial objects by design (server-side apply of a few fields), which no full schema describes.
+    for (const r of run.recorder.resources.filter((x) => x.type.startsWith("kubernetes:") && !x.type.startsWith("kubernetes:index") && !x.type.endsWith("Patch"))) {
         const Model = modelOf(r.type);
         if (Model === undefined) {
             problems.push(`${r.name}: no schema for ${r.type}`);
@@ -334,7 +336,7 @@ describe("program on Kubernetes behind a LoadBalancer", () => {
     it("gives Traefik a LoadBalancer and derives agent URLs from its ports", async () => {
         const run = await runProgram(
             "prod",
-            programConfig("prod", { "bklite:runtime": "kubernetes", "bklite:kubernetes": { serviceType: "LoadBalancer", context: "site-a", ingressClass: "bklite", createNamespace: false } }),
+            programConfig("prod", { "bklite:runtime": "kubernetes", "bklite:kubernetes": { serviceType: "LoadBalancer", natsAddress: "192.168.31.22", context: "site-a", ingressClass: "bklite", createNamespace: false } }),
         );
         assert.deepStrictEqual(run.recorder.ofType(kinds.namespace), [], "an existing namespace is used as it is");
         assert.ok(run.recorder.ofType(kinds.deployment).every((d) => d.inputs.metadata.namespace === "bklite"));
@@ -347,6 +349,7 @@ describe("program on Kubernetes behind a LoadBalancer", () => {
         assert.strictEqual(traefik.inputs.spec.ports[0].nodePort, undefined);
         assert.strictEqual(traefik.inputs.spec.externalTrafficPolicy, "Local", "a load balancer keeps clients' addresses");
         assert.strictEqual(run.outputs.consoleUrl, "http://192.168.31.10:80");
+        assert.strictEqual(run.outputs.natsEndpoint, "tls://192.168.31.22:4222", "NATS's own load balancer");
         assert.strictEqual(run.recorder.named("bklite-k8s-provider").type, "pulumi:providers:kubernetes");
         assert.strictEqual(run.recorder.named("bklite-k8s-provider").inputs.context, "site-a");
         for (const r of run.recorder.resources.filter((r) => r.type.startsWith("kubernetes:"))) {
@@ -354,5 +357,129 @@ describe("program on Kubernetes behind a LoadBalancer", () => {
         }
         assert.match(run.recorder.named("bklite-seed-apply").inputs.create, /--kube-namespace bklite --kube-context site-a$/);
         assert.deepStrictEqual(schemaProblems(run), []);
+    });
+});
+
+/** Runs the program with the fake kubectl answering for a cluster holding `objects` (null: no cluster answers). */
+async function withCluster<T>(objects: Record<string, unknown[]> | null, fn: () => Promise<T>): Promise<T> {
+    const saved = { kubectl: process.env.BKLITE_KUBECTL, objects: process.env.FAKE_KUBECTL_OBJECTS, unreachable: process.env.FAKE_KUBECTL_UNREACHABLE };
+    process.env.BKLITE_KUBECTL = require("path").join(__dirname, "..", "support", "bin", "kubectl");
+    if (objects === null) {
+        process.env.FAKE_KUBECTL_UNREACHABLE = "1";
+    } else {
+        process.env.FAKE_KUBECTL_OBJECTS = JSON.stringify(objects);
+    }
+    try {
+        return await fn();
+    } finally {
+        for (const [key, value] of [["BKLITE_KUBECTL", saved.kubectl], ["FAKE_KUBECTL_OBJECTS", saved.objects], ["FAKE_KUBECTL_UNREACHABLE", saved.unreachable]] as const) {
+            if (value === undefined) {
+                delete process.env[key];
+            } else {
+                process.env[key] = value;
+            }
+        }
+    }
+}
+
+/** What stock k3s has: its Traefik's class, and local-path (no expansion) as the default StorageClass. */
+const K3S = {
+    ingressclasses: [{ metadata: { name: "traefik", labels: { "app.kubernetes.io/name": "traefik" } }, spec: { controller: "traefik.io/ingress-controller" } }],
+    storageclasses: [{ metadata: { name: "local-path", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } }, allowVolumeExpansion: false }],
+    persistentvolumeclaims: [] as unknown[],
+};
+
+async function programError(config: Record<string, string>): Promise<Error> {
+    try {
+        await runProgram("dev", config);
+    } catch (err) {
+        return err as Error;
+    }
+    throw new Error("the program did not fail");
+}
+
+describe("program on stock k3s (its own Traefik and IngressClass)", () => {
+    const k8s = (kubernetes: Record<string, unknown> = {}) => programConfig("dev", { "bklite:runtime": "kubernetes", "bklite:kubernetes": kubernetes });
+
+    it("stops before registering anything when the stack would run a second Traefik, naming the class and both fixes", async () => {
+        const error = await withCluster(K3S, () => programError(k8s()));
+        assert.match(error.message, /the cluster does not allow this config; nothing was deployed/);
+        assert.match(error.message, /IngressClass 'traefik' \(controller traefik\.io\/ingress-controller\) that is not this stack's/);
+        assert.match(error.message, /set bklite:kubernetes\.ingress to cluster/);
+        assert.deepStrictEqual(mocks.lastRecorder?.resources, [], "nothing registered");
+        const renamed = await withCluster(K3S, () => programError(k8s({ ingressClass: "bklite" })));
+        assert.match(renamed.message, /the cluster runs another Traefik \(IngressClass 'traefik'\), which serves every class/);
+    });
+
+    it("with kubernetes.ingress cluster, creates only the Ingresses for the cluster's Traefik, on port 80, let through by the NetworkPolicies", async () => {
+        const run = await withCluster(K3S, () => runProgram("dev", k8s({ ingress: "cluster" })));
+        for (const kind of [kinds.ingressClass, kinds.clusterRole, kinds.clusterRoleBinding, kinds.role, kinds.serviceAccount]) {
+            assert.deepStrictEqual(run.recorder.ofType(kind), [], kind);
+        }
+        assert.ok(!run.recorder.ofType(kinds.deployment).some((d) => d.inputs.metadata.name === "traefik"));
+        const ingresses = run.recorder.ofType(kinds.ingress);
+        assert.deepStrictEqual(ingresses.map((i) => i.inputs.metadata.name).sort(), ["server", "web"]);
+        for (const ingress of ingresses) {
+            assert.strictEqual(ingress.inputs.spec.ingressClassName, "traefik");
+            assert.strictEqual(ingress.inputs.metadata.annotations["traefik.ingress.kubernetes.io/router.entrypoints"], "web");
+        }
+        assert.strictEqual(run.outputs.consoleUrl, `http://${programConfig("dev")["bklite:hostAddress"]}:80`);
+        const web = run.recorder.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").find((p) => p.inputs.metadata.name === "allow-web")!;
+        assert.deepStrictEqual(web.inputs.spec.ingress[0].from, [
+            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } } },
+        ]);
+        assert.deepStrictEqual(schemaProblems(run), []);
+        const missing = await withCluster({ ...K3S, ingressclasses: [] }, () => programError(k8s({ ingress: "cluster" })));
+        assert.match(missing.message, /the cluster's Traefik must serve an IngressClass 'traefik', but there is none/);
+    });
+
+    it("refuses a claim's class change or a shrink, and growth its StorageClass does not allow, with the migration path; lets a claim grow where it may", async () => {
+        const claim = (name: string, storageClass: string, storage: string) => ({ metadata: { name }, spec: { storageClassName: storageClass, resources: { requests: { storage } } } });
+        const cluster = (claims: unknown[], expandable = false) => ({
+            ingressclasses: [],
+            storageclasses: [{ metadata: { name: "local-path", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } }, allowVolumeExpansion: false }, { metadata: { name: "ceph" }, allowVolumeExpansion: expandable }],
+            persistentvolumeclaims: claims,
+        });
+        const moved = await withCluster(cluster([claim("postgres-data-postgres-0", "local-path", "10Gi")]), () => programError(k8s({ storageClass: "ceph" })));
+        assert.match(moved.message, /claim postgres-data-postgres-0 holds data on StorageClass 'local-path', and a claim's class cannot change/);
+        assert.match(moved.message, /`bklite backup`, delete the StatefulSet and claim postgres-data-postgres-0 \(kubectl delete\), `pulumi up` to make new ones, then `bklite restore`/);
+        const shrunk = await withCluster(cluster([claim("nats-data-nats-0", "local-path", "20Gi")]), () => programError(k8s({})));
+        assert.match(shrunk.message, /10Gi is smaller than claim nats-data-nats-0 \(20Gi\), and claims cannot shrink/);
+        const fixed = await withCluster(cluster([claim("postgres-data-postgres-0", "local-path", "10Gi")]), () => programError(k8s({ volumeSize: "20Gi" })));
+        assert.match(fixed.message, /cannot grow to 20Gi: its StorageClass 'local-path' does not allow volume expansion/);
+        const run = await withCluster(cluster([claim("postgres-data-postgres-0", "ceph", "10Gi")], true), () => runProgram("dev", k8s({ storageClass: "ceph", volumeSize: "20Gi" })));
+        const patch = run.recorder.named("bklite-k8s-postgres-data-postgres-0-size");
+        assert.strictEqual(patch.type, "kubernetes:core/v1:PersistentVolumeClaimPatch");
+        assert.deepStrictEqual([patch.inputs.metadata.name, patch.inputs.spec.resources.requests.storage], ["postgres-data-postgres-0", "20Gi"]);
+        assert.ok(patch.dependencies.some((d) => d.endsWith("::bklite-k8s-postgres")), "after the StatefulSet made the claim");
+    });
+
+    it("deploys unchecked, with a warning, where no cluster answers", async () => {
+        const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+        const warnings: string[] = [];
+        const warn = pulumi.log.warn;
+        pulumi.log.warn = async (message: string) => void warnings.push(message);
+        try {
+            const run = await withCluster(null, () => runProgram("dev", k8s()));
+            assert.ok(run.recorder.ofType(kinds.deployment).length > 0);
+        } finally {
+            pulumi.log.warn = warn;
+        }
+        assert.ok(warnings.some((w) => /the cluster was not checked before deploying \(The connection to the server 127\.0\.0\.1:6443 was refused/.test(w)), warnings.join("\n"));
+    });
+});
+
+describe("program on Kubernetes: LoadBalancer endpoints", () => {
+    it("tells agents the NATS load balancer's own address, bounds the wait for addresses, and refuses a missing one", async () => {
+        const run = await runProgram("dev", programConfig("dev", { "bklite:runtime": "kubernetes", "bklite:kubernetes": { serviceType: "LoadBalancer", natsAddress: "192.168.31.21" } }));
+        assert.strictEqual(run.outputs.natsEndpoint, "tls://192.168.31.21:4222");
+        const spec = JSON.parse(run.recorder.named("bklite-seed-apply").inputs.stdin);
+        assert.strictEqual(spec.regions[0].env.NATS_SERVERS, "192.168.31.21:4222");
+        for (const name of ["traefik", "nats-external"]) {
+            const service = run.recorder.ofType(kinds.service).find((s) => s.inputs.metadata.name === name)!;
+            assert.deepStrictEqual([service.customTimeouts?.create, service.customTimeouts?.update], ["5m", "5m"], name);
+        }
+        const error = await programError(programConfig("dev", { "bklite:runtime": "kubernetes", "bklite:kubernetes": { serviceType: "LoadBalancer" } }));
+        assert.match(error.message, /bklite:kubernetes\.natsAddress: is missing: behind load balancers Traefik and NATS each get an address/);
     });
 });

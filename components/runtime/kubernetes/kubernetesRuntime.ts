@@ -92,6 +92,14 @@ export function externalTrafficPolicy(type: "NodePort" | "LoadBalancer", edgeNod
     return type === "NodePort" && edgeNode === undefined ? "Cluster" : "Local";
 }
 
+/**
+ * How long Pulumi waits for a load balancer's address: a cluster without a load balancer implementation never gives
+ * one, and the failure ("Service was not allocated an IP address") should come in minutes, not after the default 10.
+ */
+export function loadBalancerTimeouts(type: "NodePort" | "LoadBalancer"): pulumi.CustomTimeouts | undefined {
+    return type === "LoadBalancer" ? { create: "5m", update: "5m" } : undefined;
+}
+
 /** Pins a pod to the edge node (its built-in hostname label), when there is one. */
 export function edgeNodeSelector(type: "NodePort" | "LoadBalancer", edgeNode?: string): Record<string, string> | undefined {
     return type === "NodePort" && edgeNode !== undefined ? { "kubernetes.io/hostname": edgeNode } : undefined;
@@ -295,7 +303,7 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                             })),
                         },
                     },
-                    { parent: this },
+                    { parent: this, customTimeouts: loadBalancerTimeouts(args.exposure.type) },
                 );
             }
 
@@ -318,7 +326,9 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                               })),
                           },
                       },
-                      { parent: this, dependsOn: after, customTimeouts },
+                      // Claim templates are immutable: a changed size or class would replace the StatefulSet and still not
+                      // apply. The size is patched onto the claims below; a class change is refused before deploying.
+                      { parent: this, dependsOn: after, customTimeouts, ignoreChanges: ["spec.volumeClaimTemplates"] },
                   )
                 : new k8s.apps.v1.Deployment(
                       `${name}-${spec.name}`,
@@ -336,6 +346,19 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                       },
                       { parent: this, dependsOn: after, customTimeouts },
                   );
+            if (stateful) {
+                // Each claim grows to volumeSize where its StorageClass allows (checked before deploying).
+                for (const v of spec.volumes) {
+                    new k8s.core.v1.PersistentVolumeClaimPatch(
+                        `${name}-${v.name}-${spec.name}-0-size`,
+                        {
+                            metadata: { name: `${v.name}-${spec.name}-0`, namespace, annotations: { "pulumi.com/patchForce": "true" } },
+                            spec: { resources: { requests: { storage: args.volumeSize } } },
+                        },
+                        { parent: this, dependsOn: [workload], retainOnDelete: true },
+                    );
+                }
+            }
             workloads[spec.name] = workload;
             ready[spec.name] = [workload, ...(service ? [service] : []), ...(bindings.afterStart?.[spec.name]?.(workload) ?? [])];
         }
