@@ -390,7 +390,8 @@ export function parseStackConfig(given: ConfigSource): { config: StackConfig; pr
     }
 
     // Two load balancers get two addresses: agents must be told the NATS one.
-    if (runtime === "kubernetes" && kubernetes.serviceType === "LoadBalancer" && kubernetes.natsAddress === undefined) {
+    const natsAddressRefused = problems.some((p) => p.key === "kubernetes.natsAddress");
+    if (runtime === "kubernetes" && kubernetes.serviceType === "LoadBalancer" && kubernetes.natsAddress === undefined && !natsAddressRefused) {
         add(
             "kubernetes.natsAddress",
             "is missing: behind load balancers Traefik and NATS each get an address, and agents must be told NATS's: set it to the nats-external load balancer's address " +

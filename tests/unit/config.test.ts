@@ -60,7 +60,7 @@ describe("config validation", () => {
         assert.match(p.message, /node ports answer on every node/);
         assert.match(p.message, /set bklite:kubernetes\.edgeNode to the node at hostAddress/);
         assert.deepStrictEqual(problemsWith({ "bklite:runtime": "kubernetes", "bklite:security": rules, "bklite:kubernetes": { edgeNode: "node-1" } }), []);
-        assert.deepStrictEqual(problemsWith({ "bklite:runtime": "kubernetes", "bklite:security": rules, "bklite:kubernetes": { serviceType: "LoadBalancer" } }), []);
+        assert.deepStrictEqual(problemsWith({ "bklite:runtime": "kubernetes", "bklite:security": rules, "bklite:kubernetes": { serviceType: "LoadBalancer", natsAddress: "192.168.31.21" } }), []);
         assert.deepStrictEqual(problemsWith({ "bklite:runtime": "kubernetes", "bklite:security": { rules: [{ port: "http", sources: ["0.0.0.0/0"], description: "open" }] } }), []);
         assert.match(only(problemsWith({ "bklite:runtime": "kubernetes", "bklite:kubernetes": { edgeNode: "Node_1" } }), "kubernetes.edgeNode").message, /kubectl get nodes/);
     });
