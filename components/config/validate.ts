@@ -147,6 +147,8 @@ const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:
 const SECRET_CHARS = /^[A-Za-z0-9._~-]+$/;
 const SECRET_MIN_LENGTH = 16;
 const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** StorageClass and node names: DNS subdomains (lowercase letters, digits, - and ., at most 253). */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** A Kubernetes resource quantity (`500m`, `2`, `1.5`, `512Mi`, `10Gi`, `1e3`), as the API server parses them. */
 function isQuantity(text: string): boolean {
@@ -750,7 +752,7 @@ function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {
     }
     if (value.storageClass !== undefined) {
         // A StorageClass name is a DNS subdomain: lowercase letters, digits, - and ., at most 253.
-        if (typeof value.storageClass !== "string" || value.storageClass.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(value.storageClass)) {
+        if (typeof value.storageClass !== "string" || value.storageClass.length > 253 || !DNS_SUBDOMAIN.test(value.storageClass)) {
             add("kubernetes.storageClass", "must be a StorageClass name (lowercase letters, digits, - and .), e.g. local-path", value.storageClass);
         } else {
             config.storageClass = value.storageClass;
@@ -795,7 +797,7 @@ function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {
     }
     if (value.edgeNode !== undefined) {
         // A node name is a DNS subdomain.
-        if (typeof value.edgeNode !== "string" || value.edgeNode.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(value.edgeNode)) {
+        if (typeof value.edgeNode !== "string" || value.edgeNode.length > 253 || !DNS_SUBDOMAIN.test(value.edgeNode)) {
             add("kubernetes.edgeNode", "must be a node's name as `kubectl get nodes` shows it, e.g. node-1", value.edgeNode);
         } else {
             config.edgeNode = value.edgeNode;

@@ -93,15 +93,15 @@ describe("security rules on Kubernetes (program)", () => {
         assert.deepStrictEqual(traefik.inputs.spec.ingress[0].from.map((f: any) => f.ipBlock.cidr), ["0.0.0.0/0", "::/0"]);
     });
 
-    it("keeps clients' addresses on exposed Services, and limits a LoadBalancer to the rule sources", async () => {
+    it("keeps clients' addresses on exposed Services (prod pins them to its edge node), and limits a LoadBalancer to the rule sources", async () => {
         for (const service of run.recorder.ofType("kubernetes:core/v1:Service").filter((s) => s.inputs.spec.type === "NodePort")) {
             assert.strictEqual(service.inputs.spec.externalTrafficPolicy, "Local", service.name);
         }
-        const lb = await runProgram("prod", programConfig("prod", { "bklite:runtime": "kubernetes", "bklite:kubernetes": { serviceType: "LoadBalancer" } }));
+        const lb = await runProgram("prod", programConfig("prod", { "bklite:runtime": "kubernetes", "bklite:kubernetes": { serviceType: "LoadBalancer", natsAddress: "192.168.31.21" } }));
         const services = lb.recorder.ofType("kubernetes:core/v1:Service");
         assert.deepStrictEqual(services.find((s) => s.inputs.metadata.name === "traefik")!.inputs.spec.loadBalancerSourceRanges, PROD_SOURCES);
         assert.deepStrictEqual(services.find((s) => s.inputs.metadata.name === "nats-external")!.inputs.spec.loadBalancerSourceRanges, PROD_SOURCES);
-        const open = await runProgram("dev", programConfig("dev", { "bklite:runtime": "kubernetes", "bklite:kubernetes": { serviceType: "LoadBalancer" } }));
+        const open = await runProgram("dev", programConfig("dev", { "bklite:runtime": "kubernetes", "bklite:kubernetes": { serviceType: "LoadBalancer", natsAddress: "192.168.31.21" } }));
         assert.strictEqual(open.recorder.ofType("kubernetes:core/v1:Service").find((s) => s.inputs.metadata.name === "traefik")!.inputs.spec.loadBalancerSourceRanges, undefined, "world-open: no restriction");
     });
 });
