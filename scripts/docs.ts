@@ -52,7 +52,7 @@ export function configReference(): string {
         if (decl.details) {
             lines.push("", decl.details);
         }
-        lines.push("", "```" + (decl.example.startsWith("pulumi ") ? "sh" : "yaml"), decl.example, "```");
+        lines.push("", "```" + (/^bklite:/.test(decl.example) ? "yaml" : "sh"), decl.example, "```");
         return lines.join("\n");
     });
     const secrets = Object.keys(SECRET_KEYS)

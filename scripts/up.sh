@@ -43,7 +43,7 @@ if [ ! -f "Pulumi.$stack.yaml" ]; then
   known=$(ls Pulumi.*.yaml 2>/dev/null | sed -e 's/^Pulumi\.//' -e 's/\.yaml$//' | tr '\n' ' ')
   fail "there is no Pulumi.$stack.yaml, the stack's config; stacks here: ${known:-none}"
 fi
-command -v pulumi >/dev/null || fail "the Pulumi CLI is not on PATH (see README, 'Quick start')"
+command -v pulumi >/dev/null || fail "the Pulumi CLI is not on PATH (see README.md, 'Set up')"
 
 # The passphrase. Pulumi prefers PULUMI_CONFIG_PASSPHRASE over the file, even when it is empty: an empty one left in
 # the environment must never override a file.

@@ -1,6 +1,7 @@
 /**
  * Every `bklite:*` config key, with its type, default and description: the one table the validator, the
- * README and Pulumi.yaml follow (a test keeps Pulumi.yaml in step with it).
+ * configuration reference (docs/reference/config.md, made by `npm run docs`) and Pulumi.yaml follow (tests keep both
+ * in step with it).
  */
 
 /** Namespace of the project's config keys. */
@@ -94,7 +95,7 @@ export interface ConfigKeyDecl {
 
 /**
  * Keys whose values are objects or lists of objects. Pulumi.yaml cannot declare them: a project config type
- * is one of string, integer, boolean or an array of those. They are documented in the README instead.
+ * is one of string, integer, boolean or an array of those. They are documented in the configuration reference.
  */
 export const STRUCTURED_KEYS = ["images", "regions", "probePackages", "security", "kubernetes", "backup"] as const;
 
@@ -177,7 +178,7 @@ export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
         type: "array",
         items: "object",
         default: [],
-        description: "Probe packages [{file, version, os?, type?, object?, collectors?}] uploaded to the NATS object store.",
+        description: "Probe packages [{file, version, os?, type?, object?}] uploaded to the NATS object store.",
         details:
             "The controller zip gets the stack's CA patched in; each collector is its own file (`type: collector`, `object: Telegraf`). `file` is relative to the project (usually assets/packages/); a missing file stops `pulumi up` before anything changes ([Seed data](../seed-data.md)).",
         example: "bklite:probePackages:\\n  - {file: assets/packages/fusion-collectors-linux-amd64.zip, version: 1.0.0}\\n  - {file: assets/packages/telegraf, type: collector, object: Telegraf, version: 1.0.0}",
@@ -215,7 +216,8 @@ export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
                 default: "",
                 secret: true,
                 description: GIVEN_ONLY_SECRETS.includes(key as SecretName) ? description : `${description} Generated when empty.`,
-                example: `pulumi config set --secret ${CONFIG_NAMESPACE}:${key} "$(openssl rand -hex 24)"`,
+                // On standard input: a value on the command line would show in `ps`.
+                example: `openssl rand -hex 24 | pulumi config set --secret ${CONFIG_NAMESPACE}:${key}`,
             } as ConfigKeyDecl,
         ]),
     ),

@@ -86,8 +86,8 @@ export function dockerHealthcheck(h: HealthCheckSpec): docker.types.input.Contai
  * - networkMode: the engine reports "bridge" for a container created without one (pulumi/pulumi-docker#1272);
  * - healthcheck durations: Go's duration form (goDuration), every field non-zero so the image's own HEALTHCHECK
  *   fills none of them in;
- * - logOpts: only these two keys; a daemon.json that adds `log-opts` of its own makes them differ (see the README).
- * The rest of what the program sets is stored as sent or not read back (docs: "No-op runs" in the README).
+ * - logOpts: only these two keys; a daemon.json that adds `log-opts` of its own makes them differ (see docs/what-gets-deployed.md).
+ * The rest of what the program sets is stored as sent or not read back (docs/what-gets-deployed.md, "No-op runs").
  */
 export const ENGINE_REPORTED = { networkMode: "bridge" } as const;
 
