@@ -51,6 +51,18 @@ export function setRecordingMocks(stack: string, preview = false): Promise<Resou
 
 const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 
+/** Runs `fn` with `pulumi.log.warn` captured; returns what `fn` returned and every warning it logged. */
+export async function capturingWarnings<T>(fn: () => Promise<T>): Promise<{ result: T; warnings: string[] }> {
+    const warnings: string[] = [];
+    const warn = pulumi.log.warn;
+    pulumi.log.warn = async (message: string) => void warnings.push(message);
+    try {
+        return { result: await fn(), warnings };
+    } finally {
+        pulumi.log.warn = warn;
+    }
+}
+
 /** The recorder of the latest runProgram, also when the program threw. */
 export let lastRecorder: ResourceRecorder | undefined;
 

@@ -455,16 +455,8 @@ describe("program on stock k3s (its own Traefik and IngressClass)", () => {
     });
 
     it("deploys unchecked, with a warning, where no cluster answers", async () => {
-        const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-        const warnings: string[] = [];
-        const warn = pulumi.log.warn;
-        pulumi.log.warn = async (message: string) => void warnings.push(message);
-        try {
-            const run = await withCluster(null, () => runProgram("dev", k8s()));
-            assert.ok(run.recorder.ofType(kinds.deployment).length > 0);
-        } finally {
-            pulumi.log.warn = warn;
-        }
+        const { result: run, warnings } = await mocks.capturingWarnings(() => withCluster(null, () => runProgram("dev", k8s())));
+        assert.ok(run.recorder.ofType(kinds.deployment).length > 0);
         assert.ok(warnings.some((w) => /the cluster was not checked before deploying \(The connection to the server 127\.0\.0\.1:6443 was refused/.test(w)), warnings.join("\n"));
     });
 });

@@ -443,16 +443,8 @@ describe("program verification", () => {
         assert.ok(verify.dependencies.some((d) => d.endsWith("::bklite-firewall")));
         assert.deepStrictEqual(JSON.parse(verify.inputs.stdin).firewall, { stack: "prod", rules: [{ port: 8080, protocol: "tcp", sources: ["10.0.0.0/8"], description: "console", purpose: "http" }] });
 
-        const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-        const warnings: string[] = [];
-        const warn = pulumi.log.warn;
-        pulumi.log.warn = async (message: string) => void warnings.push(message);
-        try {
-            const off = await runProgram("dev", stackConfig("dev", { "bklite:verify": false }));
-            assert.ok(!off.recorder.resources.some((r) => r.name.startsWith("bklite-verify")));
-        } finally {
-            pulumi.log.warn = warn;
-        }
+        const { result: off, warnings } = await mocks.capturingWarnings(() => runProgram("dev", stackConfig("dev", { "bklite:verify": false })));
+        assert.ok(!off.recorder.resources.some((r) => r.name.startsWith("bklite-verify")));
         assert.ok(warnings.some((w) => /bklite:verify is false: nothing proves this platform works/.test(w)), warnings.join("\n"));
     });
 });
@@ -487,18 +479,10 @@ describe("program upgrades", () => {
     });
 
     it("is off with a warning when bklite:backup.beforeUpgrade is false", async () => {
-        const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-        const warnings: string[] = [];
-        const warn = pulumi.log.warn;
-        pulumi.log.warn = async (message: string) => void warnings.push(message);
-        try {
-            const off = await runProgram("dev", stackConfig("dev", { "bklite:backup": { beforeUpgrade: false } }));
-            assert.ok(!off.recorder.resources.some((r) => r.name.startsWith("bklite-backup")));
-            const remoteImages = off.recorder.ofType("docker:index/remoteImage:RemoteImage");
-            assert.ok(remoteImages.every((i) => !i.dependencies.some((d) => d.includes("backup"))));
-        } finally {
-            pulumi.log.warn = warn;
-        }
+        const { result: off, warnings } = await mocks.capturingWarnings(() => runProgram("dev", stackConfig("dev", { "bklite:backup": { beforeUpgrade: false } })));
+        assert.ok(!off.recorder.resources.some((r) => r.name.startsWith("bklite-backup")));
+        const remoteImages = off.recorder.ofType("docker:index/remoteImage:RemoteImage");
+        assert.ok(remoteImages.every((i) => !i.dependencies.some((d) => d.includes("backup"))));
         assert.ok(warnings.some((w) => /bklite:backup\.beforeUpgrade is false: an image change replaces containers without a backup first/.test(w)), warnings.join("\n"));
     });
 });
