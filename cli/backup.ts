@@ -13,6 +13,7 @@ import { StackConfig } from "../components/config/validate";
 import { InputError } from "../components/inputError";
 import { NatsEndpoint } from "../components/nats/client";
 import { containerAddress } from "../components/runtime/docker/containerAddress";
+import { runsAsStatefulSet } from "../components/runtime/kubernetes/labels";
 import { SEED_ENV, natsEndpointFromEnv } from "../components/seed/connection";
 import { KubeTarget, portForward, withForwards } from "../components/seed/portForward";
 import { VERIFY_SECRETS } from "../components/verify/env";
@@ -58,9 +59,8 @@ function stackAccess(values: Record<string, unknown>): StackAccess {
         return { stack, config, host: dockerServiceHost(stack) };
     }
     const kube = { namespace: config.kubernetes.namespace, context: config.kubernetes.context };
-    // The runtime makes a stateful service a StatefulSet, the others Deployments.
     const stateful = planServices(config)
-        .filter((s) => s.stateful)
+        .filter(runsAsStatefulSet)
         .map((s) => s.name);
     return { stack, config, host: kubernetesServiceHost(kube, stateful), kube };
 }
@@ -92,8 +92,8 @@ function falkordbAddress(access: StackAccess): () => Promise<string> {
             const names = dockerNames(access.stack);
             return `${await containerAddress(names.container("falkordb"), names.network)}:${port}`;
         }
+        // Stopped when the CLI exits, as every port-forward it starts.
         const forward = await portForward(access.kube, "falkordb", port);
-        process.once("exit", () => void forward.stop());
         return `127.0.0.1:${forward.localPort}`;
     };
 }

@@ -17,6 +17,7 @@ import { NatsStreams } from "./nats/natsStreams";
 import { NatsTls } from "./nats/natsTls";
 import { DockerRuntime } from "./runtime/docker/dockerRuntime";
 import { KubernetesRuntime, REGISTRY_PULL_SECRET } from "./runtime/kubernetes/kubernetesRuntime";
+import { claimName } from "./runtime/kubernetes/labels";
 import { PlatformSecrets } from "./secrets/platformSecrets";
 import { renderSeedSpec } from "./seed/render";
 import { PreUpgradeBackup } from "./backup/preUpgradeBackup";
@@ -377,7 +378,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
             },
             { parent: this, providers: [provider] },
         );
-        const claims = workloads.flatMap((s) => s.volumes.map((v) => (s.stateful ? `${v.name}-${s.name}-0` : v.name)));
+        const claims = workloads.flatMap((s) => s.volumes.map((v) => claimName(s, v.name)));
         return {
             dataVolumes: pulumi.output(claims.sort()),
             serverReady: runtime.workloads.server,

@@ -11,6 +11,7 @@ import { DATABASE, NATS_NAMESPACE } from "../app/common";
 import { imagesByService } from "../app/services";
 import { StackConfig } from "../config/validate";
 import { NatsEndpoint, connectNats } from "../nats/client";
+import { StreamSpec } from "../nats/streamSpec";
 import { specOf } from "../nats/streams";
 import { aesDecrypt } from "../seed/aes";
 import { ObjectBucket } from "../seed/objectStore";
@@ -48,9 +49,14 @@ export const STREAMS_FILE = "streams.json";
 export const FALKORDB_FILE = "falkordb.dump";
 export const CONFIG_FILE = "config.json";
 
-/** `prod-20261130T171500123Z` (to the millisecond): sorts by time, and names its stack. */
+/** A UTC time to the millisecond as a name can hold it, sorting by time: `20261130T171500123Z`. */
+export function utcStamp(at: Date): string {
+    return at.toISOString().replace(/[-:.]/g, "");
+}
+
+/** `prod-20261130T171500123Z`: sorts by time, and names its stack. */
 export function backupName(stack: string, at: Date): string {
-    return `${stack}-${at.toISOString().replace(/[-:.]/g, "")}`;
+    return `${stack}-${utcStamp(at)}`;
 }
 
 /** The stack's finished backups in `parent`, oldest first. */
@@ -94,7 +100,7 @@ async function keyOfStoredSecrets(source: BackupSource): Promise<string> {
     throw new Error(
         "the stored secret SidecarEnv values do not decrypt with BKLITE_SECRET_KEY" +
             (source.previousSecretKey ? " nor BKLITE_PREVIOUS_SECRET_KEY" : "") +
-            ": set it to the stack's SECRET_KEY (pulumi config get --show-secrets... or the server's SECRET_KEY); a backup must record the key its data needs",
+            ": set it to the server's SECRET_KEY (the stack's bklite:secretKey); a backup must record the key its data needs",
     );
 }
 
@@ -139,7 +145,7 @@ export async function takeBackup(source: BackupSource, parent: string, options: 
         const bucketName = source.bucket ?? NATS_NAMESPACE;
         const nc = await connectNats(source.nats, "bklite-backup");
         const objects: ObjectEntry[] = [];
-        let streams: ReturnType<typeof specOf>[] = [];
+        let streams: StreamSpec[] = [];
         try {
             const bucket = await ObjectBucket.find(nc, bucketName);
             const listed = bucket ? await bucket.list() : [];

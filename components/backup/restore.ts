@@ -14,7 +14,7 @@ import { NatsEndpoint, connectNats } from "../nats/client";
 import { StreamSpec } from "../nats/streamSpec";
 import { applyStreams } from "../nats/streams";
 import { ObjectBucket } from "../seed/objectStore";
-import { hasFalkordb, psql } from "./backup";
+import { hasFalkordb, psql, utcStamp } from "./backup";
 import { BackupManifest, ObjectEntry, checkBackup, fingerprintMatches } from "./manifest";
 import { restoreRedis } from "./redisDump";
 import { ServiceHost, Stopped } from "./serviceHost";
@@ -48,9 +48,9 @@ export function restoringDatabase(name: string): string {
     return `${name}_restoring`;
 }
 
-/** `bklite_before_restore_20261130T171500Z`: the replaced database, kept. */
+/** `bklite_before_restore_20261130t171500123z`: the replaced database, kept (lower case: an unquoted SQL name). */
 export function previousDatabase(name: string, at: Date): string {
-    return `${name}_before_restore_${at.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z").toLowerCase()}`;
+    return `${name}_before_restore_${utcStamp(at).toLowerCase()}`;
 }
 
 /** Checks a backup before anything changes: its files, and that SECRET_KEY is the key its secret values need. */
@@ -84,7 +84,7 @@ async function restoreObjects(dir: string, manifest: BackupManifest, target: Res
                 counts.unchanged++;
                 continue;
             }
-            const stored = await bucket.put(object.name, path.join(dir, object.file), { description: object.description ?? "", onProgress: () => undefined });
+            const stored = await bucket.put(object.name, path.join(dir, object.file), { description: object.description ?? "" });
             if (stored.digest !== object.digest) {
                 throw new Error(`object ${object.name} was stored with ${stored.digest}, the backup says ${object.digest}`);
             }

@@ -9,13 +9,11 @@ import { Readable, Writable } from "stream";
 import { dockerBinary, runDocker } from "../images/docker";
 import { workloadLabels } from "../runtime/kubernetes/labels";
 import { dockerNames } from "../verify/render";
-import { KubeTarget } from "../seed/portForward";
+import { KubeTarget, kubectlBinary, kubectlScope } from "../runtime/kubernetes/kubectl";
 
 export type ServiceState = "running" | "stopped" | "absent";
 
 export interface ExecOptions {
-    /** The user to run as (the container's own user when absent). */
-    user?: string;
     /** Fed to the program's standard input. */
     stdin?: Readable;
     /** Where its standard output goes; collected and returned when absent. */
@@ -56,7 +54,10 @@ export function runStreaming(binary: string, args: string[], options: ExecOption
             options.stdin.pipe(child.stdin!);
             // The program may exit before reading everything (it failed): that is reported by its exit, not here.
             child.stdin!.on("error", () => undefined);
-            options.stdin.on("error", (err) => child.kill("SIGTERM") && reject(err));
+            options.stdin.on("error", (err) => {
+                child.kill("SIGTERM");
+                reject(err);
+            });
         }
         child.on("error", (err) => reject(options.signal?.aborted ? new Error(`${what} was interrupted`) : new Error(`cannot run ${binary}: ${err.message}`)));
         child.on("close", (code, signal) => {
@@ -88,7 +89,7 @@ export function dockerServiceHost(stack: string): ServiceHost {
         },
         exec(service, argv, options = {}) {
             const container = names.container(service);
-            const args = ["exec", ...(options.stdin ? ["-i"] : []), ...(options.user ? ["-u", options.user] : []), container, ...argv];
+            const args = ["exec", ...(options.stdin ? ["-i"] : []), container, ...argv];
             return runStreaming(dockerBinary(), args, options, `${argv[0]} in ${container}`);
         },
         async stop(service) {
@@ -98,16 +99,6 @@ export function dockerServiceHost(stack: string): ServiceHost {
             return { service, start: async () => void (await runDocker(["start", container])) };
         },
     };
-}
-
-/** The kubectl to run: BKLITE_KUBECTL (a stand-in in tests), else `kubectl` from PATH. */
-function kubectlBinary(): string {
-    return process.env.BKLITE_KUBECTL ?? "kubectl";
-}
-
-/** The `kubectl` arguments that select the stack's namespace (and context). */
-export function kubectlScope(target: KubeTarget): string[] {
-    return [...(target.context ? ["--context", target.context] : []), "--namespace", target.namespace];
 }
 
 /**

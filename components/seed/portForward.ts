@@ -3,11 +3,9 @@
  * the CLI and always stopped by it (on success, failure or interruption).
  */
 import { ChildProcess, spawn } from "child_process";
+import { KubeTarget, kubectlBinary, kubectlScope } from "../runtime/kubernetes/kubectl";
 
-export interface KubeTarget {
-    namespace: string;
-    context?: string;
-}
+export type { KubeTarget };
 
 export interface Forward {
     localPort: number;
@@ -39,8 +37,8 @@ function stopAllOnExit(): void {
 
 /** Starts `kubectl port-forward svc/<service> 0:<port>` and resolves with the local port it chose. */
 export function portForward(target: KubeTarget, service: string, port: number, timeoutMs = 30000): Promise<Forward> {
-    const kubectl = process.env.BKLITE_KUBECTL ?? "kubectl";
-    const args = [...(target.context ? ["--context", target.context] : []), "--namespace", target.namespace, "port-forward", `svc/${service}`, `0:${port}`, "--address", "127.0.0.1"];
+    const kubectl = kubectlBinary();
+    const args = [...kubectlScope(target), "port-forward", `svc/${service}`, `0:${port}`, "--address", "127.0.0.1"];
     stopAllOnExit();
     return new Promise((resolve, reject) => {
         const child = spawn(kubectl, args, { stdio: ["ignore", "pipe", "pipe"] });

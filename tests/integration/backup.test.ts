@@ -258,7 +258,7 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
         await nc2.close();
         assert.deepStrictEqual([metrics.config.subjects, metrics.config.max_bytes, metrics.config.max_age], [["metrics.>"], 64 * 1024 * 1024, 3600 * 1e9]);
         const summary = JSON.parse(run.stdout);
-        assert.match(summary.previousDatabase, /^bklite_before_restore_\d{8}t\d{6}z$/);
+        assert.match(summary.previousDatabase, /^bklite_before_restore_\d{8}t\d{9}z$/);
         assert.ok((await databases()).includes(summary.previousDatabase), "the replaced database is kept");
         assert.ok(!(await databases()).includes("bklite_restoring"));
         assert.deepStrictEqual(summary.objects, { restored: 2, unchanged: 0 });

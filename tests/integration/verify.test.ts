@@ -78,15 +78,22 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
         return found;
     };
     const failing = (run: VerifyRun) => run.rows.filter((r) => r.status === "fail").map((r) => r.check);
+    /** Runs SQL in the seeded database, as the platform's owner role. */
+    async function sql(text: string): Promise<void> {
+        const db = new Client({ connectionString: pgUrl });
+        await db.connect();
+        try {
+            await db.query(text);
+        } finally {
+            await db.end();
+        }
+    }
 
     before(async () => {
         [pg, nats, redis] = await Promise.all([startPostgres(), startNats(), startRedis(FALKORDB_PASSWORD)]);
         work = tempDir("verify");
         pgUrl = await createBkliteDatabase(pg, "bklite_verify", "huangpu");
-        const db = new Client({ connectionString: pgUrl });
-        await db.connect();
-        await db.query(consoleUserSql("admin", djangoHash("password")));
-        await db.end();
+        await sql(consoleUserSql("admin", djangoHash("password")));
         [consoleStandin, metrics, logs] = await Promise.all([startConsole(pgUrl), startHealth(), startHealth()]);
 
         const controller = path.join(work, "fusion-collectors-linux-amd64.zip");
@@ -186,11 +193,7 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
     });
 
     it("fails a region without NODE_SERVER_URL, naming it, and passes again once seeding restores it", async () => {
-        await pg.query("SELECT 1");
-        const db = new Client({ connectionString: pgUrl });
-        await db.connect();
-        await db.query("DELETE FROM node_mgmt_sidecarenv WHERE key = 'NODE_SERVER_URL'");
-        await db.end();
+        await sql("DELETE FROM node_mgmt_sidecarenv WHERE key = 'NODE_SERVER_URL'");
         const run = await verify();
         assert.strictEqual(run.code, 1);
         assert.deepStrictEqual(failing(run), ["region default"]);
@@ -201,10 +204,7 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
     });
 
     it("fails an empty package list, package by package", async () => {
-        const db = new Client({ connectionString: pgUrl });
-        await db.connect();
-        await db.query("DELETE FROM node_mgmt_packageversion");
-        await db.end();
+        await sql("DELETE FROM node_mgmt_packageversion");
         const run = await verify();
         assert.strictEqual(run.code, 1);
         assert.deepStrictEqual(failing(run), ["package linux/Controller 1.0.0", "package linux/Telegraf 1.0.0"]);

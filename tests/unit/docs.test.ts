@@ -16,8 +16,8 @@ import { GENERATED_FILES } from "../../scripts/docs";
 import { bkliteArgv } from "../support/cli";
 import { PROJECT_ROOT } from "../support/stackFiles";
 
-const DOCS = ["README.md", ...fs.readdirSync(path.join(PROJECT_ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
-const HAND_WRITTEN = DOCS;
+/** The hand-written documents (the generated ones are GENERATED_FILES). */
+const HAND_WRITTEN = ["README.md", ...fs.readdirSync(path.join(PROJECT_ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
 const read = (file: string) => fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8");
 
 interface Block {
@@ -28,7 +28,7 @@ interface Block {
 }
 
 /** The fenced code blocks of a Markdown file. */
-export function codeBlocks(file: string, markdown: string): Block[] {
+function codeBlocks(file: string, markdown: string): Block[] {
     const blocks: Block[] = [];
     const lines = markdown.split("\n");
     for (let i = 0; i < lines.length; i++) {
@@ -47,7 +47,7 @@ export function codeBlocks(file: string, markdown: string): Block[] {
 }
 
 /** Splits a line into words as sh does for simple commands: quotes kept together, `$(...)` as one word. */
-export function shellWords(line: string): string[] {
+function shellWords(line: string): string[] {
     const words: string[] = [];
     let word = "";
     let quote: string | undefined;
@@ -90,7 +90,7 @@ export function shellWords(line: string): string[] {
 }
 
 /** The simple commands of a shell block: continuations joined, comments dropped, split at `&&`, `||`, `;` and `|`. */
-export function shellCommands(text: string): string[][] {
+function shellCommands(text: string): string[][] {
     const joined = text.replace(/\\\n\s*/g, " ");
     const commands: string[][] = [];
     for (const raw of joined.split("\n")) {
@@ -170,7 +170,7 @@ describe("documentation", () => {
         assert.ok(commands.includes("npm ci"), "the first set-up command");
         assert.ok(commands.includes("bash scripts/up.sh dev --create"), "the second");
         assert.ok(commands.includes("npm test"));
-        for (const doc of DOCS.filter((d) => d !== "README.md")) {
+        for (const doc of HAND_WRITTEN.filter((d) => d !== "README.md")) {
             assert.ok(readme.includes(`](${doc})`), `README links ${doc}`);
         }
         const ci = read(".ci/run");

@@ -9,6 +9,8 @@ import { execFileSync } from "child_process";
 import { StackConfig } from "../../config/validate";
 import { ServiceSpec } from "../../app/spec";
 import { InputError } from "../../inputError";
+import { KubeTarget, kubectlBinary } from "./kubectl";
+import { claimName, runsAsStatefulSet } from "./labels";
 
 /** What an IngressClass says about itself. */
 export interface IngressClassFact {
@@ -48,7 +50,7 @@ export function quantityBytes(quantity: string): number {
 
 /** The claims of the StatefulSets the stack runs: `<volume>-<service>-0`. */
 export function statefulClaims(services: ReadonlyArray<ServiceSpec>): string[] {
-    return services.filter((s) => s.stateful && s.volumes.length > 0).flatMap((s) => s.volumes.map((v) => `${v.name}-${s.name}-0`));
+    return services.filter(runsAsStatefulSet).flatMap((s) => s.volumes.map((v) => claimName(s, v.name)));
 }
 
 /**
@@ -112,7 +114,7 @@ interface KubeList {
 }
 
 /** Reads the cluster through kubectl (BKLITE_KUBECTL, else from PATH); unreachable, with the reason, when it cannot. */
-export function readClusterFacts(target: { namespace: string; context?: string }, kubectl = process.env.BKLITE_KUBECTL ?? "kubectl"): ClusterFacts {
+export function readClusterFacts(target: KubeTarget, kubectl = kubectlBinary()): ClusterFacts {
     const get = (args: string[]): KubeList => {
         const out = execFileSync(kubectl, [...(target.context ? ["--context", target.context] : []), "get", ...args, "-o", "json"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 20000 });
         return JSON.parse(out) as KubeList;

@@ -1,7 +1,7 @@
 import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { workloadLabels } from "./labels";
+import { claimName, runsAsStatefulSet, workloadLabels } from "./labels";
 import { stableJson } from "../../json";
 import { visibleDigest } from "../../secrets/visibleDigest";
 import { KEEP_DATA } from "../keepData";
@@ -219,7 +219,7 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
             const volumeMounts: k8s.types.input.core.v1.VolumeMount[] = spec.files.map((f, i) => ({ name: "files", mountPath: f.path, subPath: `file-${i}`, readOnly: true }));
 
             // Data: claims, kept when the workload or the stack is deleted.
-            const stateful = spec.stateful === true && spec.volumes.length > 0;
+            const stateful = runsAsStatefulSet(spec);
             const claims: pulumi.Resource[] = [];
             for (const v of spec.volumes) {
                 volumeMounts.push({ name: v.name, mountPath: v.mountPath });
@@ -352,7 +352,7 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                     new k8s.core.v1.PersistentVolumeClaimPatch(
                         `${name}-${v.name}-${spec.name}-0-size`,
                         {
-                            metadata: { name: `${v.name}-${spec.name}-0`, namespace, annotations: { "pulumi.com/patchForce": "true" } },
+                            metadata: { name: claimName(spec, v.name), namespace, annotations: { "pulumi.com/patchForce": "true" } },
                             spec: { resources: { requests: { storage: args.volumeSize } } },
                         },
                         { parent: this, dependsOn: [workload], retainOnDelete: true },
