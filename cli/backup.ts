@@ -10,6 +10,7 @@ import { byteMeter } from "../components/backup/transfer";
 import { formatBytes } from "../components/images/bundle";
 import { loadStackConfig } from "../components/config/stackFiles";
 import { StackConfig } from "../components/config/validate";
+import { backupKeepProblem } from "../components/config/keys";
 import { InputError } from "../components/inputError";
 import { NatsEndpoint } from "../components/nats/client";
 import { containerAddress } from "../components/runtime/docker/containerAddress";
@@ -103,20 +104,21 @@ function withNats<T>(access: StackAccess, nats: NatsEndpoint, fn: (nats: NatsEnd
     return access.kube === undefined ? fn(nats) : withForwards(access.kube, [nats.url], ([url]) => fn({ ...nats, url }));
 }
 
-function positiveInteger(value: unknown, option: string): number | undefined {
+/** `--keep N`, checked by the rule `bklite:backup.keep` follows. */
+function keepOption(value: unknown): number | undefined {
     if (value === undefined) {
         return undefined;
     }
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) {
-        throw new UsageError(`--${option} must be a whole number of at least 1`);
+    const problem = backupKeepProblem(Number(value));
+    if (problem) {
+        throw new UsageError(`--keep ${problem}`);
     }
-    return n;
+    return Number(value);
 }
 
 /** `bklite backup`: progress on stderr, the backup's directory and sizes as JSON on stdout. */
 export const backup: CommandHandler = async ({ values, out, err }) => {
-    const keep = positiveInteger(values.keep, "keep");
+    const keep = keepOption(values.keep);
     const parent = path.resolve(values.dir as string);
     const access = stackAccess(values);
     const log = (line: string) => err.write(`backup: ${line}\n`);

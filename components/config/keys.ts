@@ -74,6 +74,11 @@ export const GIVEN_ONLY_SECRETS: ReadonlyArray<SecretName> = ["previousSecretKey
  */
 export const DATA_BOUND_SECRETS: ReadonlyArray<SecretName> = ["postgresAdminPassword", "postgresPassword", "secretKey", "natsPassword", "minioPassword", "mlflowDatabasePassword"];
 
+/** Why `value` is not a number of backups to keep (1 to 1000), or undefined: `bklite:backup.keep` and `--keep` alike. */
+export function backupKeepProblem(value: unknown): string | undefined {
+    return typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= 1000 ? undefined : "must be how many backups to keep, from 1 to 1000";
+}
+
 /** `bklite:backup` when not set: a backup into `backups/` of the project before every upgrade, the newest 5 kept. */
 export const DEFAULT_BACKUP = { dir: "backups", keep: 5, beforeUpgrade: true } as const;
 

@@ -12,6 +12,7 @@ import { SecurityConfig, checkDataStoreExposure, dataStorePorts, isWorldOpen, pa
 import {
     CONFIG_KEYS,
     DEFAULT_BACKUP,
+    backupKeepProblem,
     CONFIG_NAMESPACE,
     KNOWN_APPS,
     RUNTIMES,
@@ -695,10 +696,11 @@ function parseBackup(value: unknown, add: AddProblem): BackupConfig {
         }
     }
     if (v.keep !== undefined) {
-        if (typeof v.keep !== "number" || !Number.isInteger(v.keep) || v.keep < 1 || v.keep > 1000) {
-            add("backup.keep", "must be how many backups to keep, from 1 to 1000", JSON.stringify(v.keep));
+        const problem = backupKeepProblem(v.keep);
+        if (problem) {
+            add("backup.keep", problem, JSON.stringify(v.keep));
         } else {
-            backup.keep = v.keep;
+            backup.keep = v.keep as number;
         }
     }
     if (v.beforeUpgrade !== undefined) {

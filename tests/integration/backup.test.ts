@@ -366,6 +366,9 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
         const refused = await startCli(["backup", "--stack", other, "--dir", backups, "--project-dir", project], env).done;
         assert.strictEqual(refused.code, 1);
         assert.match(refused.stderr, new RegExp(`PostgreSQL of stack ${other} is not deployed in Docker`));
+        const tooMany = await startCli(["backup", "--stack", stack, "--dir", backups, "--project-dir", project, "--keep", "1001"], env).done;
+        assert.strictEqual(tooMany.code, 2);
+        assert.match(tooMany.stderr, /--keep must be how many backups to keep, from 1 to 1000/, "the rule bklite:backup.keep follows");
         const noSecrets = await startCli(["backup", "--stack", stack, "--dir", backups, "--project-dir", project], {}).done;
         assert.strictEqual(noSecrets.code, 2);
         assert.match(noSecrets.stderr, /missing environment: BKLITE_SECRET_KEY, BKLITE_NATS_PASSWORD/);
