@@ -14,7 +14,11 @@ function loadConfig() {
     }
 }
 
-const platform = new BkLitePlatform("bklite", { stack: pulumi.getStack(), config: loadConfig(), inspectHost: !renderingPlan() });
+const platform = new BkLitePlatform("bklite", {
+    stack: pulumi.getStack(),
+    config: loadConfig(),
+    inspectHost: !renderingPlan(),
+});
 
 /** URL of the web console. */
 export const consoleUrl = platform.consoleUrl;

@@ -28,11 +28,15 @@ const SECRET_KEY = "bench-secret-key-0123456789";
 const OBJECT_MIB = 128;
 
 function worker(job: Record<string, unknown>): { seconds: number; maxRssKiB: number; dir: string } {
-    const out = execFileSync("node", ["-r", "ts-node/register/transpile-only", path.join(__dirname, "backupWorker.ts")], {
-        encoding: "utf8",
-        env: { ...process.env, BENCH_JOB: JSON.stringify(job) },
-        maxBuffer: 1024 * 1024,
-    });
+    const out = execFileSync(
+        "node",
+        ["-r", "ts-node/register/transpile-only", path.join(__dirname, "backupWorker.ts")],
+        {
+            encoding: "utf8",
+            env: { ...process.env, BENCH_JOB: JSON.stringify(job) },
+            maxBuffer: 1024 * 1024,
+        },
+    );
     return JSON.parse(out);
 }
 
@@ -58,7 +62,21 @@ export async function benchBackup(): Promise<Result[]> {
     const admin = "bench-postgres-0123456789";
     try {
         docker("network", "create", prefix);
-        docker("run", "-d", "--name", `${prefix}-postgres`, "--network", prefix, "-e", `POSTGRES_PASSWORD=${admin}`, "-e", "PGDATA=/var/lib/postgresql/data/pgdata", "-p", `127.0.0.1:${pgPort}:5432`, images.postgres);
+        docker(
+            "run",
+            "-d",
+            "--name",
+            `${prefix}-postgres`,
+            "--network",
+            prefix,
+            "-e",
+            `POSTGRES_PASSWORD=${admin}`,
+            "-e",
+            "PGDATA=/var/lib/postgresql/data/pgdata",
+            "-p",
+            `127.0.0.1:${pgPort}:5432`,
+            images.postgres,
+        );
         const superUrl = (db: string) => `postgres://postgres:${admin}@127.0.0.1:${pgPort}/${db}`;
         const query = async (url: string, sql: string) => {
             const client = new Client({ connectionString: url });
@@ -69,16 +87,45 @@ export async function benchBackup(): Promise<Result[]> {
                 await client.end();
             }
         };
-        await waitFor(() => query(superUrl("postgres"), "SELECT 1").then(() => true, () => false), 60000, () => docker("logs", `${prefix}-postgres`));
+        await waitFor(
+            () =>
+                query(superUrl("postgres"), "SELECT 1").then(
+                    () => true,
+                    () => false,
+                ),
+            60000,
+            () => docker("logs", `${prefix}-postgres`),
+        );
         await query(superUrl("postgres"), "CREATE ROLE bklite LOGIN PASSWORD 'bench-bklite-0123456789'");
         await query(superUrl("postgres"), "CREATE DATABASE bklite OWNER bklite");
         const pgUrl = `postgres://bklite:bench-bklite-0123456789@127.0.0.1:${pgPort}/bklite`;
         await query(pgUrl, schemaSql("huangpu", { nodeInit: false }));
-        await applySeed(regionSpec(1000), { pgUrl, natsUrl: "", natsUser: "", natsPassword: "", bucket: "bklite", secretKey: SECRET_KEY });
+        await applySeed(regionSpec(1000), {
+            pgUrl,
+            natsUrl: "",
+            natsUser: "",
+            natsPassword: "",
+            bucket: "bklite",
+            secretKey: SECRET_KEY,
+        });
 
-        const config = parseStackConfig(stackFileSource(readStackConfig(PROJECT_ROOT, "dev", { "bklite:natsPort": nats.clientPort, "bklite:installApps": ["system_mgmt", "node_mgmt"] }))).config!;
+        const config = parseStackConfig(
+            stackFileSource(
+                readStackConfig(PROJECT_ROOT, "dev", {
+                    "bklite:natsPort": nats.clientPort,
+                    "bklite:installApps": ["system_mgmt", "node_mgmt"],
+                }),
+            ),
+        ).config!;
         const endpoint = { url: nats.url, user: nats.user, password: nats.password, ca: nats.caPem };
-        const job = (mode: string, jobDir: string) => ({ mode, stack, config, nats: endpoint, secretKey: SECRET_KEY, dir: jobDir });
+        const job = (mode: string, jobDir: string) => ({
+            mode,
+            stack,
+            config,
+            nats: endpoint,
+            secretKey: SECRET_KEY,
+            dir: jobDir,
+        });
 
         // The object store: 256 MiB first (for the memory comparison), then 1 GiB.
         const nc = await connectNats(endpoint, "bench");
@@ -103,7 +150,12 @@ export async function benchBackup(): Promise<Result[]> {
         await wipe.close();
         const restore = worker(job("restore", backup.dir));
         const plainRestore = worker(job("plain-restore", path.join(dir, "plain")));
-        const check = await connect({ servers: nats.url, user: nats.user, pass: nats.password, tls: { ca: nats.caPem } });
+        const check = await connect({
+            servers: nats.url,
+            user: nats.user,
+            pass: nats.password,
+            tls: { ca: nats.caPem },
+        });
         const restored = (await (await check.jetstream().views.os("bklite")).list()).length;
         await check.close();
         if (restored !== 1024 / OBJECT_MIB) {

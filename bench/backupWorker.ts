@@ -25,9 +25,18 @@ interface Job {
 async function plainBackup(job: Job): Promise<void> {
     fs.mkdirSync(job.dir, { recursive: true });
     const dump = fs.createWriteStream(path.join(job.dir, "plain.dump"));
-    await runStreaming("docker", ["exec", `bklite-${job.stack}-postgres`, "pg_dump", "-U", "postgres", "-d", "bklite", "--format=custom"], { stdout: dump });
+    await runStreaming(
+        "docker",
+        ["exec", `bklite-${job.stack}-postgres`, "pg_dump", "-U", "postgres", "-d", "bklite", "--format=custom"],
+        { stdout: dump },
+    );
     await new Promise<void>((resolve) => dump.end(() => resolve()));
-    const nc = await connect({ servers: job.nats.url, user: job.nats.user, pass: job.nats.password, tls: { ca: job.nats.ca } });
+    const nc = await connect({
+        servers: job.nats.url,
+        user: job.nats.user,
+        pass: job.nats.password,
+        tls: { ca: job.nats.ca },
+    });
     const store = await nc.jetstream().views.os("bklite");
     for (const [i, info] of (await store.list()).entries()) {
         const out = fs.createWriteStream(path.join(job.dir, `object-${i}`));
@@ -43,13 +52,46 @@ async function plainBackup(job: Job): Promise<void> {
 
 async function plainRestore(job: Job): Promise<void> {
     const container = `bklite-${job.stack}-postgres`;
-    await runStreaming("docker", ["exec", container, "psql", "-U", "postgres", "-d", "postgres", "-c", "DROP DATABASE IF EXISTS bklite_plain WITH (FORCE)"]);
+    await runStreaming("docker", [
+        "exec",
+        container,
+        "psql",
+        "-U",
+        "postgres",
+        "-d",
+        "postgres",
+        "-c",
+        "DROP DATABASE IF EXISTS bklite_plain WITH (FORCE)",
+    ]);
     await runStreaming("docker", ["exec", container, "createdb", "-U", "postgres", "-O", "bklite", "bklite_plain"]);
-    await runStreaming("docker", ["exec", "-i", container, "pg_restore", "-U", "postgres", "-d", "bklite_plain", "--no-owner", "--role=bklite", "--single-transaction"], { stdin: fs.createReadStream(path.join(job.dir, "plain.dump")) });
-    const nc = await connect({ servers: job.nats.url, user: job.nats.user, pass: job.nats.password, tls: { ca: job.nats.ca } });
+    await runStreaming(
+        "docker",
+        [
+            "exec",
+            "-i",
+            container,
+            "pg_restore",
+            "-U",
+            "postgres",
+            "-d",
+            "bklite_plain",
+            "--no-owner",
+            "--role=bklite",
+            "--single-transaction",
+        ],
+        { stdin: fs.createReadStream(path.join(job.dir, "plain.dump")) },
+    );
+    const nc = await connect({
+        servers: job.nats.url,
+        user: job.nats.user,
+        pass: job.nats.password,
+        tls: { ca: job.nats.ca },
+    });
     const store = await nc.jetstream().views.os("bklite-plain");
     for (const file of fs.readdirSync(job.dir).filter((f) => f.startsWith("object-"))) {
-        const stream = Readable.toWeb(fs.createReadStream(path.join(job.dir, file), { highWaterMark: 128 * 1024 })) as ReadableStream<Uint8Array>;
+        const stream = Readable.toWeb(
+            fs.createReadStream(path.join(job.dir, file), { highWaterMark: 128 * 1024 }),
+        ) as ReadableStream<Uint8Array>;
         await store.put({ name: file }, stream);
     }
     await nc.close();
@@ -62,9 +104,21 @@ async function main(): Promise<void> {
     const started = process.hrtime.bigint();
     let dir = job.dir;
     if (job.mode === "backup") {
-        dir = (await takeBackup({ stack: job.stack, config: job.config, host, nats: job.nats, secretKey: job.secretKey, log }, job.dir)).dir;
+        dir = (
+            await takeBackup(
+                { stack: job.stack, config: job.config, host, nats: job.nats, secretKey: job.secretKey, log },
+                job.dir,
+            )
+        ).dir;
     } else if (job.mode === "restore") {
-        await restoreBackup(job.dir, { stack: job.stack, config: job.config, host, nats: job.nats, secretKey: job.secretKey, log });
+        await restoreBackup(job.dir, {
+            stack: job.stack,
+            config: job.config,
+            host,
+            nats: job.nats,
+            secretKey: job.secretKey,
+            log,
+        });
     } else if (job.mode === "plain-backup") {
         await plainBackup(job);
     } else {

@@ -16,7 +16,8 @@ const BKLITE = path.join(ROOT, "bin", "bklite");
 
 /** CPU seconds (user + sys) a command and its children used, from bash's `times`; throws when it fails. */
 function cpuSeconds(argv: string[]): number {
-    const script = 'err=$("$@" 2>&1 >/dev/null); rc=$?; times; if [ $rc -ne 0 ]; then printf "%s\\n" "$err" >&2; exit $rc; fi';
+    const script =
+        'err=$("$@" 2>&1 >/dev/null); rc=$?; times; if [ $rc -ne 0 ]; then printf "%s\\n" "$err" >&2; exit $rc; fi';
     const run = spawnSync("bash", ["-c", script, "bash", ...argv], { cwd: ROOT, encoding: "utf8" });
     if (run.status !== 0) {
         throw new Error(`${argv.join(" ")} failed (${run.status}): ${run.stderr.trim().slice(0, 2000)}`);
@@ -37,9 +38,13 @@ function medianCpu(argv: string[], runs: number): number {
 
 /** Pulumi.prod.yaml with `count` regions (default and count-1 more), written to a file of its own. */
 function prodWithRegions(dir: string, count: number): string {
-    const stack = parse(fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
+    const stack = parse(fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as {
+        config: Record<string, unknown>;
+    };
     stack.config["bklite:regions"] = Array.from({ length: count }, (_, i) =>
-        i === 0 ? { name: "default" } : { name: `region-${i}`, nodeServerUrl: `http://10.${Math.floor(i / 250)}.${i % 250}.5:8080` },
+        i === 0
+            ? { name: "default" }
+            : { name: `region-${i}`, nodeServerUrl: `http://10.${Math.floor(i / 250)}.${i % 250}.5:8080` },
     );
     const file = path.join(dir, `Pulumi.prod-${count}.yaml`);
     fs.writeFileSync(file, stringify(stack));
@@ -54,7 +59,10 @@ export async function benchCli(): Promise<Result[]> {
     const plan = cli(["plan", "--stack", "prod"], 5);
 
     const dir = tempDir("bench-regions");
-    const regions = [2, 100, 1000].map((count) => ({ count, cpu: cli(["plan", "--stack", "prod", "--config-file", prodWithRegions(dir, count)], 3) }));
+    const regions = [2, 100, 1000].map((count) => ({
+        count,
+        cpu: cli(["plan", "--stack", "prod", "--config-file", prodWithRegions(dir, count)], 3),
+    }));
     const [r2, r100, r1000] = regions;
     const perRegion = (a: typeof r2, b: typeof r2) => ((b.cpu - a.cpu) / (b.count - a.count)) * 1000;
 
@@ -63,8 +71,18 @@ export async function benchCli(): Promise<Result[]> {
     const programBefore = medianCpu([process.execPath, worker, "typecheck"], 3);
 
     return [
-        { name: "bklite --help: CPU vs bare `node -e 0` (goal: ratio within 3)", value: help, baseline: node, unit: "CPU s" },
-        { name: "bklite seed apply --help: CPU vs bare `node -e 0` (goal: ratio within 3)", value: seedHelp, baseline: node, unit: "CPU s" },
+        {
+            name: "bklite --help: CPU vs bare `node -e 0` (goal: ratio within 3)",
+            value: help,
+            baseline: node,
+            unit: "CPU s",
+        },
+        {
+            name: "bklite seed apply --help: CPU vs bare `node -e 0` (goal: ratio within 3)",
+            value: seedHelp,
+            baseline: node,
+            unit: "CPU s",
+        },
         {
             name: "bklite plan --stack prod: CPU vs bare `node -e 0`",
             value: plan,

@@ -34,17 +34,29 @@ export async function benchImages(): Promise<Result[]> {
             removeImages(refs);
             firstLoad.push(await time(() => loadBundle({ dir, docker, log: quiet })));
             rerun.push(await time(() => loadBundle({ dir, docker, log: quiet })));
-            plainLoad.push(await time(async () => {
-                for (const archive of archives) {
-                    execFileSync("docker", ["load", "--quiet", "--input", path.join(dir, archive)], { stdio: "ignore" });
-                }
-            }));
+            plainLoad.push(
+                await time(async () => {
+                    for (const archive of archives) {
+                        execFileSync("docker", ["load", "--quiet", "--input", path.join(dir, archive)], {
+                            stdio: "ignore",
+                        });
+                    }
+                }),
+            );
         }
         const size = archives.reduce((sum, a) => sum + fs.statSync(path.join(dir, a)).size, 0);
         const label = `${IMAGES} images, ${(size / 1024 / 1024).toFixed(0)} MiB of archives`;
         return [
-            { name: `images load: re-run over unchanged archives vs first load (${label})`, value: median(rerun), baseline: median(firstLoad) },
-            { name: `images load: re-run vs plain docker load of every archive (${label})`, value: median(rerun), baseline: median(plainLoad) },
+            {
+                name: `images load: re-run over unchanged archives vs first load (${label})`,
+                value: median(rerun),
+                baseline: median(firstLoad),
+            },
+            {
+                name: `images load: re-run vs plain docker load of every archive (${label})`,
+                value: median(rerun),
+                baseline: median(plainLoad),
+            },
         ];
     } finally {
         removeImages(refs);

@@ -27,7 +27,10 @@ export function report(results: Result[]): string {
     return results
         .map((r) => {
             const unit = r.unit ?? "s";
-            const lines = [`${r.name}`, `  ${r.value.toFixed(3)} ${unit} vs baseline ${r.baseline.toFixed(3)} ${unit}: ratio ${(r.value / r.baseline).toFixed(3)}`];
+            const lines = [
+                `${r.name}`,
+                `  ${r.value.toFixed(3)} ${unit} vs baseline ${r.baseline.toFixed(3)} ${unit}: ratio ${(r.value / r.baseline).toFixed(3)}`,
+            ];
             return [...lines, ...(r.notes ?? []).map((n) => `  ${n}`)].join("\n");
         })
         .join("\n");

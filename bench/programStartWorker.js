@@ -12,7 +12,13 @@ const compilerOptions = tsutils.loadTypeScriptCompilerOptions("tsconfig.json");
 require("ts-node").register({
     transpileOnly: mode === "typecheck" ? false : compilerOptions.noCheck,
     project: "tsconfig.json",
-    compilerOptions: { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", sourceMap: "true", ...compilerOptions },
+    compilerOptions: {
+        target: "ES2020",
+        module: "nodenext",
+        moduleResolution: "nodenext",
+        sourceMap: "true",
+        ...compilerOptions,
+    },
 });
 const pulumi = require("@pulumi/pulumi");
 const { readStackConfig } = require("../components/config/stackFiles");

@@ -46,7 +46,8 @@ function seedWithPsql(url: string, spec: SeedSpec): void {
         const statements = [
             `INSERT INTO node_mgmt_cloudregion (id, created_at, updated_at, created_by, updated_by, name, introduction, domain, updated_by_domain) VALUES (${id}, now(), now(), '', '', ${sqlString(region.name)}, '', 'domain.com', 'domain.com') ON CONFLICT (id) DO NOTHING`,
             ...Object.entries(region.env).map(
-                ([key, value]) => `INSERT INTO node_mgmt_sidecarenv (cloud_region_id, key, value, type, description, is_pre) VALUES (${id}, ${sqlString(key)}, ${sqlString(value)}, '', '', true) ON CONFLICT (key, cloud_region_id) DO NOTHING`,
+                ([key, value]) =>
+                    `INSERT INTO node_mgmt_sidecarenv (cloud_region_id, key, value, type, description, is_pre) VALUES (${id}, ${sqlString(key)}, ${sqlString(value)}, '', '', true) ON CONFLICT (key, cloud_region_id) DO NOTHING`,
             ),
         ];
         for (const sql of statements) {
@@ -56,7 +57,11 @@ function seedWithPsql(url: string, spec: SeedSpec): void {
 }
 
 function worker(args: string[]): { seconds: number; maxRssKiB: number } {
-    const out = execFileSync("node", ["-r", "ts-node/register/transpile-only", path.join(__dirname, "seedUploadWorker.ts"), ...args], { encoding: "utf8" });
+    const out = execFileSync(
+        "node",
+        ["-r", "ts-node/register/transpile-only", path.join(__dirname, "seedUploadWorker.ts"), ...args],
+        { encoding: "utf8" },
+    );
     return JSON.parse(out);
 }
 
@@ -85,12 +90,27 @@ export async function benchSeed(): Promise<Result[]> {
             await client.query(schemaSql("huangpu", { nodeInit: false }));
             await client.end();
         }
-        const connection = { pgUrl: databaseUrl(pg, "bench_cli"), natsUrl: "", natsUser: "", natsPassword: "", bucket: "bklite", secretKey: SECRET_KEY };
+        const connection = {
+            pgUrl: databaseUrl(pg, "bench_cli"),
+            natsUrl: "",
+            natsUser: "",
+            natsPassword: "",
+            bucket: "bklite",
+            secretKey: SECRET_KEY,
+        };
         const first = await time(() => applySeed(spec, connection));
         const noop = await time(() => applySeed(spec, connection));
         const psql = await time(() => seedWithPsql(databaseUrl(pg, "bench_psql"), spec));
-        results.push({ name: `seed: ${REGIONS} regions (6 keys each) in one apply vs one psql process per statement`, value: first, baseline: psql });
-        results.push({ name: `seed: no-op re-run of ${REGIONS} regions vs the first run`, value: noop, baseline: first });
+        results.push({
+            name: `seed: ${REGIONS} regions (6 keys each) in one apply vs one psql process per statement`,
+            value: first,
+            baseline: psql,
+        });
+        results.push({
+            name: `seed: no-op re-run of ${REGIONS} regions vs the first run`,
+            value: noop,
+            baseline: first,
+        });
 
         const natsArgs = [nats.url, nats.user, nats.password, nats.caPem, "bench"];
         const small = makeFile(dir, 64);

@@ -18,7 +18,9 @@ export const audit: CommandHandler = async ({ values, positionals: [file], out }
     }
     const projectDir = path.resolve((values["project-dir"] as string | undefined) ?? PROJECT_ROOT);
     if (!fs.existsSync(path.join(projectDir, "Pulumi.yaml"))) {
-        throw new UsageError(`--project-dir ${projectDir} has no Pulumi.yaml: give the project whose Pulumi.<stack>.yaml holds the stack's registry`);
+        throw new UsageError(
+            `--project-dir ${projectDir} has no Pulumi.yaml: give the project whose Pulumi.<stack>.yaml holds the stack's registry`,
+        );
     }
     const exported = readStackExport(file);
     const fromStack = stackImagePolicy(projectDir, exported.stack);
@@ -29,7 +31,12 @@ export const audit: CommandHandler = async ({ values, positionals: [file], out }
         ...fromStack,
         ...(registry !== undefined ? { registry } : {}),
         ...(offline !== undefined ? { offline } : {}),
-        source: given.length === 2 ? "the command line" : given.length === 1 ? `the command line (${given[0]}) and ${fromStack.source}` : fromStack.source,
+        source:
+            given.length === 2
+                ? "the command line"
+                : given.length === 1
+                  ? `the command line (${given[0]}) and ${fromStack.source}`
+                  : fromStack.source,
     };
     const report = auditExport(exported, policy);
     out.write(format === "json" ? stableJson(report) : auditMarkdown(report));

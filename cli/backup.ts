@@ -40,7 +40,9 @@ function givenStackConfig(raw: unknown): StackConfig {
     const problems = [
         ...(c?.runtime === "docker" || c?.runtime === "kubernetes" ? [] : ["runtime must be docker or kubernetes"]),
         ...(Number.isInteger(c?.ports?.nats) ? [] : ["ports.nats must be a port"]),
-        ...(Array.isArray(c?.installApps) && c!.installApps.every((a) => typeof a === "string") ? [] : ["installApps must be a list of apps"]),
+        ...(Array.isArray(c?.installApps) && c!.installApps.every((a) => typeof a === "string")
+            ? []
+            : ["installApps must be a list of apps"]),
         ...(typeof c?.kubernetes?.namespace === "string" ? [] : ["kubernetes.namespace must be a name"]),
         ...(typeof c?.images === "object" && c?.images !== null ? [] : ["images must be an object"]),
     ];
@@ -70,12 +72,23 @@ function stackAccess(values: Record<string, unknown>): StackAccess {
 function secretsFromEnv(access: StackAccess) {
     const env = process.env;
     const falkordb = hasFalkordb(access.config);
-    const missing = [SEED_ENV.secretKey, SEED_ENV.natsPassword, ...(falkordb ? [VERIFY_SECRETS.falkordbPassword] : [])].filter((name) => !env[name]);
+    const missing = [
+        SEED_ENV.secretKey,
+        SEED_ENV.natsPassword,
+        ...(falkordb ? [VERIFY_SECRETS.falkordbPassword] : []),
+    ].filter((name) => !env[name]);
     if (missing.length > 0) {
-        throw new InputError(`missing environment: ${missing.join(", ")} (secrets come from the environment, never from arguments)`);
+        throw new InputError(
+            `missing environment: ${missing.join(", ")} (secrets come from the environment, never from arguments)`,
+        );
     }
-    const natsUrl = env[SEED_ENV.natsUrl] || (access.kube ? "tls://nats:4222" : `tls://127.0.0.1:${access.config.ports.nats}`);
-    const nats = natsEndpointFromEnv({ ...env, [SEED_ENV.natsUrl]: natsUrl, [SEED_ENV.natsUser]: env[SEED_ENV.natsUser] || NATS_USER });
+    const natsUrl =
+        env[SEED_ENV.natsUrl] || (access.kube ? "tls://nats:4222" : `tls://127.0.0.1:${access.config.ports.nats}`);
+    const nats = natsEndpointFromEnv({
+        ...env,
+        [SEED_ENV.natsUrl]: natsUrl,
+        [SEED_ENV.natsUser]: env[SEED_ENV.natsUser] || NATS_USER,
+    });
     return {
         nats,
         bucket: env[SEED_ENV.bucket] || undefined,
@@ -101,7 +114,9 @@ function falkordbAddress(access: StackAccess): () => Promise<string> {
 
 /** Runs `fn` with NATS reachable: directly, or through a port-forward on a cluster. */
 function withNats<T>(access: StackAccess, nats: NatsEndpoint, fn: (nats: NatsEndpoint) => Promise<T>): Promise<T> {
-    return access.kube === undefined ? fn(nats) : withForwards(access.kube, [nats.url], ([url]) => fn({ ...nats, url }));
+    return access.kube === undefined
+        ? fn(nats)
+        : withForwards(access.kube, [nats.url], ([url]) => fn({ ...nats, url }));
 }
 
 /** `--keep N`, checked by the rule `bklite:backup.keep` follows. */
@@ -138,7 +153,9 @@ export const backup: CommandHandler = async ({ values, out, err }) => {
                 bucket: secrets.bucket,
                 secretKey: secrets.secretKey,
                 previousSecretKey: secrets.previousSecretKey,
-                ...(secrets.falkordbPassword !== undefined ? { falkordb: { address: falkordbAddress(access), password: secrets.falkordbPassword } } : {}),
+                ...(secrets.falkordbPassword !== undefined
+                    ? { falkordb: { address: falkordbAddress(access), password: secrets.falkordbPassword } }
+                    : {}),
                 log,
             },
             parent,
@@ -146,7 +163,9 @@ export const backup: CommandHandler = async ({ values, out, err }) => {
         ),
     );
     const m = result.manifest;
-    out.write(`${JSON.stringify({ dir: result.dir, bytes: m.files.reduce((sum, f) => sum + f.bytes, 0), files: m.files.length, objects: m.objects.count, streams: m.streams.names, falkordbKeys: m.falkordb?.keys, removed: result.removed })}\n`);
+    out.write(
+        `${JSON.stringify({ dir: result.dir, bytes: m.files.reduce((sum, f) => sum + f.bytes, 0), files: m.files.length, objects: m.objects.count, streams: m.streams.names, falkordbKeys: m.falkordb?.keys, removed: result.removed })}\n`,
+    );
     return 0;
 };
 
@@ -161,7 +180,9 @@ export const backupVerify: CommandHandler = async ({ positionals, out, err }) =>
         out.write(`damaged: ${dir}\n${checked.problems.map((p) => `  - ${p}`).join("\n")}\n`);
         return 1;
     }
-    out.write(`ok: ${dir}: ${m.files.length} files, ${formatBytes(checked.bytes)}, as the manifest lists them (stack ${m.stack}, taken ${m.createdAt}; ${m.objects.count} objects${m.falkordb ? `, ${m.falkordb.keys} FalkorDB keys` : ""})\n`);
+    out.write(
+        `ok: ${dir}: ${m.files.length} files, ${formatBytes(checked.bytes)}, as the manifest lists them (stack ${m.stack}, taken ${m.createdAt}; ${m.objects.count} objects${m.falkordb ? `, ${m.falkordb.keys} FalkorDB keys` : ""})\n`,
+    );
     return 0;
 };
 
@@ -188,13 +209,20 @@ export const restore: CommandHandler = async ({ values, out, err }) => {
                 host: access.host,
                 nats,
                 secretKey: secrets.secretKey,
-                ...(secrets.falkordbPassword !== undefined ? { falkordb: { address: falkordbAddress(access), password: secrets.falkordbPassword } } : {}),
+                ...(secrets.falkordbPassword !== undefined
+                    ? { falkordb: { address: falkordbAddress(access), password: secrets.falkordbPassword } }
+                    : {}),
                 log,
                 signal: controller.signal,
             }),
         );
-        const inPostgres = access.kube === undefined ? `docker exec ${dockerNames(access.stack).container("postgres")}` : `kubectl -n ${access.kube.namespace} exec statefulset/postgres --`;
-        log(`done. Next: bklite verify --stack ${access.stack}; once it passes, drop the replaced database: ${inPostgres} dropdb -U postgres ${result.previousDatabase}`);
+        const inPostgres =
+            access.kube === undefined
+                ? `docker exec ${dockerNames(access.stack).container("postgres")}`
+                : `kubectl -n ${access.kube.namespace} exec statefulset/postgres --`;
+        log(
+            `done. Next: bklite verify --stack ${access.stack}; once it passes, drop the replaced database: ${inPostgres} dropdb -U postgres ${result.previousDatabase}`,
+        );
         out.write(`${JSON.stringify(result)}\n`);
         return 0;
     } catch (e) {

@@ -60,14 +60,32 @@ export const COMMON_ENVIRONMENT: Record<string, string> = {
 
 /** The options of a command that reaches a cluster's PostgreSQL or NATS through `kubectl port-forward`. */
 const KUBE_OPTIONS = (what: string): Record<string, OptionSpec> => ({
-    "kube-namespace": { type: "string", value: "NS", description: `reach ${what} through \`kubectl port-forward\` to the Services of this namespace` },
+    "kube-namespace": {
+        type: "string",
+        value: "NS",
+        description: `reach ${what} through \`kubectl port-forward\` to the Services of this namespace`,
+    },
     "kube-context": { type: "string", value: "CTX", description: "the kubectl context to use (with --kube-namespace)" },
 });
 const KUBECTL_ENV = { BKLITE_KUBECTL: "the kubectl to run with --kube-namespace (default: kubectl from PATH)" };
 
-const FIREWALL_STACK: OptionSpec = { type: "string", value: "STACK", description: "the stack whose chains these are (BKLITE-IN-STACK, BKLITE-FWD-STACK)", required: { example: "prod" } };
-const STACK_CONFIG: OptionSpec = { type: "string", value: "FILE|-", description: "the stack's validated config as JSON instead of Pulumi.STACK.yaml (how the program passes it, on standard input)" };
-const PROJECT_DIR = (what: string): OptionSpec => ({ type: "string", value: "DIR", description: `the project directory whose ${what} (default: the current directory)` });
+const FIREWALL_STACK: OptionSpec = {
+    type: "string",
+    value: "STACK",
+    description: "the stack whose chains these are (BKLITE-IN-STACK, BKLITE-FWD-STACK)",
+    required: { example: "prod" },
+};
+const STACK_CONFIG: OptionSpec = {
+    type: "string",
+    value: "FILE|-",
+    description:
+        "the stack's validated config as JSON instead of Pulumi.STACK.yaml (how the program passes it, on standard input)",
+};
+const PROJECT_DIR = (what: string): OptionSpec => ({
+    type: "string",
+    value: "DIR",
+    description: `the project directory whose ${what} (default: the current directory)`,
+});
 
 export const COMMANDS: CommandSpec[] = [
     {
@@ -76,11 +94,24 @@ export const COMMANDS: CommandSpec[] = [
         description:
             "Resolves the exact image refs stack STACK runs (registry, tag and overrides applied as the program applies them), pulls the ones this machine lacks, and writes one `docker save` archive per image into DIR with images.json and images.sha256. Archives already there and unchanged are kept; archives of images the stack no longer uses are removed.",
         options: {
-            stack: { type: "string", value: "STACK", description: "the stack whose images to bundle (Pulumi.STACK.yaml)", required: { example: "prod" } },
-            dir: { type: "string", value: "DIR", description: "where the archives go (usually assets/images)", required: { example: "assets/images" } },
+            stack: {
+                type: "string",
+                value: "STACK",
+                description: "the stack whose images to bundle (Pulumi.STACK.yaml)",
+                required: { example: "prod" },
+            },
+            dir: {
+                type: "string",
+                value: "DIR",
+                description: "where the archives go (usually assets/images)",
+                required: { example: "assets/images" },
+            },
             "project-dir": PROJECT_DIR("Pulumi.STACK.yaml to read"),
         },
-        environment: { BKLITE_DOCKER: "the docker CLI to run (default: docker from PATH; DOCKER_HOST and the docker CLI's other variables apply)" },
+        environment: {
+            BKLITE_DOCKER:
+                "the docker CLI to run (default: docker from PATH; DOCKER_HOST and the docker CLI's other variables apply)",
+        },
         examples: ["bklite images bundle --stack prod --dir assets/images"],
         load: async () => (await import("./images")).imagesBundle,
     },
@@ -90,12 +121,27 @@ export const COMMANDS: CommandSpec[] = [
         description:
             "Checks every archive in DIR against DIR/images.sha256, then `docker load`s the images the engine does not have yet (images already present are skipped without reading their archives). A corrupted or unlisted archive is named and nothing is loaded from it; the rest still load. With --push, every image is also pushed under REGISTRY, named the way the program rewrites refs for a registry.",
         options: {
-            dir: { type: "string", value: "DIR", description: "the bundle made by `bklite images bundle`", required: { example: "assets/images" } },
-            push: { type: "string", value: "REGISTRY", description: "also push every image under this registry prefix (e.g. harbor.local/bklite)" },
+            dir: {
+                type: "string",
+                value: "DIR",
+                description: "the bundle made by `bklite images bundle`",
+                required: { example: "assets/images" },
+            },
+            push: {
+                type: "string",
+                value: "REGISTRY",
+                description: "also push every image under this registry prefix (e.g. harbor.local/bklite)",
+            },
         },
-        environment: { BKLITE_DOCKER: "the docker CLI to run (default: docker from PATH; DOCKER_HOST and the docker CLI's other variables apply)" },
+        environment: {
+            BKLITE_DOCKER:
+                "the docker CLI to run (default: docker from PATH; DOCKER_HOST and the docker CLI's other variables apply)",
+        },
         exitCodes: { 1: "an archive failed its check or an image failed to load or push (the others were still done)" },
-        examples: ["bklite images load --dir assets/images", "bklite images load --dir assets/images --push harbor.local/bklite"],
+        examples: [
+            "bklite images load --dir assets/images",
+            "bklite images load --dir assets/images --push harbor.local/bklite",
+        ],
         load: async () => (await import("./images")).imagesLoad,
     },
     {
@@ -104,7 +150,11 @@ export const COMMANDS: CommandSpec[] = [
         description:
             "Lists the provider plugins package-lock.json pins (name, version, release file for the platform) and prints the `pulumi plugin install` commands that install them from files in DIR, for hosts that cannot download them.",
         options: {
-            dir: { type: "string", value: "DIR", description: "where the plugin tarballs are or will be (default plugins)" },
+            dir: {
+                type: "string",
+                value: "DIR",
+                description: "where the plugin tarballs are or will be (default plugins)",
+            },
             os: { type: "string", value: "OS", description: "the offline host's operating system (default linux)" },
             arch: { type: "string", value: "ARCH", description: "the offline host's architecture (default amd64)" },
             "project-dir": PROJECT_DIR("package-lock.json to read"),
@@ -118,14 +168,23 @@ export const COMMANDS: CommandSpec[] = [
         description:
             "Makes bk-lite's database and NATS object store hold what the spec says: every cloud region with its SidecarEnv keys (secret values encrypted as the server's AESCryptor does), and every probe package uploaded, verified and registered. Validates the whole spec first, waits for the server's migrations to create the tables, writes every row in one transaction, and changes nothing on a re-run when nothing differs. The program runs it after the server is healthy, with the spec on standard input.",
         options: {
-            spec: { type: "string", value: "FILE|-", description: "the seed spec (JSON: {regions, packages}); - reads standard input", required: { example: "seed.json" } },
+            spec: {
+                type: "string",
+                value: "FILE|-",
+                description: "the seed spec (JSON: {regions, packages}); - reads standard input",
+                required: { example: "seed.json" },
+            },
             force: { type: "boolean", description: "replace a package whose version already holds a different file" },
             reencrypt: {
                 type: "boolean",
                 description:
                     "rotating SECRET_KEY: rewrite stored secret values BKLITE_SECRET_KEY cannot decrypt (the spec's values, others decrypted with BKLITE_PREVIOUS_SECRET_KEY) instead of refusing them",
             },
-            "wait-seconds": { type: "string", value: "N", description: "how long to wait for the server's migrations to create bk-lite's tables (default 900)" },
+            "wait-seconds": {
+                type: "string",
+                value: "N",
+                description: "how long to wait for the server's migrations to create bk-lite's tables (default 900)",
+            },
             ...KUBE_OPTIONS("PostgreSQL and NATS"),
         },
         environment: { ...SEED_ENV_HELP, ...KUBECTL_ENV },
@@ -142,7 +201,13 @@ export const COMMANDS: CommandSpec[] = [
         description:
             "Makes NATS hold every stream of the spec with its settings: a missing stream is created, one whose limits differ is updated in place, and one whose storage or retention differs (which JetStream cannot change) is refused by name before anything changes. Nothing changes when every stream matches. The program runs it once NATS is healthy, before the services that consume a stream start.",
         options: {
-            spec: { type: "string", value: "FILE|-", description: "the streams (JSON: {streams: [{name, subjects, storage, retention, discard, maxAgeSeconds, maxBytes, maxMsgs, maxMsgsPerSubject, maxMsgSize, duplicateWindowSeconds, replicas}]}); - reads standard input", required: { example: "streams.json" } },
+            spec: {
+                type: "string",
+                value: "FILE|-",
+                description:
+                    "the streams (JSON: {streams: [{name, subjects, storage, retention, discard, maxAgeSeconds, maxBytes, maxMsgs, maxMsgsPerSubject, maxMsgSize, duplicateWindowSeconds, replicas}]}); - reads standard input",
+                required: { example: "streams.json" },
+            },
             ...KUBE_OPTIONS("NATS"),
         },
         environment: {
@@ -161,18 +226,40 @@ export const COMMANDS: CommandSpec[] = [
         description:
             "Runs the runbooks' manual checks against a deployed stack and prints one row per check with what it found and what it expected, and the fix under each failure: the console through the ingress (web app at /, server under /api/v1/), the console login, NATS over TLS with the stack's CA at the agents' endpoint (and plaintext refused), every region's SidecarEnv as seeded with a reachable NODE_SERVER_URL, every package's row and object digest, each installed app's services answering as the app uses them, the streams, and the host firewall. Each check has a timeout, and so has the run. The program runs it as the last step of `pulumi up`, with the spec on standard input.",
         options: {
-            stack: { type: "string", value: "STACK", description: "verify the stack of Pulumi.STACK.yaml (or give --spec)" },
-            spec: { type: "string", value: "FILE|-", description: "the verify spec (JSON, as the program renders it); - reads standard input" },
-            outputs: { type: "string", value: "FILE|-", description: "the stack's outputs (`pulumi stack output --json --show-secrets`): the admin password and the CA come from them" },
+            stack: {
+                type: "string",
+                value: "STACK",
+                description: "verify the stack of Pulumi.STACK.yaml (or give --spec)",
+            },
+            spec: {
+                type: "string",
+                value: "FILE|-",
+                description: "the verify spec (JSON, as the program renders it); - reads standard input",
+            },
+            outputs: {
+                type: "string",
+                value: "FILE|-",
+                description:
+                    "the stack's outputs (`pulumi stack output --json --show-secrets`): the admin password and the CA come from them",
+            },
             format: { type: "string", value: "FORMAT", description: "table (default) or json" },
             "timeout-seconds": { type: "string", value: "N", description: "the whole run's limit (default 120)" },
             "check-timeout-seconds": { type: "string", value: "N", description: "each check's limit (default 20)" },
-            "retry-seconds": { type: "string", value: "N", description: "try failing checks again every 5 s for up to N s, within the run's limit (default 0; the program uses 90 right after a deployment)" },
+            "retry-seconds": {
+                type: "string",
+                value: "N",
+                description:
+                    "try failing checks again every 5 s for up to N s, within the run's limit (default 0; the program uses 90 right after a deployment)",
+            },
             "project-dir": PROJECT_DIR("Pulumi.STACK.yaml and packages to read"),
             ...KUBE_OPTIONS("PostgreSQL and the services"),
         },
         environment: {
-            ...Object.fromEntries(Object.entries(SEED_ENV_HELP).filter(([name]) => name !== "BKLITE_PREVIOUS_SECRET_KEY" && name !== "BKLITE_NATS_URL")),
+            ...Object.fromEntries(
+                Object.entries(SEED_ENV_HELP).filter(
+                    ([name]) => name !== "BKLITE_PREVIOUS_SECRET_KEY" && name !== "BKLITE_NATS_URL",
+                ),
+            ),
             ...VERIFY_SECRETS_HELP,
             ...KUBECTL_ENV,
         },
@@ -189,22 +276,42 @@ export const COMMANDS: CommandSpec[] = [
         description:
             "Writes one directory DIR/STACK-YYYYMMDDTHHMMSSmmmZ (UTC, to the millisecond): bk-lite's database as a pg_dump custom archive (pg_dump runs inside the stack's PostgreSQL, so its version is the server's), every object of the JetStream object store, the streams' settings, FalkorDB's graphs when cmdb is installed, the stack's config without secrets, and manifest.json (every image ref, every file's size and SHA-256, the time, and a salted scrypt fingerprint of SECRET_KEY). Taken while the platform runs: the database snapshot comes first, the objects after it, so no row points at an object the backup lacks. The directory appears only when complete. The program runs it before an upgrade replaces containers.",
         options: {
-            stack: { type: "string", value: "STACK", description: "the stack to back up (Pulumi.STACK.yaml says where it runs)", required: { example: "prod" } },
-            dir: { type: "string", value: "DIR", description: "where backups go; each backup is a new directory in it", required: { example: "/srv/bklite-backups" } },
-            keep: { type: "string", value: "N", description: "then remove the stack's oldest backups in DIR beyond the newest N" },
-            "if-deployed": { type: "boolean", description: "exit 0 without a backup when the stack has no PostgreSQL yet (a first `pulumi up`)" },
+            stack: {
+                type: "string",
+                value: "STACK",
+                description: "the stack to back up (Pulumi.STACK.yaml says where it runs)",
+                required: { example: "prod" },
+            },
+            dir: {
+                type: "string",
+                value: "DIR",
+                description: "where backups go; each backup is a new directory in it",
+                required: { example: "/srv/bklite-backups" },
+            },
+            keep: {
+                type: "string",
+                value: "N",
+                description: "then remove the stack's oldest backups in DIR beyond the newest N",
+            },
+            "if-deployed": {
+                type: "boolean",
+                description: "exit 0 without a backup when the stack has no PostgreSQL yet (a first `pulumi up`)",
+            },
             "stack-config": STACK_CONFIG,
             "project-dir": PROJECT_DIR("Pulumi.STACK.yaml to read"),
         },
         environment: BACKUP_ENV_HELP,
-        examples: ["BKLITE_SECRET_KEY=... BKLITE_NATS_PASSWORD=... bklite backup --stack prod --dir /srv/bklite-backups --keep 7"],
+        examples: [
+            "BKLITE_SECRET_KEY=... BKLITE_NATS_PASSWORD=... bklite backup --stack prod --dir /srv/bklite-backups --keep 7",
+        ],
         load: async () => (await import("./backup")).backup,
     },
     {
         words: ["backup", "verify"],
         summary: "check a backup's files against its manifest",
         args: ["DIR"],
-        description: "Reads every file of the backup in DIR and compares its size and SHA-256 with manifest.json; names every file that is missing, damaged or not listed. Needs no secret and reaches nothing but the files.",
+        description:
+            "Reads every file of the backup in DIR and compares its size and SHA-256 with manifest.json; names every file that is missing, damaged or not listed. Needs no secret and reaches nothing but the files.",
         options: {},
         exitCodes: { 0: "every file matches", 1: "a file is missing, damaged or not in the manifest (each is named)" },
         examples: ["bklite backup verify /srv/bklite-backups/prod-20261130T171500000Z"],
@@ -216,14 +323,30 @@ export const COMMANDS: CommandSpec[] = [
         description:
             "Checks the backup first (every file against its manifest; BKLITE_SECRET_KEY against its fingerprint, since secret SidecarEnv values need the key they were encrypted with) and refuses before changing anything. Then stops the server and the web console, restores the dump into a new database beside the serving one, puts the objects and streams back, and switches the databases in one transaction; FalkorDB's graphs last. The replaced database is kept under a name that says when. On a failure or SIGINT/SIGTERM before the switch, the new database is dropped and the server and console start again on the old data.",
         options: {
-            stack: { type: "string", value: "STACK", description: "the stack to restore into (deployed and running)", required: { example: "prod" } },
-            from: { type: "string", value: "DIR", description: "the backup's directory", required: { example: "/srv/bklite-backups/prod-20261130T171500000Z" } },
+            stack: {
+                type: "string",
+                value: "STACK",
+                description: "the stack to restore into (deployed and running)",
+                required: { example: "prod" },
+            },
+            from: {
+                type: "string",
+                value: "DIR",
+                description: "the backup's directory",
+                required: { example: "/srv/bklite-backups/prod-20261130T171500000Z" },
+            },
             "stack-config": STACK_CONFIG,
             "project-dir": PROJECT_DIR("Pulumi.STACK.yaml to read"),
         },
         environment: BACKUP_ENV_HELP,
-        exitCodes: { 2: "the backup is damaged or of another SECRET_KEY (nothing was changed)", 130: "interrupted by SIGINT: the old data serves", 143: "interrupted by SIGTERM: the old data serves" },
-        examples: ["BKLITE_SECRET_KEY=... BKLITE_NATS_PASSWORD=... bklite restore --stack prod --from /srv/bklite-backups/prod-20261130T171500000Z"],
+        exitCodes: {
+            2: "the backup is damaged or of another SECRET_KEY (nothing was changed)",
+            130: "interrupted by SIGINT: the old data serves",
+            143: "interrupted by SIGTERM: the old data serves",
+        },
+        examples: [
+            "BKLITE_SECRET_KEY=... BKLITE_NATS_PASSWORD=... bklite restore --stack prod --from /srv/bklite-backups/prod-20261130T171500000Z",
+        ],
         load: async () => (await import("./backup")).restore,
     },
     {
@@ -232,20 +355,29 @@ export const COMMANDS: CommandSpec[] = [
         description:
             "Puts the rules in iptables chains of the stack's own (BKLITE-IN-<stack> for the host's ports, BKLITE-FWD-<stack> for ports Docker publishes), for IPv4 and IPv6, in one atomic commit each. Only the listed ports are filtered: each admits its listed sources and drops the rest; every other port, SSH included, is untouched, and the host itself is never filtered. Re-applying the same rules changes nothing; another stack's chains are never touched.",
         options: {
-            rules: { type: "string", value: "FILE|-", description: "the rules (JSON: {rules: [{port, protocol, sources, description}]}); - reads standard input", required: { example: "rules.json" } },
+            rules: {
+                type: "string",
+                value: "FILE|-",
+                description:
+                    "the rules (JSON: {rules: [{port, protocol, sources, description}]}); - reads standard input",
+                required: { example: "rules.json" },
+            },
             stack: FIREWALL_STACK,
         },
         environment: {
             BKLITE_IPTABLES: "the iptables to run (default: iptables from PATH)",
             BKLITE_IP6TABLES: "the ip6tables to run (default: ip6tables from PATH)",
         },
-        examples: [`echo '{"rules":[{"port":8080,"protocol":"tcp","sources":["10.0.0.0/8"]}]}' | bklite firewall apply --stack prod --rules -`],
+        examples: [
+            `echo '{"rules":[{"port":8080,"protocol":"tcp","sources":["10.0.0.0/8"]}]}' | bklite firewall apply --stack prod --rules -`,
+        ],
         load: async () => (await import("./firewall")).firewallApply,
     },
     {
         words: ["firewall", "remove"],
         summary: "take the firewall away",
-        description: "Removes the chains `bklite firewall apply` made for the stack and their hooks from INPUT and DOCKER-USER, for IPv4 and IPv6. Nothing else is touched, other stacks' chains included; removing twice is harmless.",
+        description:
+            "Removes the chains `bklite firewall apply` made for the stack and their hooks from INPUT and DOCKER-USER, for IPv4 and IPv6. Nothing else is touched, other stacks' chains included; removing twice is harmless.",
         options: { stack: FIREWALL_STACK },
         environment: {
             BKLITE_IPTABLES: "the iptables to run (default: iptables from PATH)",
@@ -261,10 +393,18 @@ export const COMMANDS: CommandSpec[] = [
             "Runs this checkout's program for Pulumi.STACK.yaml under Pulumi mocks and prints every resource it would register (by URN, with type, parent, inputs and the options that change a deployment), the config and the outputs, with sorted keys so two plans compare byte for byte. Needs no backend, passphrase or Pulumi CLI, and reads nothing from this host: values only a deployment knows are named placeholders, and every secret is masked.",
         options: {
             stack: { type: "string", value: "STACK", description: "the stack to plan", required: { example: "prod" } },
-            "config-file": { type: "string", value: "FILE", description: "read the stack's config from FILE instead of Pulumi.STACK.yaml (as `pulumi --config-file` does)" },
+            "config-file": {
+                type: "string",
+                value: "FILE",
+                description:
+                    "read the stack's config from FILE instead of Pulumi.STACK.yaml (as `pulumi --config-file` does)",
+            },
             out: { type: "string", value: "FILE", description: "write the plan to FILE instead of standard output" },
         },
-        examples: ["bklite plan --stack prod > prod.json", "bklite plan --stack prod --config-file proposed.yaml --out proposed.json"],
+        examples: [
+            "bklite plan --stack prod > prod.json",
+            "bklite plan --stack prod --config-file proposed.yaml --out proposed.json",
+        ],
         load: async () => (await import("./plan")).plan,
     },
     {
@@ -285,10 +425,21 @@ export const COMMANDS: CommandSpec[] = [
             "Reports on a stack export (from `pulumi stack export --file EXPORT.json`): images that are floating or outside the site's registry, data stores published beyond loopback, data volumes and claims that would not survive a destroy, and secrets held in plaintext. The registry and offline setting come from Pulumi.STACK.yaml of the export's stack unless given.",
         options: {
             format: { type: "string", value: "FORMAT", description: "markdown (default) or json" },
-            registry: { type: "string", value: "REGISTRY", description: "the registry every image must come from (default: the stack's bklite:images.registry)" },
-            offline: { type: "boolean", description: "audit as an offline site: images must be pinned (default: the stack's bklite:offline)" },
+            registry: {
+                type: "string",
+                value: "REGISTRY",
+                description: "the registry every image must come from (default: the stack's bklite:images.registry)",
+            },
+            offline: {
+                type: "boolean",
+                description: "audit as an offline site: images must be pinned (default: the stack's bklite:offline)",
+            },
             online: { type: "boolean", description: "audit as a connected site" },
-            "project-dir": { type: "string", value: "DIR", description: "the project whose Pulumi.STACK.yaml holds the stack's settings (default: this project)" },
+            "project-dir": {
+                type: "string",
+                value: "DIR",
+                description: "the project whose Pulumi.STACK.yaml holds the stack's settings (default: this project)",
+            },
         },
         exitCodes: { 0: "the export passes", 1: "the export has failing findings" },
         examples: ["pulumi stack export --stack prod --file prod-export.json && bklite audit prod-export.json"],
@@ -298,7 +449,9 @@ export const COMMANDS: CommandSpec[] = [
 
 /** The command `argv` names (the longest match of its first words), with the arguments after those words. */
 export function findCommand(argv: string[]): { command: CommandSpec; rest: string[] } | undefined {
-    const matches = COMMANDS.filter((c) => c.words.every((w, i) => argv[i] === w)).sort((a, b) => b.words.length - a.words.length);
+    const matches = COMMANDS.filter((c) => c.words.every((w, i) => argv[i] === w)).sort(
+        (a, b) => b.words.length - a.words.length,
+    );
     return matches.length > 0 ? { command: matches[0], rest: argv.slice(matches[0].words.length) } : undefined;
 }
 

@@ -38,7 +38,9 @@ export function deferFunctionSerializer(): void {
         const standIn = new Module(filename);
         standIn.filename = filename;
         standIn.loaded = true;
-        standIn.exports = Object.fromEntries(names.map((name) => [name, (...args: unknown[]) => load()[name](...args)]));
+        standIn.exports = Object.fromEntries(
+            names.map((name) => [name, (...args: unknown[]) => load()[name](...args)]),
+        );
         require.cache[filename] = standIn;
     }
 }

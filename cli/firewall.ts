@@ -23,13 +23,20 @@ export const firewallApply: CommandHandler = async ({ values, out, err }) => {
     const named = parsed.security.rules.filter((r) => typeof r.port !== "number");
     // The stack config's refusal of world-open data stores, for rules written by hand too: PostgreSQL on its usual
     // ports (the stack's default host port and 5432), Redis, and any rule whose purpose names one.
-    const exposed = checkDataStoreExposure(parsed.security.rules, dataStorePorts([CONFIG_KEYS.postgresPort.default as number, 5432]));
+    const exposed = checkDataStoreExposure(
+        parsed.security.rules,
+        dataStorePorts([CONFIG_KEYS.postgresPort.default as number, 5432]),
+    );
     const problems = [
-        ...[...parsed.problems, ...exposed].map((p) => `${p.path.replace(/^security\./, "")}${p.value !== undefined ? ` = ${p.value}` : ""}: ${p.message}`),
+        ...[...parsed.problems, ...exposed].map(
+            (p) => `${p.path.replace(/^security\./, "")}${p.value !== undefined ? ` = ${p.value}` : ""}: ${p.message}`,
+        ),
         ...named.map((r) => `rule for '${r.port}': give the port number (the program resolves named ports)`),
     ];
     if (problems.length > 0) {
-        throw new UsageError(`the rules have ${problems.length} problem(s); nothing was changed:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        throw new UsageError(
+            `the rules have ${problems.length} problem(s); nothing was changed:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+        );
     }
     const plan = resolveRules(parsed.security.rules, {});
     for (const warning of plan.warnings) {
@@ -37,7 +44,9 @@ export const firewallApply: CommandHandler = async ({ values, out, err }) => {
     }
     const results = applyFirewall(plan.rules, chains);
     for (const r of results) {
-        err.write(`IPv${r.family}: ${r.changed ? "applied" : "unchanged"} (${plan.rules.length} port rule${plan.rules.length === 1 ? "" : "s"} in ${chains.input}, ${chains.forward})\n`);
+        err.write(
+            `IPv${r.family}: ${r.changed ? "applied" : "unchanged"} (${plan.rules.length} port rule${plan.rules.length === 1 ? "" : "s"} in ${chains.input}, ${chains.forward})\n`,
+        );
     }
     out.write(`${JSON.stringify({ applied: results })}\n`);
     return 0;

@@ -7,7 +7,10 @@ function table(rows: Array<[string, string]>, indent = 2, width = 110): string[]
     const lines: string[] = [];
     for (const [name, text] of rows) {
         const wrapped = wrap(text, width - indent - left);
-        const first = name.length + 2 > left ? [name, ...wrapped] : [`${name.padEnd(left)}${wrapped[0] ?? ""}`, ...wrapped.slice(1)];
+        const first =
+            name.length + 2 > left
+                ? [name, ...wrapped]
+                : [`${name.padEnd(left)}${wrapped[0] ?? ""}`, ...wrapped.slice(1)];
         const pad = " ".repeat(indent);
         lines.push(`${pad}${first[0]}`, ...first.slice(1).map((l) => `${pad}${" ".repeat(left)}${l}`));
     }
@@ -62,7 +65,9 @@ export function commandHelp(command: CommandSpec): string {
         "",
         `Example${command.examples.length > 1 ? "s" : ""}:`,
         ...command.examples.map((e) => `  ${e}`),
-        ...(related.length > 0 ? ["", "See also:", ...table(related.map((c) => [`bklite ${c.words.join(" ")}`, c.summary]))] : []),
+        ...(related.length > 0
+            ? ["", "See also:", ...table(related.map((c) => [`bklite ${c.words.join(" ")}`, c.summary]))]
+            : []),
         "",
     ].join("\n");
 }

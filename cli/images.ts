@@ -15,7 +15,9 @@ export const imagesBundle: CommandHandler = async ({ values, out, err }) => {
     const images = serviceImageSources(loadStackConfig(projectDir, stack));
     err.write(`bundling ${images.length} images of stack ${stack} into ${dir}\n`);
     const result = await bundleImages({ images, dir, docker: dockerCli(), log: (line) => out.write(`${line}\n`) });
-    err.write(`bundle done: ${result.saved.length} saved, ${result.unchanged.length} unchanged, ${result.removed.length} removed\n`);
+    err.write(
+        `bundle done: ${result.saved.length} saved, ${result.unchanged.length} unchanged, ${result.removed.length} removed\n`,
+    );
     return 0;
 };
 
@@ -29,10 +31,17 @@ export const imagesLoad: CommandHandler = async ({ values, out, err }) => {
             throw new UsageError(`--push ${problem}`);
         }
     }
-    const lines = await loadBundle({ dir, docker: dockerCli(), pushTo, log: (line) => out.write(`${formatLine(line)}\n`) });
+    const lines = await loadBundle({
+        dir,
+        docker: dockerCli(),
+        pushTo,
+        log: (line) => out.write(`${formatLine(line)}\n`),
+    });
     const failed = lines.filter((l) => l.status === "failed");
     const count = (status: LoadLine["status"]) => lines.filter((l) => l.status === status).length;
-    err.write(`load done: ${count("loaded")} loaded, ${count("present")} already present, ${count("pushed")} pushed, ${failed.length} failed\n`);
+    err.write(
+        `load done: ${count("loaded")} loaded, ${count("present")} already present, ${count("pushed")} pushed, ${failed.length} failed\n`,
+    );
     return failed.length > 0 ? 1 : 0;
 };
 

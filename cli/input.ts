@@ -15,7 +15,12 @@ export function readJsonOption(option: string, source: string): unknown {
     if (source !== "-" && !fs.existsSync(source)) {
         throw new UsageError(`--${option} ${source}: no such file`);
     }
-    const text = readBounded(source === "-" ? 0 : source, MAX_JSON_OPTION_BYTES, `--${option} ${where}`, "a spec or rules file is a few KiB");
+    const text = readBounded(
+        source === "-" ? 0 : source,
+        MAX_JSON_OPTION_BYTES,
+        `--${option} ${where}`,
+        "a spec or rules file is a few KiB",
+    );
     try {
         return JSON.parse(text);
     } catch (e) {

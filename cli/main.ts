@@ -14,10 +14,15 @@ import { UsageError, parseInvocation, wantsHelp } from "./usage";
 
 /** The version in package.json. */
 export function version(): string {
-    return (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string }).version;
+    return (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string })
+        .version;
 }
 
-export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function main(
+    argv: string[],
+    out: NodeJS.WritableStream = process.stdout,
+    err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
     const [first, ...more] = argv;
     if (first === undefined) {
         out.write(rootHelp());
@@ -48,7 +53,9 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
         }
         const sub = more[0];
         const subs = group.map((c) => c.words[1]).join(" or ");
-        err.write(`bklite: ${sub === undefined || sub.startsWith("-") ? `${first} needs a subcommand: ${subs}` : `unknown ${first} subcommand '${sub}'`}\n\n${groupHelp(first)}`);
+        err.write(
+            `bklite: ${sub === undefined || sub.startsWith("-") ? `${first} needs a subcommand: ${subs}` : `unknown ${first} subcommand '${sub}'`}\n\n${groupHelp(first)}`,
+        );
         return 2;
     }
     const { command, rest } = found;
@@ -63,7 +70,9 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
         return await run({ values, positionals, out, err });
     } catch (e) {
         if (e instanceof UsageError) {
-            err.write(`bklite: ${e.message}\nUsage: ${usageLine(command)}\nRun 'bklite ${command.words.join(" ")} --help' for more.\n`);
+            err.write(
+                `bklite: ${e.message}\nUsage: ${usageLine(command)}\nRun 'bklite ${command.words.join(" ")} --help' for more.\n`,
+            );
             return 2;
         }
         if (e instanceof InputError) {
@@ -77,4 +86,3 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
         return 1;
     }
 }
-

@@ -20,16 +20,25 @@ export const seedApply: CommandHandler = async ({ values, out, err }) => {
     const connection = connectionFromEnv(process.env, spec.packages.length > 0);
     const reencrypt = values.reencrypt === true;
     if (connection.previousSecretKey !== undefined && !reencrypt) {
-        throw new UsageError(`${SEED_ENV.previousSecretKey} is set but --reencrypt is not: pass --reencrypt to re-encrypt the stored secrets under ${SEED_ENV.secretKey}, or unset it`);
+        throw new UsageError(
+            `${SEED_ENV.previousSecretKey} is set but --reencrypt is not: pass --reencrypt to re-encrypt the stored secrets under ${SEED_ENV.secretKey}, or unset it`,
+        );
     }
     const apply = (conn: typeof connection) =>
-        applySeed(spec, conn, { force: values.force === true, reencrypt, migrationTimeoutMs: waitSeconds * 1000, log: (line) => err.write(`${line}\n`) });
+        applySeed(spec, conn, {
+            force: values.force === true,
+            reencrypt,
+            migrationTimeoutMs: waitSeconds * 1000,
+            log: (line) => err.write(`${line}\n`),
+        });
     // On a cluster, PostgreSQL and NATS are reached through port-forwards to the Services named in the URLs.
     const summary =
         namespace === undefined
             ? await apply(connection)
-            : await withForwards({ namespace, context: values["kube-context"] as string | undefined }, [connection.pgUrl, spec.packages.length > 0 ? connection.natsUrl : ""], ([pgUrl, natsUrl]) =>
-                  apply({ ...connection, pgUrl, natsUrl: natsUrl || connection.natsUrl }),
+            : await withForwards(
+                  { namespace, context: values["kube-context"] as string | undefined },
+                  [connection.pgUrl, spec.packages.length > 0 ? connection.natsUrl : ""],
+                  ([pgUrl, natsUrl]) => apply({ ...connection, pgUrl, natsUrl: natsUrl || connection.natsUrl }),
               );
     out.write(`${JSON.stringify(summary)}\n`);
     return 0;

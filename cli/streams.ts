@@ -19,7 +19,11 @@ export const streamsApply: CommandHandler = async ({ values, out, err }) => {
     const summary =
         namespace === undefined
             ? await applyStreams(streams, endpoint, log)
-            : await withForwards({ namespace, context: values["kube-context"] as string | undefined }, [endpoint.url], ([url]) => applyStreams(streams, { ...endpoint, url }, log));
+            : await withForwards(
+                  { namespace, context: values["kube-context"] as string | undefined },
+                  [endpoint.url],
+                  ([url]) => applyStreams(streams, { ...endpoint, url }, log),
+              );
     out.write(`${JSON.stringify(summary)}\n`);
     return 0;
 };

@@ -15,10 +15,15 @@ export function wantsHelp(args: string[]): boolean {
  * Parses a command's arguments against its spec, strictly: an unknown option, a missing value, a missing required
  * option or the wrong number of arguments is a UsageError naming it, raised before the command's modules load.
  */
-export function parseInvocation(command: CommandSpec, args: string[]): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+export function parseInvocation(
+    command: CommandSpec,
+    args: string[],
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
     let parsed: ReturnType<typeof parseArgs>;
     try {
-        const options = Object.fromEntries(Object.entries(command.options).map(([name, o]) => [name, { type: o.type }]));
+        const options = Object.fromEntries(
+            Object.entries(command.options).map(([name, o]) => [name, { type: o.type }]),
+        );
         parsed = parseArgs({ args, options, strict: true, allowPositionals: true });
     } catch (e) {
         throw new UsageError((e as Error).message);

@@ -37,7 +37,8 @@ export const verify: CommandHandler = async ({ values, out, err }) => {
     }
     const timeoutMs = seconds(values["timeout-seconds"], "timeout-seconds", 120) * 1000;
     const checkTimeoutMs = seconds(values["check-timeout-seconds"], "check-timeout-seconds", 20) * 1000;
-    const retryMs = values["retry-seconds"] === undefined ? 0 : seconds(values["retry-seconds"], "retry-seconds", 0) * 1000;
+    const retryMs =
+        values["retry-seconds"] === undefined ? 0 : seconds(values["retry-seconds"], "retry-seconds", 0) * 1000;
     const namespace = values["kube-namespace"] as string | undefined;
     if (namespace === undefined && values["kube-context"] !== undefined) {
         throw new UsageError("--kube-context needs --kube-namespace");
@@ -47,17 +48,25 @@ export const verify: CommandHandler = async ({ values, out, err }) => {
     if (stack !== undefined) {
         const rendered = renderVerifySpec(loadStackConfig(projectDir, stack), stack);
         // Package paths in the stack config are relative to the project.
-        spec = { ...rendered, packages: rendered.packages.map((p) => ({ ...p, file: path.resolve(projectDir, p.file) })) };
+        spec = {
+            ...rendered,
+            packages: rendered.packages.map((p) => ({ ...p, file: path.resolve(projectDir, p.file) })),
+        };
     } else {
         spec = parseVerifySpec(readJsonOption("spec", specSource!));
     }
     const outputs = values.outputs === undefined ? undefined : readJsonOption("outputs", values.outputs as string);
     const secrets = verifySecretsFromEnv(process.env, spec, outputs);
-    const kube = namespace === undefined ? undefined : { namespace, context: values["kube-context"] as string | undefined };
+    const kube =
+        namespace === undefined ? undefined : { namespace, context: values["kube-context"] as string | undefined };
     const log = (line: string) => err.write(`verify: ${line}\n`);
-    const run = (pgUrl: string) => runVerify(spec, { ...secrets, pgUrl }, { timeoutMs, checkTimeoutMs, retryMs, kube, log });
+    const run = (pgUrl: string) =>
+        runVerify(spec, { ...secrets, pgUrl }, { timeoutMs, checkTimeoutMs, retryMs, kube, log });
     // On a cluster, PostgreSQL is reached through a port-forward to the Service named in the URL, as seeding does.
-    const report = kube === undefined ? await run(secrets.pgUrl) : await withForwards(kube, [secrets.pgUrl], ([pgUrl]) => run(pgUrl));
+    const report =
+        kube === undefined
+            ? await run(secrets.pgUrl)
+            : await withForwards(kube, [secrets.pgUrl], ([pgUrl]) => run(pgUrl));
     out.write(format === "json" ? `${JSON.stringify(report)}\n` : formatReport(report));
     return report.ok ? 0 : 1;
 };

@@ -59,5 +59,7 @@ export function readBounded(source: string | 0, limit: number, what: string, exp
 }
 
 function tooLarge(what: string, size: string, limit: number, expected: string): InputError {
-    return new InputError(`${what} is ${size}; at most ${sized(limit)} is read (${expected}): check that it is the right input`);
+    return new InputError(
+        `${what} is ${size}; at most ${sized(limit)} is read (${expected}): check that it is the right input`,
+    );
 }

@@ -43,7 +43,8 @@ export function plannedHostFacts(config: StackConfig, bundleDir: string): HostFa
     const onDocker = config.runtime === "docker";
     return {
         missingOnHost: [],
-        bundleDigest: onDocker && config.offline ? unreadOnHost(`sha256 of ${path.join(bundleDir, CHECKSUM_FILE)}`) : undefined,
+        bundleDigest:
+            onDocker && config.offline ? unreadOnHost(`sha256 of ${path.join(bundleDir, CHECKSUM_FILE)}`) : undefined,
         packageDigests: config.probePackages.map((p) => unreadOnHost(`sha256 of ${p.file}`)),
     };
 }

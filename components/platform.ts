@@ -3,7 +3,18 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_IMAGES } from "./app/catalog";
 import { NATS_USER, agentNatsHosts } from "./app/regions";
-import { ADMIN_USER, DATABASE, NATS_NAMESPACE, VALUE_REFS, natsAgentEndpoint, planServices, plannedDatabases, plannedSecrets, plannedStreams, publicUrl } from "./app/services";
+import {
+    ADMIN_USER,
+    DATABASE,
+    NATS_NAMESPACE,
+    VALUE_REFS,
+    natsAgentEndpoint,
+    planServices,
+    plannedDatabases,
+    plannedSecrets,
+    plannedStreams,
+    publicUrl,
+} from "./app/services";
 import { ServiceSpec } from "./app/spec";
 import { postgresInitScript } from "./app/specs/postgres";
 import { StackConfig } from "./config/validate";
@@ -44,7 +55,11 @@ export interface BkLitePlatformArgs {
  * Makes the JetStream streams exist once NATS (`nats`) is up, reaching it at `natsHostPort` (with `args`, e.g. through a
  * port-forward); returns what the streams' consumers wait for (nothing when no running service consumes a stream).
  */
-type StreamsAfterNats = (nats: pulumi.Resource, natsHostPort: string, extra: { args: string[]; rerunWhen?: pulumi.Input<string>[] }) => pulumi.Resource[];
+type StreamsAfterNats = (
+    nats: pulumi.Resource,
+    natsHostPort: string,
+    extra: { args: string[]; rerunWhen?: pulumi.Input<string>[] },
+) => pulumi.Resource[];
 
 /** What a runtime hands back to the platform: the data volumes and what the seeding must wait for. */
 interface Deployed {
@@ -80,21 +95,35 @@ export class BkLitePlatform extends pulumi.ComponentResource {
     /** What the last seeding did (JSON: created, updated, unchanged per kind; bytes sent). */
     public readonly seedSummary: pulumi.Output<string>;
     /** Which ports to open, from where, in a cloud security group or upstream firewall. */
-    public readonly securityRules: pulumi.Output<Array<{ port: number; protocol: string; sources: string[]; purpose: string; description: string }>>;
+    public readonly securityRules: pulumi.Output<
+        Array<{ port: number; protocol: string; sources: string[]; purpose: string; description: string }>
+    >;
 
     constructor(name: string, args: BkLitePlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         // Before anything is registered: a missing image or package file stops the run with nothing changed.
         const bundleDir = args.config.images.bundleDir ?? DEFAULT_BUNDLE_DIR;
         const onDocker = args.config.runtime === "docker";
-        const host = args.inspectHost === false ? plannedHostFacts(args.config, bundleDir) : inspectHost(args.config, args.stack, bundleDir);
+        const host =
+            args.inspectHost === false
+                ? plannedHostFacts(args.config, bundleDir)
+                : inspectHost(args.config, args.stack, bundleDir);
         // The cluster's IngressClasses and claims, where a kubeconfig reaches it: stop now rather than half-way.
-        const cluster = !onDocker && args.inspectHost !== false ? readClusterFacts({ namespace: args.config.kubernetes.namespace, context: args.config.kubernetes.context }) : undefined;
+        const cluster =
+            !onDocker && args.inspectHost !== false
+                ? readClusterFacts({
+                      namespace: args.config.kubernetes.namespace,
+                      context: args.config.kubernetes.context,
+                  })
+                : undefined;
         if (cluster?.reachable) {
             checkCluster(args.config, planServices(args.config), cluster);
         }
         super("bklite:index:Platform", name, args, opts);
         if (cluster !== undefined && !cluster.reachable) {
-            void pulumi.log.warn(`the cluster was not checked before deploying (${cluster.why}): an IngressClass or claim it refuses will stop \`pulumi up\` half-way instead`, this);
+            void pulumi.log.warn(
+                `the cluster was not checked before deploying (${cluster.why}): an IngressClass or claim it refuses will stop \`pulumi up\` half-way instead`,
+                this,
+            );
         }
         const { config } = args;
         const services = planServices(config);
@@ -103,9 +132,19 @@ export class BkLitePlatform extends pulumi.ComponentResource {
             void pulumi.log.warn(warning, this);
         }
 
-        const secrets = new PlatformSecrets(`${name}-secrets`, { secrets: plannedSecrets(config), providedSecrets: config.providedSecrets }, { parent: this });
+        const secrets = new PlatformSecrets(
+            `${name}-secrets`,
+            { secrets: plannedSecrets(config), providedSecrets: config.providedSecrets },
+            { parent: this },
+        );
         // On a cluster the server also reaches NATS by its namespaced names; agents by every address a region gives.
-        const natsNames = onDocker ? ["nats"] : ["nats", `nats.${config.kubernetes.namespace}.svc`, `nats.${config.kubernetes.namespace}.svc.cluster.local`];
+        const natsNames = onDocker
+            ? ["nats"]
+            : [
+                  "nats",
+                  `nats.${config.kubernetes.namespace}.svc`,
+                  `nats.${config.kubernetes.namespace}.svc.cluster.local`,
+              ];
         const natsTls = new NatsTls(
             `${name}-nats-tls`,
             { hostAddress: config.hostAddress, serviceNames: natsNames, agentHosts: agentNatsHosts(config.regions) },
@@ -120,7 +159,11 @@ export class BkLitePlatform extends pulumi.ComponentResource {
 
         // The JetStream streams the running services consume, applied once NATS is up (see onDocker/onKubernetes).
         const streamSpecs = plannedStreams(config).map((s) => s.stream);
-        const natsClient = { natsUser: NATS_USER, natsPassword: secrets.value("natsPassword"), natsCa: natsTls.caCertPem };
+        const natsClient = {
+            natsUser: NATS_USER,
+            natsPassword: secrets.value("natsPassword"),
+            natsCa: natsTls.caCertPem,
+        };
         const streams: StreamsAfterNats = (nats, natsHostPort, extra) =>
             streamSpecs.length === 0
                 ? []
@@ -128,7 +171,11 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                       new NatsStreams(
                           `${name}-streams`,
                           { streams: streamSpecs, args: extra.args },
-                          { connection: { natsUrl: `tls://${natsHostPort}`, ...natsClient }, after: [nats], rerunWhen: extra.rerunWhen },
+                          {
+                              connection: { natsUrl: `tls://${natsHostPort}`, ...natsClient },
+                              after: [nats],
+                              rerunWhen: extra.rerunWhen,
+                          },
                           { parent: this },
                       ).ready,
                   ];
@@ -147,18 +194,35 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                         natsCa: natsTls.caCertPem,
                         secretKey: secrets.value("secretKey"),
                         ...(rotating ? { previousSecretKey: secrets.value("previousSecretKey") } : {}),
-                        ...(secrets.values.falkordbPassword ? { falkordbPassword: secrets.value("falkordbPassword") } : {}),
+                        ...(secrets.values.falkordbPassword
+                            ? { falkordbPassword: secrets.value("falkordbPassword") }
+                            : {}),
                     },
                 },
                 { parent: this },
             );
             beforeUpgrade.push(backup.ran);
         } else {
-            void pulumi.log.warn("bklite:backup.beforeUpgrade is false: an image change replaces containers without a backup first; take one with `bklite backup --stack <stack> --dir DIR`", this);
+            void pulumi.log.warn(
+                "bklite:backup.beforeUpgrade is false: an image change replaces containers without a backup first; take one with `bklite backup --stack <stack> --dir DIR`",
+                this,
+            );
         }
 
         const deployed = onDocker
-            ? this.onDocker(name, args.stack, config, services, values, secrets, bundleDir, host, security, streams, beforeUpgrade)
+            ? this.onDocker(
+                  name,
+                  args.stack,
+                  config,
+                  services,
+                  values,
+                  secrets,
+                  bundleDir,
+                  host,
+                  security,
+                  streams,
+                  beforeUpgrade,
+              )
             : this.onKubernetes(name, config, services, values, secrets, security, streams, beforeUpgrade);
 
         // Seeding and verification reach bk-lite's database as the server does, through the runtime's way in.
@@ -173,7 +237,9 @@ export class BkLitePlatform extends pulumi.ComponentResource {
             {
                 spec: pulumi
                     .all([secrets.value("natsPassword"), secrets.value("adminPassword")])
-                    .apply(([natsPassword, adminPassword]) => JSON.stringify(renderSeedSpec(config, { natsPassword, adminPassword }))),
+                    .apply(([natsPassword, adminPassword]) =>
+                        JSON.stringify(renderSeedSpec(config, { natsPassword, adminPassword })),
+                    ),
                 connection: {
                     pgUrl,
                     natsUrl: `tls://${deployed.seedConnection.natsHostPort}`,
@@ -204,7 +270,9 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                         bucket: NATS_NAMESPACE,
                         secretKey: secrets.value("secretKey"),
                         ...(secrets.values.adminPassword ? { adminPassword: secrets.value("adminPassword") } : {}),
-                        ...(secrets.values.falkordbPassword ? { falkordbPassword: secrets.value("falkordbPassword") } : {}),
+                        ...(secrets.values.falkordbPassword
+                            ? { falkordbPassword: secrets.value("falkordbPassword") }
+                            : {}),
                     },
                     after: [seed.ran, ...deployed.verifyAfter],
                     rerunWhen: [seed.ran.id, ...deployed.verifyWhen],
@@ -212,7 +280,10 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                 { parent: this },
             );
         } else {
-            void pulumi.log.warn("bklite:verify is false: nothing proves this platform works after `pulumi up`; run `bklite verify --stack <stack>` by hand", this);
+            void pulumi.log.warn(
+                "bklite:verify is false: nothing proves this platform works after `pulumi up`; run `bklite verify --stack <stack>` by hand",
+                this,
+            );
         }
 
         this.consoleUrl = pulumi.output(publicUrl(config));
@@ -267,7 +338,11 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                 { parent: this },
             );
         }
-        const images = new ImageSupply(`${name}-images`, { stack, bundleDir, missingOnHost: host.missingOnHost, bundleDigest: host.bundleDigest }, { parent: this });
+        const images = new ImageSupply(
+            `${name}-images`,
+            { stack, bundleDir, missingOnHost: host.missingOnHost, bundleDigest: host.bundleDigest },
+            { parent: this },
+        );
         const runtime = new DockerRuntime(
             `${name}-docker`,
             { namePrefix: `bklite-${stack}`, services },
@@ -282,13 +357,24 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                             (db) =>
                                 new PostgresDatabase(
                                     db.name === DATABASE.name ? `${name}-db` : `${name}-db-${db.name}`,
-                                    { host: "127.0.0.1", port: config.ports.postgres, superuser: DATABASE.superuser, database: db.name, owner: db.owner },
-                                    { superuserPassword: secrets.value("postgresAdminPassword"), ownerPassword: values[db.passwordRef], after: [container] },
+                                    {
+                                        host: "127.0.0.1",
+                                        port: config.ports.postgres,
+                                        superuser: DATABASE.superuser,
+                                        database: db.name,
+                                        owner: db.owner,
+                                    },
+                                    {
+                                        superuserPassword: secrets.value("postgresAdminPassword"),
+                                        ownerPassword: values[db.passwordRef],
+                                        after: [container],
+                                    },
                                     { parent: this },
                                 ),
                         ),
                     // Streams again when the container is replaced: a new NATS image keeps the volume, but say so.
-                    nats: (container) => streams(container, `127.0.0.1:${config.ports.nats}`, { args: [], rerunWhen: [container.id] }),
+                    nats: (container) =>
+                        streams(container, `127.0.0.1:${config.ports.nats}`, { args: [], rerunWhen: [container.id] }),
                 },
             },
             { parent: this },
@@ -296,7 +382,11 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         return {
             dataVolumes: runtime.volumeNames,
             serverReady: runtime.containers.server,
-            seedConnection: { pgHostPort: `127.0.0.1:${config.ports.postgres}`, natsHostPort: `127.0.0.1:${config.ports.nats}`, args: [] },
+            seedConnection: {
+                pgHostPort: `127.0.0.1:${config.ports.postgres}`,
+                natsHostPort: `127.0.0.1:${config.ports.nats}`,
+                args: [],
+            },
             verifyAfter: firewall ? [firewall] : [],
             // A replaced container is a new id.
             verifyWhen: Object.keys(runtime.containers)
@@ -321,12 +411,18 @@ export class BkLitePlatform extends pulumi.ComponentResource {
     ): Deployed {
         const sourcesOf = (purpose: string) => security.rules.find((r) => r.purpose === purpose)?.sources ?? [];
         const k = config.kubernetes;
-        const provider = new k8s.Provider(`${name}-k8s-provider`, { context: k.context, enableServerSideApply: true }, { parent: this });
+        const provider = new k8s.Provider(
+            `${name}-k8s-provider`,
+            { context: k.context, enableServerSideApply: true },
+            { parent: this },
+        );
         // The program's commands reach the cluster's PostgreSQL and NATS through kubectl port-forwards.
         const kubectlArgs = ["--kube-namespace", k.namespace, ...(k.context ? ["--kube-context", k.context] : [])];
         const workloads = services
             .filter((s) => s.name !== "traefik")
-            .map((s) => (s.name === "postgres" ? { ...s, files: [...s.files, postgresInitScript(plannedDatabases(config))] } : s));
+            .map((s) =>
+                s.name === "postgres" ? { ...s, files: [...s.files, postgresInitScript(plannedDatabases(config))] } : s,
+            );
         const runtime = new KubernetesRuntime(
             `${name}-k8s`,
             {
@@ -338,7 +434,12 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                 storageClass: k.storageClass,
                 volumeSize: k.volumeSize,
                 imagePullSecrets: k.imagePullSecrets,
-                exposure: { type: k.serviceType, nodePorts: { nats: k.nodePorts.nats }, sourceRanges: { nats: sourcesOf("nats") }, edgeNode: k.edgeNode },
+                exposure: {
+                    type: k.serviceType,
+                    nodePorts: { nats: k.nodePorts.nats },
+                    sourceRanges: { nats: sourcesOf("nats") },
+                    edgeNode: k.edgeNode,
+                },
                 resources: k.resources,
             },
             {
@@ -346,7 +447,9 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                 hashKey: secrets.value("secretKey"),
                 afterStart: { nats: (workload) => streams(workload, "nats:4222", { args: kubectlArgs }) },
                 before: beforeUpgrade,
-                ...(k.registryAuth ? { registry: { ...k.registryAuth, password: secrets.value("registryPassword") } } : {}),
+                ...(k.registryAuth
+                    ? { registry: { ...k.registryAuth, password: secrets.value("registryPassword") } }
+                    : {}),
             },
             { parent: this, providers: [provider] },
         );
@@ -374,7 +477,10 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                 namespace: runtime.namespace,
                 services: workloads,
                 rules: security.rules,
-                ingress: k.ingress === "own" ? { service: "traefik", port: WEB_PORT } : { namespace: k.ingressNamespace, pods: "traefik" },
+                ingress:
+                    k.ingress === "own"
+                        ? { service: "traefik", port: WEB_PORT }
+                        : { namespace: k.ingressNamespace, pods: "traefik" },
             },
             { parent: this, providers: [provider] },
         );

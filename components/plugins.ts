@@ -22,7 +22,10 @@ export function requiredPlugins(projectDir: string): PluginRequirement[] {
             continue;
         }
         const manifest = path.join(projectDir, key, "package.json");
-        const pulumiInfo = fs.existsSync(manifest) ? (JSON.parse(fs.readFileSync(manifest, "utf8")).pulumi as { resource?: boolean; name?: string } | undefined) : undefined;
+        const pulumiInfo = fs.existsSync(manifest)
+            ? (JSON.parse(fs.readFileSync(manifest, "utf8")).pulumi as
+                  { resource?: boolean; name?: string } | undefined)
+            : undefined;
         if (pulumiInfo?.resource && pulumiInfo.name && entry.version) {
             plugins.push({ name: pulumiInfo.name, version: entry.version });
         }
@@ -36,6 +39,14 @@ export function pluginFileName(plugin: PluginRequirement, os = "linux", arch = "
 }
 
 /** Shell lines that install every plugin from files in `dir`. */
-export function pluginInstallCommands(plugins: PluginRequirement[], dir: string, os = "linux", arch = "amd64"): string[] {
-    return plugins.map((p) => `pulumi plugin install resource ${p.name} ${p.version} --file ${path.posix.join(dir, pluginFileName(p, os, arch))}`);
+export function pluginInstallCommands(
+    plugins: PluginRequirement[],
+    dir: string,
+    os = "linux",
+    arch = "amd64",
+): string[] {
+    return plugins.map(
+        (p) =>
+            `pulumi plugin install resource ${p.name} ${p.version} --file ${path.posix.join(dir, pluginFileName(p, os, arch))}`,
+    );
 }

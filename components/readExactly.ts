@@ -4,7 +4,12 @@ import * as fs from "fs";
  * Exactly `length` bytes of an open file from `position`; a file that ends first throws `short(the byte it ended
  * at)`, by default a plain Error saying where.
  */
-export function readExactly(fd: number, length: number, position: number, short: (at: number) => Error = (at) => new Error(`unexpected end of archive at byte ${at}`)): Buffer {
+export function readExactly(
+    fd: number,
+    length: number,
+    position: number,
+    short: (at: number) => Error = (at) => new Error(`unexpected end of archive at byte ${at}`),
+): Buffer {
     const buffer = Buffer.alloc(length);
     let done = 0;
     while (done < length) {

@@ -4,9 +4,24 @@
  * property counts as secret when the resource declares it in additionalSecretOutputs), and retainOnDelete is
  * not sent at all (data must be `protect`ed, which the program sets together with retainOnDelete).
  */
-import { PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import {
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+} from "@pulumi/policy";
 import { stackImagePolicy } from "../components/audit/audit";
-import { Finding, ImagePolicy, RULES, ResourceView, exposureFindings, imageFindings, plaintextSecretFindings, retentionFindings } from "../components/audit/rules";
+import {
+    Finding,
+    ImagePolicy,
+    RULES,
+    ResourceView,
+    exposureFindings,
+    imageFindings,
+    plaintextSecretFindings,
+    retentionFindings,
+} from "../components/audit/rules";
 import { parseUrn } from "../components/audit/stackExport";
 import { PROJECT_ROOT } from "../components/shell";
 
@@ -19,7 +34,9 @@ export function knownProps(value: unknown): unknown {
         return Array.from({ length: value.length }, (_, i) => readKnown(value, i));
     }
     if (value && typeof value === "object") {
-        return Object.fromEntries(Object.keys(value).map((key) => [key, readKnown(value as Record<string, unknown>, key)]));
+        return Object.fromEntries(
+            Object.keys(value).map((key) => [key, readKnown(value as Record<string, unknown>, key)]),
+        );
     }
     return value;
 }
@@ -36,7 +53,9 @@ function readKnown(container: any, key: string | number): unknown {
     }
 }
 
-type AnalyzedResource = Pick<ResourceValidationArgs, "type" | "props" | "urn" | "name" | "opts"> | Pick<PolicyResource, "type" | "props" | "urn" | "name" | "opts">;
+type AnalyzedResource =
+    | Pick<ResourceValidationArgs, "type" | "props" | "urn" | "name" | "opts">
+    | Pick<PolicyResource, "type" | "props" | "urn" | "name" | "opts">;
 
 /** The rules' view of an analyzed resource. */
 export function policyView(resource: AnalyzedResource): ResourceView {
@@ -60,7 +79,7 @@ export interface ImagePolicyConfig {
 export function imagePolicyFor(urn: string, config: ImagePolicyConfig): ImagePolicy {
     const fromStack = stackImagePolicy(PROJECT_ROOT, parseUrn(urn)?.stack ?? "");
     return {
-        ...(config.registry ?? fromStack.registry ? { registry: config.registry ?? fromStack.registry } : {}),
+        ...((config.registry ?? fromStack.registry) ? { registry: config.registry ?? fromStack.registry } : {}),
         offline: config.offline ?? fromStack.offline,
     };
 }
@@ -83,7 +102,11 @@ export const imagesFromRegistry: ResourceValidationPolicy = {
     validateResource: (args, report) => {
         const view = policyView(args);
         const findings = imageFindings(view, imagePolicyFor(args.urn, args.getConfig<ImagePolicyConfig>()));
-        reportAll(findings.filter((f) => f.rule === "images-from-registry"), report, false);
+        reportAll(
+            findings.filter((f) => f.rule === "images-from-registry"),
+            report,
+            false,
+        );
     },
 };
 
@@ -91,7 +114,11 @@ export const noPullAlways: ResourceValidationPolicy = {
     name: "bklite-no-pull-always",
     description: RULES["no-pull-always"],
     validateResource: (args, report) => {
-        reportAll(imageFindings(policyView(args), { offline: false }).filter((f) => f.rule === "no-pull-always"), report, false);
+        reportAll(
+            imageFindings(policyView(args), { offline: false }).filter((f) => f.rule === "no-pull-always"),
+            report,
+            false,
+        );
     },
 };
 

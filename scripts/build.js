@@ -57,7 +57,9 @@ function inputFiles(root) {
 function readStamp(root) {
     try {
         const stamp = JSON.parse(fs.readFileSync(path.join(root, OUT_DIR, STAMP_FILE), "utf8"));
-        return stamp && stamp.format === STAMP_FORMAT && stamp.files && typeof stamp.files === "object" ? stamp : undefined;
+        return stamp && stamp.format === STAMP_FORMAT && stamp.files && typeof stamp.files === "object"
+            ? stamp
+            : undefined;
     } catch {
         return undefined;
     }
@@ -67,7 +69,14 @@ function readStamp(root) {
 function readInput(root, rel) {
     const stat = fs.statSync(path.join(root, rel));
     const content = fs.readFileSync(path.join(root, rel));
-    return { content, recorded: { size: stat.size, mtimeMs: stat.mtimeMs, sha256: crypto.createHash("sha256").update(content).digest("hex") } };
+    return {
+        content,
+        recorded: {
+            size: stat.size,
+            mtimeMs: stat.mtimeMs,
+            sha256: crypto.createHash("sha256").update(content).digest("hex"),
+        },
+    };
 }
 
 /**
@@ -78,7 +87,9 @@ function readInput(root, rel) {
 function staleReason(root) {
     const stamp = readStamp(root);
     if (!stamp) {
-        return fs.existsSync(path.join(root, OUT_DIR)) ? `the build in ${OUT_DIR}/ is incomplete` : `there is no build in ${OUT_DIR}/`;
+        return fs.existsSync(path.join(root, OUT_DIR))
+            ? `the build in ${OUT_DIR}/ is incomplete`
+            : `there is no build in ${OUT_DIR}/`;
     }
     const files = inputFiles(root);
     const built = Object.keys(stamp.files);
@@ -160,10 +171,17 @@ function build(root) {
             if (!rel.endsWith(".ts")) {
                 continue;
             }
-            const result = ts.transpileModule(content.toString("utf8"), { compilerOptions: options, fileName: rel, reportDiagnostics: true });
+            const result = ts.transpileModule(content.toString("utf8"), {
+                compilerOptions: options,
+                fileName: rel,
+                reportDiagnostics: true,
+            });
             for (const d of result.diagnostics || []) {
-                const where = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start) : undefined;
-                problems.push(`${rel}${where ? `:${where.line + 1}:${where.character + 1}` : ""}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
+                const where =
+                    d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start) : undefined;
+                problems.push(
+                    `${rel}${where ? `:${where.line + 1}:${where.character + 1}` : ""}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`,
+                );
             }
             const out = path.join(temp, rel.replace(/\.ts$/, ".js"));
             fs.mkdirSync(path.dirname(out), { recursive: true });
@@ -262,7 +280,9 @@ function ensureBuilt(root, log) {
         });
     } catch (e) {
         const why = e instanceof BuildError ? e.message : `${e.code ? `${e.code}: ` : ""}${e.message}`;
-        throw new BuildError(`${reason}, and it could not be rebuilt: ${why}\nRun \`npm run build\` in ${root} (as a user who may write there).`);
+        throw new BuildError(
+            `${reason}, and it could not be rebuilt: ${why}\nRun \`npm run build\` in ${root} (as a user who may write there).`,
+        );
     }
 }
 
@@ -274,7 +294,9 @@ if (require.main === module) {
     try {
         if (process.argv.includes("--check")) {
             const reason = staleReason(root);
-            process.stderr.write(reason ? `build: ${reason}; run npm run build\n` : `build: ${OUT_DIR}/ is up to date\n`);
+            process.stderr.write(
+                reason ? `build: ${reason}; run npm run build\n` : `build: ${OUT_DIR}/ is up to date\n`,
+            );
             process.exitCode = reason ? 1 : 0;
         } else {
             const started = Date.now();

@@ -63,7 +63,9 @@ export class GitHubApiError extends Error {
         readonly statusText: string,
         readonly apiMessage: string,
     ) {
-        super(`${method} ${path} failed: HTTP ${status}${statusText ? ` ${statusText}` : ""}${apiMessage ? `: ${apiMessage}` : ""}`);
+        super(
+            `${method} ${path} failed: HTTP ${status}${statusText ? ` ${statusText}` : ""}${apiMessage ? `: ${apiMessage}` : ""}`,
+        );
         this.name = "GitHubApiError";
     }
 }
@@ -157,7 +159,8 @@ export async function upsertComment(options: UpsertOptions): Promise<UpsertResul
     if (!/^[^/\s]+\/[^/\s]+$/.test(options.repo)) {
         throw new UsageError(`repository must be owner/repo (GITHUB_REPOSITORY), got ${JSON.stringify(options.repo)}`);
     }
-    if (!Number.isInteger(options.pr) || options.pr <= 0) throw new UsageError(`--pr must be a positive integer, got ${options.pr}`);
+    if (!Number.isInteger(options.pr) || options.pr <= 0)
+        throw new UsageError(`--pr must be a positive integer, got ${options.pr}`);
     if (!marker.trim()) throw new UsageError("--marker must not be empty");
     const doFetch: Fetch = options.fetch ?? fetch;
     const apiRoot = new URL(options.apiUrl.replace(/\/+$/, "") + "/");
@@ -165,7 +168,8 @@ export async function upsertComment(options: UpsertOptions): Promise<UpsertResul
 
     const request = async (method: string, url: URL, payload?: unknown): Promise<Response> => {
         // The token only goes to the API's own origin (a Link header cannot send it elsewhere).
-        if (url.origin !== apiRoot.origin) throw new Error(`refusing to follow ${url.origin}: not the API origin ${apiRoot.origin}`);
+        if (url.origin !== apiRoot.origin)
+            throw new Error(`refusing to follow ${url.origin}: not the API origin ${apiRoot.origin}`);
         const headers: Record<string, string> = {
             Accept: "application/vnd.github+json",
             Authorization: `Bearer ${options.token}`,
@@ -173,8 +177,19 @@ export async function upsertComment(options: UpsertOptions): Promise<UpsertResul
             "X-GitHub-Api-Version": "2022-11-28",
         };
         if (payload !== undefined) headers["Content-Type"] = "application/json";
-        const res = await doFetch(url, { method, headers, body: payload === undefined ? undefined : JSON.stringify(payload) });
-        if (!res.ok) throw new GitHubApiError(method, url.pathname + url.search, res.status, res.statusText, await apiMessage(res));
+        const res = await doFetch(url, {
+            method,
+            headers,
+            body: payload === undefined ? undefined : JSON.stringify(payload),
+        });
+        if (!res.ok)
+            throw new GitHubApiError(
+                method,
+                url.pathname + url.search,
+                res.status,
+                res.statusText,
+                await apiMessage(res),
+            );
         return res;
     };
     const api = (path: string) => new URL(path.replace(/^\//, ""), apiRoot);
@@ -238,10 +253,16 @@ export function parseArgs(argv: string[]): CliArgs {
     }
     if (values["--pr"] === undefined) throw new UsageError("missing --pr N (the pull request number)");
     if (values["--body-file"] === undefined) throw new UsageError("missing --body-file F (the Markdown to post)");
-    if (!/^[1-9][0-9]*$/.test(values["--pr"])) throw new UsageError(`--pr must be a positive integer, got ${JSON.stringify(values["--pr"])}`);
+    if (!/^[1-9][0-9]*$/.test(values["--pr"]))
+        throw new UsageError(`--pr must be a positive integer, got ${JSON.stringify(values["--pr"])}`);
     const marker = values["--marker"] ?? DEFAULT_MARKER;
     if (!marker.trim()) throw new UsageError("--marker must not be empty");
-    return { pr: Number(values["--pr"]), bodyFile: values["--body-file"], marker, author: values["--author"] || undefined };
+    return {
+        pr: Number(values["--pr"]),
+        bodyFile: values["--body-file"],
+        marker,
+        author: values["--author"] || undefined,
+    };
 }
 
 const USAGE = "usage: pr-comment.ts --pr N --body-file F [--marker '<!-- bklite-plan-diff -->'] [--author LOGIN]";
@@ -271,7 +292,10 @@ export async function main(
         try {
             body = fs.readFileSync(args.bodyFile, "utf8");
         } catch (e) {
-            return fail(2, `cannot read --body-file ${args.bodyFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+            return fail(
+                2,
+                `cannot read --body-file ${args.bodyFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+            );
         }
         const result = await upsertComment({
             apiUrl: env.GITHUB_API_URL || DEFAULT_API_URL,
@@ -283,10 +307,16 @@ export async function main(
             author: args.author,
             fetch: io.fetch,
         });
-        io.out(redact(`${result.action} comment ${result.id} on ${repo}#${args.pr}${result.url ? `: ${result.url}` : ""}\n`));
+        io.out(
+            redact(
+                `${result.action} comment ${result.id} on ${repo}#${args.pr}${result.url ? `: ${result.url}` : ""}\n`,
+            ),
+        );
         if (result.truncated) io.err(`pr-comment: the body was truncated to ${GITHUB_COMMENT_LIMIT} characters\n`);
         if (result.otherMatches.length > 0) {
-            io.err(`pr-comment: other comments also carry the marker and were left alone: ${result.otherMatches.join(", ")}\n`);
+            io.err(
+                `pr-comment: other comments also carry the marker and were left alone: ${result.otherMatches.join(", ")}\n`,
+            );
         }
         return 0;
     } catch (e) {

@@ -39,7 +39,9 @@ export const SERVICE_NAMES: ReadonlyArray<string> = SERVICES.map((s) => s.name);
 export type ServiceName = string;
 
 /** Default image of each service. Tags are pinned: an offline site can only run what was bundled. */
-export const DEFAULT_IMAGES: Readonly<Record<string, string>> = Object.fromEntries(SERVICES.map((s) => [s.name, s.defaultImage]));
+export const DEFAULT_IMAGES: Readonly<Record<string, string>> = Object.fromEntries(
+    SERVICES.map((s) => [s.name, s.defaultImage]),
+);
 
 /**
  * bk-lite apps this program cannot back: the services they need are not among SERVICES. Refused by validation

@@ -59,11 +59,18 @@ export const NATS_USER = "admin";
  * Where agents and browsers reach the stack: the host address and the ports published for them (host ports on
  * Docker; node ports, or the LoadBalancer's own ports, on Kubernetes). NODE_SERVER_URL and NATS_SERVERS derive from it.
  */
-export function agentEndpoints(config: Pick<StackConfig, "runtime" | "hostAddress" | "ports" | "kubernetes">): AgentEndpoints {
+export function agentEndpoints(
+    config: Pick<StackConfig, "runtime" | "hostAddress" | "ports" | "kubernetes">,
+): AgentEndpoints {
     const k = config.kubernetes;
     const loadBalanced = config.runtime === "kubernetes" && k.serviceType === "LoadBalancer";
     // The cluster's own Traefik (k3s) listens on port 80 of its nodes or its load balancer.
-    const httpPort = config.runtime === "docker" ? config.ports.http : k.ingress === "cluster" || loadBalanced ? 80 : k.nodePorts.http;
+    const httpPort =
+        config.runtime === "docker"
+            ? config.ports.http
+            : k.ingress === "cluster" || loadBalanced
+              ? 80
+              : k.nodePorts.http;
     const natsPort = config.runtime === "docker" ? config.ports.nats : loadBalanced ? 4222 : k.nodePorts.nats;
     const natsHost = loadBalanced && k.natsAddress ? k.natsAddress : config.hostAddress;
     return { hostAddress: config.hostAddress, httpPort, natsHost, natsPort, natsUser: NATS_USER };
@@ -119,7 +126,9 @@ export function natsServerHosts(value: string): { hosts: string[] } | { problem:
         const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);
         const port = match ? Number(match[2]) : 0;
         if (!match || port < 1 || port > 65535) {
-            return { problem: `'${entry}' is not host:port (expected e.g. 10.1.0.5:24222, without a scheme; several separated by commas)` };
+            return {
+                problem: `'${entry}' is not host:port (expected e.g. 10.1.0.5:24222, without a scheme; several separated by commas)`,
+            };
         }
         hosts.push(match[1].replace(/^\[|\]$/g, ""));
     }
@@ -154,7 +163,10 @@ function isLoopback(host: string): boolean {
  * absolute path; and a region other than `default`, whose agents run on other hosts, must not send them to a
  * loopback address (there it is the agent itself).
  */
-export function checkRegionEnv(region: string, env: Readonly<Record<string, string>>): Array<{ key: string; message: string }> {
+export function checkRegionEnv(
+    region: string,
+    env: Readonly<Record<string, string>>,
+): Array<{ key: string; message: string }> {
     const problems: Array<{ key: string; message: string }> = [];
     const add = (key: string, message: string) => problems.push({ key, message });
     const remote = region !== DEFAULT_REGION;
@@ -169,7 +181,10 @@ export function checkRegionEnv(region: string, env: Readonly<Record<string, stri
         if (problem) {
             add("NODE_SERVER_URL", `${JSON.stringify(url)} ${problem}`);
         } else if (remote && isLoopback(new URL(url).hostname)) {
-            add("NODE_SERVER_URL", `${JSON.stringify(url)} is a loopback address; agents in region '${region}' run on other hosts: give the address they reach the server at`);
+            add(
+                "NODE_SERVER_URL",
+                `${JSON.stringify(url)} is a loopback address; agents in region '${region}' run on other hosts: give the address they reach the server at`,
+            );
         }
     }
     const servers = env.NATS_SERVERS;
@@ -178,14 +193,23 @@ export function checkRegionEnv(region: string, env: Readonly<Record<string, stri
         if ("problem" in parsed) {
             add("NATS_SERVERS", parsed.problem);
         } else if (remote && parsed.hosts.some(isLoopback)) {
-            add("NATS_SERVERS", `${JSON.stringify(servers)} names a loopback address; agents in region '${region}' run on other hosts: give the address they reach NATS at`);
+            add(
+                "NATS_SERVERS",
+                `${JSON.stringify(servers)} names a loopback address; agents in region '${region}' run on other hosts: give the address they reach NATS at`,
+            );
         }
     }
     if (env.NATS_PROTOCOL && !(NATS_PROTOCOLS as ReadonlyArray<string>).includes(env.NATS_PROTOCOL)) {
-        add("NATS_PROTOCOL", `${JSON.stringify(env.NATS_PROTOCOL)} is not a protocol agents take; use ${NATS_PROTOCOLS.join(" or ")} (the stack's NATS takes tls only)`);
+        add(
+            "NATS_PROTOCOL",
+            `${JSON.stringify(env.NATS_PROTOCOL)} is not a protocol agents take; use ${NATS_PROTOCOLS.join(" or ")} (the stack's NATS takes tls only)`,
+        );
     }
     if (env.NATS_TLS_CA_FILE && !/^(\/|[A-Za-z]:\\)/.test(env.NATS_TLS_CA_FILE)) {
-        add("NATS_TLS_CA_FILE", `${JSON.stringify(env.NATS_TLS_CA_FILE)} is not an absolute path on the agent, e.g. ${AGENT_CA_FILE}`);
+        add(
+            "NATS_TLS_CA_FILE",
+            `${JSON.stringify(env.NATS_TLS_CA_FILE)} is not an absolute path on the agent, e.g. ${AGENT_CA_FILE}`,
+        );
     }
     if (env.NATS_USERNAME && /\s/.test(env.NATS_USERNAME)) {
         add("NATS_USERNAME", "must be a NATS user name without spaces");
@@ -219,9 +243,17 @@ export function checkRegions(
     regions.forEach((region, i) => {
         const path = `regions[${i}]`;
         if (region.name.trim() === "" || region.name !== region.name.trim()) {
-            problems.push({ path: `${path}.name`, value: region.name, message: "must be a non-empty name without surrounding spaces" });
+            problems.push({
+                path: `${path}.name`,
+                value: region.name,
+                message: "must be a non-empty name without surrounding spaces",
+            });
         } else if ([...region.name].length > REGION_NAME_MAX) {
-            problems.push({ path: `${path}.name`, value: region.name, message: `is longer than bk-lite's ${REGION_NAME_MAX} characters` });
+            problems.push({
+                path: `${path}.name`,
+                value: region.name,
+                message: `is longer than bk-lite's ${REGION_NAME_MAX} characters`,
+            });
         }
         const first = seen.get(region.name);
         if (first !== undefined) {
@@ -234,7 +266,11 @@ export function checkRegions(
             seen.set(region.name, i);
         }
         const env = region.env ?? {};
-        if (region.nodeServerUrl !== undefined && env.NODE_SERVER_URL !== undefined && env.NODE_SERVER_URL !== region.nodeServerUrl) {
+        if (
+            region.nodeServerUrl !== undefined &&
+            env.NODE_SERVER_URL !== undefined &&
+            env.NODE_SERVER_URL !== region.nodeServerUrl
+        ) {
             problems.push({
                 path: `${path}.env.NODE_SERVER_URL`,
                 value: env.NODE_SERVER_URL,
@@ -252,24 +288,51 @@ export function checkRegions(
         }
         for (const [key, value] of Object.entries(env)) {
             if (!/^[A-Z][A-Z0-9_]*$/.test(key) || key.length > SIDECAR_KEY_MAX) {
-                problems.push({ path: `${path}.env.${key}`, message: "is not a valid SidecarEnv key (UPPER_CASE letters, digits, _)" });
+                problems.push({
+                    path: `${path}.env.${key}`,
+                    message: "is not a valid SidecarEnv key (UPPER_CASE letters, digits, _)",
+                });
             }
             if (typeof value !== "string") {
-                problems.push({ path: `${path}.env.${key}`, value: JSON.stringify(value), message: "must be a string" });
+                problems.push({
+                    path: `${path}.env.${key}`,
+                    value: JSON.stringify(value),
+                    message: "must be a string",
+                });
             } else if (value.length > SIDECAR_VALUE_MAX) {
-                problems.push({ path: `${path}.env.${key}`, message: `is longer than bk-lite's ${SIDECAR_VALUE_MAX} characters` });
+                problems.push({
+                    path: `${path}.env.${key}`,
+                    message: `is longer than bk-lite's ${SIDECAR_VALUE_MAX} characters`,
+                });
             }
         }
         // The env agents will read, derived values included, checked as seeding checks it.
         const rendered = endpoints
-            ? Object.fromEntries(Object.entries(regionEnv(region, endpoints)).map(([k, v]) => [k, typeof v === "string" ? v : "(generated)"]))
-            : Object.fromEntries(Object.entries({ ...env, ...(region.nodeServerUrl !== undefined ? { NODE_SERVER_URL: region.nodeServerUrl } : {}) }).filter(([, v]) => typeof v === "string")) as Record<string, string>;
+            ? Object.fromEntries(
+                  Object.entries(regionEnv(region, endpoints)).map(([k, v]) => [
+                      k,
+                      typeof v === "string" ? v : "(generated)",
+                  ]),
+              )
+            : (Object.fromEntries(
+                  Object.entries({
+                      ...env,
+                      ...(region.nodeServerUrl !== undefined ? { NODE_SERVER_URL: region.nodeServerUrl } : {}),
+                  }).filter(([, v]) => typeof v === "string"),
+              ) as Record<string, string>);
         for (const p of checkRegionEnv(region.name, rendered)) {
             if (!endpoints && p.message.startsWith("is missing")) {
                 continue; // derived from hostAddress, which has its own problem
             }
-            const given = p.key === "NODE_SERVER_URL" && region.nodeServerUrl !== undefined ? "nodeServerUrl" : env[p.key] !== undefined ? `env.${p.key}` : `env.${p.key} (derived from hostAddress and the ports)`;
-            const consequence = p.message.includes(`region '${region.name}'`) ? "" : `; agents in region '${region.name}' would fail`;
+            const given =
+                p.key === "NODE_SERVER_URL" && region.nodeServerUrl !== undefined
+                    ? "nodeServerUrl"
+                    : env[p.key] !== undefined
+                      ? `env.${p.key}`
+                      : `env.${p.key} (derived from hostAddress and the ports)`;
+            const consequence = p.message.includes(`region '${region.name}'`)
+                ? ""
+                : `; agents in region '${region.name}' would fail`;
             problems.push({ path: `${path}.${given}`, value: rendered[p.key], message: `${p.message}${consequence}` });
         }
     });

@@ -16,7 +16,15 @@ import { ServiceSpec } from "./spec";
 export { ADMIN_USER, DATABASE, NATS_NAMESPACE, VALUE_REFS, natsAgentEndpoint, publicUrl } from "./common";
 
 /** The secrets every stack has; services add their own (ServiceDefinition.secrets). */
-export const CORE_SECRETS: ReadonlyArray<SecretName> = ["postgresAdminPassword", "postgresPassword", "redisPassword", "natsPassword", "secretKey", "nextauthSecret", "adminPassword"];
+export const CORE_SECRETS: ReadonlyArray<SecretName> = [
+    "postgresAdminPassword",
+    "postgresPassword",
+    "redisPassword",
+    "natsPassword",
+    "secretKey",
+    "nextauthSecret",
+    "adminPassword",
+];
 
 /** Plans every service the stack runs for the given config. */
 export function planServices(config: StackConfig): ServiceSpec[] {
@@ -50,7 +58,9 @@ export function plannedDatabases(config: StackConfig): DatabaseNeed[] {
 /** The secrets the stack needs: the core ones and those of its running services. */
 export function plannedSecrets(config: StackConfig): SecretName[] {
     const givenOnly = GIVEN_ONLY_SECRETS.filter((name) => config.providedSecrets.includes(name));
-    return [...new Set([...CORE_SECRETS, ...servicesFor(config.installApps).flatMap((d) => d.secrets ?? []), ...givenOnly])];
+    return [
+        ...new Set([...CORE_SECRETS, ...servicesFor(config.installApps).flatMap((d) => d.secrets ?? []), ...givenOnly]),
+    ];
 }
 
 /** The JetStream streams the running services consume, with the services that consume them. */
@@ -73,7 +83,11 @@ export function serviceImages(config: StackConfig): string[] {
 
 /** The image ref each service of the stack runs, by service name, sorted: what a backup records and an upgrade changes. */
 export function imagesByService(config: StackConfig): Record<string, string> {
-    return Object.fromEntries(planServices(config).map((s) => [s.name, s.image] as const).sort(([a], [b]) => compareStrings(a, b)));
+    return Object.fromEntries(
+        planServices(config)
+            .map((s) => [s.name, s.image] as const)
+            .sort(([a], [b]) => compareStrings(a, b)),
+    );
 }
 
 /**
@@ -86,5 +100,7 @@ export function serviceImageSources(config: StackConfig): Array<{ source: string
         const target = resolveImageRef(definition.name, definition.defaultImage, config.images);
         pairs.set(target, config.images.overrides?.[definition.name] ?? DEFAULT_IMAGES[definition.name]);
     }
-    return [...pairs.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([target, source]) => ({ source, target }));
+    return [...pairs.entries()]
+        .sort(([a], [b]) => compareStrings(a, b))
+        .map(([target, source]) => ({ source, target }));
 }

@@ -91,7 +91,9 @@ export function healthGiveUpSeconds(h: HealthCheckSpec): number {
 }
 
 /** Host ports published by more than one service, with the services publishing each. */
-export function findHostPortConflicts(specs: ReadonlyArray<ServiceSpec>): Array<{ hostPort: number; owners: string[] }> {
+export function findHostPortConflicts(
+    specs: ReadonlyArray<ServiceSpec>,
+): Array<{ hostPort: number; owners: string[] }> {
     const owners = new Map<string, string[]>();
     for (const spec of specs) {
         for (const port of spec.ports) {

@@ -108,7 +108,10 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * Renders an env map into Docker's `KEY=VALUE` list, sorted by key so the list (and the container's inputs)
  * never changes order between runs.
  */
-export function renderEnv(env: Readonly<Record<string, TextValue>>, values: Readonly<Record<string, string>>): string[] {
+export function renderEnv(
+    env: Readonly<Record<string, TextValue>>,
+    values: Readonly<Record<string, string>>,
+): string[] {
     return Object.keys(env)
         .sort()
         .map((key) => {

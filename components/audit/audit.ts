@@ -27,7 +27,11 @@ import {
 import { StackExport, viewOf } from "./stackExport";
 
 /** Findings that fail the audit (exit code 1). */
-export const FAILING_RULES: ReadonlyArray<RuleName> = ["no-plaintext-secrets", "data-stores-on-loopback", "data-retained"];
+export const FAILING_RULES: ReadonlyArray<RuleName> = [
+    "no-plaintext-secrets",
+    "data-stores-on-loopback",
+    "data-retained",
+];
 
 /** Where the image policy came from, for the report. */
 export interface ImagePolicySource extends ImagePolicy {
@@ -43,7 +47,10 @@ export function stackImagePolicy(projectDir: string, stack: string): ImagePolicy
     const offlineDefault = CONFIG_KEYS.offline.default !== false;
     const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
     if (!stack || !fs.existsSync(file) || !fs.existsSync(path.join(projectDir, "Pulumi.yaml"))) {
-        return { offline: offlineDefault, source: `no Pulumi.${stack || "<stack>"}.yaml in ${projectDir}: offline, no registry` };
+        return {
+            offline: offlineDefault,
+            source: `no Pulumi.${stack || "<stack>"}.yaml in ${projectDir}: offline, no registry`,
+        };
     }
     const values = readStackConfig(projectDir, stack).values;
     let registry: string | undefined;
@@ -129,7 +136,11 @@ export function auditExport(exported: StackExport, imagePolicy: ImagePolicySourc
         for (const port of publishedPorts(view, imageOf)) {
             ports.push({ ...port, resource: view.name, type: view.type });
         }
-        findings.push(...imageFindings(view, imagePolicy), ...exposureFindings(view, imageOf), ...plaintextSecretFindings(view));
+        findings.push(
+            ...imageFindings(view, imagePolicy),
+            ...exposureFindings(view, imageOf),
+            ...plaintextSecretFindings(view),
+        );
     }
     findings.push(...retentionFindings(views, "retainOnDelete"));
     for (const [urn, count] of exported.decryptedSecrets) {
@@ -156,8 +167,14 @@ export function auditExport(exported: StackExport, imagePolicy: ImagePolicySourc
         publishedPorts: ports,
         dataVolumes: dataVolumes(views, "retainOnDelete"),
         pending: [
-            ...exported.resources.filter((r) => r.delete).map((r) => ({ urn: r.urn, type: r.type, what: "replaced; deleted by the next update" })),
-            ...exported.pendingOperations.map((op) => ({ urn: op.urn, type: op.type, what: `${op.operation} was interrupted; run \`pulumi refresh\`` })),
+            ...exported.resources
+                .filter((r) => r.delete)
+                .map((r) => ({ urn: r.urn, type: r.type, what: "replaced; deleted by the next update" })),
+            ...exported.pendingOperations.map((op) => ({
+                urn: op.urn,
+                type: op.type,
+                what: `${op.operation} was interrupted; run \`pulumi refresh\``,
+            })),
         ],
         errors,
         warnings,
@@ -179,7 +196,11 @@ function table(header: string[], rows: string[][]): string[] {
     if (rows.length === 0) {
         return ["(none)"];
     }
-    return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map(cellText).join(" | ")} |`)];
+    return [
+        `| ${header.join(" | ")} |`,
+        `|${header.map(() => "---").join("|")}|`,
+        ...rows.map((r) => `| ${r.map(cellText).join(" | ")} |`),
+    ];
 }
 
 function findingRows(findings: Finding[]): string[][] {
@@ -200,7 +221,10 @@ export function auditMarkdown(report: AuditReport): string {
         "",
         "## Resources by type",
         "",
-        ...table(["type", "count"], Object.entries(report.resourcesByType).map(([type, n]) => [code(type), String(n)])),
+        ...table(
+            ["type", "count"],
+            Object.entries(report.resourcesByType).map(([type, n]) => [code(type), String(n)]),
+        ),
         "",
         "## Images",
         "",
@@ -219,20 +243,35 @@ export function auditMarkdown(report: AuditReport): string {
         "",
         ...table(
             ["resource", "port", "published as", "bind address", "data store"],
-            report.publishedPorts.map((p) => [code(p.resource), `${p.port}/${p.protocol}`, String(p.hostPort), p.bind, p.dataStore ?? ""]),
+            report.publishedPorts.map((p) => [
+                code(p.resource),
+                `${p.port}/${p.protocol}`,
+                String(p.hostPort),
+                p.bind,
+                p.dataStore ?? "",
+            ]),
         ),
         "",
         "## Data volumes and claims",
         "",
-        ...table(["resource", "kind", "kept on destroy", "how"], report.dataVolumes.map((v) => [code(v.name), v.kind, v.kept ? "yes" : "**no**", v.how])),
+        ...table(
+            ["resource", "kind", "kept on destroy", "how"],
+            report.dataVolumes.map((v) => [code(v.name), v.kind, v.kept ? "yes" : "**no**", v.how]),
+        ),
         "",
         "## Pending",
         "",
-        ...table(["resource", "type", "state"], report.pending.map((p) => [code(p.urn.split("::").pop() ?? p.urn), code(p.type), p.what])),
+        ...table(
+            ["resource", "type", "state"],
+            report.pending.map((p) => [code(p.urn.split("::").pop() ?? p.urn), code(p.type), p.what]),
+        ),
         "",
         "## Rules",
         "",
-        ...Object.entries(RULES).map(([rule, text]) => `- ${code(rule)}${FAILING_RULES.includes(rule as RuleName) ? " (fails the audit)" : ""}: ${text}`),
+        ...Object.entries(RULES).map(
+            ([rule, text]) =>
+                `- ${code(rule)}${FAILING_RULES.includes(rule as RuleName) ? " (fails the audit)" : ""}: ${text}`,
+        ),
     ];
     return `${lines.join("\n")}\n`;
 }

@@ -27,7 +27,8 @@ export interface ResourceView {
     additionalSecretOutputs: string[];
 }
 
-export type RuleName = "images-from-registry" | "no-pull-always" | "data-retained" | "data-stores-on-loopback" | "no-plaintext-secrets";
+export type RuleName =
+    "images-from-registry" | "no-pull-always" | "data-retained" | "data-stores-on-loopback" | "no-plaintext-secrets";
 
 /** Each rule's one-line description (policy descriptions and report headings). */
 export const RULES: Record<RuleName, string> = {
@@ -35,7 +36,8 @@ export const RULES: Record<RuleName, string> = {
     "no-pull-always": "No imagePullPolicy Always: an offline site has nothing to pull from.",
     "data-retained": "Data volumes and claims (and a namespace holding claims) are kept when the stack is destroyed.",
     "data-stores-on-loopback": "PostgreSQL, Redis and other data stores are published on loopback only, if at all.",
-    "no-plaintext-secrets": "No secret-looking value (password env, URL with credentials, private key) stored in plaintext.",
+    "no-plaintext-secrets":
+        "No secret-looking value (password env, URL with credentials, private key) stored in plaintext.",
 };
 
 export interface Finding {
@@ -100,7 +102,9 @@ function podContainers(view: ResourceView): PodContainer[] {
     }
     return ["initContainers", "containers", "ephemeralContainers"].flatMap((list) => {
         const items = pod.spec[list];
-        return Array.isArray(items) ? items.filter(isRecord).map((container, i) => ({ container, at: `${pod.at}.${list}[${i}]` })) : [];
+        return Array.isArray(items)
+            ? items.filter(isRecord).map((container, i) => ({ container, at: `${pod.at}.${list}[${i}]` }))
+            : [];
     });
 }
 
@@ -123,7 +127,13 @@ export interface ImageUse {
 
 /** Refs that name no image yet: digests of images pulled elsewhere, values only known after deploy. */
 function isImageRef(value: unknown): value is string {
-    return typeof value === "string" && value !== "" && value !== HIDDEN_SECRET && !/^sha256:[0-9a-f]{64}$/.test(value) && !value.startsWith("(known after deploy");
+    return (
+        typeof value === "string" &&
+        value !== "" &&
+        value !== HIDDEN_SECRET &&
+        !/^sha256:[0-9a-f]{64}$/.test(value) &&
+        !value.startsWith("(known after deploy")
+    );
 }
 
 /** Every image a resource names. */
@@ -158,7 +168,10 @@ export function assessImage(ref: string, policy: ImagePolicy): ImageAssessment {
         return { malformed: parsed };
     }
     const pinnedBy = parsed.digest ? "digest" : isFloatingLatest(ref) ? undefined : "tag";
-    return { ...(pinnedBy ? { pinnedBy } : {}), ...(policy.registry ? { fromRegistry: isUnderRegistry(ref, policy.registry) } : {}) };
+    return {
+        ...(pinnedBy ? { pinnedBy } : {}),
+        ...(policy.registry ? { fromRegistry: isUnderRegistry(ref, policy.registry) } : {}),
+    };
 }
 
 /**
@@ -171,18 +184,48 @@ export function imageFindings(view: ResourceView, policy: ImagePolicy): Finding[
         const assessment = assessImage(use.ref, policy);
         if (policy.offline) {
             if (assessment.malformed) {
-                findings.push(finding(view, "images-from-registry", `image ref is malformed: ${assessment.malformed}`, use.where));
+                findings.push(
+                    finding(view, "images-from-registry", `image ref is malformed: ${assessment.malformed}`, use.where),
+                );
             } else if (assessment.fromRegistry === false) {
-                findings.push(finding(view, "images-from-registry", `image ${use.ref} is not under the stack's registry ${policy.registry}; an offline site cannot pull it`, use.where));
+                findings.push(
+                    finding(
+                        view,
+                        "images-from-registry",
+                        `image ${use.ref} is not under the stack's registry ${policy.registry}; an offline site cannot pull it`,
+                        use.where,
+                    ),
+                );
             }
             if (!assessment.malformed && !assessment.pinnedBy) {
-                findings.push(finding(view, "images-from-registry", `image ${use.ref} floats on tag latest; pin a release tag or digest an offline site can reproduce`, use.where));
+                findings.push(
+                    finding(
+                        view,
+                        "images-from-registry",
+                        `image ${use.ref} floats on tag latest; pin a release tag or digest an offline site can reproduce`,
+                        use.where,
+                    ),
+                );
             }
         }
         if (use.pullPolicy === "Always") {
-            findings.push(finding(view, "no-pull-always", `imagePullPolicy Always pulls ${use.ref} on every start; use IfNotPresent`, use.where.replace(/\.image$/, ".imagePullPolicy")));
+            findings.push(
+                finding(
+                    view,
+                    "no-pull-always",
+                    `imagePullPolicy Always pulls ${use.ref} on every start; use IfNotPresent`,
+                    use.where.replace(/\.image$/, ".imagePullPolicy"),
+                ),
+            );
         } else if (use.pullPolicy === undefined && podSpecOf(view) && effectiveTag(use.ref) === "latest") {
-            findings.push(finding(view, "no-pull-always", `imagePullPolicy is unset and ${use.ref} is tagged latest, so Kubernetes pulls it on every start; set IfNotPresent`, use.where));
+            findings.push(
+                finding(
+                    view,
+                    "no-pull-always",
+                    `imagePullPolicy is unset and ${use.ref} is tagged latest, so Kubernetes pulls it on every start; set IfNotPresent`,
+                    use.where,
+                ),
+            );
         }
     }
     return findings;
@@ -191,7 +234,14 @@ export function imageFindings(view: ResourceView, policy: ImagePolicy): Finding[
 // ---- published ports
 
 /** Data stores by their usual port, and names that give them away in an image or container name. */
-const DATA_STORE_PORTS: Record<number, string> = { 5432: "PostgreSQL", 6379: "Redis", 3306: "MySQL", 27017: "MongoDB", 9200: "Elasticsearch", 2379: "etcd" };
+const DATA_STORE_PORTS: Record<number, string> = {
+    5432: "PostgreSQL",
+    6379: "Redis",
+    3306: "MySQL",
+    27017: "MongoDB",
+    9200: "Elasticsearch",
+    2379: "etcd",
+};
 const DATA_STORE_NAMES: Array<[RegExp, string]> = [
     [/postgres/i, "PostgreSQL"],
     [/redis/i, "Redis"],
@@ -238,24 +288,46 @@ export function isLoopback(address: string): boolean {
 }
 
 function asPort(value: unknown): number | undefined {
-    return typeof value === "number" ? value : typeof value === "string" && /^\d+$/.test(value) ? Number(value) : undefined;
+    return typeof value === "number"
+        ? value
+        : typeof value === "string" && /^\d+$/.test(value)
+          ? Number(value)
+          : undefined;
 }
 
 /**
  * Ports a resource publishes beyond its network: Docker container ports, Kubernetes NodePort and LoadBalancer
  * Services, external IPs and pod host ports. `imageOf` names a Docker container's image from its image id.
  */
-export function publishedPorts(view: ResourceView, imageOf: (id: string) => string | undefined = () => undefined): PublishedPort[] {
+export function publishedPorts(
+    view: ResourceView,
+    imageOf: (id: string) => string | undefined = () => undefined,
+): PublishedPort[] {
     const ports: PublishedPort[] = [];
     if (view.type === DOCKER_CONTAINER) {
-        const image = typeof view.props.image === "string" ? imageOf(view.props.image) ?? view.props.image : undefined;
+        const image =
+            typeof view.props.image === "string" ? (imageOf(view.props.image) ?? view.props.image) : undefined;
         const containerName = typeof view.props.name === "string" ? view.props.name : view.name;
         // The host's network: every port the container listens on, on every address of the host.
         if (view.props.networkMode === "host") {
-            ports.push({ port: "(every port)", hostPort: "(the same)", protocol: "tcp", bind: "0.0.0.0", where: "inputs.networkMode", ...optionalStore(dataStoreOf(undefined, image, containerName)) });
+            ports.push({
+                port: "(every port)",
+                hostPort: "(the same)",
+                protocol: "tcp",
+                bind: "0.0.0.0",
+                where: "inputs.networkMode",
+                ...optionalStore(dataStoreOf(undefined, image, containerName)),
+            });
         }
         if (view.props.publishAllPorts === true) {
-            ports.push({ port: "(every exposed port)", hostPort: "(chosen by Docker)", protocol: "tcp", bind: "0.0.0.0", where: "inputs.publishAllPorts", ...optionalStore(dataStoreOf(undefined, image, containerName)) });
+            ports.push({
+                port: "(every exposed port)",
+                hostPort: "(chosen by Docker)",
+                protocol: "tcp",
+                bind: "0.0.0.0",
+                where: "inputs.publishAllPorts",
+                ...optionalStore(dataStoreOf(undefined, image, containerName)),
+            });
         }
         const list = Array.isArray(view.props.ports) ? view.props.ports : [];
         list.filter(isRecord).forEach((p, i) => {
@@ -277,10 +349,21 @@ export function publishedPorts(view: ResourceView, imageOf: (id: string) => stri
         const externalIPs = Array.isArray(spec.externalIPs) ? spec.externalIPs.map(String) : [];
         list.forEach((p, i) => {
             const target = asPort(p.targetPort) ?? asPort(p.port);
-            const store = optionalStore(dataStoreOf(target, ...selector, view.name, typeof p.name === "string" ? p.name : undefined));
-            const base = { port: asPort(p.port) ?? String(p.port), protocol: typeof p.protocol === "string" ? p.protocol.toLowerCase() : "tcp", where: `inputs.spec.ports[${i}]`, ...store };
+            const store = optionalStore(
+                dataStoreOf(target, ...selector, view.name, typeof p.name === "string" ? p.name : undefined),
+            );
+            const base = {
+                port: asPort(p.port) ?? String(p.port),
+                protocol: typeof p.protocol === "string" ? p.protocol.toLowerCase() : "tcp",
+                where: `inputs.spec.ports[${i}]`,
+                ...store,
+            };
             if (type === "NodePort" || type === "LoadBalancer") {
-                ports.push({ ...base, hostPort: asPort(p.nodePort) ?? "(node port chosen by Kubernetes)", bind: type === "LoadBalancer" ? "load balancer and every node" : "every node" });
+                ports.push({
+                    ...base,
+                    hostPort: asPort(p.nodePort) ?? "(node port chosen by Kubernetes)",
+                    bind: type === "LoadBalancer" ? "load balancer and every node" : "every node",
+                });
             }
             for (const ip of externalIPs) {
                 ports.push({ ...base, hostPort: base.port, bind: ip });
@@ -289,8 +372,17 @@ export function publishedPorts(view: ResourceView, imageOf: (id: string) => stri
     } else {
         const pod = podSpecOf(view);
         if (pod?.spec.hostNetwork === true) {
-            const images = podContainers(view).map((c) => (typeof c.container.image === "string" ? c.container.image : undefined));
-            ports.push({ port: "(every port)", hostPort: "(the same)", protocol: "tcp", bind: "every node", where: `${pod.at}.hostNetwork`, ...optionalStore(dataStoreOf(undefined, ...images, view.name)) });
+            const images = podContainers(view).map((c) =>
+                typeof c.container.image === "string" ? c.container.image : undefined,
+            );
+            ports.push({
+                port: "(every port)",
+                hostPort: "(the same)",
+                protocol: "tcp",
+                bind: "every node",
+                where: `${pod.at}.hostNetwork`,
+                ...optionalStore(dataStoreOf(undefined, ...images, view.name)),
+            });
         }
         for (const c of podContainers(view)) {
             const list = Array.isArray(c.container.ports) ? c.container.ports.filter(isRecord) : [];
@@ -303,7 +395,13 @@ export function publishedPorts(view: ResourceView, imageOf: (id: string) => stri
                         protocol: typeof p.protocol === "string" ? p.protocol.toLowerCase() : "tcp",
                         bind: typeof p.hostIP === "string" && p.hostIP !== "" ? p.hostIP : "0.0.0.0",
                         where: `${c.at}.ports[${i}]`,
-                        ...optionalStore(dataStoreOf(port, typeof c.container.image === "string" ? c.container.image : undefined, String(c.container.name ?? ""))),
+                        ...optionalStore(
+                            dataStoreOf(
+                                port,
+                                typeof c.container.image === "string" ? c.container.image : undefined,
+                                String(c.container.name ?? ""),
+                            ),
+                        ),
                     });
                 }
             });
@@ -368,14 +466,33 @@ export function dataVolumes(views: ResourceView[], keptBy: string): DataVolume[]
     for (const view of views) {
         const base = { urn: view.urn, type: view.type, name: view.name };
         if (view.type === DOCKER_VOLUME) {
-            volumes.push({ ...base, kind: "docker volume", kept: view.kept, how: view.kept ? keptBy : `not ${keptBy}` });
+            volumes.push({
+                ...base,
+                kind: "docker volume",
+                kept: view.kept,
+                how: view.kept ? keptBy : `not ${keptBy}`,
+            });
         } else if (view.type === K8S_CLAIM) {
             volumes.push({ ...base, kind: "claim", kept: view.kept, how: view.kept ? keptBy : `not ${keptBy}` });
             claimNamespaces.add(namespaceOf(view) ?? "default");
-        } else if (view.type === K8S_STATEFUL_SET && isRecord(view.props.spec) && Array.isArray(view.props.spec.volumeClaimTemplates) && view.props.spec.volumeClaimTemplates.length > 0) {
-            const policy = isRecord(view.props.spec.persistentVolumeClaimRetentionPolicy) ? view.props.spec.persistentVolumeClaimRetentionPolicy : {};
+        } else if (
+            view.type === K8S_STATEFUL_SET &&
+            isRecord(view.props.spec) &&
+            Array.isArray(view.props.spec.volumeClaimTemplates) &&
+            view.props.spec.volumeClaimTemplates.length > 0
+        ) {
+            const policy = isRecord(view.props.spec.persistentVolumeClaimRetentionPolicy)
+                ? view.props.spec.persistentVolumeClaimRetentionPolicy
+                : {};
             const deleted = policy.whenDeleted === "Delete";
-            volumes.push({ ...base, kind: "claim template", kept: !deleted, how: deleted ? "persistentVolumeClaimRetentionPolicy.whenDeleted is Delete" : "claims retained (whenDeleted Retain)" });
+            volumes.push({
+                ...base,
+                kind: "claim template",
+                kept: !deleted,
+                how: deleted
+                    ? "persistentVolumeClaimRetentionPolicy.whenDeleted is Delete"
+                    : "claims retained (whenDeleted Retain)",
+            });
             claimNamespaces.add(namespaceOf(view) ?? "default");
         }
     }
@@ -383,7 +500,14 @@ export function dataVolumes(views: ResourceView[], keptBy: string): DataVolume[]
     for (const view of views.filter((v) => v.type === K8S_NAMESPACE)) {
         const name = metadataName(view);
         if (name && claimNamespaces.has(name)) {
-            volumes.push({ urn: view.urn, type: view.type, name: view.name, kind: "namespace", kept: view.kept, how: view.kept ? `${keptBy} (it holds claims)` : `not ${keptBy}, and deleting it deletes its claims` });
+            volumes.push({
+                urn: view.urn,
+                type: view.type,
+                name: view.name,
+                kind: "namespace",
+                kept: view.kept,
+                how: view.kept ? `${keptBy} (it holds claims)` : `not ${keptBy}, and deleting it deletes its claims`,
+            });
         }
     }
     return volumes;
@@ -410,7 +534,18 @@ const SECRET_ENDINGS = ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "PASSPHRASE", "
 const SECRET_PARTS = new Set(["PASS", "PWD", "REQUIREPASS", "MASTERAUTH", "APIKEY"]);
 const KEY_QUALIFIERS = new Set(["SECRET", "API", "ACCESS", "PRIVATE", "ENCRYPTION", "SIGNING", "AUTH"]);
 /** Leading parts that make the name a switch about a secret, not the secret: `ALLOW_EMPTY_PASSWORD`, `--no-password`. */
-const SWITCH_PARTS = new Set(["NO", "SKIP", "ALLOW", "EMPTY", "DISABLE", "ENABLE", "REQUIRE", "USE", "WITHOUT", "WITH"]);
+const SWITCH_PARTS = new Set([
+    "NO",
+    "SKIP",
+    "ALLOW",
+    "EMPTY",
+    "DISABLE",
+    "ENABLE",
+    "REQUIRE",
+    "USE",
+    "WITHOUT",
+    "WITH",
+]);
 
 /** The parts of an env or property name: `NEXTAUTH_SECRET`, `secretKey`, `db-password`. */
 function nameParts(name: string): string[] {
@@ -441,7 +576,13 @@ export function isSecretName(name: string): boolean {
 /** A value that is only a reference to a secret held elsewhere, or nothing at all. */
 function isPlaceholder(value: string): boolean {
     const v = value.trim();
-    return v === "" || /^(yes|no|true|false|on|off)$/i.test(v) || v === HIDDEN_SECRET || /^\$\{[^}]+\}$|^\$\([^)]+\)$|^\$[A-Z_][A-Z0-9_]*$|^\{\{.*\}\}$/.test(v) || v.startsWith("(known after deploy");
+    return (
+        v === "" ||
+        /^(yes|no|true|false|on|off)$/i.test(v) ||
+        v === HIDDEN_SECRET ||
+        /^\$\{[^}]+\}$|^\$\([^)]+\)$|^\$[A-Z_][A-Z0-9_]*$|^\{\{.*\}\}$/.test(v) ||
+        v.startsWith("(known after deploy")
+    );
 }
 
 const URL_CREDENTIALS = /\b[a-z][a-z0-9+.-]*:\/\/([^\s/:@]*):([^\s/@]+)@/gi;
@@ -523,7 +664,8 @@ function exposedSecrets(value: unknown, at: string, out: Exposed[]): void {
         value.forEach((v, i) => {
             // Command lines as lists: `["redis-server", "--requirepass", "x"]`, `["app", "--password=x"]`.
             const next = value[i + 1];
-            const found = typeof v === "string" ? flagSecret(v, typeof next === "string" ? next : undefined) : undefined;
+            const found =
+                typeof v === "string" ? flagSecret(v, typeof next === "string" ? next : undefined) : undefined;
             if (found) {
                 out.push({ where: `${at}[${v.includes("=") ? i : i + 1}]`, what: found });
             } else {
@@ -532,7 +674,12 @@ function exposedSecrets(value: unknown, at: string, out: Exposed[]): void {
         });
     } else if (isRecord(value)) {
         // `{name: X, value: V}`: Kubernetes env entries and the like.
-        if (typeof value.name === "string" && typeof value.value === "string" && isSecretName(value.name) && !isPlaceholder(value.value)) {
+        if (
+            typeof value.name === "string" &&
+            typeof value.value === "string" &&
+            isSecretName(value.name) &&
+            !isPlaceholder(value.value)
+        ) {
             out.push({ where: `${at}.value`, what: `env ${value.name}` });
         }
         for (const [key, v] of Object.entries(value)) {
@@ -572,9 +719,19 @@ function hasContent(value: unknown): boolean {
 export function plaintextSecretFindings(view: ResourceView): Finding[] {
     const findings: Finding[] = [];
     const report = (where: string, what: string) =>
-        findings.push(finding(view, "no-plaintext-secrets", `${what} is stored in plaintext; make it a Pulumi secret (and on Kubernetes, take it from a Secret)`, where));
+        findings.push(
+            finding(
+                view,
+                "no-plaintext-secrets",
+                `${what} is stored in plaintext; make it a Pulumi secret (and on Kubernetes, take it from a Secret)`,
+                where,
+            ),
+        );
     if (view.secretsMarked) {
-        for (const [section, values] of [["inputs", view.props], ["outputs", view.outputs ?? {}]] as const) {
+        for (const [section, values] of [
+            ["inputs", view.props],
+            ["outputs", view.outputs ?? {}],
+        ] as const) {
             for (const property of SECRET_PROPERTIES[view.type] ?? []) {
                 if (hasContent(values[property])) {
                     report(`${section}.${property}`, `${view.type.split(":").pop()} ${property}`);

@@ -61,18 +61,24 @@ export function parseStackExport(text: string, file: string): StackExport {
         throw new ExportError(`${file} is not valid JSON; give the file \`pulumi stack export --file ${file}\` wrote`);
     }
     if (!isRecord(doc) || (!("deployment" in doc) && !("checkpoint" in doc))) {
-        throw new ExportError(`${file} is not a stack export: it has no 'deployment'; make one with \`pulumi stack export --stack <stack> --file ${file}\``);
+        throw new ExportError(
+            `${file} is not a stack export: it has no 'deployment'; make one with \`pulumi stack export --stack <stack> --file ${file}\``,
+        );
     }
     if (doc.version !== DEPLOYMENT_VERSION) {
-        const features = Array.isArray(doc.features) && doc.features.length > 0 ? ` (features: ${doc.features.join(", ")})` : "";
+        const features =
+            Array.isArray(doc.features) && doc.features.length > 0 ? ` (features: ${doc.features.join(", ")})` : "";
         const fix =
             typeof doc.version === "number" && doc.version < DEPLOYMENT_VERSION
                 ? "it was written by an old Pulumi CLI: export the stack again with a current one, which upgrades the state as it reads it"
                 : "this bklite does not know that format: export with a Pulumi CLI whose stacks use no newer features, or upgrade bklite";
-        throw new ExportError(`${file} is a deployment of version ${JSON.stringify(doc.version)}${features}; bklite audit reads version ${DEPLOYMENT_VERSION} only; ${fix}`);
+        throw new ExportError(
+            `${file} is a deployment of version ${JSON.stringify(doc.version)}${features}; bklite audit reads version ${DEPLOYMENT_VERSION} only; ${fix}`,
+        );
     }
     // A DIY backend's checkpoint file holds the same deployment under checkpoint.latest.
-    const deployment = "deployment" in doc ? doc.deployment : isRecord(doc.checkpoint) ? doc.checkpoint.latest : undefined;
+    const deployment =
+        "deployment" in doc ? doc.deployment : isRecord(doc.checkpoint) ? doc.checkpoint.latest : undefined;
     if (!isRecord(deployment)) {
         throw new ExportError(`${file}: 'deployment' must be an object`);
     }
@@ -102,10 +108,16 @@ export function parseStackExport(text: string, file: string): StackExport {
             decryptedSecrets.set(r.urn, count);
         }
     }
-    const pendingOperations = (Array.isArray(deployment.pending_operations) ? deployment.pending_operations : []).filter(isRecord).map((op) => {
-        const resource = isRecord(op.resource) ? op.resource : {};
-        return { urn: String(resource.urn ?? ""), type: String(resource.type ?? ""), operation: String(op.type ?? "") };
-    });
+    const pendingOperations = (Array.isArray(deployment.pending_operations) ? deployment.pending_operations : [])
+        .filter(isRecord)
+        .map((op) => {
+            const resource = isRecord(op.resource) ? op.resource : {};
+            return {
+                urn: String(resource.urn ?? ""),
+                type: String(resource.type ?? ""),
+                operation: String(op.type ?? ""),
+            };
+        });
     return {
         file,
         pendingOperations,
@@ -123,9 +135,14 @@ const MAX_EXPORT_BYTES = 512 * MiB;
 
 export function readStackExport(file: string): StackExport {
     if (!fs.existsSync(file)) {
-        throw new ExportError(`${file} does not exist; make it with \`pulumi stack export --stack <stack> --file ${file}\``);
+        throw new ExportError(
+            `${file} does not exist; make it with \`pulumi stack export --stack <stack> --file ${file}\``,
+        );
     }
-    return parseStackExport(readBounded(file, MAX_EXPORT_BYTES, file, "a stack export of this program is a few MiB"), file);
+    return parseStackExport(
+        readBounded(file, MAX_EXPORT_BYTES, file, "a stack export of this program is a few MiB"),
+        file,
+    );
 }
 
 function countPlaintextSecrets(value: unknown): number {

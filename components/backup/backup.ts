@@ -15,7 +15,15 @@ import { StreamSpec } from "../nats/streamSpec";
 import { specOf } from "../nats/streams";
 import { aesDecrypt } from "../seed/aes";
 import { ObjectBucket } from "../seed/objectStore";
-import { BackupFile, BackupManifest, MANIFEST_FILE, MANIFEST_FORMAT, ObjectEntry, SecretKeyFingerprint, fingerprintSecretKey } from "./manifest";
+import {
+    BackupFile,
+    BackupManifest,
+    MANIFEST_FILE,
+    MANIFEST_FORMAT,
+    ObjectEntry,
+    SecretKeyFingerprint,
+    fingerprintSecretKey,
+} from "./manifest";
 import { dumpRedis } from "./redisDump";
 import { ServiceHost } from "./serviceHost";
 import { formatBytes } from "../images/bundle";
@@ -73,7 +81,11 @@ export function stackBackups(parent: string, stack: string): string[] {
 
 /** Runs psql inside the PostgreSQL service as its superuser (local socket: no password crosses anything). */
 export function psql(host: ServiceHost, database: string, sql: string, signal?: AbortSignal): Promise<string> {
-    return host.exec("postgres", ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-U", DATABASE.superuser, "-d", database, "-c", sql], { signal });
+    return host.exec(
+        "postgres",
+        ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-U", DATABASE.superuser, "-d", database, "-c", sql],
+        { signal },
+    );
 }
 
 /**
@@ -81,8 +93,18 @@ export function psql(host: ServiceHost, database: string, sql: string, signal?: 
  * Throws when they decrypt with neither key given.
  */
 async function keyOfStoredSecrets(source: BackupSource): Promise<string> {
-    const exists = (await psql(source.host, DATABASE.name, "SELECT to_regclass('node_mgmt_sidecarenv') IS NOT NULL")).trim() === "t";
-    const stored = exists ? (await psql(source.host, DATABASE.name, "SELECT value FROM node_mgmt_sidecarenv WHERE type = 'secret' ORDER BY id LIMIT 1")).trim() : "";
+    const exists =
+        (await psql(source.host, DATABASE.name, "SELECT to_regclass('node_mgmt_sidecarenv') IS NOT NULL")).trim() ===
+        "t";
+    const stored = exists
+        ? (
+              await psql(
+                  source.host,
+                  DATABASE.name,
+                  "SELECT value FROM node_mgmt_sidecarenv WHERE type = 'secret' ORDER BY id LIMIT 1",
+              )
+          ).trim()
+        : "";
     if (stored === "") {
         return source.secretKey;
     }
@@ -114,11 +136,17 @@ export function rotateBackups(parent: string, stack: string, keep: number): stri
     return removed;
 }
 
-export async function takeBackup(source: BackupSource, parent: string, options: { keep?: number; now?: Date } = {}): Promise<BackupResult> {
+export async function takeBackup(
+    source: BackupSource,
+    parent: string,
+    options: { keep?: number; now?: Date } = {},
+): Promise<BackupResult> {
     const { host, log } = source;
     const state = await host.state("postgres");
     if (state !== "running") {
-        throw new Error(`PostgreSQL of stack ${source.stack} is ${state === "absent" ? "not deployed" : "stopped"} in ${host.where}: start it (pulumi up) before taking a backup`);
+        throw new Error(
+            `PostgreSQL of stack ${source.stack} is ${state === "absent" ? "not deployed" : "stopped"} in ${host.where}: start it (pulumi up) before taking a backup`,
+        );
     }
     const createdAt = options.now ?? new Date();
     const name = backupName(source.stack, createdAt);
@@ -137,7 +165,11 @@ export async function takeBackup(source: BackupSource, parent: string, options: 
         // 1. The database, from one snapshot: everything after it is at least as new.
         const dumpMeter = byteMeter(log, `database ${DATABASE.name} (pg_dump)`);
         const dump = trackedFile(work, DATABASE_FILE, (n) => dumpMeter.add(n));
-        await host.exec("postgres", ["pg_dump", "-U", DATABASE.superuser, "-d", DATABASE.name, "--format=custom", "--no-password"], { stdout: dump.stream });
+        await host.exec(
+            "postgres",
+            ["pg_dump", "-U", DATABASE.superuser, "-d", DATABASE.name, "--format=custom", "--no-password"],
+            { stdout: dump.stream },
+        );
         files.push(await dump.close());
         dumpMeter.done();
 
@@ -156,9 +188,17 @@ export async function takeBackup(source: BackupSource, parent: string, options: 
                 const read = await bucket!.read(info, (chunk) => out.write(chunk));
                 files.push(await out.close());
                 if (read.digest !== info.digest || read.size !== info.size) {
-                    throw new Error(`object ${info.name} read back as ${read.size} bytes with ${read.digest}, its metadata says ${info.size} bytes with ${info.digest}: the object store is damaged; re-upload it (bklite seed apply --force) and back up again`);
+                    throw new Error(
+                        `object ${info.name} read back as ${read.size} bytes with ${read.digest}, its metadata says ${info.size} bytes with ${info.digest}: the object store is damaged; re-upload it (bklite seed apply --force) and back up again`,
+                    );
                 }
-                objects.push({ name: info.name, ...(info.description ? { description: info.description } : {}), file: relative, size: info.size, digest: info.digest });
+                objects.push({
+                    name: info.name,
+                    ...(info.description ? { description: info.description } : {}),
+                    file: relative,
+                    size: info.size,
+                    digest: info.digest,
+                });
             }
             meter.done();
             const jsm = await nc.jetstreamManager();
@@ -179,7 +219,9 @@ export async function takeBackup(source: BackupSource, parent: string, options: 
         };
         await writeJson(OBJECTS_INDEX, { bucket: bucketName, objects });
         await writeJson(STREAMS_FILE, { streams });
-        log(`streams: ${streams.length === 0 ? "none" : streams.map((s) => s.name).join(", ")} (settings only; their messages are transient)`);
+        log(
+            `streams: ${streams.length === 0 ? "none" : streams.map((s) => s.name).join(", ")} (settings only; their messages are transient)`,
+        );
 
         // 3. FalkorDB's graphs, when CMDB is installed.
         let falkordb: BackupManifest["falkordb"];
@@ -204,7 +246,12 @@ export async function takeBackup(source: BackupSource, parent: string, options: 
             images: imagesByService(source.config),
             secretKey: fingerprint,
             database: { name: DATABASE.name, owner: DATABASE.owner, file: DATABASE_FILE, serverVersion },
-            objects: { bucket: bucketName, index: OBJECTS_INDEX, count: objects.length, bytes: objects.reduce((sum, o) => sum + o.size, 0) },
+            objects: {
+                bucket: bucketName,
+                index: OBJECTS_INDEX,
+                count: objects.length,
+                bytes: objects.reduce((sum, o) => sum + o.size, 0),
+            },
             streams: { file: STREAMS_FILE, names: streams.map((s) => s.name) },
             ...(falkordb ? { falkordb } : {}),
             config: CONFIG_FILE,

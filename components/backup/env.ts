@@ -6,10 +6,13 @@ import { SEED_ENV_HELP } from "../seed/connection";
 import { VERIFY_SECRETS_HELP } from "../verify/env";
 
 export const BACKUP_ENV_HELP: Record<string, string> = {
-    BKLITE_SECRET_KEY: "the server's SECRET_KEY: a backup records its fingerprint, a restore refuses a backup made under another (required)",
-    BKLITE_PREVIOUS_SECRET_KEY: "while rotating SECRET_KEY: the key before it; a backup records whichever of the two the stored secret values decrypt with",
+    BKLITE_SECRET_KEY:
+        "the server's SECRET_KEY: a backup records its fingerprint, a restore refuses a backup made under another (required)",
+    BKLITE_PREVIOUS_SECRET_KEY:
+        "while rotating SECRET_KEY: the key before it; a backup records whichever of the two the stored secret values decrypt with",
     BKLITE_NATS_PASSWORD: "NATS password, for the object store and the streams (required)",
-    BKLITE_NATS_URL: "NATS as this machine reaches it (default: the stack's, tls://127.0.0.1:<natsPort> on Docker, the nats Service through a port-forward on a cluster)",
+    BKLITE_NATS_URL:
+        "NATS as this machine reaches it (default: the stack's, tls://127.0.0.1:<natsPort> on Docker, the nats Service through a port-forward on a cluster)",
     BKLITE_NATS_USER: "NATS user (default admin, the stack's)",
     BKLITE_NATS_CA: SEED_ENV_HELP.BKLITE_NATS_CA,
     BKLITE_NATS_BUCKET: SEED_ENV_HELP.BKLITE_NATS_BUCKET,

@@ -63,15 +63,27 @@ export interface BackupManifest {
 
 const SCRYPT = { N: 1 << 15, r: 8, p: 1 } as const;
 
-export function fingerprintSecretKey(secretKey: string, salt = crypto.randomBytes(16).toString("hex")): SecretKeyFingerprint {
-    const hash = crypto.scryptSync(secretKey, Buffer.from(salt, "hex"), 32, { ...SCRYPT, maxmem: 128 * SCRYPT.N * SCRYPT.r * 2 }).toString("hex");
+export function fingerprintSecretKey(
+    secretKey: string,
+    salt = crypto.randomBytes(16).toString("hex"),
+): SecretKeyFingerprint {
+    const hash = crypto
+        .scryptSync(secretKey, Buffer.from(salt, "hex"), 32, { ...SCRYPT, maxmem: 128 * SCRYPT.N * SCRYPT.r * 2 })
+        .toString("hex");
     return { algorithm: "scrypt", ...SCRYPT, salt, hash };
 }
 
 /** Whether `secretKey` is the key a fingerprint was made of. */
 export function fingerprintMatches(fingerprint: SecretKeyFingerprint, secretKey: string): boolean {
-    if (fingerprint.algorithm !== "scrypt" || fingerprint.N !== SCRYPT.N || fingerprint.r !== SCRYPT.r || fingerprint.p !== SCRYPT.p) {
-        throw new InputError(`the manifest's SECRET_KEY fingerprint is of an unknown kind (${fingerprint.algorithm} N=${fingerprint.N}): this bklite cannot check it`);
+    if (
+        fingerprint.algorithm !== "scrypt" ||
+        fingerprint.N !== SCRYPT.N ||
+        fingerprint.r !== SCRYPT.r ||
+        fingerprint.p !== SCRYPT.p
+    ) {
+        throw new InputError(
+            `the manifest's SECRET_KEY fingerprint is of an unknown kind (${fingerprint.algorithm} N=${fingerprint.N}): this bklite cannot check it`,
+        );
     }
     const expected = Buffer.from(fingerprint.hash, "hex");
     const actual = Buffer.from(fingerprintSecretKey(secretKey, fingerprint.salt).hash, "hex");
@@ -79,7 +91,10 @@ export function fingerprintMatches(fingerprint: SecretKeyFingerprint, secretKey:
 }
 
 /** SHA-256 (hex) and size of a file; `onBytes` hears each piece's length as it is read. */
-export async function fileSha256(file: string, onBytes?: (n: number) => void): Promise<{ sha256: string; bytes: number }> {
+export async function fileSha256(
+    file: string,
+    onBytes?: (n: number) => void,
+): Promise<{ sha256: string; bytes: number }> {
     let read = 0;
     const sha256 = await sha256File(file, (total) => {
         onBytes?.(total - read);
@@ -92,7 +107,9 @@ export async function fileSha256(file: string, onBytes?: (n: number) => void): P
 export function readManifest(dir: string): BackupManifest {
     const file = path.join(dir, MANIFEST_FILE);
     if (!fs.existsSync(file)) {
-        throw new InputError(`${file} does not exist: ${dir} is not a backup made by \`bklite backup\` (or it was not finished)`);
+        throw new InputError(
+            `${file} does not exist: ${dir} is not a backup made by \`bklite backup\` (or it was not finished)`,
+        );
     }
     const text = readBounded(file, MAX_MANIFEST_BYTES, file, "a manifest lists a backup's files in a few KiB");
     let manifest: BackupManifest;
@@ -105,7 +122,12 @@ export function readManifest(dir: string): BackupManifest {
     if (manifest?.format !== MANIFEST_FORMAT) {
         problems.push(`format is ${JSON.stringify(manifest?.format)}, not ${MANIFEST_FORMAT}`);
     }
-    if (!Array.isArray(manifest?.files) || !manifest.files.every((f) => typeof f?.path === "string" && Number.isInteger(f.bytes) && /^[0-9a-f]{64}$/.test(f.sha256 ?? ""))) {
+    if (
+        !Array.isArray(manifest?.files) ||
+        !manifest.files.every(
+            (f) => typeof f?.path === "string" && Number.isInteger(f.bytes) && /^[0-9a-f]{64}$/.test(f.sha256 ?? ""),
+        )
+    ) {
         problems.push("files must list {path, bytes, sha256} for every file");
     } else if (manifest.files.some((f) => path.isAbsolute(f.path) || f.path.split("/").includes(".."))) {
         problems.push("files must stay inside the backup's directory");
@@ -115,7 +137,12 @@ export function readManifest(dir: string): BackupManifest {
             problems.push(`${key} must be a string`);
         }
     }
-    if (typeof manifest?.secretKey?.hash !== "string" || typeof manifest?.database?.file !== "string" || typeof manifest?.objects?.index !== "string" || typeof manifest?.streams?.file !== "string") {
+    if (
+        typeof manifest?.secretKey?.hash !== "string" ||
+        typeof manifest?.database?.file !== "string" ||
+        typeof manifest?.objects?.index !== "string" ||
+        typeof manifest?.streams?.file !== "string"
+    ) {
         problems.push("secretKey, database, objects and streams must be as `bklite backup` writes them");
     }
     if (problems.length > 0) {

@@ -46,7 +46,12 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
     /** Its JSON summary: the backup's directory and sizes, or `{"skipped": ...}`. */
     public readonly summary: pulumi.Output<string>;
 
-    constructor(name: string, args: PreUpgradeBackupArgs, inputs: PreUpgradeBackupInputs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(
+        name: string,
+        args: PreUpgradeBackupArgs,
+        inputs: PreUpgradeBackupInputs,
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
         super("bklite:index:PreUpgradeBackup", name, args, opts);
         const c = inputs.connection;
         const environment: Record<string, pulumi.Input<string>> = {
@@ -59,7 +64,18 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
         this.ran = new command.local.Command(
             `${name}-run`,
             {
-                create: bkliteCommand(["backup", "--stack", args.stack, "--stack-config", "-", "--dir", args.config.backup.dir, "--keep", String(args.config.backup.keep), "--if-deployed"]),
+                create: bkliteCommand([
+                    "backup",
+                    "--stack",
+                    args.stack,
+                    "--stack-config",
+                    "-",
+                    "--dir",
+                    args.config.backup.dir,
+                    "--keep",
+                    String(args.config.backup.keep),
+                    "--if-deployed",
+                ]),
                 // Other changes (a new region, a rotated password) are no upgrade: they take no backup.
                 update: "echo 'no image changed: no backup needed'",
                 stdin: JSON.stringify(args.config),

@@ -57,7 +57,9 @@ function parseReply(buffer: Buffer, at: number): { value: Reply; next: number } 
             return { value: items, next };
         }
         default:
-            throw new Error(`FalkorDB sent something that is not the Redis protocol (${JSON.stringify(buffer.toString("latin1", at, at + 16))})`);
+            throw new Error(
+                `FalkorDB sent something that is not the Redis protocol (${JSON.stringify(buffer.toString("latin1", at, at + 16))})`,
+            );
     }
 }
 
@@ -88,7 +90,11 @@ export class RedisConnection {
     static async open(address: string, password: string | undefined, timeoutMs = 10000): Promise<RedisConnection> {
         const colon = address.lastIndexOf(":");
         const socket = await new Promise<net.Socket>((resolve, reject) => {
-            const s = net.connect({ host: address.slice(0, colon), port: Number(address.slice(colon + 1)), timeout: timeoutMs });
+            const s = net.connect({
+                host: address.slice(0, colon),
+                port: Number(address.slice(colon + 1)),
+                timeout: timeoutMs,
+            });
             s.once("connect", () => {
                 s.setTimeout(0);
                 resolve(s);
@@ -105,7 +111,9 @@ export class RedisConnection {
                 await connection.command(["AUTH", password]);
             } catch (err) {
                 connection.close();
-                throw new Error(`FalkorDB at ${address} refused the password (${(err as Error).message}): set BKLITE_FALKORDB_PASSWORD to the stack's bklite:falkordbPassword`);
+                throw new Error(
+                    `FalkorDB at ${address} refused the password (${(err as Error).message}): set BKLITE_FALKORDB_PASSWORD to the stack's bklite:falkordbPassword`,
+                );
             }
         }
         return connection;
@@ -148,7 +156,11 @@ function u32(n: number): Buffer {
 }
 
 /** Writes every key of the server at `address` into `out`; returns how many. */
-export async function dumpRedis(address: string, password: string | undefined, out: { write(data: Uint8Array): Promise<void> }): Promise<{ keys: number }> {
+export async function dumpRedis(
+    address: string,
+    password: string | undefined,
+    out: { write(data: Uint8Array): Promise<void> },
+): Promise<{ keys: number }> {
     const connection = await RedisConnection.open(address, password);
     let keys = 0;
     try {
@@ -203,7 +215,12 @@ async function* readRecords(file: string): AsyncGenerator<{ key: Buffer; pttl: b
  * Makes the server at `address` hold exactly the dump's keys: each RESTOREd (replacing what is there), then the
  * keys the dump does not have deleted.
  */
-export async function restoreRedis(address: string, password: string | undefined, file: string, onBytes?: (n: number) => void): Promise<{ restored: number; deleted: number }> {
+export async function restoreRedis(
+    address: string,
+    password: string | undefined,
+    file: string,
+    onBytes?: (n: number) => void,
+): Promise<{ restored: number; deleted: number }> {
     const connection = await RedisConnection.open(address, password);
     try {
         const kept = new Set<string>();

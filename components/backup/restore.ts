@@ -54,11 +54,17 @@ export function previousDatabase(name: string, at: Date): string {
 }
 
 /** Checks a backup before anything changes: its files, and that SECRET_KEY is the key its secret values need. */
-export async function checkRestorable(dir: string, secretKey: string, log: (line: string) => void): Promise<BackupManifest> {
+export async function checkRestorable(
+    dir: string,
+    secretKey: string,
+    log: (line: string) => void,
+): Promise<BackupManifest> {
     const meter = byteMeter(log, `checking ${dir}`);
     const checked = await checkBackup(dir, (n) => meter.add(n));
     if (checked.problems.length > 0) {
-        throw new InputError(`the backup ${dir} is damaged; nothing was changed:\n${checked.problems.map((p) => `  - ${p}`).join("\n")}\nrestore another backup (bklite backup verify DIR checks one)`);
+        throw new InputError(
+            `the backup ${dir} is damaged; nothing was changed:\n${checked.problems.map((p) => `  - ${p}`).join("\n")}\nrestore another backup (bklite backup verify DIR checks one)`,
+        );
     }
     meter.done("every file matches the manifest");
     if (!fingerprintMatches(checked.manifest.secretKey, secretKey)) {
@@ -70,8 +76,15 @@ export async function checkRestorable(dir: string, secretKey: string, log: (line
     return checked.manifest;
 }
 
-async function restoreObjects(dir: string, manifest: BackupManifest, target: RestoreTarget): Promise<RestoreResult["objects"]> {
-    const index = JSON.parse(fs.readFileSync(path.join(dir, manifest.objects.index), "utf8")) as { bucket: string; objects: ObjectEntry[] };
+async function restoreObjects(
+    dir: string,
+    manifest: BackupManifest,
+    target: RestoreTarget,
+): Promise<RestoreResult["objects"]> {
+    const index = JSON.parse(fs.readFileSync(path.join(dir, manifest.objects.index), "utf8")) as {
+        bucket: string;
+        objects: ObjectEntry[];
+    };
     const nc = await connectNats(target.nats, "bklite-restore");
     const counts = { restored: 0, unchanged: 0 };
     try {
@@ -84,9 +97,13 @@ async function restoreObjects(dir: string, manifest: BackupManifest, target: Res
                 counts.unchanged++;
                 continue;
             }
-            const stored = await bucket.put(object.name, path.join(dir, object.file), { description: object.description ?? "" });
+            const stored = await bucket.put(object.name, path.join(dir, object.file), {
+                description: object.description ?? "",
+            });
             if (stored.digest !== object.digest) {
-                throw new Error(`object ${object.name} was stored with ${stored.digest}, the backup says ${object.digest}`);
+                throw new Error(
+                    `object ${object.name} was stored with ${stored.digest}, the backup says ${object.digest}`,
+                );
             }
             meter.add(object.size);
             counts.restored++;
@@ -106,7 +123,9 @@ export async function restoreBackup(dir: string, target: RestoreTarget): Promise
     }
     const postgresState = await host.state("postgres");
     if (postgresState !== "running") {
-        throw new Error(`PostgreSQL of stack ${target.stack} is ${postgresState === "absent" ? "not deployed" : "stopped"} in ${host.where}: deploy the stack (pulumi up) before restoring into it; nothing was changed`);
+        throw new Error(
+            `PostgreSQL of stack ${target.stack} is ${postgresState === "absent" ? "not deployed" : "stopped"} in ${host.where}: deploy the stack (pulumi up) before restoring into it; nothing was changed`,
+        );
     }
     const withFalkordb = manifest.falkordb !== undefined && target.falkordb !== undefined && hasFalkordb(target.config);
     if (manifest.falkordb !== undefined && !withFalkordb) {
@@ -129,22 +148,43 @@ export async function restoreBackup(dir: string, target: RestoreTarget): Promise
         signal?.throwIfAborted();
         // A new database beside the serving one (a leftover of an interrupted restore goes first).
         await psql(host, "postgres", `DROP DATABASE IF EXISTS ${restoring} WITH (FORCE)`, signal);
-        await psql(host, "postgres", `CREATE DATABASE ${restoring} OWNER ${manifest.database.owner} ENCODING 'UTF8'`, signal);
+        await psql(
+            host,
+            "postgres",
+            `CREATE DATABASE ${restoring} OWNER ${manifest.database.owner} ENCODING 'UTF8'`,
+            signal,
+        );
         log(`restoring the database into ${restoring}, beside the serving ${name}`);
         const meter = byteMeter(log, `database ${name} (pg_restore into ${restoring})`);
         const dump = fs.createReadStream(path.join(dir, manifest.database.file), { highWaterMark: 1024 * 1024 });
         dump.on("data", (chunk) => meter.add(chunk.length));
         await host.exec(
             "postgres",
-            ["pg_restore", "-U", DATABASE.superuser, "-d", restoring, "--no-owner", `--role=${manifest.database.owner}`, "--exit-on-error", "--single-transaction", "--no-password"],
+            [
+                "pg_restore",
+                "-U",
+                DATABASE.superuser,
+                "-d",
+                restoring,
+                "--no-owner",
+                `--role=${manifest.database.owner}`,
+                "--exit-on-error",
+                "--single-transaction",
+                "--no-password",
+            ],
             { stdin: dump, signal },
         );
         meter.done();
 
         const objects = await restoreObjects(dir, manifest, target);
         signal?.throwIfAborted();
-        const specs = (JSON.parse(fs.readFileSync(path.join(dir, manifest.streams.file), "utf8")) as { streams: StreamSpec[] }).streams;
-        const streams = specs.length === 0 ? { created: [], updated: [], unchanged: [] } : await applyStreams(specs, target.nats, log);
+        const specs = (
+            JSON.parse(fs.readFileSync(path.join(dir, manifest.streams.file), "utf8")) as { streams: StreamSpec[] }
+        ).streams;
+        const streams =
+            specs.length === 0
+                ? { created: [], updated: [], unchanged: [] }
+                : await applyStreams(specs, target.nats, log);
         signal?.throwIfAborted();
 
         // The switch: nobody else is connected (the server is stopped); both renames or neither.
@@ -160,20 +200,33 @@ export async function restoreBackup(dir: string, target: RestoreTarget): Promise
         let falkordb: RestoreResult["falkordb"];
         if (withFalkordb) {
             const graphs = byteMeter(log, "falkordb");
-            falkordb = await restoreRedis(await target.falkordb!.address(), target.falkordb!.password, path.join(dir, manifest.falkordb!.file), (n) => graphs.add(n));
+            falkordb = await restoreRedis(
+                await target.falkordb!.address(),
+                target.falkordb!.password,
+                path.join(dir, manifest.falkordb!.file),
+                (n) => graphs.add(n),
+            );
             graphs.done(`${falkordb.restored} keys restored, ${falkordb.deleted} not in the backup deleted`);
         }
         return { previousDatabase: previous, objects, streams, ...(falkordb ? { falkordb } : {}) };
     } catch (err) {
         if (!switched) {
             log(`restore stopped before the switch (${(err as Error).message}): the old data still serves`);
-            await psql(host, "postgres", `DROP DATABASE IF EXISTS ${restoring} WITH (FORCE)`).catch((dropErr) => log(`could not drop ${restoring}: ${(dropErr as Error).message}; the next restore drops it`));
+            await psql(host, "postgres", `DROP DATABASE IF EXISTS ${restoring} WITH (FORCE)`).catch((dropErr) =>
+                log(`could not drop ${restoring}: ${(dropErr as Error).message}; the next restore drops it`),
+            );
         }
         throw err;
     } finally {
         for (const service of stopped) {
             log(`starting ${service.service} again`);
-            await service.start().catch((startErr) => log(`could not start ${service.service}: ${(startErr as Error).message}; start it by hand (pulumi up)`));
+            await service
+                .start()
+                .catch((startErr) =>
+                    log(
+                        `could not start ${service.service}: ${(startErr as Error).message}; start it by hand (pulumi up)`,
+                    ),
+                );
         }
     }
 }

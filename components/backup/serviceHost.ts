@@ -39,9 +39,17 @@ export interface ServiceHost {
 }
 
 /** Runs a local program, streaming stdin and stdout; resolves with stdout (when not streamed elsewhere). */
-export function runStreaming(binary: string, args: string[], options: ExecOptions = {}, what = `${binary} ${args[0] ?? ""}`): Promise<string> {
+export function runStreaming(
+    binary: string,
+    args: string[],
+    options: ExecOptions = {},
+    what = `${binary} ${args[0] ?? ""}`,
+): Promise<string> {
     return new Promise((resolve, reject) => {
-        const child = spawn(binary, args, { stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"], signal: options.signal });
+        const child = spawn(binary, args, {
+            stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
+            signal: options.signal,
+        });
         let stdout = "";
         let stderr = "";
         if (options.stdout) {
@@ -59,13 +67,21 @@ export function runStreaming(binary: string, args: string[], options: ExecOption
                 reject(err);
             });
         }
-        child.on("error", (err) => reject(options.signal?.aborted ? new Error(`${what} was interrupted`) : new Error(`cannot run ${binary}: ${err.message}`)));
+        child.on("error", (err) =>
+            reject(
+                options.signal?.aborted
+                    ? new Error(`${what} was interrupted`)
+                    : new Error(`cannot run ${binary}: ${err.message}`),
+            ),
+        );
         child.on("close", (code, signal) => {
             if (code === 0) {
                 resolve(stdout);
             } else {
                 const tail = stderr.trim().split("\n").slice(-4).join(" | ");
-                reject(new Error(`${what} failed (${code !== null ? `exit ${code}` : signal}): ${tail || "no message"}`));
+                reject(
+                    new Error(`${what} failed (${code !== null ? `exit ${code}` : signal}): ${tail || "no message"}`),
+                );
             }
         });
     });
@@ -78,7 +94,16 @@ export function dockerServiceHost(stack: string): ServiceHost {
         where: `Docker (containers ${names.container("*")})`,
         async state(service) {
             try {
-                const running = (await runDocker(["inspect", "--type", "container", "--format", "{{.State.Running}}", names.container(service)])).trim();
+                const running = (
+                    await runDocker([
+                        "inspect",
+                        "--type",
+                        "container",
+                        "--format",
+                        "{{.State.Running}}",
+                        names.container(service),
+                    ])
+                ).trim();
                 return running === "true" ? "running" : "stopped";
             } catch (err) {
                 if (/no such (object|container)/i.test((err as Error).message)) {
@@ -106,9 +131,12 @@ export function dockerServiceHost(stack: string): ServiceHost {
  * its service (see KubernetesRuntime).
  */
 export function kubernetesServiceHost(target: KubeTarget, statefulServices: ReadonlyArray<string>): ServiceHost {
-    const kubectl = (args: string[], options?: ExecOptions, what?: string) => runStreaming(kubectlBinary(), [...kubectlScope(target), ...args], options, what);
-    const workload = (service: string) => `${statefulServices.includes(service) ? "statefulset" : "deployment"}/${service}`;
-    const replicas = async (service: string) => Number((await kubectl(["get", workload(service), "-o", "jsonpath={.spec.replicas}"])).trim() || "0");
+    const kubectl = (args: string[], options?: ExecOptions, what?: string) =>
+        runStreaming(kubectlBinary(), [...kubectlScope(target), ...args], options, what);
+    const workload = (service: string) =>
+        `${statefulServices.includes(service) ? "statefulset" : "deployment"}/${service}`;
+    const replicas = async (service: string) =>
+        Number((await kubectl(["get", workload(service), "-o", "jsonpath={.spec.replicas}"])).trim() || "0");
     return {
         where: `namespace ${target.namespace}${target.context ? ` (context ${target.context})` : ""}`,
         async state(service) {
@@ -123,7 +151,11 @@ export function kubernetesServiceHost(target: KubeTarget, statefulServices: Read
         },
         exec(service, argv, options = {}) {
             // kubectl exec runs as the container's user; the official images' programs need no other.
-            return kubectl(["exec", ...(options.stdin ? ["-i"] : []), workload(service), "-c", service, "--", ...argv], options, `${argv[0]} in ${workload(service)}`);
+            return kubectl(
+                ["exec", ...(options.stdin ? ["-i"] : []), workload(service), "-c", service, "--", ...argv],
+                options,
+                `${argv[0]} in ${workload(service)}`,
+            );
         },
         async stop(service) {
             const before = await replicas(service);
@@ -132,7 +164,11 @@ export function kubernetesServiceHost(target: KubeTarget, statefulServices: Read
                 .map(([k, v]) => `${k}=${v}`)
                 .join(",");
             await kubectl(["wait", "--for=delete", "pod", "--selector", selector, "--timeout=180s"]);
-            return { service, start: async () => void (await kubectl(["scale", workload(service), `--replicas=${Math.max(before, 1)}`])) };
+            return {
+                service,
+                start: async () =>
+                    void (await kubectl(["scale", workload(service), `--replicas=${Math.max(before, 1)}`])),
+            };
         },
     };
 }

@@ -18,7 +18,12 @@ export interface ByteMeter {
 }
 
 /** Says `label: 1.2 GiB (85.3 MiB/s)` at most every `everyMs`, and a closing line. */
-export function byteMeter(log: (line: string) => void, label: string, everyMs = 5000, now: () => number = Date.now): ByteMeter {
+export function byteMeter(
+    log: (line: string) => void,
+    label: string,
+    everyMs = 5000,
+    now: () => number = Date.now,
+): ByteMeter {
     const started = now();
     let lastSaid = started;
     let bytes = 0;
@@ -32,7 +37,9 @@ export function byteMeter(log: (line: string) => void, label: string, everyMs = 
             }
         },
         done(suffix) {
-            log(`${label}: ${formatBytes(bytes)} in ${((now() - started) / 1000).toFixed(1)} s (${rate()})${suffix ? `, ${suffix}` : ""}`);
+            log(
+                `${label}: ${formatBytes(bytes)} in ${((now() - started) / 1000).toFixed(1)} s (${rate()})${suffix ? `, ${suffix}` : ""}`,
+            );
         },
         get bytes() {
             return bytes;

@@ -14,7 +14,8 @@ export function pulumiConfigSource(): ConfigSource {
     return {
         get: (key) => pulumi.runtime.getConfig(`${prefix}${key}`),
         // Exported by the SDK's runtime though missing from its typings: true for values the CLI decrypted.
-        isSecret: (key) => (pulumi.runtime as unknown as { isConfigSecret(k: string): boolean }).isConfigSecret(`${prefix}${key}`),
+        isSecret: (key) =>
+            (pulumi.runtime as unknown as { isConfigSecret(k: string): boolean }).isConfigSecret(`${prefix}${key}`),
         keys: () =>
             Object.keys(pulumi.runtime.allConfig())
                 .filter((k) => k.startsWith(prefix))

@@ -47,11 +47,13 @@ export const DEFAULT_INSTALL_APPS = [
  * set it); the validator refuses a value stored in plaintext instead.
  */
 export const SECRET_KEYS = {
-    postgresAdminPassword: "Password of PostgreSQL's superuser `postgres`; used only by the program's PostgreSQL provider.",
+    postgresAdminPassword:
+        "Password of PostgreSQL's superuser `postgres`; used only by the program's PostgreSQL provider.",
     postgresPassword: "Password of the `bklite` database role the server connects as.",
     redisPassword: "Redis password (Celery broker, result backend and cache).",
     natsPassword: "Password of the NATS user shared by the server and the agents of every region.",
-    secretKey: "Django SECRET_KEY of the server; also the AES key of secret SidecarEnv values. Changing it makes them unreadable.",
+    secretKey:
+        "Django SECRET_KEY of the server; also the AES key of secret SidecarEnv values. Changing it makes them unreadable.",
     nextauthSecret: "NEXTAUTH_SECRET of the web console.",
     adminPassword: "Password of the console's `admin` user; seeding makes the console's login use it.",
     falkordbPassword: "Password of FalkorDB (CMDB's graph database); only when cmdb is installed.",
@@ -72,11 +74,20 @@ export const GIVEN_ONLY_SECRETS: ReadonlyArray<SecretName> = ["previousSecretKey
  * with), SECRET_KEY (AES key of secret SidecarEnv values) and the NATS password agents in the field hold.
  * Generated ones are protected, so `pulumi destroy` cannot drop them while the data stays.
  */
-export const DATA_BOUND_SECRETS: ReadonlyArray<SecretName> = ["postgresAdminPassword", "postgresPassword", "secretKey", "natsPassword", "minioPassword", "mlflowDatabasePassword"];
+export const DATA_BOUND_SECRETS: ReadonlyArray<SecretName> = [
+    "postgresAdminPassword",
+    "postgresPassword",
+    "secretKey",
+    "natsPassword",
+    "minioPassword",
+    "mlflowDatabasePassword",
+];
 
 /** Why `value` is not a number of backups to keep (1 to 1000), or undefined: `bklite:backup.keep` and `--keep` alike. */
 export function backupKeepProblem(value: unknown): string | undefined {
-    return typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= 1000 ? undefined : "must be how many backups to keep, from 1 to 1000";
+    return typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= 1000
+        ? undefined
+        : "must be how many backups to keep, from 1 to 1000";
 }
 
 /** `bklite:backup` when not set: a backup into `backups/` of the project before every upgrade, the newest 5 kept. */
@@ -110,11 +121,19 @@ export function isDeclaredInProjectFile(key: string): boolean {
 }
 
 export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
-    runtime: { type: "string", default: "docker", description: "Where the platform runs: docker (one host) or kubernetes.", details: "`kubernetes` deploys the same services as workloads in one namespace (see [Kubernetes](../kubernetes.md)); switching an existing stack is refused while its data is protected.", example: "pulumi config set bklite:runtime docker" },
+    runtime: {
+        type: "string",
+        default: "docker",
+        description: "Where the platform runs: docker (one host) or kubernetes.",
+        details:
+            "`kubernetes` deploys the same services as workloads in one namespace (see [Kubernetes](../kubernetes.md)); switching an existing stack is refused while its data is protected.",
+        example: "pulumi config set bklite:runtime docker",
+    },
     hostAddress: {
         type: "string",
         default: "",
-        description: "Address browsers and agents use to reach this site (HOST_IP in bk-lite's own deployment scripts): an IP address or DNS name. Required.",
+        description:
+            "Address browsers and agents use to reach this site (HOST_IP in bk-lite's own deployment scripts): an IP address or DNS name. Required.",
         details:
             "Not `0.0.0.0` nor a partial address. Every region's derived NODE_SERVER_URL and NATS_SERVERS come from it, and the NATS certificate names it.",
         example: "pulumi config set bklite:hostAddress 192.168.31.10",
@@ -122,7 +141,8 @@ export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
     offline: {
         type: "boolean",
         default: true,
-        description: "The site has no internet: images must be pinned (never latest) and are never pulled from public registries.",
+        description:
+            "The site has no internet: images must be pinned (never latest) and are never pulled from public registries.",
         details:
             "An image that resolves to `latest` (written or implied) is refused, and every image must be on the host or in the bundle before anything is deployed ([Offline sites](../offline-site.md)).",
         example: "pulumi config set bklite:offline true",
@@ -130,42 +150,53 @@ export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
     verify: {
         type: "boolean",
         default: true,
-        description: "Run `bklite verify` as the last step of `pulumi up`: a platform that does not work fails the deployment. false turns it off (with a warning).",
-        details:
-            "See [Day two](../day-two.md) for what it checks and how to read its table.",
+        description:
+            "Run `bklite verify` as the last step of `pulumi up`: a platform that does not work fails the deployment. false turns it off (with a warning).",
+        details: "See [Day two](../day-two.md) for what it checks and how to read its table.",
         example: "pulumi config set bklite:verify true",
     },
-    httpPort: { type: "integer", default: 8080, description: "Host port of the ingress (console and agent API).", example: "pulumi config set bklite:httpPort 8080" },
-    natsPort: { type: "integer", default: 24222, description: "Host port of NATS (TLS) for agents.", example: "pulumi config set bklite:natsPort 24222" },
+    httpPort: {
+        type: "integer",
+        default: 8080,
+        description: "Host port of the ingress (console and agent API).",
+        example: "pulumi config set bklite:httpPort 8080",
+    },
+    natsPort: {
+        type: "integer",
+        default: 24222,
+        description: "Host port of NATS (TLS) for agents.",
+        example: "pulumi config set bklite:natsPort 24222",
+    },
     postgresPort: {
         type: "integer",
         default: 25432,
         description: "Loopback-only host port of PostgreSQL, used by the program's PostgreSQL provider and by seeding.",
-        details:
-            "Bound to `127.0.0.1` only; a security rule that would open it beyond loopback is refused.",
+        details: "Bound to `127.0.0.1` only; a security rule that would open it beyond loopback is refused.",
         example: "pulumi config set bklite:postgresPort 25432",
     },
     publicUrl: {
         type: "string",
         default: "",
         description: "Public URL of the console (NEXTAUTH_URL); empty means http://<hostAddress>:<httpPort>.",
-        details:
-            "Set it when browsers reach the console through a proxy or a DNS name other than hostAddress.",
+        details: "Set it when browsers reach the console through a proxy or a DNS name other than hostAddress.",
         example: "pulumi config set bklite:publicUrl https://ops.customs.local",
     },
     installApps: {
         type: "array",
         items: "string",
         default: DEFAULT_INSTALL_APPS,
-        description: "bk-lite apps the server initialises at start (INSTALL_APPS); they decide which services run. Must include node_mgmt; add mlops for MinIO and MLflow.",
+        description:
+            "bk-lite apps the server initialises at start (INSTALL_APPS); they decide which services run. Must include node_mgmt; add mlops for MinIO and MLflow.",
         details:
             "They also decide which services run ([What gets deployed](../what-gets-deployed.md)). `opspilot` and `patch_mgmt` are refused: the program does not run their services.",
-        example: "bklite:installApps: [system_mgmt, cmdb, monitor, node_mgmt, console_mgmt, alerts, log, operation_analysis]",
+        example:
+            "bklite:installApps: [system_mgmt, cmdb, monitor, node_mgmt, console_mgmt, alerts, log, operation_analysis]",
     },
     images: {
         type: "object",
         default: {},
-        description: "Image supply: {registry, tag, overrides: {<service>: <ref>}, bundleDir}; with a registry, every image comes from it.",
+        description:
+            "Image supply: {registry, tag, overrides: {<service>: <ref>}, bundleDir}; with a registry, every image comes from it.",
         details:
             "`registry`: every image is rewritten under it; `tag`: one release tag for every bk-lite image; `overrides`: `{<service>: <ref>}`; `bundleDir`: where `bklite images load` finds the archives (default assets/images).",
         example: "bklite:images:\\n  registry: harbor.local/bklite\\n  tag: huangpu-v1.0",
@@ -174,10 +205,12 @@ export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
         type: "array",
         items: "object",
         default: [{ name: "default" }],
-        description: "Cloud regions [{name, nodeServerUrl?, env?}]; `default` always exists and is added when not listed.",
+        description:
+            "Cloud regions [{name, nodeServerUrl?, env?}]; `default` always exists and is added when not listed.",
         details:
             "Names are unique. Each region's NODE_SERVER_URL (given or derived from hostAddress and httpPort) must be an absolute `http(s)://host[:port]`; `env` may set the other SidecarEnv keys but never `NATS_PASSWORD` ([Seed data](../seed-data.md)).",
-        example: "bklite:regions:\\n  - name: default\\n  - name: \u7ba1\u7406\u7f51\\n    nodeServerUrl: http://10.1.0.5:8080\\n    env: {NATS_SERVERS: \\\"10.1.0.5:24222\\\"}",
+        example:
+            'bklite:regions:\\n  - name: default\\n  - name: \u7ba1\u7406\u7f51\\n    nodeServerUrl: http://10.1.0.5:8080\\n    env: {NATS_SERVERS: \\"10.1.0.5:24222\\"}',
     },
     probePackages: {
         type: "array",
@@ -186,15 +219,18 @@ export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
         description: "Probe packages [{file, version, os?, type?, object?}] uploaded to the NATS object store.",
         details:
             "The controller zip gets the stack's CA patched in; each collector is its own file (`type: collector`, `object: Telegraf`). `file` is relative to the project (usually assets/packages/); a missing file stops `pulumi up` before anything changes ([Seed data](../seed-data.md)).",
-        example: "bklite:probePackages:\\n  - {file: assets/packages/fusion-collectors-linux-amd64.zip, version: 1.0.0}\\n  - {file: assets/packages/telegraf, type: collector, object: Telegraf, version: 1.0.0}",
+        example:
+            "bklite:probePackages:\\n  - {file: assets/packages/fusion-collectors-linux-amd64.zip, version: 1.0.0}\\n  - {file: assets/packages/telegraf, type: collector, object: Telegraf, version: 1.0.0}",
     },
     security: {
         type: "object",
         default: { rules: [], hostFirewall: false },
-        description: "Security rules {rules: [{port, protocol, sources, description}], hostFirewall}: which ports are reachable from where.",
+        description:
+            "Security rules {rules: [{port, protocol, sources, description}], hostFirewall}: which ports are reachable from where.",
         details:
             "No rules means http and nats open to anyone (with a warning). `hostFirewall` enforces the rules with iptables on the Docker host; on a cluster they become NetworkPolicies ([Security rules](../security.md)).",
-        example: "bklite:security:\\n  hostFirewall: true\\n  rules:\\n    - {port: http, sources: [10.0.0.0/8], description: console}\\n    - {port: nats, sources: [10.0.0.0/8], description: agents}",
+        example:
+            "bklite:security:\\n  hostFirewall: true\\n  rules:\\n    - {port: http, sources: [10.0.0.0/8], description: console}\\n    - {port: nats, sources: [10.0.0.0/8], description: agents}",
     },
     kubernetes: {
         type: "object",
@@ -202,7 +238,8 @@ export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
         description: "Kubernetes runtime settings {namespace, storageClass, imagePullSecrets, nodePorts}.",
         details:
             "`namespace` (bklite), `createNamespace` (true), `context` (current), `storageClass` (cluster default), `volumeSize` (10Gi), `imagePullSecrets` ([]), `serviceType` (NodePort or LoadBalancer), `nodePorts` ({http: 30080, nats: 30422}), `ingressClass` (traefik), `resources` ({<service>: {cpu, memory}} requests; not traefik), `edgeNode` (the node at hostAddress: Traefik and NATS run there and keep clients' addresses; needed for source rules with NodePort), `ingress` (own: the stack runs its Traefik; cluster: the cluster's Traefik, as on stock k3s, serves the stack's Ingresses on port 80), `ingressNamespace` (kube-system: where that Traefik's pods run), `natsAddress` (behind load balancers: the NATS one's address; required there), `registryAuth` ({server, username}, with the secret `registryPassword`: the program makes the pull secret; `imagePullSecrets` in a namespace the stack creates are refused, since nothing could have made them). Only with `runtime: kubernetes` ([Kubernetes](../kubernetes.md)).",
-        example: "bklite:kubernetes:\\n  namespace: bklite\\n  storageClass: local-path\\n  nodePorts: {http: 30080, nats: 30422}",
+        example:
+            "bklite:kubernetes:\\n  namespace: bklite\\n  storageClass: local-path\\n  nodePorts: {http: 30080, nats: 30422}",
     },
     backup: {
         type: "object",
@@ -220,7 +257,9 @@ export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
                 type: "string",
                 default: "",
                 secret: true,
-                description: GIVEN_ONLY_SECRETS.includes(key as SecretName) ? description : `${description} Generated when empty.`,
+                description: GIVEN_ONLY_SECRETS.includes(key as SecretName)
+                    ? description
+                    : `${description} Generated when empty.`,
                 // On standard input: a value on the command line would show in `ps`.
                 example: `openssl rand -hex 24 | pulumi config set --secret ${CONFIG_NAMESPACE}:${key}`,
             } as ConfigKeyDecl,

@@ -13,7 +13,10 @@ import { ConfigError, ConfigSource, StackConfig, parseStackConfig } from "./vali
 
 export interface ProjectFile {
     name: string;
-    config?: Record<string, { type: string; description?: string; default?: unknown; secret?: boolean; items?: { type: string } }>;
+    config?: Record<
+        string,
+        { type: string; description?: string; default?: unknown; secret?: boolean; items?: { type: string } }
+    >;
     [key: string]: unknown;
 }
 
@@ -35,7 +38,9 @@ export function readYamlFile(file: string, fix: string): unknown {
     } catch (err) {
         const where = (err as { linePos?: Array<{ line: number; col: number }> }).linePos?.[0];
         const reason = (err as Error).message.split("\n")[0].replace(/ at line \d+, column \d+.*$/, "");
-        throw new InputError(`${file}${where ? `:${where.line}:${where.col}` : ""}: not valid YAML (${reason}): fix the file and run again`);
+        throw new InputError(
+            `${file}${where ? `:${where.line}:${where.col}` : ""}: not valid YAML (${reason}): fix the file and run again`,
+        );
     }
 }
 
@@ -43,7 +48,9 @@ export function readProjectFile(projectDir: string): ProjectFile {
     const file = path.join(projectDir, "Pulumi.yaml");
     const project = readYamlFile(file, "run from the project directory or pass --project-dir");
     if (typeof project !== "object" || project === null || typeof (project as ProjectFile).name !== "string") {
-        throw new InputError(`${file}: not a Pulumi project file (no name): run from the project directory or pass --project-dir`);
+        throw new InputError(
+            `${file}: not a Pulumi project file (no name): run from the project directory or pass --project-dir`,
+        );
     }
     return project as ProjectFile;
 }
@@ -54,7 +61,11 @@ export function stackFilePath(projectDir: string, stack: string): string {
 }
 
 /** The stack file's config map as written (namespaced keys); `file` replaces Pulumi.<stack>.yaml. */
-export function readStackFile(projectDir: string, stack: string, file: string = stackFilePath(projectDir, stack)): Record<string, unknown> {
+export function readStackFile(
+    projectDir: string,
+    stack: string,
+    file: string = stackFilePath(projectDir, stack),
+): Record<string, unknown> {
     const parsed = readYamlFile(file, `is '${stack}' the right stack name?`) as { config?: unknown } | null;
     const config = parsed?.config ?? {};
     if (typeof config !== "object" || config === null || Array.isArray(config)) {
@@ -69,7 +80,13 @@ export function toConfigString(value: unknown): string {
 }
 
 function isSecure(value: unknown): boolean {
-    return typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
+    return (
+        typeof value === "object" &&
+        value !== null &&
+        !Array.isArray(value) &&
+        Object.keys(value).length === 1 &&
+        "secure" in value
+    );
 }
 
 export interface StackFileConfig {
@@ -83,7 +100,12 @@ export interface StackFileConfig {
  * The config a program sees for this stack, with `overrides` applied (`undefined` removes a key); `stackFile`
  * replaces Pulumi.<stack>.yaml (as `pulumi --config-file` does).
  */
-export function readStackConfig(projectDir: string, stack: string, overrides: Record<string, unknown> = {}, stackFile?: string): StackFileConfig {
+export function readStackConfig(
+    projectDir: string,
+    stack: string,
+    overrides: Record<string, unknown> = {},
+    stackFile?: string,
+): StackFileConfig {
     const project = readProjectFile(projectDir);
     const values: Record<string, string> = {};
     const encrypted: string[] = [];

@@ -6,9 +6,22 @@
 import * as net from "net";
 import { DEFAULT_IMAGES, SERVICES, SERVICE_NAMES, UNSUPPORTED_APPS } from "../app/catalog";
 import { isRecord } from "../json";
-import { AgentEndpoints, DEFAULT_REGION, RegionConfig, agentEndpoints, checkNodeServerUrl, checkRegions } from "../app/regions";
+import {
+    AgentEndpoints,
+    DEFAULT_REGION,
+    RegionConfig,
+    agentEndpoints,
+    checkNodeServerUrl,
+    checkRegions,
+} from "../app/regions";
 import { ImagesConfig, checkRegistryPrefix, isFloatingLatest, parseImageRef, resolveImageRef } from "../images/refs";
-import { SecurityConfig, checkDataStoreExposure, dataStorePorts, isWorldOpen, parseSecurityConfig } from "../security/rules";
+import {
+    SecurityConfig,
+    checkDataStoreExposure,
+    dataStorePorts,
+    isWorldOpen,
+    parseSecurityConfig,
+} from "../security/rules";
 import {
     CONFIG_KEYS,
     DEFAULT_BACKUP,
@@ -138,12 +151,14 @@ export class ConfigError extends InputError {
 /** One line per problem: `bklite:key = value: message`. */
 export function formatProblems(problems: ReadonlyArray<ConfigProblem>): string {
     const lines = problems.map(
-        (p) => `  - ${p.key.includes(":") ? p.key : `${CONFIG_NAMESPACE}:${p.key}`}${p.value !== undefined ? ` = ${p.value}` : ""}: ${p.message}`,
+        (p) =>
+            `  - ${p.key.includes(":") ? p.key : `${CONFIG_NAMESPACE}:${p.key}`}${p.value !== undefined ? ` = ${p.value}` : ""}: ${p.message}`,
     );
     return `the stack config has ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was deployed:\n${lines.join("\n")}`;
 }
 
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const HOSTNAME =
+    /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 /** Characters a given secret may use: they go into URLs and config files unescaped. */
 const SECRET_CHARS = /^[A-Za-z0-9._~-]+$/;
 const SECRET_MIN_LENGTH = 16;
@@ -185,16 +200,23 @@ const QUOTED_VALUE_CHARS = 200;
 /** A value as a problem quotes it: JSON, cut short. */
 function quoted(value: unknown): string {
     const text = JSON.stringify(value) ?? String(value);
-    return text.length > QUOTED_VALUE_CHARS ? `${text.slice(0, QUOTED_VALUE_CHARS)}… (${text.length} characters)` : text;
+    return text.length > QUOTED_VALUE_CHARS
+        ? `${text.slice(0, QUOTED_VALUE_CHARS)}… (${text.length} characters)`
+        : text;
 }
 
 /** Validates the whole config; returns the typed config, or every problem found. */
-export function parseStackConfig(given: ConfigSource): { config: StackConfig; problems: [] } | { config?: undefined; problems: ConfigProblem[] } {
+export function parseStackConfig(
+    given: ConfigSource,
+): { config: StackConfig; problems: [] } | { config?: undefined; problems: ConfigProblem[] } {
     const problems: ConfigProblem[] = [];
     // Sizes first, before any value is parsed or matched: an oversized value is refused, and nothing else is said of it.
     const oversized = new Set(given.keys().filter((key) => (given.get(key)?.length ?? 0) > MAX_CONFIG_VALUE_CHARS));
     for (const key of oversized) {
-        problems.push({ key, message: `is ${given.get(key)!.length} characters long; a value holds at most ${MAX_CONFIG_VALUE_CHARS}: check what was set (a file's contents pasted in?)` });
+        problems.push({
+            key,
+            message: `is ${given.get(key)!.length} characters long; a value holds at most ${MAX_CONFIG_VALUE_CHARS}: check what was set (a file's contents pasted in?)`,
+        });
     }
     const add = (key: string, message: string, value?: unknown) => {
         if (!oversized.has(/^[^.[]*/.exec(key)![0])) {
@@ -212,7 +234,10 @@ export function parseStackConfig(given: ConfigSource): { config: StackConfig; pr
     for (const key of source.keys()) {
         if (!(key in CONFIG_KEYS)) {
             const known = Object.keys(CONFIG_KEYS).find((k) => k.toLowerCase() === key.toLowerCase());
-            add(key, `is not a config key of this project${known ? `; did you mean ${CONFIG_NAMESPACE}:${known}?` : ` (known keys: ${Object.keys(CONFIG_KEYS).join(", ")})`}`);
+            add(
+                key,
+                `is not a config key of this project${known ? `; did you mean ${CONFIG_NAMESPACE}:${known}?` : ` (known keys: ${Object.keys(CONFIG_KEYS).join(", ")})`}`,
+            );
         }
     }
 
@@ -222,8 +247,14 @@ export function parseStackConfig(given: ConfigSource): { config: StackConfig; pr
         const colon = full.indexOf(":");
         const namespace = colon < 0 ? "" : full.slice(0, colon);
         const key = full.slice(colon + 1);
-        if (colon < 0 || (namespace !== CONFIG_NAMESPACE && editDistance(namespace.toLowerCase(), CONFIG_NAMESPACE) <= 2)) {
-            add(full, `is not in the ${CONFIG_NAMESPACE} namespace, so the program never reads it; did you mean ${CONFIG_NAMESPACE}:${key}?`);
+        if (
+            colon < 0 ||
+            (namespace !== CONFIG_NAMESPACE && editDistance(namespace.toLowerCase(), CONFIG_NAMESPACE) <= 2)
+        ) {
+            add(
+                full,
+                `is not in the ${CONFIG_NAMESPACE} namespace, so the program never reads it; did you mean ${CONFIG_NAMESPACE}:${key}?`,
+            );
         }
     }
 
@@ -240,7 +271,10 @@ export function parseStackConfig(given: ConfigSource): { config: StackConfig; pr
         try {
             return JSON.parse(text);
         } catch {
-            const example = structured.has(key) || decl.type === "array" ? "a YAML object or list in the stack file" : `a ${decl.type}`;
+            const example =
+                structured.has(key) || decl.type === "array"
+                    ? "a YAML object or list in the stack file"
+                    : `a ${decl.type}`;
             add(key, `is not valid ${decl.type}; write ${example}`, decl.secret ? undefined : text);
             return decl.default;
         }
@@ -256,11 +290,18 @@ export function parseStackConfig(given: ConfigSource): { config: StackConfig; pr
     const hostAddressRaw = source.get("hostAddress");
     let hostAddress = "";
     if (hostAddressRaw === undefined || hostAddressRaw.trim() === "") {
-        add("hostAddress", "is missing; set the address browsers and agents use, e.g. `pulumi config set bklite:hostAddress 192.168.31.10`");
+        add(
+            "hostAddress",
+            "is missing; set the address browsers and agents use, e.g. `pulumi config set bklite:hostAddress 192.168.31.10`",
+        );
     } else {
         const problem = checkHostAddress(hostAddressRaw);
         if (problem) {
-            add("hostAddress", `${problem}; set the IP address or DNS name browsers and agents use, e.g. 192.168.31.10`, hostAddressRaw);
+            add(
+                "hostAddress",
+                `${problem}; set the IP address or DNS name browsers and agents use, e.g. 192.168.31.10`,
+                hostAddressRaw,
+            );
         } else {
             hostAddress = hostAddressRaw;
         }
@@ -299,7 +340,14 @@ export function parseStackConfig(given: ConfigSource): { config: StackConfig; pr
     }
     for (const [port, keys] of byPort) {
         if (keys.length > 1) {
-            add(keys[1], `uses host port ${port}, which ${keys.slice(0, -1).map((k) => `${CONFIG_NAMESPACE}:${k}`).join(", ")} also uses; give each service its own port`, port);
+            add(
+                keys[1],
+                `uses host port ${port}, which ${keys
+                    .slice(0, -1)
+                    .map((k) => `${CONFIG_NAMESPACE}:${k}`)
+                    .join(", ")} also uses; give each service its own port`,
+                port,
+            );
         }
     }
 
@@ -327,11 +375,19 @@ export function parseStackConfig(given: ConfigSource): { config: StackConfig; pr
         if (unknown.length > 0) {
             add("installApps", `has unknown apps ${unknown.join(", ")}; known apps: ${supported.join(", ")}`, appsRaw);
         } else if (unsupported.length > 0) {
-            add("installApps", `${unsupported.map((a) => `${a} ${UNSUPPORTED_APPS[a]}`).join("; ")}; remove it (apps this program runs: ${supported.join(", ")})`, appsRaw);
+            add(
+                "installApps",
+                `${unsupported.map((a) => `${a} ${UNSUPPORTED_APPS[a]}`).join("; ")}; remove it (apps this program runs: ${supported.join(", ")})`,
+                appsRaw,
+            );
         } else if (new Set(appsRaw).size !== appsRaw.length) {
             add("installApps", "lists an app twice", appsRaw);
         } else if (!appsRaw.includes("node_mgmt")) {
-            add("installApps", "must include node_mgmt: it creates the default cloud region and the collector definitions agents need", appsRaw);
+            add(
+                "installApps",
+                "must include node_mgmt: it creates the default cloud region and the collector definitions agents need",
+                appsRaw,
+            );
         } else {
             installApps = appsRaw;
         }
@@ -347,9 +403,20 @@ export function parseStackConfig(given: ConfigSource): { config: StackConfig; pr
     // Checked as written, so every path points at the stack file's own list.
     const regions = parseRegions(raw("regions"), add);
     const endpoints: AgentEndpoints | undefined =
-        hostAddress === "" ? undefined : agentEndpoints({ runtime: runtime === "kubernetes" ? "kubernetes" : "docker", hostAddress, ports, kubernetes });
+        hostAddress === ""
+            ? undefined
+            : agentEndpoints({
+                  runtime: runtime === "kubernetes" ? "kubernetes" : "docker",
+                  hostAddress,
+                  ports,
+                  kubernetes,
+              });
     for (const p of checkRegions(regions, endpoints)) {
-        problems.push({ key: p.path, value: p.value === undefined ? undefined : JSON.stringify(p.value), message: p.message });
+        problems.push({
+            key: p.path,
+            value: p.value === undefined ? undefined : JSON.stringify(p.value),
+            message: p.message,
+        });
     }
 
     // backup
@@ -368,7 +435,8 @@ export function parseStackConfig(given: ConfigSource): { config: StackConfig; pr
     // Node ports without an edge node answer on every node and hide clients' addresses: source rules would not hold.
     if (runtime === "kubernetes" && kubernetes.serviceType === "NodePort" && kubernetes.edgeNode === undefined) {
         for (const rule of security.security.rules) {
-            const ownHttp = kubernetes.ingress === "own" && (rule.port === "http" || rule.port === kubernetes.nodePorts.http);
+            const ownHttp =
+                kubernetes.ingress === "own" && (rule.port === "http" || rule.port === kubernetes.nodePorts.http);
             const published = ownHttp || rule.port === "nats" || rule.port === kubernetes.nodePorts.nats;
             if (published && !rule.sources.some(isWorldOpen)) {
                 add(
@@ -394,7 +462,12 @@ export function parseStackConfig(given: ConfigSource): { config: StackConfig; pr
 
     // Two load balancers get two addresses: agents must be told the NATS one.
     const natsAddressRefused = problems.some((p) => p.key === "kubernetes.natsAddress");
-    if (runtime === "kubernetes" && kubernetes.serviceType === "LoadBalancer" && kubernetes.natsAddress === undefined && !natsAddressRefused) {
+    if (
+        runtime === "kubernetes" &&
+        kubernetes.serviceType === "LoadBalancer" &&
+        kubernetes.natsAddress === undefined &&
+        !natsAddressRefused
+    ) {
         add(
             "kubernetes.natsAddress",
             "is missing: behind load balancers Traefik and NATS each get an address, and agents must be told NATS's: set it to the nats-external load balancer's address " +
@@ -402,7 +475,11 @@ export function parseStackConfig(given: ConfigSource): { config: StackConfig; pr
         );
     }
     if (runtime === "kubernetes" && kubernetes.serviceType !== "LoadBalancer" && kubernetes.natsAddress !== undefined) {
-        add("kubernetes.natsAddress", "applies only behind load balancers (serviceType LoadBalancer); with node ports agents reach NATS at hostAddress", kubernetes.natsAddress);
+        add(
+            "kubernetes.natsAddress",
+            "applies only behind load balancers (serviceType LoadBalancer); with node ports agents reach NATS at hostAddress",
+            kubernetes.natsAddress,
+        );
     }
 
     // A pull secret must exist before the pods that name it, in their namespace.
@@ -446,18 +523,33 @@ export function parseStackConfig(given: ConfigSource): { config: StackConfig; pr
 
     // The registry's password and its server and user come together.
     if (kubernetes.registryAuth !== undefined && !providedSecrets.includes("registryPassword")) {
-        add("kubernetes.registryAuth", "is set but bklite:registryPassword is not: set it with `pulumi config set --secret bklite:registryPassword <password>`");
+        add(
+            "kubernetes.registryAuth",
+            "is set but bklite:registryPassword is not: set it with `pulumi config set --secret bklite:registryPassword <password>`",
+        );
     }
     if (providedSecrets.includes("registryPassword") && kubernetes.registryAuth === undefined) {
-        add("registryPassword", "(secret, not shown) is set but bklite:kubernetes.registryAuth is not: give the registry as {server, username}, or remove the password");
+        add(
+            "registryPassword",
+            "(secret, not shown) is set but bklite:kubernetes.registryAuth is not: give the registry as {server, username}, or remove the password",
+        );
     }
 
     // Rotating SECRET_KEY: the new one is given, and differs from the one before (when both can be read).
     if (providedSecrets.includes("previousSecretKey")) {
         if (!providedSecrets.includes("secretKey")) {
-            add("previousSecretKey", "(secret, not shown) is set but bklite:secretKey is not: a rotation sets the new key with `pulumi config set --secret bklite:secretKey <new>`; remove previousSecretKey if no rotation is meant");
-        } else if (source.get("previousSecretKey") !== undefined && source.get("previousSecretKey") === source.get("secretKey")) {
-            add("previousSecretKey", "(secret, not shown) is the same as bklite:secretKey: it must be the key before the rotation; remove it once a rotation is done");
+            add(
+                "previousSecretKey",
+                "(secret, not shown) is set but bklite:secretKey is not: a rotation sets the new key with `pulumi config set --secret bklite:secretKey <new>`; remove previousSecretKey if no rotation is meant",
+            );
+        } else if (
+            source.get("previousSecretKey") !== undefined &&
+            source.get("previousSecretKey") === source.get("secretKey")
+        ) {
+            add(
+                "previousSecretKey",
+                "(secret, not shown) is the same as bklite:secretKey: it must be the key before the rotation; remove it once a rotation is done",
+            );
         }
     }
 
@@ -493,7 +585,11 @@ function editDistance(a: string, b: string): number {
     for (let i = 1; i <= a.length; i++) {
         const current = [i];
         for (let j = 1; j <= b.length; j++) {
-            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+            current[j] = Math.min(
+                previous[j] + 1,
+                current[j - 1] + 1,
+                previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+            );
         }
         previous = current;
     }
@@ -507,14 +603,20 @@ function editDistance(a: string, b: string): number {
 export function unusedSettings(config: StackConfig, keysSet: ReadonlyArray<string>): string[] {
     const unused: string[] = [];
     if (config.runtime === "docker" && keysSet.includes("kubernetes")) {
-        unused.push(`${CONFIG_NAMESPACE}:kubernetes is set, but ${CONFIG_NAMESPACE}:runtime is docker: it applies only on a cluster`);
+        unused.push(
+            `${CONFIG_NAMESPACE}:kubernetes is set, but ${CONFIG_NAMESPACE}:runtime is docker: it applies only on a cluster`,
+        );
     }
     if (config.runtime === "kubernetes") {
         for (const key of ["httpPort", "natsPort", "postgresPort"].filter((k) => keysSet.includes(k))) {
-            unused.push(`${CONFIG_NAMESPACE}:${key} is set, but on a cluster ports come from ${CONFIG_NAMESPACE}:kubernetes.nodePorts (or the load balancer): it is not used`);
+            unused.push(
+                `${CONFIG_NAMESPACE}:${key} is set, but on a cluster ports come from ${CONFIG_NAMESPACE}:kubernetes.nodePorts (or the load balancer): it is not used`,
+            );
         }
         if (config.security.hostFirewall) {
-            unused.push(`${CONFIG_NAMESPACE}:security.hostFirewall is on, but on a cluster the rules become NetworkPolicies and load balancer source ranges: no host firewall is made`);
+            unused.push(
+                `${CONFIG_NAMESPACE}:security.hostFirewall is on, but on a cluster the rules become NetworkPolicies and load balancer source ranges: no host firewall is made`,
+            );
         }
     }
     return unused;
@@ -561,11 +663,18 @@ function parseImages(value: unknown, offline: boolean, add: AddProblem): ImagesC
             const overrides: Record<string, string> = {};
             for (const [service, refValue] of Object.entries(value.overrides)) {
                 if (!(SERVICE_NAMES as ReadonlyArray<string>).includes(service)) {
-                    add(`images.overrides.${service}`, `names no service of the stack; services are ${SERVICE_NAMES.join(", ")}`, refValue);
+                    add(
+                        `images.overrides.${service}`,
+                        `names no service of the stack; services are ${SERVICE_NAMES.join(", ")}`,
+                        refValue,
+                    );
                     continue;
                 }
                 const parsed = typeof refValue === "string" ? parseImageRef(refValue) : "must be an image ref string";
-                const unfit = typeof parsed === "string" ? parsed : SERVICES.find((s) => s.name === service)!.checkImage?.(parsed);
+                const unfit =
+                    typeof parsed === "string"
+                        ? parsed
+                        : SERVICES.find((s) => s.name === service)!.checkImage?.(parsed);
                 if (unfit !== undefined) {
                     add(`images.overrides.${service}`, unfit, refValue);
                 } else {
@@ -591,8 +700,13 @@ function parseImages(value: unknown, offline: boolean, add: AddProblem): ImagesC
             }
         }
         for (const [where, resolved] of latest) {
-            const given = where === "images.tag" ? images.tag : images.overrides?.[where.slice("images.overrides.".length)];
-            add(where, `resolves to latest (${resolved.join(", ")}); an offline site needs the pinned tag that was bundled, e.g. v0.3.5`, given);
+            const given =
+                where === "images.tag" ? images.tag : images.overrides?.[where.slice("images.overrides.".length)];
+            add(
+                where,
+                `resolves to latest (${resolved.join(", ")}); an offline site needs the pinned tag that was bundled, e.g. v0.3.5`,
+                given,
+            );
         }
     }
     return images;
@@ -655,7 +769,12 @@ function parseProbePackages(value: unknown, add: AddProblem): ProbePackageConfig
         }
         // Defaults first, then the rules seeding applies too.
         const type = p.type ?? "controller";
-        const withDefaults = { ...p, os: p.os ?? "linux", type, object: p.object ?? (type === "controller" ? "Controller" : undefined) };
+        const withDefaults = {
+            ...p,
+            os: p.os ?? "linux",
+            type,
+            object: p.object ?? (type === "controller" ? "Controller" : undefined),
+        };
         const problems = checkPackage(withDefaults, ["file", "version", "os", "type", "object"]);
         for (const problem of problems) {
             add(`${path}.${problem.field}`, problem.message, p[problem.field]);
@@ -690,7 +809,11 @@ function parseBackup(value: unknown, add: AddProblem): BackupConfig {
     }
     if (v.dir !== undefined) {
         if (typeof v.dir !== "string" || v.dir.trim() === "" || v.dir.includes("\0")) {
-            add("backup.dir", "must be a directory path, e.g. /srv/bklite-backups (relative paths are from the project directory)", JSON.stringify(v.dir));
+            add(
+                "backup.dir",
+                "must be a directory path, e.g. /srv/bklite-backups (relative paths are from the project directory)",
+                JSON.stringify(v.dir),
+            );
         } else {
             backup.dir = v.dir;
         }
@@ -727,10 +850,30 @@ function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {
         ingressNamespace: "kube-system",
     };
     if (!isRecord(value)) {
-        add("kubernetes", "must be an object {namespace, context, storageClass, volumeSize, imagePullSecrets, serviceType, nodePorts, resources}", value);
+        add(
+            "kubernetes",
+            "must be an object {namespace, context, storageClass, volumeSize, imagePullSecrets, serviceType, nodePorts, resources}",
+            value,
+        );
         return config;
     }
-    const known = ["namespace", "context", "storageClass", "volumeSize", "imagePullSecrets", "serviceType", "nodePorts", "resources", "ingressClass", "createNamespace", "edgeNode", "registryAuth", "ingress", "ingressNamespace", "natsAddress"];
+    const known = [
+        "namespace",
+        "context",
+        "storageClass",
+        "volumeSize",
+        "imagePullSecrets",
+        "serviceType",
+        "nodePorts",
+        "resources",
+        "ingressClass",
+        "createNamespace",
+        "edgeNode",
+        "registryAuth",
+        "ingress",
+        "ingressNamespace",
+        "natsAddress",
+    ];
     for (const key of Object.keys(value)) {
         if (!known.includes(key)) {
             add(`kubernetes.${key}`, `is not a kubernetes setting (${known.join(", ")})`);
@@ -738,9 +881,17 @@ function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {
     }
     if (value.namespace !== undefined) {
         if (typeof value.namespace !== "string" || !K8S_NAME.test(value.namespace) || value.namespace.length > 63) {
-            add("kubernetes.namespace", "must be a Kubernetes name (lowercase letters, digits, -; at most 63)", value.namespace);
+            add(
+                "kubernetes.namespace",
+                "must be a Kubernetes name (lowercase letters, digits, -; at most 63)",
+                value.namespace,
+            );
         } else if (value.namespace.startsWith("kube-")) {
-            add("kubernetes.namespace", "is reserved for Kubernetes itself (kube-*); use one of the platform's own, e.g. bklite", value.namespace);
+            add(
+                "kubernetes.namespace",
+                "is reserved for Kubernetes itself (kube-*); use one of the platform's own, e.g. bklite",
+                value.namespace,
+            );
         } else {
             config.namespace = value.namespace;
         }
@@ -754,8 +905,16 @@ function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {
     }
     if (value.storageClass !== undefined) {
         // A StorageClass name is a DNS subdomain: lowercase letters, digits, - and ., at most 253.
-        if (typeof value.storageClass !== "string" || value.storageClass.length > 253 || !DNS_SUBDOMAIN.test(value.storageClass)) {
-            add("kubernetes.storageClass", "must be a StorageClass name (lowercase letters, digits, - and .), e.g. local-path", value.storageClass);
+        if (
+            typeof value.storageClass !== "string" ||
+            value.storageClass.length > 253 ||
+            !DNS_SUBDOMAIN.test(value.storageClass)
+        ) {
+            add(
+                "kubernetes.storageClass",
+                "must be a StorageClass name (lowercase letters, digits, - and .), e.g. local-path",
+                value.storageClass,
+            );
         } else {
             config.storageClass = value.storageClass;
         }
@@ -769,30 +928,54 @@ function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {
     }
     if (value.ingress !== undefined) {
         if (value.ingress !== "own" && value.ingress !== "cluster") {
-            add("kubernetes.ingress", "must be own (the stack runs its Traefik) or cluster (the cluster's Traefik, as k3s ships it, serves the stack's Ingresses)", value.ingress);
+            add(
+                "kubernetes.ingress",
+                "must be own (the stack runs its Traefik) or cluster (the cluster's Traefik, as k3s ships it, serves the stack's Ingresses)",
+                value.ingress,
+            );
         } else {
             config.ingress = value.ingress;
         }
     }
     if (value.ingressNamespace !== undefined) {
         if (typeof value.ingressNamespace !== "string" || !K8S_NAME.test(value.ingressNamespace)) {
-            add("kubernetes.ingressNamespace", "must be the namespace of the cluster's Traefik pods, e.g. kube-system", value.ingressNamespace);
+            add(
+                "kubernetes.ingressNamespace",
+                "must be the namespace of the cluster's Traefik pods, e.g. kube-system",
+                value.ingressNamespace,
+            );
         } else {
             config.ingressNamespace = value.ingressNamespace;
         }
     }
     if (value.natsAddress !== undefined) {
-        const problem = typeof value.natsAddress === "string" ? checkHostAddress(value.natsAddress) : "must be an address";
+        const problem =
+            typeof value.natsAddress === "string" ? checkHostAddress(value.natsAddress) : "must be an address";
         if (problem) {
-            add("kubernetes.natsAddress", `${problem}: the address the nats-external load balancer gets`, value.natsAddress);
+            add(
+                "kubernetes.natsAddress",
+                `${problem}: the address the nats-external load balancer gets`,
+                value.natsAddress,
+            );
         } else {
             config.natsAddress = value.natsAddress as string;
         }
     }
     if (value.registryAuth !== undefined) {
         const auth = value.registryAuth;
-        if (!isRecord(auth) || typeof auth.server !== "string" || checkRegistryPrefix(auth.server) !== undefined || typeof auth.username !== "string" || auth.username === "" || Object.keys(auth).some((k) => k !== "server" && k !== "username")) {
-            add("kubernetes.registryAuth", "must be {server, username}: the registry host the images come from (e.g. harbor.local) and its user; the password goes in `pulumi config set --secret bklite:registryPassword`", JSON.stringify(auth));
+        if (
+            !isRecord(auth) ||
+            typeof auth.server !== "string" ||
+            checkRegistryPrefix(auth.server) !== undefined ||
+            typeof auth.username !== "string" ||
+            auth.username === "" ||
+            Object.keys(auth).some((k) => k !== "server" && k !== "username")
+        ) {
+            add(
+                "kubernetes.registryAuth",
+                "must be {server, username}: the registry host the images come from (e.g. harbor.local) and its user; the password goes in `pulumi config set --secret bklite:registryPassword`",
+                JSON.stringify(auth),
+            );
         } else {
             config.registryAuth = { server: auth.server, username: auth.username };
         }
@@ -800,7 +983,11 @@ function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {
     if (value.edgeNode !== undefined) {
         // A node name is a DNS subdomain.
         if (typeof value.edgeNode !== "string" || value.edgeNode.length > 253 || !DNS_SUBDOMAIN.test(value.edgeNode)) {
-            add("kubernetes.edgeNode", "must be a node's name as `kubectl get nodes` shows it, e.g. node-1", value.edgeNode);
+            add(
+                "kubernetes.edgeNode",
+                "must be a node's name as `kubectl get nodes` shows it, e.g. node-1",
+                value.edgeNode,
+            );
         } else {
             config.edgeNode = value.edgeNode;
         }
@@ -813,8 +1000,16 @@ function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {
         }
     }
     if (value.volumeSize !== undefined) {
-        if (typeof value.volumeSize !== "string" || !isQuantity(value.volumeSize) || /^0+(\.0+)?[A-Za-z]*$/.test(value.volumeSize)) {
-            add("kubernetes.volumeSize", "must be a storage size as Kubernetes writes quantities, e.g. 10Gi or 500Mi", value.volumeSize);
+        if (
+            typeof value.volumeSize !== "string" ||
+            !isQuantity(value.volumeSize) ||
+            /^0+(\.0+)?[A-Za-z]*$/.test(value.volumeSize)
+        ) {
+            add(
+                "kubernetes.volumeSize",
+                "must be a storage size as Kubernetes writes quantities, e.g. 10Gi or 500Mi",
+                value.volumeSize,
+            );
         } else {
             config.volumeSize = value.volumeSize;
         }
@@ -837,7 +1032,11 @@ function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {
     if (value.nodePorts !== undefined) {
         const nodePorts = value.nodePorts;
         if (!isRecord(nodePorts)) {
-            add("kubernetes.nodePorts", "must map http and nats to node ports, e.g. {http: 30080, nats: 30422}", nodePorts);
+            add(
+                "kubernetes.nodePorts",
+                "must map http and nats to node ports, e.g. {http: 30080, nats: 30422}",
+                nodePorts,
+            );
         } else {
             for (const [name, port] of Object.entries(nodePorts)) {
                 if (name !== "http" && name !== "nats") {
@@ -849,18 +1048,38 @@ function parseKubernetes(value: unknown, add: AddProblem): KubernetesConfig {
                 }
             }
             if (config.nodePorts.http === config.nodePorts.nats) {
-                add("kubernetes.nodePorts.nats", `uses node port ${config.nodePorts.nats}, as http does; give each its own`, config.nodePorts.nats);
+                add(
+                    "kubernetes.nodePorts.nats",
+                    `uses node port ${config.nodePorts.nats}, as http does; give each its own`,
+                    config.nodePorts.nats,
+                );
             }
         }
     }
     if (value.resources !== undefined) {
         const resources = value.resources;
-        if (!isRecord(resources) || !Object.values(resources).every((r) => isRecord(r) && Object.entries(r).every(([k, v]) => (k === "cpu" || k === "memory") && typeof v === "string" && isQuantity(v)))) {
-            add("kubernetes.resources", "must map services to requests, e.g. {server: {cpu: \"1\", memory: 2Gi}}", resources);
+        if (
+            !isRecord(resources) ||
+            !Object.values(resources).every(
+                (r) =>
+                    isRecord(r) &&
+                    Object.entries(r).every(
+                        ([k, v]) => (k === "cpu" || k === "memory") && typeof v === "string" && isQuantity(v),
+                    ),
+            )
+        ) {
+            add(
+                "kubernetes.resources",
+                'must map services to requests, e.g. {server: {cpu: "1", memory: 2Gi}}',
+                resources,
+            );
         } else {
             for (const service of Object.keys(resources)) {
                 if (!(SERVICE_NAMES as ReadonlyArray<string>).includes(service) || service === "traefik") {
-                    add(`kubernetes.resources.${service}`, `names no workload the stack sizes; use one of ${SERVICE_NAMES.filter((s) => s !== "traefik").join(", ")}`);
+                    add(
+                        `kubernetes.resources.${service}`,
+                        `names no workload the stack sizes; use one of ${SERVICE_NAMES.filter((s) => s !== "traefik").join(", ")}`,
+                    );
                 }
             }
             config.resources = resources as KubernetesConfig["resources"];

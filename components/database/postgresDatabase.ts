@@ -30,7 +30,12 @@ export class PostgresDatabase extends pulumi.ComponentResource {
     /** Name of the owning role. */
     public readonly ownerName: pulumi.Output<string>;
 
-    constructor(name: string, args: PostgresDatabaseArgs, connection: PostgresDatabaseConnection, opts?: pulumi.ComponentResourceOptions) {
+    constructor(
+        name: string,
+        args: PostgresDatabaseArgs,
+        connection: PostgresDatabaseConnection,
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
         super("bklite:index:PostgresDatabase", name, args, opts);
         const provider = new postgresql.Provider(
             `${name}-provider`,

@@ -136,7 +136,9 @@ export function readArchiveManifest(file: string): ArchivedImage[] {
         if (!match) {
             throw new Error(`has a manifest entry with an unrecognised Config '${config}'`);
         }
-        const repoTags = Array.isArray(entry.RepoTags) ? entry.RepoTags.filter((t): t is string => typeof t === "string") : [];
+        const repoTags = Array.isArray(entry.RepoTags)
+            ? entry.RepoTags.filter((t): t is string => typeof t === "string")
+            : [];
         return { imageId: `sha256:${match[1]}`, repoTags };
     });
 }

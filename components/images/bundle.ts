@@ -84,21 +84,37 @@ export interface BundleResult {
  * an unlisted archive. The checksums and manifest are rewritten after every archive, so an interrupted run never
  * leaves an archive beside a stale checksum.
  */
-export async function bundleImages(options: { images: Array<{ source: string; target: string }>; dir: string; docker: DockerImages; log: Log }): Promise<BundleResult> {
+export async function bundleImages(options: {
+    images: Array<{ source: string; target: string }>;
+    dir: string;
+    docker: DockerImages;
+    log: Log;
+}): Promise<BundleResult> {
     const { dir, docker, log } = options;
     // Code-unit order, not the locale's: the manifest must not depend on the machine it is made on.
-    const images = [...new Map(options.images.map((i) => [i.target, i.source])).entries()].sort(([a], [b]) => compareStrings(a, b));
+    const images = [...new Map(options.images.map((i) => [i.target, i.source])).entries()].sort(([a], [b]) =>
+        compareStrings(a, b),
+    );
     fs.mkdirSync(dir, { recursive: true });
     const checksumPath = path.join(dir, CHECKSUM_FILE);
-    const previous = fs.existsSync(checksumPath) ? parseChecksums(fs.readFileSync(checksumPath, "utf8"), checksumPath) : new Map<string, string>();
+    const previous = fs.existsSync(checksumPath)
+        ? parseChecksums(fs.readFileSync(checksumPath, "utf8"), checksumPath)
+        : new Map<string, string>();
     const sums = new Map<string, string>();
     const archives: BundleArchive[] = [];
     const result: BundleResult = { saved: [], unchanged: [], removed: [] };
     /** Writes what is known so far: finished archives, plus earlier entries not yet reached (still valid). */
     const persist = () => {
-        const pending = new Map([...previous].filter(([file]) => !sums.has(file) && images.some(([target]) => archiveName(target) === file)));
+        const pending = new Map(
+            [...previous].filter(
+                ([file]) => !sums.has(file) && images.some(([target]) => archiveName(target) === file),
+            ),
+        );
         writeAtomically(checksumPath, formatChecksums(new Map([...pending, ...sums])));
-        const manifest: BundleManifest = { version: 1, archives: [...archives].sort((a, b) => compareStrings(a.file, b.file)) };
+        const manifest: BundleManifest = {
+            version: 1,
+            archives: [...archives].sort((a, b) => compareStrings(a.file, b.file)),
+        };
         writeAtomically(path.join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     };
 
@@ -122,7 +138,12 @@ export async function bundleImages(options: { images: Array<{ source: string; ta
         const file = archiveName(target);
         const archivePath = path.join(dir, file);
         // Kept only if it holds this image and still matches its checksum (an archive damaged in place is redone).
-        if (previous.has(file) && fs.existsSync(archivePath) && holds(archivePath, target, imageId) && (await sha256File(archivePath)) === previous.get(file)) {
+        if (
+            previous.has(file) &&
+            fs.existsSync(archivePath) &&
+            holds(archivePath, target, imageId) &&
+            (await sha256File(archivePath)) === previous.get(file)
+        ) {
             sums.set(file, previous.get(file)!);
             archives.push({ file, refs: [target], imageId });
             result.unchanged.push(target);
@@ -141,7 +162,9 @@ export async function bundleImages(options: { images: Array<{ source: string; ta
         archives.push({ file, refs: [target], imageId });
         persist();
         result.saved.push(target);
-        log(`saved    ${target} -> ${file} (${formatBytes(fs.statSync(archivePath).size)}, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+        log(
+            `saved    ${target} -> ${file} (${formatBytes(fs.statSync(archivePath).size)}, ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+        );
     }
     for (const file of previous.keys()) {
         if (!sums.has(file) && fs.existsSync(path.join(dir, file))) {
@@ -157,7 +180,9 @@ export async function bundleImages(options: { images: Array<{ source: string; ta
 /** True when the archive's own manifest restores `ref` as `imageId`. */
 function holds(archivePath: string, ref: string, imageId: string): boolean {
     try {
-        return readArchiveManifest(archivePath).some((image) => image.imageId === imageId && image.repoTags.map(normaliseRef).includes(normaliseRef(ref)));
+        return readArchiveManifest(archivePath).some(
+            (image) => image.imageId === imageId && image.repoTags.map(normaliseRef).includes(normaliseRef(ref)),
+        );
     } catch {
         return false;
     }
@@ -178,7 +203,12 @@ export interface LoadLine {
  * corrupted archives fail by name and nothing from them is loaded. With `pushTo`, every image is then tagged the
  * way the program rewrites refs for that registry, and pushed.
  */
-export async function loadBundle(options: { dir: string; docker: DockerImages; log: (line: LoadLine) => void; pushTo?: string }): Promise<LoadLine[]> {
+export async function loadBundle(options: {
+    dir: string;
+    docker: DockerImages;
+    log: (line: LoadLine) => void;
+    pushTo?: string;
+}): Promise<LoadLine[]> {
     const { dir, docker } = options;
     const lines: LoadLine[] = [];
     const report = (line: LoadLine) => {
@@ -187,13 +217,22 @@ export async function loadBundle(options: { dir: string; docker: DockerImages; l
     };
     const checksumPath = path.join(dir, CHECKSUM_FILE);
     if (!fs.existsSync(checksumPath)) {
-        throw new Error(`${checksumPath} does not exist: make the bundle with \`bklite images bundle --stack <stack> --dir ${dir}\` on a connected machine`);
+        throw new Error(
+            `${checksumPath} does not exist: make the bundle with \`bklite images bundle --stack <stack> --dir ${dir}\` on a connected machine`,
+        );
     }
     const sums = parseChecksums(fs.readFileSync(checksumPath, "utf8"), checksumPath);
 
-    for (const file of fs.readdirSync(dir).filter((f) => /\.tar(\.gz)?$/.test(f)).sort()) {
+    for (const file of fs
+        .readdirSync(dir)
+        .filter((f) => /\.tar(\.gz)?$/.test(f))
+        .sort()) {
         if (!sums.has(file)) {
-            report({ status: "failed", subject: file, detail: `not listed in ${CHECKSUM_FILE}; nothing loaded from it (remove it, or re-make the bundle)` });
+            report({
+                status: "failed",
+                subject: file,
+                detail: `not listed in ${CHECKSUM_FILE}; nothing loaded from it (remove it, or re-make the bundle)`,
+            });
         }
     }
 
@@ -213,7 +252,11 @@ export async function loadBundle(options: { dir: string; docker: DockerImages; l
             unreadable = (err as Error).message;
         }
         const tags = (images ?? []).flatMap((i) => i.repoTags);
-        if (images && tags.length > 0 && images.every((i) => i.repoTags.every((t) => local.get(normaliseRef(t)) === i.imageId))) {
+        if (
+            images &&
+            tags.length > 0 &&
+            images.every((i) => i.repoTags.every((t) => local.get(normaliseRef(t)) === i.imageId))
+        ) {
             for (const tag of tags) {
                 report({ status: "present", subject: tag, detail: `already on the host (${file} not hashed)` });
                 available.push(tag);
@@ -223,11 +266,19 @@ export async function loadBundle(options: { dir: string; docker: DockerImages; l
         const started = Date.now();
         const actual = await sha256File(archivePath);
         if (actual !== expected) {
-            report({ status: "failed", subject: file, detail: `corrupted: its sha256 is ${actual}, ${CHECKSUM_FILE} says ${expected}; nothing loaded from it` });
+            report({
+                status: "failed",
+                subject: file,
+                detail: `corrupted: its sha256 is ${actual}, ${CHECKSUM_FILE} says ${expected}; nothing loaded from it`,
+            });
             continue;
         }
         if (unreadable !== undefined || tags.length === 0) {
-            report({ status: "failed", subject: file, detail: `matches ${CHECKSUM_FILE} but ${unreadable ?? "tags no image"}; nothing loaded from it` });
+            report({
+                status: "failed",
+                subject: file,
+                detail: `matches ${CHECKSUM_FILE} but ${unreadable ?? "tags no image"}; nothing loaded from it`,
+            });
             continue;
         }
         try {

@@ -38,7 +38,11 @@ export function runDocker(args: string[], binary = dockerBinary()): Promise<stri
             if (code === 0) {
                 resolve(stdout);
             } else {
-                reject(new Error(`docker ${args[0]} ${args[1] ?? ""} failed: ${(stderr || stdout).trim().split("\n").slice(-3).join(" ")}`));
+                reject(
+                    new Error(
+                        `docker ${args[0]} ${args[1] ?? ""} failed: ${(stderr || stdout).trim().split("\n").slice(-3).join(" ")}`,
+                    ),
+                );
             }
         });
     });
@@ -73,7 +77,8 @@ export function parseImageList(text: string): Map<string, string> {
 export function dockerCli(binary?: string): DockerImages {
     const run = (...args: string[]) => runDocker(args, binary);
     return {
-        inventory: async () => parseImageList(await run("image", "ls", "--digests", "--no-trunc", "--format", IMAGE_LIST_FORMAT)),
+        inventory: async () =>
+            parseImageList(await run("image", "ls", "--digests", "--no-trunc", "--format", IMAGE_LIST_FORMAT)),
         pull: async (ref) => void (await run("pull", "--quiet", ref)),
         save: async (refs, file) => void (await run("save", "--output", file, ...refs)),
         load: async (file) => void (await run("load", "--quiet", "--input", file)),

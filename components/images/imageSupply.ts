@@ -23,20 +23,30 @@ export interface ImageSupplyArgs {
 /** SHA-256 of the bundle's images.sha256, or undefined when the directory holds no bundle. */
 export function bundleDigest(bundleDir: string): string | undefined {
     const checksums = path.join(path.resolve(PROJECT_ROOT, bundleDir), CHECKSUM_FILE);
-    return fs.existsSync(checksums) ? crypto.createHash("sha256").update(fs.readFileSync(checksums)).digest("hex") : undefined;
+    return fs.existsSync(checksums)
+        ? crypto.createHash("sha256").update(fs.readFileSync(checksums)).digest("hex")
+        : undefined;
 }
 
 /** The images the stack needs that are neither on the host nor in the bundle, in the order given. */
-export function unsuppliedImages(needed: ReadonlyArray<string>, onHost: ReadonlySet<string>, inBundle: ReadonlySet<string>): string[] {
+export function unsuppliedImages(
+    needed: ReadonlyArray<string>,
+    onHost: ReadonlySet<string>,
+    inBundle: ReadonlySet<string>,
+): string[] {
     return needed.filter((ref) => !onHost.has(normaliseRef(ref)) && !inBundle.has(normaliseRef(ref)));
 }
 
 /** The Docker host's images, read through the docker CLI as the loader sees them. */
 export function hostImages(): Set<string> {
     const binary = dockerBinary();
-    const result = spawnSync(binary, ["image", "ls", "--digests", "--no-trunc", "--format", IMAGE_LIST_FORMAT], { encoding: "utf8" });
+    const result = spawnSync(binary, ["image", "ls", "--digests", "--no-trunc", "--format", IMAGE_LIST_FORMAT], {
+        encoding: "utf8",
+    });
     if (result.error || result.status !== 0) {
-        throw new Error(`cannot list the Docker host's images with '${binary} image ls': ${(result.error?.message ?? result.stderr).trim()}`);
+        throw new Error(
+            `cannot list the Docker host's images with '${binary} image ls': ${(result.error?.message ?? result.stderr).trim()}`,
+        );
     }
     return new Set(parseImageList(result.stdout).keys());
 }

@@ -30,7 +30,8 @@ export interface ImageRef {
 const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const DIGEST_PATTERN = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const REGISTRY_PATTERN = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?$|^\[[0-9A-Fa-f:]+\](?::[0-9]+)?$/;
+const REGISTRY_PATTERN =
+    /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?$|^\[[0-9A-Fa-f:]+\](?::[0-9]+)?$/;
 
 /** Docker Hub's implicit namespace for official images; dropped when a ref moves to a private registry. */
 const DOCKER_HUB_OFFICIAL = "library/";
@@ -123,9 +124,10 @@ export function resolveImageRef(service: string, defaultRef: string, images: Ima
     if (images.registry) {
         const prefix = images.registry.replace(/\/+$/, "");
         if (!underRegistry(ref, prefix)) {
-            const repository = ref.registry === undefined && ref.repository.startsWith(DOCKER_HUB_OFFICIAL)
-                ? ref.repository.slice(DOCKER_HUB_OFFICIAL.length)
-                : ref.repository;
+            const repository =
+                ref.registry === undefined && ref.repository.startsWith(DOCKER_HUB_OFFICIAL)
+                    ? ref.repository.slice(DOCKER_HUB_OFFICIAL.length)
+                    : ref.repository;
             const [host, ...path] = prefix.split("/");
             ref.registry = host;
             ref.repository = [...path, repository].join("/");

@@ -2,7 +2,12 @@ import * as net from "net";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceSpec } from "../app/spec";
-import { edgeNodeSelector, externalTrafficPolicy, loadBalancerSourceRanges, loadBalancerTimeouts } from "../runtime/kubernetes/kubernetesRuntime";
+import {
+    edgeNodeSelector,
+    externalTrafficPolicy,
+    loadBalancerSourceRanges,
+    loadBalancerTimeouts,
+} from "../runtime/kubernetes/kubernetesRuntime";
 import { workloadLabels } from "../runtime/kubernetes/labels";
 
 export interface TraefikIngressArgs {
@@ -32,7 +37,6 @@ export interface TraefikIngressArgs {
 }
 /** Traefik's web entry point inside the pod. */
 export const WEB_PORT = 8000;
-
 
 /**
  * What Traefik's Kubernetes Ingress provider reads in the namespace it watches (a Role): the Ingresses and their
@@ -65,19 +69,38 @@ export class TraefikIngress extends pulumi.ComponentResource {
         super(
             "bklite:index:TraefikIngress",
             name,
-            { mode: args.mode, namespaceName: args.namespaceName, image: args.image, serviceType: args.serviceType, httpNodePort: args.httpNodePort, ingressClass: args.ingressClass },
+            {
+                mode: args.mode,
+                namespaceName: args.namespaceName,
+                image: args.image,
+                serviceType: args.serviceType,
+                httpNodePort: args.httpNodePort,
+                ingressClass: args.ingressClass,
+            },
             opts,
         );
         const labels = workloadLabels("traefik");
         let ingressClass: k8s.networking.v1.IngressClass | undefined;
         if (args.mode === "own") {
             const clusterName = `bklite-${args.namespaceName}-traefik`;
-            const account = new k8s.core.v1.ServiceAccount(`${name}-account`, { metadata: { name: "traefik", namespace: args.namespace, labels } }, { parent: this });
+            const account = new k8s.core.v1.ServiceAccount(
+                `${name}-account`,
+                { metadata: { name: "traefik", namespace: args.namespace, labels } },
+                { parent: this },
+            );
             const subjects = [{ kind: "ServiceAccount", name: "traefik", namespace: args.namespace }];
-            const role = new k8s.rbac.v1.Role(`${name}-role`, { metadata: { name: "traefik", namespace: args.namespace, labels }, rules: TRAEFIK_NAMESPACE_RULES }, { parent: this });
+            const role = new k8s.rbac.v1.Role(
+                `${name}-role`,
+                { metadata: { name: "traefik", namespace: args.namespace, labels }, rules: TRAEFIK_NAMESPACE_RULES },
+                { parent: this },
+            );
             const binding = new k8s.rbac.v1.RoleBinding(
                 `${name}-binding`,
-                { metadata: { name: "traefik", namespace: args.namespace, labels }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "traefik" }, subjects },
+                {
+                    metadata: { name: "traefik", namespace: args.namespace, labels },
+                    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "traefik" },
+                    subjects,
+                },
                 { parent: this, dependsOn: [role, account] },
             );
             // Aliases: the ClusterRole and its binding kept their cluster-wide names, so they are updated in place (a
@@ -89,12 +112,19 @@ export class TraefikIngress extends pulumi.ComponentResource {
             );
             const clusterBinding = new k8s.rbac.v1.ClusterRoleBinding(
                 `${name}-cluster-binding`,
-                { metadata: { name: clusterName, labels }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterName }, subjects },
+                {
+                    metadata: { name: clusterName, labels },
+                    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterName },
+                    subjects,
+                },
                 { parent: this, dependsOn: [clusterRole, account], aliases: [{ name: `${name}-binding` }] },
             );
             ingressClass = new k8s.networking.v1.IngressClass(
                 `${name}-class`,
-                { metadata: { name: args.ingressClass, labels }, spec: { controller: "traefik.io/ingress-controller" } },
+                {
+                    metadata: { name: args.ingressClass, labels },
+                    spec: { controller: "traefik.io/ingress-controller" },
+                },
                 { parent: this },
             );
             this.deployment = new k8s.apps.v1.Deployment(
@@ -130,7 +160,11 @@ export class TraefikIngress extends pulumi.ComponentResource {
                                             "--accesslog=true",
                                         ],
                                         ports: [{ name: "web", containerPort: WEB_PORT }],
-                                        readinessProbe: { exec: { command: ["traefik", "healthcheck", "--ping"] }, periodSeconds: 10, failureThreshold: 3 },
+                                        readinessProbe: {
+                                            exec: { command: ["traefik", "healthcheck", "--ping"] },
+                                            periodSeconds: 10,
+                                            failureThreshold: 3,
+                                        },
                                     },
                                 ],
                             },
@@ -146,9 +180,17 @@ export class TraefikIngress extends pulumi.ComponentResource {
                     spec: {
                         type: args.serviceType,
                         externalTrafficPolicy: externalTrafficPolicy(args.serviceType, args.edgeNode),
-                        loadBalancerSourceRanges: args.serviceType === "LoadBalancer" ? loadBalancerSourceRanges(args.sources) : undefined,
+                        loadBalancerSourceRanges:
+                            args.serviceType === "LoadBalancer" ? loadBalancerSourceRanges(args.sources) : undefined,
                         selector: labels,
-                        ports: [{ name: "web", port: 80, targetPort: "web", nodePort: args.serviceType === "NodePort" ? args.httpNodePort : undefined }],
+                        ports: [
+                            {
+                                name: "web",
+                                port: 80,
+                                targetPort: "web",
+                                nodePort: args.serviceType === "NodePort" ? args.httpNodePort : undefined,
+                            },
+                        ],
                     },
                 },
                 { parent: this, customTimeouts: loadBalancerTimeouts(args.serviceType) },
@@ -166,12 +208,26 @@ export class TraefikIngress extends pulumi.ComponentResource {
                             annotations: {
                                 "traefik.ingress.kubernetes.io/router.priority": String(route.priority),
                                 // The cluster's Traefik (k3s's) also listens on websecure: these routes are plain http.
-                                ...(args.mode === "cluster" ? { "traefik.ingress.kubernetes.io/router.entrypoints": "web" } : {}),
+                                ...(args.mode === "cluster"
+                                    ? { "traefik.ingress.kubernetes.io/router.entrypoints": "web" }
+                                    : {}),
                             },
                         },
                         spec: {
                             ingressClassName: args.ingressClass,
-                            rules: [{ http: { paths: [{ path: route.pathPrefix, pathType: "Prefix", backend: { service: { name: spec.name, port: { number: route.port } } } }] } }],
+                            rules: [
+                                {
+                                    http: {
+                                        paths: [
+                                            {
+                                                path: route.pathPrefix,
+                                                pathType: "Prefix",
+                                                backend: { service: { name: spec.name, port: { number: route.port } } },
+                                            },
+                                        ],
+                                    },
+                                },
+                            ],
                         },
                     },
                     { parent: this, dependsOn: ingressClass ? [ingressClass] : [] },

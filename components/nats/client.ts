@@ -27,12 +27,17 @@ export async function connectNats(endpoint: NatsEndpoint, name: string): Promise
             timeout: 10000,
         });
     } catch (err) {
-        throw new Error(natsFailure(err as Error & { code?: string; chainedError?: Error & { code?: string } }, endpoint));
+        throw new Error(
+            natsFailure(err as Error & { code?: string; chainedError?: Error & { code?: string } }, endpoint),
+        );
     }
 }
 
 /** What a failed NATS connection means for the operator: the cause in words, the variable and the fix. */
-export function natsFailure(err: Error & { code?: string; chainedError?: Error & { code?: string } }, endpoint: NatsEndpoint): string {
+export function natsFailure(
+    err: Error & { code?: string; chainedError?: Error & { code?: string } },
+    endpoint: NatsEndpoint,
+): string {
     const host = hostOf(endpoint.url);
     const code = err.chainedError?.code ?? err.code ?? "";
     if (code === "AUTHORIZATION_VIOLATION" || /authorization violation/i.test(err.message)) {
@@ -48,7 +53,10 @@ export function natsFailure(err: Error & { code?: string; chainedError?: Error &
         return `NATS's certificate does not name ${host} (${err.message}): connect by a name or address the certificate holds, or add it to the stack's certificate`;
     }
     if (TLS_CERTIFICATE_CODES.has(code)) {
-        const ca = endpoint.ca === undefined ? `${SEED_ENV.natsCa} is not set` : `the CA in ${SEED_ENV.natsCa} did not sign it`;
+        const ca =
+            endpoint.ca === undefined
+                ? `${SEED_ENV.natsCa} is not set`
+                : `the CA in ${SEED_ENV.natsCa} did not sign it`;
         return `NATS's certificate at ${host} could not be verified (${err.message}): ${ca}; set ${SEED_ENV.natsCa} to the stack's CA certificate (PEM text or its file)`;
     }
     if (code === "TIMEOUT" || code === "ETIMEDOUT" || /timeout/i.test(err.message)) {

@@ -29,7 +29,12 @@ export class NatsStreams extends pulumi.ComponentResource {
     /** Done applying: what consumers of the streams wait for. */
     public readonly ready: pulumi.Resource;
 
-    constructor(name: string, args: NatsStreamsArgs, inputs: NatsStreamsInputs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(
+        name: string,
+        args: NatsStreamsArgs,
+        inputs: NatsStreamsInputs,
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
         super("bklite:index:NatsStreams", name, args, opts);
         const spec = JSON.stringify({ streams: args.streams });
         const { natsUrl, natsUser, natsPassword, natsCa } = inputs.connection;

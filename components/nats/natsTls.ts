@@ -44,7 +44,11 @@ export class NatsTls extends pulumi.ComponentResource {
         const sans = natsCertificateSans(args);
 
         // Agents in the field trust this CA: protected, so a destroy cannot replace it under them.
-        const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "RSA", rsaBits: 2048 }, { parent: this, protect: true });
+        const caKey = new tls.PrivateKey(
+            `${name}-ca-key`,
+            { algorithm: "RSA", rsaBits: 2048 },
+            { parent: this, protect: true },
+        );
         const ca = new tls.SelfSignedCert(
             `${name}-ca`,
             {
@@ -56,7 +60,11 @@ export class NatsTls extends pulumi.ComponentResource {
             },
             { parent: this, protect: true },
         );
-        const serverKey = new tls.PrivateKey(`${name}-server-key`, { algorithm: "RSA", rsaBits: 2048 }, { parent: this });
+        const serverKey = new tls.PrivateKey(
+            `${name}-server-key`,
+            { algorithm: "RSA", rsaBits: 2048 },
+            { parent: this },
+        );
         const request = new tls.CertRequest(
             `${name}-server-csr`,
             {

@@ -37,7 +37,15 @@ const ENUMS: Partial<Record<keyof StreamSpec, ReadonlyArray<string>>> = {
     retention: ["limits", "interest", "workqueue"],
     discard: ["old", "new"],
 };
-const LIMITS: ReadonlyArray<keyof StreamSpec> = ["maxAgeSeconds", "maxBytes", "maxMsgs", "maxMsgsPerSubject", "maxMsgSize", "duplicateWindowSeconds", "replicas"];
+const LIMITS: ReadonlyArray<keyof StreamSpec> = [
+    "maxAgeSeconds",
+    "maxBytes",
+    "maxMsgs",
+    "maxMsgsPerSubject",
+    "maxMsgSize",
+    "duplicateWindowSeconds",
+    "replicas",
+];
 
 /** Checks `{streams: [...]}` and returns it typed; throws naming every problem at once. */
 export function parseStreamsSpec(raw: unknown): StreamSpec[] {
@@ -59,7 +67,11 @@ export function parseStreamsSpec(raw: unknown): StreamSpec[] {
         } else {
             seen.add(s.name);
         }
-        if (!Array.isArray(s.subjects) || s.subjects.length === 0 || !s.subjects.every((x) => typeof x === "string" && /^[^\s]+$/.test(x))) {
+        if (
+            !Array.isArray(s.subjects) ||
+            s.subjects.length === 0 ||
+            !s.subjects.every((x) => typeof x === "string" && /^[^\s]+$/.test(x))
+        ) {
             problems.push(`${at}.subjects: must be a non-empty list of subjects without spaces`);
         }
         for (const [field, allowed] of Object.entries(ENUMS)) {
@@ -69,19 +81,24 @@ export function parseStreamsSpec(raw: unknown): StreamSpec[] {
         }
         for (const field of LIMITS) {
             const value = s[field];
-            const min = field === "replicas" ? 1 : field === "maxAgeSeconds" || field === "duplicateWindowSeconds" ? 0 : -1;
+            const min =
+                field === "replicas" ? 1 : field === "maxAgeSeconds" || field === "duplicateWindowSeconds" ? 0 : -1;
             if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
                 problems.push(`${at}.${field}: must be a whole number of at least ${min}`);
             }
         }
     });
     if (problems.length > 0) {
-        throw new StreamSpecError(`the streams spec has ${problems.length} problem(s); nothing was changed:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        throw new StreamSpecError(
+            `the streams spec has ${problems.length} problem(s); nothing was changed:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+        );
     }
     return raw.streams as StreamSpec[];
 }
 
 /** The fields of `wanted` whose value differs from `actual`, in spec order. */
 export function streamDifferences(wanted: StreamSpec, actual: StreamSpec): Array<keyof StreamSpec> {
-    return (Object.keys(wanted) as Array<keyof StreamSpec>).filter((k) => JSON.stringify(wanted[k]) !== JSON.stringify(actual[k]));
+    return (Object.keys(wanted) as Array<keyof StreamSpec>).filter(
+        (k) => JSON.stringify(wanted[k]) !== JSON.stringify(actual[k]),
+    );
 }

@@ -67,7 +67,11 @@ async function currentConfig(jsm: JetStreamManager, name: string): Promise<Strea
 }
 
 /** Makes every stream of `specs` exist with its settings; refuses before changing anything when one cannot be. */
-export async function applyStreams(specs: ReadonlyArray<StreamSpec>, endpoint: NatsEndpoint, log: (line: string) => void = () => undefined): Promise<StreamsSummary> {
+export async function applyStreams(
+    specs: ReadonlyArray<StreamSpec>,
+    endpoint: NatsEndpoint,
+    log: (line: string) => void = () => undefined,
+): Promise<StreamsSummary> {
     const nc = await connectNats(endpoint, "bklite-streams");
     try {
         const jsm = await nc.jetstreamManager();
@@ -82,7 +86,9 @@ export async function applyStreams(specs: ReadonlyArray<StreamSpec>, endpoint: N
             const fields = streamDifferences(spec, specOf(current));
             const fixed = fields.filter((f) => IMMUTABLE_STREAM_FIELDS.includes(f));
             if (fixed.length > 0) {
-                refusals.push(`stream ${spec.name}: ${fixed.map((f) => `${f} is ${JSON.stringify(specOf(current)[f])}, the spec says ${JSON.stringify(spec[f])}`).join("; ")}; JetStream cannot change this in place: back up and delete the stream (nats stream rm ${spec.name}), then apply again`);
+                refusals.push(
+                    `stream ${spec.name}: ${fixed.map((f) => `${f} is ${JSON.stringify(specOf(current)[f])}, the spec says ${JSON.stringify(spec[f])}`).join("; ")}; JetStream cannot change this in place: back up and delete the stream (nats stream rm ${spec.name}), then apply again`,
+                );
             }
             plans.push({ spec, action: fields.length > 0 ? "update" : "unchanged", fields });
         }

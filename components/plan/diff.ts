@@ -145,7 +145,13 @@ export function diffPlans(base: Plan | undefined, head: Plan | undefined): Stack
     diffValues("", base?.config ?? {}, head?.config ?? {}, config);
     const outputs: PropertyChange[] = [];
     diffValues("", base?.outputs ?? {}, head?.outputs ?? {}, outputs);
-    const status = !base ? "new" : !head ? "removed" : resources.length + config.length + outputs.length > 0 ? "changed" : "unchanged";
+    const status = !base
+        ? "new"
+        : !head
+          ? "removed"
+          : resources.length + config.length + outputs.length > 0
+            ? "changed"
+            : "unchanged";
     return { stack, status, config, resources, outputs };
 }
 
@@ -155,14 +161,18 @@ const MAX_PLAN_BYTES = 64 * MiB;
 /** Reads a plan file, refusing anything that is not a plan of this format. */
 export function readPlan(file: string): Plan {
     if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) {
-        throw new PlanError(`${file} does not exist or is not a file; make a plan with \`bklite plan --stack S > ${path.basename(file)}\``);
+        throw new PlanError(
+            `${file} does not exist or is not a file; make a plan with \`bklite plan --stack S > ${path.basename(file)}\``,
+        );
     }
     const text = readBounded(file, MAX_PLAN_BYTES, file, "a plan is a few hundred KiB");
     let plan: Plan;
     try {
         plan = JSON.parse(text) as Plan;
     } catch {
-        throw new PlanError(`${file} is not valid JSON, so not a plan; make one with \`bklite plan --stack S > ${path.basename(file)}\``);
+        throw new PlanError(
+            `${file} is not valid JSON, so not a plan; make one with \`bklite plan --stack S > ${path.basename(file)}\``,
+        );
     }
     if (!isRecord(plan) || plan.format !== PLAN_FORMAT || !isRecord(plan.resources) || typeof plan.stack !== "string") {
         throw new PlanError(`${file} is not a plan of format ${PLAN_FORMAT} (from \`bklite plan --stack S\`)`);
@@ -184,7 +194,10 @@ export function readPlans(location: string): PlanSet {
     const plans = new Map<string, Plan>();
     const single = !fs.statSync(location).isDirectory();
     if (!single) {
-        for (const file of fs.readdirSync(location).filter((f) => f.endsWith(".json")).sort()) {
+        for (const file of fs
+            .readdirSync(location)
+            .filter((f) => f.endsWith(".json"))
+            .sort()) {
             const plan = readPlan(path.join(location, file));
             plans.set(plan.stack, plan);
         }
@@ -261,10 +274,14 @@ function changeTable(changes: PropertyChange[]): string[] {
             lines.push(`| <code>${escapeHtml(change.path)}</code> | (text) | (text, lines below) |`);
             const changed = lineDiff(change.old, change.new);
             // A fence longer than any backtick run in the text, so file contents cannot close it.
-            const fence = "`".repeat(Math.max(3, ...changed.map((l) => Math.max(0, ...(l.match(/`+/g) ?? []).map((run) => run.length + 1)))));
+            const fence = "`".repeat(
+                Math.max(3, ...changed.map((l) => Math.max(0, ...(l.match(/`+/g) ?? []).map((run) => run.length + 1)))),
+            );
             texts.push("", `<code>${escapeHtml(change.path)}</code>:`, `${fence}diff`, ...changed, fence);
         } else {
-            lines.push(`| <code>${escapeHtml(change.path)}</code> | ${cell(change.old, "old" in change)} | ${cell(change.new, "new" in change)} |`);
+            lines.push(
+                `| <code>${escapeHtml(change.path)}</code> | ${cell(change.old, "old" in change)} | ${cell(change.new, "new" in change)} |`,
+            );
         }
     }
     return [...lines, ...texts];
@@ -278,7 +295,12 @@ function resourceLabel(r: ResourceChange): string {
 export function stackMarkdown(diff: StackDiff): string {
     const count = (kind: ResourceChange["kind"]) => diff.resources.filter((r) => r.kind === kind).length;
     const summary = `${count("add")} to add, ${count("change")} to change, ${count("remove")} to remove`;
-    const status = { new: `new stack: ${summary}`, removed: `stack removed: ${summary}`, changed: summary, unchanged: "no changes" }[diff.status];
+    const status = {
+        new: `new stack: ${summary}`,
+        removed: `stack removed: ${summary}`,
+        changed: summary,
+        unchanged: "no changes",
+    }[diff.status];
     const lines = [`### Stack \`${diff.stack}\`: ${status}`];
     if (diff.status === "unchanged") {
         return lines.join("\n");

@@ -33,7 +33,16 @@ export interface RecordedResource {
 /** Outputs a provider would compute for a resource, which mocks cannot know: synthesized per type. */
 export type ComputedOutputs = (type: string, name: string, inputs: Record<string, any>) => Record<string, unknown>;
 
-type CapturedOptions = Pick<RecordedResource, "parent" | "dependencies" | "retainOnDelete" | "protect" | "deleteBeforeReplace" | "customTimeouts" | "additionalSecretOutputs">;
+type CapturedOptions = Pick<
+    RecordedResource,
+    | "parent"
+    | "dependencies"
+    | "retainOnDelete"
+    | "protect"
+    | "deleteBeforeReplace"
+    | "customTimeouts"
+    | "additionalSecretOutputs"
+>;
 
 /** Records resources; `setRecordingMocks` starts a run with one. */
 export class ResourceRecorder implements pulumi.runtime.Mocks {
@@ -46,7 +55,14 @@ export class ResourceRecorder implements pulumi.runtime.Mocks {
 
     newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
         const key = `${args.type}::${args.name}`;
-        const opts = this.options.get(key) ?? { parent: "", dependencies: [], retainOnDelete: false, protect: false, deleteBeforeReplace: false, additionalSecretOutputs: [] };
+        const opts = this.options.get(key) ?? {
+            parent: "",
+            dependencies: [],
+            retainOnDelete: false,
+            protect: false,
+            deleteBeforeReplace: false,
+            additionalSecretOutputs: [],
+        };
         const inputs = unwrapSecrets(args.inputs) as Record<string, any>;
         const state = { ...args.inputs, ...this.computed(args.type, args.name, inputs) };
         const engineUrn = (urn: string) => this.engineUrns.get(urn) ?? urn;
@@ -54,7 +70,9 @@ export class ResourceRecorder implements pulumi.runtime.Mocks {
         const urn = urnOf(parent, args.type, args.name);
         this.engineUrns.set(mockUrnOf(opts.parent, args.type, args.name), urn);
         // A provider reference is `<urn>::<id>`.
-        const provider = args.provider ? `${engineUrn(args.provider.slice(0, args.provider.lastIndexOf("::")))}${args.provider.slice(args.provider.lastIndexOf("::"))}` : "";
+        const provider = args.provider
+            ? `${engineUrn(args.provider.slice(0, args.provider.lastIndexOf("::")))}${args.provider.slice(args.provider.lastIndexOf("::"))}`
+            : "";
         this.resources.push({
             type: args.type,
             name: args.name,
@@ -81,7 +99,10 @@ export class ResourceRecorder implements pulumi.runtime.Mocks {
         this.options.set(key, {
             parent: req.getParent(),
             dependencies: req.getDependenciesList(),
-            retainOnDelete: typeof req.hasRetainondelete === "function" ? req.hasRetainondelete() && req.getRetainondelete() : !!req.getRetainondelete(),
+            retainOnDelete:
+                typeof req.hasRetainondelete === "function"
+                    ? req.hasRetainondelete() && req.getRetainondelete()
+                    : !!req.getRetainondelete(),
             protect: typeof req.hasProtect === "function" ? req.hasProtect() && req.getProtect() : !!req.getProtect(),
             deleteBeforeReplace: !!req.getDeletebeforereplace?.(),
             customTimeouts: req.getCustomtimeouts?.()?.toObject(),
@@ -98,7 +119,9 @@ export class ResourceRecorder implements pulumi.runtime.Mocks {
     named(name: string): RecordedResource {
         const found = this.resources.filter((r) => r.name === name);
         if (found.length !== 1) {
-            throw new Error(`expected one resource named ${name}, found ${found.length}: ${this.resources.map((r) => r.name).join(", ")}`);
+            throw new Error(
+                `expected one resource named ${name}, found ${found.length}: ${this.resources.map((r) => r.name).join(", ")}`,
+            );
         }
         return found[0];
     }
@@ -117,7 +140,11 @@ function mockUrnOf(parentUrn: string, type: string, name: string): string {
 }
 
 /** Sets mocks for a run and wraps the mock monitor so resource options are captured too. */
-export async function setRecordingMocks(stack: string, computed: ComputedOutputs, preview = false): Promise<ResourceRecorder> {
+export async function setRecordingMocks(
+    stack: string,
+    computed: ComputedOutputs,
+    preview = false,
+): Promise<ResourceRecorder> {
     const recorder = new ResourceRecorder(computed);
     await pulumi.runtime.setMocks(recorder, "bklite", stack, preview);
     const monitor = pulumi.runtime.getMonitor() as any;
@@ -149,7 +176,9 @@ export function valueOf<T>(output: pulumi.Output<T>): Promise<T | undefined> {
 }
 
 /** A program's stack outputs: values with secrets unwrapped, and which of them are secret. */
-export async function stackOutputs(program: Record<string, unknown>): Promise<{ values: Record<string, unknown>; secret: Set<string> }> {
+export async function stackOutputs(
+    program: Record<string, unknown>,
+): Promise<{ values: Record<string, unknown>; secret: Set<string> }> {
     const values: Record<string, unknown> = {};
     const secret = new Set<string>();
     for (const [key, value] of Object.entries(program)) {

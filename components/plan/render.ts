@@ -34,7 +34,14 @@ export interface PlannedResource {
     /** Inputs as the program sets them, secrets masked, keys sorted. */
     inputs: Record<string, unknown>;
     /** Options that change what a deployment does (only those set). */
-    options: { protect?: true; retainOnDelete?: true; deleteBeforeReplace?: true; dependsOn?: string[]; customTimeouts?: Record<string, string>; provider?: string };
+    options: {
+        protect?: true;
+        retainOnDelete?: true;
+        deleteBeforeReplace?: true;
+        dependsOn?: string[];
+        customTimeouts?: Record<string, string>;
+        provider?: string;
+    };
 }
 
 export interface Plan {
@@ -84,11 +91,17 @@ function maskStandIns(value: unknown): { value: unknown; found: boolean } {
 function plannedOutputs(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
     switch (type) {
         case "docker:index/remoteImage:RemoteImage":
-            return { imageId: computed(`id of image ${inputs.name}`), repoDigest: computed(`digest of image ${inputs.name}`) };
+            return {
+                imageId: computed(`id of image ${inputs.name}`),
+                repoDigest: computed(`digest of image ${inputs.name}`),
+            };
         case "random:index/randomPassword:RandomPassword":
             return { result: computedSecret("random password"), bcryptHash: computedSecret("bcrypt hash") };
         case "tls:index/privateKey:PrivateKey":
-            return { privateKeyPem: computedSecret(`private key ${name}`), publicKeyPem: computed(`public key ${name}`) };
+            return {
+                privateKeyPem: computedSecret(`private key ${name}`),
+                publicKeyPem: computed(`public key ${name}`),
+            };
         case "tls:index/selfSignedCert:SelfSignedCert":
         case "tls:index/locallySignedCert:LocallySignedCert":
             return { certPem: computed(`certificate ${name}`) };
@@ -133,7 +146,10 @@ function plannedResource(r: RecordedResource, projectRoot: string): PlannedResou
     if (dependsOn.length > 0) {
         options.dependsOn = dependsOn;
     }
-    const timeouts = Object.fromEntries(Object.entries(r.customTimeouts ?? {}).filter(([, v]) => !!v)) as Record<string, string>;
+    const timeouts = Object.fromEntries(Object.entries(r.customTimeouts ?? {}).filter(([, v]) => !!v)) as Record<
+        string,
+        string
+    >;
     if (Object.keys(timeouts).length > 0) {
         options.customTimeouts = timeouts;
     }
@@ -194,7 +210,9 @@ export async function renderPlan(stack: string, options: PlanOptions = {}): Prom
     }
     if (options.configFile === undefined && !fs.existsSync(stackFilePath(projectRoot, stack))) {
         const stacks = fs.readdirSync(projectRoot).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? []);
-        throw new PlanError(`there is no Pulumi.${stack}.yaml in ${projectRoot}; stacks here: ${stacks.join(", ") || "none"}`);
+        throw new PlanError(
+            `there is no Pulumi.${stack}.yaml in ${projectRoot}; stacks here: ${stacks.join(", ") || "none"}`,
+        );
     }
     const file = readStackConfig(projectRoot, stack, options.overrides, options.configFile);
     const config: Record<string, string> = { ...file.values };
@@ -253,7 +271,10 @@ async function renderProgram(stack: string, projectRoot: string, file: StackFile
         config: plannedConfig(file.values, file.encrypted),
         resources,
         outputs: Object.fromEntries(
-            Object.entries(outputs.values).map(([k, v]) => [k, outputs.secret.has(k) ? SECRET_MASK : scrub(v, projectRoot)]),
+            Object.entries(outputs.values).map(([k, v]) => [
+                k,
+                outputs.secret.has(k) ? SECRET_MASK : scrub(v, projectRoot),
+            ]),
         ),
     };
 }

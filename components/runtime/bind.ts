@@ -10,7 +10,11 @@ export type Values = Readonly<Record<string, pulumi.Input<string>>>;
  * Renders with the referenced values: a plain result when nothing is referenced, otherwise an Output that is
  * secret whenever a referenced value is. A reference nobody bound is a wiring error, thrown at construction.
  */
-export function bind<T>(names: ReadonlyArray<string>, values: Values, render: (resolved: Record<string, string>) => T): T | pulumi.Output<T> {
+export function bind<T>(
+    names: ReadonlyArray<string>,
+    values: Values,
+    render: (resolved: Record<string, string>) => T,
+): T | pulumi.Output<T> {
     if (names.length === 0) {
         return render({});
     }

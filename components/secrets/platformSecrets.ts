@@ -22,7 +22,12 @@ export class PlatformSecrets extends pulumi.ComponentResource {
     public readonly values: Readonly<Partial<Record<SecretName, pulumi.Output<string>>>>;
 
     constructor(name: string, args: PlatformSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("bklite:index:PlatformSecrets", name, { secrets: [...args.secrets].sort(), providedSecrets: [...args.providedSecrets].sort() }, opts);
+        super(
+            "bklite:index:PlatformSecrets",
+            name,
+            { secrets: [...args.secrets].sort(), providedSecrets: [...args.providedSecrets].sort() },
+            opts,
+        );
         const config = new pulumi.Config(CONFIG_NAMESPACE);
         const values: Partial<Record<SecretName, pulumi.Output<string>>> = {};
         // In SECRET_KEYS order, so resources register in the same order whatever order `secrets` comes in.

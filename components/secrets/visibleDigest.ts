@@ -8,6 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
  */
 export function visibleDigest(key: pulumi.Input<string>, parts: pulumi.Input<string>[]): pulumi.Output<string> {
     return pulumi.unsecret(
-        pulumi.all([key, ...parts]).apply(([k, ...texts]) => crypto.createHmac("sha256", k).update(JSON.stringify(texts)).digest("hex")),
+        pulumi
+            .all([key, ...parts])
+            .apply(([k, ...texts]) => crypto.createHmac("sha256", k).update(JSON.stringify(texts)).digest("hex")),
     );
 }

@@ -23,7 +23,9 @@ const CHAIN_NAME_MAX = 28;
  */
 export function firewallChains(stack: string): FirewallChains {
     const fits = /^[A-Za-z0-9_-]+$/.test(stack) && `BKLITE-FWD-${stack}`.length <= CHAIN_NAME_MAX;
-    const tag = fits ? stack : `${stack.replace(/[^A-Za-z0-9_-]/g, "").slice(0, 7)}-${crypto.createHash("sha256").update(stack).digest("hex").slice(0, 8)}`;
+    const tag = fits
+        ? stack
+        : `${stack.replace(/[^A-Za-z0-9_-]/g, "").slice(0, 7)}-${crypto.createHash("sha256").update(stack).digest("hex").slice(0, 8)}`;
     return { input: `BKLITE-IN-${tag}`, forward: `BKLITE-FWD-${tag}` };
 }
 
@@ -38,9 +40,16 @@ function hooks(chains: FirewallChains) {
 }
 
 /** The chains' rules for one address family, exactly as `iptables -S <chain>` prints them. */
-export function chainRules(rules: ReadonlyArray<ResolvedRule>, family: 4 | 6, chains: FirewallChains): { input: string[]; forward: string[] } {
+export function chainRules(
+    rules: ReadonlyArray<ResolvedRule>,
+    family: 4 | 6,
+    chains: FirewallChains,
+): { input: string[]; forward: string[] } {
     // The host itself is never filtered: loopback, and connections from the host's own addresses.
-    const input: string[] = [`-A ${chains.input} -i lo -j RETURN`, `-A ${chains.input} -m addrtype --src-type LOCAL -j RETURN`];
+    const input: string[] = [
+        `-A ${chains.input} -i lo -j RETURN`,
+        `-A ${chains.input} -m addrtype --src-type LOCAL -j RETURN`,
+    ];
     const forward: string[] = [];
     // Only connections Docker rewrote (published ports): a container's own outbound connections are not touched.
     const published = "-m conntrack --ctstate DNAT --ctorigdstport";
@@ -62,7 +71,15 @@ export function chainRules(rules: ReadonlyArray<ResolvedRule>, family: 4 | 6, ch
 
 /** iptables-restore input that (re)creates both chains with these rules in one atomic commit. */
 export function restoreScript(chains: FirewallChains, rules: { input: string[]; forward: string[] }): string {
-    return ["*filter", `:${chains.input} - [0:0]`, `:${chains.forward} - [0:0]`, ...rules.input, ...rules.forward, "COMMIT", ""].join("\n");
+    return [
+        "*filter",
+        `:${chains.input} - [0:0]`,
+        `:${chains.forward} - [0:0]`,
+        ...rules.input,
+        ...rules.forward,
+        "COMMIT",
+        "",
+    ].join("\n");
 }
 
 function run(binary: string, args: string[], input?: string): { ok: boolean; stdout: string; stderr: string } {
@@ -99,7 +116,10 @@ export interface FirewallResult {
 /** The address families to handle, with their iptables: IPv4 always, IPv6 when an ip6tables that works is installed. */
 function families(): Array<[4 | 6, string]> {
     const v6 = process.env.BKLITE_IP6TABLES ?? "ip6tables";
-    return [[4, process.env.BKLITE_IPTABLES ?? "iptables"], ...(available(v6) ? ([[6, v6]] as Array<[6, string]>) : [])];
+    return [
+        [4, process.env.BKLITE_IPTABLES ?? "iptables"],
+        ...(available(v6) ? ([[6, v6]] as Array<[6, string]>) : []),
+    ];
 }
 
 /** Whether an ip6tables that works is installed (IPv6 rules are applied only then). */
@@ -149,12 +169,17 @@ export function firewallDrift(rules: ReadonlyArray<ResolvedRule>, chains: Firewa
     const drift: string[] = [];
     for (const [family, binary] of families()) {
         const desired = chainRules(rules, family, chains);
-        for (const [chain, wanted] of [[chains.input, desired.input], [chains.forward, desired.forward]] as const) {
+        for (const [chain, wanted] of [
+            [chains.input, desired.input],
+            [chains.forward, desired.forward],
+        ] as const) {
             const current = currentRules(binary, chain);
             if (current === undefined) {
                 drift.push(`IPv${family}: chain ${chain} missing`);
             } else if (JSON.stringify(current) !== JSON.stringify(wanted)) {
-                drift.push(`IPv${family}: chain ${chain} holds ${current.length} rules, not the ${wanted.length} the rules make`);
+                drift.push(
+                    `IPv${family}: chain ${chain} holds ${current.length} rules, not the ${wanted.length} the rules make`,
+                );
             }
         }
         for (const hook of hooks(chains)) {

@@ -22,14 +22,26 @@ type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
 type Source = { pods: string; namespace?: string } | { cidr: string };
 
 /** The ingress allows each pod needs: which peers may reach which of its ports. */
-export function plannedAllows(args: Pick<NetworkPoliciesArgs, "services" | "rules" | "ingress">): Array<{ service: string; port: number; from: Source[] }> {
+export function plannedAllows(
+    args: Pick<NetworkPoliciesArgs, "services" | "rules" | "ingress">,
+): Array<{ service: string; port: number; from: Source[] }> {
     // A port no rule lists stays open, as on the Docker host: anyone (0.0.0.0/0 and ::/0).
-    const sourcesOf = (purpose: string) => (args.rules.find((r) => r.purpose === purpose)?.sources ?? ["0.0.0.0/0", "::/0"]).map((cidr) => ({ cidr }));
+    const sourcesOf = (purpose: string) =>
+        (args.rules.find((r) => r.purpose === purpose)?.sources ?? ["0.0.0.0/0", "::/0"]).map((cidr) => ({ cidr }));
     const own = "service" in args.ingress ? args.ingress : undefined;
-    const controller: Source = own ? { pods: own.service } : { pods: (args.ingress as { pods: string }).pods, namespace: (args.ingress as { namespace: string }).namespace };
-    const allows: Array<{ service: string; port: number; from: Source[] }> = own ? [{ service: own.service, port: own.port, from: sourcesOf("http") }] : [];
+    const controller: Source = own
+        ? { pods: own.service }
+        : {
+              pods: (args.ingress as { pods: string }).pods,
+              namespace: (args.ingress as { namespace: string }).namespace,
+          };
+    const allows: Array<{ service: string; port: number; from: Source[] }> = own
+        ? [{ service: own.service, port: own.port, from: sourcesOf("http") }]
+        : [];
     for (const spec of [...args.services].sort((a, b) => a.name.localeCompare(b.name))) {
-        const callers = args.services.filter((s) => s.dependsOn.includes(spec.name) || s.connectsTo?.includes(spec.name)).map((s) => ({ pods: s.name }));
+        const callers = args.services
+            .filter((s) => s.dependsOn.includes(spec.name) || s.connectsTo?.includes(spec.name))
+            .map((s) => ({ pods: s.name }));
         const routedPorts = new Set(spec.routes.map((r) => r.port));
         for (const port of spec.ports) {
             const from = [
@@ -50,11 +62,22 @@ export function plannedAllows(args: Pick<NetworkPoliciesArgs, "services" | "rule
  */
 export class NetworkPolicies extends pulumi.ComponentResource {
     constructor(name: string, args: NetworkPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("bklite:index:NetworkPolicies", name, { services: args.services.map((s) => s.name), ingress: args.ingress }, opts);
+        super(
+            "bklite:index:NetworkPolicies",
+            name,
+            { services: args.services.map((s) => s.name), ingress: args.ingress },
+            opts,
+        );
         new k8s.networking.v1.NetworkPolicy(
             `${name}-default-deny`,
             // Only the platform's pods: the namespace may be shared (createNamespace: false).
-            { metadata: { name: "default-deny-ingress", namespace: args.namespace }, spec: { podSelector: { matchLabels: { "app.kubernetes.io/part-of": "bklite" } }, policyTypes: ["Ingress"] } },
+            {
+                metadata: { name: "default-deny-ingress", namespace: args.namespace },
+                spec: {
+                    podSelector: { matchLabels: { "app.kubernetes.io/part-of": "bklite" } },
+                    policyTypes: ["Ingress"],
+                },
+            },
             { parent: this },
         );
         const byService = new Map<string, Array<{ port: number; from: Peer[] }>>();
@@ -64,7 +87,10 @@ export class NetworkPolicies extends pulumi.ComponentResource {
                     ? { ipBlock: { cidr: peer.cidr } }
                     : peer.namespace !== undefined
                       ? // The cluster's own Traefik (k3s labels its pods by name).
-                        { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": peer.namespace } }, podSelector: { matchLabels: { "app.kubernetes.io/name": peer.pods } } }
+                        {
+                            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": peer.namespace } },
+                            podSelector: { matchLabels: { "app.kubernetes.io/name": peer.pods } },
+                        }
                       : { podSelector: { matchLabels: workloadLabels(peer.pods) } },
             );
             if (from.length > 0) {

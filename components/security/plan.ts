@@ -22,7 +22,13 @@ export interface ResolvedRule {
  * order: the JSON is a trigger, and must not change unless a rule does.
  */
 export function firewallRules(rules: ReadonlyArray<ResolvedRule>): ResolvedRule[] {
-    return rules.map((r) => ({ port: r.port, protocol: r.protocol, sources: r.sources, description: r.description, purpose: r.purpose }));
+    return rules.map((r) => ({
+        port: r.port,
+        protocol: r.protocol,
+        sources: r.sources,
+        description: r.description,
+        purpose: r.purpose,
+    }));
 }
 
 export interface SecurityPlan {
@@ -40,7 +46,9 @@ export const DEFAULT_RULES: SecurityRule[] = [
 ];
 
 /** The port number each named port has on this stack (what browsers, agents or operators connect to). */
-export function namedPorts(config: Pick<StackConfig, "runtime" | "hostAddress" | "ports" | "kubernetes">): Record<NamedPort, number> {
+export function namedPorts(
+    config: Pick<StackConfig, "runtime" | "hostAddress" | "ports" | "kubernetes">,
+): Record<NamedPort, number> {
     const endpoints = agentEndpoints(config);
     return { http: endpoints.httpPort, https: 443, nats: endpoints.natsPort, postgres: config.ports.postgres };
 }
@@ -81,7 +89,7 @@ function expandIpv6(address: string): number[] {
 
 function compressIpv6(parts: number[]): string {
     let best = { start: -1, length: 0 };
-    for (let i = 0; i < 8; ) {
+    for (let i = 0; i < 8;) {
         if (parts[i] !== 0) {
             i++;
             continue;
@@ -103,19 +111,27 @@ function compressIpv6(parts: number[]): string {
 }
 
 /** The stack's rules (or the defaults) resolved against its ports; see resolveRules. */
-export function planSecurity(config: Pick<StackConfig, "runtime" | "hostAddress" | "ports" | "kubernetes" | "security">): SecurityPlan {
+export function planSecurity(
+    config: Pick<StackConfig, "runtime" | "hostAddress" | "ports" | "kubernetes" | "security">,
+): SecurityPlan {
     return resolveRules(config.security.rules.length > 0 ? config.security.rules : DEFAULT_RULES, namedPorts(config));
 }
 
 /** Rules with named ports resolved, merged per port and protocol (sources unioned, canonical), in a stable order. */
-export function resolveRules(declared: ReadonlyArray<SecurityRule>, numbers: Partial<Record<NamedPort, number>>): SecurityPlan {
+export function resolveRules(
+    declared: ReadonlyArray<SecurityRule>,
+    numbers: Partial<Record<NamedPort, number>>,
+): SecurityPlan {
     const merged = new Map<string, ResolvedRule>();
     for (const rule of declared) {
         const port = typeof rule.port === "number" ? rule.port : numbers[rule.port];
         if (port === undefined) {
             throw new Error(`the named port '${rule.port}' has no number here; give the port number`);
         }
-        const purpose = typeof rule.port === "number" ? (Object.entries(numbers).find(([, n]) => n === rule.port)?.[0] ?? `port ${rule.port}`) : rule.port;
+        const purpose =
+            typeof rule.port === "number"
+                ? (Object.entries(numbers).find(([, n]) => n === rule.port)?.[0] ?? `port ${rule.port}`)
+                : rule.port;
         const key = `${port}/${rule.protocol}`;
         const existing = merged.get(key);
         const sources = [...new Set([...(existing?.sources ?? []), ...rule.sources.map(canonicalCidr)])].sort();
@@ -130,7 +146,10 @@ export function resolveRules(declared: ReadonlyArray<SecurityRule>, numbers: Par
     const rules = [...merged.values()].sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
     const warnings = rules
         .filter((r) => r.purpose === "nats" && r.sources.some(isWorldOpen))
-        .map((r) => `NATS (port ${r.port}) is open to the whole world; list the agents' networks in bklite:security.rules if you can`);
+        .map(
+            (r) =>
+                `NATS (port ${r.port}) is open to the whole world; list the agents' networks in bklite:security.rules if you can`,
+        );
     return { rules, warnings };
 }
 

@@ -72,7 +72,8 @@ function cidrRange(cidr: string): { family: 4 | 6; start: bigint; size: bigint }
         const [head, tail] = text.includes("::") ? text.split("::") : [text, undefined];
         const left = head ? head.split(":") : [];
         const right = tail !== undefined && tail !== "" ? tail.split(":") : [];
-        const groups = tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill("0"), ...right];
+        const groups =
+            tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill("0"), ...right];
         for (const group of groups) {
             value = (value << 16n) | BigInt(parseInt(group, 16));
         }
@@ -121,7 +122,11 @@ export function parseSecurityConfig(raw: unknown): {
         return { security, problems };
     }
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-        problems.push({ path: "security", value: JSON.stringify(raw), message: "must be an object with a `rules` list" });
+        problems.push({
+            path: "security",
+            value: JSON.stringify(raw),
+            message: "must be an object with a `rules` list",
+        });
         return { security, problems };
     }
     for (const key of Object.keys(raw)) {
@@ -132,7 +137,11 @@ export function parseSecurityConfig(raw: unknown): {
     const hostFirewall = (raw as { hostFirewall?: unknown }).hostFirewall;
     if (hostFirewall !== undefined) {
         if (typeof hostFirewall !== "boolean") {
-            problems.push({ path: "security.hostFirewall", value: JSON.stringify(hostFirewall), message: "must be true or false" });
+            problems.push({
+                path: "security.hostFirewall",
+                value: JSON.stringify(hostFirewall),
+                message: "must be true or false",
+            });
         } else {
             security.hostFirewall = hostFirewall;
         }
@@ -145,12 +154,19 @@ export function parseSecurityConfig(raw: unknown): {
     rawRules.forEach((r: unknown, i: number) => {
         const path = `security.rules[${i}]`;
         if (typeof r !== "object" || r === null) {
-            problems.push({ path, value: JSON.stringify(r), message: "must be an object {port, protocol, sources, description}" });
+            problems.push({
+                path,
+                value: JSON.stringify(r),
+                message: "must be an object {port, protocol, sources, description}",
+            });
             return;
         }
         const rule = r as Record<string, unknown>;
         for (const key of Object.keys(rule).filter((k) => !RULE_KEYS.includes(k))) {
-            problems.push({ path: `${path}.${key}`, message: "is not a rule setting (port, protocol, sources, description)" });
+            problems.push({
+                path: `${path}.${key}`,
+                message: "is not a rule setting (port, protocol, sources, description)",
+            });
         }
         let port: number | NamedPort | undefined;
         if (typeof rule.port === "number" && Number.isInteger(rule.port) && rule.port >= 1 && rule.port <= 65535) {
@@ -170,7 +186,11 @@ export function parseSecurityConfig(raw: unknown): {
         }
         const sources = rule.sources;
         if (!Array.isArray(sources) || sources.length === 0 || !sources.every((s) => typeof s === "string")) {
-            problems.push({ path: `${path}.sources`, value: JSON.stringify(sources), message: "must be a non-empty list of CIDRs, e.g. [10.0.0.0/8]" });
+            problems.push({
+                path: `${path}.sources`,
+                value: JSON.stringify(sources),
+                message: "must be a non-empty list of CIDRs, e.g. [10.0.0.0/8]",
+            });
         } else {
             sources.forEach((s: string, j: number) => {
                 const problem = checkCidr(s);
@@ -180,13 +200,28 @@ export function parseSecurityConfig(raw: unknown): {
             });
         }
         if (typeof rule.description !== "string" || rule.description.trim() === "") {
-            problems.push({ path: `${path}.description`, value: JSON.stringify(rule.description), message: "must say what the rule is for" });
+            problems.push({
+                path: `${path}.description`,
+                value: JSON.stringify(rule.description),
+                message: "must say what the rule is for",
+            });
         }
         if (rule.purpose !== undefined && typeof rule.purpose !== "string") {
-            problems.push({ path: `${path}.purpose`, value: JSON.stringify(rule.purpose), message: "must name what the port is, e.g. postgres" });
+            problems.push({
+                path: `${path}.purpose`,
+                value: JSON.stringify(rule.purpose),
+                message: "must name what the port is, e.g. postgres",
+            });
         }
         if (port !== undefined && (protocol === "tcp" || protocol === "udp") && Array.isArray(sources)) {
-            rules.push({ port, protocol, sources: sources as string[], description: String(rule.description ?? ""), ...(typeof rule.purpose === "string" ? { purpose: rule.purpose } : {}), at: i });
+            rules.push({
+                port,
+                protocol,
+                sources: sources as string[],
+                description: String(rule.description ?? ""),
+                ...(typeof rule.purpose === "string" ? { purpose: rule.purpose } : {}),
+                at: i,
+            });
         }
     });
     return { security, problems };
@@ -213,7 +248,10 @@ export function dataStorePorts(postgresPorts: ReadonlyArray<number>): (rule: Sec
  * or ranges that together leave no address out (`0.0.0.0/1` and `128.0.0.0/1`), within one rule or across the
  * rules for the same port. The stack config and `bklite firewall apply` both refuse them through this.
  */
-export function checkDataStoreExposure(rules: ReadonlyArray<SecurityRule>, storeOf: (rule: SecurityRule) => string | undefined): Array<{ path: string; value?: string; message: string }> {
+export function checkDataStoreExposure(
+    rules: ReadonlyArray<SecurityRule>,
+    storeOf: (rule: SecurityRule) => string | undefined,
+): Array<{ path: string; value?: string; message: string }> {
     const problems: Array<{ path: string; value?: string; message: string }> = [];
     const byPort = new Map<string, number[]>();
     rules.forEach((rule, i) => {
@@ -228,7 +266,11 @@ export function checkDataStoreExposure(rules: ReadonlyArray<SecurityRule>, store
         for (const i of indexes) {
             rules[i].sources.forEach((source, j) => {
                 if (isWorldOpen(source)) {
-                    problems.push({ path: `security.rules[${rules[i].at ?? i}].sources[${j}]`, value: source, message });
+                    problems.push({
+                        path: `security.rules[${rules[i].at ?? i}].sources[${j}]`,
+                        value: source,
+                        message,
+                    });
                     named = true;
                 }
             });
@@ -236,7 +278,11 @@ export function checkDataStoreExposure(rules: ReadonlyArray<SecurityRule>, store
         const families = worldCoveredBy(indexes.flatMap((i) => rules[i].sources));
         if (families.length > 0 && !named) {
             for (const i of indexes) {
-                problems.push({ path: `security.rules[${rules[i].at ?? i}].sources`, value: rules[i].sources.join(", "), message: `${message}: together these ranges cover every IPv${families.join(" and IPv")} address` });
+                problems.push({
+                    path: `security.rules[${rules[i].at ?? i}].sources`,
+                    value: rules[i].sources.join(", "),
+                    message: `${message}: together these ranges cover every IPv${families.join(" and IPv")} address`,
+                });
             }
         }
     }

@@ -17,7 +17,19 @@ import { controllerWithCa } from "./controllerPackage";
 import { djangoPasswordHash, verifyDjangoPassword } from "./djangoPassword";
 import { ObjectBucket, fileDigest } from "./objectStore";
 import { connectPostgres, readSchemaFacts } from "./postgres";
-import { Counts, EnvWrite, ExistingEnv, PackageTarget, SchemaVariant, decidePackage, objectKey, packageTarget, planEnv, planRekey, zeroCounts } from "./plan";
+import {
+    Counts,
+    EnvWrite,
+    ExistingEnv,
+    PackageTarget,
+    SchemaVariant,
+    decidePackage,
+    objectKey,
+    packageTarget,
+    planEnv,
+    planRekey,
+    zeroCounts,
+} from "./plan";
 import { TABLES, detectSchema } from "./schema";
 import { SeedAdmin, SeedSpec } from "./spec";
 
@@ -51,7 +63,13 @@ export interface ApplyOptions {
 const LOCK_KEY = 0x626b6c74; // "bklt"
 const CREATED_BY = "system";
 
-async function waitForTables(db: Client, deadline: number, pollMs: number, timeoutMs: number, progress: WaitProgress): Promise<void> {
+async function waitForTables(
+    db: Client,
+    deadline: number,
+    pollMs: number,
+    timeoutMs: number,
+    progress: WaitProgress,
+): Promise<void> {
     for (;;) {
         const { rows } = await db.query<{ missing: string[] }>(
             `SELECT array_agg(t) FILTER (WHERE to_regclass(t) IS NULL) AS missing FROM unnest($1::text[]) AS t`,
@@ -75,7 +93,12 @@ async function waitForTables(db: Client, deadline: number, pollMs: number, timeo
  * Detects the schema, waiting while the server's migrations are still changing it: an unknown schema is refused
  * as soon as it stops changing (two polls alike), or at the deadline.
  */
-async function waitForSchema(db: Client, deadline: number, pollMs: number, progress: WaitProgress): Promise<SchemaVariant> {
+async function waitForSchema(
+    db: Client,
+    deadline: number,
+    pollMs: number,
+    progress: WaitProgress,
+): Promise<SchemaVariant> {
     let previous = "";
     for (;;) {
         const facts = await readSchemaFacts(db);
@@ -134,7 +157,11 @@ function progressReporter(log: (line: string) => void, label: string, total: num
 }
 
 /** Applies a validated spec. Throws on any problem; writes nothing unless everything is ready to be written. */
-export async function applySeed(spec: SeedSpec, conn: SeedConnection, options: ApplyOptions = {}): Promise<SeedSummary> {
+export async function applySeed(
+    spec: SeedSpec,
+    conn: SeedConnection,
+    options: ApplyOptions = {},
+): Promise<SeedSummary> {
     const log = options.log ?? (() => undefined);
     const timeoutMs = options.migrationTimeoutMs ?? 15 * 60 * 1000;
     const pollMs = options.pollMs ?? 2000;
@@ -147,7 +174,9 @@ export async function applySeed(spec: SeedSpec, conn: SeedConnection, options: A
         }
     }
     if (spec.packages.some((p) => p.type === "controller") && !conn.natsCa) {
-        throw new Error(`${SEED_ENV.natsCa} is required: a controller package is uploaded with the stack's NATS CA in it; nothing was written`);
+        throw new Error(
+            `${SEED_ENV.natsCa} is required: a controller package is uploaded with the stack's NATS CA in it; nothing was written`,
+        );
     }
 
     // Controller zips are uploaded as copies holding the stack's CA, made here and removed at the end.
@@ -168,16 +197,28 @@ export async function applySeed(spec: SeedSpec, conn: SeedConnection, options: A
 
         // Regions and SidecarEnv: planned from what is there.
         const names = spec.regions.map((r) => r.name);
-        const { rows: regionRows } = await db.query<{ id: string; name: string }>("SELECT id, name FROM node_mgmt_cloudregion WHERE name = ANY($1::text[])", [names]);
+        const { rows: regionRows } = await db.query<{ id: string; name: string }>(
+            "SELECT id, name FROM node_mgmt_cloudregion WHERE name = ANY($1::text[])",
+            [names],
+        );
         const regionIds = new Map(regionRows.map((r) => [r.name, Number(r.id)]));
-        const { rows: envRows } = await db.query<{ id: string; key: string; value: string; type: string; region: string }>(
+        const { rows: envRows } = await db.query<{
+            id: string;
+            key: string;
+            value: string;
+            type: string;
+            region: string;
+        }>(
             `SELECT e.id, e.key, e.value, e.type, r.name AS region FROM node_mgmt_sidecarenv e
                JOIN node_mgmt_cloudregion r ON r.id = e.cloud_region_id WHERE r.name = ANY($1::text[])`,
             [names],
         );
         const existing = new Map<string, ExistingEnv[]>();
         for (const row of envRows) {
-            existing.set(row.region, [...(existing.get(row.region) ?? []), { id: Number(row.id), key: row.key, value: row.value, type: row.type }]);
+            existing.set(row.region, [
+                ...(existing.get(row.region) ?? []),
+                { id: Number(row.id), key: row.key, value: row.value, type: row.type },
+            ]);
         }
         const envPlan = planEnv(spec.regions, existing, schema, conn.secretKey);
         // Every secret row, in any region: one that SECRET_KEY cannot read means the key is wrong, or being rotated.
@@ -188,7 +229,11 @@ export async function applySeed(spec: SeedSpec, conn: SeedConnection, options: A
         const rekey = planRekey(
             secretRows.map((r) => ({ ...r, id: Number(r.id) })),
             spec.regions,
-            { secretKey: conn.secretKey, previousSecretKey: conn.previousSecretKey, reencrypt: options.reencrypt ?? false },
+            {
+                secretKey: conn.secretKey,
+                previousSecretKey: conn.previousSecretKey,
+                reencrypt: options.reencrypt ?? false,
+            },
         );
         const refusals = [...envPlan.problems, ...rekey.problems];
         const regionsToCreate = names.filter((n) => !regionIds.has(n));
@@ -207,7 +252,10 @@ export async function applySeed(spec: SeedSpec, conn: SeedConnection, options: A
         let bucket: ObjectBucket | undefined;
         if (spec.packages.length > 0) {
             // An upload must not stall across a server restart: it fails, and the next run finishes it.
-            nc = await connectNats({ url: conn.natsUrl, user: conn.natsUser, password: conn.natsPassword, ca: conn.natsCa }, "bklite-seed");
+            nc = await connectNats(
+                { url: conn.natsUrl, user: conn.natsUser, password: conn.natsPassword, ca: conn.natsCa },
+                "bklite-seed",
+            );
             bucket = await ObjectBucket.open(nc, conn.bucket);
         }
         for (const pkg of spec.packages) {
@@ -217,17 +265,37 @@ export async function applySeed(spec: SeedSpec, conn: SeedConnection, options: A
             const digest = await fileDigest(file);
             const target = packageTarget(pkg, file);
             const where = schema.packageArchitecture
-                ? { sql: "os = $1 AND object = $2 AND version = $3 AND cpu_architecture = $4", args: [target.os, target.object, target.version, target.cpuArchitecture] }
+                ? {
+                      sql: "os = $1 AND object = $2 AND version = $3 AND cpu_architecture = $4",
+                      args: [target.os, target.object, target.version, target.cpuArchitecture],
+                  }
                 : { sql: "os = $1 AND object = $2 AND version = $3", args: [target.os, target.object, target.version] };
-            const { rows } = await db.query<{ id: string; name: string }>(`SELECT id, name FROM node_mgmt_packageversion WHERE ${where.sql}`, where.args);
+            const { rows } = await db.query<{ id: string; name: string }>(
+                `SELECT id, name FROM node_mgmt_packageversion WHERE ${where.sql}`,
+                where.args,
+            );
             const key = objectKey(target, schema);
             const object = await bucket!.info(key);
-            const decision = decidePackage({ row: rows[0], objectDigest: object?.digest, localDigest: digest, name, force: options.force ?? false });
+            const decision = decidePackage({
+                row: rows[0],
+                objectDigest: object?.digest,
+                localDigest: digest,
+                name,
+                force: options.force ?? false,
+            });
             if ("refuse" in decision) {
                 refusals.push(`package ${target.os}/${target.object} ${target.version}: ${decision.refuse}`);
                 continue;
             }
-            work.push({ target, key, digest, size, upload: decision.upload, row: decision.row, rowId: rows[0] ? Number(rows[0].id) : undefined });
+            work.push({
+                target,
+                key,
+                digest,
+                size,
+                upload: decision.upload,
+                row: decision.row,
+                rowId: rows[0] ? Number(rows[0].id) : undefined,
+            });
         }
         // The console login: the server created the user with its own password; give it the stack's.
         const admin = spec.admin ? await planAdmin(db, spec.admin, refusals) : undefined;
@@ -244,13 +312,20 @@ export async function applySeed(spec: SeedSpec, conn: SeedConnection, options: A
             }
             let info;
             try {
-                info = await bucket!.put(item.key, item.target.file, { description: item.target.name, onProgress: progressReporter(log, item.key, item.size) });
+                info = await bucket!.put(item.key, item.target.file, {
+                    description: item.target.name,
+                    onProgress: progressReporter(log, item.key, item.size),
+                });
             } catch (err) {
-                throw new Error(`uploading ${item.key} failed (${(err as Error).message}); no row was written for it, and a re-run uploads it again`);
+                throw new Error(
+                    `uploading ${item.key} failed (${(err as Error).message}); no row was written for it, and a re-run uploads it again`,
+                );
             }
             const readBack = await bucket!.readDigest(info);
             if (info.digest !== item.digest || readBack.digest !== item.digest || readBack.size !== item.size) {
-                throw new Error(`object ${item.key} does not read back as the file (${readBack.digest}, ${readBack.size} bytes; expected ${item.digest}, ${item.size} bytes); no row was written`);
+                throw new Error(
+                    `object ${item.key} does not read back as the file (${readBack.digest}, ${readBack.size} bytes; expected ${item.digest}, ${item.size} bytes); no row was written`,
+                );
             }
             summary.objects.uploaded++;
             summary.bytesSent += item.size;
@@ -263,11 +338,15 @@ export async function applySeed(spec: SeedSpec, conn: SeedConnection, options: A
             if (regionsToCreate.length > 0) {
                 // Django's node_init creates `default` with an explicit id 1, which does not advance the identity
                 // sequence; without this, the next region would be handed id 1 again.
-                await db.query("SELECT setval(pg_get_serial_sequence('node_mgmt_cloudregion', 'id'), GREATEST((SELECT max(id) FROM node_mgmt_cloudregion), 1))");
+                await db.query(
+                    "SELECT setval(pg_get_serial_sequence('node_mgmt_cloudregion', 'id'), GREATEST((SELECT max(id) FROM node_mgmt_cloudregion), 1))",
+                );
             }
             // `default` first: it is region 1 to bk-lite, and keeps that id if the server has not created it yet.
             for (const name of [...regionsToCreate].sort((a, b) => Number(b === "default") - Number(a === "default"))) {
-                const idFree = name === "default" && (await db.query("SELECT 1 FROM node_mgmt_cloudregion WHERE id = 1")).rowCount === 0;
+                const idFree =
+                    name === "default" &&
+                    (await db.query("SELECT 1 FROM node_mgmt_cloudregion WHERE id = 1")).rowCount === 0;
                 const { rows } = await insert(
                     db,
                     "node_mgmt_cloudregion",
@@ -282,7 +361,9 @@ export async function applySeed(spec: SeedSpec, conn: SeedConnection, options: A
                 );
                 regionIds.set(name, Number(rows[0].id));
                 if (idFree) {
-                    await db.query("SELECT setval(pg_get_serial_sequence('node_mgmt_cloudregion', 'id'), (SELECT max(id) FROM node_mgmt_cloudregion))");
+                    await db.query(
+                        "SELECT setval(pg_get_serial_sequence('node_mgmt_cloudregion', 'id'), (SELECT max(id) FROM node_mgmt_cloudregion))",
+                    );
                 }
             }
             for (const write of [...envPlan.writes, ...rekey.writes]) {
@@ -319,19 +400,35 @@ const LOGIN_DOMAIN = "domain.com";
  * The console user's row, and the new hash to write when its stored one does not verify against the password (a
  * hash that already verifies is left alone, so a re-run changes nothing). A missing table or user is a refusal.
  */
-async function planAdmin(db: Client, admin: SeedAdmin, refusals: string[]): Promise<{ id: number; hash?: string } | undefined> {
-    const { rows: tables } = await db.query("SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1", [USER_TABLE]);
+async function planAdmin(
+    db: Client,
+    admin: SeedAdmin,
+    refusals: string[],
+): Promise<{ id: number; hash?: string } | undefined> {
+    const { rows: tables } = await db.query(
+        "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1",
+        [USER_TABLE],
+    );
     if (tables.length === 0) {
-        refusals.push(`console user ${admin.username}: the table ${USER_TABLE} does not exist; the server creates it when system_mgmt is installed`);
+        refusals.push(
+            `console user ${admin.username}: the table ${USER_TABLE} does not exist; the server creates it when system_mgmt is installed`,
+        );
         return undefined;
     }
-    const { rows } = await db.query<{ id: string; password: string }>(`SELECT id, password FROM ${USER_TABLE} WHERE username = $1 AND domain = $2`, [admin.username, LOGIN_DOMAIN]);
+    const { rows } = await db.query<{ id: string; password: string }>(
+        `SELECT id, password FROM ${USER_TABLE} WHERE username = $1 AND domain = $2`,
+        [admin.username, LOGIN_DOMAIN],
+    );
     if (rows.length === 0) {
-        refusals.push(`console user ${admin.username}: the server has not created it (its startup runs create_user ${admin.username}); check the server's log, then apply again`);
+        refusals.push(
+            `console user ${admin.username}: the server has not created it (its startup runs create_user ${admin.username}); check the server's log, then apply again`,
+        );
         return undefined;
     }
     const id = Number(rows[0].id);
-    return verifyDjangoPassword(admin.password, rows[0].password) ? { id } : { id, hash: djangoPasswordHash(admin.password) };
+    return verifyDjangoPassword(admin.password, rows[0].password)
+        ? { id }
+        : { id, hash: djangoPasswordHash(admin.password) };
 }
 
 /** Marks a column to be set to the database's `now()`. */
@@ -339,7 +436,14 @@ const NOW = Symbol("now()");
 
 /** The columns bk-lite's TimeInfo and MaintainerInfo mixins require (NOT NULL, no database default). */
 function timestamps(): Record<string, unknown> {
-    return { created_at: NOW, updated_at: NOW, created_by: CREATED_BY, updated_by: CREATED_BY, domain: "domain.com", updated_by_domain: "domain.com" };
+    return {
+        created_at: NOW,
+        updated_at: NOW,
+        created_by: CREATED_BY,
+        updated_by: CREATED_BY,
+        domain: "domain.com",
+        updated_by_domain: "domain.com",
+    };
 }
 
 /** INSERT of one row; every value is a parameter except NOW. Table names come from this file, never from input. */
@@ -347,22 +451,39 @@ function insert(db: Client, table: string, row: Record<string, unknown>, returni
     const params: unknown[] = [];
     const columns = Object.keys(row);
     const values = columns.map((c) => (row[c] === NOW ? "now()" : `$${params.push(row[c])}`));
-    return db.query<{ id: string }>(`INSERT INTO ${table} (${columns.join(", ")}) VALUES (${values.join(", ")})${returning ? ` RETURNING ${returning}` : ""}`, params);
+    return db.query<{ id: string }>(
+        `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${values.join(", ")})${returning ? ` RETURNING ${returning}` : ""}`,
+        params,
+    );
 }
 
 async function writeEnv(db: Client, write: EnvWrite, regionId: number): Promise<void> {
     if (write.action === "update") {
-        await db.query("UPDATE node_mgmt_sidecarenv SET value = $1, type = $2 WHERE id = $3", [write.stored, write.type, write.id]);
+        await db.query("UPDATE node_mgmt_sidecarenv SET value = $1, type = $2 WHERE id = $3", [
+            write.stored,
+            write.type,
+            write.id,
+        ]);
     } else {
         // As node_init seeds them: preset (is_pre), no description.
-        await insert(db, "node_mgmt_sidecarenv", { key: write.key, value: write.stored, description: "", cloud_region_id: regionId, type: write.type, is_pre: true });
+        await insert(db, "node_mgmt_sidecarenv", {
+            key: write.key,
+            value: write.stored,
+            description: "",
+            cloud_region_id: regionId,
+            type: write.type,
+            is_pre: true,
+        });
     }
 }
 
 async function writePackageRow(db: Client, item: PackageWork, schema: SchemaVariant): Promise<void> {
     const t = item.target;
     if (item.row === "update") {
-        await db.query("UPDATE node_mgmt_packageversion SET name = $1, updated_at = now(), updated_by = $2 WHERE id = $3", [t.name, CREATED_BY, item.rowId]);
+        await db.query(
+            "UPDATE node_mgmt_packageversion SET name = $1, updated_at = now(), updated_by = $2 WHERE id = $3",
+            [t.name, CREATED_BY, item.rowId],
+        );
     } else if (item.row === "create") {
         // As controller_package_init writes them: created by "system", empty description.
         await insert(db, "node_mgmt_packageversion", {

@@ -41,7 +41,8 @@ export const SEED_ENV_HELP: Record<(typeof SEED_ENV)[keyof typeof SEED_ENV], str
     BKLITE_NATS_CA: "the CA that signed NATS's certificate: PEM text or a file (optional)",
     BKLITE_NATS_BUCKET: "the JetStream object store bucket (default bklite)",
     BKLITE_SECRET_KEY: "the server's SECRET_KEY, which encrypts secret SidecarEnv values (required)",
-    BKLITE_PREVIOUS_SECRET_KEY: "with --reencrypt: the SECRET_KEY before a rotation, to re-encrypt the values the spec does not set (optional)",
+    BKLITE_PREVIOUS_SECRET_KEY:
+        "with --reencrypt: the SECRET_KEY before a rotation, to re-encrypt the values the spec does not set (optional)",
 };
 
 /** The most a BKLITE_NATS_CA file may hold: a CA bundle is a few KiB. */
@@ -92,7 +93,10 @@ export function natsUrlProblem(value: string): string | undefined {
 }
 
 const URL_FORMS = {
-    pgUrl: { problem: pgUrlProblem, form: "postgres://USER:PASSWORD@HOST:PORT/DATABASE (percent-encode reserved characters in the password)" },
+    pgUrl: {
+        problem: pgUrlProblem,
+        form: "postgres://USER:PASSWORD@HOST:PORT/DATABASE (percent-encode reserved characters in the password)",
+    },
     natsUrl: { problem: natsUrlProblem, form: "tls://HOST:PORT" },
 } as const;
 
@@ -102,7 +106,12 @@ const URL_FORMS = {
  */
 function checkEnv(env: NodeJS.ProcessEnv, keys: ReadonlyArray<keyof typeof SEED_ENV>): void {
     const missing = keys.filter((k) => !env[SEED_ENV[k]]).map((k) => SEED_ENV[k]);
-    const problems = missing.length > 0 ? [`missing environment: ${missing.join(", ")} (connection settings and secrets come from the environment, never from arguments)`] : [];
+    const problems =
+        missing.length > 0
+            ? [
+                  `missing environment: ${missing.join(", ")} (connection settings and secrets come from the environment, never from arguments)`,
+              ]
+            : [];
     for (const key of ["pgUrl", "natsUrl"] as const) {
         const value = env[SEED_ENV[key]];
         const problem = value ? URL_FORMS[key].problem(value) : undefined;
@@ -126,11 +135,15 @@ export function natsCaFromEnv(env: NodeJS.ProcessEnv): string | undefined {
         throw new InputError(`${SEED_ENV.natsCa} is neither a PEM certificate nor an existing file: ${value}`);
     }
     if (stat.size > MAX_CA_BYTES) {
-        throw new InputError(`${SEED_ENV.natsCa} names ${value}, of ${stat.size} bytes: a CA certificate is a few KiB; name the stack's ca.crt`);
+        throw new InputError(
+            `${SEED_ENV.natsCa} names ${value}, of ${stat.size} bytes: a CA certificate is a few KiB; name the stack's ca.crt`,
+        );
     }
     const pem = fs.readFileSync(value, "utf8");
     if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
-        throw new InputError(`${SEED_ENV.natsCa} names ${value}, which holds no PEM certificate: name the stack's ca.crt`);
+        throw new InputError(
+            `${SEED_ENV.natsCa} names ${value}, which holds no PEM certificate: name the stack's ca.crt`,
+        );
     }
     return pem;
 }
@@ -151,7 +164,17 @@ export function connectionFromEnv(env: NodeJS.ProcessEnv, needNats: boolean): Se
 }
 
 /** NATS alone (`bklite streams apply`), from the same variables. */
-export function natsEndpointFromEnv(env: NodeJS.ProcessEnv): { url: string; user: string; password: string; ca?: string } {
+export function natsEndpointFromEnv(env: NodeJS.ProcessEnv): {
+    url: string;
+    user: string;
+    password: string;
+    ca?: string;
+} {
     checkEnv(env, ["natsUrl", "natsUser", "natsPassword"]);
-    return { url: env[SEED_ENV.natsUrl]!, user: env[SEED_ENV.natsUser]!, password: env[SEED_ENV.natsPassword]!, ca: natsCaFromEnv(env) };
+    return {
+        url: env[SEED_ENV.natsUrl]!,
+        user: env[SEED_ENV.natsUser]!,
+        password: env[SEED_ENV.natsPassword]!,
+        ca: natsCaFromEnv(env),
+    };
 }

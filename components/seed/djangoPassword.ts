@@ -9,7 +9,9 @@ export const DJANGO_PBKDF2_ITERATIONS = 600_000;
 const SALT_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 function derive(password: string, salt: string, iterations: number): string {
-    return crypto.pbkdf2Sync(Buffer.from(password, "utf8"), Buffer.from(salt, "utf8"), iterations, 32, "sha256").toString("base64");
+    return crypto
+        .pbkdf2Sync(Buffer.from(password, "utf8"), Buffer.from(salt, "utf8"), iterations, 32, "sha256")
+        .toString("base64");
 }
 
 /** A new hash of `password`, with a random 22-character salt as Django makes them. */

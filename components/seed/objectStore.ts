@@ -114,7 +114,9 @@ export class ObjectBucket {
     /** The current info of an object, or undefined when it does not exist (or was deleted). */
     async info(name: string): Promise<ObjectInfo | undefined> {
         try {
-            const message = await this.jsm.streams.getMessage(this.stream, { last_by_subj: metaSubject(this.bucket, name) });
+            const message = await this.jsm.streams.getMessage(this.stream, {
+                last_by_subj: metaSubject(this.bucket, name),
+            });
             const info = JSON.parse(Buffer.from(message.data).toString("utf8")) as ObjectInfo;
             return info.deleted ? undefined : info;
         } catch (err) {
@@ -130,7 +132,11 @@ export class ObjectBucket {
      * chunk is acknowledged, then the previous version's chunks are purged. On failure the new chunks are purged
      * (best effort) and the previous version stays current.
      */
-    async put(name: string, file: string, options: { description: string; onProgress?: (bytes: number) => void }): Promise<ObjectInfo> {
+    async put(
+        name: string,
+        file: string,
+        options: { description: string; onProgress?: (bytes: number) => void },
+    ): Promise<ObjectInfo> {
         const previous = await this.info(name);
         const id = nuid.next();
         const chunkSubject = `$O.${this.bucket}.C.${id}`;
@@ -175,7 +181,9 @@ export class ObjectBucket {
             };
             const rollup = headers();
             rollup.set("Nats-Rollup", "sub");
-            await this.js.publish(metaSubject(this.bucket, name), Buffer.from(JSON.stringify(info)), { headers: rollup });
+            await this.js.publish(metaSubject(this.bucket, name), Buffer.from(JSON.stringify(info)), {
+                headers: rollup,
+            });
             if (previous) {
                 await this.purgeChunks(previous.nuid).catch(() => undefined);
             }
@@ -207,14 +215,20 @@ export class ObjectBucket {
      * memory stays bounded), and returns its digest as a downloader would compute it. Fails when the connection
      * closes or no chunk arrives for `stallMs`, rather than waiting forever.
      */
-    async read(info: ObjectInfo, onChunk: (chunk: Uint8Array) => unknown, stallMs = 15000): Promise<{ digest: string; size: number }> {
+    async read(
+        info: ObjectInfo,
+        onChunk: (chunk: Uint8Array) => unknown,
+        stallMs = 15000,
+    ): Promise<{ digest: string; size: number }> {
         const hash = crypto.createHash("sha256");
         let size = 0;
         if (info.chunks === 0) {
             return { digest: formatDigest(hash.digest()), size };
         }
         // One subject as a string: sent as filter_subject, which nats-server 2.9 understands too.
-        const consumer = await this.js.consumers.get(this.stream, { filterSubjects: `$O.${this.bucket}.C.${info.nuid}` });
+        const consumer = await this.js.consumers.get(this.stream, {
+            filterSubjects: `$O.${this.bucket}.C.${info.nuid}`,
+        });
         const messages = await consumer.consume();
         let timer: NodeJS.Timeout | undefined;
         let fail: (err: Error) => void = () => undefined;
@@ -224,7 +238,13 @@ export class ObjectBucket {
             clearTimeout(timer);
             timer = setTimeout(() => fail(new Error(`reading ${info.name} stalled for ${stallMs / 1000} s`)), stallMs);
         };
-        void this.nc.closed().then((err) => fail(new Error(`the NATS connection closed while reading ${info.name}${err ? `: ${err.message}` : ""}`)));
+        void this.nc
+            .closed()
+            .then((err) =>
+                fail(
+                    new Error(`the NATS connection closed while reading ${info.name}${err ? `: ${err.message}` : ""}`),
+                ),
+            );
         const read = (async () => {
             let received = 0;
             for await (const message of messages) {
@@ -244,7 +264,10 @@ export class ObjectBucket {
         } finally {
             clearTimeout(timer);
             // Closing an ordered consumer waits on the server; never let that hold the result up.
-            await Promise.race([messages.close().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
+            await Promise.race([
+                messages.close().catch(() => undefined),
+                new Promise((r) => setTimeout(r, 2000).unref()),
+            ]);
         }
         return { digest: formatDigest(hash.digest()), size };
     }

@@ -36,16 +36,28 @@ export function checkPackage(p: Record<string, unknown>, keys: ReadonlyArray<str
         problems.push({ field: key, message: `is not a package setting (${keys.join(", ")})` });
     }
     if (typeof p.file !== "string" || p.file.trim() === "") {
-        problems.push({ field: "file", message: "must be the path of the package file, e.g. assets/packages/fusion-collectors-linux-amd64.zip" });
+        problems.push({
+            field: "file",
+            message: "must be the path of the package file, e.g. assets/packages/fusion-collectors-linux-amd64.zip",
+        });
     } else if (p.file.length > PATH_MAX) {
-        problems.push({ field: "file", message: `is a path of ${p.file.length} characters; a path holds at most ${PATH_MAX} (PATH_MAX)` });
+        problems.push({
+            field: "file",
+            message: `is a path of ${p.file.length} characters; a path holds at most ${PATH_MAX} (PATH_MAX)`,
+        });
     } else {
         const name = path.basename(p.file);
         if ([...name].length > PACKAGE_NAME_MAX) {
-            problems.push({ field: "file", message: `has a file name of ${[...name].length} characters; bk-lite stores at most ${PACKAGE_NAME_MAX} (PackageVersion.name): rename the file` });
+            problems.push({
+                field: "file",
+                message: `has a file name of ${[...name].length} characters; bk-lite stores at most ${PACKAGE_NAME_MAX} (PackageVersion.name): rename the file`,
+            });
         }
         if (p.type === "controller" && !/\.zip$/i.test(name)) {
-            problems.push({ field: "file", message: "must be a .zip: the controller package gets the stack's CA as fusion-collectors/certs/ca.crt" });
+            problems.push({
+                field: "file",
+                message: "must be a .zip: the controller package gets the stack's CA as fusion-collectors/certs/ca.crt",
+            });
         }
     }
     if (p.os !== "linux" && p.os !== "windows") {
@@ -55,7 +67,11 @@ export function checkPackage(p: Record<string, unknown>, keys: ReadonlyArray<str
         problems.push({ field: "type", message: "must be controller or collector" });
     }
     if (typeof p.object !== "string" || !OBJECT.test(p.object)) {
-        problems.push({ field: "object", message: "must name what the package installs, e.g. Controller or Telegraf (letters, digits, space . _ + -)" });
+        problems.push({
+            field: "object",
+            message:
+                "must name what the package installs, e.g. Controller or Telegraf (letters, digits, space . _ + -)",
+        });
     }
     if (typeof p.version !== "string" || !VERSION.test(p.version)) {
         problems.push({ field: "version", message: "must be a version such as 1.0.0 (letters, digits, . _ + -)" });

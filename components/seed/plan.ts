@@ -84,7 +84,9 @@ export function planEnv(
             const type = secret ? "secret" : schema.plainType;
             const storedLength = secret ? aesStoredLength(Buffer.byteLength(value)) : [...value].length;
             if (schema.envValueMax !== undefined && storedLength > schema.envValueMax) {
-                problems.push(`region '${region.name}' key ${key}: the value is ${storedLength} characters as stored, more than this schema's ${schema.envValueMax}`);
+                problems.push(
+                    `region '${region.name}' key ${key}: the value is ${storedLength} characters as stored, more than this schema's ${schema.envValueMax}`,
+                );
                 continue;
             }
             const row = rows.get(key);
@@ -127,9 +129,16 @@ export interface SeedKeys {
  * own values. With `reencrypt`, a row the spec sets is rewritten by planEnv; any other is re-encrypted from the
  * previous key's plaintext, or a problem when that key cannot read it either.
  */
-export function planRekey(secrets: ReadonlyArray<StoredSecret>, regions: ReadonlyArray<SeedRegion>, keys: SeedKeys): { writes: EnvWrite[]; problems: string[] } {
-    const unreadable = secrets.filter((row) => storedPlaintext({ value: row.value, type: "secret" }, keys.secretKey) === undefined);
-    const names = (rows: ReadonlyArray<StoredSecret>) => rows.map((r) => `region '${r.region}' ${r.key} (row ${r.id})`).join(", ");
+export function planRekey(
+    secrets: ReadonlyArray<StoredSecret>,
+    regions: ReadonlyArray<SeedRegion>,
+    keys: SeedKeys,
+): { writes: EnvWrite[]; problems: string[] } {
+    const unreadable = secrets.filter(
+        (row) => storedPlaintext({ value: row.value, type: "secret" }, keys.secretKey) === undefined,
+    );
+    const names = (rows: ReadonlyArray<StoredSecret>) =>
+        rows.map((r) => `region '${r.region}' ${r.key} (row ${r.id})`).join(", ");
     if (unreadable.length === 0) {
         return { writes: [], problems: [] };
     }
@@ -147,11 +156,21 @@ export function planRekey(secrets: ReadonlyArray<StoredSecret>, regions: Readonl
     const writes: EnvWrite[] = [];
     const lost: StoredSecret[] = [];
     for (const row of unreadable.filter((r) => !inSpec.has(`${r.region}\0${r.key}`))) {
-        const plaintext = keys.previousSecretKey === undefined ? undefined : storedPlaintext({ value: row.value, type: "secret" }, keys.previousSecretKey);
+        const plaintext =
+            keys.previousSecretKey === undefined
+                ? undefined
+                : storedPlaintext({ value: row.value, type: "secret" }, keys.previousSecretKey);
         if (plaintext === undefined) {
             lost.push(row);
         } else {
-            writes.push({ region: row.region, key: row.key, stored: aesEncrypt(plaintext, keys.secretKey), type: "secret", action: "update", id: row.id });
+            writes.push({
+                region: row.region,
+                key: row.key,
+                stored: aesEncrypt(plaintext, keys.secretKey),
+                type: "secret",
+                action: "update",
+                id: row.id,
+            });
         }
     }
     const problems =
@@ -179,7 +198,15 @@ export interface PackageTarget {
 
 /** The row and object of a spec package, uploaded from `file`. */
 export function packageTarget(pkg: SeedPackage, file: string): PackageTarget {
-    return { type: pkg.type, os: pkg.os, object: pkg.object, version: pkg.version, cpuArchitecture: pkg.cpuArchitecture ?? "x86_64", name: path.basename(pkg.file), file };
+    return {
+        type: pkg.type,
+        os: pkg.os,
+        object: pkg.object,
+        version: pkg.version,
+        cpuArchitecture: pkg.cpuArchitecture ?? "x86_64",
+        name: path.basename(pkg.file),
+        file,
+    };
 }
 
 /** The object-store key bk-lite uses for a package (`services/package.py`). */
@@ -189,9 +216,7 @@ export function objectKey(target: PackageTarget, schema: SchemaVariant): string 
         : `${target.os}/${target.object}/${target.version}/${target.name}`;
 }
 
-export type PackageDecision =
-    | { upload: boolean; row: "create" | "update" | "unchanged" }
-    | { refuse: string };
+export type PackageDecision = { upload: boolean; row: "create" | "update" | "unchanged" } | { refuse: string };
 
 /**
  * What to do for one package target, from its row (by os/object/version[/arch]), the object under its key, and

@@ -22,7 +22,10 @@ function stopAllOnExit(): void {
     }
     hooked = true;
     process.on("exit", () => running.forEach((child) => child.kill("SIGTERM")));
-    for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    for (const [signal, code] of [
+        ["SIGINT", 130],
+        ["SIGTERM", 143],
+    ] as const) {
         process.once(signal, () => {
             // A command that handles the signal itself (restore: leave the old data serving) stops its own
             // forwards when it is done; only a command that does not is ended here.
@@ -57,7 +60,11 @@ export function portForward(target: KubeTarget, service: string, port: number, t
         const fail = (message: string) => {
             clearTimeout(timer);
             void stop();
-            reject(new Error(`kubectl port-forward to svc/${service} in namespace ${target.namespace}${target.context ? ` (context ${target.context})` : ""} ${message}`));
+            reject(
+                new Error(
+                    `kubectl port-forward to svc/${service} in namespace ${target.namespace}${target.context ? ` (context ${target.context})` : ""} ${message}`,
+                ),
+            );
         };
         const timer = setTimeout(() => fail(`did not start within ${timeoutMs / 1000} s: ${output.trim()}`), timeoutMs);
         const onData = (data: Buffer) => {
@@ -84,7 +91,11 @@ export function portForward(target: KubeTarget, service: string, port: number, t
  * Runs `fn` with the hosts of the given URLs replaced by port-forwards to the Services of the same name (e.g.
  * `postgres://u:p@postgres:5432/db` goes through svc/postgres). The forwards are stopped however `fn` ends.
  */
-export async function withForwards<T>(target: KubeTarget, urls: string[], fn: (urls: string[]) => Promise<T>): Promise<T> {
+export async function withForwards<T>(
+    target: KubeTarget,
+    urls: string[],
+    fn: (urls: string[]) => Promise<T>,
+): Promise<T> {
     const forwards: Forward[] = [];
     try {
         const rewritten: string[] = [];
@@ -94,7 +105,9 @@ export async function withForwards<T>(target: KubeTarget, urls: string[], fn: (u
                 continue;
             }
             const url = new URL(raw);
-            const port = Number(url.port || (url.protocol === "postgres:" || url.protocol === "postgresql:" ? 5432 : 4222));
+            const port = Number(
+                url.port || (url.protocol === "postgres:" || url.protocol === "postgresql:" ? 5432 : 4222),
+            );
             const forward = await portForward(target, url.hostname, port);
             forwards.push(forward);
             url.hostname = "127.0.0.1";

@@ -38,7 +38,13 @@ export function postgresFailureForGood(err: Error & { code?: string }): string |
 }
 
 /** Connects, waiting until `deadline` while PostgreSQL cannot be reached yet. */
-export async function connectPostgres(url: string, deadline: number, pollMs: number, progress: WaitProgress, log: (line: string) => void): Promise<Client> {
+export async function connectPostgres(
+    url: string,
+    deadline: number,
+    pollMs: number,
+    progress: WaitProgress,
+    log: (line: string) => void,
+): Promise<Client> {
     for (;;) {
         const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
         // A connection dropped while idle (during a long upload) must fail the run cleanly, not crash it.
@@ -56,7 +62,9 @@ export async function connectPostgres(url: string, deadline: number, pollMs: num
             reason = (err as Error).message;
         }
         if (Date.now() >= deadline) {
-            throw new Error(`cannot connect to PostgreSQL (${reason}): check ${SEED_ENV.pgUrl}'s host and port and that PostgreSQL is running; nothing was written`);
+            throw new Error(
+                `cannot connect to PostgreSQL (${reason}): check ${SEED_ENV.pgUrl}'s host and port and that PostgreSQL is running; nothing was written`,
+            );
         }
         progress.note(`PostgreSQL (${reason})`);
         await new Promise((r) => setTimeout(r, pollMs));
@@ -65,7 +73,14 @@ export async function connectPostgres(url: string, deadline: number, pollMs: num
 
 /** The columns and package uniqueness bk-lite's tables have here, sorted, for detectSchema. */
 export async function readSchemaFacts(db: Client): Promise<{ columns: ColumnInfo[]; uniques: string[][] }> {
-    const columns = await db.query<{ table_name: string; column_name: string; is_nullable: string; column_default: string | null; is_identity: string; character_maximum_length: number | null }>(
+    const columns = await db.query<{
+        table_name: string;
+        column_name: string;
+        is_nullable: string;
+        column_default: string | null;
+        is_identity: string;
+        character_maximum_length: number | null;
+    }>(
         `SELECT table_name, column_name, is_nullable, column_default, is_identity, character_maximum_length
            FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ANY($1::text[])`,
         [TABLES as unknown as string[]],

@@ -16,19 +16,34 @@ import { SeedSpec } from "./spec";
  * Package paths stay as configured (`seed apply` runs in the project directory), so the spec, and the trigger made
  * from it, do not depend on where the checkout is.
  */
-export function renderSeedSpec(config: StackConfig, secrets: { natsPassword: string; adminPassword: string }): SeedSpec {
+export function renderSeedSpec(
+    config: StackConfig,
+    secrets: { natsPassword: string; adminPassword: string },
+): SeedSpec {
     const endpoints = agentEndpoints(config);
     return {
         regions: config.regions.map((region) => {
             const env = regionEnv(region, endpoints);
             return {
                 name: region.name,
-                env: Object.fromEntries(Object.keys(env).sort().map((key) => [key, renderText(env[key], { [NATS_PASSWORD_REF]: secrets.natsPassword })])),
+                env: Object.fromEntries(
+                    Object.keys(env)
+                        .sort()
+                        .map((key) => [key, renderText(env[key], { [NATS_PASSWORD_REF]: secrets.natsPassword })]),
+                ),
             };
         }),
-        packages: config.probePackages.map((p) => ({ file: p.file, os: p.os, type: p.type, object: p.object, version: p.version })),
+        packages: config.probePackages.map((p) => ({
+            file: p.file,
+            os: p.os,
+            type: p.type,
+            object: p.object,
+            version: p.version,
+        })),
         // The server creates the console's admin with a fixed password at start; seeding makes it the stack's.
-        ...(config.installApps.includes("system_mgmt") ? { admin: { username: ADMIN_USER, password: secrets.adminPassword } } : {}),
+        ...(config.installApps.includes("system_mgmt")
+            ? { admin: { username: ADMIN_USER, password: secrets.adminPassword } }
+            : {}),
     };
 }
 

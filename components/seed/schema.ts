@@ -18,16 +18,68 @@ export interface ColumnInfo {
 
 /** Columns the seeder writes (or that fill themselves), per table. */
 const KNOWN: Record<Table, string[]> = {
-    node_mgmt_cloudregion: ["id", "created_at", "updated_at", "created_by", "updated_by", "name", "introduction", "domain", "updated_by_domain", "proxy_address", "pending_proxy_address", "pending_proxy_address_created_at"],
+    node_mgmt_cloudregion: [
+        "id",
+        "created_at",
+        "updated_at",
+        "created_by",
+        "updated_by",
+        "name",
+        "introduction",
+        "domain",
+        "updated_by_domain",
+        "proxy_address",
+        "pending_proxy_address",
+        "pending_proxy_address_created_at",
+    ],
     node_mgmt_sidecarenv: ["id", "key", "value", "description", "cloud_region_id", "type", "is_pre"],
-    node_mgmt_packageversion: ["id", "created_at", "updated_at", "created_by", "updated_by", "type", "os", "object", "version", "name", "description", "domain", "updated_by_domain", "cpu_architecture"],
+    node_mgmt_packageversion: [
+        "id",
+        "created_at",
+        "updated_at",
+        "created_by",
+        "updated_by",
+        "type",
+        "os",
+        "object",
+        "version",
+        "name",
+        "description",
+        "domain",
+        "updated_by_domain",
+        "cpu_architecture",
+    ],
 };
 
 /** Columns without which the tables are not bk-lite's node_mgmt tables. */
 const REQUIRED: Record<Table, string[]> = {
-    node_mgmt_cloudregion: ["id", "name", "introduction", "created_at", "updated_at", "created_by", "updated_by", "domain", "updated_by_domain"],
+    node_mgmt_cloudregion: [
+        "id",
+        "name",
+        "introduction",
+        "created_at",
+        "updated_at",
+        "created_by",
+        "updated_by",
+        "domain",
+        "updated_by_domain",
+    ],
     node_mgmt_sidecarenv: ["id", "key", "value", "description", "cloud_region_id", "type", "is_pre"],
-    node_mgmt_packageversion: ["id", "type", "os", "object", "version", "name", "description", "created_at", "updated_at", "created_by", "updated_by", "domain", "updated_by_domain"],
+    node_mgmt_packageversion: [
+        "id",
+        "type",
+        "os",
+        "object",
+        "version",
+        "name",
+        "description",
+        "created_at",
+        "updated_at",
+        "created_by",
+        "updated_by",
+        "domain",
+        "updated_by_domain",
+    ],
 };
 
 /** The package uniqueness each variant has (sorted column lists). */
@@ -37,7 +89,10 @@ const PACKAGE_UNIQUE = {
 };
 
 /** Detects the variant from the columns and the package table's unique constraints; throws naming what is unknown. */
-export function detectSchema(columns: ReadonlyArray<ColumnInfo>, packageUniques: ReadonlyArray<string[]>): SchemaVariant {
+export function detectSchema(
+    columns: ReadonlyArray<ColumnInfo>,
+    packageUniques: ReadonlyArray<string[]>,
+): SchemaVariant {
     const problems: string[] = [];
     const byTable = new Map<string, ColumnInfo[]>();
     for (const c of columns) {
@@ -52,18 +107,26 @@ export function detectSchema(columns: ReadonlyArray<ColumnInfo>, packageUniques:
         }
         for (const c of present) {
             if (!KNOWN[table].includes(c.column) && !c.nullable && !c.hasDefault) {
-                problems.push(`${table}.${c.column} is NOT NULL without a default, and this seeder does not know what to put there`);
+                problems.push(
+                    `${table}.${c.column} is NOT NULL without a default, and this seeder does not know what to put there`,
+                );
             }
         }
     }
-    const packageArchitecture = (byTable.get("node_mgmt_packageversion") ?? []).some((c) => c.column === "cpu_architecture");
+    const packageArchitecture = (byTable.get("node_mgmt_packageversion") ?? []).some(
+        (c) => c.column === "cpu_architecture",
+    );
     const expected = packageArchitecture ? PACKAGE_UNIQUE.upstream : PACKAGE_UNIQUE.huangpu;
     const uniques = packageUniques.map((u) => [...u].sort().join(","));
     if (!uniques.includes(expected.join(","))) {
-        problems.push(`node_mgmt_packageversion is unique on ${uniques.length ? uniques.map((u) => `(${u})`).join(" and ") : "nothing"}, not on (${expected.join(", ")}) as bk-lite's schema is`);
+        problems.push(
+            `node_mgmt_packageversion is unique on ${uniques.length ? uniques.map((u) => `(${u})`).join(" and ") : "nothing"}, not on (${expected.join(", ")}) as bk-lite's schema is`,
+        );
     }
     if (problems.length > 0) {
-        throw new Error(`the database has a bk-lite schema this seeder does not know; nothing was written:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        throw new Error(
+            `the database has a bk-lite schema this seeder does not know; nothing was written:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+        );
     }
     const value = (byTable.get("node_mgmt_sidecarenv") ?? []).find((c) => c.column === "value");
     return {

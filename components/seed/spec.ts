@@ -41,7 +41,9 @@ export interface SpecProblem {
 /** Thrown when a spec is refused; lists every problem. Nothing has been written. */
 export class SpecError extends InputError {
     constructor(public readonly problems: SpecProblem[]) {
-        super(`the seed spec has ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was written:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join("\n")}`);
+        super(
+            `the seed spec has ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was written:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join("\n")}`,
+        );
         this.name = "SpecError";
     }
 }
@@ -59,8 +61,16 @@ export function parseSeedSpec(raw: unknown): SeedSpec {
     } else {
         const seen = new Set<string>();
         rawRegions.forEach((r: unknown, i: number) => {
-            if (!isRecord(r) || typeof r.name !== "string" || r.name.trim() === "" || [...r.name].length > REGION_NAME_MAX) {
-                problems.push({ path: `regions[${i}].name`, message: `must be a region name of 1-${REGION_NAME_MAX} characters` });
+            if (
+                !isRecord(r) ||
+                typeof r.name !== "string" ||
+                r.name.trim() === "" ||
+                [...r.name].length > REGION_NAME_MAX
+            ) {
+                problems.push({
+                    path: `regions[${i}].name`,
+                    message: `must be a region name of 1-${REGION_NAME_MAX} characters`,
+                });
                 return;
             }
             const where = `region '${r.name}'`;
@@ -72,7 +82,10 @@ export function parseSeedSpec(raw: unknown): SeedSpec {
             }
             seen.add(r.name);
             if (!isRecord(r.env)) {
-                problems.push({ path: `${where}.env`, message: `is missing; it must hold ${REQUIRED_REGION_KEYS.join(", ")}` });
+                problems.push({
+                    path: `${where}.env`,
+                    message: `is missing; it must hold ${REQUIRED_REGION_KEYS.join(", ")}`,
+                });
                 return;
             }
             const env: Record<string, string> = {};
@@ -115,17 +128,34 @@ export function parseSeedSpec(raw: unknown): SeedSpec {
             const row = packageRowKey(pkg);
             const first = seenRows.get(row);
             if (first !== undefined) {
-                problems.push({ path: where, message: `${pkg.object} ${pkg.version} (${pkg.os}) is already given by ${first}` });
+                problems.push({
+                    path: where,
+                    message: `${pkg.object} ${pkg.version} (${pkg.os}) is already given by ${first}`,
+                });
                 return;
             }
             seenRows.set(row, where);
-            packages.push({ file: pkg.file, os: pkg.os, type: pkg.type, object: pkg.object, version: pkg.version, ...(pkg.cpuArchitecture ? { cpuArchitecture: pkg.cpuArchitecture } : {}) });
+            packages.push({
+                file: pkg.file,
+                os: pkg.os,
+                type: pkg.type,
+                object: pkg.object,
+                version: pkg.version,
+                ...(pkg.cpuArchitecture ? { cpuArchitecture: pkg.cpuArchitecture } : {}),
+            });
         });
     }
     let admin: SeedAdmin | undefined;
     if (raw.admin !== undefined) {
-        if (!isRecord(raw.admin) || typeof raw.admin.username !== "string" || !/^[^\s]{1,100}$/.test(raw.admin.username)) {
-            problems.push({ path: "admin.username", message: "must be the console user's name (1-100 characters, no spaces)" });
+        if (
+            !isRecord(raw.admin) ||
+            typeof raw.admin.username !== "string" ||
+            !/^[^\s]{1,100}$/.test(raw.admin.username)
+        ) {
+            problems.push({
+                path: "admin.username",
+                message: "must be the console user's name (1-100 characters, no spaces)",
+            });
         } else if (typeof raw.admin.password !== "string" || raw.admin.password.length < 8) {
             problems.push({ path: "admin.password", message: "must be a password of at least 8 characters" });
         } else {

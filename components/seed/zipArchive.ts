@@ -57,7 +57,9 @@ export function readZipDirectory(file: string): { entries: ZipEntry[]; directory
             throw new ZipError("it is not a zip archive (no end-of-directory record)");
         }
         if (end >= 20 && tail.readUInt32LE(end - 20) === ZIP64_END_LOCATOR) {
-            throw new ZipError("it is a zip64 archive (over 4 GiB or 65,535 entries), which this seeder does not patch");
+            throw new ZipError(
+                "it is a zip64 archive (over 4 GiB or 65,535 entries), which this seeder does not patch",
+            );
         }
         const count = tail.readUInt16LE(end + 10);
         const directorySize = tail.readUInt32LE(end + 12);
@@ -115,7 +117,9 @@ export function writeZipWithFile(source: string, output: string, name: string, c
     const { entries, directoryOffset } = readZipDirectory(source);
     // Each entry's local record runs to the next one's (or to the directory): header, data and any descriptor.
     const byOffset = [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
-    const recordEnd = new Map(byOffset.map((e, i) => [e, i + 1 < byOffset.length ? byOffset[i + 1].localHeaderOffset : directoryOffset]));
+    const recordEnd = new Map(
+        byOffset.map((e, i) => [e, i + 1 < byOffset.length ? byOffset[i + 1].localHeaderOffset : directoryOffset]),
+    );
     const input = fs.openSync(source, "r");
     const out = fs.openSync(output, "w");
     try {
@@ -159,7 +163,7 @@ export function writeZipWithFile(source: string, output: string, name: string, c
         central.writeUInt32LE(content.length, 20);
         central.writeUInt32LE(content.length, 24);
         central.writeUInt16LE(nameBytes.length, 28);
-        central.writeUInt32LE(((0o100644 << 16) >>> 0), 38);
+        central.writeUInt32LE((0o100644 << 16) >>> 0, 38);
         central.writeUInt32LE(offset, 42);
         directory.push(Buffer.concat([central, nameBytes]));
         offset += local.length + nameBytes.length + content.length;

@@ -49,11 +49,19 @@ export interface Check {
 }
 
 export const ok = (expected: string, found: string): Omit<CheckResult, "check"> => ({ status: "ok", expected, found });
-export const fail = (expected: string, found: string, fix: string): Omit<CheckResult, "check"> => ({ status: "fail", expected, found, fix });
+export const fail = (expected: string, found: string, fix: string): Omit<CheckResult, "check"> => ({
+    status: "fail",
+    expected,
+    found,
+    fix,
+});
 
 /** The message of anything thrown, on one line. */
 export function reason(err: unknown): string {
     const e = err as Error & { code?: string; cause?: { code?: string; message?: string } };
     const cause = e.cause?.code ?? e.cause?.message;
-    return `${e.message ?? String(err)}${cause && !String(e.message).includes(cause) ? ` (${cause})` : ""}`.replace(/\s+/g, " ");
+    return `${e.message ?? String(err)}${cause && !String(e.message).includes(cause) ? ` (${cause})` : ""}`.replace(
+        /\s+/g,
+        " ",
+    );
 }

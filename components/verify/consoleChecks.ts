@@ -30,7 +30,11 @@ async function request(context: CheckContext, url: string, init: RequestInit = {
 }
 
 const postJson = (context: CheckContext, url: string, body: unknown) =>
-    request(context, url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    request(context, url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+    });
 
 /** Whether an answer is the server's (Django's JSON with `result`), not the web app's. */
 const fromServer = (answer: Answer) => answer.json !== undefined && "result" in answer.json;
@@ -42,11 +46,14 @@ export function consoleChecks(): Check[] {
             async run(context) {
                 const url = `${context.spec.consoleUrl}/`;
                 const expected = `HTTP 200 with the web app's HTML at ${url}`;
-                const fix = "check that traefik and web are running and that bklite:publicUrl, bklite:hostAddress and bklite:httpPort say where the console answers";
+                const fix =
+                    "check that traefik and web are running and that bklite:publicUrl, bklite:hostAddress and bklite:httpPort say where the console answers";
                 try {
                     const answer = await request(context, url);
                     const found = `HTTP ${answer.status}, ${answer.type}`;
-                    return answer.status === 200 && answer.type === "text/html" && !fromServer(answer) ? ok(expected, found) : fail(expected, found, fix);
+                    return answer.status === 200 && answer.type === "text/html" && !fromServer(answer)
+                        ? ok(expected, found)
+                        : fail(expected, found, fix);
                 } catch (err) {
                     return fail(expected, reason(err), fix);
                 }
@@ -59,7 +66,9 @@ export function consoleChecks(): Check[] {
                 const expected = `the server's JSON ({"result": false}) for an empty login at ${url}`;
                 try {
                     const answer = await postJson(context, url, {});
-                    const found = fromServer(answer) ? `HTTP ${answer.status}, the server's JSON (result ${JSON.stringify(answer.json!.result)})` : `HTTP ${answer.status}, ${answer.type}: not the server`;
+                    const found = fromServer(answer)
+                        ? `HTTP ${answer.status}, the server's JSON (result ${JSON.stringify(answer.json!.result)})`
+                        : `HTTP ${answer.status}, ${answer.type}: not the server`;
                     if (answer.status === 200 && fromServer(answer)) {
                         return ok(expected, found);
                     }
@@ -86,23 +95,40 @@ export function loginCheck(username: string): Check {
             const expected = `${username} logs in (result true, a token) and the token is accepted`;
             const password = context.secrets.adminPassword;
             if (password === undefined) {
-                return fail(expected, "no password to try", "set BKLITE_ADMIN_PASSWORD, or pass the stack's outputs with --outputs");
+                return fail(
+                    expected,
+                    "no password to try",
+                    "set BKLITE_ADMIN_PASSWORD, or pass the stack's outputs with --outputs",
+                );
             }
             try {
-                const answer = await postJson(context, `${context.spec.consoleUrl}${LOGIN_PATH}`, { username, password, domain: LOGIN_DOMAIN });
+                const answer = await postJson(context, `${context.spec.consoleUrl}${LOGIN_PATH}`, {
+                    username,
+                    password,
+                    domain: LOGIN_DOMAIN,
+                });
                 const token = answer.json?.data?.token;
                 if (answer.json?.result !== true || typeof token !== "string") {
-                    const message = typeof answer.json?.message === "string" ? answer.json.message : `HTTP ${answer.status}, ${answer.type}`;
+                    const message =
+                        typeof answer.json?.message === "string"
+                            ? answer.json.message
+                            : `HTTP ${answer.status}, ${answer.type}`;
                     return fail(
                         expected,
                         `refused: ${message}`,
                         "the console's password is not the stack's adminPassword: seeding sets it (`pulumi up`, or `bklite seed apply` with the stack's spec); 'System error occurred' means the server cannot reach NATS",
                     );
                 }
-                const info = await request(context, `${context.spec.consoleUrl}${LOGIN_INFO_PATH}`, { headers: { authorization: `Bearer ${token}` } });
+                const info = await request(context, `${context.spec.consoleUrl}${LOGIN_INFO_PATH}`, {
+                    headers: { authorization: `Bearer ${token}` },
+                });
                 return info.status === 200 && info.json?.result === true
                     ? ok(expected, "logged in; login_info answered with the token")
-                    : fail(expected, `logged in, but login_info answered HTTP ${info.status}`, "check the server's log for authentication errors");
+                    : fail(
+                          expected,
+                          `logged in, but login_info answered HTTP ${info.status}`,
+                          "check the server's log for authentication errors",
+                      );
             } catch (err) {
                 return fail(expected, reason(err), "check that traefik and the server are running");
             }

@@ -80,7 +80,11 @@ export function regionChecks(regions: ReadonlyArray<{ name: string; env: Record<
                 }
                 return problems.length === 0
                     ? ok(expected, `${REQUIRED_REGION_KEYS.length} keys as seeded; NODE_SERVER_URL answers`)
-                    : fail(expected, problems.join("; "), `${RESEED}; a region's addresses come from bklite:regions (nodeServerUrl, env) and bklite:hostAddress`);
+                    : fail(
+                          expected,
+                          problems.join("; "),
+                          `${RESEED}; a region's addresses come from bklite:regions (nodeServerUrl, env) and bklite:hostAddress`,
+                      );
             } catch (err) {
                 return fail(expected, reason(err), "check BKLITE_PG_URL and that PostgreSQL is running");
             }
@@ -109,26 +113,56 @@ export function packageChecks(packages: ReadonlyArray<SeedPackage>): Check[] {
             try {
                 const staging = fs.mkdtempSync(path.join(os.tmpdir(), "bklite-verify-"));
                 context.defer(() => fs.rmSync(staging, { recursive: true, force: true }));
-                const file = pkg.type === "controller" ? controllerWithCa(pkg.file, context.secrets.natsCa, staging) : pkg.file;
+                const file =
+                    pkg.type === "controller" ? controllerWithCa(pkg.file, context.secrets.natsCa, staging) : pkg.file;
                 const digest = await fileDigest(file);
                 const db = await database(context);
                 const facts = await readSchemaFacts(db);
                 const schema = detectSchema(facts.columns, facts.uniques);
                 const target = packageTarget(pkg, file);
                 const where = schema.packageArchitecture
-                    ? { sql: "os = $1 AND object = $2 AND version = $3 AND cpu_architecture = $4", args: [target.os, target.object, target.version, target.cpuArchitecture] }
-                    : { sql: "os = $1 AND object = $2 AND version = $3", args: [target.os, target.object, target.version] };
-                const { rows } = await db.query<{ name: string }>(`SELECT name FROM node_mgmt_packageversion WHERE ${where.sql}`, where.args);
-                const nc = await connectNats({ url: context.spec.natsEndpoint, user: context.secrets.natsUser, password: context.secrets.natsPassword, ca: context.secrets.natsCa }, "bklite-verify-packages");
+                    ? {
+                          sql: "os = $1 AND object = $2 AND version = $3 AND cpu_architecture = $4",
+                          args: [target.os, target.object, target.version, target.cpuArchitecture],
+                      }
+                    : {
+                          sql: "os = $1 AND object = $2 AND version = $3",
+                          args: [target.os, target.object, target.version],
+                      };
+                const { rows } = await db.query<{ name: string }>(
+                    `SELECT name FROM node_mgmt_packageversion WHERE ${where.sql}`,
+                    where.args,
+                );
+                const nc = await connectNats(
+                    {
+                        url: context.spec.natsEndpoint,
+                        user: context.secrets.natsUser,
+                        password: context.secrets.natsPassword,
+                        ca: context.secrets.natsCa,
+                    },
+                    "bklite-verify-packages",
+                );
                 context.defer(() => nc.close());
                 const bucket = await ObjectBucket.find(nc, context.secrets.bucket);
                 const key = objectKey(target, schema);
                 const object = bucket && (await bucket.info(key));
                 const problems = [
-                    ...(rows.length === 0 ? ["no package row"] : rows[0].name !== target.name ? [`the row names ${rows[0].name}`] : []),
-                    ...(bucket === undefined ? [`no object store bucket ${context.secrets.bucket}`] : object === undefined ? [`no object ${key}`] : object.digest !== digest ? [`object ${key} is ${object.digest}, not ${digest}`] : []),
+                    ...(rows.length === 0
+                        ? ["no package row"]
+                        : rows[0].name !== target.name
+                          ? [`the row names ${rows[0].name}`]
+                          : []),
+                    ...(bucket === undefined
+                        ? [`no object store bucket ${context.secrets.bucket}`]
+                        : object === undefined
+                          ? [`no object ${key}`]
+                          : object.digest !== digest
+                            ? [`object ${key} is ${object.digest}, not ${digest}`]
+                            : []),
                 ];
-                return problems.length === 0 ? ok(expected, `row and object ${key} (${digest})`) : fail(expected, problems.join("; "), `${RESEED}; the file is bklite:probePackages' ${pkg.file}`);
+                return problems.length === 0
+                    ? ok(expected, `row and object ${key} (${digest})`)
+                    : fail(expected, problems.join("; "), `${RESEED}; the file is bklite:probePackages' ${pkg.file}`);
             } catch (err) {
                 return fail(expected, reason(err), "check the package file, BKLITE_PG_URL and the NATS connection");
             }

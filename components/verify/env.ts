@@ -8,6 +8,7 @@ export const VERIFY_SECRETS = {
 } as const;
 
 export const VERIFY_SECRETS_HELP: Record<(typeof VERIFY_SECRETS)[keyof typeof VERIFY_SECRETS], string> = {
-    BKLITE_ADMIN_PASSWORD: "the console's admin password (or adminPassword from --outputs; needed when system_mgmt is installed)",
+    BKLITE_ADMIN_PASSWORD:
+        "the console's admin password (or adminPassword from --outputs; needed when system_mgmt is installed)",
     BKLITE_FALKORDB_PASSWORD: "FalkorDB's password (needed when cmdb is installed)",
 };

@@ -15,7 +15,11 @@ export function firewallCheck(firewall: { stack: string; rules: SecurityRule[] }
                 const drift = firewallDrift(rules, chains);
                 return drift.length === 0
                     ? ok(expected, "in place and matching")
-                    : fail(expected, drift.join("; "), `apply them: sudo bklite firewall apply --stack ${firewall.stack} --rules - (pulumi up does, as root; after a reboot the chains are gone)`);
+                    : fail(
+                          expected,
+                          drift.join("; "),
+                          `apply them: sudo bklite firewall apply --stack ${firewall.stack} --rules - (pulumi up does, as root; after a reboot the chains are gone)`,
+                      );
             } catch (err) {
                 return fail(expected, reason(err), "verify reads iptables: run it as root on the Docker host");
             }

@@ -11,7 +11,10 @@ import { Check, CheckContext, fail, ok, reason } from "./check";
 
 async function agentConnection(context: CheckContext, name: string): Promise<NatsConnection> {
     const { natsUser, natsPassword, natsCa } = context.secrets;
-    const nc = await connectNats({ url: context.spec.natsEndpoint, user: natsUser, password: natsPassword, ca: natsCa }, name);
+    const nc = await connectNats(
+        { url: context.spec.natsEndpoint, user: natsUser, password: natsPassword, ca: natsCa },
+        name,
+    );
     context.defer(() => nc.close());
     return nc;
 }
@@ -35,7 +38,10 @@ function plaintextAttempt(context: CheckContext): Promise<{ tlsRequired: boolean
         let info: { tls_required?: boolean } | undefined;
         const finish = () => {
             socket.destroy();
-            resolve({ tlsRequired: info?.tls_required === true, answer: buffer.split("\r\n").slice(1).join(" ").trim() || "connection closed" });
+            resolve({
+                tlsRequired: info?.tls_required === true,
+                answer: buffer.split("\r\n").slice(1).join(" ").trim() || "connection closed",
+            });
         };
         socket.on("error", (err) => (info ? finish() : reject(err)));
         socket.on("close", () => (info ? finish() : reject(new Error("NATS closed the connection before its INFO"))));
@@ -44,7 +50,9 @@ function plaintextAttempt(context: CheckContext): Promise<{ tlsRequired: boolean
             if (info === undefined && buffer.includes("\r\n")) {
                 const first = buffer.slice(0, buffer.indexOf("\r\n"));
                 info = first.startsWith("INFO ") ? JSON.parse(first.slice(5)) : {};
-                socket.write('CONNECT {"verbose":false,"pedantic":false,"tls_required":false,"name":"bklite-verify-plaintext"}\r\nPING\r\n');
+                socket.write(
+                    'CONNECT {"verbose":false,"pedantic":false,"tls_required":false,"name":"bklite-verify-plaintext"}\r\nPING\r\n',
+                );
             }
             if (/\r\n(PONG|-ERR[^\r]*)\r\n/.test(buffer)) {
                 finish();
@@ -64,7 +72,11 @@ export function natsChecks(): Check[] {
                     await nc.flush();
                     return ok(expected, `connected to ${nc.getServer()}`);
                 } catch (err) {
-                    return fail(expected, reason(err), "agents get this address from their region's NATS_SERVERS: check bklite:hostAddress, bklite:natsPort and the security rules for nats");
+                    return fail(
+                        expected,
+                        reason(err),
+                        "agents get this address from their region's NATS_SERVERS: check bklite:hostAddress, bklite:natsPort and the security rules for nats",
+                    );
                 }
             },
         },
@@ -76,9 +88,19 @@ export function natsChecks(): Check[] {
                     const { tlsRequired, answer } = await plaintextAttempt(context);
                     const found = `tls_required ${tlsRequired}; answered: ${answer}`;
                     const accepted = /PONG|Authorization Violation/i.test(answer);
-                    return tlsRequired && !accepted ? ok(expected, found) : fail(expected, found, "NATS must require TLS: its config must keep a tls block and no allow_non_tls (components/app/nats.ts)");
+                    return tlsRequired && !accepted
+                        ? ok(expected, found)
+                        : fail(
+                              expected,
+                              found,
+                              "NATS must require TLS: its config must keep a tls block and no allow_non_tls (components/app/nats.ts)",
+                          );
                 } catch (err) {
-                    return fail(expected, reason(err), "NATS does not answer at the agents' endpoint: check bklite:natsPort and the nats container");
+                    return fail(
+                        expected,
+                        reason(err),
+                        "NATS does not answer at the agents' endpoint: check bklite:natsPort and the nats container",
+                    );
                 }
             },
         },
@@ -92,7 +114,10 @@ function streamChecks(): Check[] {
             name: "streams",
             async run(context) {
                 const wanted = context.spec.streams;
-                const expected = wanted.length === 0 ? "none needed" : wanted.map((s) => `${s.name} (${s.subjects.join(", ")})`).join("; ");
+                const expected =
+                    wanted.length === 0
+                        ? "none needed"
+                        : wanted.map((s) => `${s.name} (${s.subjects.join(", ")})`).join("; ");
                 if (wanted.length === 0) {
                     return ok(expected, "none needed");
                 }
@@ -104,13 +129,20 @@ function streamChecks(): Check[] {
                         const info = await jsm.streams.info(stream.name).catch(() => undefined);
                         const subjects = info?.config.subjects ?? [];
                         found.push(info ? `${stream.name} (${subjects.join(", ")})` : `${stream.name} missing`);
-                        if (!info || JSON.stringify([...subjects].sort()) !== JSON.stringify([...stream.subjects].sort())) {
+                        if (
+                            !info ||
+                            JSON.stringify([...subjects].sort()) !== JSON.stringify([...stream.subjects].sort())
+                        ) {
                             wrong.push(stream.name);
                         }
                     }
                     return wrong.length === 0
                         ? ok(expected, found.join("; "))
-                        : fail(expected, found.join("; "), `make them with \`bklite streams apply\` (pulumi up runs it once NATS is up): ${wrong.join(", ")}`);
+                        : fail(
+                              expected,
+                              found.join("; "),
+                              `make them with \`bklite streams apply\` (pulumi up runs it once NATS is up): ${wrong.join(", ")}`,
+                          );
                 } catch (err) {
                     return fail(expected, reason(err), "see the nats tls check");
                 }
@@ -125,12 +157,28 @@ export async function probeExecutor(context: CheckContext, instance: string): Pr
     const nc = await agentConnection(context, "bklite-verify-executor");
     const request = { args: [{ command: `echo ${word}`, execute_timeout: 10 }], kwargs: {} };
     try {
-        const reply = await nc.request(`local.execute.${instance}`, new TextEncoder().encode(JSON.stringify(request)), { timeout: 10000 });
-        const answer = JSON.parse(new TextDecoder().decode(reply.data)) as { result?: unknown; instance_id?: unknown; success?: unknown };
-        const good = answer.success === true && answer.instance_id === instance && typeof answer.result === "string" && answer.result.trim() === word;
-        return { ok: good, found: `replied success ${String(answer.success)}, instance ${String(answer.instance_id)}, output ${JSON.stringify(answer.result)}` };
+        const reply = await nc.request(`local.execute.${instance}`, new TextEncoder().encode(JSON.stringify(request)), {
+            timeout: 10000,
+        });
+        const answer = JSON.parse(new TextDecoder().decode(reply.data)) as {
+            result?: unknown;
+            instance_id?: unknown;
+            success?: unknown;
+        };
+        const good =
+            answer.success === true &&
+            answer.instance_id === instance &&
+            typeof answer.result === "string" &&
+            answer.result.trim() === word;
+        return {
+            ok: good,
+            found: `replied success ${String(answer.success)}, instance ${String(answer.instance_id)}, output ${JSON.stringify(answer.result)}`,
+        };
     } catch (err) {
         const message = reason(err);
-        return { ok: false, found: /503|no responders/i.test(message) ? `nothing answers on local.execute.${instance}` : message };
+        return {
+            ok: false,
+            found: /503|no responders/i.test(message) ? `nothing answers on local.execute.${instance}` : message,
+        };
     }
 }

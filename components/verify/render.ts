@@ -29,7 +29,12 @@ export function renderVerifySpec(config: StackConfig, stack: string): VerifySpec
             probe: d.probe!,
             ...(d.probe!.kind === "nats-executor"
                 ? {}
-                : { address: config.runtime === "docker" ? { container: docker.container(d.name), network: docker.network } : { kubeService: d.name } }),
+                : {
+                      address:
+                          config.runtime === "docker"
+                              ? { container: docker.container(d.name), network: docker.network }
+                              : { kubeService: d.name },
+                  }),
         }));
     const firewall =
         config.runtime === "docker" && config.security.hostFirewall
@@ -41,7 +46,10 @@ export function renderVerifySpec(config: StackConfig, stack: string): VerifySpec
         consoleUrl: publicUrl(config),
         ...(seed.admin ? { login: { username: ADMIN_USER } } : {}),
         natsEndpoint: natsAgentEndpoint(config),
-        regions: seed.regions.map((r) => ({ name: r.name, env: Object.fromEntries(Object.entries(r.env).filter(([key]) => key !== "NATS_PASSWORD")) })),
+        regions: seed.regions.map((r) => ({
+            name: r.name,
+            env: Object.fromEntries(Object.entries(r.env).filter(([key]) => key !== "NATS_PASSWORD")),
+        })),
         packages: seed.packages,
         streams: plannedStreams(config).map((s) => s.stream),
         services,

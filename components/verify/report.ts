@@ -6,7 +6,10 @@ const MARK: Record<CheckResult["status"], string> = { ok: "ok", fail: "FAIL", wa
 
 export function formatReport(report: VerifyReport): string {
     const width = (pick: (c: CheckResult) => string) => Math.max(...report.checks.map((c) => pick(c).length), 0);
-    const checkWidth = Math.max(width((c) => c.check), "CHECK".length);
+    const checkWidth = Math.max(
+        width((c) => c.check),
+        "CHECK".length,
+    );
     const lines = [`${"RESULT".padEnd(6)}  ${"CHECK".padEnd(checkWidth)}  FOUND  (EXPECTED)`];
     for (const c of report.checks) {
         lines.push(`${MARK[c.status].padEnd(6)}  ${c.check.padEnd(checkWidth)}  ${c.found}  (expected ${c.expected})`);
@@ -15,6 +18,9 @@ export function formatReport(report: VerifyReport): string {
         }
     }
     const count = (s: CheckResult["status"]) => report.checks.filter((c) => c.status === s).length;
-    lines.push("", `${report.checks.length} checks: ${count("ok")} ok, ${count("fail")} failed, ${count("warn")} warnings${report.ok ? "" : ": the platform does not work as deployed"}`);
+    lines.push(
+        "",
+        `${report.checks.length} checks: ${count("ok")} ok, ${count("fail")} failed, ${count("warn")} warnings${report.ok ? "" : ": the platform does not work as deployed"}`,
+    );
     return `${lines.join("\n")}\n`;
 }

@@ -50,7 +50,11 @@ export function plannedChecks(spec: VerifySpec): Check[] {
     ];
 }
 
-export async function runVerify(spec: VerifySpec, secrets: VerifySecrets, options: VerifyOptions): Promise<VerifyReport> {
+export async function runVerify(
+    spec: VerifySpec,
+    secrets: VerifySecrets,
+    options: VerifyOptions,
+): Promise<VerifyReport> {
     const started = Date.now();
     const deadline = started + options.timeoutMs;
     const forwards: Array<Promise<Forward>> = [];
@@ -64,15 +68,27 @@ export async function runVerify(spec: VerifySpec, secrets: VerifySecrets, option
         const port = check.probe.port;
         if (!resolved.has(service)) {
             if ("host" in address) {
-                resolved.set(service, Promise.resolve(address.host.includes(":") ? address.host : `${address.host}:${port}`));
+                resolved.set(
+                    service,
+                    Promise.resolve(address.host.includes(":") ? address.host : `${address.host}:${port}`),
+                );
             } else if ("container" in address) {
-                resolved.set(service, containerAddress(address.container, address.network, signal).then((ip) => `${ip}:${port}`));
+                resolved.set(
+                    service,
+                    containerAddress(address.container, address.network, signal).then((ip) => `${ip}:${port}`),
+                );
             } else if (options.kube === undefined) {
-                resolved.set(service, Promise.reject(new Error(`${service} is a Kubernetes Service: pass --kube-namespace to reach it`)));
+                resolved.set(
+                    service,
+                    Promise.reject(new Error(`${service} is a Kubernetes Service: pass --kube-namespace to reach it`)),
+                );
             } else {
                 const forward = portForward(options.kube, address.kubeService, port);
                 forwards.push(forward);
-                resolved.set(service, forward.then((f) => `127.0.0.1:${f.localPort}`));
+                resolved.set(
+                    service,
+                    forward.then((f) => `127.0.0.1:${f.localPort}`),
+                );
             }
         }
         return resolved.get(service)!;
@@ -92,23 +108,31 @@ export async function runVerify(spec: VerifySpec, secrets: VerifySecrets, option
         };
         let timer: NodeJS.Timeout | undefined;
         const timedOut = new Promise<CheckResult>((resolve) => {
-            timer = setTimeout(() => {
-                controller.abort();
-                resolve({
-                    check: check.name,
-                    status: "fail",
-                    expected: "an answer",
-                    found: `no answer within ${Math.round(limit / 1000)} s`,
-                    fix: byRun
-                        ? `the run's ${Math.round(options.timeoutMs / 1000)} s ran out during this check: something it reaches hangs (or raise --timeout-seconds)`
-                        : "something it reaches accepts connections but does not answer: look at that service's log",
-                });
-            }, Math.max(limit, 0));
+            timer = setTimeout(
+                () => {
+                    controller.abort();
+                    resolve({
+                        check: check.name,
+                        status: "fail",
+                        expected: "an answer",
+                        found: `no answer within ${Math.round(limit / 1000)} s`,
+                        fix: byRun
+                            ? `the run's ${Math.round(options.timeoutMs / 1000)} s ran out during this check: something it reaches hangs (or raise --timeout-seconds)`
+                            : "something it reaches accepts connections but does not answer: look at that service's log",
+                    });
+                },
+                Math.max(limit, 0),
+            );
         });
         const checkStarted = Date.now();
         try {
-            const result = await Promise.race([check.run(context).then((r) => ({ check: check.name, ...r })), timedOut]);
-            options.log?.(`${result.status.padEnd(4)} ${check.name} (${((Date.now() - checkStarted) / 1000).toFixed(1)} s)`);
+            const result = await Promise.race([
+                check.run(context).then((r) => ({ check: check.name, ...r })),
+                timedOut,
+            ]);
+            options.log?.(
+                `${result.status.padEnd(4)} ${check.name} (${((Date.now() - checkStarted) / 1000).toFixed(1)} s)`,
+            );
             return result;
         } finally {
             clearTimeout(timer);
@@ -132,7 +156,9 @@ export async function runVerify(spec: VerifySpec, secrets: VerifySecrets, option
             if (failing.length === 0 || Date.now() + RETRY_PAUSE_MS >= retryUntil) {
                 break;
             }
-            options.log?.(`${failing.length} failing (${failing.map((c) => c.name).join(", ")}); trying again in ${RETRY_PAUSE_MS / 1000} s (${Math.round((retryUntil - Date.now()) / 1000)} s left to settle)`);
+            options.log?.(
+                `${failing.length} failing (${failing.map((c) => c.name).join(", ")}); trying again in ${RETRY_PAUSE_MS / 1000} s (${Math.round((retryUntil - Date.now()) / 1000)} s left to settle)`,
+            );
             await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS));
             const again = await Promise.all(failing.map(run));
             failing.forEach((check, i) => (checks[planned.indexOf(check)] = again[i]));

@@ -15,7 +15,9 @@ export function verifySecretsFromEnv(env: NodeJS.ProcessEnv, spec: VerifySpec, o
     const fromOutputs = (key: string): string | undefined => {
         const value = isRecord(outputs) ? outputs[key] : undefined;
         if (value === "[secret]") {
-            problems.push(`--outputs: ${key} is hidden; make the file with \`pulumi stack output --json --show-secrets\``);
+            problems.push(
+                `--outputs: ${key} is hidden; make the file with \`pulumi stack output --json --show-secrets\``,
+            );
             return undefined;
         }
         return typeof value === "string" && value !== "" ? value : undefined;
@@ -35,7 +37,9 @@ export function verifySecretsFromEnv(env: NodeJS.ProcessEnv, spec: VerifySpec, o
         missing.push(VERIFY_SECRETS.falkordbPassword);
     }
     if (missing.length > 0) {
-        problems.unshift(`missing environment: ${missing.join(", ")} (secrets come from the environment or --outputs, never from arguments)`);
+        problems.unshift(
+            `missing environment: ${missing.join(", ")} (secrets come from the environment or --outputs, never from arguments)`,
+        );
     }
     const pgProblem = env[SEED_ENV.pgUrl] ? pgUrlProblem(env[SEED_ENV.pgUrl]!) : undefined;
     if (pgProblem !== undefined) {

@@ -26,7 +26,11 @@ function redisReplies(context: CheckContext, address: string, commands: string[]
                 resolve(lines.slice(0, commands.length));
             }
         });
-        socket.write(commands.map((c) => `*${c.length}\r\n${c.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")}`).join(""));
+        socket.write(
+            commands
+                .map((c) => `*${c.length}\r\n${c.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")}`)
+                .join(""),
+        );
     });
 }
 
@@ -37,7 +41,11 @@ export function splitAddress(address: string): [string, number] {
 }
 
 const describeProbe = (probe: ServiceProbe): string =>
-    probe.kind === "http" ? `GET ${probe.path} answers ${probe.status}` : probe.kind === "redis" ? "AUTH with its password, then PING answers PONG" : `local.execute.${probe.instance} runs echo and replies`;
+    probe.kind === "http"
+        ? `GET ${probe.path} answers ${probe.status}`
+        : probe.kind === "redis"
+          ? "AUTH with its password, then PING answers PONG"
+          : `local.execute.${probe.instance} runs echo and replies`;
 
 export function serviceChecks(services: ReadonlyArray<ServiceCheck>): Check[] {
     return services.map((service) => ({
@@ -53,18 +61,33 @@ export function serviceChecks(services: ReadonlyArray<ServiceCheck>): Check[] {
                 }
                 const address = await context.addressOf(service.service);
                 if (probe.kind === "http") {
-                    const response = await fetch(`http://${address}${probe.path}`, { signal: context.signal, redirect: "manual" });
+                    const response = await fetch(`http://${address}${probe.path}`, {
+                        signal: context.signal,
+                        redirect: "manual",
+                    });
                     await response.arrayBuffer();
                     const found = `HTTP ${response.status} from ${address}`;
                     return response.status === probe.status ? ok(expected, found) : fail(expected, found, fix);
                 }
                 const password = context.secrets.falkordbPassword;
                 if (password === undefined) {
-                    return fail(expected, "no password to try", "set BKLITE_FALKORDB_PASSWORD (the stack's falkordbPassword)");
+                    return fail(
+                        expected,
+                        "no password to try",
+                        "set BKLITE_FALKORDB_PASSWORD (the stack's falkordbPassword)",
+                    );
                 }
                 const [auth, ping] = await redisReplies(context, address, [["AUTH", password], ["PING"]]);
                 const found = `AUTH ${auth}, PING ${ping} from ${address}`;
-                return auth === "+OK" && ping === "+PONG" ? ok(expected, found) : fail(expected, found, auth !== "+OK" ? "FalkorDB refuses the stack's password: its config file holds requirepass (bklite:falkordbPassword)" : fix);
+                return auth === "+OK" && ping === "+PONG"
+                    ? ok(expected, found)
+                    : fail(
+                          expected,
+                          found,
+                          auth !== "+OK"
+                              ? "FalkorDB refuses the stack's password: its config file holds requirepass (bklite:falkordbPassword)"
+                              : fix,
+                      );
             } catch (err) {
                 return fail(expected, reason(err), fix);
             }

@@ -52,7 +52,18 @@ export interface VerifySpec {
     firewall?: { stack: string; rules: SecurityRule[] };
 }
 
-const SPEC_KEYS = ["stack", "runtime", "consoleUrl", "login", "natsEndpoint", "regions", "packages", "streams", "services", "firewall"];
+const SPEC_KEYS = [
+    "stack",
+    "runtime",
+    "consoleUrl",
+    "login",
+    "natsEndpoint",
+    "regions",
+    "packages",
+    "streams",
+    "services",
+    "firewall",
+];
 
 /** A verify spec that is not what it should be (exit code 2). */
 export class VerifySpecError extends InputError {}
@@ -72,20 +83,41 @@ export function parseVerifySpec(raw: unknown): VerifySpec {
     };
     text("stack", (v) => /^[A-Za-z0-9_.-]{1,100}$/.test(v), "a stack name");
     text("runtime", (v) => v === "docker" || v === "kubernetes", "docker or kubernetes");
-    text("consoleUrl", (v) => /^https?:\/\/[^/\s]+\/?$/.test(v), "the console's base URL, e.g. http://192.168.31.10:8080");
-    text("natsEndpoint", (v) => /^tls:\/\/[^/\s]+:\d+$/.test(v), "the agents' NATS endpoint, e.g. tls://192.168.31.10:24222");
-    if (raw.login !== undefined && !(isRecord(raw.login) && typeof raw.login.username === "string" && raw.login.username !== "")) {
+    text(
+        "consoleUrl",
+        (v) => /^https?:\/\/[^/\s]+\/?$/.test(v),
+        "the console's base URL, e.g. http://192.168.31.10:8080",
+    );
+    text(
+        "natsEndpoint",
+        (v) => /^tls:\/\/[^/\s]+:\d+$/.test(v),
+        "the agents' NATS endpoint, e.g. tls://192.168.31.10:24222",
+    );
+    if (
+        raw.login !== undefined &&
+        !(isRecord(raw.login) && typeof raw.login.username === "string" && raw.login.username !== "")
+    ) {
         problems.push("login: must be {username}");
     }
     // Regions and packages as the seed spec has them (its own checks), NATS_PASSWORD aside.
     let seedPart: ReturnType<typeof parseSeedSpec> | undefined;
     try {
         seedPart = parseSeedSpec({
-            regions: Array.isArray(raw.regions) ? raw.regions.map((r) => (isRecord(r) && isRecord(r.env) ? { ...r, env: { ...r.env, NATS_PASSWORD: "(verified apart)" } } : r)) : raw.regions,
+            regions: Array.isArray(raw.regions)
+                ? raw.regions.map((r) =>
+                      isRecord(r) && isRecord(r.env)
+                          ? { ...r, env: { ...r.env, NATS_PASSWORD: "(verified apart)" } }
+                          : r,
+                  )
+                : raw.regions,
             packages: raw.packages,
         });
     } catch (err) {
-        problems.push(...(err instanceof SpecError ? err.problems.map((p) => `${p.path}: ${p.message}`) : [(err as Error).message]));
+        problems.push(
+            ...(err instanceof SpecError
+                ? err.problems.map((p) => `${p.path}: ${p.message}`)
+                : [(err as Error).message]),
+        );
     }
     let streams: StreamSpec[] = [];
     try {
@@ -110,7 +142,9 @@ export function parseVerifySpec(raw: unknown): VerifySpec {
         }
     }
     if (problems.length > 0 || seedPart === undefined) {
-        throw new VerifySpecError(`the verify spec has ${problems.length} problem(s); nothing was checked:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        throw new VerifySpecError(
+            `the verify spec has ${problems.length} problem(s); nothing was checked:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+        );
     }
     return {
         stack: raw.stack as string,
@@ -118,7 +152,10 @@ export function parseVerifySpec(raw: unknown): VerifySpec {
         consoleUrl: (raw.consoleUrl as string).replace(/\/$/, ""),
         ...(raw.login !== undefined ? { login: { username: (raw.login as { username: string }).username } } : {}),
         natsEndpoint: raw.natsEndpoint as string,
-        regions: seedPart.regions.map((r) => ({ name: r.name, env: Object.fromEntries(Object.entries(r.env).filter(([k]) => k !== "NATS_PASSWORD")) })),
+        regions: seedPart.regions.map((r) => ({
+            name: r.name,
+            env: Object.fromEntries(Object.entries(r.env).filter(([k]) => k !== "NATS_PASSWORD")),
+        })),
         packages: seedPart.packages,
         streams,
         services: services as ServiceCheck[],
@@ -136,18 +173,26 @@ function serviceProblems(s: unknown): string[] {
     const p = s.probe;
     const port = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v > 0 && v < 65536;
     const fine =
-        (p.kind === "http" && port(p.port) && typeof p.path === "string" && p.path.startsWith("/") && typeof p.status === "number") ||
+        (p.kind === "http" &&
+            port(p.port) &&
+            typeof p.path === "string" &&
+            p.path.startsWith("/") &&
+            typeof p.status === "number") ||
         (p.kind === "redis" && port(p.port) && p.passwordFrom === "falkordbPassword") ||
         (p.kind === "nats-executor" && typeof p.instance === "string" && /^[A-Za-z0-9_-]+$/.test(p.instance));
     if (!fine) {
-        problems.push(".probe: must be {kind: http, port, path, status}, {kind: redis, port, passwordFrom} or {kind: nats-executor, instance}");
+        problems.push(
+            ".probe: must be {kind: http, port, path, status}, {kind: redis, port, passwordFrom} or {kind: nats-executor, instance}",
+        );
     }
     const a = s.address;
     const addressFine =
         a === undefined
             ? p.kind === "nats-executor"
             : isRecord(a) &&
-              ((typeof a.host === "string" && a.host !== "") || (typeof a.container === "string" && typeof a.network === "string") || typeof a.kubeService === "string");
+              ((typeof a.host === "string" && a.host !== "") ||
+                  (typeof a.container === "string" && typeof a.network === "string") ||
+                  typeof a.kubeService === "string");
     if (!addressFine) {
         problems.push(".address: must be {host}, {container, network} or {kubeService} (none for a NATS probe)");
     }

@@ -34,7 +34,12 @@ export class Verification extends pulumi.ComponentResource {
     /** The table of the last run. */
     public readonly report: pulumi.Output<string>;
 
-    constructor(name: string, args: VerificationArgs, inputs: VerificationInputs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(
+        name: string,
+        args: VerificationArgs,
+        inputs: VerificationInputs,
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
         super("bklite:index:Verification", name, args, opts);
         const names: Record<string, string> = { ...SEED_ENV, ...VERIFY_SECRETS };
         const environment = Object.fromEntries(
@@ -46,7 +51,14 @@ export class Verification extends pulumi.ComponentResource {
         const run = new command.local.Command(
             `${name}-run`,
             {
-                create: bkliteCommand(["verify", "--spec", "-", "--retry-seconds", String(SETTLE_SECONDS), ...(args.args ?? [])]),
+                create: bkliteCommand([
+                    "verify",
+                    "--spec",
+                    "-",
+                    "--retry-seconds",
+                    String(SETTLE_SECONDS),
+                    ...(args.args ?? []),
+                ]),
                 stdin: spec,
                 environment,
                 dir: PROJECT_ROOT,

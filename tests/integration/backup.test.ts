@@ -36,9 +36,17 @@ const BULK_ROWS = 300000;
 const children: ChildProcess[] = [];
 
 /** The CLI as its own process; `onStderr` hears its progress as it comes. */
-function startCli(args: string[], env: Record<string, string>, onStderr?: (text: string) => void): { child: ChildProcess; done: Promise<CliResult> } {
+function startCli(
+    args: string[],
+    env: Record<string, string>,
+    onStderr?: (text: string) => void,
+): { child: ChildProcess; done: Promise<CliResult> } {
     const [node, ...cli] = bkliteArgv(args);
-    const child = spawn(node, cli, { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(node, cli, {
+        cwd: PROJECT_ROOT,
+        env: { PATH: process.env.PATH, ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+    });
     children.push(child);
     let stdout = "";
     let stderr = "";
@@ -47,7 +55,14 @@ function startCli(args: string[], env: Record<string, string>, onStderr?: (text:
         stderr += d;
         onStderr?.(stderr);
     });
-    return { child, done: new Promise((resolve) => child.on("close", (code, signal) => resolve({ code: code ?? (signal === "SIGTERM" ? 143 : -1), stdout, stderr }))) };
+    return {
+        child,
+        done: new Promise((resolve) =>
+            child.on("close", (code, signal) =>
+                resolve({ code: code ?? (signal === "SIGTERM" ? 143 : -1), stdout, stderr }),
+            ),
+        ),
+    };
 }
 
 describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, the CLI for real)", function () {
@@ -63,7 +78,12 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
 
     const pgUrl = (database = "bklite") => `postgres://bklite:${PG_PASSWORD}@127.0.0.1:${pgPort}/${database}`;
     async function sql<T = any>(text: string, database = "bklite", user = "bklite"): Promise<T[]> {
-        const client = new Client({ connectionString: user === "postgres" ? `postgres://postgres:${PG_ADMIN_PASSWORD}@127.0.0.1:${pgPort}/${database}` : pgUrl(database) });
+        const client = new Client({
+            connectionString:
+                user === "postgres"
+                    ? `postgres://postgres:${PG_ADMIN_PASSWORD}@127.0.0.1:${pgPort}/${database}`
+                    : pgUrl(database),
+        });
         await client.connect();
         try {
             return (await client.query(text)).rows as T[];
@@ -73,12 +93,18 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
     }
     /** Every row of every bk-lite table (the bulk table by count and digest), as JSON. */
     async function snapshot(): Promise<Record<string, unknown>> {
-        const tables = (await sql<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).map((t) => t.name);
+        const tables = (
+            await sql<{ name: string }>(
+                "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
+            )
+        ).map((t) => t.name);
         const all: Record<string, unknown> = {};
         for (const table of tables) {
             all[table] =
                 table === "bulk"
-                    ? await sql(`SELECT count(*)::int AS n, md5(string_agg(id::text || body, ',' ORDER BY id)) AS digest FROM bulk`)
+                    ? await sql(
+                          `SELECT count(*)::int AS n, md5(string_agg(id::text || body, ',' ORDER BY id)) AS digest FROM bulk`,
+                      )
                     : await sql(`SELECT * FROM ${table} ORDER BY 1`);
         }
         return all;
@@ -101,8 +127,12 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
             await nc.close();
         }
     }
-    const running = (service: string) => docker("inspect", "--format", "{{.State.Running}}", `${prefix}-${service}`) === "true";
-    const databases = async () => (await sql<{ datname: string }>("SELECT datname FROM pg_database ORDER BY 1", "postgres", "postgres")).map((d) => d.datname);
+    const running = (service: string) =>
+        docker("inspect", "--format", "{{.State.Running}}", `${prefix}-${service}`) === "true";
+    const databases = async () =>
+        (await sql<{ datname: string }>("SELECT datname FROM pg_database ORDER BY 1", "postgres", "postgres")).map(
+            (d) => d.datname,
+        );
 
     before(async () => {
         requireDockerEngine();
@@ -110,10 +140,38 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
         nats = await startNats();
         pgPort = await freePort();
         docker("network", "create", "--label", `io.bklite.test=${stack}`, prefix);
-        docker("run", "-d", "--name", `${prefix}-postgres`, "--network", prefix, "-e", `POSTGRES_PASSWORD=${PG_ADMIN_PASSWORD}`, "-e", "PGDATA=/var/lib/postgresql/data/pgdata", "-p", `127.0.0.1:${pgPort}:5432`, images.postgres);
+        docker(
+            "run",
+            "-d",
+            "--name",
+            `${prefix}-postgres`,
+            "--network",
+            prefix,
+            "-e",
+            `POSTGRES_PASSWORD=${PG_ADMIN_PASSWORD}`,
+            "-e",
+            "PGDATA=/var/lib/postgresql/data/pgdata",
+            "-p",
+            `127.0.0.1:${pgPort}:5432`,
+            images.postgres,
+        );
         // The server and the console: anything the restore has to stop and start again.
         for (const service of ["server", "web"]) {
-            docker("run", "-d", "--name", `${prefix}-${service}`, "--network", prefix, "--stop-timeout", "2", "--entrypoint", "/bin/sh", images.postgres, "-c", "trap 'exit 0' TERM; while :; do sleep 1; done");
+            docker(
+                "run",
+                "-d",
+                "--name",
+                `${prefix}-${service}`,
+                "--network",
+                prefix,
+                "--stop-timeout",
+                "2",
+                "--entrypoint",
+                "/bin/sh",
+                images.postgres,
+                "-c",
+                "trap 'exit 0' TERM; while :; do sleep 1; done",
+            );
         }
         await waitFor(
             async () => {
@@ -130,13 +188,29 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
         await sql(`CREATE ROLE bklite LOGIN PASSWORD '${PG_PASSWORD}'`, "postgres", "postgres");
         await sql("CREATE DATABASE bklite OWNER bklite", "postgres", "postgres");
         await sql(schemaSql("huangpu"));
-        await sql(`CREATE TABLE bulk (id integer PRIMARY KEY, body text); INSERT INTO bulk SELECT i, md5(i::text) || md5((i * 7)::text) FROM generate_series(1, ${BULK_ROWS}) i`);
+        await sql(
+            `CREATE TABLE bulk (id integer PRIMARY KEY, body text); INSERT INTO bulk SELECT i, md5(i::text) || md5((i * 7)::text) FROM generate_series(1, ${BULK_ROWS}) i`,
+        );
 
         project = tempDir("backup-project");
         backups = path.join(project, "backups");
         fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(project, "Pulumi.yaml"));
-        fs.writeFileSync(path.join(project, `Pulumi.${stack}.yaml`), stringify({ config: { "bklite:hostAddress": "127.0.0.1", "bklite:natsPort": nats.clientPort, "bklite:installApps": ["system_mgmt", "node_mgmt"] } }));
-        env = { BKLITE_SECRET_KEY: SECRET_KEY, BKLITE_NATS_USER: nats.user, BKLITE_NATS_PASSWORD: nats.password, BKLITE_NATS_CA: nats.caFile };
+        fs.writeFileSync(
+            path.join(project, `Pulumi.${stack}.yaml`),
+            stringify({
+                config: {
+                    "bklite:hostAddress": "127.0.0.1",
+                    "bklite:natsPort": nats.clientPort,
+                    "bklite:installApps": ["system_mgmt", "node_mgmt"],
+                },
+            }),
+        );
+        env = {
+            BKLITE_SECRET_KEY: SECRET_KEY,
+            BKLITE_NATS_USER: nats.user,
+            BKLITE_NATS_PASSWORD: nats.password,
+            BKLITE_NATS_CA: nats.caFile,
+        };
 
         // The platform's data, as seeding makes it: a region with secret values, packages in the object store.
         const packages = tempDir("backup-packages");
@@ -164,7 +238,11 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
         };
         const [node, ...cli] = bkliteArgv(["seed", "apply", "--spec", "-"]);
         const seeded = await new Promise<CliResult>((resolve) => {
-            const child = spawn(node, cli, { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH, ...env, BKLITE_PG_URL: pgUrl(), BKLITE_NATS_URL: nats.url }, stdio: ["pipe", "pipe", "pipe"] });
+            const child = spawn(node, cli, {
+                cwd: PROJECT_ROOT,
+                env: { PATH: process.env.PATH, ...env, BKLITE_PG_URL: pgUrl(), BKLITE_NATS_URL: nats.url },
+                stdio: ["pipe", "pipe", "pipe"],
+            });
             let out = "";
             child.stdout!.on("data", (d) => (out += d));
             child.stderr!.on("data", (d) => (out += d));
@@ -175,7 +253,14 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
         // The stream agents publish metrics into, with settings of its own.
         const nc = await connect({ servers: nats.url, user: nats.user, pass: nats.password, tls: { ca: nats.caPem } });
         try {
-            await (await nc.jetstreamManager()).streams.add({ name: "metrics", subjects: ["metrics.>"], max_age: 3600 * 1e9, max_bytes: 64 * 1024 * 1024 });
+            await (
+                await nc.jetstreamManager()
+            ).streams.add({
+                name: "metrics",
+                subjects: ["metrics.>"],
+                max_age: 3600 * 1e9,
+                max_bytes: 64 * 1024 * 1024,
+            });
         } finally {
             await nc.close();
         }
@@ -204,20 +289,50 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
         firstBackup = JSON.parse(run.stdout).dir;
         assert.strictEqual(path.dirname(firstBackup), backups);
         assert.match(path.basename(firstBackup), new RegExp(`^${stack}-\\d{8}T\\d{9}Z$`));
-        assert.match(run.stderr, /backup: database bklite \(pg_dump\): [\d.]+ (KiB|MiB) in [\d.]+ s \([\d.]+ (B|KiB|MiB|GiB)\/s\)/, "progress with bytes and rate");
+        assert.match(
+            run.stderr,
+            /backup: database bklite \(pg_dump\): [\d.]+ (KiB|MiB) in [\d.]+ s \([\d.]+ (B|KiB|MiB|GiB)\/s\)/,
+            "progress with bytes and rate",
+        );
         assert.match(run.stderr, /object store bklite \(2 objects\): 3\.\d MiB/);
         const manifest = JSON.parse(fs.readFileSync(path.join(firstBackup, MANIFEST_FILE), "utf8")) as BackupManifest;
-        assert.deepStrictEqual(manifest.files.map((f) => f.path), ["config.json", "objects.json", "objects/000001", "objects/000002", "postgres.dump", "streams.json"]);
+        assert.deepStrictEqual(
+            manifest.files.map((f) => f.path),
+            ["config.json", "objects.json", "objects/000001", "objects/000002", "postgres.dump", "streams.json"],
+        );
         for (const file of manifest.files) {
-            assert.deepStrictEqual(await fileSha256(path.join(firstBackup, file.path)), { sha256: file.sha256, bytes: file.bytes }, file.path);
+            assert.deepStrictEqual(
+                await fileSha256(path.join(firstBackup, file.path)),
+                { sha256: file.sha256, bytes: file.bytes },
+                file.path,
+            );
         }
-        assert.strictEqual(fs.readFileSync(path.join(firstBackup, "postgres.dump")).subarray(0, 5).toString("latin1"), "PGDMP", "pg_dump's custom format");
-        assert.deepStrictEqual(Object.keys(manifest.images).sort(), ["nats", "nats-executor", "postgres", "redis", "server", "traefik", "web"]);
+        assert.strictEqual(
+            fs.readFileSync(path.join(firstBackup, "postgres.dump")).subarray(0, 5).toString("latin1"),
+            "PGDMP",
+            "pg_dump's custom format",
+        );
+        assert.deepStrictEqual(Object.keys(manifest.images).sort(), [
+            "nats",
+            "nats-executor",
+            "postgres",
+            "redis",
+            "server",
+            "traefik",
+            "web",
+        ]);
         assert.strictEqual(manifest.objects.count, 2);
         assert.deepStrictEqual(manifest.streams.names, ["metrics"]);
-        assert.ok(fingerprintMatches(manifest.secretKey, SECRET_KEY) && !fingerprintMatches(manifest.secretKey, `${SECRET_KEY}x`), "the fingerprint matches the key and no other");
+        assert.ok(
+            fingerprintMatches(manifest.secretKey, SECRET_KEY) &&
+                !fingerprintMatches(manifest.secretKey, `${SECRET_KEY}x`),
+            "the fingerprint matches the key and no other",
+        );
         for (const file of manifest.files.map((f) => f.path).concat(MANIFEST_FILE)) {
-            assert.ok(!fs.readFileSync(path.join(firstBackup, file), "latin1").includes(SECRET_KEY), `SECRET_KEY is not in ${file}`);
+            assert.ok(
+                !fs.readFileSync(path.join(firstBackup, file), "latin1").includes(SECRET_KEY),
+                `SECRET_KEY is not in ${file}`,
+            );
         }
         const verified = await startCli(["backup", "verify", firstBackup], {}).done;
         assert.strictEqual(verified.code, 0, verified.stdout + verified.stderr);
@@ -229,7 +344,9 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
         const objectsBefore = await objects();
         assert.strictEqual(Object.keys(objectsBefore).length, 2);
         // Wiped: rows gone, the object store and the metrics stream deleted.
-        await sql("DELETE FROM node_mgmt_sidecarenv; DELETE FROM node_mgmt_packageversion; DELETE FROM bulk WHERE id % 2 = 0");
+        await sql(
+            "DELETE FROM node_mgmt_sidecarenv; DELETE FROM node_mgmt_packageversion; DELETE FROM bulk WHERE id % 2 = 0",
+        );
         const nc = await connect({ servers: nats.url, user: nats.user, pass: nats.password, tls: { ca: nats.caPem } });
         const jsm = await nc.jetstreamManager();
         await jsm.streams.delete("OBJ_bklite");
@@ -238,25 +355,42 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
         assert.notDeepStrictEqual(await snapshot(), before);
 
         const stopped: string[] = [];
-        const run = await startCli(["restore", "--stack", stack, "--from", firstBackup, "--project-dir", project], env, (text) => {
-            if (/restoring the database into/.test(text) && stopped.length === 0) {
-                stopped.push(...["server", "web"].filter((s) => !running(s)));
-            }
-        }).done;
+        const run = await startCli(
+            ["restore", "--stack", stack, "--from", firstBackup, "--project-dir", project],
+            env,
+            (text) => {
+                if (/restoring the database into/.test(text) && stopped.length === 0) {
+                    stopped.push(...["server", "web"].filter((s) => !running(s)));
+                }
+            },
+        ).done;
         assert.strictEqual(run.code, 0, run.stderr);
-        assert.deepStrictEqual(stopped, ["server", "web"], "the server and the console were stopped while the data was replaced");
+        assert.deepStrictEqual(
+            stopped,
+            ["server", "web"],
+            "the server and the console were stopped while the data was replaced",
+        );
         assert.ok(running("server") && running("web"), "and started again");
         assert.deepStrictEqual(await snapshot(), before, "every row as it was backed up");
         assert.deepStrictEqual(await objects(), objectsBefore, "every object, its digest checked by nats.js");
-        const secrets = await sql<{ key: string; value: string }>("SELECT key, value FROM node_mgmt_sidecarenv WHERE type = 'secret'");
+        const secrets = await sql<{ key: string; value: string }>(
+            "SELECT key, value FROM node_mgmt_sidecarenv WHERE type = 'secret'",
+        );
         assert.ok(secrets.length >= 2);
         for (const s of secrets) {
-            assert.strictEqual(aesDecrypt(s.value, SECRET_KEY), "agents-nats-password-0123456789", `${s.key} decrypts with SECRET_KEY`);
+            assert.strictEqual(
+                aesDecrypt(s.value, SECRET_KEY),
+                "agents-nats-password-0123456789",
+                `${s.key} decrypts with SECRET_KEY`,
+            );
         }
         const nc2 = await connect({ servers: nats.url, user: nats.user, pass: nats.password, tls: { ca: nats.caPem } });
         const metrics = await (await nc2.jetstreamManager()).streams.info("metrics");
         await nc2.close();
-        assert.deepStrictEqual([metrics.config.subjects, metrics.config.max_bytes, metrics.config.max_age], [["metrics.>"], 64 * 1024 * 1024, 3600 * 1e9]);
+        assert.deepStrictEqual(
+            [metrics.config.subjects, metrics.config.max_bytes, metrics.config.max_age],
+            [["metrics.>"], 64 * 1024 * 1024, 3600 * 1e9],
+        );
         const summary = JSON.parse(run.stdout);
         assert.match(summary.previousDatabase, /^bklite_before_restore_\d{8}t\d{9}z$/);
         assert.ok((await databases()).includes(summary.previousDatabase), "the replaced database is kept");
@@ -278,7 +412,8 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
         assert.match(verified.stdout, /objects\/000002: SHA-256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}/);
         assert.match(verified.stdout, /stray\.txt: not in the manifest/);
         const rowsBefore = await snapshot();
-        const run = await startCli(["restore", "--stack", stack, "--from", damaged, "--project-dir", project], env).done;
+        const run = await startCli(["restore", "--stack", stack, "--from", damaged, "--project-dir", project], env)
+            .done;
         assert.strictEqual(run.code, 2, run.stderr);
         assert.match(run.stderr, /the backup .* is damaged; nothing was changed:\n {2}- objects\/000002: SHA-256/);
         assert.doesNotMatch(run.stderr, /stopping/);
@@ -291,9 +426,15 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
 
     it("refuses a backup made under another SECRET_KEY, before changing anything", async () => {
         const rowsBefore = await snapshot();
-        const run = await startCli(["restore", "--stack", stack, "--from", firstBackup, "--project-dir", project], { ...env, BKLITE_SECRET_KEY: "another-stacks-secret-key-0123456789" }).done;
+        const run = await startCli(["restore", "--stack", stack, "--from", firstBackup, "--project-dir", project], {
+            ...env,
+            BKLITE_SECRET_KEY: "another-stacks-secret-key-0123456789",
+        }).done;
         assert.strictEqual(run.code, 2, run.stderr);
-        assert.match(run.stderr, /taken with another SECRET_KEY than BKLITE_SECRET_KEY: its secret SidecarEnv values would be unreadable; nothing was changed/);
+        assert.match(
+            run.stderr,
+            /taken with another SECRET_KEY than BKLITE_SECRET_KEY: its secret SidecarEnv values would be unreadable; nothing was changed/,
+        );
         assert.match(run.stderr, /pulumi config set --secret bklite:secretKey/);
         assert.ok(running("server") && running("web"));
         assert.deepStrictEqual(await snapshot(), rowsBefore);
@@ -308,7 +449,11 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
         // Interrupted while pg_restore works in the new database.
         await waitFor(
             async () => {
-                const active = await sql<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = 'bklite_restoring' AND query ILIKE 'COPY%'", "postgres", "postgres");
+                const active = await sql<{ n: number }>(
+                    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = 'bklite_restoring' AND query ILIKE 'COPY%'",
+                    "postgres",
+                    "postgres",
+                );
                 if (active[0].n > 0 && !sent) {
                     sent = true;
                     restore.child.kill("SIGTERM");
@@ -349,27 +494,46 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
     });
 
     it("--keep rotates the stack's backups; --if-deployed skips a stack with nothing deployed", async () => {
-        const second = await startCli(["backup", "--stack", stack, "--dir", backups, "--project-dir", project], env).done;
+        const second = await startCli(["backup", "--stack", stack, "--dir", backups, "--project-dir", project], env)
+            .done;
         assert.strictEqual(second.code, 0, second.stderr);
-        const third = await startCli(["backup", "--stack", stack, "--dir", backups, "--project-dir", project, "--keep", "2"], env).done;
+        const third = await startCli(
+            ["backup", "--stack", stack, "--dir", backups, "--project-dir", project, "--keep", "2"],
+            env,
+        ).done;
         assert.strictEqual(third.code, 0, third.stderr);
         const kept = fs.readdirSync(backups).sort();
-        assert.deepStrictEqual(kept, [JSON.parse(second.stdout).dir, JSON.parse(third.stdout).dir].map((d) => path.basename(d)));
+        assert.deepStrictEqual(
+            kept,
+            [JSON.parse(second.stdout).dir, JSON.parse(third.stdout).dir].map((d) => path.basename(d)),
+        );
         assert.deepStrictEqual(JSON.parse(third.stdout).removed, [path.basename(firstBackup)]);
         assert.match(third.stderr, /removed the older backup .* \(--keep 2\)/);
 
         const other = `${stack}none`;
         fs.copyFileSync(path.join(project, `Pulumi.${stack}.yaml`), path.join(project, `Pulumi.${other}.yaml`));
-        const skipped = await startCli(["backup", "--stack", other, "--dir", backups, "--project-dir", project, "--if-deployed"], env).done;
+        const skipped = await startCli(
+            ["backup", "--stack", other, "--dir", backups, "--project-dir", project, "--if-deployed"],
+            env,
+        ).done;
         assert.strictEqual(skipped.code, 0, skipped.stderr);
         assert.deepStrictEqual(JSON.parse(skipped.stdout), { skipped: "not deployed" });
-        const refused = await startCli(["backup", "--stack", other, "--dir", backups, "--project-dir", project], env).done;
+        const refused = await startCli(["backup", "--stack", other, "--dir", backups, "--project-dir", project], env)
+            .done;
         assert.strictEqual(refused.code, 1);
         assert.match(refused.stderr, new RegExp(`PostgreSQL of stack ${other} is not deployed in Docker`));
-        const tooMany = await startCli(["backup", "--stack", stack, "--dir", backups, "--project-dir", project, "--keep", "1001"], env).done;
+        const tooMany = await startCli(
+            ["backup", "--stack", stack, "--dir", backups, "--project-dir", project, "--keep", "1001"],
+            env,
+        ).done;
         assert.strictEqual(tooMany.code, 2);
-        assert.match(tooMany.stderr, /--keep must be how many backups to keep, from 1 to 1000/, "the rule bklite:backup.keep follows");
-        const noSecrets = await startCli(["backup", "--stack", stack, "--dir", backups, "--project-dir", project], {}).done;
+        assert.match(
+            tooMany.stderr,
+            /--keep must be how many backups to keep, from 1 to 1000/,
+            "the rule bklite:backup.keep follows",
+        );
+        const noSecrets = await startCli(["backup", "--stack", stack, "--dir", backups, "--project-dir", project], {})
+            .done;
         assert.strictEqual(noSecrets.code, 2);
         assert.match(noSecrets.stderr, /missing environment: BKLITE_SECRET_KEY, BKLITE_NATS_PASSWORD/);
     });
@@ -397,14 +561,20 @@ describe("FalkorDB's graphs through its Redis protocol (redis-server standing in
             await out.close();
             await c.command(["FLUSHALL"]);
             await c.command(["SET", "not-in-backup", "1"]);
-            assert.deepStrictEqual(await restoreRedis(address, redis.password, path.join(dir, "falkordb.dump")), { restored: 1203, deleted: 1 });
+            assert.deepStrictEqual(await restoreRedis(address, redis.password, path.join(dir, "falkordb.dump")), {
+                restored: 1203,
+                deleted: 1,
+            });
             assert.ok(((await c.command(["GET", "graph:cmdb"])) as Buffer).equals(blob));
             assert.deepStrictEqual((await c.command(["HGET", "model", "host"]))!.toString(), "物理机");
             const ttl = Number(await c.command(["TTL", "short-lived"]));
             assert.ok(ttl > 3500 && ttl <= 3600, `the time to live survives (${ttl})`);
             assert.strictEqual(Number(await c.command(["DBSIZE"])), 1203);
             c.close();
-            await assert.rejects(RedisConnection.open(address, "wrong-password-0123456789"), /refused the password .*BKLITE_FALKORDB_PASSWORD/);
+            await assert.rejects(
+                RedisConnection.open(address, "wrong-password-0123456789"),
+                /refused the password .*BKLITE_FALKORDB_PASSWORD/,
+            );
         } finally {
             await redis.stop();
         }

@@ -14,18 +14,28 @@ import { CliResult, bklite, bkliteArgv, bkliteProcess } from "../support/cli";
 import { tempDir } from "../support/processes";
 import { PROJECT_ROOT } from "../support/stackFiles";
 
-const PACKAGE = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string; scripts: Record<string, string> };
+const PACKAGE = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as {
+    version: string;
+    scripts: Record<string, string>;
+};
 
 /** Runs `node bin/bklite <args>` in `root` (default: this checkout). */
 function cliIn(root: string, args: string[]): CliResult {
-    const result = spawnSync(process.execPath, [path.join(root, "bin", "bklite"), ...args], { cwd: root, encoding: "utf8" });
+    const result = spawnSync(process.execPath, [path.join(root, "bin", "bklite"), ...args], {
+        cwd: root,
+        encoding: "utf8",
+    });
     return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** The modules a real `bklite <args>` loads, by file path. */
 function loadedModules(args: string[]): { result: CliResult; modules: string[] } {
     const out = path.join(tempDir("cli-modules"), "modules.txt");
-    const env = { ...process.env, NODE_OPTIONS: `--require ${path.join(PROJECT_ROOT, "tests", "support", "moduleProbe.js")}`, BKLITE_MODULE_PROBE_OUT: out };
+    const env = {
+        ...process.env,
+        NODE_OPTIONS: `--require ${path.join(PROJECT_ROOT, "tests", "support", "moduleProbe.js")}`,
+        BKLITE_MODULE_PROBE_OUT: out,
+    };
     const result = bkliteProcess(args, { env });
     return { result, modules: fs.readFileSync(out, "utf8").split("\n") };
 }
@@ -51,7 +61,10 @@ describe("the bklite CLI", function () {
             const help = await bklite("--help");
             assert.strictEqual(help.code, 0, help.stderr);
             for (const command of COMMANDS) {
-                assert.match(help.stdout, new RegExp(`^  ${command.words.join(" ")} +${escape(command.summary.slice(0, 30))}`, "m"));
+                assert.match(
+                    help.stdout,
+                    new RegExp(`^  ${command.words.join(" ")} +${escape(command.summary.slice(0, 30))}`, "m"),
+                );
             }
             assert.strictEqual((await bklite("help")).stdout, help.stdout);
             const bare = await bklite();
@@ -73,9 +86,16 @@ describe("the bklite CLI", function () {
                 const text = result.stdout;
                 assert.match(text, new RegExp(`^Usage: bklite ${name}( |$)`, "m"));
                 for (const [option, spec] of Object.entries(command.options)) {
-                    assert.match(text, new RegExp(`^  --${option}${spec.type === "string" ? ` ${escape(spec.value!)}` : ""} `, "m"), `--${option}`);
+                    assert.match(
+                        text,
+                        new RegExp(`^  --${option}${spec.type === "string" ? ` ${escape(spec.value!)}` : ""} `, "m"),
+                        `--${option}`,
+                    );
                 }
-                for (const variable of [...Object.keys(command.environment ?? {}), ...Object.keys(COMMON_ENVIRONMENT)]) {
+                for (const variable of [
+                    ...Object.keys(command.environment ?? {}),
+                    ...Object.keys(COMMON_ENVIRONMENT),
+                ]) {
                     assert.match(text, new RegExp(`^  ${variable} `, "m"), variable);
                 }
                 assert.match(text, /^Exit codes:\n  0 /m);
@@ -118,7 +138,10 @@ describe("the bklite CLI", function () {
             };
             visit(path.join(PROJECT_ROOT, "cli"));
             visit(path.join(PROJECT_ROOT, "components"));
-            const documented = new Set([...Object.keys(COMMON_ENVIRONMENT), ...COMMANDS.flatMap((c) => Object.keys(c.environment ?? {}))]);
+            const documented = new Set([
+                ...Object.keys(COMMON_ENVIRONMENT),
+                ...COMMANDS.flatMap((c) => Object.keys(c.environment ?? {})),
+            ]);
             assert.ok(read.size >= 10, "the scan finds the variables");
             assert.deepStrictEqual([...read].filter((v) => !documented.has(v)).sort(), []);
         });
@@ -127,7 +150,10 @@ describe("the bklite CLI", function () {
     describe("usage errors", () => {
         const cases: Array<[string[], RegExp]> = [
             [["nope"], /^bklite: unknown command 'nope'\nRun 'bklite --help' for the commands\.$/m],
-            [["plan"], /^bklite: --stack is required \(e\.g\. --stack prod\)\nUsage: bklite plan --stack STACK \[options\]\nRun 'bklite plan --help' for more\.$/m],
+            [
+                ["plan"],
+                /^bklite: --stack is required \(e\.g\. --stack prod\)\nUsage: bklite plan --stack STACK \[options\]\nRun 'bklite plan --help' for more\.$/m,
+            ],
             [["seed", "apply", "--spec", "x.json", "--bogus"], /Unknown option '--bogus'/],
             [["seed", "apply", "--spec"], /Option '--spec <value>' argument missing/],
             [["plan", "diff", "one.json"], /plan diff takes BASE HEAD \(2 arguments\), got 1/],
@@ -155,17 +181,30 @@ describe("the bklite CLI", function () {
             const huge = path.join(dir, "huge.json");
             fs.writeFileSync(huge, "");
             fs.truncateSync(huge, 4 * 1024 ** 3);
-            for (const args of [["seed", "apply", "--spec", huge], ["streams", "apply", "--spec", huge], ["firewall", "apply", "--stack", "bounds", "--rules", huge], ["plan", "diff", huge, huge], ["audit", huge]]) {
+            for (const args of [
+                ["seed", "apply", "--spec", huge],
+                ["streams", "apply", "--spec", huge],
+                ["firewall", "apply", "--stack", "bounds", "--rules", huge],
+                ["plan", "diff", huge, huge],
+                ["audit", huge],
+            ]) {
                 const result = bkliteProcess(args);
                 assert.strictEqual(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
-                assert.match(result.stderr, /huge\.json is 4294967296 bytes; at most \d+ MiB is read \(/, args.join(" "));
+                assert.match(
+                    result.stderr,
+                    /huge\.json is 4294967296 bytes; at most \d+ MiB is read \(/,
+                    args.join(" "),
+                );
             }
             const stack = path.join(dir, "stack.yaml");
             fs.writeFileSync(stack, "");
             fs.truncateSync(stack, 64 * 1024 ** 2);
             const plan = bkliteProcess(["plan", "--stack", "prod", "--config-file", stack]);
             assert.strictEqual(plan.code, 2, plan.stderr);
-            assert.match(plan.stderr, /stack\.yaml is 67108864 bytes; at most 4 MiB is read \(a Pulumi project or stack file is a few KiB\)/);
+            assert.match(
+                plan.stderr,
+                /stack\.yaml is 67108864 bytes; at most 4 MiB is read \(a Pulumi project or stack file is a few KiB\)/,
+            );
         });
 
         it("stops reading standard input once it passes the bound", async () => {
@@ -179,17 +218,29 @@ describe("the bklite CLI", function () {
             const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
             const result = { code, stderr };
             assert.strictEqual(result.code, 2, result.stderr);
-            assert.match(result.stderr, /^bklite: --spec \(standard input\) is more than 16 MiB; at most 16 MiB is read \(a spec or rules file is a few KiB\)/m);
+            assert.match(
+                result.stderr,
+                /^bklite: --spec \(standard input\) is more than 16 MiB; at most 16 MiB is read \(a spec or rules file is a few KiB\)/m,
+            );
         });
     });
 
     describe("what a start loads", () => {
-        for (const args of [["--help"], ["--version"], ["seed", "apply", "--help"], ["plan", "--help"], ["audit", "--help"]]) {
+        for (const args of [
+            ["--help"],
+            ["--version"],
+            ["seed", "apply", "--help"],
+            ["plan", "--help"],
+            ["audit", "--help"],
+        ]) {
             it(`bklite ${args.join(" ")} loads neither Pulumi, pg, nats, the plan renderer nor TypeScript`, () => {
                 const { result, modules } = loadedModules(args);
                 assert.strictEqual(result.code, 0, result.stderr);
                 assert.deepStrictEqual(heavyIn(modules), []);
-                assert.ok(modules.some((m) => m.endsWith(path.join("dist", "cli", "main.js"))), "it ran the compiled CLI");
+                assert.ok(
+                    modules.some((m) => m.endsWith(path.join("dist", "cli", "main.js"))),
+                    "it ran the compiled CLI",
+                );
                 assert.ok(!modules.some((m) => m.endsWith(".ts")), "no TypeScript source was loaded");
             });
         }
@@ -199,7 +250,10 @@ describe("the bklite CLI", function () {
             assert.strictEqual(result.code, 0, result.stderr);
             // (The renderer itself is not listed: it drops the project's modules from the cache to load the program afresh.)
             assert.deepStrictEqual(heavyIn(modules), ["@pulumi/pulumi"]);
-            assert.ok(!modules.some((m) => /node_modules\/@npmcli\/arborist\//.test(m)), "arborist is not loaded (nor TypeScript, above)");
+            assert.ok(
+                !modules.some((m) => /node_modules\/@npmcli\/arborist\//.test(m)),
+                "arborist is not loaded (nor TypeScript, above)",
+            );
         });
 
         it("defers exactly the serializer's exports, and a deferred function still works when called", () => {
@@ -219,10 +273,23 @@ describe("the bklite CLI", function () {
             `;
             const run = spawnSync(process.execPath, ["-e", script], { cwd: PROJECT_ROOT, encoding: "utf8" });
             assert.strictEqual(run.status, 0, run.stderr);
-            const { before, after, text, real } = JSON.parse(run.stdout) as { before: boolean; after: boolean; text: string; real: Record<string, string[]> };
-            assert.deepStrictEqual([before, after], [false, true], "TypeScript loads with the first call, not with the SDK");
+            const { before, after, text, real } = JSON.parse(run.stdout) as {
+                before: boolean;
+                after: boolean;
+                text: string;
+                real: Record<string, string[]>;
+            };
+            assert.deepStrictEqual(
+                [before, after],
+                [false, true],
+                "TypeScript loads with the first call, not with the SDK",
+            );
             assert.match(text, /6 \* 7/);
-            assert.deepStrictEqual(real, Object.fromEntries(Object.entries(DEFERRED_MODULES).map(([f, names]) => [f, [...names].sort()])), "the stand-ins cover this SDK's exports");
+            assert.deepStrictEqual(
+                real,
+                Object.fromEntries(Object.entries(DEFERRED_MODULES).map(([f, names]) => [f, [...names].sort()])),
+                "the stand-ins cover this SDK's exports",
+            );
         });
     });
 
@@ -256,17 +323,26 @@ describe("the bklite CLI", function () {
             fs.utimesSync(commands, later, later);
             assert.strictEqual(cliIn(copy, ["--version"]).stderr, "");
 
-            fs.writeFileSync(commands, fs.readFileSync(commands, "utf8").replace("take the firewall away", "take the firewall away (edited)"));
+            fs.writeFileSync(
+                commands,
+                fs.readFileSync(commands, "utf8").replace("take the firewall away", "take the firewall away (edited)"),
+            );
             const edited = cliIn(copy, ["firewall", "--help"]);
             assert.strictEqual(edited.code, 0, edited.stderr);
-            assert.match(edited.stderr, /^bklite: cli\/commands\.ts changed since the last build: building the CLI into dist\/$/m);
+            assert.match(
+                edited.stderr,
+                /^bklite: cli\/commands\.ts changed since the last build: building the CLI into dist\/$/m,
+            );
             assert.match(edited.stdout, /take the firewall away \(edited\)/, "the new code ran, not the old build");
 
             fs.writeFileSync(path.join(copy, "components", "extra.ts"), "export const extra = 1;\n");
             assert.match(cliIn(copy, ["--version"]).stderr, /components\/extra\.ts is new since the last build/);
             fs.rmSync(path.join(copy, "components", "extra.ts"));
             assert.match(cliIn(copy, ["--version"]).stderr, /components\/extra\.ts was removed since the last build/);
-            assert.ok(!fs.existsSync(path.join(copy, "dist", "components", "extra.js")), "the build holds no output of a removed source");
+            assert.ok(
+                !fs.existsSync(path.join(copy, "dist", "components", "extra.js")),
+                "the build holds no output of a removed source",
+            );
             const check = spawnSync(process.execPath, ["scripts/build.js", "--check"], { cwd: copy, encoding: "utf8" });
             assert.strictEqual(check.status, 0, check.stderr);
         });
@@ -277,7 +353,10 @@ describe("the bklite CLI", function () {
             const run = cliIn(copy, ["--help"]);
             assert.strictEqual(run.code, 1);
             assert.strictEqual(run.stdout, "", "neither the old build nor anything else ran");
-            assert.match(run.stderr, /cli\/help\.ts changed since the last build, and it could not be rebuilt: the sources do not compile:\n {2}cli\/help\.ts:\d+:\d+: Expression expected/);
+            assert.match(
+                run.stderr,
+                /cli\/help\.ts changed since the last build, and it could not be rebuilt: the sources do not compile:\n {2}cli\/help\.ts:\d+:\d+: Expression expected/,
+            );
             assert.match(run.stderr, /Run `npm run build` in .*checkout/);
             const check = spawnSync(process.execPath, ["scripts/build.js", "--check"], { cwd: copy, encoding: "utf8" });
             assert.strictEqual(check.status, 1);
@@ -289,7 +368,9 @@ describe("the bklite CLI", function () {
             const runs = await Promise.all(
                 Array.from({ length: 4 }, () => {
                     return new Promise<CliResult>((resolve) => {
-                        const child = spawn(process.execPath, [path.join(copy, "bin", "bklite"), "--version"], { cwd: copy });
+                        const child = spawn(process.execPath, [path.join(copy, "bin", "bklite"), "--version"], {
+                            cwd: copy,
+                        });
                         let stdout = "";
                         let stderr = "";
                         child.stdout.on("data", (d) => (stdout += d));
@@ -302,8 +383,16 @@ describe("the bklite CLI", function () {
                 assert.strictEqual(run.code, 0, run.stderr);
                 assert.strictEqual(run.stdout, `bklite ${PACKAGE.version}\n`);
             }
-            assert.strictEqual(runs.filter((r) => r.stderr.includes("building the CLI")).length, 1, runs.map((r) => r.stderr).join("\n"));
-            assert.deepStrictEqual(fs.readdirSync(copy).filter((e) => e.startsWith("dist")), ["dist"], "no lock or half-built directory is left");
+            assert.strictEqual(
+                runs.filter((r) => r.stderr.includes("building the CLI")).length,
+                1,
+                runs.map((r) => r.stderr).join("\n"),
+            );
+            assert.deepStrictEqual(
+                fs.readdirSync(copy).filter((e) => e.startsWith("dist")),
+                ["dist"],
+                "no lock or half-built directory is left",
+            );
         });
     });
 
@@ -311,13 +400,21 @@ describe("the bklite CLI", function () {
         it("is transpiled, not type-checked, by the ts-node options pulumi's nodejs host builds (type checking is npm test's)", () => {
             // As @pulumi/pulumi's cmd/run does: transpileOnly from PULUMI_NODEJS_TRANSPILE_ONLY or tsconfig's noCheck,
             // else undefined, which leaves tsconfig.json's "ts-node" section to decide.
-            const tsutils = require("@pulumi/pulumi/tsutils") as { loadTypeScriptCompilerOptions(file: string): Record<string, unknown> };
+            const tsutils = require("@pulumi/pulumi/tsutils") as {
+                loadTypeScriptCompilerOptions(file: string): Record<string, unknown>;
+            };
             const compilerOptions = tsutils.loadTypeScriptCompilerOptions(path.join(PROJECT_ROOT, "tsconfig.json"));
             const tsNode = require("ts-node") as typeof import("ts-node");
             const service = tsNode.create({
                 transpileOnly: compilerOptions.noCheck as boolean | undefined,
                 project: path.join(PROJECT_ROOT, "tsconfig.json"),
-                compilerOptions: { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", sourceMap: "true", ...compilerOptions },
+                compilerOptions: {
+                    target: "ES2020",
+                    module: "nodenext",
+                    moduleResolution: "nodenext",
+                    sourceMap: "true",
+                    ...compilerOptions,
+                },
             });
             assert.strictEqual(service.options.transpileOnly, true);
             assert.strictEqual(compilerOptions.noCheck, undefined, "npm run typecheck still checks");

@@ -28,7 +28,8 @@ import { stackConfig } from "../support/stackFiles";
 import { djangoChecks, readZip, writeZip } from "../support/zips";
 
 /** The mock run's placeholder for a generated PEM (tests/support/mocks.ts), by resource name. */
-const mockPem = (kind: "CERTIFICATE" | "PRIVATE KEY", name: string) => `-----BEGIN ${kind}-----\nmock-${name}\n-----END ${kind}-----\n`;
+const mockPem = (kind: "CERTIFICATE" | "PRIVATE KEY", name: string) =>
+    `-----BEGIN ${kind}-----\nmock-${name}\n-----END ${kind}-----\n`;
 
 describe("the dev stack on a Docker engine (stand-in images)", function () {
     this.timeout(600000);
@@ -42,10 +43,22 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
     let packages: { controller: string; telegraf: string };
 
     const recorded = (name: string) => resources.find((r) => r.name === name)!;
-    const serverEnv = () => Object.fromEntries((recorded("bklite-docker-server").inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+    const serverEnv = () =>
+        Object.fromEntries(
+            (recorded("bklite-docker-server").inputs.envs as string[]).map((e) => [
+                e.slice(0, e.indexOf("=")),
+                e.slice(e.indexOf("=") + 1),
+            ]),
+        );
     async function database<T>(fn: (db: Client) => Promise<T>): Promise<T> {
         const env = serverEnv();
-        const db = new Client({ host: "127.0.0.1", port: ports.postgres, user: env.DB_USER, password: env.DB_PASSWORD, database: env.DB_NAME });
+        const db = new Client({
+            host: "127.0.0.1",
+            port: ports.postgres,
+            user: env.DB_USER,
+            password: env.DB_PASSWORD,
+            database: env.DB_NAME,
+        });
         await db.connect();
         try {
             return await fn(db);
@@ -61,8 +74,14 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
         const work = tempDir("e2e");
         const certs = makeCertificates(work);
         ca = fs.readFileSync(certs.ca, "utf8");
-        packages = { controller: path.join(work, "fusion-collectors-linux-amd64.zip"), telegraf: path.join(work, "telegraf") };
-        writeZip(packages.controller, [["fusion-collectors/install.sh", "#!/bin/sh\n"], ["fusion-collectors/bin/sidecar", crypto.randomBytes(64 * 1024)]]);
+        packages = {
+            controller: path.join(work, "fusion-collectors-linux-amd64.zip"),
+            telegraf: path.join(work, "telegraf"),
+        };
+        writeZip(packages.controller, [
+            ["fusion-collectors/install.sh", "#!/bin/sh\n"],
+            ["fusion-collectors/bin/sidecar", crypto.randomBytes(64 * 1024)],
+        ]);
         fs.writeFileSync(packages.telegraf, crypto.randomBytes(32 * 1024));
         ports = { http: await freePort(), nats: await freePort(), postgres: await freePort() };
         run = await runProgram(
@@ -77,7 +96,14 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
                 "bklite:backup": { dir: path.join(work, "backups"), keep: 2 },
                 // A second region's agents are elsewhere: told this host's own non-loopback address for the API (so
                 // verification reaches it from here) and another for NATS.
-                "bklite:regions": [{ name: "default" }, { name: "管理网", nodeServerUrl: `http://${hostAddress()}:${ports.http}`, env: { NATS_SERVERS: "10.1.0.5:24222" } }],
+                "bklite:regions": [
+                    { name: "default" },
+                    {
+                        name: "管理网",
+                        nodeServerUrl: `http://${hostAddress()}:${ports.http}`,
+                        env: { NATS_SERVERS: "10.1.0.5:24222" },
+                    },
+                ],
                 "bklite:probePackages": [
                     { file: packages.controller, version: "1.0.0" },
                     { file: packages.telegraf, type: "collector", object: "Telegraf", version: "1.0.0" },
@@ -90,10 +116,20 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
             [mockPem("CERTIFICATE", "bklite-nats-tls-server"), fs.readFileSync(certs.cert, "utf8")],
             [mockPem("PRIVATE KEY", "bklite-nats-tls-server-key"), fs.readFileSync(certs.key, "utf8")],
         ];
-        resources = run.recorder.resources.map((r) => ({ ...r, inputs: mapStrings(r.inputs, (text) => real.reduce((t, [from, to]) => t.split(from).join(to), text)) as Record<string, any> }));
+        resources = run.recorder.resources.map((r) => ({
+            ...r,
+            inputs: mapStrings(r.inputs, (text) =>
+                real.reduce((t, [from, to]) => t.split(from).join(to), text),
+            ) as Record<string, any>,
+        }));
         assert.deepStrictEqual(
-            resources.filter((r) => r.type === "docker:index/container:Container").map((r) => r.inputs.name).sort(),
-            Object.keys(STAND_INS).map((s) => `${prefix}-${s}`).sort(),
+            resources
+                .filter((r) => r.type === "docker:index/container:Container")
+                .map((r) => r.inputs.name)
+                .sort(),
+            Object.keys(STAND_INS)
+                .map((s) => `${prefix}-${s}`)
+                .sort(),
             "a stand-in for every container the stack runs",
         );
         await removeStack(prefix);
@@ -111,7 +147,11 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
             const info = await dockerApi("GET", `/containers/${id}/json`);
             assert.strictEqual(info.State.Health.Status, "healthy", service);
             const image = await dockerApi("GET", `/images/${info.Image}/json`);
-            assert.strictEqual(image.Config.Labels["io.bklite.stand-in"], STAND_INS[service].standsFor, `${service} runs a stand-in of ${STAND_INS[service].standsFor}`);
+            assert.strictEqual(
+                image.Config.Labels["io.bklite.stand-in"],
+                STAND_INS[service].standsFor,
+                `${service} runs a stand-in of ${STAND_INS[service].standsFor}`,
+            );
         }
     });
 
@@ -129,46 +169,105 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
             const h = info.Config.Healthcheck;
             const seconds = (ns: number) => goDuration(ns / 1e9);
             assert.deepStrictEqual(
-                { tests: h.Test, interval: seconds(h.Interval), timeout: seconds(h.Timeout), startPeriod: seconds(h.StartPeriod), retries: h.Retries },
+                {
+                    tests: h.Test,
+                    interval: seconds(h.Interval),
+                    timeout: seconds(h.Timeout),
+                    startPeriod: seconds(h.StartPeriod),
+                    retries: h.Retries,
+                },
                 r.inputs.healthcheck,
                 `${r.name} healthcheck reads back as sent`,
             );
-            assert.deepStrictEqual(info.HostConfig.LogConfig, { Type: r.inputs.logDriver, Config: r.inputs.logOpts }, `${r.name} log options`);
+            assert.deepStrictEqual(
+                info.HostConfig.LogConfig,
+                { Type: r.inputs.logDriver, Config: r.inputs.logOpts },
+                `${r.name} log options`,
+            );
             assert.strictEqual(info.HostConfig.RestartPolicy.Name, r.inputs.restart);
             for (const p of r.inputs.ports) {
-                assert.deepStrictEqual(info.HostConfig.PortBindings[`${p.internal}/${p.protocol}`], [{ HostIp: p.ip, HostPort: String(p.external) }], `${r.name} port ${p.internal}`);
+                assert.deepStrictEqual(
+                    info.HostConfig.PortBindings[`${p.internal}/${p.protocol}`],
+                    [{ HostIp: p.ip, HostPort: String(p.external) }],
+                    `${r.name} port ${p.internal}`,
+                );
             }
         }
         const postgres = await dockerApi("GET", `/containers/${prefix}-postgres/json`);
-        assert.strictEqual(postgres.NetworkSettings.Ports["5432/tcp"][0].HostIp, "127.0.0.1", "PostgreSQL is published on loopback only");
-        assert.strictEqual((await httpGet(`http://127.0.0.1:${ports.http}/`)).status, 200, "the ingress answers on the published http port (Traefik stand-in: no routing)");
+        assert.strictEqual(
+            postgres.NetworkSettings.Ports["5432/tcp"][0].HostIp,
+            "127.0.0.1",
+            "PostgreSQL is published on loopback only",
+        );
+        assert.strictEqual(
+            (await httpGet(`http://127.0.0.1:${ports.http}/`)).status,
+            200,
+            "the ingress answers on the published http port (Traefik stand-in: no routing)",
+        );
     });
 
     it("seeds through the published ports, as registered: regions, SidecarEnv, packages with the CA, the console login", async () => {
         const summary = JSON.parse(deployed.commands["bklite-seed-apply"].stdout);
         assert.strictEqual(summary.schema, "huangpu");
-        assert.deepStrictEqual(summary.regions, { created: 1, updated: 0, unchanged: 1 }, "default was made by the server's node_init");
+        assert.deepStrictEqual(
+            summary.regions,
+            { created: 1, updated: 0, unchanged: 1 },
+            "default was made by the server's node_init",
+        );
         assert.strictEqual(summary.admin, "updated");
         const env = seed().inputs.environment as Record<string, string>;
         const rows = await database((db) =>
-            db.query<{ region: string; key: string; value: string; type: string }>("SELECT r.name AS region, e.key, e.value, e.type FROM node_mgmt_sidecarenv e JOIN node_mgmt_cloudregion r ON r.id = e.cloud_region_id ORDER BY r.id, e.key"),
+            db.query<{ region: string; key: string; value: string; type: string }>(
+                "SELECT r.name AS region, e.key, e.value, e.type FROM node_mgmt_sidecarenv e JOIN node_mgmt_cloudregion r ON r.id = e.cloud_region_id ORDER BY r.id, e.key",
+            ),
         );
         for (const region of ["default", "管理网"]) {
             const mine = rows.rows.filter((r) => r.region === region);
-            assert.deepStrictEqual(mine.map((r) => r.key), ["NATS_PASSWORD", "NATS_PROTOCOL", "NATS_SERVERS", "NATS_TLS_CA_FILE", "NATS_USERNAME", "NODE_SERVER_URL"], region);
+            assert.deepStrictEqual(
+                mine.map((r) => r.key),
+                [
+                    "NATS_PASSWORD",
+                    "NATS_PROTOCOL",
+                    "NATS_SERVERS",
+                    "NATS_TLS_CA_FILE",
+                    "NATS_USERNAME",
+                    "NODE_SERVER_URL",
+                ],
+                region,
+            );
             const password = mine.find((r) => r.key === "NATS_PASSWORD")!;
-            assert.strictEqual(aesDecrypt(password.value, env.BKLITE_SECRET_KEY), env.BKLITE_NATS_PASSWORD, `${region}'s NATS password decrypts with the server's SECRET_KEY`);
-            assert.strictEqual(mine.find((r) => r.key === "NATS_SERVERS")!.value, region === "default" ? `127.0.0.1:${ports.nats}` : "10.1.0.5:24222");
+            assert.strictEqual(
+                aesDecrypt(password.value, env.BKLITE_SECRET_KEY),
+                env.BKLITE_NATS_PASSWORD,
+                `${region}'s NATS password decrypts with the server's SECRET_KEY`,
+            );
+            assert.strictEqual(
+                mine.find((r) => r.key === "NATS_SERVERS")!.value,
+                region === "default" ? `127.0.0.1:${ports.nats}` : "10.1.0.5:24222",
+            );
         }
-        const [admin] = (await database((db) => db.query<{ password: string }>("SELECT password FROM system_mgmt_user WHERE username = 'admin'"))).rows;
-        assert.ok(djangoChecks(String(run.outputs.adminPassword), admin.password), "the console login is the stack's adminPassword");
+        const [admin] = (
+            await database((db) =>
+                db.query<{ password: string }>("SELECT password FROM system_mgmt_user WHERE username = 'admin'"),
+            )
+        ).rows;
+        assert.ok(
+            djangoChecks(String(run.outputs.adminPassword), admin.password),
+            "the console login is the stack's adminPassword",
+        );
 
         // The controller package as agents download it: with this stack's CA.
-        const nc = await connect({ servers: `tls://127.0.0.1:${ports.nats}`, user: env.BKLITE_NATS_USER, pass: env.BKLITE_NATS_PASSWORD, tls: { ca } });
+        const nc = await connect({
+            servers: `tls://127.0.0.1:${ports.nats}`,
+            user: env.BKLITE_NATS_USER,
+            pass: env.BKLITE_NATS_PASSWORD,
+            tls: { ca },
+        });
         try {
             const store = await nc.jetstream().views.os("bklite");
             const chunks: Buffer[] = [];
-            for await (const chunk of (await store.get("linux/Controller/1.0.0/fusion-collectors-linux-amd64.zip"))!.data) {
+            for await (const chunk of (await store.get("linux/Controller/1.0.0/fusion-collectors-linux-amd64.zip"))!
+                .data) {
                 chunks.push(Buffer.from(chunk));
             }
             const stored = path.join(tempDir("e2e-stored"), "controller.zip");
@@ -182,9 +281,18 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
 
     it("has the server-side executor `default` answering where the server's installer asks, over TLS", async () => {
         const env = seed().inputs.environment as Record<string, string>;
-        const nc = await connect({ servers: `tls://127.0.0.1:${ports.nats}`, user: env.BKLITE_NATS_USER, pass: env.BKLITE_NATS_PASSWORD, tls: { ca } });
+        const nc = await connect({
+            servers: `tls://127.0.0.1:${ports.nats}`,
+            user: env.BKLITE_NATS_USER,
+            pass: env.BKLITE_NATS_PASSWORD,
+            tls: { ca },
+        });
         try {
-            const reply = await nc.request("download.local.default", new TextEncoder().encode(JSON.stringify({ args: [{}], kwargs: {} })), { timeout: 5000 });
+            const reply = await nc.request(
+                "download.local.default",
+                new TextEncoder().encode(JSON.stringify({ args: [{}], kwargs: {} })),
+                { timeout: 5000 },
+            );
             assert.deepStrictEqual(JSON.parse(new TextDecoder().decode(reply.data)).instance_id, "default");
         } finally {
             await nc.close();
@@ -194,7 +302,18 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
     it("proves itself as registered: bklite verify ran last, every check holding (console and API through the routes, login, NATS, regions, packages, executor)", async () => {
         const verified = deployed.commands["bklite-verify-run"];
         assert.strictEqual(verified.code, 0, verified.stdout + verified.stderr);
-        for (const row of ["console", "api", "login", "nats tls", "nats plaintext", "region default", "region 管理网", "package linux/Controller 1.0.0", "package linux/Telegraf 1.0.0", "service nats-executor"]) {
+        for (const row of [
+            "console",
+            "api",
+            "login",
+            "nats tls",
+            "nats plaintext",
+            "region default",
+            "region 管理网",
+            "package linux/Controller 1.0.0",
+            "package linux/Telegraf 1.0.0",
+            "service nats-executor",
+        ]) {
             assert.match(verified.stdout, new RegExp(`^ok +${row} `, "m"), row);
         }
         assert.match(verified.stdout, /^ok +streams +none needed /m, "no app that consumes a stream is installed");
@@ -202,25 +321,57 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
     });
 
     it("keeps the data and the seed through a restart of every container, and re-seeding changes nothing", async () => {
-        const before = await database((db) => db.query("SELECT 'e' AS t, id, xmin::text FROM node_mgmt_sidecarenv UNION ALL SELECT 'p', id, xmin::text FROM node_mgmt_packageversion UNION ALL SELECT 'u', id, xmin::text FROM system_mgmt_user ORDER BY 1, 2"));
+        const before = await database((db) =>
+            db.query(
+                "SELECT 'e' AS t, id, xmin::text FROM node_mgmt_sidecarenv UNION ALL SELECT 'p', id, xmin::text FROM node_mgmt_packageversion UNION ALL SELECT 'u', id, xmin::text FROM system_mgmt_user ORDER BY 1, 2",
+            ),
+        );
         const containers = resources.filter((x) => x.type === "docker:index/container:Container");
-        await Promise.all(containers.map((r) => dockerApi("POST", `/containers/${r.inputs.name}/restart?t=${r.inputs.stopTimeout ?? 10}`)));
+        await Promise.all(
+            containers.map((r) =>
+                dockerApi("POST", `/containers/${r.inputs.name}/restart?t=${r.inputs.stopTimeout ?? 10}`),
+            ),
+        );
         for (const r of containers) {
             await waitHealthy(r.inputs.name, r.inputs.name, r.inputs.waitTimeout);
         }
-        assert.match(await containerLogs(deployed.containers.server), /nats: TLS connection verified with the CA ok[\s\S]*nats: TLS connection verified with the CA ok/, "the server's wiring checks passed again");
-        const after = await database((db) => db.query("SELECT 'e' AS t, id, xmin::text FROM node_mgmt_sidecarenv UNION ALL SELECT 'p', id, xmin::text FROM node_mgmt_packageversion UNION ALL SELECT 'u', id, xmin::text FROM system_mgmt_user ORDER BY 1, 2"));
-        assert.deepStrictEqual(after.rows, before.rows, "every row survived, untouched (the server's start changed nothing either)");
+        assert.match(
+            await containerLogs(deployed.containers.server),
+            /nats: TLS connection verified with the CA ok[\s\S]*nats: TLS connection verified with the CA ok/,
+            "the server's wiring checks passed again",
+        );
+        const after = await database((db) =>
+            db.query(
+                "SELECT 'e' AS t, id, xmin::text FROM node_mgmt_sidecarenv UNION ALL SELECT 'p', id, xmin::text FROM node_mgmt_packageversion UNION ALL SELECT 'u', id, xmin::text FROM system_mgmt_user ORDER BY 1, 2",
+            ),
+        );
+        assert.deepStrictEqual(
+            after.rows,
+            before.rows,
+            "every row survived, untouched (the server's start changed nothing either)",
+        );
         const again = await runCommand(seed());
         assert.strictEqual(again.code, 0, again.stderr);
         const summary = JSON.parse(again.stdout);
-        assert.deepStrictEqual({ sidecarEnv: summary.sidecarEnv.updated + summary.sidecarEnv.created, objects: summary.objects.uploaded, bytes: summary.bytesSent, admin: summary.admin }, { sidecarEnv: 0, objects: 0, bytes: 0, admin: "unchanged" });
+        assert.deepStrictEqual(
+            {
+                sidecarEnv: summary.sidecarEnv.updated + summary.sidecarEnv.created,
+                objects: summary.objects.uploaded,
+                bytes: summary.bytesSent,
+                admin: summary.admin,
+            },
+            { sidecarEnv: 0, objects: 0, bytes: 0, admin: "unchanged" },
+        );
         const verified = await runCommand(recorded("bklite-verify-run"));
         assert.strictEqual(verified.code, 0, verified.stdout + verified.stderr);
     });
 
     it("takes the backup before an upgrade as registered (none on the first deployment), and a restore brings back what was wiped", async () => {
-        assert.deepStrictEqual(JSON.parse(deployed.commands["bklite-backup-run"].stdout), { skipped: "not deployed" }, "the first `pulumi up` found nothing to back up");
+        assert.deepStrictEqual(
+            JSON.parse(deployed.commands["bklite-backup-run"].stdout),
+            { skipped: "not deployed" },
+            "the first `pulumi up` found nothing to back up",
+        );
         const registered = recorded("bklite-backup-run");
         const taken = await runCommand(registered);
         assert.strictEqual(taken.code, 0, taken.stderr);
@@ -230,11 +381,17 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
         assert.strictEqual(manifest.objects.count, 2);
         assert.match(taken.stderr, /backup: database bklite \(pg_dump\): .* \(.*\/s\)/);
 
-        const rows = "SELECT r.name, e.key, e.value, e.type FROM node_mgmt_sidecarenv e JOIN node_mgmt_cloudregion r ON r.id = e.cloud_region_id ORDER BY 1, 2";
+        const rows =
+            "SELECT r.name, e.key, e.value, e.type FROM node_mgmt_sidecarenv e JOIN node_mgmt_cloudregion r ON r.id = e.cloud_region_id ORDER BY 1, 2";
         const before = (await database((db) => db.query(rows))).rows;
         await database((db) => db.query("DELETE FROM node_mgmt_sidecarenv"));
         const env = registered.inputs.environment as Record<string, string>;
-        const nc = await connect({ servers: `tls://127.0.0.1:${ports.nats}`, user: "admin", pass: env.BKLITE_NATS_PASSWORD, tls: { ca } });
+        const nc = await connect({
+            servers: `tls://127.0.0.1:${ports.nats}`,
+            user: "admin",
+            pass: env.BKLITE_NATS_PASSWORD,
+            tls: { ca },
+        });
         try {
             await (await nc.jetstream().views.os("bklite")).delete("linux/Telegraf/1.0.0/telegraf");
         } finally {
@@ -242,7 +399,11 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
         }
 
         const restored = await new Promise<{ code: number; stderr: string }>((resolve) => {
-            const child = spawn("/bin/sh", ["-c", `node bin/bklite restore --stack ${stack} --stack-config - --from '${dir}'`], { cwd: registered.inputs.dir, env: { ...process.env, ...env }, stdio: ["pipe", "ignore", "pipe"] });
+            const child = spawn(
+                "/bin/sh",
+                ["-c", `node bin/bklite restore --stack ${stack} --stack-config - --from '${dir}'`],
+                { cwd: registered.inputs.dir, env: { ...process.env, ...env }, stdio: ["pipe", "ignore", "pipe"] },
+            );
             let stderr = "";
             child.stderr!.on("data", (d) => (stderr += d));
             child.on("close", (code) => resolve({ code: code ?? -1, stderr }));

@@ -18,7 +18,11 @@ function bklite(ns: string | undefined, args: string[], input?: string): CliResu
     if (!ns) {
         return bkliteProcess(args, { cwd: PROJECT_ROOT, input });
     }
-    const result = spawnSync("ip", ["netns", "exec", ns, ...bkliteArgv(args)], { cwd: PROJECT_ROOT, encoding: "utf8", input });
+    const result = spawnSync("ip", ["netns", "exec", ns, ...bkliteArgv(args)], {
+        cwd: PROJECT_ROOT,
+        encoding: "utf8",
+        input,
+    });
     return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -47,12 +51,19 @@ describe("bklite firewall (iptables in network namespaces)", function () {
         inNs(server, "ip", ["addr", "add", "10.231.0.1/24", "dev", a]);
         inNs(client, "ip", ["addr", "add", "10.231.0.2/24", "dev", b]);
         inNs(client, "ip", ["addr", "add", "10.231.0.3/24", "dev", b]);
-        for (const [ns, dev] of [[server, a], [client, b]]) {
+        for (const [ns, dev] of [
+            [server, a],
+            [client, b],
+        ]) {
             inNs(ns, "ip", ["link", "set", "lo", "up"]);
             inNs(ns, "ip", ["link", "set", dev, "up"]);
         }
         stopListeners = listen(server, [8080, 9999]);
-        await waitFor(async () => canConnect(client, "10.231.0.2", "10.231.0.1", 9999), 10000, () => "listeners did not start");
+        await waitFor(
+            async () => canConnect(client, "10.231.0.2", "10.231.0.1", 9999),
+            10000,
+            () => "listeners did not start",
+        );
     });
 
     after(() => {
@@ -73,7 +84,11 @@ describe("bklite firewall (iptables in network namespaces)", function () {
         const run = bklite(server, ["firewall", "apply", "--stack", STACK, "--rules", file]);
         assert.strictEqual(run.code, 0, run.stderr);
         assert.match(run.stderr, /IPv4: applied/);
-        assert.strictEqual(canConnect(client, "10.231.0.2", "10.231.0.1", 8080), true, "the listed source gets through");
+        assert.strictEqual(
+            canConnect(client, "10.231.0.2", "10.231.0.1", 8080),
+            true,
+            "the listed source gets through",
+        );
         assert.strictEqual(canConnect(client, "10.231.0.3", "10.231.0.1", 8080), false, "another source does not");
         assert.strictEqual(canConnect(client, "10.231.0.3", "10.231.0.1", 9999), true, "an unlisted port stays open");
         assert.match(save(), /-A INPUT -j BKLITE-IN-site/);
@@ -83,16 +98,34 @@ describe("bklite firewall (iptables in network namespaces)", function () {
 
     it("changes nothing when the same rules are applied again", () => {
         const before = save();
-        const run = bklite(server, ["firewall", "apply", "--stack", STACK, "--rules", "-"], JSON.stringify({ rules: [{ port: 8080, protocol: "tcp", sources: ["10.231.0.2/32"], description: "console" }] }));
+        const run = bklite(
+            server,
+            ["firewall", "apply", "--stack", STACK, "--rules", "-"],
+            JSON.stringify({
+                rules: [{ port: 8080, protocol: "tcp", sources: ["10.231.0.2/32"], description: "console" }],
+            }),
+        );
         assert.strictEqual(run.code, 0, run.stderr);
         assert.match(run.stderr, /IPv4: unchanged/);
         assert.strictEqual(save(), before);
     });
 
     it("never filters the host itself, and compares world-open rules as iptables prints them", () => {
-        assert.strictEqual(canConnect(server, "127.0.0.1", "127.0.0.1", 8080), true, "loopback gets through a restricted port");
-        const world = JSON.stringify({ rules: [{ port: 8080, protocol: "tcp", sources: ["10.231.0.2"], description: "console" }, { port: 9999, protocol: "tcp", sources: ["0.0.0.0/0", "::/0"], description: "anyone" }] });
-        assert.match(bklite(server, ["firewall", "apply", "--stack", STACK, "--rules", "-"], world).stderr, /IPv4: applied/);
+        assert.strictEqual(
+            canConnect(server, "127.0.0.1", "127.0.0.1", 8080),
+            true,
+            "loopback gets through a restricted port",
+        );
+        const world = JSON.stringify({
+            rules: [
+                { port: 8080, protocol: "tcp", sources: ["10.231.0.2"], description: "console" },
+                { port: 9999, protocol: "tcp", sources: ["0.0.0.0/0", "::/0"], description: "anyone" },
+            ],
+        });
+        assert.match(
+            bklite(server, ["firewall", "apply", "--stack", STACK, "--rules", "-"], world).stderr,
+            /IPv4: applied/,
+        );
         const before = save();
         const again = bklite(server, ["firewall", "apply", "--stack", STACK, "--rules", "-"], world);
         assert.match(again.stderr, /IPv4: unchanged/);
@@ -103,9 +136,21 @@ describe("bklite firewall (iptables in network namespaces)", function () {
 
     it("refuses bad rules before changing anything", () => {
         const before = save();
-        const run = bklite(server, ["firewall", "apply", "--stack", STACK, "--rules", "-"], JSON.stringify({ rules: [{ port: 5432, sources: ["0.0.0.0/33"], description: "x" }, { port: "ssh", sources: ["10.0.0.0/8"], description: "y" }] }));
+        const run = bklite(
+            server,
+            ["firewall", "apply", "--stack", STACK, "--rules", "-"],
+            JSON.stringify({
+                rules: [
+                    { port: 5432, sources: ["0.0.0.0/33"], description: "x" },
+                    { port: "ssh", sources: ["10.0.0.0/8"], description: "y" },
+                ],
+            }),
+        );
         assert.strictEqual(run.code, 2);
-        assert.match(run.stderr, /rules\[0\]\.sources\[0\] = 0\.0\.0\.0\/33: '0\.0\.0\.0\/33' has a prefix length outside 0-32/);
+        assert.match(
+            run.stderr,
+            /rules\[0\]\.sources\[0\] = 0\.0\.0\.0\/33: '0\.0\.0\.0\/33' has a prefix length outside 0-32/,
+        );
         assert.match(run.stderr, /rules\[1\]\.port = "ssh"/);
         assert.strictEqual(save(), before);
         // What the stack config refuses, the CLI refuses too: data stores open to the world, however it is written.
@@ -122,7 +167,10 @@ describe("bklite firewall (iptables in network namespaces)", function () {
             }),
         );
         assert.strictEqual(exposed.code, 2);
-        assert.match(exposed.stderr, /rules\[0\]\.sources = 0\.0\.0\.0\/1, 128\.0\.0\.0\/1: opens postgres \(port 5432\) to the whole world; .*together these ranges cover every IPv4 address/);
+        assert.match(
+            exposed.stderr,
+            /rules\[0\]\.sources = 0\.0\.0\.0\/1, 128\.0\.0\.0\/1: opens postgres \(port 5432\) to the whole world; .*together these ranges cover every IPv4 address/,
+        );
         assert.match(exposed.stderr, /rules\[1\]\.sources\[0\] = ::0\/0: opens redis \(port 6379\) to the whole world/);
         assert.match(exposed.stderr, /rules\[2\]\.sources\[0\] = 0\.0\.0\.0\/0: opens postgres \(port 35432\)/);
         assert.match(exposed.stderr, /rules\[3\]\.colour: is not a rule setting/);
@@ -130,13 +178,23 @@ describe("bklite firewall (iptables in network namespaces)", function () {
     });
 
     it("keeps each stack's rules apart: another stack's apply and remove leave these alone", () => {
-        const other = bklite(server, ["firewall", "apply", "--stack", "other", "--rules", "-"], JSON.stringify({ rules: [{ port: 9999, protocol: "tcp", sources: ["10.231.0.2"], description: "other stack" }] }));
+        const other = bklite(
+            server,
+            ["firewall", "apply", "--stack", "other", "--rules", "-"],
+            JSON.stringify({
+                rules: [{ port: 9999, protocol: "tcp", sources: ["10.231.0.2"], description: "other stack" }],
+            }),
+        );
         assert.strictEqual(other.code, 0, other.stderr);
         assert.match(other.stderr, /IPv4: applied \(1 port rule in BKLITE-IN-other, BKLITE-FWD-other\)/);
         assert.strictEqual(canConnect(client, "10.231.0.3", "10.231.0.1", 9999), false, "the other stack's rule holds");
         assert.strictEqual(canConnect(client, "10.231.0.3", "10.231.0.1", 8080), false, "and so does this stack's");
         assert.strictEqual(bklite(server, ["firewall", "remove", "--stack", "other"]).code, 0);
-        assert.strictEqual(canConnect(client, "10.231.0.3", "10.231.0.1", 9999), true, "the other stack's rule is gone");
+        assert.strictEqual(
+            canConnect(client, "10.231.0.3", "10.231.0.1", 9999),
+            true,
+            "the other stack's rule is gone",
+        );
         assert.strictEqual(canConnect(client, "10.231.0.3", "10.231.0.1", 8080), false, "this stack's stays");
         assert.doesNotMatch(save(), /BKLITE-(IN|FWD)-other/);
         const badStack = bklite(server, ["firewall", "remove", "--stack", "a b"]);
@@ -151,10 +209,41 @@ describe("bklite firewall (iptables in network namespaces)", function () {
         ];
         // Only the firewall row matters here: nothing else of a platform runs in this namespace.
         const firewallRow = (rules: unknown[]) => {
-            const spec = { stack: STACK, runtime: "docker", consoleUrl: "http://127.0.0.1:1", natsEndpoint: "tls://127.0.0.1:1", regions: [], packages: [], streams: [], services: [], firewall: { stack: STACK, rules } };
-            const env = { PATH: process.env.PATH, BKLITE_PG_URL: "postgres://bklite:x@127.0.0.1:1/bklite", BKLITE_SECRET_KEY: "k", BKLITE_NATS_USER: "admin", BKLITE_NATS_PASSWORD: "p", BKLITE_NATS_CA: "-----BEGIN CERTIFICATE-----" };
-            const result = spawnSync("ip", ["netns", "exec", server, ...bkliteArgv(["verify", "--spec", "-", "--format", "json", "--check-timeout-seconds", "5"])], { cwd: PROJECT_ROOT, encoding: "utf8", input: JSON.stringify(spec), env });
-            const checks = JSON.parse(result.stdout).checks as Array<{ check: string; status: string; found: string; fix?: string }>;
+            const spec = {
+                stack: STACK,
+                runtime: "docker",
+                consoleUrl: "http://127.0.0.1:1",
+                natsEndpoint: "tls://127.0.0.1:1",
+                regions: [],
+                packages: [],
+                streams: [],
+                services: [],
+                firewall: { stack: STACK, rules },
+            };
+            const env = {
+                PATH: process.env.PATH,
+                BKLITE_PG_URL: "postgres://bklite:x@127.0.0.1:1/bklite",
+                BKLITE_SECRET_KEY: "k",
+                BKLITE_NATS_USER: "admin",
+                BKLITE_NATS_PASSWORD: "p",
+                BKLITE_NATS_CA: "-----BEGIN CERTIFICATE-----",
+            };
+            const result = spawnSync(
+                "ip",
+                [
+                    "netns",
+                    "exec",
+                    server,
+                    ...bkliteArgv(["verify", "--spec", "-", "--format", "json", "--check-timeout-seconds", "5"]),
+                ],
+                { cwd: PROJECT_ROOT, encoding: "utf8", input: JSON.stringify(spec), env },
+            );
+            const checks = JSON.parse(result.stdout).checks as Array<{
+                check: string;
+                status: string;
+                found: string;
+                fix?: string;
+            }>;
             return checks.find((c) => c.check === "firewall")!;
         };
         assert.deepStrictEqual([firewallRow(world).status, firewallRow(world).found], ["ok", "in place and matching"]);
@@ -164,7 +253,11 @@ describe("bklite firewall (iptables in network namespaces)", function () {
         assert.match(narrower.fix!, /sudo bklite firewall apply --stack site --rules -/);
         inNs(server, "iptables", ["-D", "INPUT", "-j", "BKLITE-IN-site"]);
         assert.match(firewallRow(world).found, /IPv4: INPUT does not jump to BKLITE-IN-site/);
-        assert.strictEqual(bklite(server, ["firewall", "apply", "--stack", STACK, "--rules", "-"], JSON.stringify({ rules: world })).code, 0);
+        assert.strictEqual(
+            bklite(server, ["firewall", "apply", "--stack", STACK, "--rules", "-"], JSON.stringify({ rules: world }))
+                .code,
+            0,
+        );
         assert.strictEqual(firewallRow(world).status, "ok");
     });
 
@@ -192,7 +285,21 @@ describe("bklite firewall on Docker's published ports (DOCKER-USER)", function (
         hostPort = await freePort();
         net = uniqueSubnet();
         makeImage(image, "firewall test\n");
-        docker("run", "-d", "--name", name, "-p", `${hostPort}:8080`, image, "/bin/httpd", "-f", "-p", "8080", "-h", "/");
+        docker(
+            "run",
+            "-d",
+            "--name",
+            name,
+            "-p",
+            `${hostPort}:8080`,
+            image,
+            "/bin/httpd",
+            "-f",
+            "-p",
+            "8080",
+            "-h",
+            "/",
+        );
         ip("netns", "add", client);
         const clientSide = uniqueName("vd");
         ip("link", "add", hostSide, "type", "veth", "peer", "name", clientSide);
@@ -203,7 +310,11 @@ describe("bklite firewall on Docker's published ports (DOCKER-USER)", function (
         inNs(client, "ip", ["addr", "add", `${net(3)}/24`, "dev", clientSide]);
         inNs(client, "ip", ["link", "set", clientSide, "up"]);
         inNs(client, "ip", ["route", "add", "default", "via", net(1)]);
-        await waitFor(async () => canConnect(client, net(3), net(1), hostPort), 15000, () => "the published port did not answer");
+        await waitFor(
+            async () => canConnect(client, net(3), net(1), hostPort),
+            15000,
+            () => "the published port did not answer",
+        );
     });
 
     after(() => {
@@ -215,12 +326,22 @@ describe("bklite firewall on Docker's published ports (DOCKER-USER)", function (
     });
 
     it("filters a published port by its original port, after Docker's rewrite", () => {
-        const run = bklite(undefined, ["firewall", "apply", "--stack", stack, "--rules", "-"], JSON.stringify({ rules: [{ port: hostPort, protocol: "tcp", sources: [net(2)], description: "console" }] }));
+        const run = bklite(
+            undefined,
+            ["firewall", "apply", "--stack", stack, "--rules", "-"],
+            JSON.stringify({ rules: [{ port: hostPort, protocol: "tcp", sources: [net(2)], description: "console" }] }),
+        );
         assert.strictEqual(run.code, 0, run.stderr);
-        assert.strictEqual(canConnect(client, net(2), net(1), hostPort), true, "the listed source reaches the container");
+        assert.strictEqual(
+            canConnect(client, net(2), net(1), hostPort),
+            true,
+            "the listed source reaches the container",
+        );
         assert.strictEqual(canConnect(client, net(3), net(1), hostPort), false, "another source does not");
         // Dropped on the forwarding path (DOCKER-USER), not by a host process's INPUT.
-        const dropLine = inNs(undefined, "iptables", ["-S", firewallChains(stack).forward, "-v"]).split("\n").find((l) => l.includes("-j DROP"))!;
+        const dropLine = inNs(undefined, "iptables", ["-S", firewallChains(stack).forward, "-v"])
+            .split("\n")
+            .find((l) => l.includes("-j DROP"))!;
         assert.ok(Number(/-c (\d+)/.exec(dropLine)![1]) > 0, dropLine);
         const removed = bklite(undefined, ["firewall", "remove", "--stack", stack]);
         assert.strictEqual(removed.code, 0, removed.stderr);

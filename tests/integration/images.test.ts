@@ -80,8 +80,14 @@ describe("bklite images (real Docker)", function () {
     it("bundles exactly the images the stack uses, with sha256sum-checkable checksums", () => {
         const run = bklite("images", "bundle", "--stack", STACK, "--dir", bundle, "--project-dir", project);
         assert.strictEqual(run.code, 0, run.stderr);
-        assert.deepStrictEqual(statusLines(run.stdout), REFS.map((r) => `saved ${r}`));
-        const archives = fs.readdirSync(bundle).filter((f) => f.endsWith(".tar")).sort();
+        assert.deepStrictEqual(
+            statusLines(run.stdout),
+            REFS.map((r) => `saved ${r}`),
+        );
+        const archives = fs
+            .readdirSync(bundle)
+            .filter((f) => f.endsWith(".tar"))
+            .sort();
         assert.deepStrictEqual(archives, REFS.map(archiveName).sort());
         execFileSync("sha256sum", ["--check", "--quiet", "images.sha256"], { cwd: bundle });
         const manifest = JSON.parse(fs.readFileSync(path.join(bundle, "images.json"), "utf8"));
@@ -95,10 +101,17 @@ describe("bklite images (real Docker)", function () {
         const before = fs.readdirSync(bundle).map((f) => [f, fs.statSync(path.join(bundle, f)).mtimeMs]);
         const run = bklite("images", "bundle", "--stack", STACK, "--dir", bundle, "--project-dir", project);
         assert.strictEqual(run.code, 0, run.stderr);
-        assert.deepStrictEqual(statusLines(run.stdout), REFS.map((r) => `unchanged ${r}`));
+        assert.deepStrictEqual(
+            statusLines(run.stdout),
+            REFS.map((r) => `unchanged ${r}`),
+        );
         const tarsBefore = before.filter(([f]) => String(f).endsWith(".tar"));
         for (const [file, mtime] of tarsBefore) {
-            assert.strictEqual(fs.statSync(path.join(bundle, String(file))).mtimeMs, mtime, `${file} was not rewritten`);
+            assert.strictEqual(
+                fs.statSync(path.join(bundle, String(file))).mtimeMs,
+                mtime,
+                `${file} was not rewritten`,
+            );
         }
     });
 
@@ -106,7 +119,10 @@ describe("bklite images (real Docker)", function () {
         removeImages(REFS);
         const run = bklite("images", "load", "--dir", bundle);
         assert.strictEqual(run.code, 0, run.stderr);
-        assert.deepStrictEqual(statusLines(run.stdout), REFS.map((r) => `loaded ${r}`));
+        assert.deepStrictEqual(
+            statusLines(run.stdout),
+            REFS.map((r) => `loaded ${r}`),
+        );
         for (const ref of REFS) {
             assert.strictEqual(imageId(ref), ids[ref], `${ref} is back with the same id`);
         }
@@ -117,7 +133,10 @@ describe("bklite images (real Docker)", function () {
         corrupt(path.join(bundle, archiveName(refOf("web"))));
         const run = bklite("images", "load", "--dir", bundle);
         assert.strictEqual(run.code, 0, run.stderr);
-        assert.deepStrictEqual(statusLines(run.stdout), REFS.map((r) => `present ${r}`));
+        assert.deepStrictEqual(
+            statusLines(run.stdout),
+            REFS.map((r) => `present ${r}`),
+        );
     });
 
     it("names a corrupted archive, loads nothing from it, loads the rest and exits non-zero", () => {
@@ -125,7 +144,12 @@ describe("bklite images (real Docker)", function () {
         const run = bklite("images", "load", "--dir", bundle);
         assert.strictEqual(run.code, 1);
         const webArchive = archiveName(refOf("web"));
-        assert.match(run.stdout, new RegExp(`failed\\s+${webArchive.replace(/\./g, "\\.")}\\s+corrupted: its sha256 is [0-9a-f]{64}, images.sha256 says [0-9a-f]{64}; nothing loaded from it`));
+        assert.match(
+            run.stdout,
+            new RegExp(
+                `failed\\s+${webArchive.replace(/\./g, "\\.")}\\s+corrupted: its sha256 is [0-9a-f]{64}, images.sha256 says [0-9a-f]{64}; nothing loaded from it`,
+            ),
+        );
         assert.strictEqual(imageId(refOf("web")), undefined, "nothing from the corrupted archive was loaded");
         assert.match(run.stdout, new RegExp(`loaded\\s+${refOf("redis")}`));
         assert.strictEqual(imageId(refOf("redis")), ids[refOf("redis")]);
@@ -139,7 +163,10 @@ describe("bklite images (real Docker)", function () {
         makeImage(refOf("web"), `image of web\n`);
         removeImages([refOf("web")]);
         ids[refOf("web")] = makeImage(refOf("web"), `image of web\n`);
-        assert.strictEqual(bklite("images", "bundle", "--stack", STACK, "--dir", bundle, "--project-dir", project).code, 0);
+        assert.strictEqual(
+            bklite("images", "bundle", "--stack", STACK, "--dir", bundle, "--project-dir", project).code,
+            0,
+        );
         const stray = `${refOf("nats")}-extra`;
         makeImage(stray, "stray\n");
         docker("save", "--output", path.join(bundle, "stray.tar"), stray);
@@ -163,7 +190,9 @@ describe("bklite images (real Docker)", function () {
             );
             const catalog = JSON.parse((await httpGet(`http://${registry.address}/v2/_catalog`)).body);
             assert.deepStrictEqual(catalog.repositories.sort(), REFS.map((r) => `mirror/${r.split(":")[0]}`).sort());
-            const tags = JSON.parse((await httpGet(`http://${registry.address}/v2/mirror/${NAMESPACE}/server/tags/list`)).body);
+            const tags = JSON.parse(
+                (await httpGet(`http://${registry.address}/v2/mirror/${NAMESPACE}/server/tags/list`)).body,
+            );
             assert.deepStrictEqual(tags.tags, ["1"]);
         } finally {
             await registry.stop();
@@ -179,7 +208,10 @@ describe("bklite images (real Docker)", function () {
             stringify({
                 config: {
                     "bklite:hostAddress": "10.0.0.5",
-                    "bklite:images": { registry, overrides: Object.fromEntries(SERVICE_NAMES.map((s) => [s, refOf(s)])) },
+                    "bklite:images": {
+                        registry,
+                        overrides: Object.fromEntries(SERVICE_NAMES.map((s) => [s, refOf(s)])),
+                    },
                 },
             }),
         );
@@ -189,13 +221,25 @@ describe("bklite images (real Docker)", function () {
             // The registry cannot be reached from here: every target must come from its local source.
             const run = bklite("images", "bundle", "--stack", registryStack, "--dir", dir, "--project-dir", project);
             assert.strictEqual(run.code, 0, run.stdout + run.stderr);
-            assert.deepStrictEqual(statusLines(run.stdout).filter((l) => l.startsWith("saved")), targets.map((t) => `saved ${t}`));
-            assert.match(run.stdout, new RegExp(`tagged\\s+${refOf("server").replace(/[/.]/g, "\\$&")} as ${registry.replace(/[/.]/g, "\\$&")}/`));
+            assert.deepStrictEqual(
+                statusLines(run.stdout).filter((l) => l.startsWith("saved")),
+                targets.map((t) => `saved ${t}`),
+            );
+            assert.match(
+                run.stdout,
+                new RegExp(
+                    `tagged\\s+${refOf("server").replace(/[/.]/g, "\\$&")} as ${registry.replace(/[/.]/g, "\\$&")}/`,
+                ),
+            );
             removeImages(targets);
             const load = bklite("images", "load", "--dir", dir);
             assert.strictEqual(load.code, 0, load.stdout + load.stderr);
             for (const target of targets) {
-                assert.strictEqual(imageId(target), ids[target.slice(registry.length + 1)], `${target} loaded with its source's id`);
+                assert.strictEqual(
+                    imageId(target),
+                    ids[target.slice(registry.length + 1)],
+                    `${target} loaded with its source's id`,
+                );
             }
         } finally {
             removeImages(targets);
@@ -204,12 +248,20 @@ describe("bklite images (real Docker)", function () {
     });
 
     it("runs the preflight against the real engine: present images pass, missing ones are listed", () => {
-        const { hostImages, unsuppliedImages, missingImagesMessage } = require("../../components/images/imageSupply") as typeof import("../../components/images/imageSupply");
+        const { hostImages, unsuppliedImages, missingImagesMessage } =
+            require("../../components/images/imageSupply") as typeof import("../../components/images/imageSupply");
         const onHost = hostImages();
         const gone = `${NAMESPACE}/never-made:1`;
         assert.deepStrictEqual(unsuppliedImages([...REFS, gone], onHost, new Set()), [gone]);
-        assert.deepStrictEqual(unsuppliedImages([...REFS, gone], onHost, new Set([gone])), [], "the bundle provides it");
-        assert.match(missingImagesMessage([gone], STACK, "assets/images"), /1 image the stack needs is neither on the Docker host nor in the bundle/);
+        assert.deepStrictEqual(
+            unsuppliedImages([...REFS, gone], onHost, new Set([gone])),
+            [],
+            "the bundle provides it",
+        );
+        assert.match(
+            missingImagesMessage([gone], STACK, "assets/images"),
+            /1 image the stack needs is neither on the Docker host nor in the bundle/,
+        );
     });
 
     it("refuses a load without images.sha256, saying how to make the bundle", () => {
@@ -217,7 +269,10 @@ describe("bklite images (real Docker)", function () {
         try {
             const run = bklite("images", "load", "--dir", empty);
             assert.strictEqual(run.code, 1);
-            assert.match(run.stderr, /images\.sha256 does not exist: make the bundle with `bklite images bundle --stack <stack> --dir/);
+            assert.match(
+                run.stderr,
+                /images\.sha256 does not exist: make the bundle with `bklite images bundle --stack <stack> --dir/,
+            );
         } finally {
             fs.rmSync(empty, { recursive: true, force: true });
         }

@@ -47,7 +47,9 @@ async function natsLogin(port: number, ca: string, user: string, pass: string): 
             secure.once("secureConnect", resolve);
             secure.once("error", reject);
         });
-        secure.write(`CONNECT ${JSON.stringify({ user, pass, verbose: false, pedantic: false, tls_required: true })}\r\nPING\r\n`);
+        secure.write(
+            `CONNECT ${JSON.stringify({ user, pass, verbose: false, pedantic: false, tls_required: true })}\r\nPING\r\n`,
+        );
         return await readLine(secure as unknown as net.Socket, /^(PONG|-ERR)/);
     } finally {
         plain.destroy();
@@ -119,7 +121,8 @@ describe("rendered Redis config on a real redis-server", function () {
             return false;
         }
     };
-    const cli = (...args: string[]) => execFileSync("redis-cli", ["-p", String(port), ...args], { encoding: "utf8", env: { ...process.env } }).trim();
+    const cli = (...args: string[]) =>
+        execFileSync("redis-cli", ["-p", String(port), ...args], { encoding: "utf8", env: { ...process.env } }).trim();
 
     before(async () => {
         const redisServer = requireBinary("redis-server");
@@ -134,7 +137,11 @@ describe("rendered Redis config on a real redis-server", function () {
         fs.writeFileSync(path.join(dir, "redis.conf"), conf);
         assert.strictEqual(healthCheck(), false, "the health check fails while nothing listens");
         server = start(redisServer, [path.join(dir, "redis.conf")]);
-        await waitFor(async () => healthCheck(), 15000, () => server.output());
+        await waitFor(
+            async () => healthCheck(),
+            15000,
+            () => server.output(),
+        );
     });
 
     after(async () => {
@@ -153,6 +160,9 @@ describe("rendered Redis config on a real redis-server", function () {
     });
 
     it("keeps an append-only file for durability", () => {
-        assert.deepStrictEqual(cli("--no-auth-warning", "-a", password, "config", "get", "appendonly").split("\n"), ["appendonly", "yes"]);
+        assert.deepStrictEqual(cli("--no-auth-warning", "-a", password, "config", "get", "appendonly").split("\n"), [
+            "appendonly",
+            "yes",
+        ]);
     });
 });

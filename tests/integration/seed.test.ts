@@ -28,7 +28,11 @@ const ADMIN_PASSWORD = "stack-admin-password-0123456789";
 const children: ChildProcess[] = [];
 
 /** Starts the real CLI with the spec on stdin. */
-function startSeed(spec: unknown, env: Record<string, string>, args: string[] = []): { child: ChildProcess; done: Promise<CliResult>; stderr: () => string } {
+function startSeed(
+    spec: unknown,
+    env: Record<string, string>,
+    args: string[] = [],
+): { child: ChildProcess; done: Promise<CliResult>; stderr: () => string } {
     const [node, ...cli] = bkliteArgv(["seed", "apply", "--spec", "-", ...args]);
     const child = spawn(node, cli, {
         cwd: PROJECT_ROOT,
@@ -44,7 +48,9 @@ function startSeed(spec: unknown, env: Record<string, string>, args: string[] = 
     if (process.env.SEED_TEST_DEBUG) {
         child.stderr!.on("data", (d) => process.stderr.write(`[cli] ${d}`));
     }
-    const done = new Promise<CliResult>((resolve) => child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr })));
+    const done = new Promise<CliResult>((resolve) =>
+        child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr })),
+    );
     return { child, done, stderr: () => stderr };
 }
 
@@ -59,7 +65,6 @@ function regionEnv(host: string, extra: Record<string, string> = {}): Record<str
         ...extra,
     };
 }
-
 
 function makePackage(dir: string, name: string, bytes: number, seed = 1): string {
     const file = path.join(dir, name);
@@ -116,10 +121,16 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
     }
 
     /** Reads an object back with nats.js's own object store (it verifies the digest). */
-    async function readObject(bucket: string, key: string): Promise<{ data: Buffer; info: { description?: string; digest: string; options?: { max_chunk_size?: number } } } | undefined> {
+    async function readObject(
+        bucket: string,
+        key: string,
+    ): Promise<
+        | { data: Buffer; info: { description?: string; digest: string; options?: { max_chunk_size?: number } } }
+        | undefined
+    > {
         const nc = await connect({ servers: nats.url, user: nats.user, pass: nats.password, tls: { ca: nats.caPem } });
         try {
-            const os = await (await nc.jetstream().views.os(bucket));
+            const os = await await nc.jetstream().views.os(bucket);
             const info = await os.info(key);
             if (!info) {
                 return undefined;
@@ -147,14 +158,26 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
             let packageFile: string;
             let controllerEntries: Array<[string, Buffer]>;
             const collectors: Record<string, string> = {};
-            let spec: { regions: Array<{ name: string; env: Record<string, string> }>; packages: unknown[]; admin: { username: string; password: string } };
-            const keyOf = (object: string, name = "fusion-collectors-linux-amd64.zip") => (schema === "upstream" ? `linux/x86_64/${object}/1.0.0/${name}` : `linux/${object}/1.0.0/${name}`);
+            let spec: {
+                regions: Array<{ name: string; env: Record<string, string> }>;
+                packages: unknown[];
+                admin: { username: string; password: string };
+            };
+            const keyOf = (object: string, name = "fusion-collectors-linux-amd64.zip") =>
+                schema === "upstream" ? `linux/x86_64/${object}/1.0.0/${name}` : `linux/${object}/1.0.0/${name}`;
             /** The controller zip: the huangpu run's carries another deployment's CA (replaced), the upstream run's none, written as a stream. */
             const writeController = (seed: number) => {
                 controllerEntries = [
                     ["fusion-collectors/install.sh", Buffer.from("#!/bin/sh\necho install\n")],
                     ["fusion-collectors/bin/sidecar", crypto.randomBytes(700 * 1024 + seed)],
-                    ...(schema === "huangpu" ? ([["fusion-collectors/certs/ca.crt", Buffer.from("-----BEGIN CERTIFICATE-----\nanother deployment's CA\n")]] as Array<[string, Buffer]>) : []),
+                    ...(schema === "huangpu"
+                        ? ([
+                              [
+                                  "fusion-collectors/certs/ca.crt",
+                                  Buffer.from("-----BEGIN CERTIFICATE-----\nanother deployment's CA\n"),
+                              ],
+                          ] as Array<[string, Buffer]>)
+                        : []),
                     ["fusion-collectors/sidecar.yml", Buffer.from("server_url: x\n")],
                 ];
                 writeZip(packageFile, controllerEntries, { streamed: schema === "upstream" });
@@ -184,7 +207,12 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
                 fs.mkdirSync(path.dirname(packageFile));
                 writeController(schema === "huangpu" ? 1 : 2);
                 for (const name of ["telegraf", "vector", "nats-executor"]) {
-                    collectors[name] = makePackage(path.join(work, `${schema}-controller`), name, 300 * 1024 + name.length, name.length);
+                    collectors[name] = makePackage(
+                        path.join(work, `${schema}-controller`),
+                        name,
+                        300 * 1024 + name.length,
+                        name.length,
+                    );
                 }
                 env = {
                     BKLITE_PG_URL: databaseUrl(pg, database),
@@ -202,9 +230,21 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
                     ],
                     packages: [
                         { file: packageFile, os: "linux", type: "controller", object: "Controller", version: "1.0.0" },
-                        { file: collectors.telegraf, os: "linux", type: "collector", object: "Telegraf", version: "1.0.0" },
+                        {
+                            file: collectors.telegraf,
+                            os: "linux",
+                            type: "collector",
+                            object: "Telegraf",
+                            version: "1.0.0",
+                        },
                         { file: collectors.vector, os: "linux", type: "collector", object: "Vector", version: "1.0.0" },
-                        { file: collectors["nats-executor"], os: "linux", type: "collector", object: "NATS-Executor", version: "1.0.0" },
+                        {
+                            file: collectors["nats-executor"],
+                            os: "linux",
+                            type: "collector",
+                            object: "NATS-Executor",
+                            version: "1.0.0",
+                        },
                     ],
                     admin: { username: "admin", password: ADMIN_PASSWORD },
                 };
@@ -218,14 +258,25 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
                 assert.deepStrictEqual(summary.sidecarEnv, { created: 12, updated: 0, unchanged: 0 });
                 assert.strictEqual(summary.schema, schema);
 
-                const regions = await db<{ id: string; name: string }>("SELECT id, name FROM node_mgmt_cloudregion ORDER BY id");
-                assert.deepStrictEqual(regions.map((r) => [Number(r.id), r.name]), [[1, "default"], [2, "管理网"]]);
+                const regions = await db<{ id: string; name: string }>(
+                    "SELECT id, name FROM node_mgmt_cloudregion ORDER BY id",
+                );
+                assert.deepStrictEqual(
+                    regions.map((r) => [Number(r.id), r.name]),
+                    [
+                        [1, "default"],
+                        [2, "管理网"],
+                    ],
+                );
                 const rows = await db<{ region: string; key: string; value: string; type: string; is_pre: boolean }>(
                     `SELECT r.name AS region, e.key, e.value, e.type, e.is_pre FROM node_mgmt_sidecarenv e JOIN node_mgmt_cloudregion r ON r.id = e.cloud_region_id ORDER BY r.id, e.key`,
                 );
                 for (const region of spec.regions) {
                     const mine = rows.filter((r) => r.region === region.name);
-                    assert.deepStrictEqual(mine.map((r) => r.key), Object.keys(region.env).sort());
+                    assert.deepStrictEqual(
+                        mine.map((r) => r.key),
+                        Object.keys(region.env).sort(),
+                    );
                     for (const row of mine) {
                         assert.strictEqual(row.is_pre, true);
                         if (row.key === "NATS_PASSWORD") {
@@ -241,9 +292,14 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
             });
 
             it("stores the controller zip with the stack's CA in it, and each collector's own file, with rows only for verified objects", async () => {
-                const rows = await db<{ type: string; os: string; object: string; version: string; name: string; created_by: string }>(
-                    "SELECT type, os, object, version, name, created_by FROM node_mgmt_packageversion ORDER BY object",
-                );
+                const rows = await db<{
+                    type: string;
+                    os: string;
+                    object: string;
+                    version: string;
+                    name: string;
+                    created_by: string;
+                }>("SELECT type, os, object, version, name, created_by FROM node_mgmt_packageversion ORDER BY object");
                 assert.deepStrictEqual(
                     rows.map((r) => [r.type, r.object, r.name]),
                     [
@@ -257,28 +313,54 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
                 const stored = (await readObject(bucket, keyOf("Controller")))!;
                 assert.strictEqual(stored.info.description, "fusion-collectors-linux-amd64.zip");
                 assert.strictEqual(stored.info.options?.max_chunk_size, 128 * 1024);
-                assert.strictEqual(stored.info.digest, `SHA-256=${crypto.createHash("sha256").update(stored.data).digest("base64url")}=`);
+                assert.strictEqual(
+                    stored.info.digest,
+                    `SHA-256=${crypto.createHash("sha256").update(stored.data).digest("base64url")}=`,
+                );
                 const unpacked = path.join(work, `${schema}-stored.zip`);
                 fs.writeFileSync(unpacked, stored.data);
                 const entries = readZip(unpacked);
-                assert.strictEqual(entries["fusion-collectors/certs/ca.crt"].toString("utf8"), nats.caPem, "the CA agents verify NATS with is this stack's");
+                assert.strictEqual(
+                    entries["fusion-collectors/certs/ca.crt"].toString("utf8"),
+                    nats.caPem,
+                    "the CA agents verify NATS with is this stack's",
+                );
                 for (const [name, data] of controllerEntries.filter(([n]) => n !== "fusion-collectors/certs/ca.crt")) {
                     assert.ok(entries[name].equals(data), `${name} is unchanged`);
                 }
-                assert.strictEqual(Object.keys(entries).length, controllerEntries.filter(([n]) => n !== "fusion-collectors/certs/ca.crt").length + 1);
-                assert.deepStrictEqual(Object.keys(readZip(packageFile)), controllerEntries.map(([n]) => n), "the package file itself is left as it was");
-                for (const [object, name] of [["Telegraf", "telegraf"], ["Vector", "vector"], ["NATS-Executor", "nats-executor"]]) {
+                assert.strictEqual(
+                    Object.keys(entries).length,
+                    controllerEntries.filter(([n]) => n !== "fusion-collectors/certs/ca.crt").length + 1,
+                );
+                assert.deepStrictEqual(
+                    Object.keys(readZip(packageFile)),
+                    controllerEntries.map(([n]) => n),
+                    "the package file itself is left as it was",
+                );
+                for (const [object, name] of [
+                    ["Telegraf", "telegraf"],
+                    ["Vector", "vector"],
+                    ["NATS-Executor", "nats-executor"],
+                ]) {
                     const collector = await readObject(bucket, keyOf(object, name));
                     assert.ok(collector, `${keyOf(object, name)} exists`);
-                    assert.ok(collector.data.equals(fs.readFileSync(collectors[name])), `${object} reads back as its own file`);
+                    assert.ok(
+                        collector.data.equals(fs.readFileSync(collectors[name])),
+                        `${object} reads back as its own file`,
+                    );
                     assert.strictEqual(collector.info.description, name);
                 }
             });
 
             it("gives the console's admin the stack's password as Django stores it, once", async () => {
-                const [user] = await db<{ password: string }>("SELECT password FROM system_mgmt_user WHERE username = 'admin' AND domain = 'domain.com'");
+                const [user] = await db<{ password: string }>(
+                    "SELECT password FROM system_mgmt_user WHERE username = 'admin' AND domain = 'domain.com'",
+                );
                 assert.match(user.password, /^pbkdf2_sha256\$600000\$[A-Za-z0-9]{22}\$/);
-                assert.ok(djangoChecks(ADMIN_PASSWORD, user.password), "Django's algorithm (in Python) accepts the stack's password");
+                assert.ok(
+                    djangoChecks(ADMIN_PASSWORD, user.password),
+                    "Django's algorithm (in Python) accepts the stack's password",
+                );
                 assert.ok(!djangoChecks("password", user.password), "the image's fixed password no longer works");
             });
 
@@ -295,11 +377,17 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
                 assert.strictEqual(summary.admin, "unchanged");
                 assert.strictEqual(summary.bytesSent, 0);
                 assert.deepStrictEqual(await snapshot(), before, "no row was written");
-                assert.deepStrictEqual(await streamState(bucket), streamBefore, "no message was published to the object store");
+                assert.deepStrictEqual(
+                    await streamState(bucket),
+                    streamBefore,
+                    "no message was published to the object store",
+                );
             });
 
             it("updates a changed value, and leaves keys that are not in the spec alone", async () => {
-                await db(`INSERT INTO node_mgmt_sidecarenv (key, value, description, cloud_region_id, type, is_pre) VALUES ('STARGAZER_URL', 'http://stargazer:8083', '', 1, '', true)`);
+                await db(
+                    `INSERT INTO node_mgmt_sidecarenv (key, value, description, cloud_region_id, type, is_pre) VALUES ('STARGAZER_URL', 'http://stargazer:8083', '', 1, '', true)`,
+                );
                 const changed = JSON.parse(JSON.stringify(spec));
                 changed.regions[1].env.NODE_SERVER_URL = "http://10.1.0.6:8080";
                 const run = await startSeed(changed, env).done;
@@ -308,7 +396,11 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
                 const kept = await db("SELECT value FROM node_mgmt_sidecarenv WHERE key = 'STARGAZER_URL'");
                 assert.deepStrictEqual(kept, [{ value: "http://stargazer:8083" }]);
                 assert.strictEqual(
-                    (await db<{ value: string }>("SELECT e.value FROM node_mgmt_sidecarenv e JOIN node_mgmt_cloudregion r ON r.id = e.cloud_region_id WHERE r.name = '管理网' AND e.key = 'NODE_SERVER_URL'"))[0].value,
+                    (
+                        await db<{ value: string }>(
+                            "SELECT e.value FROM node_mgmt_sidecarenv e JOIN node_mgmt_cloudregion r ON r.id = e.cloud_region_id WHERE r.name = '管理网' AND e.key = 'NODE_SERVER_URL'",
+                        )
+                    )[0].value,
                     "http://10.1.0.6:8080",
                 );
                 assert.strictEqual((await startSeed(spec, env).done).code, 0, "and back");
@@ -333,15 +425,26 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
             });
 
             it("rolls everything back when a write fails part-way", async () => {
-                await db(`CREATE FUNCTION refuse_boom() RETURNS trigger AS $$ BEGIN IF NEW.key = 'BOOM' THEN RAISE EXCEPTION 'boom refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`);
-                await db(`CREATE TRIGGER refuse_boom BEFORE INSERT ON node_mgmt_sidecarenv FOR EACH ROW EXECUTE FUNCTION refuse_boom()`);
+                await db(
+                    `CREATE FUNCTION refuse_boom() RETURNS trigger AS $$ BEGIN IF NEW.key = 'BOOM' THEN RAISE EXCEPTION 'boom refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
+                );
+                await db(
+                    `CREATE TRIGGER refuse_boom BEFORE INSERT ON node_mgmt_sidecarenv FOR EACH ROW EXECUTE FUNCTION refuse_boom()`,
+                );
                 try {
                     const before = await snapshot();
-                    const failing = { regions: [...spec.regions, { name: "新区", env: { ...regionEnv("10.9.0.5"), BOOM: "x" } }], packages: [] };
+                    const failing = {
+                        regions: [...spec.regions, { name: "新区", env: { ...regionEnv("10.9.0.5"), BOOM: "x" } }],
+                        packages: [],
+                    };
                     const run = await startSeed(failing, env).done;
                     assert.strictEqual(run.code, 1);
                     assert.match(run.stderr, /rolled back: boom refused/);
-                    assert.deepStrictEqual(await snapshot(), before, "the new region and its earlier keys are gone too");
+                    assert.deepStrictEqual(
+                        await snapshot(),
+                        before,
+                        "the new region and its earlier keys are gone too",
+                    );
                 } finally {
                     await db("DROP TRIGGER refuse_boom ON node_mgmt_sidecarenv; DROP FUNCTION refuse_boom()");
                 }
@@ -354,8 +457,14 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
                 try {
                     const refused = await startSeed(spec, env).done;
                     assert.strictEqual(refused.code, 1);
-                    assert.match(refused.stderr, /package linux\/Controller 1\.0\.0: version already holds a different file with this name; bump the version/);
-                    assert.ok((await readObject(bucket, keyOf("Controller")))!.data.equals(storedBefore), "the stored object is untouched");
+                    assert.match(
+                        refused.stderr,
+                        /package linux\/Controller 1\.0\.0: version already holds a different file with this name; bump the version/,
+                    );
+                    assert.ok(
+                        (await readObject(bucket, keyOf("Controller")))!.data.equals(storedBefore),
+                        "the stored object is untouched",
+                    );
                     const forced = await startSeed(spec, env, ["--force"]).done;
                     assert.strictEqual(forced.code, 0, forced.stderr);
                     assert.deepStrictEqual(JSON.parse(forced.stdout).objects, { uploaded: 1, unchanged: 3 });
@@ -370,18 +479,35 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
 
             it("refuses, writing nothing, when the console user does not exist yet or the package is not a controller zip", async () => {
                 const before = await snapshot();
-                const missingUser = await startSeed({ ...spec, admin: { username: "root", password: ADMIN_PASSWORD } }, env).done;
+                const missingUser = await startSeed(
+                    { ...spec, admin: { username: "root", password: ADMIN_PASSWORD } },
+                    env,
+                ).done;
                 assert.strictEqual(missingUser.code, 1);
                 assert.match(missingUser.stderr, /console user root: the server has not created it/);
                 const notZip = path.join(work, `${schema}-not-a-zip`, "fusion-collectors-linux-amd64.zip");
                 fs.mkdirSync(path.dirname(notZip));
                 fs.writeFileSync(notZip, "not a zip at all\n");
-                const bad = await startSeed({ ...spec, packages: [{ file: notZip, os: "linux", type: "controller", object: "Controller", version: "2.0.0" }] }, env).done;
+                const bad = await startSeed(
+                    {
+                        ...spec,
+                        packages: [
+                            { file: notZip, os: "linux", type: "controller", object: "Controller", version: "2.0.0" },
+                        ],
+                    },
+                    env,
+                ).done;
                 assert.strictEqual(bad.code, 1);
-                assert.match(bad.stderr, /controller package .*fusion-collectors-linux-amd64\.zip: it is not a zip archive \(no end-of-directory record\); nothing was written/);
+                assert.match(
+                    bad.stderr,
+                    /controller package .*fusion-collectors-linux-amd64\.zip: it is not a zip archive \(no end-of-directory record\); nothing was written/,
+                );
                 const noCa = await startSeed(spec, { ...env, BKLITE_NATS_CA: "" }).done;
                 assert.strictEqual(noCa.code, 1);
-                assert.match(noCa.stderr, /BKLITE_NATS_CA is required: a controller package is uploaded with the stack's NATS CA in it/);
+                assert.match(
+                    noCa.stderr,
+                    /BKLITE_NATS_CA is required: a controller package is uploaded with the stack's NATS CA in it/,
+                );
                 assert.deepStrictEqual(await snapshot(), before);
             });
         });
@@ -390,7 +516,10 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
     it("waits for the server's migrations to create the tables", async () => {
         await pg.query("CREATE DATABASE bklite_late");
         const env = { BKLITE_PG_URL: databaseUrl(pg, "bklite_late"), BKLITE_SECRET_KEY: SECRET_KEY };
-        const run = startSeed({ regions: [{ name: "default", env: regionEnv("10.0.0.1") }], packages: [] }, env, ["--wait-seconds", "60"]);
+        const run = startSeed({ regions: [{ name: "default", env: regionEnv("10.0.0.1") }], packages: [] }, env, [
+            "--wait-seconds",
+            "60",
+        ]);
         await waitFor(async () => /waiting for the server's migrations/.test(run.stderr()), 20000, run.stderr);
         const client = new Client({ connectionString: databaseUrl(pg, "bklite_late") });
         await client.connect();
@@ -404,7 +533,11 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
     it("gives up on missing tables after its timeout, with a message saying what to check", async () => {
         await pg.query("CREATE DATABASE bklite_never");
         const env = { BKLITE_PG_URL: databaseUrl(pg, "bklite_never"), BKLITE_SECRET_KEY: SECRET_KEY };
-        const result = await startSeed({ regions: [{ name: "default", env: regionEnv("10.0.0.1") }], packages: [] }, env, ["--wait-seconds", "1"]).done;
+        const result = await startSeed(
+            { regions: [{ name: "default", env: regionEnv("10.0.0.1") }], packages: [] },
+            env,
+            ["--wait-seconds", "1"],
+        ).done;
         assert.strictEqual(result.code, 1);
         assert.match(result.stderr, /did not appear within 1 s: the server creates them with its migrations/);
     });
@@ -417,7 +550,10 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
         await client.query("ALTER TABLE node_mgmt_sidecarenv ADD COLUMN tenant_id bigint NOT NULL");
         await client.end();
         const env = { BKLITE_PG_URL: databaseUrl(pg, "bklite_odd"), BKLITE_SECRET_KEY: SECRET_KEY };
-        const result = await startSeed({ regions: [{ name: "default", env: regionEnv("10.0.0.1") }], packages: [] }, env).done;
+        const result = await startSeed(
+            { regions: [{ name: "default", env: regionEnv("10.0.0.1") }], packages: [] },
+            env,
+        ).done;
         assert.strictEqual(result.code, 1);
         assert.match(result.stderr, /schema this seeder does not know; nothing was written/);
         assert.match(result.stderr, /node_mgmt_sidecarenv\.tenant_id is NOT NULL without a default/);
@@ -428,47 +564,77 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
         const url = databaseUrl(pg, "bklite_rotate");
         const oldKey = "old-secret-key-0123456789";
         const newKey = "new-secret-key-0123456789";
-        const both = { regions: [{ name: "default", env: regionEnv("10.0.0.1") }, { name: "factory", env: regionEnv("10.0.0.2") }], packages: [] };
+        const both = {
+            regions: [
+                { name: "default", env: regionEnv("10.0.0.1") },
+                { name: "factory", env: regionEnv("10.0.0.2") },
+            ],
+            packages: [],
+        };
         const first = await startSeed(both, { BKLITE_PG_URL: url, BKLITE_SECRET_KEY: oldKey }).done;
         assert.strictEqual(first.code, 0, first.stderr);
         const secrets = async () => {
             const client = new Client({ connectionString: url });
             await client.connect();
             try {
-                return (await client.query<{ id: string; region: string; value: string; xmin: string }>(
-                    "SELECT e.id, r.name AS region, e.value, e.xmin::text FROM node_mgmt_sidecarenv e JOIN node_mgmt_cloudregion r ON r.id = e.cloud_region_id WHERE e.type = 'secret' ORDER BY r.name",
-                )).rows;
+                return (
+                    await client.query<{ id: string; region: string; value: string; xmin: string }>(
+                        "SELECT e.id, r.name AS region, e.value, e.xmin::text FROM node_mgmt_sidecarenv e JOIN node_mgmt_cloudregion r ON r.id = e.cloud_region_id WHERE e.type = 'secret' ORDER BY r.name",
+                    )
+                ).rows;
             } finally {
                 await client.end();
             }
         };
         const before = await secrets();
-        assert.deepStrictEqual(before.map((r) => r.region), ["default", "factory"]);
+        assert.deepStrictEqual(
+            before.map((r) => r.region),
+            ["default", "factory"],
+        );
 
         // The new key, and a spec that sets only `default`: `factory`'s secret stays the old key's.
         const onlyDefault = { regions: [both.regions[0]], packages: [] };
         const wrongKey = await startSeed(onlyDefault, { BKLITE_PG_URL: url, BKLITE_SECRET_KEY: newKey }).done;
         assert.strictEqual(wrongKey.code, 1);
-        assert.match(wrongKey.stderr, /2 stored secret SidecarEnv value\(s\) do not decrypt with BKLITE_SECRET_KEY: region 'default' NATS_PASSWORD \(row \d+\), region 'factory' NATS_PASSWORD \(row \d+\)/);
+        assert.match(
+            wrongKey.stderr,
+            /2 stored secret SidecarEnv value\(s\) do not decrypt with BKLITE_SECRET_KEY: region 'default' NATS_PASSWORD \(row \d+\), region 'factory' NATS_PASSWORD \(row \d+\)/,
+        );
         assert.match(wrongKey.stderr, /nothing was written/);
         assert.deepStrictEqual(await secrets(), before, "nothing written");
 
-        const noPrevious = await startSeed(onlyDefault, { BKLITE_PG_URL: url, BKLITE_SECRET_KEY: newKey }, ["--reencrypt"]).done;
+        const noPrevious = await startSeed(onlyDefault, { BKLITE_PG_URL: url, BKLITE_SECRET_KEY: newKey }, [
+            "--reencrypt",
+        ]).done;
         assert.strictEqual(noPrevious.code, 1);
-        assert.match(noPrevious.stderr, /decrypt with neither BKLITE_SECRET_KEY nor a previous key \(BKLITE_PREVIOUS_SECRET_KEY is not set\), and the spec does not set them: region 'factory' NATS_PASSWORD/);
+        assert.match(
+            noPrevious.stderr,
+            /decrypt with neither BKLITE_SECRET_KEY nor a previous key \(BKLITE_PREVIOUS_SECRET_KEY is not set\), and the spec does not set them: region 'factory' NATS_PASSWORD/,
+        );
         assert.deepStrictEqual(await secrets(), before, "nothing written");
 
-        const previousWithoutFlag = await startSeed(onlyDefault, { BKLITE_PG_URL: url, BKLITE_SECRET_KEY: newKey, BKLITE_PREVIOUS_SECRET_KEY: oldKey }).done;
+        const previousWithoutFlag = await startSeed(onlyDefault, {
+            BKLITE_PG_URL: url,
+            BKLITE_SECRET_KEY: newKey,
+            BKLITE_PREVIOUS_SECRET_KEY: oldKey,
+        }).done;
         assert.strictEqual(previousWithoutFlag.code, 2);
         assert.match(previousWithoutFlag.stderr, /BKLITE_PREVIOUS_SECRET_KEY is set but --reencrypt is not/);
 
-        const rotated = await startSeed(onlyDefault, { BKLITE_PG_URL: url, BKLITE_SECRET_KEY: newKey, BKLITE_PREVIOUS_SECRET_KEY: oldKey }, ["--reencrypt"]).done;
+        const rotated = await startSeed(
+            onlyDefault,
+            { BKLITE_PG_URL: url, BKLITE_SECRET_KEY: newKey, BKLITE_PREVIOUS_SECRET_KEY: oldKey },
+            ["--reencrypt"],
+        ).done;
         assert.strictEqual(rotated.code, 0, rotated.stderr);
         const summary = JSON.parse(rotated.stdout);
         assert.strictEqual(summary.reencrypted, 1, "factory's, from the previous key");
         assert.strictEqual(summary.sidecarEnv.updated, 1, "default's, from the spec");
         const after = await secrets();
-        assert.deepStrictEqual(after.map((r) => aesDecrypt(r.value, newKey)), [regionEnv("10.0.0.1").NATS_PASSWORD, regionEnv("10.0.0.2").NATS_PASSWORD]);
+        assert.deepStrictEqual(
+            after.map((r) => aesDecrypt(r.value, newKey)),
+            [regionEnv("10.0.0.1").NATS_PASSWORD, regionEnv("10.0.0.2").NATS_PASSWORD],
+        );
 
         const again = await startSeed(onlyDefault, { BKLITE_PG_URL: url, BKLITE_SECRET_KEY: newKey }).done;
         assert.strictEqual(again.code, 0, again.stderr);
@@ -477,7 +643,8 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
 
     describe("connection failures", () => {
         const spec = { regions: [{ name: "default", env: regionEnv("10.0.0.1") }], packages: [] };
-        const withUrl = (url: string) => startSeed(spec, { BKLITE_PG_URL: url, BKLITE_SECRET_KEY: SECRET_KEY }, ["--wait-seconds", "900"]).done;
+        const withUrl = (url: string) =>
+            startSeed(spec, { BKLITE_PG_URL: url, BKLITE_SECRET_KEY: SECRET_KEY }, ["--wait-seconds", "900"]).done;
 
         // With 900 s to wait, a retried failure would hang the test: each of these must end at the first attempt.
         it("fails at once on a refused password, a missing database or an unknown host, naming BKLITE_PG_URL and the fix, never the password", async () => {
@@ -487,9 +654,15 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
                 withUrl(`postgres://bklite:secret-4711@no-such-host.invalid:5432/bklite`),
             ]);
             assert.strictEqual(password.code, 1, password.stderr);
-            assert.match(password.stderr, /PostgreSQL refused the connection \(password authentication failed for user "postgres"\): put the password of that role in BKLITE_PG_URL/);
+            assert.match(
+                password.stderr,
+                /PostgreSQL refused the connection \(password authentication failed for user "postgres"\): put the password of that role in BKLITE_PG_URL/,
+            );
             assert.strictEqual(database.code, 1, database.stderr);
-            assert.match(database.stderr, /database "no_such_database" does not exist\): BKLITE_PG_URL must name bk-lite's database/);
+            assert.match(
+                database.stderr,
+                /database "no_such_database" does not exist\): BKLITE_PG_URL must name bk-lite's database/,
+            );
             assert.strictEqual(host.code, 1, host.stderr);
             assert.match(host.stderr, /the PostgreSQL host in BKLITE_PG_URL is not known to DNS/);
             for (const run of [password, database, host]) {
@@ -501,13 +674,35 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
 
         it("refuses malformed or missing connection settings all together before connecting (exit 2), quoting no value", async () => {
             const result = await startSeed(
-                { ...spec, packages: [{ os: "linux", type: "collector", object: "Telegraf", version: "1.0.0", file: "/nonexistent.zip" }] },
-                { BKLITE_PG_URL: "postgres//bklite:secret-4711@db/bklite", BKLITE_NATS_URL: "nats://admin:secret-4712@nats:4222", BKLITE_NATS_USER: "admin", BKLITE_SECRET_KEY: SECRET_KEY },
+                {
+                    ...spec,
+                    packages: [
+                        {
+                            os: "linux",
+                            type: "collector",
+                            object: "Telegraf",
+                            version: "1.0.0",
+                            file: "/nonexistent.zip",
+                        },
+                    ],
+                },
+                {
+                    BKLITE_PG_URL: "postgres//bklite:secret-4711@db/bklite",
+                    BKLITE_NATS_URL: "nats://admin:secret-4712@nats:4222",
+                    BKLITE_NATS_USER: "admin",
+                    BKLITE_SECRET_KEY: SECRET_KEY,
+                },
             ).done;
             assert.strictEqual(result.code, 2, result.stderr);
             assert.match(result.stderr, /missing environment: BKLITE_NATS_PASSWORD/);
-            assert.match(result.stderr, /BKLITE_PG_URL is not a URL: write it as postgres:\/\/USER:PASSWORD@HOST:PORT\/DATABASE/);
-            assert.match(result.stderr, /BKLITE_NATS_URL holds credentials; give them in BKLITE_NATS_USER and BKLITE_NATS_PASSWORD/);
+            assert.match(
+                result.stderr,
+                /BKLITE_PG_URL is not a URL: write it as postgres:\/\/USER:PASSWORD@HOST:PORT\/DATABASE/,
+            );
+            assert.match(
+                result.stderr,
+                /BKLITE_NATS_URL holds credentials; give them in BKLITE_NATS_USER and BKLITE_NATS_PASSWORD/,
+            );
             assert.doesNotMatch(result.stderr, /secret-471/);
             const scheme = await withUrl("http://bklite:secret@127.0.0.1:1/bklite");
             assert.strictEqual(scheme.code, 2);
@@ -515,10 +710,20 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
         });
 
         it("waits, saying so, while nothing answers, and gives up at the deadline naming what to check", async () => {
-            const result = await startSeed(spec, { BKLITE_PG_URL: `postgres://bklite:secret@127.0.0.1:${await freePort()}/bklite`, BKLITE_SECRET_KEY: SECRET_KEY }, ["--wait-seconds", "3"]).done;
+            const result = await startSeed(
+                spec,
+                {
+                    BKLITE_PG_URL: `postgres://bklite:secret@127.0.0.1:${await freePort()}/bklite`,
+                    BKLITE_SECRET_KEY: SECRET_KEY,
+                },
+                ["--wait-seconds", "3"],
+            ).done;
             assert.strictEqual(result.code, 1);
             assert.match(result.stderr, /^waiting for PostgreSQL \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)$/m);
-            assert.match(result.stderr, /cannot connect to PostgreSQL \(connect ECONNREFUSED [^)]*\): check BKLITE_PG_URL's host and port and that PostgreSQL is running; nothing was written/);
+            assert.match(
+                result.stderr,
+                /cannot connect to PostgreSQL \(connect ECONNREFUSED [^)]*\): check BKLITE_PG_URL's host and port and that PostgreSQL is running; nothing was written/,
+            );
         });
     });
 
@@ -530,7 +735,11 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
         const env = { BKLITE_PG_URL: databaseUrl(pg, "bklite_locked"), BKLITE_SECRET_KEY: SECRET_KEY };
         await holder.query("SELECT pg_advisory_lock($1)", [0x626b6c74]);
         const run = startSeed({ regions: [{ name: "default", env: regionEnv("192.168.31.10") }], packages: [] }, env);
-        await waitFor(async () => /waiting for another bklite seed apply, which holds the lock, to finish/.test(run.stderr()), 20000, run.stderr);
+        await waitFor(
+            async () => /waiting for another bklite seed apply, which holds the lock, to finish/.test(run.stderr()),
+            20000,
+            run.stderr,
+        );
         assert.strictEqual(run.child.exitCode, null, "still waiting");
         await holder.query("SELECT pg_advisory_unlock($1)", [0x626b6c74]);
         await holder.end();
@@ -545,7 +754,10 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
         const env = {
             PATH: `${path.join(PROJECT_ROOT, "tests", "support", "bin")}:${process.env.PATH}`,
             FAKE_KUBECTL_LOG: log,
-            FAKE_KUBECTL_TARGETS: JSON.stringify({ "svc/postgres": `127.0.0.1:${pg.port}`, "svc/nats": `127.0.0.1:${nats.clientPort}` }),
+            FAKE_KUBECTL_TARGETS: JSON.stringify({
+                "svc/postgres": `127.0.0.1:${pg.port}`,
+                "svc/nats": `127.0.0.1:${nats.clientPort}`,
+            }),
             // As the program passes them on a cluster: Service names, reached only through the forwards.
             BKLITE_PG_URL: `postgres://postgres:${pg.password}@postgres:5432/bklite_cluster`,
             BKLITE_NATS_URL: "tls://nats:4222",
@@ -555,16 +767,43 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
             BKLITE_NATS_BUCKET: "bklite_cluster",
             BKLITE_SECRET_KEY: SECRET_KEY,
         };
-        const spec = { regions: [{ name: "default", env: regionEnv("10.0.0.1") }], packages: [{ file, os: "linux", type: "collector", object: "Telegraf", version: "1.0.0" }] };
+        const spec = {
+            regions: [{ name: "default", env: regionEnv("10.0.0.1") }],
+            packages: [{ file, os: "linux", type: "collector", object: "Telegraf", version: "1.0.0" }],
+        };
         const run = await startSeed(spec, env, ["--kube-namespace", "bklite", "--kube-context", "site-a"]).done;
         assert.strictEqual(run.code, 0, run.stderr);
         assert.deepStrictEqual(JSON.parse(run.stdout).objects, { uploaded: 1, unchanged: 0 });
-        const calls = fs.readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+        const calls = fs
+            .readFileSync(log, "utf8")
+            .trim()
+            .split("\n")
+            .map((l) => JSON.parse(l));
         assert.deepStrictEqual(
             calls.map((c: { args: string[] }) => c.args),
             [
-                ["--context", "site-a", "--namespace", "bklite", "port-forward", "svc/postgres", "0:5432", "--address", "127.0.0.1"],
-                ["--context", "site-a", "--namespace", "bklite", "port-forward", "svc/nats", "0:4222", "--address", "127.0.0.1"],
+                [
+                    "--context",
+                    "site-a",
+                    "--namespace",
+                    "bklite",
+                    "port-forward",
+                    "svc/postgres",
+                    "0:5432",
+                    "--address",
+                    "127.0.0.1",
+                ],
+                [
+                    "--context",
+                    "site-a",
+                    "--namespace",
+                    "bklite",
+                    "port-forward",
+                    "svc/nats",
+                    "0:4222",
+                    "--address",
+                    "127.0.0.1",
+                ],
             ],
         );
         for (const call of calls) {
@@ -575,10 +814,21 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
 
         // A Service that does not exist: a clear error, and no forward left behind.
         fs.rmSync(log);
-        const failing = await startSeed(spec, { ...env, FAKE_KUBECTL_TARGETS: JSON.stringify({ "svc/postgres": `127.0.0.1:${pg.port}` }) }, ["--kube-namespace", "bklite"]).done;
+        const failing = await startSeed(
+            spec,
+            { ...env, FAKE_KUBECTL_TARGETS: JSON.stringify({ "svc/postgres": `127.0.0.1:${pg.port}` }) },
+            ["--kube-namespace", "bklite"],
+        ).done;
         assert.strictEqual(failing.code, 1);
-        assert.match(failing.stderr, /kubectl port-forward to svc\/nats in namespace bklite exited \(1\): error: services "nats" not found/);
-        for (const call of fs.readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l))) {
+        assert.match(
+            failing.stderr,
+            /kubectl port-forward to svc\/nats in namespace bklite exited \(1\): error: services "nats" not found/,
+        );
+        for (const call of fs
+            .readFileSync(log, "utf8")
+            .trim()
+            .split("\n")
+            .map((l) => JSON.parse(l))) {
             assert.throws(() => process.kill(call.pid, 0), /ESRCH/, `forward ${call.pid} was stopped`);
         }
     });
@@ -594,22 +844,35 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
             BKLITE_SECRET_KEY: SECRET_KEY,
         };
         // No tables: the apply waits for migrations through its forward until it is interrupted.
-        const run = startSeed({ regions: [{ name: "default", env: regionEnv("10.0.0.1") }], packages: [] }, env, ["--kube-namespace", "bklite", "--wait-seconds", "120"]);
+        const run = startSeed({ regions: [{ name: "default", env: regionEnv("10.0.0.1") }], packages: [] }, env, [
+            "--kube-namespace",
+            "bklite",
+            "--wait-seconds",
+            "120",
+        ]);
         await waitFor(async () => /waiting for the server's migrations/.test(run.stderr()), 30000, run.stderr);
-        const forwards = fs.readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+        const forwards = fs
+            .readFileSync(log, "utf8")
+            .trim()
+            .split("\n")
+            .map((l) => JSON.parse(l));
         assert.strictEqual(forwards.length, 1);
         process.kill(forwards[0].pid, 0); // running
         run.child.kill("SIGTERM");
         const result = await run.done;
         assert.strictEqual(result.code, 143);
-        await waitFor(async () => {
-            try {
-                process.kill(forwards[0].pid, 0);
-                return false;
-            } catch {
-                return true;
-            }
-        }, 5000, () => `forward ${forwards[0].pid} still running`);
+        await waitFor(
+            async () => {
+                try {
+                    process.kill(forwards[0].pid, 0);
+                    return false;
+                } catch {
+                    return true;
+                }
+            },
+            5000,
+            () => `forward ${forwards[0].pid} still running`,
+        );
     });
 
     it("survives a NATS restart in the middle of an upload: no row for it, and a re-run finishes it", async () => {
@@ -624,9 +887,16 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
             BKLITE_NATS_BUCKET: "bklite_restart",
             BKLITE_SECRET_KEY: SECRET_KEY,
         };
-        const spec = { regions: [{ name: "default", env: regionEnv("10.0.0.1") }], packages: [{ file: bigFile, os: "linux", type: "collector", object: "Vector", version: "2.0.0" }] };
+        const spec = {
+            regions: [{ name: "default", env: regionEnv("10.0.0.1") }],
+            packages: [{ file: bigFile, os: "linux", type: "collector", object: "Vector", version: "2.0.0" }],
+        };
         const run = startSeed(spec, env);
-        await waitFor(async () => /uploading linux\/Vector\/2\.0\.0\/big-vector: [0-9.]+ [KM]iB of/.test(run.stderr()), 60000, run.stderr);
+        await waitFor(
+            async () => /uploading linux\/Vector\/2\.0\.0\/big-vector: [0-9.]+ [KM]iB of/.test(run.stderr()),
+            60000,
+            run.stderr,
+        );
         // Freeze the CLI mid-upload, so the restart lands there however fast the upload is.
         run.child.kill("SIGSTOP");
         try {
@@ -639,12 +909,23 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
         assert.match(failed.stderr, /uploading linux\/Vector\/2\.0\.0\/big-vector failed .*a re-run uploads it again/);
         const verify = new Client({ connectionString: databaseUrl(pg, "bklite_restart") });
         await verify.connect();
-        assert.strictEqual((await verify.query("SELECT count(*)::int AS n FROM node_mgmt_packageversion")).rows[0].n, 0, "no row for an unfinished object");
-        assert.strictEqual((await verify.query("SELECT count(*)::int AS n FROM node_mgmt_sidecarenv")).rows[0].n, 0, "nothing else either");
+        assert.strictEqual(
+            (await verify.query("SELECT count(*)::int AS n FROM node_mgmt_packageversion")).rows[0].n,
+            0,
+            "no row for an unfinished object",
+        );
+        assert.strictEqual(
+            (await verify.query("SELECT count(*)::int AS n FROM node_mgmt_sidecarenv")).rows[0].n,
+            0,
+            "nothing else either",
+        );
         const again = await startSeed(spec, env).done;
         assert.strictEqual(again.code, 0, again.stderr);
         assert.strictEqual(JSON.parse(again.stdout).bytesSent, 48 * 1024 * 1024);
-        assert.strictEqual((await verify.query("SELECT count(*)::int AS n FROM node_mgmt_packageversion")).rows[0].n, 1);
+        assert.strictEqual(
+            (await verify.query("SELECT count(*)::int AS n FROM node_mgmt_packageversion")).rows[0].n,
+            1,
+        );
         await verify.end();
         const stored = await readObject("bklite_restart", "linux/Vector/2.0.0/big-vector");
         assert.strictEqual(stored!.data.length, 48 * 1024 * 1024);

@@ -21,14 +21,24 @@ describe("bklite streams apply (real NATS JetStream)", function () {
 
     before(async () => {
         nats = await startNats();
-        env = { ...process.env, BKLITE_NATS_URL: nats.url, BKLITE_NATS_USER: nats.user, BKLITE_NATS_PASSWORD: nats.password, BKLITE_NATS_CA: nats.caFile };
+        env = {
+            ...process.env,
+            BKLITE_NATS_URL: nats.url,
+            BKLITE_NATS_USER: nats.user,
+            BKLITE_NATS_PASSWORD: nats.password,
+            BKLITE_NATS_CA: nats.caFile,
+        };
     });
 
     after(async () => {
         await nats?.stop();
     });
 
-    const apply = (streams: unknown, extraEnv: NodeJS.ProcessEnv = {}): CliResult => bkliteProcess(["streams", "apply", "--spec", "-"], { env: { ...env, ...extraEnv }, input: JSON.stringify({ streams }) });
+    const apply = (streams: unknown, extraEnv: NodeJS.ProcessEnv = {}): CliResult =>
+        bkliteProcess(["streams", "apply", "--spec", "-"], {
+            env: { ...env, ...extraEnv },
+            input: JSON.stringify({ streams }),
+        });
 
     async function streamInfo(name: string) {
         const nc = await connect({ servers: nats.url, user: nats.user, pass: nats.password, tls: { ca: nats.caPem } });
@@ -47,7 +57,12 @@ describe("bklite streams apply (real NATS JetStream)", function () {
         const info = await streamInfo("metrics");
         assert.deepStrictEqual(specOf(info.config), METRICS_STREAM);
         assert.deepStrictEqual(
-            { maxConsumers: info.config.max_consumers, rollup: info.config.allow_rollup_hdrs, denyDelete: info.config.deny_delete, denyPurge: info.config.deny_purge },
+            {
+                maxConsumers: info.config.max_consumers,
+                rollup: info.config.allow_rollup_hdrs,
+                denyDelete: info.config.deny_delete,
+                denyPurge: info.config.deny_purge,
+            },
             { maxConsumers: -1, rollup: false, denyDelete: false, denyPurge: false },
         );
 
@@ -67,7 +82,10 @@ describe("bklite streams apply (real NATS JetStream)", function () {
 
         const refused = apply([{ ...METRICS_STREAM, storage: "memory" }]);
         assert.strictEqual(refused.code, 1);
-        assert.match(refused.stderr, /stream metrics: storage is "file", the spec says "memory"; JetStream cannot change this in place/);
+        assert.match(
+            refused.stderr,
+            /stream metrics: storage is "file", the spec says "memory"; JetStream cannot change this in place/,
+        );
         assert.strictEqual(specOf((await streamInfo("metrics")).config).maxAgeSeconds, 3600, "nothing was changed");
         assert.strictEqual(apply([METRICS_STREAM]).code, 0, "and back");
     });
@@ -84,18 +102,41 @@ describe("bklite streams apply (real NATS JetStream)", function () {
         assert.match(unset.stderr, /missing environment: BKLITE_NATS_PASSWORD/);
         const malformed = apply([METRICS_STREAM], { BKLITE_NATS_URL: "https://127.0.0.1:4222" });
         assert.strictEqual(malformed.code, 2);
-        assert.match(malformed.stderr, /BKLITE_NATS_URL has the scheme https, not nats or tls: write it as tls:\/\/HOST:PORT/);
+        assert.match(
+            malformed.stderr,
+            /BKLITE_NATS_URL has the scheme https, not nats or tls: write it as tls:\/\/HOST:PORT/,
+        );
     });
 
     it("says what a failed connection means, which variable to fix and how, without retrying or printing the password", async () => {
         const otherDir = tempDir("other-ca");
         const otherCa = makeCertificates(otherDir).ca;
         const cases: Array<[string, NodeJS.ProcessEnv, RegExp]> = [
-            ["password", { BKLITE_NATS_PASSWORD: "not-the-password-4711" }, /NATS at 127\.0\.0\.1:\d+ refused the user "admin" and its password \(Authorization Violation\): set BKLITE_NATS_USER and BKLITE_NATS_PASSWORD/],
-            ["another CA", { BKLITE_NATS_CA: otherCa }, /NATS's certificate at 127\.0\.0\.1:\d+ could not be verified \(unable to verify the first certificate\): the CA in BKLITE_NATS_CA did not sign it/],
-            ["no CA", { BKLITE_NATS_CA: "" }, /could not be verified \(unable to verify the first certificate\): BKLITE_NATS_CA is not set; set BKLITE_NATS_CA to the stack's CA/],
-            ["closed port", { BKLITE_NATS_URL: `tls://127.0.0.1:${await freePort()}` }, /nothing accepts connections at 127\.0\.0\.1:\d+ \(connection refused\): BKLITE_NATS_URL must name the stack's NATS client port/],
-            ["unknown host", { BKLITE_NATS_URL: "tls://no-such-host.invalid:4222" }, /the NATS host in BKLITE_NATS_URL \(no-such-host\.invalid:4222\) is not known to DNS/],
+            [
+                "password",
+                { BKLITE_NATS_PASSWORD: "not-the-password-4711" },
+                /NATS at 127\.0\.0\.1:\d+ refused the user "admin" and its password \(Authorization Violation\): set BKLITE_NATS_USER and BKLITE_NATS_PASSWORD/,
+            ],
+            [
+                "another CA",
+                { BKLITE_NATS_CA: otherCa },
+                /NATS's certificate at 127\.0\.0\.1:\d+ could not be verified \(unable to verify the first certificate\): the CA in BKLITE_NATS_CA did not sign it/,
+            ],
+            [
+                "no CA",
+                { BKLITE_NATS_CA: "" },
+                /could not be verified \(unable to verify the first certificate\): BKLITE_NATS_CA is not set; set BKLITE_NATS_CA to the stack's CA/,
+            ],
+            [
+                "closed port",
+                { BKLITE_NATS_URL: `tls://127.0.0.1:${await freePort()}` },
+                /nothing accepts connections at 127\.0\.0\.1:\d+ \(connection refused\): BKLITE_NATS_URL must name the stack's NATS client port/,
+            ],
+            [
+                "unknown host",
+                { BKLITE_NATS_URL: "tls://no-such-host.invalid:4222" },
+                /the NATS host in BKLITE_NATS_URL \(no-such-host\.invalid:4222\) is not known to DNS/,
+            ],
         ];
         try {
             for (const [label, extra, expected] of cases) {
@@ -131,7 +172,12 @@ describe("bklite streams apply (real NATS JetStream)", function () {
 
             // An agent's Telegraf publishes to metrics.${node.ip_filter}: its IP with the dots as dashes.
             const line = "cpu,host=web-01,instance_id=10-1-2-3 usage_idle=97.5 1700000000000000000";
-            const agent = await connect({ servers: nats.url, user: nats.user, pass: nats.password, tls: { ca: nats.caPem } });
+            const agent = await connect({
+                servers: nats.url,
+                user: nats.user,
+                pass: nats.password,
+                tls: { ca: nats.caPem },
+            });
             const ack = await agent.jetstream().publish("metrics.10-1-2-3", new TextEncoder().encode(line));
             assert.strictEqual(ack.stream, "metrics", "the stream captures the agent's subject");
             await agent.close();

@@ -52,26 +52,49 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
     let seedSpec: unknown;
 
     const seed = () => {
-        const run = bkliteProcess(["seed", "apply", "--spec", "-"], { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH!, ...env }, input: JSON.stringify(seedSpec) });
+        const run = bkliteProcess(["seed", "apply", "--spec", "-"], {
+            cwd: PROJECT_ROOT,
+            env: { PATH: process.env.PATH!, ...env },
+            input: JSON.stringify(seedSpec),
+        });
         assert.strictEqual(run.code, 0, run.stderr);
     };
 
     /** Runs the real CLI; spawned, not spawnSync: the HTTP stand-ins answer from this process's event loop. */
     const verifyCli = (args: string[], envOverrides: Record<string, string> = {}, input = ""): Promise<VerifyRun> => {
         const [node, ...cli] = bkliteArgv(["verify", ...args]);
-        const child = spawn(node, cli, { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH!, ...env, ...envOverrides }, stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn(node, cli, {
+            cwd: PROJECT_ROOT,
+            env: { PATH: process.env.PATH!, ...env, ...envOverrides },
+            stdio: ["pipe", "pipe", "pipe"],
+        });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));
         child.stderr.on("data", (d) => (stderr += d));
         child.stdin.end(input);
         return new Promise((resolve) =>
-            child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, rows: stdout.startsWith("{") ? (JSON.parse(stdout) as { checks: CheckResult[] }).checks : [] })),
+            child.on("close", (code) =>
+                resolve({
+                    code: code ?? -1,
+                    stdout,
+                    stderr,
+                    rows: stdout.startsWith("{") ? (JSON.parse(stdout) as { checks: CheckResult[] }).checks : [],
+                }),
+            ),
         );
     };
     /** The real CLI on a spec (stdin), the table's rows read from --format json. */
-    const verify = (overrides: Record<string, unknown> = {}, envOverrides: Record<string, string> = {}, args: string[] = ["--format", "json"]): Promise<VerifyRun> =>
-        verifyCli(["--spec", "-", ...(args.includes("--format") ? args : ["--format", "json", ...args])], envOverrides, JSON.stringify({ ...spec, ...overrides }));
+    const verify = (
+        overrides: Record<string, unknown> = {},
+        envOverrides: Record<string, string> = {},
+        args: string[] = ["--format", "json"],
+    ): Promise<VerifyRun> =>
+        verifyCli(
+            ["--spec", "-", ...(args.includes("--format") ? args : ["--format", "json", ...args])],
+            envOverrides,
+            JSON.stringify({ ...spec, ...overrides }),
+        );
     const row = (run: VerifyRun, name: string): CheckResult => {
         const found = run.rows.find((r) => r.check === name);
         assert.ok(found, `no row ${name} in ${run.stdout}${run.stderr}`);
@@ -97,7 +120,10 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
         [consoleStandin, metrics, logs] = await Promise.all([startConsole(pgUrl), startHealth(), startHealth()]);
 
         const controller = path.join(work, "fusion-collectors-linux-amd64.zip");
-        writeZip(controller, [["fusion-collectors/install.sh", "#!/bin/sh\necho install\n"], ["fusion-collectors/sidecar.yml", "server_url: x\n"]]);
+        writeZip(controller, [
+            ["fusion-collectors/install.sh", "#!/bin/sh\necho install\n"],
+            ["fusion-collectors/sidecar.yml", "server_url: x\n"],
+        ]);
         const telegraf = path.join(work, "telegraf");
         fs.writeFileSync(telegraf, Buffer.alloc(200 * 1024, 7));
         const regionEnv = {
@@ -121,16 +147,41 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
             BKLITE_ADMIN_PASSWORD: ADMIN_PASSWORD,
             BKLITE_FALKORDB_PASSWORD: FALKORDB_PASSWORD,
         };
-        seedSpec = { regions: [{ name: "default", env: { ...regionEnv, NATS_PASSWORD: nats.password } }], packages, admin: { username: "admin", password: ADMIN_PASSWORD } };
+        seedSpec = {
+            regions: [{ name: "default", env: { ...regionEnv, NATS_PASSWORD: nats.password } }],
+            packages,
+            admin: { username: "admin", password: ADMIN_PASSWORD },
+        };
         seed();
-        const streams = bkliteProcess(["streams", "apply", "--spec", "-"], { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH!, ...env }, input: JSON.stringify({ streams: [METRICS_STREAM] }) });
+        const streams = bkliteProcess(["streams", "apply", "--spec", "-"], {
+            cwd: PROJECT_ROOT,
+            env: { PATH: process.env.PATH!, ...env },
+            input: JSON.stringify({ streams: [METRICS_STREAM] }),
+        });
         assert.strictEqual(streams.code, 0, streams.stderr);
 
         // The server-side executor, instance default, as its startup.sh configures it.
         const config = path.join(work, "executor.yml");
-        fs.writeFileSync(config, [`nats_urls: tls://${nats.user}:${nats.password}@127.0.0.1:${nats.clientPort}`, "nats_instanceId: default", "tls_enabled: true", `tls_ca_file: ${nats.caFile}`, ""].join("\n"));
-        executor = start(process.execPath, [path.join(PROJECT_ROOT, "tests", "support", "standins", "nats-executor.js"), "--config", config], { cwd: PROJECT_ROOT });
-        await waitFor(async () => /listening/.test(executor.output()), 20000, () => executor.output());
+        fs.writeFileSync(
+            config,
+            [
+                `nats_urls: tls://${nats.user}:${nats.password}@127.0.0.1:${nats.clientPort}`,
+                "nats_instanceId: default",
+                "tls_enabled: true",
+                `tls_ca_file: ${nats.caFile}`,
+                "",
+            ].join("\n"),
+        );
+        executor = start(
+            process.execPath,
+            [path.join(PROJECT_ROOT, "tests", "support", "standins", "nats-executor.js"), "--config", config],
+            { cwd: PROJECT_ROOT },
+        );
+        await waitFor(
+            async () => /listening/.test(executor.output()),
+            20000,
+            () => executor.output(),
+        );
 
         spec = {
             stack: "verify-test",
@@ -142,9 +193,24 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
             packages,
             streams: [METRICS_STREAM],
             services: [
-                { service: "falkordb", app: "cmdb", probe: { kind: "redis", port: redis.port, passwordFrom: "falkordbPassword" }, address: { host: "127.0.0.1" } },
-                { service: "victoria-metrics", app: "monitor", probe: { kind: "http", port: metrics.port, path: "/health", status: 200 }, address: { host: "127.0.0.1" } },
-                { service: "victoria-logs", app: "log", probe: { kind: "http", port: logs.port, path: "/health", status: 200 }, address: { host: "127.0.0.1" } },
+                {
+                    service: "falkordb",
+                    app: "cmdb",
+                    probe: { kind: "redis", port: redis.port, passwordFrom: "falkordbPassword" },
+                    address: { host: "127.0.0.1" },
+                },
+                {
+                    service: "victoria-metrics",
+                    app: "monitor",
+                    probe: { kind: "http", port: metrics.port, path: "/health", status: 200 },
+                    address: { host: "127.0.0.1" },
+                },
+                {
+                    service: "victoria-logs",
+                    app: "log",
+                    probe: { kind: "http", port: logs.port, path: "/health", status: 200 },
+                    address: { host: "127.0.0.1" },
+                },
                 { service: "nats-executor", app: "node_mgmt", probe: { kind: "nats-executor", instance: "default" } },
             ],
         };
@@ -152,7 +218,14 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
 
     after(async () => {
         await executor?.stop();
-        await Promise.all([pg?.stop(), nats?.stop(), redis?.stop(), consoleStandin?.stop(), metrics?.stop(), logs?.stop()]);
+        await Promise.all([
+            pg?.stop(),
+            nats?.stop(),
+            redis?.stop(),
+            consoleStandin?.stop(),
+            metrics?.stop(),
+            logs?.stop(),
+        ]);
         fs.rmSync(work, { recursive: true, force: true });
     });
 
@@ -177,8 +250,14 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
                 ["service nats-executor", "ok"],
             ],
         );
-        assert.match(row(run, "nats plaintext").found, /^tls_required true; answered: (connection closed|-ERR 'Secure Connection - TLS Required')$/);
-        assert.match(row(run, "service nats-executor").found, /replied success true, instance default, output "bklite-verify-[0-9a-f]+\\n"/);
+        assert.match(
+            row(run, "nats plaintext").found,
+            /^tls_required true; answered: (connection closed|-ERR 'Secure Connection - TLS Required')$/,
+        );
+        assert.match(
+            row(run, "service nats-executor").found,
+            /replied success true, instance default, output "bklite-verify-[0-9a-f]+\\n"/,
+        );
         assert.match(row(run, "service falkordb").found, /AUTH \+OK, PING \+PONG/);
         assert.match(run.stderr, /^verify: ok {3}console \(\d+\.\d s\)$/m, "a line per finished check");
         for (const secret of [SECRET_KEY, ADMIN_PASSWORD, FALKORDB_PASSWORD, nats.password]) {
@@ -188,7 +267,10 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
         const table = await verify({}, {}, ["--format", "table"]);
         assert.strictEqual(table.code, 0, table.stdout);
         assert.match(table.stdout, /^RESULT {2}CHECK +FOUND {2}\(EXPECTED\)$/m);
-        assert.match(table.stdout, /^ok {6}region default +6 keys as seeded; NODE_SERVER_URL answers {2}\(expected all 6 keys/m);
+        assert.match(
+            table.stdout,
+            /^ok {6}region default +6 keys as seeded; NODE_SERVER_URL answers {2}\(expected all 6 keys/m,
+        );
         assert.match(table.stdout, /^13 checks: 13 ok, 0 failed, 0 warnings$/m);
     });
 
@@ -221,8 +303,17 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
         try {
             const run = await verify({}, { BKLITE_NATS_CA: makeCertificates(otherDir).ca });
             assert.strictEqual(run.code, 1);
-            assert.deepStrictEqual(failing(run), ["nats tls", "streams", "package linux/Controller 1.0.0", "package linux/Telegraf 1.0.0", "service nats-executor"]);
-            assert.match(row(run, "nats tls").found, /could not be verified \(unable to verify the first certificate\): the CA in BKLITE_NATS_CA did not sign it/);
+            assert.deepStrictEqual(failing(run), [
+                "nats tls",
+                "streams",
+                "package linux/Controller 1.0.0",
+                "package linux/Telegraf 1.0.0",
+                "service nats-executor",
+            ]);
+            assert.match(
+                row(run, "nats tls").found,
+                /could not be verified \(unable to verify the first certificate\): the CA in BKLITE_NATS_CA did not sign it/,
+            );
         } finally {
             fs.rmSync(otherDir, { recursive: true, force: true });
         }
@@ -252,7 +343,11 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
         assert.deepStrictEqual(failing(run), ["streams"]);
         assert.match(row(run, "streams").found, /^metrics missing$/);
         assert.match(row(run, "streams").fix!, /bklite streams apply/);
-        const streams = bkliteProcess(["streams", "apply", "--spec", "-"], { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH!, ...env }, input: JSON.stringify({ streams: [METRICS_STREAM] }) });
+        const streams = bkliteProcess(["streams", "apply", "--spec", "-"], {
+            cwd: PROJECT_ROOT,
+            env: { PATH: process.env.PATH!, ...env },
+            input: JSON.stringify({ streams: [METRICS_STREAM] }),
+        });
         assert.strictEqual(streams.code, 0, streams.stderr);
         assert.strictEqual((await verify()).code, 0);
     });
@@ -261,7 +356,11 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
         const hanging = await startHanging();
         try {
             const services = (spec.services as Array<{ service: string; probe: { port: number } }>).map((s) =>
-                s.service === "victoria-logs" ? { ...s, probe: { ...s.probe, port: closedPort } } : s.service === "victoria-metrics" ? { ...s, probe: { ...s.probe, port: hanging.port } } : s,
+                s.service === "victoria-logs"
+                    ? { ...s, probe: { ...s.probe, port: closedPort } }
+                    : s.service === "victoria-metrics"
+                      ? { ...s, probe: { ...s.probe, port: hanging.port } }
+                      : s,
             );
             const run = await verify({ services }, {}, ["--check-timeout-seconds", "2"]);
             assert.strictEqual(run.code, 1);
@@ -269,7 +368,10 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
             assert.strictEqual(row(run, "service victoria-metrics").found, "no answer within 2 s");
             assert.match(row(run, "service victoria-metrics").fix!, /accepts connections but does not answer/);
             assert.match(row(run, "service victoria-logs").found, /ECONNREFUSED/);
-            const stopped = await verify({ services: (spec.services as Array<{ service: string }>).filter((s) => s.service === "falkordb") }, { BKLITE_FALKORDB_PASSWORD: "not-falkordbs-password" });
+            const stopped = await verify(
+                { services: (spec.services as Array<{ service: string }>).filter((s) => s.service === "falkordb") },
+                { BKLITE_FALKORDB_PASSWORD: "not-falkordbs-password" },
+            );
             assert.match(row(stopped, "service falkordb").found, /AUTH -(WRONGPASS|ERR)/);
             assert.match(row(stopped, "service falkordb").fix!, /FalkorDB refuses the stack's password/);
         } finally {
@@ -286,7 +388,18 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
         docker("network", "create", network);
         try {
             // Starts serving /health only after a few seconds, as a store settling after its start.
-            docker("run", "-d", "--name", container, "--network", network, image, "/bin/sh", "-c", "sleep 4; /bin/busybox mkdir -p /www && echo OK > /www/health && exec httpd -f -p 8428 -h /www");
+            docker(
+                "run",
+                "-d",
+                "--name",
+                container,
+                "--network",
+                network,
+                image,
+                "/bin/sh",
+                "-c",
+                "sleep 4; /bin/busybox mkdir -p /www && echo OK > /www/health && exec httpd -f -p 8428 -h /www",
+            );
             const probe = { kind: "http", port: 8428, path: "/health", status: 200 };
             const services = [
                 { service: "victoria-metrics", app: "monitor", probe, address: { container, network } },
@@ -295,8 +408,14 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
             const run = await verify({ services }, {}, ["--format", "json", "--retry-seconds", "12"]);
             assert.strictEqual(row(run, "service victoria-metrics").status, "ok", run.stdout + run.stderr);
             assert.match(row(run, "service victoria-metrics").found, /^HTTP 200 from \d+\.\d+\.\d+\.\d+:8428$/);
-            assert.match(run.stderr, /^verify: 2 failing \(service victoria-metrics, service victoria-logs\); trying again in 5 s \(\d+ s left to settle\)$/m);
-            assert.match(row(run, "service victoria-logs").found, new RegExp(`docker inspect ${container}-absent: .*No such`, "i"));
+            assert.match(
+                run.stderr,
+                /^verify: 2 failing \(service victoria-metrics, service victoria-logs\); trying again in 5 s \(\d+ s left to settle\)$/m,
+            );
+            assert.match(
+                row(run, "service victoria-logs").found,
+                new RegExp(`docker inspect ${container}-absent: .*No such`, "i"),
+            );
             assert.deepStrictEqual(failing(run), ["service victoria-logs"]);
         } finally {
             spawnSync("docker", ["rm", "--force", container]);
@@ -308,7 +427,12 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
     it("bounds the whole run and says which checks ran out of its time", async () => {
         const hanging = await startHanging();
         try {
-            const run = await verify({ consoleUrl: hanging.url }, {}, ["--timeout-seconds", "2", "--check-timeout-seconds", "30"]);
+            const run = await verify({ consoleUrl: hanging.url }, {}, [
+                "--timeout-seconds",
+                "2",
+                "--check-timeout-seconds",
+                "30",
+            ]);
             assert.strictEqual(run.code, 1);
             for (const name of ["console", "api", "login"]) {
                 assert.strictEqual(row(run, name).found, "no answer within 2 s");
@@ -339,7 +463,12 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
                         "bklite:installApps": ["system_mgmt", "node_mgmt"],
                         "bklite:probePackages": [
                             { file: `assets/packages/${path.basename(files[0])}`, version: "1.0.0" },
-                            { file: `assets/packages/${path.basename(files[1])}`, type: "collector", object: "Telegraf", version: "1.0.0" },
+                            {
+                                file: `assets/packages/${path.basename(files[1])}`,
+                                type: "collector",
+                                object: "Telegraf",
+                                version: "1.0.0",
+                            },
                         ],
                     },
                 }),
@@ -348,7 +477,18 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
             assert.strictEqual(run.code, 0, run.stdout + run.stderr);
             assert.deepStrictEqual(
                 run.rows.map((r) => r.check),
-                ["console", "api", "login", "nats tls", "nats plaintext", "streams", "region default", "package linux/Controller 1.0.0", "package linux/Telegraf 1.0.0", "service nats-executor"],
+                [
+                    "console",
+                    "api",
+                    "login",
+                    "nats tls",
+                    "nats plaintext",
+                    "streams",
+                    "region default",
+                    "package linux/Controller 1.0.0",
+                    "package linux/Telegraf 1.0.0",
+                    "service nats-executor",
+                ],
             );
             const both = await verifyCli(["--stack", "site", "--spec", "-"]);
             assert.strictEqual(both.code, 2);
@@ -366,18 +506,30 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
         assert.strictEqual(badSpec.code, 2);
         assert.match(badSpec.stderr, /consoleUrl: must be the console's base URL/);
         assert.match(badSpec.stderr, /extra: is not part of a verify spec/);
-        const missing = await verify({}, { BKLITE_ADMIN_PASSWORD: "", BKLITE_FALKORDB_PASSWORD: "", BKLITE_NATS_CA: "" });
+        const missing = await verify(
+            {},
+            { BKLITE_ADMIN_PASSWORD: "", BKLITE_FALKORDB_PASSWORD: "", BKLITE_NATS_CA: "" },
+        );
         assert.strictEqual(missing.code, 2);
-        assert.match(missing.stderr, /missing environment: BKLITE_NATS_CA \(or natsCaCert in --outputs\), BKLITE_ADMIN_PASSWORD \(or adminPassword in --outputs\), BKLITE_FALKORDB_PASSWORD/);
+        assert.match(
+            missing.stderr,
+            /missing environment: BKLITE_NATS_CA \(or natsCaCert in --outputs\), BKLITE_ADMIN_PASSWORD \(or adminPassword in --outputs\), BKLITE_FALKORDB_PASSWORD/,
+        );
         // The stack's outputs give the admin password and the CA.
         const outputs = path.join(work, "outputs.json");
-        fs.writeFileSync(outputs, JSON.stringify({ adminPassword: ADMIN_PASSWORD, natsCaCert: nats.caPem, consoleUrl: consoleStandin.url }));
+        fs.writeFileSync(
+            outputs,
+            JSON.stringify({ adminPassword: ADMIN_PASSWORD, natsCaCert: nats.caPem, consoleUrl: consoleStandin.url }),
+        );
         const fromOutputs = await verify({}, { BKLITE_ADMIN_PASSWORD: "", BKLITE_NATS_CA: "" }, ["--outputs", outputs]);
         assert.strictEqual(fromOutputs.code, 0, fromOutputs.stdout + fromOutputs.stderr);
         fs.writeFileSync(outputs, JSON.stringify({ adminPassword: "[secret]", natsCaCert: nats.caPem }));
         const hidden = await verify({}, { BKLITE_ADMIN_PASSWORD: "" }, ["--outputs", outputs]);
         assert.strictEqual(hidden.code, 2);
-        assert.match(hidden.stderr, /--outputs: adminPassword is hidden; make the file with `pulumi stack output --json --show-secrets`/);
+        assert.match(
+            hidden.stderr,
+            /--outputs: adminPassword is hidden; make the file with `pulumi stack output --json --show-secrets`/,
+        );
     });
 
     let closedPort: number;

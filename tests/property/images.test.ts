@@ -12,7 +12,12 @@ const host = fc.oneof(
 );
 const registryPrefix = fc.tuple(host, fc.array(component, { maxLength: 2 })).map(([h, path]) => [h, ...path].join("/"));
 const imageRef = fc
-    .record({ registry: fc.option(host, { nil: undefined }), repository, tag: fc.option(tag, { nil: undefined }), digest: fc.option(digest, { nil: undefined }) })
+    .record({
+        registry: fc.option(host, { nil: undefined }),
+        repository,
+        tag: fc.option(tag, { nil: undefined }),
+        digest: fc.option(digest, { nil: undefined }),
+    })
     .map((r) => formatImageRef(r));
 
 describe("image refs (property)", () => {
@@ -37,11 +42,16 @@ describe("image refs (property)", () => {
 
     it("resolving twice changes nothing (the CLI re-resolves what the program resolved)", () => {
         fc.assert(
-            fc.property(imageRef, fc.option(registryPrefix, { nil: undefined }), fc.option(tag, { nil: undefined }), (ref, registry, releaseTag) => {
-                const images = { registry, tag: releaseTag };
-                const once = resolveImageRef("web", ref, images);
-                assert.strictEqual(resolveImageRef("web", once, images), once);
-            }),
+            fc.property(
+                imageRef,
+                fc.option(registryPrefix, { nil: undefined }),
+                fc.option(tag, { nil: undefined }),
+                (ref, registry, releaseTag) => {
+                    const images = { registry, tag: releaseTag };
+                    const once = resolveImageRef("web", ref, images);
+                    assert.strictEqual(resolveImageRef("web", once, images), once);
+                },
+            ),
         );
     });
 
@@ -62,7 +72,10 @@ describe("image refs (property)", () => {
         fc.assert(
             fc.property(imageRef, repository, tag, tag, (defaultRef, overrideRepo, overrideTag, releaseTag) => {
                 const override = `${overrideRepo}:${overrideTag}`;
-                const resolved = resolveImageRef("server", defaultRef, { tag: releaseTag, overrides: { server: override } });
+                const resolved = resolveImageRef("server", defaultRef, {
+                    tag: releaseTag,
+                    overrides: { server: override },
+                });
                 assert.strictEqual(resolved, override);
                 const other = resolveImageRef("web", defaultRef, { tag: releaseTag, overrides: { server: override } });
                 assert.strictEqual((parseImageRef(other) as { tag?: string }).tag, releaseTag);
@@ -71,9 +84,18 @@ describe("image refs (property)", () => {
     });
 
     it("drops Docker Hub's library/ namespace and any other registry host under a private registry", () => {
-        assert.strictEqual(resolveImageRef("postgres", "postgres:15.10", { registry: "aiharbor.msxf.local/aihpc", tag: "v0.3.5" }), "aiharbor.msxf.local/aihpc/postgres:v0.3.5");
-        assert.strictEqual(resolveImageRef("postgres", "library/postgres:15", { registry: "r.local" }), "r.local/postgres:15");
-        assert.strictEqual(resolveImageRef("server", "ghcr.io/tencentblueking/bk-lite/server:v1", { registry: "r.local:5000/x" }), "r.local:5000/x/tencentblueking/bk-lite/server:v1");
+        assert.strictEqual(
+            resolveImageRef("postgres", "postgres:15.10", { registry: "aiharbor.msxf.local/aihpc", tag: "v0.3.5" }),
+            "aiharbor.msxf.local/aihpc/postgres:v0.3.5",
+        );
+        assert.strictEqual(
+            resolveImageRef("postgres", "library/postgres:15", { registry: "r.local" }),
+            "r.local/postgres:15",
+        );
+        assert.strictEqual(
+            resolveImageRef("server", "ghcr.io/tencentblueking/bk-lite/server:v1", { registry: "r.local:5000/x" }),
+            "r.local:5000/x/tencentblueking/bk-lite/server:v1",
+        );
     });
 
     it("treats a ref without tag or digest as latest", () => {

@@ -48,7 +48,9 @@ describe("env rendering (property)", () => {
         fc.assert(
             fc.property(envCase, (cases) => {
                 const env = Object.fromEntries(Object.entries(cases).map(([k, v]) => [k, v.value]));
-                const expected = Object.keys(cases).sort().map((k) => `${k}=${cases[k].expected}`);
+                const expected = Object.keys(cases)
+                    .sort()
+                    .map((k) => `${k}=${cases[k].expected}`);
                 assert.deepStrictEqual(renderEnv(env, valuesFor(env)), expected);
             }),
         );
@@ -57,7 +59,10 @@ describe("env rendering (property)", () => {
     it("fills each reference with its value and nothing else", () => {
         fc.assert(
             fc.property(literal, refName, literal, fc.string({ maxLength: 10 }), (before, name, after, value) => {
-                assert.strictEqual(renderText(tpl`${before}${ref(name)}${after}`, { [name]: value }), `${before}${value}${after}`);
+                assert.strictEqual(
+                    renderText(tpl`${before}${ref(name)}${after}`, { [name]: value }),
+                    `${before}${value}${after}`,
+                );
             }),
         );
     });
@@ -88,7 +93,11 @@ describe("region env (property)", () => {
                 for (const key of REQUIRED_REGION_KEYS) {
                     assert.ok(key in env, key);
                 }
-                assert.strictEqual(checkNodeServerUrl(env.NODE_SERVER_URL as string), undefined, String(env.NODE_SERVER_URL));
+                assert.strictEqual(
+                    checkNodeServerUrl(env.NODE_SERVER_URL as string),
+                    undefined,
+                    String(env.NODE_SERVER_URL),
+                );
                 assert.deepStrictEqual(envRefs({ NATS_PASSWORD: env.NATS_PASSWORD }), ["natsPassword"]);
             }),
         );
@@ -102,9 +111,12 @@ describe("region env (property)", () => {
 
     it("refuses any NODE_SERVER_URL that does not start with http:// or https://", () => {
         fc.assert(
-            fc.property(fc.string({ maxLength: 30 }).filter((s) => !/^https?:\/\//.test(s)), (url) => {
-                assert.notStrictEqual(checkNodeServerUrl(url), undefined, url);
-            }),
+            fc.property(
+                fc.string({ maxLength: 30 }).filter((s) => !/^https?:\/\//.test(s)),
+                (url) => {
+                    assert.notStrictEqual(checkNodeServerUrl(url), undefined, url);
+                },
+            ),
         );
     });
 });

@@ -10,17 +10,45 @@ import { SpecError, parseSeedSpec } from "../../components/seed/spec";
 import { PROJECT_ROOT } from "../support/stackFiles";
 
 const VALUES: Record<string, string[]> = {
-    NODE_SERVER_URL: ["http://10.1.0.5:8080", "https://a.example", "null", "http://null", "http://127.0.0.1:8080", "http://10.1.0.5:8080/api", ""],
-    NATS_SERVERS: ["10.1.0.5:24222", "a.example:24222,b.example:4222", "[fd00::5]:24222", "tls://10.1.0.5:24222", "127.0.0.1:24222", "10.1.0.5", ""],
+    NODE_SERVER_URL: [
+        "http://10.1.0.5:8080",
+        "https://a.example",
+        "null",
+        "http://null",
+        "http://127.0.0.1:8080",
+        "http://10.1.0.5:8080/api",
+        "",
+    ],
+    NATS_SERVERS: [
+        "10.1.0.5:24222",
+        "a.example:24222,b.example:4222",
+        "[fd00::5]:24222",
+        "tls://10.1.0.5:24222",
+        "127.0.0.1:24222",
+        "10.1.0.5",
+        "",
+    ],
     NATS_PROTOCOL: ["tls", "nats", "TLS", "http", ""],
-    NATS_TLS_CA_FILE: ["/opt/fusion-collectors/certs/ca.crt", "C:\\fusion-collectors\\certs\\ca.crt", "certs/ca.crt", ""],
+    NATS_TLS_CA_FILE: [
+        "/opt/fusion-collectors/certs/ca.crt",
+        "C:\\fusion-collectors\\certs\\ca.crt",
+        "certs/ca.crt",
+        "",
+    ],
     NATS_USERNAME: ["admin", "ad min", ""],
 };
 
 /** The region keys each check refuses. */
 function configRefuses(env: Record<string, string>): string[] {
-    const result = parseStackConfig(stackFileSource(readStackConfig(PROJECT_ROOT, "prod", { "bklite:regions": [{ name: "default" }, { name: "site-b", env }] })));
-    return result.problems.filter((p) => p.key.startsWith("regions[1]")).map((p) => /env\.([A-Z_]+)/.exec(p.key)![1]).sort();
+    const result = parseStackConfig(
+        stackFileSource(
+            readStackConfig(PROJECT_ROOT, "prod", { "bklite:regions": [{ name: "default" }, { name: "site-b", env }] }),
+        ),
+    );
+    return result.problems
+        .filter((p) => p.key.startsWith("regions[1]"))
+        .map((p) => /env\.([A-Z_]+)/.exec(p.key)![1])
+        .sort();
 }
 
 function seedRefuses(env: Record<string, string>): string[] {
@@ -35,7 +63,11 @@ function seedRefuses(env: Record<string, string>): string[] {
 
 describe("region env: the stack config and the seed spec refuse alike (property)", () => {
     it("refuses the same keys for any values of the five keys a config may set", () => {
-        const env = fc.record(Object.fromEntries(Object.entries(VALUES).map(([key, values]) => [key, fc.constantFrom(...values)])) as Record<string, fc.Arbitrary<string>>);
+        const env = fc.record(
+            Object.fromEntries(
+                Object.entries(VALUES).map(([key, values]) => [key, fc.constantFrom(...values)]),
+            ) as Record<string, fc.Arbitrary<string>>,
+        );
         fc.assert(
             fc.property(env, (values) => {
                 assert.deepStrictEqual(configRefuses(values), seedRefuses(values), JSON.stringify(values));
@@ -45,16 +77,36 @@ describe("region env: the stack config and the seed spec refuse alike (property)
     });
 
     it("accepts what agents can use, and names each value they cannot", () => {
-        const good = { NODE_SERVER_URL: "http://10.1.0.5:8080", NATS_SERVERS: "10.1.0.5:24222", NATS_PROTOCOL: "tls", NATS_TLS_CA_FILE: "/opt/fusion-collectors/certs/ca.crt", NATS_USERNAME: "admin" };
+        const good = {
+            NODE_SERVER_URL: "http://10.1.0.5:8080",
+            NATS_SERVERS: "10.1.0.5:24222",
+            NATS_PROTOCOL: "tls",
+            NATS_TLS_CA_FILE: "/opt/fusion-collectors/certs/ca.crt",
+            NATS_USERNAME: "admin",
+        };
         assert.deepStrictEqual(seedRefuses(good), []);
         assert.deepStrictEqual(configRefuses(good), []);
-        const bad = { NODE_SERVER_URL: "http://127.0.0.1:8080", NATS_SERVERS: "tls://10.1.0.5:24222", NATS_PROTOCOL: "TLS", NATS_TLS_CA_FILE: "", NATS_USERNAME: "admin" };
-        assert.deepStrictEqual(seedRefuses(bad), ["NATS_PROTOCOL", "NATS_SERVERS", "NATS_TLS_CA_FILE", "NODE_SERVER_URL"]);
+        const bad = {
+            NODE_SERVER_URL: "http://127.0.0.1:8080",
+            NATS_SERVERS: "tls://10.1.0.5:24222",
+            NATS_PROTOCOL: "TLS",
+            NATS_TLS_CA_FILE: "",
+            NATS_USERNAME: "admin",
+        };
+        assert.deepStrictEqual(seedRefuses(bad), [
+            "NATS_PROTOCOL",
+            "NATS_SERVERS",
+            "NATS_TLS_CA_FILE",
+            "NODE_SERVER_URL",
+        ]);
         try {
             parseSeedSpec({ regions: [{ name: "site-b", env: { ...bad, NATS_PASSWORD: "x" } }] });
         } catch (e) {
             const text = (e as Error).message;
-            assert.match(text, /NODE_SERVER_URL: "http:\/\/127\.0\.0\.1:8080" is a loopback address; agents in region 'site-b' run on other hosts/);
+            assert.match(
+                text,
+                /NODE_SERVER_URL: "http:\/\/127\.0\.0\.1:8080" is a loopback address; agents in region 'site-b' run on other hosts/,
+            );
             assert.match(text, /NATS_PROTOCOL: "TLS" is not a protocol agents take; use tls or nats/);
             assert.match(text, /NATS_TLS_CA_FILE: is missing: every region needs all six agent keys/);
         }

@@ -116,7 +116,12 @@ VALUES (${quote(username)}, '', 'admin@bklite.net', ${quote(passwordHash)}, fals
 }
 
 export function schemaSql(schema: SchemaName, options: { nodeInit?: boolean } = {}): string {
-    return [HUANGPU, schema === "upstream" ? UPSTREAM_DELTA : "", CONSOLE_USERS, options.nodeInit === false ? "" : nodeInit(schema)].join("\n");
+    return [
+        HUANGPU,
+        schema === "upstream" ? UPSTREAM_DELTA : "",
+        CONSOLE_USERS,
+        options.nodeInit === false ? "" : nodeInit(schema),
+    ].join("\n");
 }
 
 /** A new database on the test server holding bk-lite's tables in the given schema; returns its URL. */

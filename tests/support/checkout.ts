@@ -14,7 +14,10 @@ export function copyCheckout(prefix: string, options: { withBuild?: boolean } = 
     for (const entry of fs.readdirSync(PROJECT_ROOT)) {
         const skip = entry === ".git" || entry === "node_modules" || (entry.startsWith("dist") && !options.withBuild);
         if (!skip) {
-            fs.cpSync(path.join(PROJECT_ROOT, entry), path.join(copy, entry), { recursive: true, preserveTimestamps: true });
+            fs.cpSync(path.join(PROJECT_ROOT, entry), path.join(copy, entry), {
+                recursive: true,
+                preserveTimestamps: true,
+            });
         }
     }
     fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(copy, "node_modules"));

@@ -29,14 +29,29 @@ export function bklite(...args: string[]): Promise<CliResult> {
         child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
         child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
         child.on("error", reject);
-        child.on("close", (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8") }));
+        child.on("close", (code) =>
+            resolve({
+                code: code ?? -1,
+                stdout: Buffer.concat(stdout).toString("utf8"),
+                stderr: Buffer.concat(stderr).toString("utf8"),
+            }),
+        );
     });
 }
 
 /** `bklite <args>` run to completion, with a working directory, environment or standard input of its own. */
-export function bkliteProcess(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): CliResult {
+export function bkliteProcess(
+    args: string[],
+    options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+): CliResult {
     const [command, ...rest] = bkliteArgv(args);
-    const result = spawnSync(command, rest, { cwd: options.cwd, env: options.env ?? process.env, input: options.input, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    const result = spawnSync(command, rest, {
+        cwd: options.cwd,
+        env: options.env ?? process.env,
+        input: options.input,
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+    });
     if (result.error) {
         throw result.error;
     }

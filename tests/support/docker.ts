@@ -17,7 +17,9 @@ export function requireDockerEngine(): void {
     try {
         docker("info", "--format", "{{.ServerVersion}}");
     } catch (err) {
-        throw new Error(`no Docker engine answers (${(err as Error).message.split("\n")[0]}); .ci/run installs docker.io and starts dockerd`);
+        throw new Error(
+            `no Docker engine answers (${(err as Error).message.split("\n")[0]}); .ci/run installs docker.io and starts dockerd`,
+        );
     }
 }
 
@@ -88,7 +90,11 @@ export async function startRegistry(): Promise<{ address: string; stop: () => Pr
         ].join("\n"),
     );
     const server = start(binary, ["serve", config]);
-    await waitFor(async () => (await httpGet(`http://127.0.0.1:${port}/v2/`)).status === 200, 15000, () => server.output());
+    await waitFor(
+        async () => (await httpGet(`http://127.0.0.1:${port}/v2/`)).status === 200,
+        15000,
+        () => server.output(),
+    );
     return {
         address: `127.0.0.1:${port}`,
         stop: async () => {

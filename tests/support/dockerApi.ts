@@ -4,20 +4,29 @@
  */
 import * as http from "http";
 
-const SOCKET = process.env.DOCKER_HOST?.startsWith("unix://") ? process.env.DOCKER_HOST.slice("unix://".length) : "/var/run/docker.sock";
+const SOCKET = process.env.DOCKER_HOST?.startsWith("unix://")
+    ? process.env.DOCKER_HOST.slice("unix://".length)
+    : "/var/run/docker.sock";
 
 /** One API call, its body as bytes; throws with the engine's message on a status of 400 or more. */
 function call(method: string, path: string, payload?: Buffer, contentType = "application/json"): Promise<Buffer> {
     return new Promise((resolve, reject) => {
         const req = http.request(
-            { socketPath: SOCKET, method, path: `/v1.41${path}`, headers: payload ? { "content-type": contentType, "content-length": payload.length } : {} },
+            {
+                socketPath: SOCKET,
+                method,
+                path: `/v1.41${path}`,
+                headers: payload ? { "content-type": contentType, "content-length": payload.length } : {},
+            },
             (res) => {
                 const chunks: Buffer[] = [];
                 res.on("data", (c: Buffer) => chunks.push(c));
                 res.on("end", () => {
                     const body = Buffer.concat(chunks);
                     if ((res.statusCode ?? 500) >= 400) {
-                        reject(new Error(`docker ${method} ${path}: ${res.statusCode} ${body.toString("utf8").trim()}`));
+                        reject(
+                            new Error(`docker ${method} ${path}: ${res.statusCode} ${body.toString("utf8").trim()}`),
+                        );
                     } else {
                         resolve(body);
                     }
@@ -31,7 +40,12 @@ function call(method: string, path: string, payload?: Buffer, contentType = "app
 
 /** One API call with a JSON body (or a tar archive) and a JSON answer. */
 export async function dockerApi<T = any>(method: string, path: string, body?: unknown, tar?: Buffer): Promise<T> {
-    const answer = await call(method, path, tar ?? (body === undefined ? undefined : Buffer.from(JSON.stringify(body))), tar ? "application/x-tar" : "application/json");
+    const answer = await call(
+        method,
+        path,
+        tar ?? (body === undefined ? undefined : Buffer.from(JSON.stringify(body))),
+        tar ? "application/x-tar" : "application/json",
+    );
     return (answer.length > 0 ? JSON.parse(answer.toString("utf8")) : undefined) as T;
 }
 
@@ -39,7 +53,7 @@ export async function dockerApi<T = any>(method: string, path: string, body?: un
 export async function containerLogs(id: string): Promise<string> {
     const raw = await call("GET", `/containers/${id}/logs?stdout=1&stderr=1`);
     const out: Buffer[] = [];
-    for (let at = 0; at + 8 <= raw.length; ) {
+    for (let at = 0; at + 8 <= raw.length;) {
         const size = raw.readUInt32BE(at + 4);
         out.push(raw.subarray(at + 8, at + 8 + size));
         at += 8 + size;

@@ -4,5 +4,7 @@
  */
 import * as path from "path";
 
-const { ensureBuilt } = require("../../scripts/build") as { ensureBuilt(root: string, log: (line: string) => void): void };
+const { ensureBuilt } = require("../../scripts/build") as {
+    ensureBuilt(root: string, log: (line: string) => void): void;
+};
 ensureBuilt(path.resolve(__dirname, "..", ".."), (line) => process.stderr.write(`tests: ${line}\n`));

@@ -16,11 +16,16 @@ export const HEALTH_CHECKS: Readonly<Record<string, string[]>> = {
     // busybox wget in the Alpine variant, else bash's /dev/tcp (the Debian variant has neither curl nor wget).
     vector: [
         "CMD-SHELL",
-        "wget -q -O /dev/null http://127.0.0.1:8686/health 2>/dev/null || bash -c 'exec 3<>/dev/tcp/127.0.0.1/8686 && printf \"GET /health HTTP/1.0\\r\\n\\r\\n\" >&3 && grep -q \" 200 \" <&3'",
+        'wget -q -O /dev/null http://127.0.0.1:8686/health 2>/dev/null || bash -c \'exec 3<>/dev/tcp/127.0.0.1/8686 && printf "GET /health HTTP/1.0\\r\\n\\r\\n" >&3 && grep -q " 200 " <&3\'',
     ],
     "nats-executor": ["CMD-SHELL", "grep -qas '/opt/[n]ats-executor' /proc/[0-9]*/cmdline"],
     minio: ["CMD", "mc", "ready", "local"],
-    mlflow: ["CMD", "python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:15000/health', timeout=5)"],
+    mlflow: [
+        "CMD",
+        "python",
+        "-c",
+        "import urllib.request; urllib.request.urlopen('http://127.0.0.1:15000/health', timeout=5)",
+    ],
 };
 
 /** The same check as a Kubernetes exec probe runs it: CMD as given, CMD-SHELL through sh. */

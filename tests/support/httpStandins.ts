@@ -47,14 +47,21 @@ export function startConsole(pgUrl: string): Promise<HttpStandin> {
         req.on("data", (d) => (body += d));
         req.on("end", async () => {
             if (req.method === "POST" && req.url === "/api/v1/core/api/login/") {
-                const { username, password, domain } = (body ? JSON.parse(body) : {}) as { username?: string; password?: string; domain?: string };
+                const { username, password, domain } = (body ? JSON.parse(body) : {}) as {
+                    username?: string;
+                    password?: string;
+                    domain?: string;
+                };
                 if (!username || !password) {
                     json(res, 200, { result: false, message: "Username or password cannot be empty" });
                     return;
                 }
                 const db = new Client({ connectionString: pgUrl });
                 await db.connect();
-                const { rows } = await db.query<{ password: string }>("SELECT password FROM system_mgmt_user WHERE username = $1 AND domain = $2", [username, domain]);
+                const { rows } = await db.query<{ password: string }>(
+                    "SELECT password FROM system_mgmt_user WHERE username = $1 AND domain = $2",
+                    [username, domain],
+                );
                 await db.end();
                 if (rows.length === 0 || !verifyDjangoPassword(password, rows[0].password)) {
                     json(res, 200, { result: false, message: "Username or password is incorrect" });

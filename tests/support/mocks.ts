@@ -7,7 +7,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ResourceRecorder, setRecordingMocks as setMocksWith, settle, stackOutputs } from "../../components/plan/mockRun";
+import {
+    ResourceRecorder,
+    setRecordingMocks as setMocksWith,
+    settle,
+    stackOutputs,
+} from "../../components/plan/mockRun";
 import { forgetProjectModules } from "../../components/plan/render";
 
 export { ComputedOutputs, RecordedResource, ResourceRecorder, settle, valueOf } from "../../components/plan/mockRun";
@@ -21,7 +26,10 @@ function digest(text: string): string {
 function computedOutputs(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
     switch (type) {
         case "docker:index/remoteImage:RemoteImage":
-            return { imageId: `sha256:${digest(String(inputs.name))}`, repoDigest: `${inputs.name}@sha256:${digest(name)}` };
+            return {
+                imageId: `sha256:${digest(String(inputs.name))}`,
+                repoDigest: `${inputs.name}@sha256:${digest(name)}`,
+            };
         case "random:index/randomPassword:RandomPassword":
             return { result: `mock${digest(name).slice(0, 28)}`, bcryptHash: `$2a$10$${digest(name).slice(0, 53)}` };
         case "tls:index/privateKey:PrivateKey":
@@ -33,7 +41,9 @@ function computedOutputs(type: string, name: string, inputs: Record<string, any>
         case "tls:index/locallySignedCert:LocallySignedCert":
             return { certPem: `-----BEGIN CERTIFICATE-----\nmock-${name}\n-----END CERTIFICATE-----\n` };
         case "tls:index/certRequest:CertRequest":
-            return { certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\nmock-${name}\n-----END CERTIFICATE REQUEST-----\n` };
+            return {
+                certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\nmock-${name}\n-----END CERTIFICATE REQUEST-----\n`,
+            };
         default:
             // Kubernetes objects without a name get one from the engine (auto-naming): synthesize it, or inputs
             // derived from it would silently vanish.
@@ -76,12 +86,17 @@ export interface ProgramRun {
 
 /** The images a stack's config needs (empty when the config is invalid). */
 function neededImages(config: Record<string, string>): string[] {
-    const { parseStackConfig } = require("../../components/config/validate") as typeof import("../../components/config/validate");
-    const { serviceImages } = require("../../components/app/services") as typeof import("../../components/app/services");
+    const { parseStackConfig } =
+        require("../../components/config/validate") as typeof import("../../components/config/validate");
+    const { serviceImages } =
+        require("../../components/app/services") as typeof import("../../components/app/services");
     const prefix = "bklite:";
     const result = parseStackConfig({
         get: (key) => config[`${prefix}${key}`],
-        keys: () => Object.keys(config).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)),
+        keys: () =>
+            Object.keys(config)
+                .filter((k) => k.startsWith(prefix))
+                .map((k) => k.slice(prefix.length)),
         isSecret: () => true,
     });
     return result.config ? serviceImages(result.config) : [];
@@ -99,7 +114,10 @@ export function fakeDockerHost(images: string[]): () => void {
     process.env.BKLITE_DOCKER = path.join(__dirname, "bin", "docker");
     process.env.FAKE_DOCKER_IMAGES = listing;
     return () => {
-        for (const [key, value] of [["BKLITE_DOCKER", saved.docker], ["FAKE_DOCKER_IMAGES", saved.images]] as const) {
+        for (const [key, value] of [
+            ["BKLITE_DOCKER", saved.docker],
+            ["FAKE_DOCKER_IMAGES", saved.images],
+        ] as const) {
             if (value === undefined) {
                 delete process.env[key];
             } else {

@@ -14,10 +14,43 @@ import { Started, freePort, httpGet, requireBinary, start, tempDir, waitFor } fr
 export function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
     requireBinary("openssl");
     const run = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=test CA");
+    run(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=test CA",
+    );
     run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=nats");
-    fs.writeFileSync(path.join(dir, "san.ext"), "subjectAltName=DNS:nats,DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "san.ext");
+    fs.writeFileSync(
+        path.join(dir, "san.ext"),
+        "subjectAltName=DNS:nats,DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+    );
+    run(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+    );
     return { ca: path.join(dir, "ca.crt"), cert: path.join(dir, "server.crt"), key: path.join(dir, "server.key") };
 }
 
@@ -61,7 +94,11 @@ export async function startNats(): Promise<TestNats> {
     let server: Started;
     const launch = async () => {
         server = start(binary, ["-c", confPath]);
-        await waitFor(async () => (await httpGet(`http://127.0.0.1:${monitorPort}/healthz?js-enabled-only=true`)).status === 200, 20000, () => server.output());
+        await waitFor(
+            async () => (await httpGet(`http://127.0.0.1:${monitorPort}/healthz?js-enabled-only=true`)).status === 200,
+            20000,
+            () => server.output(),
+        );
     };
     await launch();
     return {

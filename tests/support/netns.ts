@@ -36,7 +36,13 @@ export function uniqueSubnet(): (host: number) => string {
 }
 
 /** Whether a TCP connection from `source` to host:port is accepted within `timeoutMs` (run inside `ns`). */
-export function canConnect(ns: string | undefined, source: string, host: string, port: number, timeoutMs = 1500): boolean {
+export function canConnect(
+    ns: string | undefined,
+    source: string,
+    host: string,
+    port: number,
+    timeoutMs = 1500,
+): boolean {
     const script = `
 const s = require("net").connect({ host: ${JSON.stringify(host)}, port: ${port}, localAddress: ${JSON.stringify(source)} });
 const t = setTimeout(() => { process.stdout.write("timeout"); process.exit(0); }, ${timeoutMs});

@@ -41,8 +41,17 @@ export interface Started {
     stop: (signal?: NodeJS.Signals) => Promise<void>;
 }
 
-export function start(command: string, args: string[], options: { cwd?: string; uid?: number; gid?: number } = {}): Started {
-    const child = spawn(command, args, { cwd: options.cwd, uid: options.uid, gid: options.gid, stdio: ["ignore", "pipe", "pipe"] });
+export function start(
+    command: string,
+    args: string[],
+    options: { cwd?: string; uid?: number; gid?: number } = {},
+): Started {
+    const child = spawn(command, args, {
+        cwd: options.cwd,
+        uid: options.uid,
+        gid: options.gid,
+        stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     child.stdout!.on("data", (d) => (output += d));
     child.stderr!.on("data", (d) => (output += d));

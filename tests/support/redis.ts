@@ -15,7 +15,18 @@ export async function startRedis(password: string): Promise<TestRedis> {
     const dir = tempDir("redis");
     const port = await freePort();
     const conf = path.join(dir, "redis.conf");
-    fs.writeFileSync(conf, [`port ${port}`, "bind 127.0.0.1", `requirepass ${password}`, 'save ""', "appendonly no", `dir ${dir}`, ""].join("\n"));
+    fs.writeFileSync(
+        conf,
+        [
+            `port ${port}`,
+            "bind 127.0.0.1",
+            `requirepass ${password}`,
+            'save ""',
+            "appendonly no",
+            `dir ${dir}`,
+            "",
+        ].join("\n"),
+    );
     const server = start(binary, [conf]);
     await waitFor(
         () =>

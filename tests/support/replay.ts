@@ -49,10 +49,18 @@ export function createRequest(c: RecordedResource, image: string, network: strin
         Env: i.envs,
         Labels: Object.fromEntries((i.labels ?? []).map((l: { label: string; value: string }) => [l.label, l.value])),
         ExposedPorts: Object.fromEntries(Object.keys(portBindings).map((k) => [k, {}])),
-        Healthcheck: { Test: h.tests, Interval: nanoseconds(h.interval), Timeout: nanoseconds(h.timeout), StartPeriod: nanoseconds(h.startPeriod), Retries: h.retries },
+        Healthcheck: {
+            Test: h.tests,
+            Interval: nanoseconds(h.interval),
+            Timeout: nanoseconds(h.timeout),
+            StartPeriod: nanoseconds(h.startPeriod),
+            Retries: h.retries,
+        },
         StopTimeout: i.stopTimeout,
         HostConfig: {
-            Binds: (i.volumes ?? []).map((v: { volumeName: string; containerPath: string }) => `${v.volumeName}:${v.containerPath}`),
+            Binds: (i.volumes ?? []).map(
+                (v: { volumeName: string; containerPath: string }) => `${v.volumeName}:${v.containerPath}`,
+            ),
             PortBindings: portBindings,
             RestartPolicy: { Name: i.restart },
             LogConfig: { Type: i.logDriver, Config: i.logOpts },
@@ -71,8 +79,13 @@ export async function waitHealthy(id: string, name: string, timeoutSeconds: numb
             return;
         }
         if (state.Health?.Status === "unhealthy" || (!state.Running && !state.Restarting) || Date.now() > deadline) {
-            const probes = (state.Health?.Log ?? []).slice(-2).map((p: { Output: string }) => p.Output.trim()).join(" | ");
-            throw new Error(`${name} is not healthy (${state.Status}, health ${state.Health?.Status}; last probes: ${probes})\n${await containerLogs(id)}`);
+            const probes = (state.Health?.Log ?? [])
+                .slice(-2)
+                .map((p: { Output: string }) => p.Output.trim())
+                .join(" | ");
+            throw new Error(
+                `${name} is not healthy (${state.Status}, health ${state.Health?.Status}; last probes: ${probes})\n${await containerLogs(id)}`,
+            );
         }
         await new Promise((r) => setTimeout(r, 500));
     }
@@ -81,7 +94,11 @@ export async function waitHealthy(id: string, name: string, timeoutSeconds: numb
 /** Runs a recorded local command as @pulumi/command does: `sh -c` in its directory, its environment and stdin. */
 export function runCommand(c: RecordedResource): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-        const child = spawn("/bin/sh", ["-c", c.inputs.create], { cwd: c.inputs.dir, env: { ...process.env, ...(c.inputs.environment ?? {}) }, stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn("/bin/sh", ["-c", c.inputs.create], {
+            cwd: c.inputs.dir,
+            env: { ...process.env, ...(c.inputs.environment ?? {}) },
+            stdio: ["pipe", "pipe", "pipe"],
+        });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));
@@ -102,17 +119,40 @@ export async function replay(resources: ReadonlyArray<RecordedResource>, options
     const log = options.log ?? (() => undefined);
     const result: Replayed = { containers: {}, commands: {} };
     const network = resources.find((r) => r.type === "docker:index/network:Network")!.inputs;
-    await dockerApi("POST", "/networks/create", { Name: network.name, Driver: network.driver, Labels: Object.fromEntries(network.labels.map((l: { label: string; value: string }) => [l.label, l.value])) });
+    await dockerApi("POST", "/networks/create", {
+        Name: network.name,
+        Driver: network.driver,
+        Labels: Object.fromEntries(network.labels.map((l: { label: string; value: string }) => [l.label, l.value])),
+    });
     for (const v of resources.filter((r) => r.type === "docker:index/volume:Volume")) {
-        await dockerApi("POST", "/volumes/create", { Name: v.inputs.name, Labels: Object.fromEntries(v.inputs.labels.map((l: { label: string; value: string }) => [l.label, l.value])) });
+        await dockerApi("POST", "/volumes/create", {
+            Name: v.inputs.name,
+            Labels: Object.fromEntries(
+                v.inputs.labels.map((l: { label: string; value: string }) => [l.label, l.value]),
+            ),
+        });
     }
-    const providers = new Map(resources.filter((r) => r.type === "pulumi:providers:postgresql").map((p) => [p.urn, p.inputs]));
+    const providers = new Map(
+        resources.filter((r) => r.type === "pulumi:providers:postgresql").map((p) => [p.urn, p.inputs]),
+    );
     for (const r of resources) {
         if (r.type === CONTAINER) {
-            const service = (r.inputs.labels as Array<{ label: string; value: string }>).find((l) => l.label === "io.bklite.service")!.value;
-            const { Id: id } = await dockerApi("POST", `/containers/create?name=${encodeURIComponent(r.inputs.name)}`, createRequest(r, options.images[service], network.name));
+            const service = (r.inputs.labels as Array<{ label: string; value: string }>).find(
+                (l) => l.label === "io.bklite.service",
+            )!.value;
+            const { Id: id } = await dockerApi(
+                "POST",
+                `/containers/create?name=${encodeURIComponent(r.inputs.name)}`,
+                createRequest(r, options.images[service], network.name),
+            );
             for (const u of r.inputs.uploads ?? []) {
-                const tar = singleFileTar(u.file, Buffer.from(u.content, "utf8"), parseInt(u.permissions ?? "0644", 8), Number(u.owner ?? 0), Number(u.group ?? 0));
+                const tar = singleFileTar(
+                    u.file,
+                    Buffer.from(u.content, "utf8"),
+                    parseInt(u.permissions ?? "0644", 8),
+                    Number(u.owner ?? 0),
+                    Number(u.group ?? 0),
+                );
                 await dockerApi("PUT", `/containers/${id}/archive?path=/`, undefined, tar);
             }
             await dockerApi("POST", `/containers/${id}/start`);
@@ -121,7 +161,13 @@ export async function replay(resources: ReadonlyArray<RecordedResource>, options
             result.containers[service] = id;
         } else if (r.type === "postgresql:index/role:Role" || r.type === "postgresql:index/database:Database") {
             const provider = providers.get(r.provider.slice(0, r.provider.lastIndexOf("::")))!;
-            const db = new Client({ host: provider.host, port: Number(provider.port), user: provider.username, password: provider.password, database: "postgres" });
+            const db = new Client({
+                host: provider.host,
+                port: Number(provider.port),
+                user: provider.username,
+                password: provider.password,
+                database: "postgres",
+            });
             await db.connect();
             try {
                 await db.query(
@@ -147,12 +193,18 @@ export async function replay(resources: ReadonlyArray<RecordedResource>, options
 
 /** Removes every container, the network and the volumes of a stack, by its name prefix; what is gone is fine. */
 export async function removeStack(prefix: string): Promise<void> {
-    const containers: Array<{ Id: string }> = await dockerApi("GET", `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [`io.bklite.stack=${prefix}`] }))}`);
+    const containers: Array<{ Id: string }> = await dockerApi(
+        "GET",
+        `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [`io.bklite.stack=${prefix}`] }))}`,
+    );
     for (const c of containers) {
         await dockerApi("DELETE", `/containers/${c.Id}?force=1&v=1`).catch(() => undefined);
     }
     await dockerApi("DELETE", `/networks/${prefix}`).catch(() => undefined);
-    const { Volumes: volumes }: { Volumes: Array<{ Name: string }> | null } = await dockerApi("GET", `/volumes?filters=${encodeURIComponent(JSON.stringify({ label: [`io.bklite.stack=${prefix}`] }))}`);
+    const { Volumes: volumes }: { Volumes: Array<{ Name: string }> | null } = await dockerApi(
+        "GET",
+        `/volumes?filters=${encodeURIComponent(JSON.stringify({ label: [`io.bklite.stack=${prefix}`] }))}`,
+    );
     for (const v of volumes ?? []) {
         await dockerApi("DELETE", `/volumes/${v.Name}?force=1`).catch(() => undefined);
     }

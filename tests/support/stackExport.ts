@@ -19,7 +19,9 @@ function ciphertext(plaintext: unknown): string {
 /** Secret wrappers as the state holds them: `{sig, ciphertext}`, or `{sig, plaintext}` with --show-secrets. */
 export function encodeSecrets(value: unknown, showSecrets = false): unknown {
     return mapSecrets(value, (wrapper) =>
-        showSecrets ? { [SIG_KEY]: SECRET_SIG, plaintext: JSON.stringify(wrapper.value) } : { [SIG_KEY]: SECRET_SIG, ciphertext: ciphertext(wrapper.value) },
+        showSecrets
+            ? { [SIG_KEY]: SECRET_SIG, plaintext: JSON.stringify(wrapper.value) }
+            : { [SIG_KEY]: SECRET_SIG, ciphertext: ciphertext(wrapper.value) },
     );
 }
 
@@ -30,7 +32,10 @@ function secret(value: unknown): unknown {
 /** Outputs as the engine stores them: declared secret properties and those with a secret input are secret. */
 function engineOutputs(r: RecordedResource): Record<string, unknown> {
     return Object.fromEntries(
-        Object.entries(r.rawOutputs).map(([key, value]) => [key, r.additionalSecretOutputs.includes(key) || isSecretWrapper(r.rawInputs[key]) ? secret(value) : value]),
+        Object.entries(r.rawOutputs).map(([key, value]) => [
+            key,
+            r.additionalSecretOutputs.includes(key) || isSecretWrapper(r.rawInputs[key]) ? secret(value) : value,
+        ]),
     );
 }
 
@@ -43,15 +48,28 @@ export interface ExportOptions {
 export function exportOfRun(run: ProgramRun, stack: string, options: ExportOptions = {}): Record<string, unknown> {
     const stackUrn = `urn:pulumi:${stack}::bklite::pulumi:pulumi:Stack::bklite-${stack}`;
     const time = "2026-11-22T01:00:00.000000000Z";
-    const packages = [...new Set(run.recorder.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:")).map((r) => r.type.split(":")[0]))].sort();
-    const providerRef = (pkg: string) => `urn:pulumi:${stack}::bklite::pulumi:providers:${pkg}::default::${crypto.createHash("md5").update(pkg).digest("hex").replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, "$1-$2-$3-$4-$5")}`;
+    const packages = [
+        ...new Set(
+            run.recorder.resources
+                .filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"))
+                .map((r) => r.type.split(":")[0]),
+        ),
+    ].sort();
+    const providerRef = (pkg: string) =>
+        `urn:pulumi:${stack}::bklite::pulumi:providers:${pkg}::default::${crypto
+            .createHash("md5")
+            .update(pkg)
+            .digest("hex")
+            .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, "$1-$2-$3-$4-$5")}`;
     const resources: Record<string, unknown>[] = [
         {
             urn: stackUrn,
             custom: false,
             type: "pulumi:pulumi:Stack",
             outputs: encodeSecrets(
-                Object.fromEntries(Object.entries(run.outputs).map(([k, v]) => [k, run.secretOutputs.has(k) ? secret(v) : v])),
+                Object.fromEntries(
+                    Object.entries(run.outputs).map(([k, v]) => [k, run.secretOutputs.has(k) ? secret(v) : v]),
+                ),
                 options.showSecrets,
             ),
             created: time,
@@ -81,7 +99,9 @@ export function exportOfRun(run: ProgramRun, stack: string, options: ExportOptio
             ...(r.protect ? { protect: true } : {}),
             ...(r.retainOnDelete ? { retainOnDelete: true } : {}),
             ...(r.dependencies.length > 0 ? { dependencies: [...new Set(r.dependencies)] } : {}),
-            ...(r.custom && !r.type.startsWith("pulumi:providers:") ? { provider: explicitProvider ? r.provider : providerRef(r.type.split(":")[0]) } : {}),
+            ...(r.custom && !r.type.startsWith("pulumi:providers:")
+                ? { provider: explicitProvider ? r.provider : providerRef(r.type.split(":")[0]) }
+                : {}),
             ...(r.additionalSecretOutputs.length > 0 ? { additionalSecretOutputs: r.additionalSecretOutputs } : {}),
             created: time,
             modified: time,
@@ -90,8 +110,15 @@ export function exportOfRun(run: ProgramRun, stack: string, options: ExportOptio
     return {
         version: 3,
         deployment: {
-            manifest: { time, magic: crypto.createHash("sha256").update(CLI_VERSION).digest("hex"), version: CLI_VERSION },
-            secrets_providers: { type: "passphrase", state: { salt: "v1:7eu6yZPdUjM=:v1:Jg9JXyNAtGyYxPr4:bUEh6RfPUwMV5Mn8Prg9mMNmD9fP2Q==" } },
+            manifest: {
+                time,
+                magic: crypto.createHash("sha256").update(CLI_VERSION).digest("hex"),
+                version: CLI_VERSION,
+            },
+            secrets_providers: {
+                type: "passphrase",
+                state: { salt: "v1:7eu6yZPdUjM=:v1:Jg9JXyNAtGyYxPr4:bUEh6RfPUwMV5Mn8Prg9mMNmD9fP2Q==" },
+            },
             resources,
             metadata: {},
         },

@@ -36,7 +36,9 @@ export function programConfig(stack: string, overrides: Record<string, unknown> 
     const packages = config["bklite:probePackages"];
     if (packages !== undefined) {
         const list = JSON.parse(packages) as Array<{ file: string }>;
-        config["bklite:probePackages"] = JSON.stringify(list.map((p) => ({ ...p, file: standInPackageFile(path.basename(p.file)) })));
+        config["bklite:probePackages"] = JSON.stringify(
+            list.map((p) => ({ ...p, file: standInPackageFile(path.basename(p.file)) })),
+        );
     }
     return config;
 }

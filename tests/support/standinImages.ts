@@ -18,9 +18,13 @@ const STANDINS = path.join(__dirname, "standins");
 const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 /** Debian's PostgreSQL major version on this machine (bookworm: 15), whose binaries the postgres stand-in runs. */
 function postgresVersion(): string {
-    const versions = fs.existsSync("/usr/lib/postgresql") ? fs.readdirSync("/usr/lib/postgresql").filter((v) => fs.existsSync(`/usr/lib/postgresql/${v}/bin/postgres`)) : [];
+    const versions = fs.existsSync("/usr/lib/postgresql")
+        ? fs.readdirSync("/usr/lib/postgresql").filter((v) => fs.existsSync(`/usr/lib/postgresql/${v}/bin/postgres`))
+        : [];
     if (versions.length === 0) {
-        throw new Error("PostgreSQL is not installed (/usr/lib/postgresql/<version>/bin/postgres); .ci/run installs Debian's postgresql");
+        throw new Error(
+            "PostgreSQL is not installed (/usr/lib/postgresql/<version>/bin/postgres); .ci/run installs Debian's postgresql",
+        );
     }
     return versions.sort((a, b) => Number(b) - Number(a))[0];
 }
@@ -35,16 +39,34 @@ export interface StandInImage {
 }
 
 export const STAND_INS: Readonly<Record<string, StandInImage>> = {
-    postgres: { standsFor: "postgres:15.10", entrypoint: ["/standin/postgres-entrypoint.sh"], cmd: ["postgres"], env: { PGDATA: "/var/lib/postgresql/data" } },
-    nats: { standsFor: "nats:2.10.25-alpine", entrypoint: ["/standin/nats-entrypoint.sh"], cmd: ["nats-server", "--config", "/etc/nats/nats-server.conf"] },
-    redis: { standsFor: "redis:5.0.14", entrypoint: ["/standin/redis-entrypoint.sh"], cmd: ["redis-server"], workdir: "/data" },
+    postgres: {
+        standsFor: "postgres:15.10",
+        entrypoint: ["/standin/postgres-entrypoint.sh"],
+        cmd: ["postgres"],
+        env: { PGDATA: "/var/lib/postgresql/data" },
+    },
+    nats: {
+        standsFor: "nats:2.10.25-alpine",
+        entrypoint: ["/standin/nats-entrypoint.sh"],
+        cmd: ["nats-server", "--config", "/etc/nats/nats-server.conf"],
+    },
+    redis: {
+        standsFor: "redis:5.0.14",
+        entrypoint: ["/standin/redis-entrypoint.sh"],
+        cmd: ["redis-server"],
+        workdir: "/data",
+    },
     server: { standsFor: "bklite/server:huangpu-v1.0", entrypoint: ["node", "/standin/server.js"] },
     web: { standsFor: "bklite/web:huangpu-v1.0", entrypoint: ["/standin/web-entrypoint.sh"] },
     traefik: { standsFor: "traefik:3.3.3", entrypoint: ["/standin/traefik-entrypoint.sh"], cmd: ["traefik"] },
     "nats-executor": { standsFor: "bklite/nats-executor:huangpu-v1.0", entrypoint: ["/opt/startup.sh"] },
 };
 
-type Entry = { kind: "file"; source: string; mode?: number } | { kind: "content"; content: Buffer; mode: number } | { kind: "link"; target: string } | { kind: "dir"; mode: number };
+type Entry =
+    | { kind: "file"; source: string; mode?: number }
+    | { kind: "content"; content: Buffer; mode: number }
+    | { kind: "link"; target: string }
+    | { kind: "dir"; mode: number };
 
 /** The root filesystem as destination path → what goes there. */
 class RootFs {
@@ -93,7 +115,14 @@ class RootFs {
         const hash = crypto.createHash("sha256");
         for (const dest of [...this.entries.keys()].sort()) {
             const e = this.entries.get(dest)!;
-            const body = e.kind === "file" ? sha256(fs.readFileSync(e.source)) + (e.mode ?? fs.statSync(e.source).mode) : e.kind === "content" ? sha256(e.content) + e.mode : e.kind === "link" ? e.target : String(e.mode);
+            const body =
+                e.kind === "file"
+                    ? sha256(fs.readFileSync(e.source)) + (e.mode ?? fs.statSync(e.source).mode)
+                    : e.kind === "content"
+                      ? sha256(e.content) + e.mode
+                      : e.kind === "link"
+                        ? e.target
+                        : String(e.mode);
             hash.update(`${dest}\0${e.kind}\0${body}\n`);
         }
         return hash.digest("hex");
@@ -177,7 +206,9 @@ function baseRootFs(): RootFs {
     const fsys = new RootFs();
     const busybox = requireBinary("busybox");
     fsys.file("/bin/busybox", busybox);
-    const applets = execFileSync(busybox, ["--list"], { encoding: "utf8" }).split("\n").filter((a) => a !== "" && a !== "busybox");
+    const applets = execFileSync(busybox, ["--list"], { encoding: "utf8" })
+        .split("\n")
+        .filter((a) => a !== "" && a !== "busybox");
     for (const applet of applets) {
         fsys.link(`/bin/${applet}`, "busybox");
     }
@@ -188,7 +219,10 @@ function baseRootFs(): RootFs {
     for (const dir of ["/root", "/data", "/var/run/postgresql", "/var/lib/postgresql", "/etc/nats/certs", "/opt"]) {
         fsys.dir(dir);
     }
-    fsys.content("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\npostgres:x:999:999:postgres:/var/lib/postgresql:/bin/sh\nredis:x:999:999:redis:/data:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n");
+    fsys.content(
+        "/etc/passwd",
+        "root:x:0:0:root:/root:/bin/sh\npostgres:x:999:999:postgres:/var/lib/postgresql:/bin/sh\nredis:x:999:999:redis:/data:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
+    );
     fsys.content("/etc/group", "root:x:0:\npostgres:x:999:\nredis:x:999:\nnogroup:x:65534:\n");
     // PostgreSQL: Debian's binaries, its share files and the time zones it was built to read.
     const pg = postgresVersion();
@@ -239,7 +273,9 @@ export function standInImages(log: (line: string) => void = () => undefined): Re
             fsys.write(root);
             const tarball = path.join(work, "rootfs.tar");
             execFileSync("tar", ["--numeric-owner", "--owner=0", "--group=0", "-C", root, "-cf", tarball, "."]);
-            execFileSync("docker", ["import", "--change", `LABEL io.bklite.stand-in=base`, tarball, base], { stdio: "pipe" });
+            execFileSync("docker", ["import", "--change", `LABEL io.bklite.stand-in=base`, tarball, base], {
+                stdio: "pipe",
+            });
         } finally {
             fs.rmSync(work, { recursive: true, force: true });
         }

@@ -24,8 +24,16 @@ with zipfile.ZipFile(sys.argv[1]) as z:
 `;
 
 /** Writes a deflated zip with these entries, in this order; `streamed` makes every entry use a data descriptor. */
-export function writeZip(file: string, entries: Array<[string, Buffer | string]>, options: { streamed?: boolean } = {}): void {
-    const input = JSON.stringify({ file, streamed: options.streamed === true, entries: entries.map(([name, data]) => [name, Buffer.from(data).toString("base64")]) });
+export function writeZip(
+    file: string,
+    entries: Array<[string, Buffer | string]>,
+    options: { streamed?: boolean } = {},
+): void {
+    const input = JSON.stringify({
+        file,
+        streamed: options.streamed === true,
+        entries: entries.map(([name, data]) => [name, Buffer.from(data).toString("base64")]),
+    });
     const output = execFileSync("python3", ["-c", WRITE], { input, maxBuffer: 256 * 1024 * 1024 });
     if (options.streamed) {
         require("fs").writeFileSync(file, output);
@@ -35,7 +43,12 @@ export function writeZip(file: string, entries: Array<[string, Buffer | string]>
 /** Every entry of a zip by name, after Python has checked every entry's CRC; throws on a damaged archive. */
 export function readZip(file: string): Record<string, Buffer> {
     const out = execFileSync("python3", ["-c", READ, file], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
-    return Object.fromEntries(Object.entries(JSON.parse(out) as Record<string, string>).map(([name, data]) => [name, Buffer.from(data, "base64")]));
+    return Object.fromEntries(
+        Object.entries(JSON.parse(out) as Record<string, string>).map(([name, data]) => [
+            name,
+            Buffer.from(data, "base64"),
+        ]),
+    );
 }
 
 /** Django's PBKDF2-SHA256 check, in Python's hashlib: whether `encoded` is a hash of `password`. */

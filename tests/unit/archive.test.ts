@@ -10,7 +10,11 @@ import { tempDir } from "../support/processes";
 const HEX = "ab".repeat(32);
 
 /** Makes a tar with GNU tar from the given files (path to content), in the given format. */
-function makeTar(dir: string, files: Record<string, string | Buffer>, format: "gnu" | "posix" | "ustar" = "posix"): string {
+function makeTar(
+    dir: string,
+    files: Record<string, string | Buffer>,
+    format: "gnu" | "posix" | "ustar" = "posix",
+): string {
     const root = path.join(dir, "root");
     for (const [name, content] of Object.entries(files)) {
         fs.mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
@@ -32,25 +36,38 @@ describe("docker save archive reader", () => {
     for (const format of ["gnu", "posix", "ustar"] as const) {
         it(`finds manifest.json after large entries and long names (${format} format)`, () => {
             const longName = `${"d".repeat(90)}/${"e".repeat(60)}/layer.tar`;
-            const manifest = JSON.stringify([{ Config: `${HEX}.json`, RepoTags: ["x/y:1", "x/y:2"], Layers: [longName] }]);
-            const files: Record<string, string | Buffer> = { [longName]: Buffer.alloc(300_000, 7), "manifest.json": manifest };
+            const manifest = JSON.stringify([
+                { Config: `${HEX}.json`, RepoTags: ["x/y:1", "x/y:2"], Layers: [longName] },
+            ]);
+            const files: Record<string, string | Buffer> = {
+                [longName]: Buffer.alloc(300_000, 7),
+                "manifest.json": manifest,
+            };
             if (format === "ustar") {
                 delete files[longName]; // ustar cannot hold the long name
                 files["layer/layer.tar"] = Buffer.alloc(300_000, 7);
             }
             const tar = makeTar(dir, files, format);
-            assert.deepStrictEqual(readArchiveManifest(tar), [{ imageId: `sha256:${HEX}`, repoTags: ["x/y:1", "x/y:2"] }]);
+            assert.deepStrictEqual(readArchiveManifest(tar), [
+                { imageId: `sha256:${HEX}`, repoTags: ["x/y:1", "x/y:2"] },
+            ]);
         });
     }
 
     it("reads the OCI layout Docker 25+ writes", () => {
-        const tar = makeTar(dir, { "manifest.json": JSON.stringify([{ Config: `blobs/sha256/${HEX}`, RepoTags: ["a:1"], Layers: [] }]), "index.json": "{}" });
+        const tar = makeTar(dir, {
+            "manifest.json": JSON.stringify([{ Config: `blobs/sha256/${HEX}`, RepoTags: ["a:1"], Layers: [] }]),
+            "index.json": "{}",
+        });
         assert.deepStrictEqual(readArchiveManifest(tar), [{ imageId: `sha256:${HEX}`, repoTags: ["a:1"] }]);
     });
 
     it("does not read the bodies it skips", () => {
         // A huge entry before the manifest: reading it would take seconds and memory; skipping it takes neither.
-        const tar = makeTar(dir, { "big.bin": Buffer.alloc(64 * 1024 * 1024), "manifest.json": JSON.stringify([{ Config: `${HEX}.json`, RepoTags: ["a:1"] }]) });
+        const tar = makeTar(dir, {
+            "big.bin": Buffer.alloc(64 * 1024 * 1024),
+            "manifest.json": JSON.stringify([{ Config: `${HEX}.json`, RepoTags: ["a:1"] }]),
+        });
         const before = process.memoryUsage().rss;
         readArchiveManifest(tar);
         assert.ok(process.memoryUsage().rss - before < 32 * 1024 * 1024, "memory did not grow by the skipped entry");
@@ -72,13 +89,23 @@ describe("docker save archive reader", () => {
 
 describe("docker image listing", () => {
     it("maps tags and digest-pinned refs to image ids, skipping untagged images", () => {
-        const { parseImageList } = require("../../components/images/docker") as typeof import("../../components/images/docker");
+        const { parseImageList } =
+            require("../../components/images/docker") as typeof import("../../components/images/docker");
         const id = `sha256:${"1".repeat(64)}`;
         const digest = `sha256:${"2".repeat(64)}`;
-        const listing = [`docker.io/library/postgres:15.10 ${id} ${digest}`, `<none>:<none> sha256:${"3".repeat(64)} <none>`, `r.local/x:<none> ${id} ${digest}`, ""].join("\n");
+        const listing = [
+            `docker.io/library/postgres:15.10 ${id} ${digest}`,
+            `<none>:<none> sha256:${"3".repeat(64)} <none>`,
+            `r.local/x:<none> ${id} ${digest}`,
+            "",
+        ].join("\n");
         assert.deepStrictEqual(
             [...parseImageList(listing)].sort(),
-            [[`postgres:15.10`, id], [`postgres@${digest}`, id], [`r.local/x@${digest}`, id]].sort(),
+            [
+                [`postgres:15.10`, id],
+                [`postgres@${digest}`, id],
+                [`r.local/x@${digest}`, id],
+            ].sort(),
         );
     });
 });
@@ -93,7 +120,13 @@ describe("images.sha256", () => {
                 const sums = new Map(Object.entries(entries));
                 const text = formatChecksums(sums);
                 assert.deepStrictEqual(parseChecksums(text), new Map([...sums].sort(([a], [b]) => (a < b ? -1 : 1))));
-                assert.deepStrictEqual(text.split("\n").filter(Boolean).map((l) => l.slice(66)), [...sums.keys()].sort());
+                assert.deepStrictEqual(
+                    text
+                        .split("\n")
+                        .filter(Boolean)
+                        .map((l) => l.slice(66)),
+                    [...sums.keys()].sort(),
+                );
             }),
         );
     });

@@ -6,7 +6,14 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { auditExport, stackImagePolicy } from "../../components/audit/audit";
-import { ResourceView, exposureFindings, isSecretName, plaintextSecretFindings, retentionFindings, secretInText } from "../../components/audit/rules";
+import {
+    ResourceView,
+    exposureFindings,
+    isSecretName,
+    plaintextSecretFindings,
+    retentionFindings,
+    secretInText,
+} from "../../components/audit/rules";
 import { parseStackExport } from "../../components/audit/stackExport";
 import { PROJECT_ROOT } from "../../components/shell";
 import { bklite } from "../support/cli";
@@ -56,35 +63,72 @@ describe("bklite audit", () => {
             ]);
             // The server's env list is encrypted in the state: not a finding.
             assert.ok(!report.errors.some((f: Row) => f.name === "server" && f.where?.includes("envs")));
-            assert.deepStrictEqual(rows(report.warnings), [{ rule: "images-from-registry", name: "postgres-image", where: "inputs.name" }]);
+            assert.deepStrictEqual(rows(report.warnings), [
+                { rule: "images-from-registry", name: "postgres-image", where: "inputs.name" },
+            ]);
         });
 
         it("reports resources by type, every image with its pinning, published ports with bind addresses, and the volumes", async () => {
-            const report = JSON.parse((await bklite("audit", fixture("insecure-docker.json"), "--format", "json")).stdout);
+            const report = JSON.parse(
+                (await bklite("audit", fixture("insecure-docker.json"), "--format", "json")).stdout,
+            );
             assert.strictEqual(report.resourcesByType["docker:index/container:Container"], 2);
             assert.strictEqual(report.resourcesByType["pulumi:pulumi:Stack"], 1);
             assert.deepStrictEqual(
                 report.images.map((i: { ref: string; pinnedBy?: string }) => [i.ref, i.pinnedBy ?? "floating"]),
-                [["postgres:latest", "floating"], ["docker.io/bklite/server:huangpu-v1.0", "tag"]],
+                [
+                    ["postgres:latest", "floating"],
+                    ["docker.io/bklite/server:huangpu-v1.0", "tag"],
+                ],
             );
             assert.deepStrictEqual(
-                report.publishedPorts.map((p: { resource: string; port: number; hostPort: number; bind: string; dataStore?: string }) => [p.resource, p.port, p.hostPort, p.bind, p.dataStore ?? ""]),
-                [["postgres", 5432, 5432, "0.0.0.0", "PostgreSQL"], ["server", 8000, 8000, "0.0.0.0", ""]],
+                report.publishedPorts.map(
+                    (p: { resource: string; port: number; hostPort: number; bind: string; dataStore?: string }) => [
+                        p.resource,
+                        p.port,
+                        p.hostPort,
+                        p.bind,
+                        p.dataStore ?? "",
+                    ],
+                ),
+                [
+                    ["postgres", 5432, 5432, "0.0.0.0", "PostgreSQL"],
+                    ["server", 8000, 8000, "0.0.0.0", ""],
+                ],
             );
             assert.deepStrictEqual(
                 report.dataVolumes.map((v: { name: string; kept: boolean }) => [v.name, v.kept]),
-                [["postgres-data", false], ["nats-data", true]],
+                [
+                    ["postgres-data", false],
+                    ["nats-data", true],
+                ],
             );
         });
 
         it("checks images against a registry given on the command line", async () => {
-            const report = JSON.parse((await bklite("audit", fixture("insecure-docker.json"), "--format", "json", "--registry", "harbor.site.local/bk")).stdout);
+            const report = JSON.parse(
+                (
+                    await bklite(
+                        "audit",
+                        fixture("insecure-docker.json"),
+                        "--format",
+                        "json",
+                        "--registry",
+                        "harbor.site.local/bk",
+                    )
+                ).stdout,
+            );
             assert.deepStrictEqual(
                 report.images.map((i: { ref: string; fromRegistry: boolean }) => [i.ref, i.fromRegistry]),
-                [["postgres:latest", false], ["docker.io/bklite/server:huangpu-v1.0", false]],
+                [
+                    ["postgres:latest", false],
+                    ["docker.io/bklite/server:huangpu-v1.0", false],
+                ],
             );
             assert.strictEqual(report.warnings.filter((f: Row) => f.rule === "images-from-registry").length, 3);
-            const online = JSON.parse((await bklite("audit", fixture("insecure-docker.json"), "--format", "json", "--online")).stdout);
+            const online = JSON.parse(
+                (await bklite("audit", fixture("insecure-docker.json"), "--format", "json", "--online")).stdout,
+            );
             assert.deepStrictEqual(online.warnings, [], "an online stack may pull from anywhere");
         });
 
@@ -94,8 +138,16 @@ describe("bklite audit", () => {
             assertNoPlantedSecret(result.stdout);
             assert.match(result.stdout, /^# bklite audit: stack `site` FAILED/);
             assert.match(result.stdout, /## Findings: 7 failing, 1 warning/);
-            assert.match(result.stdout, /\| `data-stores-on-loopback` \| `postgres` \| `inputs.ports\[0\]` \| PostgreSQL \(port 5432\) is published on 0.0.0.0 port 5432/);
-            for (const section of ["## Resources by type", "## Images", "## Published ports", "## Data volumes and claims"]) {
+            assert.match(
+                result.stdout,
+                /\| `data-stores-on-loopback` \| `postgres` \| `inputs.ports\[0\]` \| PostgreSQL \(port 5432\) is published on 0.0.0.0 port 5432/,
+            );
+            for (const section of [
+                "## Resources by type",
+                "## Images",
+                "## Published ports",
+                "## Data volumes and claims",
+            ]) {
                 assert.ok(result.stdout.includes(section), section);
             }
         });
@@ -104,7 +156,14 @@ describe("bklite audit", () => {
     describe("a Kubernetes deployment that breaks the rules", () => {
         let report: any;
         before(async () => {
-            const result = await bklite("audit", fixture("insecure-kubernetes.json"), "--format", "json", "--registry", "harbor.site.local/bk");
+            const result = await bklite(
+                "audit",
+                fixture("insecure-kubernetes.json"),
+                "--format",
+                "json",
+                "--registry",
+                "harbor.site.local/bk",
+            );
             assert.strictEqual(result.code, 1, result.stderr);
             assertNoPlantedSecret(result.stdout);
             report = JSON.parse(result.stdout);
@@ -112,7 +171,11 @@ describe("bklite audit", () => {
 
         it("finds the literal password env, the node-port PostgreSQL, and claims a destroy would delete", () => {
             assert.deepStrictEqual(rows(report.errors), [
-                { rule: "no-plaintext-secrets", name: "postgres", where: "inputs.spec.template.spec.containers[0].env[1].value" },
+                {
+                    rule: "no-plaintext-secrets",
+                    name: "postgres",
+                    where: "inputs.spec.template.spec.containers[0].env[1].value",
+                },
                 { rule: "data-stores-on-loopback", name: "postgres-external", where: "inputs.spec.ports[0]" },
                 { rule: "data-retained", name: "redis-data" },
                 { rule: "data-retained", name: "postgres" },
@@ -140,8 +203,18 @@ describe("bklite audit", () => {
 
         it("lists node ports as published on every node", () => {
             assert.deepStrictEqual(
-                report.publishedPorts.map((p: { resource: string; hostPort: number; bind: string; dataStore?: string }) => [p.resource, p.hostPort, p.bind, p.dataStore ?? ""]),
-                [["postgres-external", 30432, "every node", "PostgreSQL"], ["traefik", 30080, "every node", ""]],
+                report.publishedPorts.map(
+                    (p: { resource: string; hostPort: number; bind: string; dataStore?: string }) => [
+                        p.resource,
+                        p.hostPort,
+                        p.bind,
+                        p.dataStore ?? "",
+                    ],
+                ),
+                [
+                    ["postgres-external", 30432, "every node", "PostgreSQL"],
+                    ["traefik", 30080, "every node", ""],
+                ],
             );
         });
     });
@@ -185,8 +258,13 @@ describe("bklite audit", () => {
                 if (runtime === "docker") {
                     it("shows PostgreSQL bound to loopback and nothing of Redis", async () => {
                         const report = JSON.parse((await bklite("audit", exportFile, "--format", "json")).stdout);
-                        const postgres = report.publishedPorts.filter((p: { dataStore?: string }) => p.dataStore === "PostgreSQL");
-                        assert.deepStrictEqual(postgres.map((p: { bind: string }) => p.bind), ["127.0.0.1"]);
+                        const postgres = report.publishedPorts.filter(
+                            (p: { dataStore?: string }) => p.dataStore === "PostgreSQL",
+                        );
+                        assert.deepStrictEqual(
+                            postgres.map((p: { bind: string }) => p.bind),
+                            ["127.0.0.1"],
+                        );
                         assert.ok(!report.publishedPorts.some((p: { dataStore?: string }) => p.dataStore === "Redis"));
                     });
                 }
@@ -202,7 +280,11 @@ describe("bklite audit", () => {
             assert.strictEqual(result.code, 1);
             const report = JSON.parse(result.stdout);
             assert.ok(report.errors.length > 0);
-            assert.ok(report.errors.every((f: { message: string }) => /holds \d+ secret values? of this resource decrypted/.test(f.message)));
+            assert.ok(
+                report.errors.every((f: { message: string }) =>
+                    /holds \d+ secret values? of this resource decrypted/.test(f.message),
+                ),
+            );
             // The generated passwords are in the file; none may be in the report.
             const shown = JSON.stringify(exported).match(/mock[0-9a-f]{28}/g) ?? [];
             assert.ok(shown.length > 0);
@@ -225,10 +307,16 @@ describe("bklite audit", () => {
         it("refuses other deployment versions, saying which and what to do", async () => {
             const newer = await bklite("audit", fixture("version-4.json"));
             assert.strictEqual(newer.code, 2);
-            assert.match(newer.stderr, /version-4\.json is a deployment of version 4 \(features: refreshBeforeUpdate\); bklite audit reads version 3 only; .*upgrade bklite/);
+            assert.match(
+                newer.stderr,
+                /version-4\.json is a deployment of version 4 \(features: refreshBeforeUpdate\); bklite audit reads version 3 only; .*upgrade bklite/,
+            );
             const older = await bklite("audit", fixture("version-1.json"));
             assert.strictEqual(older.code, 2);
-            assert.match(older.stderr, /deployment of version 1; bklite audit reads version 3 only; it was written by an old Pulumi CLI/);
+            assert.match(
+                older.stderr,
+                /deployment of version 1; bklite audit reads version 3 only; it was written by an old Pulumi CLI/,
+            );
             assert.strictEqual(newer.stdout + older.stdout, "");
         });
 
@@ -241,15 +329,24 @@ describe("bklite audit", () => {
             const cases: Array<[string, RegExp]> = [
                 [write("bad.json", "{ not json"), /bad\.json is not valid JSON/],
                 [write("app.env", "POSTGRES_PASSWORD=hunter2-not-json\n"), /app\.env is not valid JSON; give the file/],
-                [write("plan.json", JSON.stringify({ format: 1, stack: "dev", resources: {} })), /plan\.json is not a stack export: it has no 'deployment'/],
-                [write("nourn.json", JSON.stringify({ version: 3, deployment: { resources: [{ type: "x" }] } })), /deployment\.resources\[0\] has no valid urn and type/],
+                [
+                    write("plan.json", JSON.stringify({ format: 1, stack: "dev", resources: {} })),
+                    /plan\.json is not a stack export: it has no 'deployment'/,
+                ],
+                [
+                    write("nourn.json", JSON.stringify({ version: 3, deployment: { resources: [{ type: "x" }] } })),
+                    /deployment\.resources\[0\] has no valid urn and type/,
+                ],
                 [path.join(dir, "missing.json"), /missing\.json does not exist; make it with `pulumi stack export/],
             ];
             for (const [file, message] of cases) {
                 const result = await bklite("audit", file);
                 assert.strictEqual(result.code, 2, file);
                 assert.match(result.stderr, message);
-                assert.ok(!result.stderr.includes("hunter2") && !result.stderr.includes("POSTGRES_P"), "the file is never quoted");
+                assert.ok(
+                    !result.stderr.includes("hunter2") && !result.stderr.includes("POSTGRES_P"),
+                    "the file is never quoted",
+                );
             }
         });
 
@@ -275,8 +372,14 @@ describe("bklite audit", () => {
                                 custom: true,
                                 type: "random:index/randomPassword:RandomPassword",
                                 outputs: {
-                                    result: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", plaintext: '"x"' },
-                                    bcryptHash: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", ciphertext: "v1:a:b" },
+                                    result: {
+                                        "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+                                        plaintext: '"x"',
+                                    },
+                                    bcryptHash: {
+                                        "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+                                        ciphertext: "v1:a:b",
+                                    },
                                 },
                             },
                         ],
@@ -284,44 +387,104 @@ describe("bklite audit", () => {
                 }),
                 "inline.json",
             );
-            assert.deepStrictEqual([...parsed.decryptedSecrets], [["urn:pulumi:s::p::random:index/randomPassword:RandomPassword::pw", 1]]);
+            assert.deepStrictEqual(
+                [...parsed.decryptedSecrets],
+                [["urn:pulumi:s::p::random:index/randomPassword:RandomPassword::pw", 1]],
+            );
             const report = auditExport(parsed, { offline: true, source: "test" });
             assert.strictEqual(report.errors.length, 1);
         });
 
         it("lists resources the state will delete and operations an interrupted update left", () => {
-            const volume = { urn: "urn:pulumi:s::p::docker:index/volume:Volume::old-data", custom: true, type: "docker:index/volume:Volume", inputs: { name: "old" }, delete: true };
+            const volume = {
+                urn: "urn:pulumi:s::p::docker:index/volume:Volume::old-data",
+                custom: true,
+                type: "docker:index/volume:Volume",
+                inputs: { name: "old" },
+                delete: true,
+            };
             const parsed = parseStackExport(
                 JSON.stringify({
                     version: 3,
                     deployment: {
                         resources: [volume],
-                        pending_operations: [{ resource: { urn: "urn:pulumi:s::p::docker:index/container:Container::server", type: "docker:index/container:Container" }, type: "creating" }],
+                        pending_operations: [
+                            {
+                                resource: {
+                                    urn: "urn:pulumi:s::p::docker:index/container:Container::server",
+                                    type: "docker:index/container:Container",
+                                },
+                                type: "creating",
+                            },
+                        ],
                     },
                 }),
                 "pending.json",
             );
             const report = auditExport(parsed, { offline: true, source: "test" });
-            assert.deepStrictEqual(report.pending.map((p) => [p.urn.split("::").pop(), p.what]), [
-                ["old-data", "replaced; deleted by the next update"],
-                ["server", "creating was interrupted; run `pulumi refresh`"],
-            ]);
-            assert.deepStrictEqual(report.dataVolumes, [], "a volume being deleted is not one of the stack's data volumes");
+            assert.deepStrictEqual(
+                report.pending.map((p) => [p.urn.split("::").pop(), p.what]),
+                [
+                    ["old-data", "replaced; deleted by the next update"],
+                    ["server", "creating was interrupted; run `pulumi refresh`"],
+                ],
+            );
+            assert.deepStrictEqual(
+                report.dataVolumes,
+                [],
+                "a volume being deleted is not one of the stack's data volumes",
+            );
         });
 
         it("takes the registry and offline flag from the stack file of the export's stack", () => {
-            assert.deepStrictEqual({ ...stackImagePolicy(PROJECT_ROOT, "prod"), source: "" }, { registry: "aiharbor.msxf.local/aihpc", offline: true, source: "" });
-            assert.deepStrictEqual({ ...stackImagePolicy(PROJECT_ROOT, "dev"), source: "" }, { offline: true, source: "" });
-            assert.deepStrictEqual({ ...stackImagePolicy(PROJECT_ROOT, "elsewhere"), source: "" }, { offline: true, source: "" });
+            assert.deepStrictEqual(
+                { ...stackImagePolicy(PROJECT_ROOT, "prod"), source: "" },
+                { registry: "aiharbor.msxf.local/aihpc", offline: true, source: "" },
+            );
+            assert.deepStrictEqual(
+                { ...stackImagePolicy(PROJECT_ROOT, "dev"), source: "" },
+                { offline: true, source: "" },
+            );
+            assert.deepStrictEqual(
+                { ...stackImagePolicy(PROJECT_ROOT, "elsewhere"), source: "" },
+                { offline: true, source: "" },
+            );
         });
     });
 
     describe("what looks secret", () => {
         it("knows secret names by their last part", () => {
-            for (const name of ["POSTGRES_PASSWORD", "PGPASSWORD", "DB_PASS", "FALKORDB_REQUIREPASS", "NEXTAUTH_SECRET", "CLIENTSECRET", "SECRET_KEY", "apiKey", "natsPassword", "db-passwd", "GITHUB_TOKEN", "AWS_ACCESS_KEY", "password"]) {
+            for (const name of [
+                "POSTGRES_PASSWORD",
+                "PGPASSWORD",
+                "DB_PASS",
+                "FALKORDB_REQUIREPASS",
+                "NEXTAUTH_SECRET",
+                "CLIENTSECRET",
+                "SECRET_KEY",
+                "apiKey",
+                "natsPassword",
+                "db-passwd",
+                "GITHUB_TOKEN",
+                "AWS_ACCESS_KEY",
+                "password",
+            ]) {
                 assert.ok(isSecretName(name), name);
             }
-            for (const name of ["ALLOW_EMPTY_PASSWORD", "no-password", "SKIP_PASSWORD", "POSTGRES_PASSWORD_FILE", "TOKEN_EXPIRE_SECONDS", "PASSWORD_MIN_LENGTH", "KEY", "SECRET_KEY_PATH", "monkey", "NATS_USER", "PROXY_BYPASS", "COMPASS_URL"]) {
+            for (const name of [
+                "ALLOW_EMPTY_PASSWORD",
+                "no-password",
+                "SKIP_PASSWORD",
+                "POSTGRES_PASSWORD_FILE",
+                "TOKEN_EXPIRE_SECONDS",
+                "PASSWORD_MIN_LENGTH",
+                "KEY",
+                "SECRET_KEY_PATH",
+                "monkey",
+                "NATS_USER",
+                "PROXY_BYPASS",
+                "COMPASS_URL",
+            ]) {
                 assert.ok(!isSecretName(name), name);
             }
         });
@@ -331,7 +494,10 @@ describe("bklite audit", () => {
             assert.strictEqual(secretInText("REDIS_PASSWORD=abc"), "env REDIS_PASSWORD");
             assert.strictEqual(secretInText("port 6379\nrequirepass abc\n"), "a 'requirepass' setting");
             assert.strictEqual(secretInText("requirepass abc"), "a 'requirepass' setting", "a one-line redis.conf too");
-            assert.strictEqual(secretInText("listen: 0.0.0.0:4222\nauthorization { user: admin\n password: abc }\n"), "a 'password' setting");
+            assert.strictEqual(
+                secretInText("listen: 0.0.0.0:4222\nauthorization { user: admin\n password: abc }\n"),
+                "a 'password' setting",
+            );
             assert.strictEqual(secretInText("-----BEGIN EC PRIVATE KEY-----\nMHc...\n"), "a private key");
             for (const harmless of [
                 "postgres://bklite@host/db",
@@ -351,33 +517,105 @@ describe("bklite audit", () => {
         });
 
         it("finds secrets passed as command-line arguments", () => {
-            const view = (command: string[]): ResourceView => ({ urn: "urn:pulumi:s::p::docker:index/container:Container::r", type: "docker:index/container:Container", name: "r", props: { command }, kept: false, secretsMarked: true, additionalSecretOutputs: [] });
-            assert.deepStrictEqual(plaintextSecretFindings(view(["redis-server", "--requirepass", "abc", "--appendonly", "yes"])).map((f) => f.where), ["inputs.command[2]"]);
-            assert.deepStrictEqual(plaintextSecretFindings(view(["app", "--db-password=abc"])).map((f) => f.where), ["inputs.command[1]"]);
-            assert.deepStrictEqual(plaintextSecretFindings(view(["redis-server", "--requirepass", "${REDIS_PASSWORD}"])), []);
+            const view = (command: string[]): ResourceView => ({
+                urn: "urn:pulumi:s::p::docker:index/container:Container::r",
+                type: "docker:index/container:Container",
+                name: "r",
+                props: { command },
+                kept: false,
+                secretsMarked: true,
+                additionalSecretOutputs: [],
+            });
+            assert.deepStrictEqual(
+                plaintextSecretFindings(view(["redis-server", "--requirepass", "abc", "--appendonly", "yes"])).map(
+                    (f) => f.where,
+                ),
+                ["inputs.command[2]"],
+            );
+            assert.deepStrictEqual(
+                plaintextSecretFindings(view(["app", "--db-password=abc"])).map((f) => f.where),
+                ["inputs.command[1]"],
+            );
+            assert.deepStrictEqual(
+                plaintextSecretFindings(view(["redis-server", "--requirepass", "${REDIS_PASSWORD}"])),
+                [],
+            );
             assert.deepStrictEqual(plaintextSecretFindings(view(["app", "--password-file", "/run/secrets/pw"])), []);
-            assert.deepStrictEqual(plaintextSecretFindings(view(["sh", "-c", "redis-server --requirepass abc"])).map((f) => f.where), ["inputs.command[2]"]);
+            assert.deepStrictEqual(
+                plaintextSecretFindings(view(["sh", "-c", "redis-server --requirepass abc"])).map((f) => f.where),
+                ["inputs.command[2]"],
+            );
             assert.deepStrictEqual(plaintextSecretFindings(view(["psql", "--no-password", "bklite"])), []);
             assert.deepStrictEqual(plaintextSecretFindings(view(["mysqld", "--allow-empty-password", "yes"])), []);
         });
 
         it("counts host networking as publishing every port on every address", () => {
-            const base = { urn: "urn:pulumi:s::p::t::r", name: "r", kept: false, secretsMarked: true, additionalSecretOutputs: [] };
-            const docker: ResourceView = { ...base, type: "docker:index/container:Container", props: { name: "site-postgres", image: "postgres:15.10", networkMode: "host" } };
-            assert.deepStrictEqual(exposureFindings(docker).map((f) => f.where), ["inputs.networkMode"]);
-            const all: ResourceView = { ...base, type: "docker:index/container:Container", props: { name: "cache", image: "redis:5.0.14", publishAllPorts: true } };
-            assert.deepStrictEqual(exposureFindings(all).map((f) => f.where), ["inputs.publishAllPorts"]);
-            const pod: ResourceView = { ...base, type: "kubernetes:apps/v1:Deployment", props: { spec: { template: { spec: { hostNetwork: true, containers: [{ name: "redis", image: "redis:5.0.14" }] } } } } };
-            assert.deepStrictEqual(exposureFindings(pod).map((f) => f.where), ["inputs.spec.template.spec.hostNetwork"]);
+            const base = {
+                urn: "urn:pulumi:s::p::t::r",
+                name: "r",
+                kept: false,
+                secretsMarked: true,
+                additionalSecretOutputs: [],
+            };
+            const docker: ResourceView = {
+                ...base,
+                type: "docker:index/container:Container",
+                props: { name: "site-postgres", image: "postgres:15.10", networkMode: "host" },
+            };
+            assert.deepStrictEqual(
+                exposureFindings(docker).map((f) => f.where),
+                ["inputs.networkMode"],
+            );
+            const all: ResourceView = {
+                ...base,
+                type: "docker:index/container:Container",
+                props: { name: "cache", image: "redis:5.0.14", publishAllPorts: true },
+            };
+            assert.deepStrictEqual(
+                exposureFindings(all).map((f) => f.where),
+                ["inputs.publishAllPorts"],
+            );
+            const pod: ResourceView = {
+                ...base,
+                type: "kubernetes:apps/v1:Deployment",
+                props: {
+                    spec: {
+                        template: {
+                            spec: { hostNetwork: true, containers: [{ name: "redis", image: "redis:5.0.14" }] },
+                        },
+                    },
+                },
+            };
+            assert.deepStrictEqual(
+                exposureFindings(pod).map((f) => f.where),
+                ["inputs.spec.template.spec.hostNetwork"],
+            );
         });
 
         it("finds a namespace named only in its outputs (auto-named) that holds claims", () => {
             const base = { kept: false, secretsMarked: true, additionalSecretOutputs: [] };
             const views: ResourceView[] = [
-                { ...base, urn: "urn:pulumi:s::p::kubernetes:core/v1:Namespace::ns", type: "kubernetes:core/v1:Namespace", name: "ns", props: { metadata: {} }, outputs: { metadata: { name: "ns-1a2b3c" } } },
-                { ...base, kept: true, urn: "urn:pulumi:s::p::kubernetes:core/v1:PersistentVolumeClaim::c", type: "kubernetes:core/v1:PersistentVolumeClaim", name: "c", props: { metadata: { namespace: "ns-1a2b3c" } } },
+                {
+                    ...base,
+                    urn: "urn:pulumi:s::p::kubernetes:core/v1:Namespace::ns",
+                    type: "kubernetes:core/v1:Namespace",
+                    name: "ns",
+                    props: { metadata: {} },
+                    outputs: { metadata: { name: "ns-1a2b3c" } },
+                },
+                {
+                    ...base,
+                    kept: true,
+                    urn: "urn:pulumi:s::p::kubernetes:core/v1:PersistentVolumeClaim::c",
+                    type: "kubernetes:core/v1:PersistentVolumeClaim",
+                    name: "c",
+                    props: { metadata: { namespace: "ns-1a2b3c" } },
+                },
             ];
-            assert.deepStrictEqual(retentionFindings(views, "retainOnDelete").map((f) => f.name), ["ns"]);
+            assert.deepStrictEqual(
+                retentionFindings(views, "retainOnDelete").map((f) => f.name),
+                ["ns"],
+            );
         });
     });
 });

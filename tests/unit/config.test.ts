@@ -8,7 +8,10 @@ function source(config: Record<string, string>, secretKeys: string[] = []): Conf
     const prefix = "bklite:";
     return {
         get: (key) => config[`${prefix}${key}`],
-        keys: () => Object.keys(config).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)),
+        keys: () =>
+            Object.keys(config)
+                .filter((k) => k.startsWith(prefix))
+                .map((k) => k.slice(prefix.length)),
         isSecret: (key) => secretKeys.includes(`${prefix}${key}`),
         otherKeys: () => Object.keys(config).filter((k) => !k.startsWith(prefix)),
     };
@@ -21,7 +24,11 @@ function problemsWith(overrides: Record<string, unknown>, stack = "dev", secretK
 
 function only(problems: ConfigProblem[], key: string): ConfigProblem {
     const matching = problems.filter((p) => p.key === key);
-    assert.strictEqual(matching.length, 1, `expected one problem for ${key}, got: ${JSON.stringify(problems, null, 2)}`);
+    assert.strictEqual(
+        matching.length,
+        1,
+        `expected one problem for ${key}, got: ${JSON.stringify(problems, null, 2)}`,
+    );
     return matching[0];
 }
 
@@ -44,25 +51,68 @@ describe("config validation", () => {
     });
 
     it("takes bklite:backup with its defaults, and refuses every bad setting of it by name at once", () => {
-        assert.deepStrictEqual(parseStackConfig(source(stackConfig("dev"))).config?.backup, { dir: "backups", keep: 5, beforeUpgrade: true });
-        const given = parseStackConfig(source(stackConfig("dev", { "bklite:backup": { dir: "/srv/b", keep: 2 } }))).config;
+        assert.deepStrictEqual(parseStackConfig(source(stackConfig("dev"))).config?.backup, {
+            dir: "backups",
+            keep: 5,
+            beforeUpgrade: true,
+        });
+        const given = parseStackConfig(
+            source(stackConfig("dev", { "bklite:backup": { dir: "/srv/b", keep: 2 } })),
+        ).config;
         assert.deepStrictEqual(given?.backup, { dir: "/srv/b", keep: 2, beforeUpgrade: true });
         const problems = problemsWith({ "bklite:backup": { dir: "", keep: 0, beforeUpgrade: "yes", every: "day" } });
-        assert.deepStrictEqual(problems.map((p) => p.key).sort(), ["backup.beforeUpgrade", "backup.dir", "backup.every", "backup.keep"]);
+        assert.deepStrictEqual(problems.map((p) => p.key).sort(), [
+            "backup.beforeUpgrade",
+            "backup.dir",
+            "backup.every",
+            "backup.keep",
+        ]);
         assert.match(only(problems, "backup.keep").message, /from 1 to 1000/);
         assert.match(only(problems, "backup.every").message, /is not a backup setting \(dir, keep, beforeUpgrade\)/);
-        assert.match(only(problemsWith({ "bklite:backup": [] }), "backup").message, /must be an object \{dir, keep, beforeUpgrade\}/);
+        assert.match(
+            only(problemsWith({ "bklite:backup": [] }), "backup").message,
+            /must be an object \{dir, keep, beforeUpgrade\}/,
+        );
     });
 
     it("refuses source rules on a NodePort cluster without an edge node, where clients' addresses are lost", () => {
         const rules = { rules: [{ port: "http", sources: ["10.0.0.0/8"], description: "console" }] };
-        const p = only(problemsWith({ "bklite:runtime": "kubernetes", "bklite:security": rules, "bklite:kubernetes": {} }), "security.rules[0].sources");
+        const p = only(
+            problemsWith({ "bklite:runtime": "kubernetes", "bklite:security": rules, "bklite:kubernetes": {} }),
+            "security.rules[0].sources",
+        );
         assert.match(p.message, /node ports answer on every node/);
         assert.match(p.message, /set bklite:kubernetes\.edgeNode to the node at hostAddress/);
-        assert.deepStrictEqual(problemsWith({ "bklite:runtime": "kubernetes", "bklite:security": rules, "bklite:kubernetes": { edgeNode: "node-1" } }), []);
-        assert.deepStrictEqual(problemsWith({ "bklite:runtime": "kubernetes", "bklite:security": rules, "bklite:kubernetes": { serviceType: "LoadBalancer", natsAddress: "192.168.31.21" } }), []);
-        assert.deepStrictEqual(problemsWith({ "bklite:runtime": "kubernetes", "bklite:security": { rules: [{ port: "http", sources: ["0.0.0.0/0"], description: "open" }] } }), []);
-        assert.match(only(problemsWith({ "bklite:runtime": "kubernetes", "bklite:kubernetes": { edgeNode: "Node_1" } }), "kubernetes.edgeNode").message, /kubectl get nodes/);
+        assert.deepStrictEqual(
+            problemsWith({
+                "bklite:runtime": "kubernetes",
+                "bklite:security": rules,
+                "bklite:kubernetes": { edgeNode: "node-1" },
+            }),
+            [],
+        );
+        assert.deepStrictEqual(
+            problemsWith({
+                "bklite:runtime": "kubernetes",
+                "bklite:security": rules,
+                "bklite:kubernetes": { serviceType: "LoadBalancer", natsAddress: "192.168.31.21" },
+            }),
+            [],
+        );
+        assert.deepStrictEqual(
+            problemsWith({
+                "bklite:runtime": "kubernetes",
+                "bklite:security": { rules: [{ port: "http", sources: ["0.0.0.0/0"], description: "open" }] },
+            }),
+            [],
+        );
+        assert.match(
+            only(
+                problemsWith({ "bklite:runtime": "kubernetes", "bklite:kubernetes": { edgeNode: "Node_1" } }),
+                "kubernetes.edgeNode",
+            ).message,
+            /kubectl get nodes/,
+        );
     });
 
     it("refuses pull secrets in a namespace the stack creates, and registry credentials without their password (or the reverse)", () => {
@@ -72,21 +122,59 @@ describe("config validation", () => {
         assert.match(p.message, /registryAuth/);
         assert.match(p.message, /createNamespace false/);
         assert.deepStrictEqual(problemsWith(k8s({ imagePullSecrets: ["harbor-cred"], createNamespace: false })), []);
-        assert.match(only(problemsWith(k8s({ registryAuth: { server: "harbor.local", username: "robot" } })), "kubernetes.registryAuth").message, /bklite:registryPassword is not/);
-        assert.match(only(problemsWith(k8s({ registryAuth: { server: "harbor.local" } })), "kubernetes.registryAuth").message, /must be \{server, username\}/);
-        assert.deepStrictEqual(problemsWith({ "bklite:runtime": "docker", "bklite:kubernetes": { imagePullSecrets: ["harbor-cred"] } }), [], "only on a cluster");
-        const orphan = only(problemsWith({ "bklite:registryPassword": "registry-robot-token-0123456789" }, "dev", ["bklite:registryPassword"]), "registryPassword");
+        assert.match(
+            only(
+                problemsWith(k8s({ registryAuth: { server: "harbor.local", username: "robot" } })),
+                "kubernetes.registryAuth",
+            ).message,
+            /bklite:registryPassword is not/,
+        );
+        assert.match(
+            only(problemsWith(k8s({ registryAuth: { server: "harbor.local" } })), "kubernetes.registryAuth").message,
+            /must be \{server, username\}/,
+        );
+        assert.deepStrictEqual(
+            problemsWith({ "bklite:runtime": "docker", "bklite:kubernetes": { imagePullSecrets: ["harbor-cred"] } }),
+            [],
+            "only on a cluster",
+        );
+        const orphan = only(
+            problemsWith({ "bklite:registryPassword": "registry-robot-token-0123456789" }, "dev", [
+                "bklite:registryPassword",
+            ]),
+            "registryPassword",
+        );
         assert.match(orphan.message, /bklite:kubernetes\.registryAuth is not/);
         assert.strictEqual(orphan.value, undefined, "the secret is not shown");
     });
 
     it("takes the cluster's ingress or the stack's own, and a NATS address only behind load balancers", () => {
-        const k8s = (kubernetes: unknown, extra: Record<string, unknown> = {}) => ({ "bklite:runtime": "kubernetes", "bklite:kubernetes": kubernetes, ...extra });
-        assert.match(only(problemsWith(k8s({ ingress: "k3s" })), "kubernetes.ingress").message, /must be own .* or cluster/);
-        assert.match(only(problemsWith(k8s({ natsAddress: "10.0.0.9" })), "kubernetes.natsAddress").message, /applies only behind load balancers/);
-        assert.match(only(problemsWith(k8s({ serviceType: "LoadBalancer", natsAddress: "0.0.0.0" })), "kubernetes.natsAddress").message, /nats-external load balancer/);
+        const k8s = (kubernetes: unknown, extra: Record<string, unknown> = {}) => ({
+            "bklite:runtime": "kubernetes",
+            "bklite:kubernetes": kubernetes,
+            ...extra,
+        });
+        assert.match(
+            only(problemsWith(k8s({ ingress: "k3s" })), "kubernetes.ingress").message,
+            /must be own .* or cluster/,
+        );
+        assert.match(
+            only(problemsWith(k8s({ natsAddress: "10.0.0.9" })), "kubernetes.natsAddress").message,
+            /applies only behind load balancers/,
+        );
+        assert.match(
+            only(problemsWith(k8s({ serviceType: "LoadBalancer", natsAddress: "0.0.0.0" })), "kubernetes.natsAddress")
+                .message,
+            /nats-external load balancer/,
+        );
         const http = { rules: [{ port: "http", sources: ["10.0.0.0/8"], description: "console" }] };
-        assert.match(only(problemsWith(k8s({ ingress: "cluster", edgeNode: "node-1" }, { "bklite:security": http })), "security.rules[0].sources").message, /the cluster's Traefik takes those connections/);
+        assert.match(
+            only(
+                problemsWith(k8s({ ingress: "cluster", edgeNode: "node-1" }, { "bklite:security": http })),
+                "security.rules[0].sources",
+            ).message,
+            /the cluster's Traefik takes those connections/,
+        );
         assert.deepStrictEqual(problemsWith(k8s({ ingress: "cluster", ingressNamespace: "traefik-system" })), []);
     });
 
@@ -110,13 +198,23 @@ describe("config validation", () => {
     });
 
     it("refuses the literal null NODE_SERVER_URL of seed 003", () => {
-        const p = only(problemsWith({ "bklite:regions": [{ name: "default" }, { name: "管理网", nodeServerUrl: "null" }] }), "regions[1].nodeServerUrl");
+        const p = only(
+            problemsWith({ "bklite:regions": [{ name: "default" }, { name: "管理网", nodeServerUrl: "null" }] }),
+            "regions[1].nodeServerUrl",
+        );
         assert.strictEqual(p.value, '"null"');
         assert.match(p.message, /not an absolute URL/);
         assert.match(p.message, /管理网/);
     });
 
-    for (const bad of ["null/api/v1", "10.1.0.5:8080", "ftp://10.1.0.5", "http://", "http://10.1.0.5:8080/api/v1", "http://user:pw@10.1.0.5"]) {
+    for (const bad of [
+        "null/api/v1",
+        "10.1.0.5:8080",
+        "ftp://10.1.0.5",
+        "http://",
+        "http://10.1.0.5:8080/api/v1",
+        "http://user:pw@10.1.0.5",
+    ]) {
         it(`refuses the NODE_SERVER_URL '${bad}'`, () => {
             const problems = problemsWith({ "bklite:regions": [{ name: "edge", nodeServerUrl: bad }] });
             only(problems, "regions[0].nodeServerUrl");
@@ -135,7 +233,10 @@ describe("config validation", () => {
     });
 
     it("refuses a NATS password in a region's env (it would be plaintext config)", () => {
-        only(problemsWith({ "bklite:regions": [{ name: "edge", env: { NATS_PASSWORD: "x" } }] }), "regions[0].env.NATS_PASSWORD");
+        only(
+            problemsWith({ "bklite:regions": [{ name: "edge", env: { NATS_PASSWORD: "x" } }] }),
+            "regions[0].env.NATS_PASSWORD",
+        );
     });
 
     it("refuses two services on one host port", () => {
@@ -145,19 +246,50 @@ describe("config validation", () => {
     });
 
     it("refuses an image variant a service's command or health check cannot run on, naming the tag that works", () => {
-        const plain = only(problemsWith({ "bklite:images": { overrides: { nats: "nats:2.10.25" } } }), "images.overrides.nats");
-        assert.match(plain.message, /nats:2\.10\.25 is the scratch variant, without the wget its health check needs; use the Alpine variant, e\.g\. nats:2\.10\.25-alpine/);
-        only(problemsWith({ "bklite:images": { overrides: { "victoria-metrics": "victoriametrics/victoria-metrics:v1.106.1-scratch" } } }), "images.overrides.victoria-metrics");
-        only(problemsWith({ "bklite:images": { overrides: { vector: "timberio/vector:0.48.0-distroless-libc" } } }), "images.overrides.vector");
-        only(problemsWith({ "bklite:images": { overrides: { nats: "docker.io/library/nats:2.10.25-scratch" } } }), "images.overrides.nats");
-        for (const fine of [{ nats: "nats:2.10.26-alpine3.21" }, { nats: "harbor.local/mirror/nats:2.10.25-alpine" }, { nats: "site/nats-with-tools:1" }, { vector: "timberio/vector:0.48.0-alpine" }, { postgres: "postgres:15-alpine" }]) {
+        const plain = only(
+            problemsWith({ "bklite:images": { overrides: { nats: "nats:2.10.25" } } }),
+            "images.overrides.nats",
+        );
+        assert.match(
+            plain.message,
+            /nats:2\.10\.25 is the scratch variant, without the wget its health check needs; use the Alpine variant, e\.g\. nats:2\.10\.25-alpine/,
+        );
+        only(
+            problemsWith({
+                "bklite:images": {
+                    overrides: { "victoria-metrics": "victoriametrics/victoria-metrics:v1.106.1-scratch" },
+                },
+            }),
+            "images.overrides.victoria-metrics",
+        );
+        only(
+            problemsWith({ "bklite:images": { overrides: { vector: "timberio/vector:0.48.0-distroless-libc" } } }),
+            "images.overrides.vector",
+        );
+        only(
+            problemsWith({ "bklite:images": { overrides: { nats: "docker.io/library/nats:2.10.25-scratch" } } }),
+            "images.overrides.nats",
+        );
+        for (const fine of [
+            { nats: "nats:2.10.26-alpine3.21" },
+            { nats: "harbor.local/mirror/nats:2.10.25-alpine" },
+            { nats: "site/nats-with-tools:1" },
+            { vector: "timberio/vector:0.48.0-alpine" },
+            { postgres: "postgres:15-alpine" },
+        ]) {
             assert.deepStrictEqual(problemsWith({ "bklite:images": { overrides: fine } }), [], JSON.stringify(fine));
         }
     });
 
     it("refuses an unknown service in images.overrides", () => {
-        const p = only(problemsWith({ "bklite:images": { overrides: { sever: "bklite/server:v1" } } }), "images.overrides.sever");
-        assert.match(p.message, /postgres, redis, nats, falkordb, victoria-metrics, victoria-logs, minio, nats-executor, telegraf, vector, mlflow, server, web, traefik/);
+        const p = only(
+            problemsWith({ "bklite:images": { overrides: { sever: "bklite/server:v1" } } }),
+            "images.overrides.sever",
+        );
+        assert.match(
+            p.message,
+            /postgres, redis, nats, falkordb, victoria-metrics, victoria-logs, minio, nats-executor, telegraf, vector, mlflow, server, web, traefik/,
+        );
     });
 
     it("refuses an image tag `latest` on an offline stack", () => {
@@ -182,7 +314,17 @@ describe("config validation", () => {
             "bklite:images": { tag: "latest", overrides: { db: "postgres:15" } },
         });
         const keys = problems.map((p) => p.key).sort();
-        assert.deepStrictEqual(keys, ["hostAddress", "images.overrides.db", "images.tag", "natsPort", "regions[1].name", "regions[1].nodeServerUrl"].sort());
+        assert.deepStrictEqual(
+            keys,
+            [
+                "hostAddress",
+                "images.overrides.db",
+                "images.tag",
+                "natsPort",
+                "regions[1].name",
+                "regions[1].nodeServerUrl",
+            ].sort(),
+        );
         for (const p of problems) {
             assert.ok(p.message.length > 20, `message for ${p.key} explains the fix`);
         }
@@ -221,19 +363,29 @@ describe("config validation", () => {
         assert.match(unknown.message, /unknown apps cmbd; known apps: system_mgmt, cmdb/);
         assert.ok(!unknown.message.includes("opspilot"), "only the apps it can run are offered");
         const unsupported = only(problemsWith({ "bklite:installApps": ["node_mgmt", "opspilot"] }), "installApps");
-        assert.match(unsupported.message, /opspilot needs metis \(the RAG server\) and pgvector, which this program does not run; remove it/);
+        assert.match(
+            unsupported.message,
+            /opspilot needs metis \(the RAG server\) and pgvector, which this program does not run; remove it/,
+        );
         only(problemsWith({ "bklite:installApps": ["node_mgmt", "log", "log"] }), "installApps");
         assert.deepStrictEqual(problemsWith({ "bklite:installApps": ["node_mgmt", "mlops", "playground"] }), []);
     });
 
     it("refuses malformed security rules", () => {
         const problems = problemsWith({
-            "bklite:security": { rules: [{ port: "ssh", sources: ["10.0.0.0/33"], description: "" }, { port: "postgres", sources: ["0.0.0.0/0"], description: "db" }] },
+            "bklite:security": {
+                rules: [
+                    { port: "ssh", sources: ["10.0.0.0/33"], description: "" },
+                    { port: "postgres", sources: ["0.0.0.0/0"], description: "db" },
+                ],
+            },
         });
-        assert.deepStrictEqual(
-            problems.map((p) => p.key).sort(),
-            ["security.rules[0].description", "security.rules[0].port", "security.rules[0].sources[0]", "security.rules[1].sources[0]"],
-        );
+        assert.deepStrictEqual(problems.map((p) => p.key).sort(), [
+            "security.rules[0].description",
+            "security.rules[0].port",
+            "security.rules[0].sources[0]",
+            "security.rules[1].sources[0]",
+        ]);
     });
 
     it("refuses opening postgres (by name or number) or redis to the world, and allows a world-open nats", () => {
@@ -243,19 +395,38 @@ describe("config validation", () => {
                     { port: 25432, sources: ["::/0"], description: "db" },
                     { port: 6379, sources: ["0.0.0.0/0"], description: "cache" },
                     { port: "nats", sources: ["0.0.0.0/0"], description: "agents" },
-                    { port: "postgres", sources: ["::0/0", "1.2.3.4/0", "10.0.0.0/8"], description: "db, written otherwise" },
+                    {
+                        port: "postgres",
+                        sources: ["::0/0", "1.2.3.4/0", "10.0.0.0/8"],
+                        description: "db, written otherwise",
+                    },
                 ],
             },
         });
-        assert.deepStrictEqual(problems.map((p) => p.key).sort(), ["security.rules[0].sources[0]", "security.rules[1].sources[0]", "security.rules[3].sources[0]", "security.rules[3].sources[1]"]);
+        assert.deepStrictEqual(problems.map((p) => p.key).sort(), [
+            "security.rules[0].sources[0]",
+            "security.rules[1].sources[0]",
+            "security.rules[3].sources[0]",
+            "security.rules[3].sources[1]",
+        ]);
         assert.match(problems.find((p) => p.key === "security.rules[1].sources[0]")!.message, /opens redis/);
         only(problemsWith({ "bklite:security": { rules: [], hostFirewall: "yes" } }), "security.hostFirewall");
     });
 
     it("refuses a data store opened to the world in pieces, within a rule or across rules, and unknown rule settings", () => {
-        const halves = problemsWith({ "bklite:security": { rules: [{ port: "postgres", sources: ["0.0.0.0/1", "128.0.0.0/1"], description: "db" }] } });
-        assert.deepStrictEqual(halves.map((p) => p.key), ["security.rules[0].sources"]);
-        assert.match(halves[0].message, /opens postgres \(port postgres\) to the whole world; .*together these ranges cover every IPv4 address/);
+        const halves = problemsWith({
+            "bklite:security": {
+                rules: [{ port: "postgres", sources: ["0.0.0.0/1", "128.0.0.0/1"], description: "db" }],
+            },
+        });
+        assert.deepStrictEqual(
+            halves.map((p) => p.key),
+            ["security.rules[0].sources"],
+        );
+        assert.match(
+            halves[0].message,
+            /opens postgres \(port postgres\) to the whole world; .*together these ranges cover every IPv4 address/,
+        );
         const across = problemsWith({
             "bklite:security": {
                 rules: [
@@ -264,18 +435,53 @@ describe("config validation", () => {
                 ],
             },
         });
-        assert.deepStrictEqual(across.map((p) => p.key), ["security.rules[0].sources", "security.rules[1].sources"]);
+        assert.deepStrictEqual(
+            across.map((p) => p.key),
+            ["security.rules[0].sources", "security.rules[1].sources"],
+        );
         assert.match(across[0].message, /every IPv6 address/);
-        assert.deepStrictEqual(problemsWith({ "bklite:security": { rules: [{ port: "postgres", sources: ["0.0.0.0/1", "10.0.0.0/8"], description: "db, half" }] } }), [], "half the world is not the world");
-        only(problemsWith({ "bklite:security": { rules: [{ port: "http", sources: ["10.0.0.0/8"], description: "x", source: "typo" }] } }), "security.rules[0].source");
+        assert.deepStrictEqual(
+            problemsWith({
+                "bklite:security": {
+                    rules: [{ port: "postgres", sources: ["0.0.0.0/1", "10.0.0.0/8"], description: "db, half" }],
+                },
+            }),
+            [],
+            "half the world is not the world",
+        );
+        only(
+            problemsWith({
+                "bklite:security": {
+                    rules: [{ port: "http", sources: ["10.0.0.0/8"], description: "x", source: "typo" }],
+                },
+            }),
+            "security.rules[0].source",
+        );
     });
 
     it("refuses a key in a misspelt namespace or none, which the program would never read; other programs' keys are theirs", () => {
-        const problems = problemsWith({ "bklit:hostAddress": "10.0.0.5", "hostAddress": "10.0.0.5", "docker:host": "unix:///var/run/docker.sock", "BKlite:natsPort": 1 });
-        assert.deepStrictEqual(problems.map((p) => p.key).sort(), ["BKlite:natsPort", "bklit:hostAddress", "hostAddress"]);
-        assert.match(only(problems, "bklit:hostAddress").message, /is not in the bklite namespace, so the program never reads it; did you mean bklite:hostAddress\?/);
-        const { formatProblems } = require("../../components/config/validate") as typeof import("../../components/config/validate");
-        assert.match(formatProblems(problems), /^ {2}- bklit:hostAddress: is not in the bklite namespace/m, "printed as written, not under bklite:");
+        const problems = problemsWith({
+            "bklit:hostAddress": "10.0.0.5",
+            hostAddress: "10.0.0.5",
+            "docker:host": "unix:///var/run/docker.sock",
+            "BKlite:natsPort": 1,
+        });
+        assert.deepStrictEqual(problems.map((p) => p.key).sort(), [
+            "BKlite:natsPort",
+            "bklit:hostAddress",
+            "hostAddress",
+        ]);
+        assert.match(
+            only(problems, "bklit:hostAddress").message,
+            /is not in the bklite namespace, so the program never reads it; did you mean bklite:hostAddress\?/,
+        );
+        const { formatProblems } =
+            require("../../components/config/validate") as typeof import("../../components/config/validate");
+        assert.match(
+            formatProblems(problems),
+            /^ {2}- bklit:hostAddress: is not in the bklite namespace/m,
+            "printed as written, not under bklite:",
+        );
     });
 
     it("checks Kubernetes settings as Kubernetes does: quantities, StorageClass names, reserved namespaces", () => {
@@ -285,15 +491,31 @@ describe("config validation", () => {
         only(problemsWith({ "bklite:kubernetes": { volumeSize: "0Gi" } }), "kubernetes.volumeSize");
         only(problemsWith({ "bklite:kubernetes": { resources: { server: { cpu: "two" } } } }), "kubernetes.resources");
         assert.deepStrictEqual(
-            problemsWith({ "bklite:kubernetes": { namespace: "bklite-prod", storageClass: "ceph.rbd-fast", volumeSize: "500Mi", resources: { server: { cpu: "1500m", memory: "2Gi" }, postgres: { cpu: "1", memory: "1.5Gi" } } } }),
+            problemsWith({
+                "bklite:kubernetes": {
+                    namespace: "bklite-prod",
+                    storageClass: "ceph.rbd-fast",
+                    volumeSize: "500Mi",
+                    resources: { server: { cpu: "1500m", memory: "2Gi" }, postgres: { cpu: "1", memory: "1.5Gi" } },
+                },
+            }),
             [],
         );
     });
 
     it("says which settings the runtime does not use, without refusing them", () => {
         const prod = parseStackConfig(source(stackConfig("prod", {}))).config!;
-        assert.deepStrictEqual(unusedSettings(prod, ["hostAddress", "kubernetes"]), ["bklite:kubernetes is set, but bklite:runtime is docker: it applies only on a cluster"]);
-        const cluster = parseStackConfig(source(stackConfig("prod", { "bklite:runtime": "kubernetes", "bklite:security": { hostFirewall: true, rules: [] } }))).config!;
+        assert.deepStrictEqual(unusedSettings(prod, ["hostAddress", "kubernetes"]), [
+            "bklite:kubernetes is set, but bklite:runtime is docker: it applies only on a cluster",
+        ]);
+        const cluster = parseStackConfig(
+            source(
+                stackConfig("prod", {
+                    "bklite:runtime": "kubernetes",
+                    "bklite:security": { hostFirewall: true, rules: [] },
+                }),
+            ),
+        ).config!;
         const said = unusedSettings(cluster, ["runtime", "httpPort", "kubernetes"]);
         assert.strictEqual(said.length, 2);
         assert.match(said[0], /bklite:httpPort is set, but on a cluster ports come from bklite:kubernetes\.nodePorts/);
@@ -302,20 +524,34 @@ describe("config validation", () => {
 
     it("refuses an oversized value before parsing it, and quotes only the start of a long bad value", () => {
         const huge = "1".repeat(50 * 1024 * 1024);
-        const problems = problemsWith({ "bklite:hostAddress": huge, "bklite:regions": JSON.stringify([{ name: "x".repeat(70 * 1024) }]), "bklite:runtime": "d".repeat(1000) });
-        assert.match(only(problems, "hostAddress").message, /^is 52428800 characters long; a value holds at most 65536/);
+        const problems = problemsWith({
+            "bklite:hostAddress": huge,
+            "bklite:regions": JSON.stringify([{ name: "x".repeat(70 * 1024) }]),
+            "bklite:runtime": "d".repeat(1000),
+        });
+        assert.match(
+            only(problems, "hostAddress").message,
+            /^is 52428800 characters long; a value holds at most 65536/,
+        );
         assert.match(only(problems, "regions").message, /characters long; a value holds at most 65536/);
         const runtime = only(problems, "runtime");
         assert.ok(runtime.value!.length < 300 && runtime.value!.endsWith("… (1002 characters)"), runtime.value);
-        assert.ok(problems.every((p) => (p.value ?? "").length < 300), JSON.stringify(problems.map((p) => [p.key, p.value?.length])));
+        assert.ok(
+            problems.every((p) => (p.value ?? "").length < 300),
+            JSON.stringify(problems.map((p) => [p.key, p.value?.length])),
+        );
     });
 
     it("refuses malformed probe packages", () => {
-        const problems = problemsWith({ "bklite:probePackages": [{ file: "", version: "1 0", os: "aix", collectors: "Telegraf" }] });
-        assert.deepStrictEqual(
-            problems.map((p) => p.key).sort(),
-            ["probePackages[0].collectors", "probePackages[0].file", "probePackages[0].os", "probePackages[0].version"],
-        );
+        const problems = problemsWith({
+            "bklite:probePackages": [{ file: "", version: "1 0", os: "aix", collectors: "Telegraf" }],
+        });
+        assert.deepStrictEqual(problems.map((p) => p.key).sort(), [
+            "probePackages[0].collectors",
+            "probePackages[0].file",
+            "probePackages[0].os",
+            "probePackages[0].version",
+        ]);
     });
 });
 
@@ -324,7 +560,10 @@ describe("Pulumi.yaml", () => {
 
     it("is project bklite on nodejs with TypeScript and local file state", () => {
         assert.strictEqual(project.name, "bklite");
-        assert.deepStrictEqual(project.runtime, { name: "nodejs", options: { typescript: true, packagemanager: "npm" } });
+        assert.deepStrictEqual(project.runtime, {
+            name: "nodejs",
+            options: { typescript: true, packagemanager: "npm" },
+        });
         assert.match((project.backend as { url: string }).url, /^file:\/\//);
     });
 
@@ -344,7 +583,10 @@ describe("Pulumi.yaml", () => {
     });
 
     it("documents the structured and secret keys it does not declare", () => {
-        const text = require("fs").readFileSync(require("path").join(__dirname, "..", "..", "Pulumi.yaml"), "utf8") as string;
+        const text = require("fs").readFileSync(
+            require("path").join(__dirname, "..", "..", "Pulumi.yaml"),
+            "utf8",
+        ) as string;
         for (const key of STRUCTURED_KEYS) {
             assert.match(text, new RegExp(`#\\s+${key}:`), key);
         }
@@ -353,5 +595,3 @@ describe("Pulumi.yaml", () => {
         }
     });
 });
-
-

@@ -80,14 +80,26 @@ describe("DockerRuntime", () => {
         assert.deepStrictEqual(app.inputs.envs, ["MODE=prod", "TOKEN=t-s3cret"]);
         assert.ok(containsSecret(app.rawInputs.envs), "an env with a secret is secret");
         assert.ok(!containsSecret(store.rawInputs), "a service without secrets has no secret inputs");
-        assert.ok(app.dependencies.some((d) => d.endsWith("::rt-store")), "app waits for store");
-        assert.ok(app.dependencies.some((d) => d.endsWith("::rt-migration")), "app waits for what finishes store's start");
-        assert.deepStrictEqual(store.inputs.ports, [{ internal: 9000, external: 19000, ip: "127.0.0.1", protocol: "tcp" }]);
-        assert.deepStrictEqual(store.inputs.uploads, [{ file: "/etc/store.conf", content: "plain = yes\n", permissions: "0644" }]);
+        assert.ok(
+            app.dependencies.some((d) => d.endsWith("::rt-store")),
+            "app waits for store",
+        );
+        assert.ok(
+            app.dependencies.some((d) => d.endsWith("::rt-migration")),
+            "app waits for what finishes store's start",
+        );
+        assert.deepStrictEqual(store.inputs.ports, [
+            { internal: 9000, external: 19000, ip: "127.0.0.1", protocol: "tcp" },
+        ]);
+        assert.deepStrictEqual(store.inputs.uploads, [
+            { file: "/etc/store.conf", content: "plain = yes\n", permissions: "0644" },
+        ]);
         const volume = recorder.named("rt-store-data");
         assert.strictEqual(volume.inputs.name, "demo-store-data");
         assert.strictEqual(volume.retainOnDelete, true);
-        assert.deepStrictEqual(store.inputs.volumes, [{ volumeName: "demo-store-data", containerPath: "/var/lib/store" }]);
+        assert.deepStrictEqual(store.inputs.volumes, [
+            { volumeName: "demo-store-data", containerPath: "/var/lib/store" },
+        ]);
         assert.strictEqual(store.inputs.waitTimeout, runtime.waitTimeoutSeconds(services[1].health));
     });
 
@@ -111,7 +123,11 @@ describe("DockerRuntime", () => {
     });
 
     it("creates one RemoteImage per distinct image, kept locally", async () => {
-        new runtime.DockerRuntime("rt", { namePrefix: "demo", services: [spec("a", { image: "x/y:1" }), spec("b", { image: "x/y:1" })] }, { values: {} });
+        new runtime.DockerRuntime(
+            "rt",
+            { namePrefix: "demo", services: [spec("a", { image: "x/y:1" }), spec("b", { image: "x/y:1" })] },
+            { values: {} },
+        );
         await settle();
         const images = recorder.ofType("docker:index/remoteImage:RemoteImage");
         assert.strictEqual(images.length, 1);
@@ -123,18 +139,29 @@ describe("DockerRuntime", () => {
             spec("a", { ports: [{ name: "http", containerPort: 80, hostPort: 8080 }] }),
             spec("b", { ports: [{ name: "http", containerPort: 81, hostPort: 8080 }] }),
         ];
-        assert.throws(() => new runtime.DockerRuntime("rt", { namePrefix: "demo", services }, { values: {} }), /8080 by a\.http and b\.http/);
+        assert.throws(
+            () => new runtime.DockerRuntime("rt", { namePrefix: "demo", services }, { values: {} }),
+            /8080 by a\.http and b\.http/,
+        );
     });
 
     it("refuses dependency cycles and unknown dependencies", () => {
-        assert.throws(() => runtime.startOrder([spec("a", { dependsOn: ["b"] }), spec("b", { dependsOn: ["a"] })]), /cycle: a -> b -> a/);
+        assert.throws(
+            () => runtime.startOrder([spec("a", { dependsOn: ["b"] }), spec("b", { dependsOn: ["a"] })]),
+            /cycle: a -> b -> a/,
+        );
         assert.throws(() => runtime.startOrder([spec("a", { dependsOn: ["ghost"] })]), /unknown service 'ghost'/);
     });
 
     it("refuses a spec that refers to a value nobody bound", () => {
         const { tpl, ref } = template;
         assert.throws(
-            () => new runtime.DockerRuntime("rt", { namePrefix: "demo", services: [spec("a", { env: { X: tpl`${ref("missing")}` } })] }, { values: {} }),
+            () =>
+                new runtime.DockerRuntime(
+                    "rt",
+                    { namePrefix: "demo", services: [spec("a", { env: { X: tpl`${ref("missing")}` } })] },
+                    { values: {} },
+                ),
             /no value bound for 'missing'/,
         );
     });
@@ -148,10 +175,21 @@ function secondsOf(duration: string): number {
 
 describe("what the docker provider reads back (no-op runs stay no-ops)", () => {
     // Imported here, not at the top: the runtime tests above load the module afresh for each run.
-    const { ENGINE_REPORTED, dockerHealthcheck, goDuration } = require("../../components/runtime/docker/dockerRuntime") as RuntimeModule;
+    const { ENGINE_REPORTED, dockerHealthcheck, goDuration } =
+        require("../../components/runtime/docker/dockerRuntime") as RuntimeModule;
 
     it("writes durations as Go's time.Duration.String() does", () => {
-        const examples: Array<[number, string]> = [[0, "0s"], [5, "5s"], [59, "59s"], [60, "1m0s"], [90, "1m30s"], [120, "2m0s"], [3600, "1h0m0s"], [3661, "1h1m1s"], [86400, "24h0m0s"]];
+        const examples: Array<[number, string]> = [
+            [0, "0s"],
+            [5, "5s"],
+            [59, "59s"],
+            [60, "1m0s"],
+            [90, "1m30s"],
+            [120, "2m0s"],
+            [3600, "1h0m0s"],
+            [3661, "1h1m1s"],
+            [86400, "24h0m0s"],
+        ];
         for (const [seconds, go] of examples) {
             assert.strictEqual(goDuration(seconds), go, String(seconds));
         }
@@ -162,19 +200,33 @@ describe("what the docker provider reads back (no-op runs stay no-ops)", () => {
                 assert.ok(Number(s) < 60 && Number(m) < 60, "seconds and minutes below 60, as Go writes them");
             }),
         );
-        assert.deepStrictEqual(dockerHealthcheck({ test: ["CMD", "true"], intervalSeconds: 10, timeoutSeconds: 5, startPeriodSeconds: 120, retries: 50 }), {
-            tests: ["CMD", "true"],
-            interval: "10s",
-            timeout: "5s",
-            startPeriod: "2m0s",
-            retries: 50,
-        });
+        assert.deepStrictEqual(
+            dockerHealthcheck({
+                test: ["CMD", "true"],
+                intervalSeconds: 10,
+                timeoutSeconds: 5,
+                startPeriodSeconds: 120,
+                retries: 50,
+            }),
+            {
+                tests: ["CMD", "true"],
+                interval: "10s",
+                timeout: "5s",
+                startPeriod: "2m0s",
+                retries: 50,
+            },
+        );
     });
 
     it("sets, on every container of the program, what the engine reports: network mode, Go durations, non-zero health fields", async () => {
         const { runProgram } = require("../support/mocks") as typeof import("../support/mocks");
         const { programConfig } = require("../support/stackFiles") as typeof import("../support/stackFiles");
-        const run = await runProgram("dev", programConfig("dev", { "bklite:installApps": ["system_mgmt", "cmdb", "monitor", "node_mgmt", "log", "mlops"] }));
+        const run = await runProgram(
+            "dev",
+            programConfig("dev", {
+                "bklite:installApps": ["system_mgmt", "cmdb", "monitor", "node_mgmt", "log", "mlops"],
+            }),
+        );
         const containers = run.recorder.ofType("docker:index/container:Container");
         assert.strictEqual(containers.length, 14);
         for (const c of containers) {
@@ -186,7 +238,11 @@ describe("what the docker provider reads back (no-op runs stay no-ops)", () => {
                 assert.strictEqual(goDuration(secondsOf(h[field])), h[field], `${c.name} ${field}: canonical`);
             }
             assert.ok(h.retries > 0 && h.tests.length > 1, c.name);
-            assert.strictEqual(h.startInterval, undefined, `${c.name}: no start interval (Docker 20.10 ignores it and would report 0s)`);
+            assert.strictEqual(
+                h.startInterval,
+                undefined,
+                `${c.name}: no start interval (Docker 20.10 ignores it and would report 0s)`,
+            );
             assert.deepStrictEqual(Object.keys(c.inputs.logOpts).sort(), ["max-file", "max-size"], c.name);
         }
         assert.strictEqual(run.recorder.named("bklite-docker-server").inputs.healthcheck.startPeriod, "2m0s");

@@ -17,7 +17,13 @@ import { bkliteArgv } from "../support/cli";
 import { PROJECT_ROOT } from "../support/stackFiles";
 
 /** The hand-written documents (the generated ones are GENERATED_FILES). */
-const HAND_WRITTEN = ["README.md", ...fs.readdirSync(path.join(PROJECT_ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+const HAND_WRITTEN = [
+    "README.md",
+    ...fs
+        .readdirSync(path.join(PROJECT_ROOT, "docs"))
+        .filter((f) => f.endsWith(".md"))
+        .map((f) => `docs/${f}`),
+];
 const read = (file: string) => fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8");
 
 interface Block {
@@ -103,14 +109,16 @@ function shellCommands(text: string): string[][] {
                 break;
             }
             if (c === "'" || c === '"') {
-                quote = quote === c ? undefined : quote ?? c;
+                quote = quote === c ? undefined : (quote ?? c);
             }
             line += c;
         }
         for (const part of line.split(/\s*(?:&&|\|\||;|\|)\s*/)) {
             let words = shellWords(part.trim());
             // Leading assignments (VAR=value) and `export` set the environment; redirections are not arguments.
-            words = words.filter((w, i) => !(i === 0 && w === "export") && !/^[<>]/.test(w) && !(i > 0 && /^[<>]/.test(words[i - 1])));
+            words = words.filter(
+                (w, i) => !(i === 0 && w === "export") && !/^[<>]/.test(w) && !(i > 0 && /^[<>]/.test(words[i - 1])),
+            );
             while (words.length > 0 && /^[A-Z_][A-Z0-9_]*=/.test(words[0])) {
                 words.shift();
             }
@@ -146,9 +154,17 @@ describe("documentation", () => {
     it("has the generated references in step with the code that defines them (npm run docs)", () => {
         for (const [file, render] of Object.entries(GENERATED_FILES)) {
             assert.ok(fs.existsSync(path.join(PROJECT_ROOT, file)), `${file} is committed`);
-            assert.strictEqual(read(file), render(), `${file} is out of step with the code: run \`npm run docs\` and commit it`);
+            assert.strictEqual(
+                read(file),
+                render(),
+                `${file} is out of step with the code: run \`npm run docs\` and commit it`,
+            );
         }
-        const check = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/docs.ts", "--check"], { cwd: PROJECT_ROOT, encoding: "utf8" });
+        const check = spawnSync(
+            process.execPath,
+            ["-r", "ts-node/register/transpile-only", "scripts/docs.ts", "--check"],
+            { cwd: PROJECT_ROOT, encoding: "utf8" },
+        );
         assert.strictEqual(check.status, 0, check.stderr);
     });
 
@@ -158,7 +174,16 @@ describe("documentation", () => {
             assert.ok(config.includes(`### \`${CONFIG_NAMESPACE}:${key}\``), key);
         }
         const cli = read("docs/reference/cli.md");
-        for (const word of ["seed apply", "verify", "backup", "backup verify", "restore", "firewall apply", "plan diff", "audit"]) {
+        for (const word of [
+            "seed apply",
+            "verify",
+            "backup",
+            "backup verify",
+            "restore",
+            "firewall apply",
+            "plan diff",
+            "audit",
+        ]) {
             assert.ok(cli.includes(`## bklite ${word}\n`), word);
         }
     });
@@ -206,12 +231,19 @@ describe("documentation", () => {
     });
 
     it("lists exactly the provider plugins and versions the lockfile pins, where the offline guide says to install them", () => {
-        const { requiredPlugins, pluginFileName } = require("../../components/plugins") as typeof import("../../components/plugins");
+        const { requiredPlugins, pluginFileName } =
+            require("../../components/plugins") as typeof import("../../components/plugins");
         const guide = read("docs/offline-site.md");
         const plugins = requiredPlugins(PROJECT_ROOT);
-        assert.deepStrictEqual(plugins.map((p) => p.name), ["command", "docker", "kubernetes", "postgresql", "random", "tls"]);
+        assert.deepStrictEqual(
+            plugins.map((p) => p.name),
+            ["command", "docker", "kubernetes", "postgresql", "random", "tls"],
+        );
         const rows = guide.split("\n").filter((l) => /^\| [a-z]+ \| [0-9.]+ \| `pulumi-resource-/.test(l));
-        assert.deepStrictEqual(rows, plugins.map((p) => `| ${p.name} | ${p.version} | \`${pluginFileName(p)}\` |`));
+        assert.deepStrictEqual(
+            rows,
+            plugins.map((p) => `| ${p.name} | ${p.version} | \`${pluginFileName(p)}\` |`),
+        );
         assert.ok(guide.includes(`for p in ${plugins.map((p) => `${p.name}:${p.version}`).join(" ")}; do`));
     });
 
@@ -237,7 +269,10 @@ describe("documentation", () => {
                         const found = findCommand(args);
                         assert.ok(found, `${where}: no such bklite command`);
                         if (!wantsHelp(found.rest)) {
-                            assert.doesNotThrow(() => parseInvocation(found.command, found.rest), (e: Error) => `${where}: ${e.message}`);
+                            assert.doesNotThrow(
+                                () => parseInvocation(found.command, found.rest),
+                                (e: Error) => `${where}: ${e.message}`,
+                            );
                         }
                         checked.push(where);
                     } else if (words[0] === "npm") {
@@ -249,17 +284,29 @@ describe("documentation", () => {
                         checked.push(where);
                     } else if ((words[0] === "bash" && words[1] === "scripts/up.sh") || words[0] === "scripts/up.sh") {
                         const rest = words.slice(words[0] === "bash" ? 2 : 1);
-                        assert.ok(rest.length >= 1 && rest.slice(1).every((a) => a === "--preview" || a === "--create"), `${where}: scripts/up.sh STACK [--preview] [--create]`);
+                        assert.ok(
+                            rest.length >= 1 && rest.slice(1).every((a) => a === "--preview" || a === "--create"),
+                            `${where}: scripts/up.sh STACK [--preview] [--create]`,
+                        );
                         checked.push(where);
                     } else if (words[0] === "pulumi" && words[1] === "config" && words[2] === "set") {
                         const key = words.slice(3).find((w) => w.includes(":") && !w.startsWith("-"));
                         assert.ok(key, `${where}: no key`);
-                        const [namespace, name] = [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1).split(/[.[]/)[0]];
+                        const [namespace, name] = [
+                            key.slice(0, key.indexOf(":")),
+                            key.slice(key.indexOf(":") + 1).split(/[.[]/)[0],
+                        ];
                         if (namespace === CONFIG_NAMESPACE) {
                             assert.ok(name in CONFIG_KEYS, `${where}: ${CONFIG_NAMESPACE}:${name} is not a config key`);
                         }
                         checked.push(where);
-                    } else if (words[0] === "pulumi" && words[1] === "stack" && words[2] === "output" && words[3] !== undefined && !words[3].startsWith("-")) {
+                    } else if (
+                        words[0] === "pulumi" &&
+                        words[1] === "stack" &&
+                        words[2] === "output" &&
+                        words[3] !== undefined &&
+                        !words[3].startsWith("-")
+                    ) {
                         assert.ok(outputs.includes(words[3]), `${where}: the program exports no output ${words[3]}`);
                         checked.push(where);
                     }
@@ -284,11 +331,16 @@ describe("documentation", () => {
             assert.strictEqual(result.status, 0, `bklite ${args.join(" ")}: ${result.stderr}`);
             return result.stdout;
         };
-        const helpAndPlugins = documented.filter((args) => args.length === 0 || args[0] === "plugins" || args.includes("--help"));
+        const helpAndPlugins = documented.filter(
+            (args) => args.length === 0 || args[0] === "plugins" || args.includes("--help"),
+        );
         assert.ok(helpAndPlugins.length >= 2, JSON.stringify(helpAndPlugins));
         helpAndPlugins.forEach(run);
         // `bklite plan --stack prod > FILE` of a committed stack, then `bklite plan diff` of two such files.
-        const plans = documented.filter((args) => args[0] === "plan" && args[1] === "--stack" && ["dev", "prod"].includes(args[2]) && args.length === 3);
+        const plans = documented.filter(
+            (args) =>
+                args[0] === "plan" && args[1] === "--stack" && ["dev", "prod"].includes(args[2]) && args.length === 3,
+        );
         assert.ok(plans.length >= 1, "the docs show a plan of a committed stack");
         const dir = fs.mkdtempSync(path.join(require("os").tmpdir(), "docs-plans-"));
         try {

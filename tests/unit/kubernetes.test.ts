@@ -28,7 +28,11 @@ const kinds = {
 
 function byName(run: ProgramRun, type: string, name: string): RecordedResource {
     const found = run.recorder.ofType(type).filter((r) => r.inputs.metadata?.name === name);
-    assert.strictEqual(found.length, 1, `one ${type} named ${name}: ${run.recorder.ofType(type).map((r) => r.inputs.metadata?.name)}`);
+    assert.strictEqual(
+        found.length,
+        1,
+        `one ${type} named ${name}: ${run.recorder.ofType(type).map((r) => r.inputs.metadata?.name)}`,
+    );
     return found[0];
 }
 
@@ -48,7 +52,9 @@ function modelOf(type: string): (new (data: unknown) => { validate(): void }) | 
 function schemaProblems(run: ProgramRun): string[] {
     const problems: string[] = [];
     // Patches are partial objects by design (server-side apply of a few fields), which no full schema describes.
-    for (const r of run.recorder.resources.filter((x) => x.type.startsWith("kubernetes:") && !x.type.startsWith("kubernetes:index") && !x.type.endsWith("Patch"))) {
+    for (const r of run.recorder.resources.filter(
+        (x) => x.type.startsWith("kubernetes:") && !x.type.startsWith("kubernetes:index") && !x.type.endsWith("Patch"),
+    )) {
         const Model = modelOf(r.type);
         if (Model === undefined) {
             problems.push(`${r.name}: no schema for ${r.type}`);
@@ -70,7 +76,10 @@ function podSpec(workload: RecordedResource): any {
 }
 
 function envOf(run: ProgramRun, service: string): Record<string, any> {
-    const workload = run.recorder.ofType(kinds.deployment).concat(run.recorder.ofType(kinds.statefulSet)).find((w) => w.inputs.metadata.name === service)!;
+    const workload = run.recorder
+        .ofType(kinds.deployment)
+        .concat(run.recorder.ofType(kinds.statefulSet))
+        .find((w) => w.inputs.metadata.name === service)!;
     return Object.fromEntries(podSpec(workload).containers[0].env.map((e: any) => [e.name, e.valueFrom ?? e.value]));
 }
 
@@ -95,21 +104,36 @@ for (const stack of ["dev", "prod"]) {
             if (stack === "prod") {
                 assert.deepStrictEqual(run.recorder.ofType(kinds.namespace), [], "createNamespace: false");
             } else {
-                assert.deepStrictEqual(run.recorder.ofType(kinds.namespace).map((n) => n.inputs.metadata.name), ["bklite"]);
+                assert.deepStrictEqual(
+                    run.recorder.ofType(kinds.namespace).map((n) => n.inputs.metadata.name),
+                    ["bklite"],
+                );
                 assert.strictEqual(run.recorder.ofType(kinds.namespace)[0].retainOnDelete, true);
             }
-            assert.deepStrictEqual(run.recorder.resources.filter((r) => r.type.startsWith("docker:") || r.type.startsWith("postgresql:")), []);
+            assert.deepStrictEqual(
+                run.recorder.resources.filter((r) => r.type.startsWith("docker:") || r.type.startsWith("postgresql:")),
+                [],
+            );
         });
 
         it("runs the data stores as StatefulSets whose claims are kept, the rest as Deployments", () => {
             for (const name of ["postgres", "nats", "falkordb", "victoria-metrics", "victoria-logs"]) {
                 const set = byName(run, kinds.statefulSet, name);
-                assert.deepStrictEqual(set.inputs.spec.persistentVolumeClaimRetentionPolicy, { whenDeleted: "Retain", whenScaled: "Retain" });
+                assert.deepStrictEqual(set.inputs.spec.persistentVolumeClaimRetentionPolicy, {
+                    whenDeleted: "Retain",
+                    whenScaled: "Retain",
+                });
                 const claim = set.inputs.spec.volumeClaimTemplates[0];
                 assert.strictEqual(claim.spec.storageClassName, storageClass);
                 assert.strictEqual(claim.spec.resources.requests.storage, "10Gi");
             }
-            assert.deepStrictEqual(run.recorder.ofType(kinds.deployment).map((d) => d.inputs.metadata.name).sort(), ["nats-executor", "redis", "server", "telegraf", "traefik", "vector", "web"]);
+            assert.deepStrictEqual(
+                run.recorder
+                    .ofType(kinds.deployment)
+                    .map((d) => d.inputs.metadata.name)
+                    .sort(),
+                ["nats-executor", "redis", "server", "telegraf", "traefik", "vector", "web"],
+            );
             const redisClaim = byName(run, kinds.pvc, "redis-data");
             assert.strictEqual(redisClaim.retainOnDelete, true);
             assert.deepStrictEqual(byName(run, kinds.deployment, "redis").inputs.spec.strategy, { type: "Recreate" });
@@ -126,9 +150,15 @@ for (const stack of ["dev", "prod"]) {
         it("uses the same images as the Docker runtime, only if not present, with the pull secrets on every pod", () => {
             const images = run.outputs.images as Record<string, string>;
             for (const service of servicesFor(DEFAULT_INSTALL_APPS).map((s) => s.name)) {
-                assert.strictEqual(images[service], resolveImageRef(service, DEFAULT_IMAGES[service], JSON.parse(config["bklite:images"] ?? "{}")));
+                assert.strictEqual(
+                    images[service],
+                    resolveImageRef(service, DEFAULT_IMAGES[service], JSON.parse(config["bklite:images"] ?? "{}")),
+                );
             }
-            for (const workload of [...run.recorder.ofType(kinds.deployment), ...run.recorder.ofType(kinds.statefulSet)]) {
+            for (const workload of [
+                ...run.recorder.ofType(kinds.deployment),
+                ...run.recorder.ofType(kinds.statefulSet),
+            ]) {
                 const pod = podSpec(workload);
                 assert.deepStrictEqual(pod.imagePullSecrets, pullSecrets, workload.name);
                 for (const container of pod.containers) {
@@ -139,10 +169,18 @@ for (const stack of ["dev", "prod"]) {
         });
 
         it("holds every secret in Secret objects referenced from env, never as plain values", () => {
-            const secretValues = run.recorder.ofType("random:index/randomPassword:RandomPassword").map((p) => `mock${require("crypto").createHash("sha256").update(p.name).digest("hex").slice(0, 28)}`);
+            const secretValues = run.recorder
+                .ofType("random:index/randomPassword:RandomPassword")
+                .map((p) => `mock${require("crypto").createHash("sha256").update(p.name).digest("hex").slice(0, 28)}`);
             secretValues.push("PRIVATE KEY");
             // Everything but Secrets' data and the seeding command's secret inputs: workloads, ConfigMaps, Services, components.
-            for (const resource of run.recorder.resources.filter((r) => r.type !== kinds.secret && r.type !== "command:local:Command" && !r.type.startsWith("random:") && !r.type.startsWith("tls:"))) {
+            for (const resource of run.recorder.resources.filter(
+                (r) =>
+                    r.type !== kinds.secret &&
+                    r.type !== "command:local:Command" &&
+                    !r.type.startsWith("random:") &&
+                    !r.type.startsWith("tls:"),
+            )) {
                 const text = JSON.stringify(resource.inputs);
                 for (const secret of secretValues) {
                     assert.ok(!text.includes(secret), `${resource.name} holds a secret in plain sight`);
@@ -156,14 +194,31 @@ for (const stack of ["dev", "prod"]) {
                 assert.ok(containsSecret(secret.rawInputs.stringData), `${secret.name} data is a Pulumi secret`);
             }
             const init = byName(run, kinds.secret, "postgres-files");
-            assert.ok(Object.values(init.inputs.stringData as Record<string, string>).some((v) => /CREATE ROLE bklite LOGIN PASSWORD 'mock[0-9a-f]{28}';\nCREATE DATABASE bklite OWNER bklite/.test(v)));
+            assert.ok(
+                Object.values(init.inputs.stringData as Record<string, string>).some((v) =>
+                    /CREATE ROLE bklite LOGIN PASSWORD 'mock[0-9a-f]{28}';\nCREATE DATABASE bklite OWNER bklite/.test(
+                        v,
+                    ),
+                ),
+            );
         });
 
         it("probes every service, and lets the server start for up to 15 minutes without being killed", () => {
-            for (const workload of [...run.recorder.ofType(kinds.deployment), ...run.recorder.ofType(kinds.statefulSet)]) {
+            for (const workload of [
+                ...run.recorder.ofType(kinds.deployment),
+                ...run.recorder.ofType(kinds.statefulSet),
+            ]) {
                 const container = podSpec(workload).containers[0];
-                assert.deepStrictEqual(container.readinessProbe.exec.command, probeOf(workload.inputs.metadata.name), `${workload.name} readiness`);
-                assert.strictEqual(container.livenessProbe, undefined, `${workload.name}: no liveness probe to kill a slow start`);
+                assert.deepStrictEqual(
+                    container.readinessProbe.exec.command,
+                    probeOf(workload.inputs.metadata.name),
+                    `${workload.name} readiness`,
+                );
+                assert.strictEqual(
+                    container.livenessProbe,
+                    undefined,
+                    `${workload.name}: no liveness probe to kill a slow start`,
+                );
             }
             const server = byName(run, kinds.deployment, "server");
             const startup = podSpec(server).containers[0].startupProbe;
@@ -172,7 +227,10 @@ for (const stack of ["dev", "prod"]) {
             assert.deepStrictEqual(startup.exec.command, ["curl", "-s", "-o", "/dev/null", "http://127.0.0.1:8000/"]);
             // Neither Kubernetes nor Pulumi gives up on the rollout before the probe does.
             assert.ok(server.inputs.spec.progressDeadlineSeconds > budget);
-            assert.ok(Number(server.customTimeouts?.create?.replace(/m$/, "")) * 60 > budget, `create timeout ${server.customTimeouts?.create}`);
+            assert.ok(
+                Number(server.customTimeouts?.create?.replace(/m$/, "")) * 60 > budget,
+                `create timeout ${server.customTimeouts?.create}`,
+            );
         });
 
         it("lets redis, which drops root, read its config through the pod's group", () => {
@@ -184,61 +242,108 @@ for (const stack of ["dev", "prod"]) {
         it("starts the server after its dependencies are ready, and never makes a workload wait on its own Service", () => {
             const server = byName(run, kinds.deployment, "server");
             for (const dep of ["bklite-k8s-postgres", "bklite-k8s-redis", "bklite-k8s-nats"]) {
-                assert.ok(server.dependencies.some((d) => d.endsWith(`::${dep}`)), dep);
+                assert.ok(
+                    server.dependencies.some((d) => d.endsWith(`::${dep}`)),
+                    dep,
+                );
             }
             // Pulumi awaits a Service until it has endpoints: a workload behind it must not wait for it.
-            for (const workload of [...run.recorder.ofType(kinds.deployment), ...run.recorder.ofType(kinds.statefulSet)]) {
+            for (const workload of [
+                ...run.recorder.ofType(kinds.deployment),
+                ...run.recorder.ofType(kinds.statefulSet),
+            ]) {
                 const own = `::bklite-k8s-${workload.inputs.metadata.name}-service`;
-                assert.ok(!workload.dependencies.some((d) => d.endsWith(own)), `${workload.name} does not wait for its own Service`);
+                assert.ok(
+                    !workload.dependencies.some((d) => d.endsWith(own)),
+                    `${workload.name} does not wait for its own Service`,
+                );
             }
         });
 
         it("owns Traefik: RBAC restored by every up (namespaced but for IngressClasses and nodes), its IngressClass, and a Service on node port 30080", () => {
             const role = byName(run, kinds.role, "traefik");
             assert.strictEqual(role.inputs.metadata.namespace, "bklite");
-            assert.ok(role.inputs.rules.some((r: any) => r.resources.includes("ingresses") && r.verbs.includes("watch")));
-            assert.ok(role.inputs.rules.some((r: any) => r.resources.includes("secrets")), "Secrets of its own namespace only");
+            assert.ok(
+                role.inputs.rules.some((r: any) => r.resources.includes("ingresses") && r.verbs.includes("watch")),
+            );
+            assert.ok(
+                role.inputs.rules.some((r: any) => r.resources.includes("secrets")),
+                "Secrets of its own namespace only",
+            );
             const clusterRole = run.recorder.ofType(kinds.clusterRole);
             assert.strictEqual(clusterRole.length, 1);
             const clusterWide = clusterRole[0].inputs.rules.flatMap((r: any) => r.resources).sort();
             assert.deepStrictEqual(clusterWide, ["ingressclasses", "nodes"], "no Secret of any other namespace");
-            for (const binding of [byName(run, kinds.roleBinding, "traefik"), run.recorder.ofType(kinds.clusterRoleBinding)[0]]) {
-                assert.deepStrictEqual(binding.inputs.subjects, [{ kind: "ServiceAccount", name: "traefik", namespace: "bklite" }]);
+            for (const binding of [
+                byName(run, kinds.roleBinding, "traefik"),
+                run.recorder.ofType(kinds.clusterRoleBinding)[0],
+            ]) {
+                assert.deepStrictEqual(binding.inputs.subjects, [
+                    { kind: "ServiceAccount", name: "traefik", namespace: "bklite" },
+                ]);
             }
             assert.strictEqual(run.recorder.ofType(kinds.serviceAccount)[0].inputs.metadata.name, "traefik");
-            assert.deepStrictEqual(run.recorder.ofType(kinds.ingressClass).map((c) => [c.inputs.metadata.name, c.inputs.spec.controller]), [["traefik", "traefik.io/ingress-controller"]]);
+            assert.deepStrictEqual(
+                run.recorder.ofType(kinds.ingressClass).map((c) => [c.inputs.metadata.name, c.inputs.spec.controller]),
+                [["traefik", "traefik.io/ingress-controller"]],
+            );
             const service = byName(run, kinds.service, "traefik");
             assert.strictEqual(service.inputs.spec.type, "NodePort");
             // prod names the edge node at hostAddress: Traefik and NATS run there and keep clients' addresses.
             const edge = stack === "prod" ? { "kubernetes.io/hostname": "bklite-node-1" } : undefined;
-            for (const [workload, exposed] of [["traefik", "traefik"], ["nats", "nats-external"]]) {
-                assert.strictEqual(byName(run, kinds.service, exposed).inputs.spec.externalTrafficPolicy, stack === "prod" ? "Local" : "Cluster", exposed);
-                const pod = podSpec(run.recorder.ofType(kinds.deployment).concat(run.recorder.ofType(kinds.statefulSet)).find((w) => w.inputs.metadata.name === workload)!);
+            for (const [workload, exposed] of [
+                ["traefik", "traefik"],
+                ["nats", "nats-external"],
+            ]) {
+                assert.strictEqual(
+                    byName(run, kinds.service, exposed).inputs.spec.externalTrafficPolicy,
+                    stack === "prod" ? "Local" : "Cluster",
+                    exposed,
+                );
+                const pod = podSpec(
+                    run.recorder
+                        .ofType(kinds.deployment)
+                        .concat(run.recorder.ofType(kinds.statefulSet))
+                        .find((w) => w.inputs.metadata.name === workload)!,
+                );
                 assert.deepStrictEqual(pod.nodeSelector, edge, workload);
             }
-            assert.deepStrictEqual(service.inputs.spec.ports, [{ name: "web", port: 80, targetPort: "web", nodePort: 30080 }]);
+            assert.deepStrictEqual(service.inputs.spec.ports, [
+                { name: "web", port: 80, targetPort: "web", nodePort: 30080 },
+            ]);
             const args = podSpec(byName(run, kinds.deployment, "traefik")).containers[0].args as string[];
             assert.ok(args.includes("--providers.kubernetesingress.ingressclass=traefik"));
             assert.ok(args.includes("--api.dashboard=false"));
-            assert.ok(args.includes(`--providers.kubernetesingress.ingressendpoint.ip=${host}`), "Ingresses get a status, so Pulumi sees them ready");
+            assert.ok(
+                args.includes(`--providers.kubernetesingress.ingressendpoint.ip=${host}`),
+                "Ingresses get a status, so Pulumi sees them ready",
+            );
         });
 
         it("routes with traefik-class Ingresses on path alone, without nginx annotations", () => {
             const ingresses = run.recorder.ofType(kinds.ingress);
-            const routes = Object.fromEntries(ingresses.map((i) => {
-                const path = i.inputs.spec.rules[0].http.paths[0];
-                assert.strictEqual(i.inputs.spec.ingressClassName, "traefik");
-                assert.strictEqual(i.inputs.spec.rules[0].host, undefined);
-                assert.ok(!Object.keys(i.inputs.metadata.annotations ?? {}).some((a) => a.includes("nginx")));
-                return [path.path, `${path.backend.service.name}:${path.backend.service.port.number}`];
-            }));
+            const routes = Object.fromEntries(
+                ingresses.map((i) => {
+                    const path = i.inputs.spec.rules[0].http.paths[0];
+                    assert.strictEqual(i.inputs.spec.ingressClassName, "traefik");
+                    assert.strictEqual(i.inputs.spec.rules[0].host, undefined);
+                    assert.ok(!Object.keys(i.inputs.metadata.annotations ?? {}).some((a) => a.includes("nginx")));
+                    return [path.path, `${path.backend.service.name}:${path.backend.service.port.number}`];
+                }),
+            );
             assert.deepStrictEqual(routes, { "/api/v1": "server:8000", "/": "web:3000" });
         });
 
         it("exposes NATS to agents on its node port, and keeps PostgreSQL and Redis inside", () => {
             const nats = byName(run, kinds.service, "nats-external");
-            assert.deepStrictEqual(nats.inputs.spec.ports, [{ name: "nats", port: 4222, targetPort: "nats", protocol: "TCP", nodePort: 30422 }]);
-            const external = run.recorder.ofType(kinds.service).filter((s) => s.inputs.spec.type === "NodePort" || s.inputs.spec.type === "LoadBalancer").map((s) => s.inputs.metadata.name).sort();
+            assert.deepStrictEqual(nats.inputs.spec.ports, [
+                { name: "nats", port: 4222, targetPort: "nats", protocol: "TCP", nodePort: 30422 },
+            ]);
+            const external = run.recorder
+                .ofType(kinds.service)
+                .filter((s) => s.inputs.spec.type === "NodePort" || s.inputs.spec.type === "LoadBalancer")
+                .map((s) => s.inputs.metadata.name)
+                .sort();
             assert.deepStrictEqual(external, ["nats-external", "traefik"]);
         });
 
@@ -258,45 +363,76 @@ for (const stack of ["dev", "prod"]) {
         it("seeds through port-forwards to the cluster's Services", () => {
             const apply = run.recorder.named("bklite-seed-apply");
             assert.strictEqual(apply.inputs.create, "node bin/bklite seed apply --spec - --kube-namespace bklite");
-            assert.match(apply.inputs.environment.BKLITE_PG_URL, /^postgres:\/\/bklite:mock[0-9a-f]{28}@postgres:5432\/bklite$/);
+            assert.match(
+                apply.inputs.environment.BKLITE_PG_URL,
+                /^postgres:\/\/bklite:mock[0-9a-f]{28}@postgres:5432\/bklite$/,
+            );
             assert.strictEqual(apply.inputs.environment.BKLITE_NATS_URL, "tls://nats:4222");
             assert.ok(apply.dependencies.some((d) => d.endsWith("::bklite-k8s-server")));
         });
 
         it("backs up before an upgrade: every workload waits for the backup, which reaches the cluster as the stack says", () => {
             const backup = run.recorder.named("bklite-backup-run");
-            assert.strictEqual(backup.inputs.create, `node bin/bklite backup --stack ${stack} --stack-config - --dir backups --keep 5 --if-deployed`);
-            const workloads = [...run.recorder.ofType("kubernetes:apps/v1:StatefulSet"), ...run.recorder.ofType("kubernetes:apps/v1:Deployment")].filter((w) => w.name.startsWith("bklite-k8s-"));
+            assert.strictEqual(
+                backup.inputs.create,
+                `node bin/bklite backup --stack ${stack} --stack-config - --dir backups --keep 5 --if-deployed`,
+            );
+            const workloads = [
+                ...run.recorder.ofType("kubernetes:apps/v1:StatefulSet"),
+                ...run.recorder.ofType("kubernetes:apps/v1:Deployment"),
+            ].filter((w) => w.name.startsWith("bklite-k8s-"));
             assert.ok(workloads.length >= 7);
             for (const w of workloads) {
-                assert.ok(w.dependencies.some((d) => d.endsWith("::bklite-backup-run")), `${w.name} waits for the backup`);
+                assert.ok(
+                    w.dependencies.some((d) => d.endsWith("::bklite-backup-run")),
+                    `${w.name} waits for the backup`,
+                );
             }
         });
 
         it("never runs two servers or executors at once, and holds every pod until what it depends on accepts connections", () => {
-            const postgresImage = resolveImageRef("postgres", DEFAULT_IMAGES.postgres, stack === "prod" ? { registry: "aiharbor.msxf.local/aihpc", tag: "v0.3.5" } : {});
+            const postgresImage = resolveImageRef(
+                "postgres",
+                DEFAULT_IMAGES.postgres,
+                stack === "prod" ? { registry: "aiharbor.msxf.local/aihpc", tag: "v0.3.5" } : {},
+            );
             for (const name of ["server", "nats-executor"]) {
-                assert.deepStrictEqual(byName(run, kinds.deployment, name).inputs.spec.strategy, { type: "Recreate" }, name);
+                assert.deepStrictEqual(
+                    byName(run, kinds.deployment, name).inputs.spec.strategy,
+                    { type: "Recreate" },
+                    name,
+                );
             }
             assert.strictEqual(byName(run, kinds.deployment, "web").inputs.spec.strategy, undefined, "web may roll");
             const waits = (name: string) => {
                 const init = podSpec(byName(run, kinds.deployment, name)).initContainers;
                 assert.strictEqual(init.length, 1, name);
                 assert.strictEqual(init[0].image, postgresImage, "bash from an image the stack has anyway");
-                return [...String(init[0].command[2]).matchAll(/\/dev\/tcp\/([a-z-]+)\/(\d+)/g)].map((m) => `${m[1]}:${m[2]}`);
+                return [...String(init[0].command[2]).matchAll(/\/dev\/tcp\/([a-z-]+)\/(\d+)/g)].map(
+                    (m) => `${m[1]}:${m[2]}`,
+                );
             };
             assert.deepStrictEqual(waits("server"), ["postgres:5432", "redis:6379", "nats:4222", "falkordb:6379"]);
             assert.deepStrictEqual(waits("web"), ["server:8000"]);
             assert.deepStrictEqual(waits("nats-executor"), ["nats:4222"]);
-            assert.strictEqual(podSpec(byName(run, kinds.statefulSet, "postgres")).initContainers, undefined, "nothing to wait for");
+            assert.strictEqual(
+                podSpec(byName(run, kinds.statefulSet, "postgres")).initContainers,
+                undefined,
+                "nothing to wait for",
+            );
         });
 
         it("verifies through port-forwards too, reaching each service by its Service, again when a pod template changes", () => {
             const verify = run.recorder.named("bklite-verify-run");
-            assert.strictEqual(verify.inputs.create, "node bin/bklite verify --spec - --retry-seconds 90 --kube-namespace bklite");
+            assert.strictEqual(
+                verify.inputs.create,
+                "node bin/bklite verify --spec - --retry-seconds 90 --kube-namespace bklite",
+            );
             const spec = JSON.parse(verify.inputs.stdin);
             assert.strictEqual(spec.runtime, "kubernetes");
-            assert.deepStrictEqual(spec.services.find((s: { service: string }) => s.service === "falkordb").address, { kubeService: "falkordb" });
+            assert.deepStrictEqual(spec.services.find((s: { service: string }) => s.service === "falkordb").address, {
+                kubeService: "falkordb",
+            });
             assert.match(verify.inputs.environment.BKLITE_PG_URL, /@postgres:5432\/bklite$/);
             assert.match(verify.inputs.triggers[2], /^[0-9a-f]{64}$/, "the pod templates' digest");
         });
@@ -309,7 +445,10 @@ describe("program on Kubernetes pulling from a registry with credentials in conf
         const run = await runProgram(
             "dev",
             {
-                ...programConfig("dev", { "bklite:runtime": "kubernetes", "bklite:kubernetes": { registryAuth: { server: "harbor.local", username: "robot$bklite" } } }),
+                ...programConfig("dev", {
+                    "bklite:runtime": "kubernetes",
+                    "bklite:kubernetes": { registryAuth: { server: "harbor.local", username: "robot$bklite" } },
+                }),
                 "bklite:registryPassword": password,
             },
             { secretKeys: ["bklite:registryPassword"] },
@@ -318,15 +457,25 @@ describe("program on Kubernetes pulling from a registry with credentials in conf
         assert.strictEqual(secret.inputs.type, "kubernetes.io/dockerconfigjson");
         assert.ok(containsSecret(secret.rawInputs.stringData), "the credentials are a Pulumi secret");
         const config = JSON.parse(secret.inputs.stringData[".dockerconfigjson"]);
-        assert.deepStrictEqual(config.auths["harbor.local"], { username: "robot$bklite", password, auth: Buffer.from(`robot$bklite:${password}`).toString("base64") });
+        assert.deepStrictEqual(config.auths["harbor.local"], {
+            username: "robot$bklite",
+            password,
+            auth: Buffer.from(`robot$bklite:${password}`).toString("base64"),
+        });
         for (const workload of [...run.recorder.ofType(kinds.deployment), ...run.recorder.ofType(kinds.statefulSet)]) {
             assert.deepStrictEqual(podSpec(workload).imagePullSecrets, [{ name: "bklite-registry" }], workload.name);
             if (workload.name.startsWith("bklite-k8s-")) {
-                assert.ok(workload.dependencies.some((d) => d.endsWith("::bklite-k8s-registry")), `${workload.name} waits for the pull secret`);
+                assert.ok(
+                    workload.dependencies.some((d) => d.endsWith("::bklite-k8s-registry")),
+                    `${workload.name} waits for the pull secret`,
+                );
             }
         }
         for (const component of run.recorder.resources.filter((r) => !r.custom)) {
-            assert.ok(!JSON.stringify(component.rawInputs).includes(password), `${component.name}: no password in component inputs`);
+            assert.ok(
+                !JSON.stringify(component.rawInputs).includes(password),
+                `${component.name}: no password in component inputs`,
+            );
         }
         assert.deepStrictEqual(schemaProblems(run), []);
     });
@@ -336,18 +485,38 @@ describe("program on Kubernetes behind a LoadBalancer", () => {
     it("gives Traefik a LoadBalancer and derives agent URLs from its ports", async () => {
         const run = await runProgram(
             "prod",
-            programConfig("prod", { "bklite:runtime": "kubernetes", "bklite:kubernetes": { serviceType: "LoadBalancer", natsAddress: "192.168.31.22", context: "site-a", ingressClass: "bklite", createNamespace: false } }),
+            programConfig("prod", {
+                "bklite:runtime": "kubernetes",
+                "bklite:kubernetes": {
+                    serviceType: "LoadBalancer",
+                    natsAddress: "192.168.31.22",
+                    context: "site-a",
+                    ingressClass: "bklite",
+                    createNamespace: false,
+                },
+            }),
         );
         assert.deepStrictEqual(run.recorder.ofType(kinds.namespace), [], "an existing namespace is used as it is");
         assert.ok(run.recorder.ofType(kinds.deployment).every((d) => d.inputs.metadata.namespace === "bklite"));
-        assert.deepStrictEqual(run.recorder.ofType(kinds.ingressClass).map((c) => c.inputs.metadata.name), ["bklite"]);
+        assert.deepStrictEqual(
+            run.recorder.ofType(kinds.ingressClass).map((c) => c.inputs.metadata.name),
+            ["bklite"],
+        );
         assert.ok(run.recorder.ofType(kinds.ingress).every((i) => i.inputs.spec.ingressClassName === "bklite"));
-        const traefikArgs = podSpec(run.recorder.ofType(kinds.deployment).find((d) => d.inputs.metadata.name === "traefik")!).containers[0].args as string[];
-        assert.ok(traefikArgs.includes("--providers.kubernetesingress.ingressendpoint.publishedservice=bklite/traefik"));
+        const traefikArgs = podSpec(
+            run.recorder.ofType(kinds.deployment).find((d) => d.inputs.metadata.name === "traefik")!,
+        ).containers[0].args as string[];
+        assert.ok(
+            traefikArgs.includes("--providers.kubernetesingress.ingressendpoint.publishedservice=bklite/traefik"),
+        );
         const traefik = run.recorder.ofType(kinds.service).find((s) => s.inputs.metadata.name === "traefik")!;
         assert.strictEqual(traefik.inputs.spec.type, "LoadBalancer");
         assert.strictEqual(traefik.inputs.spec.ports[0].nodePort, undefined);
-        assert.strictEqual(traefik.inputs.spec.externalTrafficPolicy, "Local", "a load balancer keeps clients' addresses");
+        assert.strictEqual(
+            traefik.inputs.spec.externalTrafficPolicy,
+            "Local",
+            "a load balancer keeps clients' addresses",
+        );
         assert.strictEqual(run.outputs.consoleUrl, "http://192.168.31.10:80");
         assert.strictEqual(run.outputs.natsEndpoint, "tls://192.168.31.22:4222", "NATS's own load balancer");
         assert.strictEqual(run.recorder.named("bklite-k8s-provider").type, "pulumi:providers:kubernetes");
@@ -355,14 +524,21 @@ describe("program on Kubernetes behind a LoadBalancer", () => {
         for (const r of run.recorder.resources.filter((r) => r.type.startsWith("kubernetes:"))) {
             assert.ok(r.provider.includes("bklite-k8s-provider"), `${r.name} uses the stack's provider`);
         }
-        assert.match(run.recorder.named("bklite-seed-apply").inputs.create, /--kube-namespace bklite --kube-context site-a$/);
+        assert.match(
+            run.recorder.named("bklite-seed-apply").inputs.create,
+            /--kube-namespace bklite --kube-context site-a$/,
+        );
         assert.deepStrictEqual(schemaProblems(run), []);
     });
 });
 
 /** Runs the program with the fake kubectl answering for a cluster holding `objects` (null: no cluster answers). */
 async function withCluster<T>(objects: Record<string, unknown[]> | null, fn: () => Promise<T>): Promise<T> {
-    const saved = { kubectl: process.env.BKLITE_KUBECTL, objects: process.env.FAKE_KUBECTL_OBJECTS, unreachable: process.env.FAKE_KUBECTL_UNREACHABLE };
+    const saved = {
+        kubectl: process.env.BKLITE_KUBECTL,
+        objects: process.env.FAKE_KUBECTL_OBJECTS,
+        unreachable: process.env.FAKE_KUBECTL_UNREACHABLE,
+    };
     process.env.BKLITE_KUBECTL = require("path").join(__dirname, "..", "support", "bin", "kubectl");
     if (objects === null) {
         process.env.FAKE_KUBECTL_UNREACHABLE = "1";
@@ -372,7 +548,11 @@ async function withCluster<T>(objects: Record<string, unknown[]> | null, fn: () 
     try {
         return await fn();
     } finally {
-        for (const [key, value] of [["BKLITE_KUBECTL", saved.kubectl], ["FAKE_KUBECTL_OBJECTS", saved.objects], ["FAKE_KUBECTL_UNREACHABLE", saved.unreachable]] as const) {
+        for (const [key, value] of [
+            ["BKLITE_KUBECTL", saved.kubectl],
+            ["FAKE_KUBECTL_OBJECTS", saved.objects],
+            ["FAKE_KUBECTL_UNREACHABLE", saved.unreachable],
+        ] as const) {
             if (value === undefined) {
                 delete process.env[key];
             } else {
@@ -384,8 +564,18 @@ async function withCluster<T>(objects: Record<string, unknown[]> | null, fn: () 
 
 /** What stock k3s has: its Traefik's class, and local-path (no expansion) as the default StorageClass. */
 const K3S = {
-    ingressclasses: [{ metadata: { name: "traefik", labels: { "app.kubernetes.io/name": "traefik" } }, spec: { controller: "traefik.io/ingress-controller" } }],
-    storageclasses: [{ metadata: { name: "local-path", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } }, allowVolumeExpansion: false }],
+    ingressclasses: [
+        {
+            metadata: { name: "traefik", labels: { "app.kubernetes.io/name": "traefik" } },
+            spec: { controller: "traefik.io/ingress-controller" },
+        },
+    ],
+    storageclasses: [
+        {
+            metadata: { name: "local-path", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+            allowVolumeExpansion: false,
+        },
+    ],
     persistentvolumeclaims: [] as unknown[],
 };
 
@@ -399,21 +589,34 @@ async function programError(config: Record<string, string>): Promise<Error> {
 }
 
 describe("program on stock k3s (its own Traefik and IngressClass)", () => {
-    const k8s = (kubernetes: Record<string, unknown> = {}) => programConfig("dev", { "bklite:runtime": "kubernetes", "bklite:kubernetes": kubernetes });
+    const k8s = (kubernetes: Record<string, unknown> = {}) =>
+        programConfig("dev", { "bklite:runtime": "kubernetes", "bklite:kubernetes": kubernetes });
 
     it("stops before registering anything when the stack would run a second Traefik, naming the class and both fixes", async () => {
         const error = await withCluster(K3S, () => programError(k8s()));
         assert.match(error.message, /the cluster does not allow this config; nothing was deployed/);
-        assert.match(error.message, /IngressClass 'traefik' \(controller traefik\.io\/ingress-controller\) that is not this stack's/);
+        assert.match(
+            error.message,
+            /IngressClass 'traefik' \(controller traefik\.io\/ingress-controller\) that is not this stack's/,
+        );
         assert.match(error.message, /set bklite:kubernetes\.ingress to cluster/);
         assert.deepStrictEqual(mocks.lastRecorder?.resources, [], "nothing registered");
         const renamed = await withCluster(K3S, () => programError(k8s({ ingressClass: "bklite" })));
-        assert.match(renamed.message, /the cluster runs another Traefik \(IngressClass 'traefik'\), which serves every class/);
+        assert.match(
+            renamed.message,
+            /the cluster runs another Traefik \(IngressClass 'traefik'\), which serves every class/,
+        );
     });
 
     it("with kubernetes.ingress cluster, creates only the Ingresses for the cluster's Traefik, on port 80, let through by the NetworkPolicies", async () => {
         const run = await withCluster(K3S, () => runProgram("dev", k8s({ ingress: "cluster" })));
-        for (const kind of [kinds.ingressClass, kinds.clusterRole, kinds.clusterRoleBinding, kinds.role, kinds.serviceAccount]) {
+        for (const kind of [
+            kinds.ingressClass,
+            kinds.clusterRole,
+            kinds.clusterRoleBinding,
+            kinds.role,
+            kinds.serviceAccount,
+        ]) {
             assert.deepStrictEqual(run.recorder.ofType(kind), [], kind);
         }
         assert.ok(!run.recorder.ofType(kinds.deployment).some((d) => d.inputs.metadata.name === "traefik"));
@@ -421,57 +624,129 @@ describe("program on stock k3s (its own Traefik and IngressClass)", () => {
         assert.deepStrictEqual(ingresses.map((i) => i.inputs.metadata.name).sort(), ["server", "web"]);
         for (const ingress of ingresses) {
             assert.strictEqual(ingress.inputs.spec.ingressClassName, "traefik");
-            assert.strictEqual(ingress.inputs.metadata.annotations["traefik.ingress.kubernetes.io/router.entrypoints"], "web");
+            assert.strictEqual(
+                ingress.inputs.metadata.annotations["traefik.ingress.kubernetes.io/router.entrypoints"],
+                "web",
+            );
         }
         assert.strictEqual(run.outputs.consoleUrl, `http://${programConfig("dev")["bklite:hostAddress"]}:80`);
-        const web = run.recorder.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").find((p) => p.inputs.metadata.name === "allow-web")!;
+        const web = run.recorder
+            .ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+            .find((p) => p.inputs.metadata.name === "allow-web")!;
         assert.deepStrictEqual(web.inputs.spec.ingress[0].from, [
-            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } } },
+            {
+                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+                podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } },
+            },
         ]);
         assert.deepStrictEqual(schemaProblems(run), []);
-        const missing = await withCluster({ ...K3S, ingressclasses: [] }, () => programError(k8s({ ingress: "cluster" })));
+        const missing = await withCluster({ ...K3S, ingressclasses: [] }, () =>
+            programError(k8s({ ingress: "cluster" })),
+        );
         assert.match(missing.message, /the cluster's Traefik must serve an IngressClass 'traefik', but there is none/);
     });
 
     it("refuses a claim's class change or a shrink, and growth its StorageClass does not allow, with the migration path; lets a claim grow where it may", async () => {
-        const claim = (name: string, storageClass: string, storage: string) => ({ metadata: { name }, spec: { storageClassName: storageClass, resources: { requests: { storage } } } });
+        const claim = (name: string, storageClass: string, storage: string) => ({
+            metadata: { name },
+            spec: { storageClassName: storageClass, resources: { requests: { storage } } },
+        });
         const cluster = (claims: unknown[], expandable = false) => ({
             ingressclasses: [],
-            storageclasses: [{ metadata: { name: "local-path", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } }, allowVolumeExpansion: false }, { metadata: { name: "ceph" }, allowVolumeExpansion: expandable }],
+            storageclasses: [
+                {
+                    metadata: {
+                        name: "local-path",
+                        annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
+                    },
+                    allowVolumeExpansion: false,
+                },
+                { metadata: { name: "ceph" }, allowVolumeExpansion: expandable },
+            ],
             persistentvolumeclaims: claims,
         });
-        const moved = await withCluster(cluster([claim("postgres-data-postgres-0", "local-path", "10Gi")]), () => programError(k8s({ storageClass: "ceph" })));
-        assert.match(moved.message, /claim postgres-data-postgres-0 holds data on StorageClass 'local-path', and a claim's class cannot change/);
-        assert.match(moved.message, /`bklite backup`, delete the StatefulSet and claim postgres-data-postgres-0 \(kubectl delete\), `pulumi up` to make new ones, then `bklite restore`/);
-        const shrunk = await withCluster(cluster([claim("nats-data-nats-0", "local-path", "20Gi")]), () => programError(k8s({})));
+        const moved = await withCluster(cluster([claim("postgres-data-postgres-0", "local-path", "10Gi")]), () =>
+            programError(k8s({ storageClass: "ceph" })),
+        );
+        assert.match(
+            moved.message,
+            /claim postgres-data-postgres-0 holds data on StorageClass 'local-path', and a claim's class cannot change/,
+        );
+        assert.match(
+            moved.message,
+            /`bklite backup`, delete the StatefulSet and claim postgres-data-postgres-0 \(kubectl delete\), `pulumi up` to make new ones, then `bklite restore`/,
+        );
+        const shrunk = await withCluster(cluster([claim("nats-data-nats-0", "local-path", "20Gi")]), () =>
+            programError(k8s({})),
+        );
         assert.match(shrunk.message, /10Gi is smaller than claim nats-data-nats-0 \(20Gi\), and claims cannot shrink/);
-        const fixed = await withCluster(cluster([claim("postgres-data-postgres-0", "local-path", "10Gi")]), () => programError(k8s({ volumeSize: "20Gi" })));
-        assert.match(fixed.message, /cannot grow to 20Gi: its StorageClass 'local-path' does not allow volume expansion/);
-        const run = await withCluster(cluster([claim("postgres-data-postgres-0", "ceph", "10Gi")], true), () => runProgram("dev", k8s({ storageClass: "ceph", volumeSize: "20Gi" })));
+        const fixed = await withCluster(cluster([claim("postgres-data-postgres-0", "local-path", "10Gi")]), () =>
+            programError(k8s({ volumeSize: "20Gi" })),
+        );
+        assert.match(
+            fixed.message,
+            /cannot grow to 20Gi: its StorageClass 'local-path' does not allow volume expansion/,
+        );
+        const run = await withCluster(cluster([claim("postgres-data-postgres-0", "ceph", "10Gi")], true), () =>
+            runProgram("dev", k8s({ storageClass: "ceph", volumeSize: "20Gi" })),
+        );
         const patch = run.recorder.named("bklite-k8s-postgres-data-postgres-0-size");
         assert.strictEqual(patch.type, "kubernetes:core/v1:PersistentVolumeClaimPatch");
-        assert.deepStrictEqual([patch.inputs.metadata.name, patch.inputs.spec.resources.requests.storage], ["postgres-data-postgres-0", "20Gi"]);
-        assert.ok(patch.dependencies.some((d) => d.endsWith("::bklite-k8s-postgres")), "after the StatefulSet made the claim");
+        assert.deepStrictEqual(
+            [patch.inputs.metadata.name, patch.inputs.spec.resources.requests.storage],
+            ["postgres-data-postgres-0", "20Gi"],
+        );
+        assert.ok(
+            patch.dependencies.some((d) => d.endsWith("::bklite-k8s-postgres")),
+            "after the StatefulSet made the claim",
+        );
     });
 
     it("deploys unchecked, with a warning, where no cluster answers", async () => {
-        const { result: run, warnings } = await mocks.capturingWarnings(() => withCluster(null, () => runProgram("dev", k8s())));
+        const { result: run, warnings } = await mocks.capturingWarnings(() =>
+            withCluster(null, () => runProgram("dev", k8s())),
+        );
         assert.ok(run.recorder.ofType(kinds.deployment).length > 0);
-        assert.ok(warnings.some((w) => /the cluster was not checked before deploying \(The connection to the server 127\.0\.0\.1:6443 was refused/.test(w)), warnings.join("\n"));
+        assert.ok(
+            warnings.some((w) =>
+                /the cluster was not checked before deploying \(The connection to the server 127\.0\.0\.1:6443 was refused/.test(
+                    w,
+                ),
+            ),
+            warnings.join("\n"),
+        );
     });
 });
 
 describe("program on Kubernetes: LoadBalancer endpoints", () => {
     it("tells agents the NATS load balancer's own address, bounds the wait for addresses, and refuses a missing one", async () => {
-        const run = await runProgram("dev", programConfig("dev", { "bklite:runtime": "kubernetes", "bklite:kubernetes": { serviceType: "LoadBalancer", natsAddress: "192.168.31.21" } }));
+        const run = await runProgram(
+            "dev",
+            programConfig("dev", {
+                "bklite:runtime": "kubernetes",
+                "bklite:kubernetes": { serviceType: "LoadBalancer", natsAddress: "192.168.31.21" },
+            }),
+        );
         assert.strictEqual(run.outputs.natsEndpoint, "tls://192.168.31.21:4222");
         const spec = JSON.parse(run.recorder.named("bklite-seed-apply").inputs.stdin);
         assert.strictEqual(spec.regions[0].env.NATS_SERVERS, "192.168.31.21:4222");
         for (const name of ["traefik", "nats-external"]) {
             const service = run.recorder.ofType(kinds.service).find((s) => s.inputs.metadata.name === name)!;
-            assert.deepStrictEqual([service.customTimeouts?.create, service.customTimeouts?.update], ["5m", "5m"], name);
+            assert.deepStrictEqual(
+                [service.customTimeouts?.create, service.customTimeouts?.update],
+                ["5m", "5m"],
+                name,
+            );
         }
-        const error = await programError(programConfig("dev", { "bklite:runtime": "kubernetes", "bklite:kubernetes": { serviceType: "LoadBalancer" } }));
-        assert.match(error.message, /bklite:kubernetes\.natsAddress: is missing: behind load balancers Traefik and NATS each get an address/);
+        const error = await programError(
+            programConfig("dev", {
+                "bklite:runtime": "kubernetes",
+                "bklite:kubernetes": { serviceType: "LoadBalancer" },
+            }),
+        );
+        assert.match(
+            error.message,
+            /bklite:kubernetes\.natsAddress: is missing: behind load balancers Traefik and NATS each get an address/,
+        );
     });
 });

@@ -64,15 +64,24 @@ describe("bklite plan", () => {
             for (const [urn, r] of Object.entries(plan.resources)) {
                 if (r.parent) {
                     assert.ok(plan.resources[r.parent], `${urn}'s parent is in the plan`);
-                    assert.strictEqual(urn, `${r.parent.split("::").slice(0, 2).join("::")}::${r.parent.split("::")[2]}$${r.type}::${r.name}`);
+                    assert.strictEqual(
+                        urn,
+                        `${r.parent.split("::").slice(0, 2).join("::")}::${r.parent.split("::")[2]}$${r.type}::${r.name}`,
+                    );
                 }
                 for (const d of r.options.dependsOn ?? []) {
                     assert.ok(plan.resources[d], `${urn}'s dependency ${d} is in the plan`);
                 }
             }
-            const server = plan.resources["urn:pulumi:prod::bklite::bklite:index:Platform$bklite:index:DockerRuntime$docker:index/remoteImage:RemoteImage::bklite-docker-server-image"];
+            const server =
+                plan.resources[
+                    "urn:pulumi:prod::bklite::bklite:index:Platform$bklite:index:DockerRuntime$docker:index/remoteImage:RemoteImage::bklite-docker-server-image"
+                ];
             assert.strictEqual(server.inputs.name, "aiharbor.msxf.local/aihpc/bklite/server:v0.3.5");
-            const volume = plan.resources["urn:pulumi:prod::bklite::bklite:index:Platform$bklite:index:DockerRuntime$docker:index/volume:Volume::bklite-docker-postgres-data"];
+            const volume =
+                plan.resources[
+                    "urn:pulumi:prod::bklite::bklite:index:Platform$bklite:index:DockerRuntime$docker:index/volume:Volume::bklite-docker-postgres-data"
+                ];
             assert.deepStrictEqual(volume.options, { protect: true, retainOnDelete: true });
             assert.strictEqual(plan.config["bklite:hostAddress"], "192.168.31.10");
             assert.strictEqual(plan.outputs.consoleUrl, "http://192.168.31.10:8080");
@@ -87,20 +96,37 @@ describe("bklite plan", () => {
             assert.ok(envs.includes("CELERY_BROKER_URL=redis://:[secret]@redis:6379/3"));
             assert.ok(envs.includes("DB_HOST=postgres"), "the rest of a secret env list shows, so its changes do");
             const seed = Object.values(plan.resources).find((r) => r.name === "bklite-seed-apply")!;
-            assert.strictEqual((seed.inputs.environment as Record<string, string>).BKLITE_PG_URL, "postgres://bklite:[secret]@127.0.0.1:25432/bklite");
+            assert.strictEqual(
+                (seed.inputs.environment as Record<string, string>).BKLITE_PG_URL,
+                "postgres://bklite:[secret]@127.0.0.1:25432/bklite",
+            );
             assert.strictEqual(JSON.parse(seed.inputs.stdin as string).regions[0].env.NATS_PASSWORD, SECRET_MASK);
             // Package digests and the bundle are named, not read (package files are not in the repository).
             const triggers = seed.inputs.triggers as string[];
-            assert.match(triggers[0], /^[0-9a-f]{64}$/, "the spec's keyed digest, visible so a diff shows the seeding re-runs");
+            assert.match(
+                triggers[0],
+                /^[0-9a-f]{64}$/,
+                "the spec's keyed digest, visible so a diff shows the seeding re-runs",
+            );
             assert.deepStrictEqual(
                 triggers.slice(1),
-                ["fusion-collectors-linux-amd64.zip", "collector/linux/telegraf", "collector/linux/vector", "collector/linux/nats-executor"].map((f) => `(read on the deploy host: sha256 of assets/packages/${f})`),
+                [
+                    "fusion-collectors-linux-amd64.zip",
+                    "collector/linux/telegraf",
+                    "collector/linux/vector",
+                    "collector/linux/nats-executor",
+                ].map((f) => `(read on the deploy host: sha256 of assets/packages/${f})`),
             );
             const loader = Object.values(plan.resources).find((r) => r.name === "bklite-images-load")!;
-            assert.deepStrictEqual(loader.inputs.triggers, ["(read on the deploy host: sha256 of assets/images/images.sha256)"]);
+            assert.deepStrictEqual(loader.inputs.triggers, [
+                "(read on the deploy host: sha256 of assets/images/images.sha256)",
+            ]);
             assert.strictEqual(loader.inputs.dir, PROJECT_DIR_MARK);
             for (const text of strings(plan)) {
-                assert.ok(!text.includes("secret known after deploy") && !text.includes("plan-placeholder"), `an unmasked stand-in: ${text.slice(0, 200)}`);
+                assert.ok(
+                    !text.includes("secret known after deploy") && !text.includes("plan-placeholder"),
+                    `an unmasked stand-in: ${text.slice(0, 200)}`,
+                );
             }
         });
 
@@ -117,12 +143,17 @@ describe("bklite plan", () => {
             const text = stableJson(plan);
             assert.ok(!text.includes(SECURE_VALUE.secure));
             assert.ok(!text.includes("plan-placeholder"), "the stand-in for the encrypted value never shows");
-            assert.ok(!Object.values(plan.resources).some((r) => r.name === "bklite-secrets-adminPassword"), "a given secret is not generated");
+            assert.ok(
+                !Object.values(plan.resources).some((r) => r.name === "bklite-secrets-adminPassword"),
+                "a given secret is not generated",
+            );
         });
 
         it("renders Kubernetes stacks with their pod specs visible", async () => {
             const plan = await renderPlan("prod", { overrides: { "bklite:runtime": "kubernetes" } });
-            const server = Object.values(plan.resources).find((r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "bklite-k8s-server")!;
+            const server = Object.values(plan.resources).find(
+                (r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "bklite-k8s-server",
+            )!;
             const container = (server.inputs.spec as any).template.spec.containers[0];
             assert.strictEqual(container.image, "aiharbor.msxf.local/aihpc/bklite/server:v0.3.5");
             assert.strictEqual(container.imagePullPolicy, "IfNotPresent");
@@ -143,7 +174,11 @@ describe("bklite plan", () => {
                 const withHost = stableJson(await renderPlan("prod", k8s));
                 assert.strictEqual(withHost, clean);
                 assert.ok(!withHost.includes("HOST-TOKEN-4242"));
-                assert.strictEqual(process.env.KUBECONFIG?.includes("HOST-TOKEN-4242"), true, "the environment is given back");
+                assert.strictEqual(
+                    process.env.KUBECONFIG?.includes("HOST-TOKEN-4242"),
+                    true,
+                    "the environment is given back",
+                );
             } finally {
                 for (const key of Object.keys(process.env)) {
                     if (!(key in saved)) {
@@ -158,13 +193,16 @@ describe("bklite plan", () => {
             const missing = await bklite("plan", "--stack", "nope");
             assert.strictEqual(missing.code, 2);
             assert.match(missing.stderr, /there is no Pulumi\.nope\.yaml in .*; stacks here: dev, prod/);
-            await assert.rejects(renderPlan("prod", { overrides: { "bklite:httpPort": "99999", "bklite:runtime": "podman" } }), (e: Error) => {
-                assert.ok(e instanceof PlanError);
-                assert.match(e.message, /stack 'prod' cannot be planned/);
-                assert.match(e.message, /bklite:httpPort/);
-                assert.match(e.message, /bklite:runtime/);
-                return true;
-            });
+            await assert.rejects(
+                renderPlan("prod", { overrides: { "bklite:httpPort": "99999", "bklite:runtime": "podman" } }),
+                (e: Error) => {
+                    assert.ok(e instanceof PlanError);
+                    assert.match(e.message, /stack 'prod' cannot be planned/);
+                    assert.match(e.message, /bklite:httpPort/);
+                    assert.match(e.message, /bklite:runtime/);
+                    return true;
+                },
+            );
             const usage = await bklite("plan");
             assert.strictEqual(usage.code, 2);
             assert.match(usage.stderr, /--stack is required/);
@@ -184,22 +222,37 @@ describe("bklite plan", () => {
             fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.prod.yaml"), same);
             const proposed = path.join(dir, "proposed.yaml");
             fs.writeFileSync(proposed, fs.readFileSync(same, "utf8").replace("tag: v0.3.5", "tag: v0.3.6"));
-            const [fromSame, fromProposed] = await Promise.all([bklite("plan", "--stack", "prod", "--config-file", same), bklite("plan", "--stack", "prod", "--config-file", proposed)]);
+            const [fromSame, fromProposed] = await Promise.all([
+                bklite("plan", "--stack", "prod", "--config-file", same),
+                bklite("plan", "--stack", "prod", "--config-file", proposed),
+            ]);
             assert.strictEqual(fromSame.code, 0, fromSame.stderr);
             assert.strictEqual(fromSame.stdout, first, "a copy of the stack file plans the same bytes");
-            const images = Object.values((JSON.parse(fromProposed.stdout) as Plan).outputs.images as Record<string, string>);
+            const images = Object.values(
+                (JSON.parse(fromProposed.stdout) as Plan).outputs.images as Record<string, string>,
+            );
             assert.ok(images.length > 0 && images.every((ref) => ref.endsWith(":v0.3.6")), images.join(", "));
             const missing = await bklite("plan", "--stack", "prod", "--config-file", path.join(dir, "nope.yaml"));
             assert.strictEqual(missing.code, 2);
             assert.match(missing.stderr, /^bklite: the config file .*nope\.yaml does not exist$/m);
-            fs.writeFileSync(path.join(dir, "broken.yaml"), "config:\n  bklite:hostAddress: 10.0.0.1\n\tbklite:httpPort: 80\n");
+            fs.writeFileSync(
+                path.join(dir, "broken.yaml"),
+                "config:\n  bklite:hostAddress: 10.0.0.1\n\tbklite:httpPort: 80\n",
+            );
             fs.writeFileSync(path.join(dir, "twice.yaml"), "config:\n  bklite:httpPort: 80\n  bklite:httpPort: 8080\n");
             fs.writeFileSync(path.join(dir, "list.yaml"), "config:\n  - bklite:httpPort\n");
-            const [broken, twice, list] = await Promise.all(["broken", "twice", "list"].map((name) => bklite("plan", "--stack", "prod", "--config-file", path.join(dir, `${name}.yaml`))));
+            const [broken, twice, list] = await Promise.all(
+                ["broken", "twice", "list"].map((name) =>
+                    bklite("plan", "--stack", "prod", "--config-file", path.join(dir, `${name}.yaml`)),
+                ),
+            );
             for (const result of [broken, twice, list]) {
                 assert.strictEqual(result.code, 2, result.stderr);
             }
-            assert.match(broken.stderr, /^bklite: .*broken\.yaml:3:1: not valid YAML \(Tabs are not allowed as indentation\): fix the file and run again$/m);
+            assert.match(
+                broken.stderr,
+                /^bklite: .*broken\.yaml:3:1: not valid YAML \(Tabs are not allowed as indentation\): fix the file and run again$/m,
+            );
             assert.match(twice.stderr, /^bklite: .*twice\.yaml:3:3: not valid YAML \(Map keys must be unique\)/m);
             assert.match(list.stderr, /^bklite: .*list\.yaml: config must be a map of keys/m);
         });
@@ -215,27 +268,51 @@ describe("bklite plan", () => {
             const again = await renderPlan("prod");
             const diff = diffPlans(base, again);
             assert.strictEqual(diff.status, "unchanged");
-            assert.strictEqual(diffMarkdown([diff]), "## bklite plan diff\n\nDesired resources rendered offline from each commit's stack files (secrets shown as `[secret]`).\n\n### Stack `prod`: no changes\n");
+            assert.strictEqual(
+                diffMarkdown([diff]),
+                "## bklite plan diff\n\nDesired resources rendered offline from each commit's stack files (secrets shown as `[secret]`).\n\n### Stack `prod`: no changes\n",
+            );
         });
 
         it("a new release tag: every image and the container that runs it, nothing else", async () => {
-            const head = await renderPlan("prod", { overrides: { "bklite:images": { registry: "aiharbor.msxf.local/aihpc", tag: "v0.3.6" } } });
+            const head = await renderPlan("prod", {
+                overrides: { "bklite:images": { registry: "aiharbor.msxf.local/aihpc", tag: "v0.3.6" } },
+            });
             const diff = diffPlans(base, head);
             const changed = diff.resources.filter((r) => r.kind === "change").map((r) => r.name);
             assert.ok(changed.includes("bklite-docker-server-image"));
             assert.ok(changed.includes("bklite-docker-server"));
             assert.ok(!changed.includes("bklite-docker-network"));
             assert.ok(!changed.some((n) => n.includes("volume") || n.endsWith("-data")), "volumes do not change");
-            assert.deepStrictEqual(diff.resources.filter((r) => r.kind !== "change"), []);
+            assert.deepStrictEqual(
+                diff.resources.filter((r) => r.kind !== "change"),
+                [],
+            );
             const image = diff.resources.find((r) => r.name === "bklite-docker-server-image")!;
-            assert.deepStrictEqual(image.changes, [{ path: "inputs.name", old: "aiharbor.msxf.local/aihpc/bklite/server:v0.3.5", new: "aiharbor.msxf.local/aihpc/bklite/server:v0.3.6" }]);
+            assert.deepStrictEqual(image.changes, [
+                {
+                    path: "inputs.name",
+                    old: "aiharbor.msxf.local/aihpc/bklite/server:v0.3.5",
+                    new: "aiharbor.msxf.local/aihpc/bklite/server:v0.3.6",
+                },
+            ]);
             // The upgrade takes a backup first: the command's triggers name every new image.
             const backup = diff.resources.find((r) => r.name === "bklite-backup-run")!;
-            assert.ok(backup.changes.some((c) => c.path === "inputs.triggers[+]" && String(c.new).includes("server=aiharbor.msxf.local/aihpc/bklite/server:v0.3.6")), JSON.stringify(backup.changes));
+            assert.ok(
+                backup.changes.some(
+                    (c) =>
+                        c.path === "inputs.triggers[+]" &&
+                        String(c.new).includes("server=aiharbor.msxf.local/aihpc/bklite/server:v0.3.6"),
+                ),
+                JSON.stringify(backup.changes),
+            );
             assert.deepStrictEqual(diff.config, [{ path: '"bklite:images".tag', old: "v0.3.5", new: "v0.3.6" }]);
             const markdown = diffMarkdown([diff]);
             assert.match(markdown, /### Stack `prod`: 0 to add, \d+ to change, 0 to remove/);
-            assert.match(markdown, /\| <code>inputs.name<\/code> \| <code>aiharbor.msxf.local\/aihpc\/bklite\/server:v0.3.5<\/code> \| <code>aiharbor.msxf.local\/aihpc\/bklite\/server:v0.3.6<\/code> \|/);
+            assert.match(
+                markdown,
+                /\| <code>inputs.name<\/code> \| <code>aiharbor.msxf.local\/aihpc\/bklite\/server:v0.3.5<\/code> \| <code>aiharbor.msxf.local\/aihpc\/bklite\/server:v0.3.6<\/code> \|/,
+            );
             assert.ok(!markdown.includes("bklite-docker-network"), "unchanged resources are not mentioned");
         });
 
@@ -246,12 +323,25 @@ describe("bklite plan", () => {
             ];
             const on = await renderPlan("prod", { overrides: { "bklite:security": { hostFirewall: true, rules } } });
             const added = diffPlans(base, on).resources.filter((r) => r.kind === "add");
-            assert.deepStrictEqual(added.map((r) => [r.type, r.name]), [["command:local:Command", "bklite-firewall"]]);
-            const tighter = await renderPlan("prod", { overrides: { "bklite:security": { hostFirewall: true, rules: [{ ...rules[0], sources: ["10.1.0.0/16"] }, rules[1]] } } });
+            assert.deepStrictEqual(
+                added.map((r) => [r.type, r.name]),
+                [["command:local:Command", "bklite-firewall"]],
+            );
+            const tighter = await renderPlan("prod", {
+                overrides: {
+                    "bklite:security": {
+                        hostFirewall: true,
+                        rules: [{ ...rules[0], sources: ["10.1.0.0/16"] }, rules[1]],
+                    },
+                },
+            });
             const diff = diffPlans(on, tighter);
             const firewall = diff.resources.find((r) => r.name === "bklite-firewall")!;
             assert.strictEqual(firewall.kind, "change");
-            assert.deepStrictEqual(firewall.changes.map((c) => c.path), ["inputs.stdin"]);
+            assert.deepStrictEqual(
+                firewall.changes.map((c) => c.path),
+                ["inputs.stdin"],
+            );
             assert.ok(String(firewall.changes[0].new).includes("10.1.0.0/16"));
         });
 
@@ -261,35 +351,64 @@ describe("bklite plan", () => {
             const diff = diffPlans(base, head);
             assert.ok(diff.config.some((c) => c.path.startsWith('"bklite:regions"')));
             const seed = diff.resources.find((r) => r.name === "bklite-seed-apply")!;
-            assert.deepStrictEqual(seed.changes.map((c) => c.path), ["inputs.stdin", "inputs.triggers[-]", "inputs.triggers[+]"]);
+            assert.deepStrictEqual(
+                seed.changes.map((c) => c.path),
+                ["inputs.stdin", "inputs.triggers[-]", "inputs.triggers[+]"],
+            );
             assert.ok(String(seed.changes[0].new).includes("生产网"));
             assert.ok(String(seed.changes[0].new).includes('"NATS_PASSWORD":"[secret]"'));
             assert.deepStrictEqual(
                 diff.resources.map((r) => r.name).sort(),
-                ["bklite", "bklite-backup", "bklite-backup-run", "bklite-seed-apply", "bklite-verify", "bklite-verify-run"],
+                [
+                    "bklite",
+                    "bklite-backup",
+                    "bklite-backup-run",
+                    "bklite-seed-apply",
+                    "bklite-verify",
+                    "bklite-verify-run",
+                ],
                 "only the platform, the seeding and its verification, and the config the upgrade backup records",
             );
             const backup = diff.resources.find((r) => r.name === "bklite-backup-run")!;
-            assert.deepStrictEqual(backup.changes.map((c) => c.path), ["inputs.stdin"], "no image changed: its triggers stay, so no backup is taken");
+            assert.deepStrictEqual(
+                backup.changes.map((c) => c.path),
+                ["inputs.stdin"],
+                "no image changed: its triggers stay, so no backup is taken",
+            );
             const verify = diff.resources.find((r) => r.name === "bklite-verify-run")!;
-            assert.ok(verify.changes.some((c) => c.path === "inputs.stdin" && String(c.new).includes("生产网")), "the new region is verified");
+            assert.ok(
+                verify.changes.some((c) => c.path === "inputs.stdin" && String(c.new).includes("生产网")),
+                "the new region is verified",
+            );
         });
 
         it("a changed app list: the server's env entries, old and new, and the services of the app dropped", async () => {
-            const head = await renderPlan("prod", { overrides: { "bklite:installApps": ["system_mgmt", "cmdb", "monitor", "node_mgmt"] } });
+            const head = await renderPlan("prod", {
+                overrides: { "bklite:installApps": ["system_mgmt", "cmdb", "monitor", "node_mgmt"] },
+            });
             const diff = diffPlans(base, head);
             const server = diff.resources.find((r) => r.name === "bklite-docker-server")!;
             assert.strictEqual(server.kind, "change");
             assert.deepStrictEqual(server.changes, [
-                { path: "inputs.envs[-]", old: "INSTALL_APPS=system_mgmt,cmdb,monitor,node_mgmt,console_mgmt,alerts,log,operation_analysis" },
+                {
+                    path: "inputs.envs[-]",
+                    old: "INSTALL_APPS=system_mgmt,cmdb,monitor,node_mgmt,console_mgmt,alerts,log,operation_analysis",
+                },
                 { path: "inputs.envs[-]", old: "VICTORIALOGS_HOST=http://victoria-logs:9428" },
                 { path: "inputs.envs[+]", new: "INSTALL_APPS=system_mgmt,cmdb,monitor,node_mgmt" },
             ]);
             const removed = diff.resources.filter((r) => r.kind === "remove").map((r) => r.name);
-            for (const name of ["bklite-docker-vector", "bklite-docker-victoria-logs", "bklite-docker-victoria-logs-data"]) {
+            for (const name of [
+                "bklite-docker-vector",
+                "bklite-docker-victoria-logs",
+                "bklite-docker-victoria-logs-data",
+            ]) {
                 assert.ok(removed.includes(name), `${name} goes with the log app`);
             }
-            assert.deepStrictEqual(diff.resources.filter((r) => r.kind === "add"), []);
+            assert.deepStrictEqual(
+                diff.resources.filter((r) => r.kind === "add"),
+                [],
+            );
         });
 
         it("moving to Kubernetes removes the Docker resources and adds the cluster's", async () => {
@@ -324,7 +443,10 @@ describe("bklite plan", () => {
             assert.match(result.stdout, /### Stack `staging`: new stack: \d+ to add, 0 to change, 0 to remove/);
             assert.match(result.stdout, /### Stack `dev`: stack removed: 0 to add, 0 to change, \d+ to remove/);
             assert.match(result.stdout, /### Stack `prod`: 0 to add, \d+ to change, 0 to remove/);
-            assert.match(result.stdout, /\| <code>"bklite:httpPort"<\/code> \| <code>8080<\/code> \| <code>8088<\/code> \|/);
+            assert.match(
+                result.stdout,
+                /\| <code>"bklite:httpPort"<\/code> \| <code>8080<\/code> \| <code>8088<\/code> \|/,
+            );
         });
 
         it("compares directories holding one plan each by stack, not whatever is in them", async () => {
@@ -340,7 +462,12 @@ describe("bklite plan", () => {
         });
 
         it("compares two plan files", async () => {
-            const result = await bklite("plan", "diff", path.join(dir, "base", "prod.json"), path.join(dir, "head", "prod.json"));
+            const result = await bklite(
+                "plan",
+                "diff",
+                path.join(dir, "base", "prod.json"),
+                path.join(dir, "head", "prod.json"),
+            );
             assert.strictEqual(result.code, 0);
             assert.match(result.stdout, /### Stack `prod`/);
             assert.ok(!result.stdout.includes("Stack `dev`"));
@@ -357,7 +484,10 @@ describe("bklite plan", () => {
             const parse = await bklite("plan", "diff", notJson, notPlan);
             assert.strictEqual(parse.code, 2);
             assert.match(parse.stderr, /app\.env is not valid JSON/);
-            assert.ok(!parse.stderr.includes("hunter2") && !parse.stderr.includes("POSTGRES_P"), "the file is not quoted");
+            assert.ok(
+                !parse.stderr.includes("hunter2") && !parse.stderr.includes("POSTGRES_P"),
+                "the file is not quoted",
+            );
             assert.strictEqual((await bklite("plan", "diff", notPlan)).code, 2);
             assert.strictEqual((await bklite("plan", "diff", path.join(dir, "nowhere"), notPlan)).code, 2);
         });
@@ -365,7 +495,12 @@ describe("bklite plan", () => {
 
     describe("diffValues", () => {
         const json = fc.letrec((tie) => ({
-            value: fc.oneof({ depthSize: "small" }, fc.constantFrom(null, true, 0, 1, "a", "b"), fc.array(tie("value"), { maxLength: 3 }), fc.dictionary(fc.constantFrom("x", "y", "z"), tie("value"), { maxKeys: 3 })),
+            value: fc.oneof(
+                { depthSize: "small" },
+                fc.constantFrom(null, true, 0, 1, "a", "b"),
+                fc.array(tie("value"), { maxLength: 3 }),
+                fc.dictionary(fc.constantFrom("x", "y", "z"), tie("value"), { maxKeys: 3 }),
+            ),
         })).value;
 
         it("reports nothing exactly when the values are equal", () => {
@@ -380,11 +515,25 @@ describe("bklite plan", () => {
 
         it("matches named elements by name and reports scalar lists as what left and what came", () => {
             const changes: PropertyChange[] = [];
-            diffValues("env", [{ name: "A", value: "1" }, { name: "B", value: "2" }], [{ name: "B", value: "3" }, { name: "A", value: "1" }], changes);
+            diffValues(
+                "env",
+                [
+                    { name: "A", value: "1" },
+                    { name: "B", value: "2" },
+                ],
+                [
+                    { name: "B", value: "3" },
+                    { name: "A", value: "1" },
+                ],
+                changes,
+            );
             assert.deepStrictEqual(changes, [{ path: "env[name=B].value", old: "2", new: "3" }]);
             const scalars: PropertyChange[] = [];
             diffValues("envs", ["A=1", "B=2", "C=3"], ["A=1", "C=3", "D=4"], scalars);
-            assert.deepStrictEqual(scalars, [{ path: "envs[-]", old: "B=2" }, { path: "envs[+]", new: "D=4" }]);
+            assert.deepStrictEqual(scalars, [
+                { path: "envs[-]", old: "B=2" },
+                { path: "envs[+]", new: "D=4" },
+            ]);
         });
     });
 });

@@ -43,14 +43,35 @@ export const PLAN_VARIANTS: Record<string, { stack: string; overrides: Record<st
     },
     "kubernetes-cluster-ingress": {
         stack: "dev",
-        overrides: { "bklite:runtime": "kubernetes", "bklite:hostAddress": "10.0.0.8", "bklite:kubernetes": { ingress: "cluster", context: "k3s" } },
+        overrides: {
+            "bklite:runtime": "kubernetes",
+            "bklite:hostAddress": "10.0.0.8",
+            "bklite:kubernetes": { ingress: "cluster", context: "k3s" },
+        },
     },
     "docker-every-app": {
         stack: "dev",
         overrides: {
-            "bklite:installApps": ["system_mgmt", "cmdb", "console_mgmt", "monitor", "node_mgmt", "alerts", "operation_analysis", "log", "playground", "mlops"],
-            "bklite:security": { hostFirewall: true, rules: [...RULES, { port: "postgres", protocol: "tcp", sources: ["127.0.0.1"], description: "host" }] },
-            "bklite:regions": [{ name: "default" }, { name: "edge", nodeServerUrl: "http://10.1.0.5:8080", env: { NATS_SERVERS: "10.1.0.5:24222" } }],
+            "bklite:installApps": [
+                "system_mgmt",
+                "cmdb",
+                "console_mgmt",
+                "monitor",
+                "node_mgmt",
+                "alerts",
+                "operation_analysis",
+                "log",
+                "playground",
+                "mlops",
+            ],
+            "bklite:security": {
+                hostFirewall: true,
+                rules: [...RULES, { port: "postgres", protocol: "tcp", sources: ["127.0.0.1"], description: "host" }],
+            },
+            "bklite:regions": [
+                { name: "default" },
+                { name: "edge", nodeServerUrl: "http://10.1.0.5:8080", env: { NATS_SERVERS: "10.1.0.5:24222" } },
+            ],
             "bklite:images": { overrides: { server: "bklite/server:huangpu-v1.1" } },
         },
     },
@@ -64,7 +85,10 @@ export const PLAN_VARIANTS: Record<string, { stack: string; overrides: Record<st
             "bklite:httpPort": 8088,
         },
     },
-    "docker-given-secrets": { stack: "dev", overrides: { "bklite:secretKey": SECURE, "bklite:adminPassword": SECURE, "bklite:falkordbPassword": SECURE } },
+    "docker-given-secrets": {
+        stack: "dev",
+        overrides: { "bklite:secretKey": SECURE, "bklite:adminPassword": SECURE, "bklite:falkordbPassword": SECURE },
+    },
 };
 
 const PLANS_DIR = path.join(PROJECT_ROOT, "tests", "fixtures", "plans");
@@ -83,7 +107,10 @@ describe("plans of the committed stacks and their variants", function () {
             }
             const recorded = JSON.parse(fs.readFileSync(file, "utf8")) as Plan;
             const same = stableJson(plan) === stableJson(recorded);
-            assert.ok(same, `the plan of ${variant} differs from the recorded one (npm run plans:record when that is meant):\n${diffMarkdown([diffPlans(recorded, plan)])}`);
+            assert.ok(
+                same,
+                `the plan of ${variant} differs from the recorded one (npm run plans:record when that is meant):\n${diffMarkdown([diffPlans(recorded, plan)])}`,
+            );
         });
     }
 });

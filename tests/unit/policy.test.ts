@@ -6,13 +6,30 @@
 import * as assert from "assert";
 import { spawn } from "child_process";
 import * as path from "path";
-import { PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs } from "@pulumi/policy";
-import { dataRetained, dataStoresOnLoopback, imagesFromRegistry, knownProps, noPlaintextSecrets, noPullAlways, policies } from "../../policy/policies";
+import {
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+} from "@pulumi/policy";
+import {
+    dataRetained,
+    dataStoresOnLoopback,
+    imagesFromRegistry,
+    knownProps,
+    noPlaintextSecrets,
+    noPullAlways,
+    policies,
+} from "../../policy/policies";
 import { runProgram } from "../support/mocks";
 import { programConfig } from "../support/stackFiles";
 
 // The SDK's own proxy, which throws for values only known after deploy (internal module; the analyzer uses it).
-const { unknownCheckingProxy, unknownStringValue } = require("@pulumi/policy/proxy") as { unknownCheckingProxy<T>(v: T): T; unknownStringValue: string };
+const { unknownCheckingProxy, unknownStringValue } = require("@pulumi/policy/proxy") as {
+    unknownCheckingProxy<T>(v: T): T;
+    unknownStringValue: string;
+};
 
 interface Analyzed {
     type: string;
@@ -57,7 +74,17 @@ function resourceArgs(r: Analyzed): ResourceValidationArgs {
 }
 
 function policyResource(r: Analyzed): PolicyResource {
-    return { type: r.type, props: r.props, urn: urnOf(r), name: r.name, opts: options(r), dependencies: [], propertyDependencies: {}, isType: () => false, asType: () => undefined };
+    return {
+        type: r.type,
+        props: r.props,
+        urn: urnOf(r),
+        name: r.name,
+        opts: options(r),
+        dependencies: [],
+        propertyDependencies: {},
+        isType: () => false,
+        asType: () => undefined,
+    };
 }
 
 /** The violations one resource policy reports. */
@@ -91,35 +118,95 @@ const IMAGE = "docker:index/remoteImage:RemoteImage";
 const VOLUME = "docker:index/volume:Volume";
 
 function deployment(container: Record<string, unknown>): Analyzed {
-    return { type: "kubernetes:apps/v1:Deployment", name: "server", props: { metadata: { name: "server", namespace: "bklite" }, spec: { template: { spec: { containers: [{ name: "server", ...container }] } } } } };
+    return {
+        type: "kubernetes:apps/v1:Deployment",
+        name: "server",
+        props: {
+            metadata: { name: "server", namespace: "bklite" },
+            spec: { template: { spec: { containers: [{ name: "server", ...container }] } } },
+        },
+    };
 }
 
 describe("policy pack", () => {
     describe("bklite-images-from-registry", () => {
         it("on prod (registry from Pulumi.prod.yaml): refuses refs outside the registry and floating ones", async () => {
-            const found = await violations(imagesFromRegistry, { type: IMAGE, name: "pg", props: { name: "postgres:latest" } });
+            const found = await violations(imagesFromRegistry, {
+                type: IMAGE,
+                name: "pg",
+                props: { name: "postgres:latest" },
+            });
             assert.strictEqual(found.length, 2);
             assert.match(found[0], /postgres:latest is not under the stack's registry aiharbor\.msxf\.local\/aihpc/);
             assert.match(found[1], /floats on tag latest/);
-            assert.deepStrictEqual(await violations(imagesFromRegistry, { type: IMAGE, name: "pg", props: { name: "aiharbor.msxf.local/aihpc/postgres:15.10" } }), []);
+            assert.deepStrictEqual(
+                await violations(imagesFromRegistry, {
+                    type: IMAGE,
+                    name: "pg",
+                    props: { name: "aiharbor.msxf.local/aihpc/postgres:15.10" },
+                }),
+                [],
+            );
         });
 
         it("on dev (offline, no registry): only floating tags", async () => {
-            assert.deepStrictEqual(await violations(imagesFromRegistry, { type: IMAGE, name: "pg", stack: "dev", props: { name: "postgres:15.10" } }), []);
-            assert.strictEqual((await violations(imagesFromRegistry, { type: IMAGE, name: "pg", stack: "dev", props: { name: "postgres" } })).length, 1);
+            assert.deepStrictEqual(
+                await violations(imagesFromRegistry, {
+                    type: IMAGE,
+                    name: "pg",
+                    stack: "dev",
+                    props: { name: "postgres:15.10" },
+                }),
+                [],
+            );
+            assert.strictEqual(
+                (
+                    await violations(imagesFromRegistry, {
+                        type: IMAGE,
+                        name: "pg",
+                        stack: "dev",
+                        props: { name: "postgres" },
+                    })
+                ).length,
+                1,
+            );
         });
 
         it("takes the registry and offline flag from the pack's config over the stack file", async () => {
             const ref = { type: IMAGE, name: "pg", props: { name: "aiharbor.msxf.local/aihpc/postgres:15.10" } };
-            assert.strictEqual((await violations(imagesFromRegistry, { ...ref, config: { registry: "harbor.other.local/x" } })).length, 1);
-            assert.deepStrictEqual(await violations(imagesFromRegistry, { type: IMAGE, name: "pg", props: { name: "nginx:latest" }, config: { offline: false } }), []);
+            assert.strictEqual(
+                (await violations(imagesFromRegistry, { ...ref, config: { registry: "harbor.other.local/x" } })).length,
+                1,
+            );
+            assert.deepStrictEqual(
+                await violations(imagesFromRegistry, {
+                    type: IMAGE,
+                    name: "pg",
+                    props: { name: "nginx:latest" },
+                    config: { offline: false },
+                }),
+                [],
+            );
         });
 
         it("checks every container of a Kubernetes workload, init containers too", async () => {
             const found = await violations(imagesFromRegistry, {
                 type: "kubernetes:batch/v1:CronJob",
                 name: "backup",
-                props: { spec: { jobTemplate: { spec: { template: { spec: { initContainers: [{ name: "a", image: "busybox:1.36" }], containers: [{ name: "b", image: "aiharbor.msxf.local/aihpc/pg:15" }] } } } } } },
+                props: {
+                    spec: {
+                        jobTemplate: {
+                            spec: {
+                                template: {
+                                    spec: {
+                                        initContainers: [{ name: "a", image: "busybox:1.36" }],
+                                        containers: [{ name: "b", image: "aiharbor.msxf.local/aihpc/pg:15" }],
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
             });
             assert.strictEqual(found.length, 1);
             assert.match(found[0], /busybox:1\.36 is not under the stack's registry.*initContainers\[0\]\.image/);
@@ -128,20 +215,56 @@ describe("policy pack", () => {
 
     describe("bklite-no-pull-always", () => {
         it("refuses imagePullPolicy Always, and an unset policy on a latest image (Kubernetes' default is then Always)", async () => {
-            assert.match((await violations(noPullAlways, deployment({ image: "aiharbor.msxf.local/aihpc/s:v1", imagePullPolicy: "Always" })))[0], /imagePullPolicy Always/);
-            assert.match((await violations(noPullAlways, deployment({ image: "aiharbor.msxf.local/aihpc/s" })))[0], /imagePullPolicy is unset/);
-            assert.deepStrictEqual(await violations(noPullAlways, deployment({ image: "aiharbor.msxf.local/aihpc/s:v1", imagePullPolicy: "IfNotPresent" })), []);
-            assert.deepStrictEqual(await violations(noPullAlways, deployment({ image: "aiharbor.msxf.local/aihpc/s:v1" })), []);
+            assert.match(
+                (
+                    await violations(
+                        noPullAlways,
+                        deployment({ image: "aiharbor.msxf.local/aihpc/s:v1", imagePullPolicy: "Always" }),
+                    )
+                )[0],
+                /imagePullPolicy Always/,
+            );
+            assert.match(
+                (await violations(noPullAlways, deployment({ image: "aiharbor.msxf.local/aihpc/s" })))[0],
+                /imagePullPolicy is unset/,
+            );
+            assert.deepStrictEqual(
+                await violations(
+                    noPullAlways,
+                    deployment({ image: "aiharbor.msxf.local/aihpc/s:v1", imagePullPolicy: "IfNotPresent" }),
+                ),
+                [],
+            );
+            assert.deepStrictEqual(
+                await violations(noPullAlways, deployment({ image: "aiharbor.msxf.local/aihpc/s:v1" })),
+                [],
+            );
         });
     });
 
     describe("bklite-data-stores-on-loopback", () => {
         it("refuses PostgreSQL or Redis published beyond loopback, on a host port or a node port", async () => {
-            const published = (ip: string) => ({ type: CONTAINER, name: "postgres", props: { name: "bklite-prod-postgres", image: "x", ports: [{ internal: 5432, external: 25432, ip }] } });
-            assert.match((await violations(dataStoresOnLoopback, published("0.0.0.0")))[0], /PostgreSQL \(port 5432\) is published on 0\.0\.0\.0 port 25432/);
+            const published = (ip: string) => ({
+                type: CONTAINER,
+                name: "postgres",
+                props: { name: "bklite-prod-postgres", image: "x", ports: [{ internal: 5432, external: 25432, ip }] },
+            });
+            assert.match(
+                (await violations(dataStoresOnLoopback, published("0.0.0.0")))[0],
+                /PostgreSQL \(port 5432\) is published on 0\.0\.0\.0 port 25432/,
+            );
             assert.deepStrictEqual(await violations(dataStoresOnLoopback, published("127.0.0.1")), []);
-            const nodePort = { type: "kubernetes:core/v1:Service", name: "redis", props: { spec: { type: "NodePort", selector: { app: "redis" }, ports: [{ port: 6379, nodePort: 30379 }] } } };
-            assert.match((await violations(dataStoresOnLoopback, nodePort))[0], /Redis \(port 6379\) is published on every node/);
+            const nodePort = {
+                type: "kubernetes:core/v1:Service",
+                name: "redis",
+                props: {
+                    spec: { type: "NodePort", selector: { app: "redis" }, ports: [{ port: 6379, nodePort: 30379 }] },
+                },
+            };
+            assert.match(
+                (await violations(dataStoresOnLoopback, nodePort))[0],
+                /Redis \(port 6379\) is published on every node/,
+            );
             const clusterIp = { ...nodePort, props: { spec: { selector: { app: "redis" }, ports: [{ port: 6379 }] } } };
             assert.deepStrictEqual(await violations(dataStoresOnLoopback, clusterIp), []);
         });
@@ -149,21 +272,66 @@ describe("policy pack", () => {
 
     describe("bklite-no-plaintext-secrets", () => {
         it("refuses secret env on a container that does not declare it secret", async () => {
-            const container = { type: CONTAINER, name: "pg", props: { envs: ["POSTGRES_USER=postgres", "POSTGRES_PASSWORD=abc123"] } };
+            const container = {
+                type: CONTAINER,
+                name: "pg",
+                props: { envs: ["POSTGRES_USER=postgres", "POSTGRES_PASSWORD=abc123"] },
+            };
             const found = await violations(noPlaintextSecrets, container);
-            assert.deepStrictEqual(found, ["env POSTGRES_PASSWORD is stored in plaintext; make it a Pulumi secret (and on Kubernetes, take it from a Secret) (inputs.envs[1])"]);
-            assert.deepStrictEqual(await violations(noPlaintextSecrets, { ...container, additionalSecretOutputs: ["envs"] }), []);
+            assert.deepStrictEqual(found, [
+                "env POSTGRES_PASSWORD is stored in plaintext; make it a Pulumi secret (and on Kubernetes, take it from a Secret) (inputs.envs[1])",
+            ]);
+            assert.deepStrictEqual(
+                await violations(noPlaintextSecrets, { ...container, additionalSecretOutputs: ["envs"] }),
+                [],
+            );
         });
 
         it("refuses literal secret env on Kubernetes and takes it from a Secret", async () => {
-            assert.strictEqual((await violations(noPlaintextSecrets, deployment({ image: "x:1", env: [{ name: "REDIS_PASSWORD", value: "abc" }] }))).length, 1);
-            assert.deepStrictEqual(await violations(noPlaintextSecrets, deployment({ image: "x:1", env: [{ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: "env", key: "REDIS_PASSWORD" } } }] })), []);
+            assert.strictEqual(
+                (
+                    await violations(
+                        noPlaintextSecrets,
+                        deployment({ image: "x:1", env: [{ name: "REDIS_PASSWORD", value: "abc" }] }),
+                    )
+                ).length,
+                1,
+            );
+            assert.deepStrictEqual(
+                await violations(
+                    noPlaintextSecrets,
+                    deployment({
+                        image: "x:1",
+                        env: [
+                            {
+                                name: "REDIS_PASSWORD",
+                                valueFrom: { secretKeyRef: { name: "env", key: "REDIS_PASSWORD" } },
+                            },
+                        ],
+                    }),
+                ),
+                [],
+            );
         });
 
         it("refuses URLs with passwords in a ConfigMap, and leaves Secrets alone", async () => {
-            const configMap = { type: "kubernetes:core/v1:ConfigMap", name: "cfg", props: { data: { "app.env": "DATABASE_URL=postgres://bklite:pw@postgres:5432/bklite\n" } } };
-            assert.match((await violations(noPlaintextSecrets, configMap))[0], /a URL with a password .*\(inputs\.data\."app\.env"\)/);
-            assert.deepStrictEqual(await violations(noPlaintextSecrets, { type: "kubernetes:core/v1:Secret", name: "s", props: { stringData: { DATABASE_URL: "postgres://bklite:pw@postgres/bklite" } } }), []);
+            const configMap = {
+                type: "kubernetes:core/v1:ConfigMap",
+                name: "cfg",
+                props: { data: { "app.env": "DATABASE_URL=postgres://bklite:pw@postgres:5432/bklite\n" } },
+            };
+            assert.match(
+                (await violations(noPlaintextSecrets, configMap))[0],
+                /a URL with a password .*\(inputs\.data\."app\.env"\)/,
+            );
+            assert.deepStrictEqual(
+                await violations(noPlaintextSecrets, {
+                    type: "kubernetes:core/v1:Secret",
+                    name: "s",
+                    props: { stringData: { DATABASE_URL: "postgres://bklite:pw@postgres/bklite" } },
+                }),
+                [],
+            );
         });
     });
 
@@ -173,19 +341,40 @@ describe("policy pack", () => {
                 { type: VOLUME, name: "pg-data", props: { name: "pg-data" }, protect: true },
                 { type: VOLUME, name: "redis-data", props: { name: "redis-data" } },
             ]);
-            assert.deepStrictEqual(found.map(([urn]) => urn), ["urn:pulumi:prod::bklite::docker:index/volume:Volume::redis-data"]);
+            assert.deepStrictEqual(
+                found.map(([urn]) => urn),
+                ["urn:pulumi:prod::bklite::docker:index/volume:Volume::redis-data"],
+            );
             assert.match(found[0][1], /docker volume is not kept when the stack is destroyed \(not protected\)/);
         });
 
         it("refuses a namespace holding claims unless it is protected too, and StatefulSets that delete their claims", async () => {
-            const claim = { type: "kubernetes:core/v1:PersistentVolumeClaim", name: "data", props: { metadata: { name: "data", namespace: "bklite" } }, protect: true };
-            const namespace = { type: "kubernetes:core/v1:Namespace", name: "ns", props: { metadata: { name: "bklite" } } };
-            assert.deepStrictEqual((await stackViolations([claim, namespace])).map(([urn]) => urn), ["urn:pulumi:prod::bklite::kubernetes:core/v1:Namespace::ns"]);
+            const claim = {
+                type: "kubernetes:core/v1:PersistentVolumeClaim",
+                name: "data",
+                props: { metadata: { name: "data", namespace: "bklite" } },
+                protect: true,
+            };
+            const namespace = {
+                type: "kubernetes:core/v1:Namespace",
+                name: "ns",
+                props: { metadata: { name: "bklite" } },
+            };
+            assert.deepStrictEqual(
+                (await stackViolations([claim, namespace])).map(([urn]) => urn),
+                ["urn:pulumi:prod::bklite::kubernetes:core/v1:Namespace::ns"],
+            );
             assert.deepStrictEqual(await stackViolations([claim, { ...namespace, protect: true }]), []);
             const statefulSet = {
                 type: "kubernetes:apps/v1:StatefulSet",
                 name: "pg",
-                props: { spec: { persistentVolumeClaimRetentionPolicy: { whenDeleted: "Delete" }, volumeClaimTemplates: [{ metadata: { name: "data" } }], template: { spec: { containers: [] } } } },
+                props: {
+                    spec: {
+                        persistentVolumeClaimRetentionPolicy: { whenDeleted: "Delete" },
+                        volumeClaimTemplates: [{ metadata: { name: "data" } }],
+                        template: { spec: { containers: [] } },
+                    },
+                },
             };
             assert.match((await stackViolations([statefulSet]))[0][1], /whenDeleted is Delete/);
         });
@@ -193,13 +382,24 @@ describe("policy pack", () => {
 
     describe("in a preview", () => {
         it("skips values only known after deploy instead of failing the policy", async () => {
-            const props = unknownCheckingProxy({ name: "bklite-prod-postgres", image: unknownStringValue, ports: [{ internal: 5432, external: 25432, ip: "0.0.0.0" }] });
+            const props = unknownCheckingProxy({
+                name: "bklite-prod-postgres",
+                image: unknownStringValue,
+                ports: [{ internal: 5432, external: 25432, ip: "0.0.0.0" }],
+            });
             assert.throws(() => (props as Record<string, unknown>).image, /can't be known during preview/);
-            assert.deepStrictEqual(knownProps(props), { name: "bklite-prod-postgres", image: "(known after deploy)", ports: [{ internal: 5432, external: 25432, ip: "0.0.0.0" }] });
+            assert.deepStrictEqual(knownProps(props), {
+                name: "bklite-prod-postgres",
+                image: "(known after deploy)",
+                ports: [{ internal: 5432, external: 25432, ip: "0.0.0.0" }],
+            });
             for (const policy of [imagesFromRegistry, noPlaintextSecrets]) {
                 assert.deepStrictEqual(await violations(policy, { type: CONTAINER, name: "postgres", props }), []);
             }
-            assert.strictEqual((await violations(dataStoresOnLoopback, { type: CONTAINER, name: "postgres", props })).length, 1);
+            assert.strictEqual(
+                (await violations(dataStoresOnLoopback, { type: CONTAINER, name: "postgres", props })).length,
+                1,
+            );
         });
     });
 
@@ -215,17 +415,32 @@ describe("policy pack", () => {
                 // What the analyzer sees: inputs with secrets unwrapped, protect and additionalSecretOutputs.
                 const analyzed: Analyzed[] = run.recorder.resources
                     .filter((r) => r.custom)
-                    .map((r) => ({ type: r.type, name: r.name, stack, props: r.inputs, protect: r.protect, additionalSecretOutputs: r.additionalSecretOutputs }));
+                    .map((r) => ({
+                        type: r.type,
+                        name: r.name,
+                        stack,
+                        props: r.inputs,
+                        protect: r.protect,
+                        additionalSecretOutputs: r.additionalSecretOutputs,
+                    }));
                 for (const policy of policies.filter((p): p is ResourceValidationPolicy => "validateResource" in p)) {
                     for (const resource of analyzed) {
-                        assert.deepStrictEqual(await violations(policy, resource), [], `${policy.name} on ${resource.name}`);
+                        assert.deepStrictEqual(
+                            await violations(policy, resource),
+                            [],
+                            `${policy.name} on ${resource.name}`,
+                        );
                     }
                 }
                 assert.deepStrictEqual(await stackViolations(analyzed), []);
                 // The data rule has something to check, and checks it.
                 const data = analyzed.filter((r) => r.type === VOLUME || r.type.endsWith("PersistentVolumeClaim"));
                 assert.ok(data.length > 0);
-                assert.strictEqual((await stackViolations(analyzed.map((r) => (data.includes(r) ? { ...r, protect: false } : r)))).length, data.length);
+                assert.strictEqual(
+                    (await stackViolations(analyzed.map((r) => (data.includes(r) ? { ...r, protect: false } : r))))
+                        .length,
+                    data.length,
+                );
             });
         }
     });
@@ -234,8 +449,13 @@ describe("policy pack", () => {
         this.timeout(60000);
         // What the nodejs language host runs for `--policy-pack policy`: the SDK's run-policy-pack in the pack's
         // directory, resolved through the project's node_modules, with ts-node type-checking the pack.
-        const runner = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [path.resolve(__dirname, "..", "..", "policy")] });
-        const child = spawn(process.execPath, [runner, "127.0.0.1:0", "."], { cwd: path.resolve(__dirname, "..", "..", "policy"), stdio: ["ignore", "pipe", "pipe"] });
+        const runner = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", {
+            paths: [path.resolve(__dirname, "..", "..", "policy")],
+        });
+        const child = spawn(process.execPath, [runner, "127.0.0.1:0", "."], {
+            cwd: path.resolve(__dirname, "..", "..", "policy"),
+            stdio: ["ignore", "pipe", "pipe"],
+        });
         try {
             const port = await new Promise<string>((resolve, reject) => {
                 let out = "";

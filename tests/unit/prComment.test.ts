@@ -77,7 +77,12 @@ class FakeGitHub {
 
     private make(body: string, login: string): FakeComment {
         const id = this.nextId++;
-        return { id, body, user: { login, type: login.endsWith("[bot]") ? "Bot" : "User" }, html_url: `https://github.example/acme/infra#issuecomment-${id}` };
+        return {
+            id,
+            body,
+            user: { login, type: login.endsWith("[bot]") ? "Bot" : "User" },
+            html_url: `https://github.example/acme/infra#issuecomment-${id}`,
+        };
     }
 
     private send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -88,12 +93,20 @@ class FakeGitHub {
     private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
         const url = new URL(req.url ?? "/", this.url);
         const method = req.method ?? "GET";
-        this.requests.push({ method, path: url.pathname, query: url.searchParams, authorization: req.headers.authorization });
+        this.requests.push({
+            method,
+            path: url.pathname,
+            query: url.searchParams,
+            authorization: req.headers.authorization,
+        });
         let raw = "";
         for await (const chunk of req) raw += chunk;
 
         if (req.headers.authorization !== `Bearer ${TOKEN}`) {
-            return this.send(res, 401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest" });
+            return this.send(res, 401, {
+                message: "Bad credentials",
+                documentation_url: "https://docs.github.com/rest",
+            });
         }
         if (this.fail && this.fail.method === method) {
             const { status, body } = this.fail;
@@ -143,12 +156,22 @@ class FakeGitHub {
 
     private validate(body: unknown): unknown {
         if (typeof body !== "string" || body.length === 0) {
-            return { message: "Validation Failed", errors: [{ resource: "IssueComment", code: "missing_field", field: "body" }] };
+            return {
+                message: "Validation Failed",
+                errors: [{ resource: "IssueComment", code: "missing_field", field: "body" }],
+            };
         }
         if (body.length > GITHUB_COMMENT_LIMIT) {
             return {
                 message: "Validation Failed",
-                errors: [{ resource: "IssueComment", code: "custom", field: "body", message: "body is too long (maximum is 65536 characters)" }],
+                errors: [
+                    {
+                        resource: "IssueComment",
+                        code: "custom",
+                        field: "body",
+                        message: "body is too long (maximum is 65536 characters)",
+                    },
+                ],
             };
         }
         return undefined;
@@ -173,7 +196,10 @@ async function runMain(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: 
 }
 
 /** The script as a separate process (how the workflow runs it). Async, so the fake server keeps answering. */
-function runScript(argv: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
+function runScript(
+    argv: string[],
+    env: Record<string, string>,
+): Promise<{ code: number | null; out: string; err: string }> {
     const clean: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("GITHUB_")) clean[k] = v;
     return new Promise((resolve, reject) => {
@@ -312,19 +338,29 @@ describe("scripts/pr-comment.ts (against a local fake of the GitHub API)", () =>
     });
 
     it("surfaces a 403 with its status and the API's message", async () => {
-        gh.fail = { method: "POST", status: 403, body: { message: "Resource not accessible by integration", documentation_url: "x" } };
+        gh.fail = {
+            method: "POST",
+            status: 403,
+            body: { message: "Resource not accessible by integration", documentation_url: "x" },
+        };
         await assert.rejects(
             upsertComment({ ...base(), pr: 7, body: "plan" }),
             (e: unknown) =>
                 e instanceof GitHubApiError &&
                 e.status === 403 &&
                 e.apiMessage === "Resource not accessible by integration" &&
-                /POST \/repos\/acme\/infra\/issues\/7\/comments failed: HTTP 403 Forbidden: Resource not accessible by integration/.test(e.message),
+                /POST \/repos\/acme\/infra\/issues\/7\/comments failed: HTTP 403 Forbidden: Resource not accessible by integration/.test(
+                    e.message,
+                ),
         );
         assert.strictEqual(gh.list(7).length, 0);
 
         gh.fail = { method: "GET", status: 403, body: { message: "API rate limit exceeded for installation" } };
-        const r = await runMain(["--pr", "7", "--body-file", tempFile("b.md", "plan")], { GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/infra", GITHUB_API_URL: gh.url });
+        const r = await runMain(["--pr", "7", "--body-file", tempFile("b.md", "plan")], {
+            GITHUB_TOKEN: TOKEN,
+            GITHUB_REPOSITORY: "acme/infra",
+            GITHUB_API_URL: gh.url,
+        });
         assert.strictEqual(r.code, 1);
         assert.match(r.err, /HTTP 403 .*API rate limit exceeded for installation/);
         assert.ok(!r.err.includes(TOKEN) && !r.out.includes(TOKEN));
@@ -335,24 +371,41 @@ describe("scripts/pr-comment.ts (against a local fake of the GitHub API)", () =>
         gh.fail = {
             method: "PATCH",
             status: 422,
-            body: { message: "Validation Failed", errors: [{ resource: "IssueComment", code: "custom", field: "body", message: "body is locked" }] },
+            body: {
+                message: "Validation Failed",
+                errors: [{ resource: "IssueComment", code: "custom", field: "body", message: "body is locked" }],
+            },
         };
-        const r = await runMain(["--pr", "7", "--body-file", tempFile("b.md", "plan")], { GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/infra", GITHUB_API_URL: gh.url });
+        const r = await runMain(["--pr", "7", "--body-file", tempFile("b.md", "plan")], {
+            GITHUB_TOKEN: TOKEN,
+            GITHUB_REPOSITORY: "acme/infra",
+            GITHUB_API_URL: gh.url,
+        });
         assert.strictEqual(r.code, 1);
-        assert.match(r.err, /PATCH \/repos\/acme\/infra\/issues\/comments\/\d+ failed: HTTP 422 Unprocessable Entity: Validation Failed; body is locked/);
+        assert.match(
+            r.err,
+            /PATCH \/repos\/acme\/infra\/issues\/comments\/\d+ failed: HTTP 422 Unprocessable Entity: Validation Failed; body is locked/,
+        );
         assert.strictEqual(gh.marked(7)[0].body, `${DEFAULT_MARKER}\nold`);
     });
 
     it("masks the token even when an error message echoes it, and never sends it to another origin", async () => {
         gh.fail = { method: "GET", status: 401, body: { message: `token ${TOKEN} is revoked` } };
-        const r = await runMain(["--pr", "7", "--body-file", tempFile("b.md", "plan")], { GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/infra", GITHUB_API_URL: gh.url });
+        const r = await runMain(["--pr", "7", "--body-file", tempFile("b.md", "plan")], {
+            GITHUB_TOKEN: TOKEN,
+            GITHUB_REPOSITORY: "acme/infra",
+            GITHUB_API_URL: gh.url,
+        });
         assert.strictEqual(r.code, 1);
         assert.match(r.err, /HTTP 401 .*token \*\*\* is revoked/);
         assert.ok(!r.err.includes(TOKEN));
 
         gh.seed(7, 150);
         gh.nextOverride = "http://elsewhere.invalid/repos/acme/infra/issues/7/comments?page=2";
-        await assert.rejects(upsertComment({ ...base(), pr: 7, body: "plan" }), /refusing to follow http:\/\/elsewhere\.invalid/);
+        await assert.rejects(
+            upsertComment({ ...base(), pr: 7, body: "plan" }),
+            /refusing to follow http:\/\/elsewhere\.invalid/,
+        );
         assert.strictEqual(gh.list(7).length, 150, "nothing was posted");
     });
 
@@ -361,14 +414,26 @@ describe("scripts/pr-comment.ts (against a local fake of the GitHub API)", () =>
         const env = { GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/infra", GITHUB_API_URL: gh.url };
         const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
             [["--pr", "7", "--body-file", body], { ...env, GITHUB_TOKEN: "" }, /GITHUB_TOKEN is not set/],
-            [["--pr", "7", "--body-file", body], { ...env, GITHUB_REPOSITORY: undefined }, /GITHUB_REPOSITORY is not set/],
-            [["--pr", "7", "--body-file", body], { ...env, GITHUB_REPOSITORY: "acme" }, /owner\/repo \(GITHUB_REPOSITORY\)/],
+            [
+                ["--pr", "7", "--body-file", body],
+                { ...env, GITHUB_REPOSITORY: undefined },
+                /GITHUB_REPOSITORY is not set/,
+            ],
+            [
+                ["--pr", "7", "--body-file", body],
+                { ...env, GITHUB_REPOSITORY: "acme" },
+                /owner\/repo \(GITHUB_REPOSITORY\)/,
+            ],
             [["--body-file", body], env, /missing --pr N/],
             [["--pr", "7"], env, /missing --body-file F/],
             [["--pr", "seven", "--body-file", body], env, /--pr must be a positive integer/],
             [["--pr", "7", "--body-file"], env, /--body-file needs a value/],
             [["--pr", "7", "--body-file", body, "--force"], env, /unknown argument "--force"/],
-            [["--pr", "7", "--body-file", "/nonexistent/body.md"], env, /cannot read --body-file \/nonexistent\/body\.md: ENOENT/],
+            [
+                ["--pr", "7", "--body-file", "/nonexistent/body.md"],
+                env,
+                /cannot read --body-file \/nonexistent\/body\.md: ENOENT/,
+            ],
         ];
         for (const [argv, e, expected] of cases) {
             const r = await runMain(argv, e);

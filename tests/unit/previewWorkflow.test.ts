@@ -73,7 +73,11 @@ describe("preview workflow (.github/workflows/preview.yml)", () => {
 
     describe("structure", () => {
         it("runs on pull_request only, with minimal permissions and one run per PR", () => {
-            assert.deepStrictEqual(Object.keys(workflow.on), ["pull_request"], "no pull_request_target: PR code never gets a privileged token");
+            assert.deepStrictEqual(
+                Object.keys(workflow.on),
+                ["pull_request"],
+                "no pull_request_target: PR code never gets a privileged token",
+            );
             assert.deepStrictEqual(workflow.permissions, { contents: "read", "pull-requests": "write" });
             assert.match(workflow.concurrency.group, /github\.event\.pull_request\.number/);
             assert.strictEqual(workflow.concurrency["cancel-in-progress"], true);
@@ -96,7 +100,9 @@ describe("preview workflow (.github/workflows/preview.yml)", () => {
             assert.strictEqual(tests["working-directory"], "head");
             // The checkouts, Node and the stack list come before the tests; rendering after them.
             const index = (s: Step) => plan.steps.indexOf(s);
-            assert.ok(index(head) < index(tests) && index(base) < index(tests) && index(tests) < index(step(plan, "render")));
+            assert.ok(
+                index(head) < index(tests) && index(base) < index(tests) && index(tests) < index(step(plan, "render")),
+            );
         });
 
         it("plan: renders every Pulumi.*.yaml stack on base and head, then diffs with `bklite plan diff`", () => {
@@ -131,8 +137,16 @@ describe("preview workflow (.github/workflows/preview.yml)", () => {
             assert.strictEqual(post["working-directory"], "head");
             assert.strictEqual(post.env?.GITHUB_TOKEN, "${{ secrets.GITHUB_TOKEN }}");
             assert.strictEqual(post.env?.PR_NUMBER, "${{ github.event.pull_request.number }}");
-            assert.match(String(post.if), /head\.repo\.full_name == github\.repository/, "fork PRs (read-only token) skip posting");
-            assert.match(String(post.if), /github\.actor != 'dependabot\[bot\]'/, "so do Dependabot's (read-only token)");
+            assert.match(
+                String(post.if),
+                /head\.repo\.full_name == github\.repository/,
+                "fork PRs (read-only token) skip posting",
+            );
+            assert.match(
+                String(post.if),
+                /github\.actor != 'dependabot\[bot\]'/,
+                "so do Dependabot's (read-only token)",
+            );
             assert.strictEqual(plan.outputs?.stacks, "${{ steps.stacks.outputs.stacks }}");
             assert.strictEqual(plan.outputs?.preview_stacks, "${{ steps.stacks.outputs.preview_stacks }}");
         });
@@ -151,7 +165,11 @@ describe("preview workflow (.github/workflows/preview.yml)", () => {
             assert.strictEqual(preview.needs, "plan");
             assert.ok(!/secrets/.test(preview.if ?? ""), "secrets cannot be used in jobs.<id>.if");
             assert.match(preview["runs-on"], /^\$\{\{ vars\.BKLITE_PREVIEW_RUNNER \|\| '[^']+' \}\}$/);
-            assert.strictEqual(preview.strategy?.matrix.stack, "${{ fromJSON(needs.plan.outputs.preview_stacks) }}", "stacks new in the PR are not created in the backend by a preview");
+            assert.strictEqual(
+                preview.strategy?.matrix.stack,
+                "${{ fromJSON(needs.plan.outputs.preview_stacks) }}",
+                "stacks new in the PR are not created in the backend by a preview",
+            );
             assert.strictEqual(preview.strategy?.["fail-fast"], false);
             assert.strictEqual(preview.env?.PULUMI_BACKEND_URL, "${{ secrets.PULUMI_BACKEND_URL }}");
             assert.strictEqual(preview.env?.PULUMI_CONFIG_PASSPHRASE, "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
@@ -178,7 +196,10 @@ describe("preview workflow (.github/workflows/preview.yml)", () => {
             assert.strictEqual(action.with?.policyPacks, "policy");
             assert.ok(!("edit-pr-comment" in (action.with ?? {})) || action.with?.["edit-pr-comment"] === true);
             const install = preview.steps.findIndex((s) => s.run?.includes("npm ci"));
-            assert.ok(install >= 0 && install < preview.steps.indexOf(action), "node_modules (also the policy pack's) before the preview");
+            assert.ok(
+                install >= 0 && install < preview.steps.indexOf(action),
+                "node_modules (also the policy pack's) before the preview",
+            );
         });
 
         it("every run: script is valid bash (bash -n)", () => {
@@ -241,7 +262,8 @@ if (cmd === "plan" && sub === "--stack") {
 
         function writeSide(dir: string, side: Side): void {
             fs.mkdirSync(path.join(dir, "bin"), { recursive: true });
-            for (const [stack, content] of Object.entries(side.stacks)) fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), content);
+            for (const [stack, content] of Object.entries(side.stacks))
+                fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), content);
             for (const stack of side.failing ?? []) fs.writeFileSync(path.join(dir, `fail-${stack}`), "");
             if ((side.bklite ?? "current") !== "none") fs.writeFileSync(path.join(dir, "bin", "bklite"), FAKE_BKLITE);
             if (side.installed) fs.mkdirSync(path.join(dir, "node_modules"));
@@ -255,7 +277,12 @@ if (cmd === "plan" && sub === "--stack") {
         }
 
         /** Runs the plan job's script steps in order, as the runner would (bash -eo pipefail, GITHUB_OUTPUT, ...). */
-        function runPlanJob(base: Side, head: Side, testsOutcome: "success" | "failure", options: { brokenDiff?: boolean } = {}): Outcome {
+        function runPlanJob(
+            base: Side,
+            head: Side,
+            testsOutcome: "success" | "failure",
+            options: { brokenDiff?: boolean } = {},
+        ): Outcome {
             const root = tempRoot("bklite-wf-run-");
             const ws = path.join(root, "ws");
             const fakeBin = path.join(root, "bin");
@@ -265,7 +292,11 @@ if (cmd === "plan" && sub === "--stack") {
             const npmLog = path.join(root, "npm.log");
             fs.writeFileSync(npmLog, "");
             // `npm ci` stand-in: logs where it ran and "installs".
-            fs.writeFileSync(path.join(fakeBin, "npm"), `#!/bin/sh\necho "npm $* in $(basename "$PWD")" >> "${npmLog}"\nmkdir -p node_modules\n`, { mode: 0o755 });
+            fs.writeFileSync(
+                path.join(fakeBin, "npm"),
+                `#!/bin/sh\necho "npm $* in $(basename "$PWD")" >> "${npmLog}"\nmkdir -p node_modules\n`,
+                { mode: 0o755 },
+            );
             const output = path.join(root, "github_output");
             const summary = path.join(root, "step_summary");
             fs.writeFileSync(summary, "");
@@ -282,7 +313,8 @@ if (cmd === "plan" && sub === "--stack") {
                 "steps.artifact.outputs.artifact-url": "https://github.example/acme/infra/actions/runs/42/artifacts/7",
             };
             const inherited: NodeJS.ProcessEnv = {};
-            for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("GITHUB_") && !k.startsWith("FAKE_")) inherited[k] = v;
+            for (const [k, v] of Object.entries(process.env))
+                if (!k.startsWith("GITHUB_") && !k.startsWith("FAKE_")) inherited[k] = v;
             if (base.bklite === "old") inherited.FAKE_BKLITE_OLD = "base";
             if (options.brokenDiff) inherited.FAKE_BKLITE_BROKEN_DIFF = "1";
 
@@ -291,12 +323,21 @@ if (cmd === "plan" && sub === "--stack") {
                 if (s.id === "tests" || s.run!.includes("scripts/pr-comment.ts")) continue; // tested elsewhere
                 const key = s.id ?? s.name ?? "?";
                 fs.writeFileSync(output, "");
-                const env: NodeJS.ProcessEnv = { ...inherited, PATH: `${fakeBin}:${process.env.PATH}`, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary };
+                const env: NodeJS.ProcessEnv = {
+                    ...inherited,
+                    PATH: `${fakeBin}:${process.env.PATH}`,
+                    GITHUB_OUTPUT: output,
+                    GITHUB_STEP_SUMMARY: summary,
+                };
                 for (const [k, v] of Object.entries(s.env ?? {})) env[k] = substitute(v, ctx);
                 const file = path.join(root, `${key}.sh`);
                 fs.writeFileSync(file, s.run!);
                 const cwd = s["working-directory"] ? path.join(ws, s["working-directory"]) : ws;
-                const r = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", file], { cwd, env, encoding: "utf8" });
+                const r = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", file], {
+                    cwd,
+                    env,
+                    encoding: "utf8",
+                });
                 results[key] = { status: r.status, stdout: r.stdout, stderr: r.stderr };
                 if (s.id) {
                     ctx[`steps.${s.id}.outcome`] = r.status === 0 ? "success" : "failure";
@@ -323,20 +364,39 @@ if (cmd === "plan" && sub === "--stack") {
                 { stacks: { dev: "dev: 1\n", prod: "prod: 2\n", staging: "s: 1\n" }, installed: true },
                 "success",
             );
-            for (const [key, r] of Object.entries(o.results)) if (key !== "verdict") assert.strictEqual(r.status, 0, `${key}: ${r.stderr}`);
+            for (const [key, r] of Object.entries(o.results))
+                if (key !== "verdict") assert.strictEqual(r.status, 0, `${key}: ${r.stderr}`);
             assert.strictEqual(o.ctx["steps.stacks.outputs.stacks"], '["dev","prod","staging"]');
-            assert.strictEqual(o.ctx["steps.stacks.outputs.preview_stacks"], '["dev","prod"]', "staging is new in the PR");
-            assert.strictEqual(o.npmLog, "npm ci --no-audit --no-fund in base\n", "npm ci on the fresh base; head was installed by .ci/run");
+            assert.strictEqual(
+                o.ctx["steps.stacks.outputs.preview_stacks"],
+                '["dev","prod"]',
+                "staging is new in the PR",
+            );
+            assert.strictEqual(
+                o.npmLog,
+                "npm ci --no-audit --no-fund in base\n",
+                "npm ci on the fresh base; head was installed by .ci/run",
+            );
             assert.deepStrictEqual(fs.readdirSync(path.join(o.ws, "plans", "base")).sort(), ["dev.json"]);
-            assert.deepStrictEqual(fs.readdirSync(path.join(o.ws, "plans", "head")).sort(), ["dev.json", "prod.json", "staging.json"]);
-            assert.strictEqual(fs.readFileSync(path.join(o.ws, "plans", "base-failures.tsv"), "utf8"), "prod\t2\tbklite:hostAddress: required\n");
+            assert.deepStrictEqual(fs.readdirSync(path.join(o.ws, "plans", "head")).sort(), [
+                "dev.json",
+                "prod.json",
+                "staging.json",
+            ]);
+            assert.strictEqual(
+                fs.readFileSync(path.join(o.ws, "plans", "base-failures.tsv"), "utf8"),
+                "prod\t2\tbklite:hostAddress: required\n",
+            );
 
             const c = o.comment;
             assert.ok(c.startsWith(`${MARKER}\n`), c);
             assert.match(c, /^\*\*Offline plan\*\* · base `aaaaaaa` \(main\) → head `bbbbbbb`/m);
             assert.match(c, /test merge commit `ccccccc`/);
             assert.match(c, /Tests \(`bash \.ci\/run`\): passed\./);
-            assert.match(c, /> \[!WARNING\]\n> The base `aaaaaaa` could not render these stacks, so the diff below cannot compare them: it shows them as \*\*new\*\*/);
+            assert.match(
+                c,
+                /> \[!WARNING\]\n> The base `aaaaaaa` could not render these stacks, so the diff below cannot compare them: it shows them as \*\*new\*\*/,
+            );
             assert.match(c, /> - `prod`: exit 2, `bklite:hostAddress: required`/);
             assert.ok(!c.includes("[!CAUTION]"));
             assert.ok(!c.includes("[!NOTE]"), "no test-merge note when the merge parent cannot be read");
@@ -356,22 +416,38 @@ if (cmd === "plan" && sub === "--stack") {
             const c = o.comment;
             assert.match(c, /> - `dev`: exit 2, `bklite: unknown command 'plan'`/);
             assert.match(c, /> - `prod`: exit 2, `bklite: unknown command 'plan'`/);
-            assert.match(c, /> \[!CAUTION\]\n> This pull request cannot render these stacks, so the diff below cannot show them/);
+            assert.match(
+                c,
+                /> \[!CAUTION\]\n> This pull request cannot render these stacks, so the diff below cannot show them/,
+            );
             assert.match(c, /Tests \(`bash \.ci\/run`\): \*\*failed\*\*/);
-            assert.match(c, /### Plan diff\n- `dev`: new\n\n/, "prod renders on neither side, so only the notes name it");
+            assert.match(
+                c,
+                /### Plan diff\n- `dev`: new\n\n/,
+                "prod renders on neither side, so only the notes name it",
+            );
             assert.strictEqual(o.results.verdict.status, 1);
             assert.match(o.results.verdict.stdout, /cannot render every stack/);
         });
 
         it("a base without bin/bklite is reported as such, without installing anything there", () => {
-            const o = runPlanJob({ stacks: { dev: "dev: 1\n" }, bklite: "none" }, { stacks: { dev: "dev: 1\n" }, installed: true }, "success");
+            const o = runPlanJob(
+                { stacks: { dev: "dev: 1\n" }, bklite: "none" },
+                { stacks: { dev: "dev: 1\n" }, installed: true },
+                "success",
+            );
             assert.strictEqual(o.npmLog, "");
             assert.match(o.comment, /> - `dev`: no bin\/bklite on this commit/);
             assert.strictEqual(o.results.verdict.status, 0);
         });
 
         it("a failing `bklite plan diff` is said in the comment and fails the job", () => {
-            const o = runPlanJob({ stacks: { dev: "dev: 1\n" } }, { stacks: { dev: "dev: 1\n" }, installed: true }, "success", { brokenDiff: true });
+            const o = runPlanJob(
+                { stacks: { dev: "dev: 1\n" } },
+                { stacks: { dev: "dev: 1\n" }, installed: true },
+                "success",
+                { brokenDiff: true },
+            );
             assert.strictEqual(o.results.diff.status, 0, "the diff step records the exit code; the verdict step fails");
             assert.strictEqual(o.ctx["steps.diff.outputs.exit"], "1");
             assert.match(o.comment, /\*\*`bklite plan diff` failed\*\* \(exit 1\)/);

@@ -22,11 +22,15 @@ function container(run: ProgramRun, service: string): RecordedResource {
 
 /** A container's env as a map. */
 function envOf(c: RecordedResource): Record<string, string> {
-    return Object.fromEntries((c.inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+    return Object.fromEntries(
+        (c.inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]),
+    );
 }
 
 function upload(c: RecordedResource, file: string): { content: string; permissions?: string } {
-    const found = (c.inputs.uploads as Array<{ file: string; content: string; permissions?: string }>).find((u) => u.file === file);
+    const found = (c.inputs.uploads as Array<{ file: string; content: string; permissions?: string }>).find(
+        (u) => u.file === file,
+    );
     assert.ok(found, `${c.name} uploads ${file}`);
     return found;
 }
@@ -56,7 +60,10 @@ for (const stack of ["dev", "prod"]) {
         });
 
         it("runs the services of the default apps as containers named after the stack", () => {
-            const names = run.recorder.ofType(CONTAINER).map((c) => c.inputs.name).sort();
+            const names = run.recorder
+                .ofType(CONTAINER)
+                .map((c) => c.inputs.name)
+                .sort();
             assert.deepStrictEqual(names, SERVICE_NAMES.map((s) => `bklite-${stack}-${s}`).sort());
         });
 
@@ -64,7 +71,9 @@ for (const stack of ["dev", "prod"]) {
             const networks = run.recorder.ofType("docker:index/network:Network");
             assert.strictEqual(networks.length, 1);
             for (const service of SERVICE_NAMES) {
-                assert.deepStrictEqual(container(run, service).inputs.networksAdvanced, [{ name: `bklite-${stack}`, aliases: [service] }]);
+                assert.deepStrictEqual(container(run, service).inputs.networksAdvanced, [
+                    { name: `bklite-${stack}`, aliases: [service] },
+                ]);
             }
         });
 
@@ -80,17 +89,30 @@ for (const stack of ["dev", "prod"]) {
                 const image = images.find((i) => c.dependencies.some((d) => d.endsWith(`::${i.name}`)));
                 assert.ok(image, `${service} depends on its image`);
                 assert.match(c.inputs.image, /^sha256:[0-9a-f]{64}$/, `${service} runs the image by id`);
-                assert.strictEqual(run.outputs.images && (run.outputs.images as Record<string, string>)[service], image.inputs.name);
+                assert.strictEqual(
+                    run.outputs.images && (run.outputs.images as Record<string, string>)[service],
+                    image.inputs.name,
+                );
             }
         });
 
         if (stack === "prod") {
             it("takes every image from the private registry under the release tag (seed 001)", () => {
                 for (const image of run.recorder.ofType(REMOTE_IMAGE)) {
-                    assert.match(image.inputs.name, /^aiharbor\.msxf\.local\/aihpc\/[a-z0-9/_.-]+:v0\.3\.5$/, image.inputs.name);
+                    assert.match(
+                        image.inputs.name,
+                        /^aiharbor\.msxf\.local\/aihpc\/[a-z0-9/_.-]+:v0\.3\.5$/,
+                        image.inputs.name,
+                    );
                 }
-                assert.strictEqual((run.outputs.images as Record<string, string>).postgres, "aiharbor.msxf.local/aihpc/postgres:v0.3.5");
-                assert.strictEqual((run.outputs.images as Record<string, string>).server, "aiharbor.msxf.local/aihpc/bklite/server:v0.3.5");
+                assert.strictEqual(
+                    (run.outputs.images as Record<string, string>).postgres,
+                    "aiharbor.msxf.local/aihpc/postgres:v0.3.5",
+                );
+                assert.strictEqual(
+                    (run.outputs.images as Record<string, string>).server,
+                    "aiharbor.msxf.local/aihpc/bklite/server:v0.3.5",
+                );
             });
         } else {
             it("uses pinned default images, never latest", () => {
@@ -107,7 +129,13 @@ for (const stack of ["dev", "prod"]) {
             const generated = (key: string) => secrets.find((s) => s.name === `bklite-secrets-${key}`)!;
             assert.ok(generated("postgresPassword"));
             assert.deepStrictEqual(
-                { DB_ENGINE: env.DB_ENGINE, DB_NAME: env.DB_NAME, DB_USER: env.DB_USER, DB_HOST: env.DB_HOST, DB_PORT: env.DB_PORT },
+                {
+                    DB_ENGINE: env.DB_ENGINE,
+                    DB_NAME: env.DB_NAME,
+                    DB_USER: env.DB_USER,
+                    DB_HOST: env.DB_HOST,
+                    DB_PORT: env.DB_PORT,
+                },
                 { DB_ENGINE: "postgresql", DB_NAME: "bklite", DB_USER: "bklite", DB_HOST: "postgres", DB_PORT: "5432" },
             );
             assert.notStrictEqual(env.DB_USER, "postgres", "the server never connects as the superuser");
@@ -124,7 +152,10 @@ for (const stack of ["dev", "prod"]) {
             assert.match(env.INSTALL_APPS, /(^|,)node_mgmt(,|$)/);
             assert.strictEqual(env.UV_OFFLINE, "1");
             assert.strictEqual(env.UV_NO_SYNC, "1");
-            assert.strictEqual(upload(container(run, "server"), "/etc/nats/certs/ca.crt").content, run.outputs.natsCaCert);
+            assert.strictEqual(
+                upload(container(run, "server"), "/etc/nats/certs/ca.crt").content,
+                run.outputs.natsCaCert,
+            );
         });
 
         it("seeds the default region with all six SidecarEnv keys through DEFAULT_ZONE_VAR_*", () => {
@@ -162,7 +193,9 @@ for (const stack of ["dev", "prod"]) {
         });
 
         it("never passes a secret value as component inputs (they are stored in state)", () => {
-            const secretValues = run.recorder.ofType(RANDOM_PASSWORD).map((p) => `mock${require("crypto").createHash("sha256").update(p.name).digest("hex").slice(0, 28)}`);
+            const secretValues = run.recorder
+                .ofType(RANDOM_PASSWORD)
+                .map((p) => `mock${require("crypto").createHash("sha256").update(p.name).digest("hex").slice(0, 28)}`);
             secretValues.push("PRIVATE KEY");
             const components = run.recorder.resources.filter((r) => !r.custom);
             assert.ok(components.length >= 5);
@@ -183,8 +216,15 @@ for (const stack of ["dev", "prod"]) {
                 assert.strictEqual(c.wait, true, service);
                 assert.ok(c.waitTimeout > 0 && c.waitTimeout <= 900, service);
             }
-            assert.ok((container(run, "traefik").inputs.command as string[]).includes("--ping=true"), "traefik serves the ping its probe uses");
-            assert.match(upload(container(run, "nats"), "/etc/nats/nats-server.conf").content, /monitor_port: 8222/, "nats serves the probe's port");
+            assert.ok(
+                (container(run, "traefik").inputs.command as string[]).includes("--ping=true"),
+                "traefik serves the ping its probe uses",
+            );
+            assert.match(
+                upload(container(run, "nats"), "/etc/nats/nats-server.conf").content,
+                /monitor_port: 8222/,
+                "nats serves the probe's port",
+            );
         });
 
         it("replaces every container delete-first: each keeps a fixed name, some fixed host ports (pulumi-docker#1356)", () => {
@@ -195,13 +235,26 @@ for (const stack of ["dev", "prod"]) {
                 assert.match(c.inputs.name, new RegExp(`^bklite-${stack}-`), `${c.name} has a fixed name`);
             }
             // Nothing else is replaced delete-first: volumes and the network are never replaced with data in them.
-            assert.deepStrictEqual(run.recorder.resources.filter((r) => r.deleteBeforeReplace && r.type !== CONTAINER), []);
+            assert.deepStrictEqual(
+                run.recorder.resources.filter((r) => r.deleteBeforeReplace && r.type !== CONTAINER),
+                [],
+            );
         });
 
         it("lets redis (which drops root) read its config file, and no one else", () => {
-            const file = upload(container(run, "redis"), "/usr/local/etc/redis/redis.conf") as { permissions?: string; owner?: string; group?: string };
-            assert.deepStrictEqual({ permissions: file.permissions, owner: file.owner, group: file.group }, { permissions: "0600", owner: "999", group: "999" });
-            assert.deepStrictEqual(container(run, "redis").inputs.command, ["redis-server", "/usr/local/etc/redis/redis.conf"]);
+            const file = upload(container(run, "redis"), "/usr/local/etc/redis/redis.conf") as {
+                permissions?: string;
+                owner?: string;
+                group?: string;
+            };
+            assert.deepStrictEqual(
+                { permissions: file.permissions, owner: file.owner, group: file.group },
+                { permissions: "0600", owner: "999", group: "999" },
+            );
+            assert.deepStrictEqual(container(run, "redis").inputs.command, [
+                "redis-server",
+                "/usr/local/etc/redis/redis.conf",
+            ]);
         });
 
         it("lets the server start for at least 90 s and gives up within 15 minutes (seed 000)", () => {
@@ -218,29 +271,53 @@ for (const stack of ["dev", "prod"]) {
 
         it("starts the server after postgres, redis, nats and its database, and web after the server", () => {
             const server = container(run, "server");
-            for (const dep of ["bklite-docker-postgres", "bklite-docker-redis", "bklite-docker-nats", "bklite-db-database", "bklite-db-owner"]) {
+            for (const dep of [
+                "bklite-docker-postgres",
+                "bklite-docker-redis",
+                "bklite-docker-nats",
+                "bklite-db-database",
+                "bklite-db-owner",
+            ]) {
                 assert.ok(dependsOn(server, run, dep), `server waits for ${dep}`);
             }
             assert.ok(dependsOn(container(run, "web"), run, "bklite-docker-server"));
             assert.ok(dependsOn(container(run, "traefik"), run, "bklite-docker-server"));
-            assert.ok(!dependsOn(container(run, "traefik"), run, "bklite-docker-web"), "agents reach /api/v1 even while web starts");
+            assert.ok(
+                !dependsOn(container(run, "traefik"), run, "bklite-docker-web"),
+                "agents reach /api/v1 even while web starts",
+            );
             assert.ok(!dependsOn(container(run, "postgres"), run, "bklite-docker-server"));
         });
 
         it("keeps every service's data in a named volume retained on delete", () => {
             const volumes = run.recorder.ofType(VOLUME);
             const dataOf = ["falkordb", "nats", "postgres", "redis", "victoria-logs", "victoria-metrics"];
-            assert.deepStrictEqual(volumes.map((v) => v.inputs.name).sort(), dataOf.map((s) => `bklite-${stack}-${s}-data`));
+            assert.deepStrictEqual(
+                volumes.map((v) => v.inputs.name).sort(),
+                dataOf.map((s) => `bklite-${stack}-${s}-data`),
+            );
             for (const v of volumes) {
                 assert.strictEqual(v.retainOnDelete, true, v.name);
             }
             const mount = (service: string) => container(run, service).inputs.volumes;
-            assert.deepStrictEqual(mount("postgres"), [{ volumeName: `bklite-${stack}-postgres-data`, containerPath: "/var/lib/postgresql/data" }]);
-            assert.deepStrictEqual(mount("nats"), [{ volumeName: `bklite-${stack}-nats-data`, containerPath: "/data" }]);
-            assert.deepStrictEqual(mount("redis"), [{ volumeName: `bklite-${stack}-redis-data`, containerPath: "/data" }]);
-            assert.deepStrictEqual(mount("falkordb"), [{ volumeName: `bklite-${stack}-falkordb-data`, containerPath: "/var/lib/falkordb/data" }]);
-            assert.deepStrictEqual(mount("victoria-metrics"), [{ volumeName: `bklite-${stack}-victoria-metrics-data`, containerPath: "/victoria-metrics-data" }]);
-            assert.deepStrictEqual(mount("victoria-logs"), [{ volumeName: `bklite-${stack}-victoria-logs-data`, containerPath: "/vlogs" }]);
+            assert.deepStrictEqual(mount("postgres"), [
+                { volumeName: `bklite-${stack}-postgres-data`, containerPath: "/var/lib/postgresql/data" },
+            ]);
+            assert.deepStrictEqual(mount("nats"), [
+                { volumeName: `bklite-${stack}-nats-data`, containerPath: "/data" },
+            ]);
+            assert.deepStrictEqual(mount("redis"), [
+                { volumeName: `bklite-${stack}-redis-data`, containerPath: "/data" },
+            ]);
+            assert.deepStrictEqual(mount("falkordb"), [
+                { volumeName: `bklite-${stack}-falkordb-data`, containerPath: "/var/lib/falkordb/data" },
+            ]);
+            assert.deepStrictEqual(mount("victoria-metrics"), [
+                { volumeName: `bklite-${stack}-victoria-metrics-data`, containerPath: "/victoria-metrics-data" },
+            ]);
+            assert.deepStrictEqual(mount("victoria-logs"), [
+                { volumeName: `bklite-${stack}-victoria-logs-data`, containerPath: "/vlogs" },
+            ]);
             assert.deepStrictEqual(run.outputs.dataVolumes, volumes.map((v) => v.inputs.name).sort());
         });
 
@@ -271,15 +348,25 @@ for (const stack of ["dev", "prod"]) {
         it("routes /api/v1 to server:8000 and the rest to web:3000 on path alone, dashboard off", () => {
             const traefik = container(run, "traefik");
             const routes = parse(upload(traefik, "/etc/traefik/dynamic.yml").content);
-            const routers = Object.values(routes.http.routers) as Array<{ rule: string; service: string; priority: number }>;
+            const routers = Object.values(routes.http.routers) as Array<{
+                rule: string;
+                service: string;
+                priority: number;
+            }>;
             const target = (prefix: string) => {
                 const router = routers.find((r) => r.rule === `PathPrefix(\`${prefix}\`)`)!;
-                return { url: routes.http.services[router.service].loadBalancer.servers[0].url, priority: router.priority };
+                return {
+                    url: routes.http.services[router.service].loadBalancer.servers[0].url,
+                    priority: router.priority,
+                };
             };
             assert.strictEqual(target("/api/v1").url, "http://server:8000");
             assert.strictEqual(target("/").url, "http://web:3000");
             assert.ok(target("/api/v1").priority > target("/").priority);
-            assert.ok(routers.every((r) => !r.rule.includes("Host(")), "no Host rule");
+            assert.ok(
+                routers.every((r) => !r.rule.includes("Host(")),
+                "no Host rule",
+            );
             const flags = traefik.inputs.command as string[];
             assert.ok(flags.includes("--api.dashboard=false"));
             assert.ok(flags.includes("--providers.file.filename=/etc/traefik/dynamic.yml"));
@@ -301,7 +388,10 @@ for (const stack of ["dev", "prod"]) {
 
         it("signs the NATS certificate for nats, localhost, 127.0.0.1 and the host address", () => {
             const csr = run.recorder.named("bklite-nats-tls-server-csr").inputs;
-            assert.deepStrictEqual([...csr.dnsNames, ...csr.ipAddresses].sort(), [...new Set(["127.0.0.1", hostAddress, "localhost", "nats"])].sort());
+            assert.deepStrictEqual(
+                [...csr.dnsNames, ...csr.ipAddresses].sort(),
+                [...new Set(["127.0.0.1", hostAddress, "localhost", "nats"])].sort(),
+            );
             const ca = run.recorder.named("bklite-nats-tls-ca").inputs;
             assert.strictEqual(ca.isCaCertificate, true);
             const server = run.recorder.named("bklite-nats-tls-server").inputs;
@@ -311,36 +401,59 @@ for (const stack of ["dev", "prod"]) {
         it("declares the bklite database and its owner role through the loopback port, both retained", () => {
             const provider = run.recorder.named("bklite-db-provider");
             assert.deepStrictEqual(
-                { host: provider.inputs.host, port: provider.inputs.port, username: provider.inputs.username, sslmode: provider.inputs.sslmode },
+                {
+                    host: provider.inputs.host,
+                    port: provider.inputs.port,
+                    username: provider.inputs.username,
+                    sslmode: provider.inputs.sslmode,
+                },
                 { host: "127.0.0.1", port: "25432", username: "postgres", sslmode: "disable" },
             );
             assert.strictEqual(provider.inputs.password, envOf(container(run, "postgres")).POSTGRES_PASSWORD);
             assert.ok(containsSecret(provider.rawInputs.password), "the superuser password is a secret");
             assert.ok(dependsOn(provider, run, "bklite-docker-postgres"), "connects once the container is healthy");
             const role = run.recorder.named("bklite-db-owner");
-            assert.deepStrictEqual({ name: role.inputs.name, login: role.inputs.login }, { name: "bklite", login: true });
+            assert.deepStrictEqual(
+                { name: role.inputs.name, login: role.inputs.login },
+                { name: "bklite", login: true },
+            );
             assert.strictEqual(role.inputs.password, envOf(container(run, "server")).DB_PASSWORD);
             assert.ok(containsSecret(role.rawInputs.password), "the role password is a secret");
             assert.ok(role.provider.includes("bklite-db-provider"));
             const database = run.recorder.named("bklite-db-database");
-            assert.deepStrictEqual({ name: database.inputs.name, owner: database.inputs.owner }, { name: "bklite", owner: "bklite" });
+            assert.deepStrictEqual(
+                { name: database.inputs.name, owner: database.inputs.owner },
+                { name: "bklite", owner: "bklite" },
+            );
             assert.strictEqual(role.retainOnDelete, true);
             assert.strictEqual(database.retainOnDelete, true);
         });
 
         it("generates every secret that the config does not give", () => {
             const generated = run.recorder.ofType(RANDOM_PASSWORD);
-            assert.deepStrictEqual(
-                generated.map((g) => g.name.replace("bklite-secrets-", "")).sort(),
-                ["adminPassword", "falkordbPassword", "natsPassword", "nextauthSecret", "postgresAdminPassword", "postgresPassword", "redisPassword", "secretKey"],
-            );
+            assert.deepStrictEqual(generated.map((g) => g.name.replace("bklite-secrets-", "")).sort(), [
+                "adminPassword",
+                "falkordbPassword",
+                "natsPassword",
+                "nextauthSecret",
+                "postgresAdminPassword",
+                "postgresPassword",
+                "redisPassword",
+                "secretKey",
+            ]);
             for (const g of generated) {
-                assert.deepStrictEqual({ length: g.inputs.length, special: g.inputs.special }, { length: 32, special: false });
+                assert.deepStrictEqual(
+                    { length: g.inputs.length, special: g.inputs.special },
+                    { length: 32, special: false },
+                );
             }
         });
 
         it("protects the data volumes and what retained data depends on: its passwords, SECRET_KEY, the NATS password and the CA", () => {
-            const protectedNames = run.recorder.resources.filter((r) => r.protect).map((r) => r.name).sort();
+            const protectedNames = run.recorder.resources
+                .filter((r) => r.protect)
+                .map((r) => r.name)
+                .sort();
             assert.deepStrictEqual(protectedNames, [
                 "bklite-docker-falkordb-data",
                 "bklite-docker-nats-data",
@@ -384,7 +497,11 @@ for (const stack of ["dev", "prod"]) {
 describe("program with secrets given in config", () => {
     it("uses them as secrets and generates only the rest", async () => {
         const given = "given-secret-key-0123456789abcdef";
-        const run = await runProgram("dev", { ...stackConfig("dev"), "bklite:secretKey": given }, { secretKeys: ["bklite:secretKey"] });
+        const run = await runProgram(
+            "dev",
+            { ...stackConfig("dev"), "bklite:secretKey": given },
+            { secretKeys: ["bklite:secretKey"] },
+        );
         const names = run.recorder.ofType(RANDOM_PASSWORD).map((r) => r.name);
         assert.ok(!names.includes("bklite-secrets-secretKey"));
         assert.strictEqual(names.length, 7, "the other core secrets and FalkorDB's");
@@ -404,7 +521,8 @@ describe("program verification", () => {
         const verify = run.recorder.named("bklite-verify-run");
         assert.strictEqual(verify.inputs.create, "node bin/bklite verify --spec - --retry-seconds 90");
         const spec = JSON.parse(verify.inputs.stdin);
-        const { parseVerifySpec } = require("../../components/verify/spec") as typeof import("../../components/verify/spec");
+        const { parseVerifySpec } =
+            require("../../components/verify/spec") as typeof import("../../components/verify/spec");
         assert.deepStrictEqual(parseVerifySpec(spec), spec, "a spec the CLI takes as it is");
         assert.strictEqual(spec.consoleUrl, "http://127.0.0.1:8080");
         assert.strictEqual(spec.natsEndpoint, "tls://127.0.0.1:24222");
@@ -432,20 +550,45 @@ describe("program verification", () => {
         assert.ok(!verify.inputs.stdin.includes("mock"), "no generated secret in the spec");
         // After seeding; again whenever seeding re-runs or a container is replaced.
         assert.ok(verify.dependencies.some((d) => d.endsWith("::bklite-seed-apply")));
-        assert.deepStrictEqual(verify.inputs.triggers.slice(1), ["bklite-seed-apply-id", ...SERVICE_NAMES.slice().sort().map((s) => `bklite-docker-${s}-id`)]);
+        assert.deepStrictEqual(verify.inputs.triggers.slice(1), [
+            "bklite-seed-apply-id",
+            ...SERVICE_NAMES.slice()
+                .sort()
+                .map((s) => `bklite-docker-${s}-id`),
+        ]);
         const again = await runProgram("dev", config);
-        assert.deepStrictEqual(again.recorder.named("bklite-verify-run").inputs.triggers, verify.inputs.triggers, "nothing changed, nothing re-runs");
+        assert.deepStrictEqual(
+            again.recorder.named("bklite-verify-run").inputs.triggers,
+            verify.inputs.triggers,
+            "nothing changed, nothing re-runs",
+        );
     });
 
     it("verifies the firewall after applying it, and is off with a warning when bklite:verify is false", async () => {
-        const withFirewall = await runProgram("prod", stackConfig("prod", { "bklite:security": { hostFirewall: true, rules: [{ port: "http", sources: ["10.0.0.0/8"], description: "console" }] } }));
+        const withFirewall = await runProgram(
+            "prod",
+            stackConfig("prod", {
+                "bklite:security": {
+                    hostFirewall: true,
+                    rules: [{ port: "http", sources: ["10.0.0.0/8"], description: "console" }],
+                },
+            }),
+        );
         const verify = withFirewall.recorder.named("bklite-verify-run");
         assert.ok(verify.dependencies.some((d) => d.endsWith("::bklite-firewall")));
-        assert.deepStrictEqual(JSON.parse(verify.inputs.stdin).firewall, { stack: "prod", rules: [{ port: 8080, protocol: "tcp", sources: ["10.0.0.0/8"], description: "console", purpose: "http" }] });
+        assert.deepStrictEqual(JSON.parse(verify.inputs.stdin).firewall, {
+            stack: "prod",
+            rules: [{ port: 8080, protocol: "tcp", sources: ["10.0.0.0/8"], description: "console", purpose: "http" }],
+        });
 
-        const { result: off, warnings } = await mocks.capturingWarnings(() => runProgram("dev", stackConfig("dev", { "bklite:verify": false })));
+        const { result: off, warnings } = await mocks.capturingWarnings(() =>
+            runProgram("dev", stackConfig("dev", { "bklite:verify": false })),
+        );
         assert.ok(!off.recorder.resources.some((r) => r.name.startsWith("bklite-verify")));
-        assert.ok(warnings.some((w) => /bklite:verify is false: nothing proves this platform works/.test(w)), warnings.join("\n"));
+        assert.ok(
+            warnings.some((w) => /bklite:verify is false: nothing proves this platform works/.test(w)),
+            warnings.join("\n"),
+        );
     });
 });
 
@@ -454,36 +597,85 @@ describe("program upgrades", () => {
         const config = stackConfig("dev");
         const run = await runProgram("dev", config);
         const backup = run.recorder.named("bklite-backup-run");
-        assert.strictEqual(backup.inputs.create, "node bin/bklite backup --stack dev --stack-config - --dir backups --keep 5 --if-deployed");
-        assert.deepStrictEqual(Object.keys(backup.inputs.environment).sort(), ["BKLITE_FALKORDB_PASSWORD", "BKLITE_NATS_CA", "BKLITE_NATS_PASSWORD", "BKLITE_SECRET_KEY"]);
+        assert.strictEqual(
+            backup.inputs.create,
+            "node bin/bklite backup --stack dev --stack-config - --dir backups --keep 5 --if-deployed",
+        );
+        assert.deepStrictEqual(Object.keys(backup.inputs.environment).sort(), [
+            "BKLITE_FALKORDB_PASSWORD",
+            "BKLITE_NATS_CA",
+            "BKLITE_NATS_PASSWORD",
+            "BKLITE_SECRET_KEY",
+        ]);
         assert.ok(containsSecret(backup.rawInputs.environment), "the environment is secret");
         const given = JSON.parse(backup.inputs.stdin);
-        assert.deepStrictEqual([given.runtime, given.ports.nats, given.backup], ["docker", 24222, { dir: "backups", keep: 5, beforeUpgrade: true }], "the stack's config on stdin");
-        assert.strictEqual(backup.inputs.update, "echo 'no image changed: no backup needed'", "a change that is no upgrade takes no backup");
+        assert.deepStrictEqual(
+            [given.runtime, given.ports.nats, given.backup],
+            ["docker", 24222, { dir: "backups", keep: 5, beforeUpgrade: true }],
+            "the stack's config on stdin",
+        );
+        assert.strictEqual(
+            backup.inputs.update,
+            "echo 'no image changed: no backup needed'",
+            "a change that is no upgrade takes no backup",
+        );
         const images = run.outputs.images as Record<string, string>;
-        assert.deepStrictEqual(backup.inputs.triggers, Object.keys(images).sort().map((s) => `${s}=${images[s]}`));
+        assert.deepStrictEqual(
+            backup.inputs.triggers,
+            Object.keys(images)
+                .sort()
+                .map((s) => `${s}=${images[s]}`),
+        );
         const remoteImages = run.recorder.ofType("docker:index/remoteImage:RemoteImage");
         assert.ok(remoteImages.length > 0);
         for (const image of remoteImages) {
-            assert.ok(image.dependencies.some((d) => d.endsWith("::bklite-backup-run")), `${image.name} (and so its containers) waits for the backup`);
+            assert.ok(
+                image.dependencies.some((d) => d.endsWith("::bklite-backup-run")),
+                `${image.name} (and so its containers) waits for the backup`,
+            );
         }
-        assert.ok(!JSON.stringify(run.recorder.named("bklite-backup").inputs).includes("mock"), "no secret in the component's inputs");
+        assert.ok(
+            !JSON.stringify(run.recorder.named("bklite-backup").inputs).includes("mock"),
+            "no secret in the component's inputs",
+        );
 
         const again = await runProgram("dev", config);
-        assert.deepStrictEqual(again.recorder.named("bklite-backup-run").inputs.triggers, backup.inputs.triggers, "nothing changed, no backup");
-        const upgraded = await runProgram("dev", stackConfig("dev", { "bklite:images": { tag: "huangpu-v1.1" }, "bklite:backup": { dir: "/srv/bklite-backups", keep: 3 } }));
+        assert.deepStrictEqual(
+            again.recorder.named("bklite-backup-run").inputs.triggers,
+            backup.inputs.triggers,
+            "nothing changed, no backup",
+        );
+        const upgraded = await runProgram(
+            "dev",
+            stackConfig("dev", {
+                "bklite:images": { tag: "huangpu-v1.1" },
+                "bklite:backup": { dir: "/srv/bklite-backups", keep: 3 },
+            }),
+        );
         const next = upgraded.recorder.named("bklite-backup-run");
-        assert.strictEqual(next.inputs.create, "node bin/bklite backup --stack dev --stack-config - --dir /srv/bklite-backups --keep 3 --if-deployed");
+        assert.strictEqual(
+            next.inputs.create,
+            "node bin/bklite backup --stack dev --stack-config - --dir /srv/bklite-backups --keep 3 --if-deployed",
+        );
         assert.notDeepStrictEqual(next.inputs.triggers, backup.inputs.triggers, "a new release tag runs the backup");
         assert.ok(next.inputs.triggers.includes("server=bklite/server:huangpu-v1.1"), next.inputs.triggers.join(" "));
     });
 
     it("is off with a warning when bklite:backup.beforeUpgrade is false", async () => {
-        const { result: off, warnings } = await mocks.capturingWarnings(() => runProgram("dev", stackConfig("dev", { "bklite:backup": { beforeUpgrade: false } })));
+        const { result: off, warnings } = await mocks.capturingWarnings(() =>
+            runProgram("dev", stackConfig("dev", { "bklite:backup": { beforeUpgrade: false } })),
+        );
         assert.ok(!off.recorder.resources.some((r) => r.name.startsWith("bklite-backup")));
         const remoteImages = off.recorder.ofType("docker:index/remoteImage:RemoteImage");
         assert.ok(remoteImages.every((i) => !i.dependencies.some((d) => d.includes("backup"))));
-        assert.ok(warnings.some((w) => /bklite:backup\.beforeUpgrade is false: an image change replaces containers without a backup first/.test(w)), warnings.join("\n"));
+        assert.ok(
+            warnings.some((w) =>
+                /bklite:backup\.beforeUpgrade is false: an image change replaces containers without a backup first/.test(
+                    w,
+                ),
+            ),
+            warnings.join("\n"),
+        );
     });
 });
 
@@ -492,16 +684,30 @@ describe("program rotating SECRET_KEY", () => {
     const oldKey = "old-secret-key-0123456789abcdef";
 
     it("re-encrypts the stored secrets while previousSecretKey is given, and never generates one", async () => {
-        const run = await runProgram("dev", { ...stackConfig("dev"), "bklite:secretKey": newKey, "bklite:previousSecretKey": oldKey }, { secretKeys: ["bklite:secretKey", "bklite:previousSecretKey"] });
+        const run = await runProgram(
+            "dev",
+            { ...stackConfig("dev"), "bklite:secretKey": newKey, "bklite:previousSecretKey": oldKey },
+            { secretKeys: ["bklite:secretKey", "bklite:previousSecretKey"] },
+        );
         const apply = run.recorder.named("bklite-seed-apply");
         assert.strictEqual(apply.inputs.create, "node bin/bklite seed apply --spec - --reencrypt");
         assert.strictEqual(apply.inputs.environment.BKLITE_PREVIOUS_SECRET_KEY, oldKey);
         assert.strictEqual(apply.inputs.environment.BKLITE_SECRET_KEY, newKey);
         assert.ok(containsSecret(apply.rawInputs.environment), "the environment is secret");
-        assert.ok(!run.recorder.ofType(RANDOM_PASSWORD).some((r) => /secretKey/i.test(r.name)), "neither key generated");
-        assert.ok(!run.recorder.named("bklite-docker-server").inputs.envs.some((e: string) => e.includes(oldKey)), "the server has only the new key");
+        assert.ok(
+            !run.recorder.ofType(RANDOM_PASSWORD).some((r) => /secretKey/i.test(r.name)),
+            "neither key generated",
+        );
+        assert.ok(
+            !run.recorder.named("bklite-docker-server").inputs.envs.some((e: string) => e.includes(oldKey)),
+            "the server has only the new key",
+        );
 
-        const settled = await runProgram("dev", { ...stackConfig("dev"), "bklite:secretKey": newKey }, { secretKeys: ["bklite:secretKey"] });
+        const settled = await runProgram(
+            "dev",
+            { ...stackConfig("dev"), "bklite:secretKey": newKey },
+            { secretKeys: ["bklite:secretKey"] },
+        );
         const plain = settled.recorder.named("bklite-seed-apply");
         assert.strictEqual(plain.inputs.create, "node bin/bklite seed apply --spec -");
         assert.ok(!("BKLITE_PREVIOUS_SECRET_KEY" in plain.inputs.environment));
@@ -509,14 +715,23 @@ describe("program rotating SECRET_KEY", () => {
 
     it("refuses a previous key without a new one, or the same key twice", async () => {
         for (const [config, expected] of [
-            [{ "bklite:previousSecretKey": oldKey }, /bklite:previousSecretKey: \(secret, not shown\) is set but bklite:secretKey is not/],
-            [{ "bklite:previousSecretKey": newKey, "bklite:secretKey": newKey }, /bklite:previousSecretKey: \(secret, not shown\) is the same as bklite:secretKey/],
+            [
+                { "bklite:previousSecretKey": oldKey },
+                /bklite:previousSecretKey: \(secret, not shown\) is set but bklite:secretKey is not/,
+            ],
+            [
+                { "bklite:previousSecretKey": newKey, "bklite:secretKey": newKey },
+                /bklite:previousSecretKey: \(secret, not shown\) is the same as bklite:secretKey/,
+            ],
         ] as Array<[Record<string, string>, RegExp]>) {
-            await assert.rejects(runProgram("dev", { ...stackConfig("dev"), ...config }, { secretKeys: Object.keys(config) }), (err: Error) => {
-                assert.match(err.message, expected);
-                assert.ok(!err.message.includes(oldKey) && !err.message.includes(newKey), "no secret printed");
-                return true;
-            });
+            await assert.rejects(
+                runProgram("dev", { ...stackConfig("dev"), ...config }, { secretKeys: Object.keys(config) }),
+                (err: Error) => {
+                    assert.match(err.message, expected);
+                    assert.ok(!err.message.includes(oldKey) && !err.message.includes(newKey), "no secret printed");
+                    return true;
+                },
+            );
         }
     });
 });

@@ -35,7 +35,10 @@ describe("seeding (program)", () => {
 
     it("seeds every region, default included, with all six keys and the stack's NATS password", () => {
         const spec = JSON.parse(run.recorder.named("bklite-seed-apply").inputs.stdin);
-        assert.deepStrictEqual(spec.regions.map((r: { name: string }) => r.name), ["default", "管理网"]);
+        assert.deepStrictEqual(
+            spec.regions.map((r: { name: string }) => r.name),
+            ["default", "管理网"],
+        );
         for (const region of spec.regions) {
             for (const key of REQUIRED_REGION_KEYS) {
                 assert.ok(region.env[key], `${region.name} has ${key}`);
@@ -47,9 +50,21 @@ describe("seeding (program)", () => {
         assert.strictEqual(spec.regions[1].env.NODE_SERVER_URL, "http://192.168.31.10:8080");
         assert.deepStrictEqual(spec.packages, [
             { file: standInPackageFile(), os: "linux", type: "controller", object: "Controller", version: "1.0.0" },
-            { file: standInPackageFile("telegraf"), os: "linux", type: "collector", object: "Telegraf", version: "1.0.0" },
+            {
+                file: standInPackageFile("telegraf"),
+                os: "linux",
+                type: "collector",
+                object: "Telegraf",
+                version: "1.0.0",
+            },
             { file: standInPackageFile("vector"), os: "linux", type: "collector", object: "Vector", version: "1.0.0" },
-            { file: standInPackageFile("nats-executor"), os: "linux", type: "collector", object: "NATS-Executor", version: "1.0.0" },
+            {
+                file: standInPackageFile("nats-executor"),
+                os: "linux",
+                type: "collector",
+                object: "NATS-Executor",
+                version: "1.0.0",
+            },
         ]);
     });
 
@@ -86,21 +101,38 @@ describe("seeding (program)", () => {
         const spec = apply.inputs.stdin as string;
         const digestOf = (file: string) => crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
         const fileDigest = digestOf(standInPackageFile());
-        const collectorDigests = ["telegraf", "vector", "nats-executor"].map((name) => digestOf(standInPackageFile(name)));
+        const collectorDigests = ["telegraf", "vector", "nats-executor"].map((name) =>
+            digestOf(standInPackageFile(name)),
+        );
         // The spec's digest is keyed by SECRET_KEY: visible in state and previews, useless for guessing secrets.
         const key = String(run.recorder.named("bklite-secrets-secretKey").rawOutputs.result);
         assert.match(key, /^mock[0-9a-f]{28}$/);
-        assert.deepStrictEqual(apply.inputs.triggers, [crypto.createHmac("sha256", key).update(JSON.stringify([spec])).digest("hex"), fileDigest, ...collectorDigests]);
+        assert.deepStrictEqual(apply.inputs.triggers, [
+            crypto
+                .createHmac("sha256", key)
+                .update(JSON.stringify([spec]))
+                .digest("hex"),
+            fileDigest,
+            ...collectorDigests,
+        ]);
         assert.ok(!containsSecret(apply.rawInputs.triggers), "the triggers are not secret");
         const again = await runProgram("prod", programConfig("prod"));
-        assert.deepStrictEqual(again.recorder.named("bklite-seed-apply").inputs.triggers, apply.inputs.triggers, "nothing changed, same triggers");
+        assert.deepStrictEqual(
+            again.recorder.named("bklite-seed-apply").inputs.triggers,
+            apply.inputs.triggers,
+            "nothing changed, same triggers",
+        );
 
         const dir = tempDir("package");
         const other = path.join(dir, "fusion-collectors-linux-amd64.zip");
         fs.writeFileSync(other, "another build\n");
         try {
             const config = programConfig("prod");
-            config["bklite:probePackages"] = JSON.stringify(JSON.parse(config["bklite:probePackages"]).map((p: { type?: string }, i: number) => (i === 0 ? { ...p, file: other } : p)));
+            config["bklite:probePackages"] = JSON.stringify(
+                JSON.parse(config["bklite:probePackages"]).map((p: { type?: string }, i: number) =>
+                    i === 0 ? { ...p, file: other } : p,
+                ),
+            );
             const changed = await runProgram("prod", config);
             const triggers = changed.recorder.named("bklite-seed-apply").inputs.triggers;
             assert.notStrictEqual(triggers[1], fileDigest);
@@ -112,7 +144,10 @@ describe("seeding (program)", () => {
     it("stops before registering anything when a package file is missing", async () => {
         const config = programConfig("prod");
         config["bklite:probePackages"] = JSON.stringify([{ file: "assets/packages/not-there.zip", version: "1.0.0" }]);
-        await assert.rejects(runProgram("prod", config), /bklite:probePackages\[0\]\.file: .*not-there\.zip does not exist/);
+        await assert.rejects(
+            runProgram("prod", config),
+            /bklite:probePackages\[0\]\.file: .*not-there\.zip does not exist/,
+        );
         assert.deepStrictEqual(mocks.lastRecorder?.resources, []);
     });
 });

@@ -28,11 +28,26 @@ const serverOf = (specs: ServiceSpec[]) => specs.find((s) => s.name === "server"
 describe("apps decide services", () => {
     const cases: Array<[string[], string[]]> = [
         [["system_mgmt", "node_mgmt"], ["nats-executor"]],
-        [["system_mgmt", "node_mgmt", "cmdb"], ["nats-executor", "falkordb"]],
-        [["system_mgmt", "node_mgmt", "monitor"], ["nats-executor", "victoria-metrics", "telegraf"]],
-        [["system_mgmt", "node_mgmt", "log"], ["nats-executor", "victoria-logs", "vector"]],
-        [["system_mgmt", "node_mgmt", "mlops"], ["nats-executor", "minio", "mlflow"]],
-        [DEFAULT_INSTALL_APPS, ["nats-executor", "falkordb", "victoria-metrics", "telegraf", "victoria-logs", "vector"]],
+        [
+            ["system_mgmt", "node_mgmt", "cmdb"],
+            ["nats-executor", "falkordb"],
+        ],
+        [
+            ["system_mgmt", "node_mgmt", "monitor"],
+            ["nats-executor", "victoria-metrics", "telegraf"],
+        ],
+        [
+            ["system_mgmt", "node_mgmt", "log"],
+            ["nats-executor", "victoria-logs", "vector"],
+        ],
+        [
+            ["system_mgmt", "node_mgmt", "mlops"],
+            ["nats-executor", "minio", "mlflow"],
+        ],
+        [
+            DEFAULT_INSTALL_APPS,
+            ["nats-executor", "falkordb", "victoria-metrics", "telegraf", "victoria-logs", "vector"],
+        ],
     ];
     for (const [apps, extra] of cases) {
         it(`${apps.join(",")}: the core services and ${extra.join(", ")}`, () => {
@@ -44,13 +59,24 @@ describe("apps decide services", () => {
         const env = (apps: string[]) => serverOf(planServices(withApps(apps))).env;
         const full = env([...DEFAULT_INSTALL_APPS, "mlops"]);
         assert.deepStrictEqual(
-            { host: full.FALKORDB_HOST, port: full.FALKORDB_PORT, database: full.FALKORDB_DATABASE, password: refsOf(full.FALKORDB_REQUIREPASS) },
+            {
+                host: full.FALKORDB_HOST,
+                port: full.FALKORDB_PORT,
+                database: full.FALKORDB_DATABASE,
+                password: refsOf(full.FALKORDB_REQUIREPASS),
+            },
             { host: "falkordb", port: "6379", database: "cmdb_graph", password: ["falkordbPassword"] },
         );
         assert.strictEqual(full.VICTORIAMETRICS_HOST, "http://victoria-metrics:8428");
         assert.strictEqual(full.VICTORIALOGS_HOST, "http://victoria-logs:9428");
-        assert.deepStrictEqual([full.MINIO_ENDPOINT, full.MINIO_USE_HTTPS, full.MINIO_ACCESS_KEY, refsOf(full.MINIO_SECRET_KEY)], ["minio:9000", "0", "minio", ["minioPassword"]]);
-        assert.deepStrictEqual([full.MLFLOW_TRACKER_URL, full.MLFLOW_S3_ENDPOINT_URL, full.AWS_ACCESS_KEY_ID], ["http://mlflow:15000", "http://minio:9000", "minio"]);
+        assert.deepStrictEqual(
+            [full.MINIO_ENDPOINT, full.MINIO_USE_HTTPS, full.MINIO_ACCESS_KEY, refsOf(full.MINIO_SECRET_KEY)],
+            ["minio:9000", "0", "minio", ["minioPassword"]],
+        );
+        assert.deepStrictEqual(
+            [full.MLFLOW_TRACKER_URL, full.MLFLOW_S3_ENDPOINT_URL, full.AWS_ACCESS_KEY_ID],
+            ["http://mlflow:15000", "http://minio:9000", "minio"],
+        );
         assert.strictEqual(full.INSTALL_APPS, [...DEFAULT_INSTALL_APPS, "mlops"].join(","));
         const bare = env(["system_mgmt", "node_mgmt"]);
         for (const key of Object.keys(full).filter((k) => /^(FALKORDB|VICTORIA|MINIO|MLFLOW|AWS)_/.test(k))) {
@@ -62,7 +88,11 @@ describe("apps decide services", () => {
         const specs = planServices(withApps([...DEFAULT_INSTALL_APPS, "mlops"]));
         const dependsOn = (name: string) => specs.find((s) => s.name === name)!.dependsOn;
         assert.deepStrictEqual(dependsOn("server"), ["postgres", "redis", "nats", "falkordb"]);
-        assert.deepStrictEqual(serverOf(specs).connectsTo, ["victoria-metrics", "victoria-logs", "minio", "mlflow"], "reached without waiting at start");
+        assert.deepStrictEqual(
+            serverOf(specs).connectsTo,
+            ["victoria-metrics", "victoria-logs", "minio", "mlflow"],
+            "reached without waiting at start",
+        );
         assert.deepStrictEqual(dependsOn("telegraf"), ["nats", "victoria-metrics"]);
         assert.deepStrictEqual(dependsOn("vector"), ["nats", "victoria-logs"]);
         assert.deepStrictEqual(dependsOn("nats-executor"), ["nats"]);
@@ -77,10 +107,17 @@ describe("apps decide services", () => {
             { name: "mlflow", owner: "mlflow", passwordRef: "mlflowDatabasePassword" },
             { name: "bklite", owner: "bklite", passwordRef: "postgresPassword" },
         ]);
-        assert.deepStrictEqual(plannedSecrets(mlops).slice(7).sort(), ["falkordbPassword", "minioPassword", "mlflowDatabasePassword"]);
+        assert.deepStrictEqual(plannedSecrets(mlops).slice(7).sort(), [
+            "falkordbPassword",
+            "minioPassword",
+            "mlflowDatabasePassword",
+        ]);
         assert.deepStrictEqual(plannedStreams(mlops), [{ stream: METRICS_STREAM, consumers: ["telegraf"] }]);
         const bare = withApps(["system_mgmt", "node_mgmt"]);
-        assert.deepStrictEqual(plannedDatabases(bare).map((d) => d.name), ["bklite"]);
+        assert.deepStrictEqual(
+            plannedDatabases(bare).map((d) => d.name),
+            ["bklite"],
+        );
         assert.strictEqual(plannedSecrets(bare).length, 7);
         assert.deepStrictEqual(plannedStreams(bare), []);
     });
@@ -106,7 +143,8 @@ describe("apps decide services", () => {
         const defined: ServiceDefinition[] = [];
         for (const file of fs.readdirSync(dir)) {
             const exported = Object.values(require(path.join(dir, file)) as Record<string, unknown>).filter(
-                (v): v is ServiceDefinition => typeof v === "object" && v !== null && "defaultImage" in v && "spec" in v,
+                (v): v is ServiceDefinition =>
+                    typeof v === "object" && v !== null && "defaultImage" in v && "spec" in v,
             );
             assert.strictEqual(exported.length, 1, `${file} defines one service`);
             defined.push(exported[0]);
@@ -118,10 +156,16 @@ describe("apps decide services", () => {
 /** What every service spec must hold, whatever it runs. */
 function assertSound(spec: ServiceSpec): void {
     const image = parseImageRef(spec.image);
-    assert.ok(typeof image !== "string" && image.tag && image.tag !== "latest", `${spec.name}: a pinned image (${spec.image})`);
+    assert.ok(
+        typeof image !== "string" && image.tag && image.tag !== "latest",
+        `${spec.name}: a pinned image (${spec.image})`,
+    );
     assert.ok(spec.health.test.length > 1 && spec.health.retries > 0, `${spec.name}: a health check`);
     for (const port of spec.ports.filter((p) => p.hostPort !== undefined)) {
-        assert.ok(["traefik", "nats", "postgres"].includes(spec.name), `${spec.name}: published only by the ingress, NATS and loopback PostgreSQL`);
+        assert.ok(
+            ["traefik", "nats", "postgres"].includes(spec.name),
+            `${spec.name}: published only by the ingress, NATS and loopback PostgreSQL`,
+        );
         if (spec.name === "postgres") {
             assert.strictEqual(port.hostIp, "127.0.0.1");
         }
@@ -138,11 +182,17 @@ function assertSound(spec: ServiceSpec): void {
 describe("program with mlops (Docker, dev stack)", () => {
     let run: ProgramRun;
     const named = (name: string): RecordedResource => run.recorder.named(name);
-    const envOf = (c: RecordedResource) => Object.fromEntries((c.inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+    const envOf = (c: RecordedResource) =>
+        Object.fromEntries(
+            (c.inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]),
+        );
     const dependsOn = (r: RecordedResource, name: string) => r.dependencies.some((d) => d.endsWith(`::${name}`));
 
     before(async () => {
-        run = await runProgram("dev", programConfig("dev", { "bklite:installApps": [...DEFAULT_INSTALL_APPS, "mlops"] }));
+        run = await runProgram(
+            "dev",
+            programConfig("dev", { "bklite:installApps": [...DEFAULT_INSTALL_APPS, "mlops"] }),
+        );
     });
 
     it("creates MLflow's database and role through the loopback port, with its own generated password", () => {
@@ -150,11 +200,23 @@ describe("program with mlops (Docker, dev stack)", () => {
         assert.deepStrictEqual({ name: role.inputs.name, login: role.inputs.login }, { name: "mlflow", login: true });
         const password = String(named("bklite-secrets-mlflowDatabasePassword").rawOutputs.result);
         assert.strictEqual(role.inputs.password, password);
-        assert.deepStrictEqual({ name: named("bklite-db-mlflow-database").inputs.name, owner: named("bklite-db-mlflow-database").inputs.owner }, { name: "mlflow", owner: "mlflow" });
+        assert.deepStrictEqual(
+            {
+                name: named("bklite-db-mlflow-database").inputs.name,
+                owner: named("bklite-db-mlflow-database").inputs.owner,
+            },
+            { name: "mlflow", owner: "mlflow" },
+        );
         const mlflow = named("bklite-docker-mlflow");
-        assert.strictEqual(envOf(mlflow).MLFLOW_BACKEND_STORE_URI, `postgresql+psycopg2://mlflow:${password}@postgres:5432/mlflow`);
+        assert.strictEqual(
+            envOf(mlflow).MLFLOW_BACKEND_STORE_URI,
+            `postgresql+psycopg2://mlflow:${password}@postgres:5432/mlflow`,
+        );
         assert.ok(dependsOn(mlflow, "bklite-db-mlflow-database"), "MLflow starts once its database exists");
-        assert.ok(!(mlflow.inputs.entrypoints as string[]).join(" ").includes(password), "no password on a command line");
+        assert.ok(
+            !(mlflow.inputs.entrypoints as string[]).join(" ").includes(password),
+            "no password on a command line",
+        );
         assert.ok(containsSecret(mlflow.rawInputs.envs));
     });
 
@@ -164,7 +226,10 @@ describe("program with mlops (Docker, dev stack)", () => {
         assert.strictEqual(volume.protect, true);
         const minio = named("bklite-docker-minio");
         assert.deepStrictEqual(minio.inputs.ports, []);
-        assert.strictEqual(envOf(minio).MINIO_ROOT_PASSWORD, String(named("bklite-secrets-minioPassword").rawOutputs.result));
+        assert.strictEqual(
+            envOf(minio).MINIO_ROOT_PASSWORD,
+            String(named("bklite-secrets-minioPassword").rawOutputs.result),
+        );
         assert.deepStrictEqual(minio.inputs.healthcheck.tests, ["CMD", "mc", "ready", "local"]);
     });
 
@@ -189,7 +254,9 @@ describe("program with mlops (Docker, dev stack)", () => {
         assert.strictEqual(env.REDIS_ARGS, "--include /etc/falkordb/falkordb.conf");
         assert.strictEqual(env.BROWSER, "0");
         assert.ok(!JSON.stringify(env).includes(password), "not in FalkorDB's environment");
-        const conf = (falkordb.inputs.uploads as Array<{ file: string; content: string; permissions: string }>).find((u) => u.file === "/etc/falkordb/falkordb.conf")!;
+        const conf = (falkordb.inputs.uploads as Array<{ file: string; content: string; permissions: string }>).find(
+            (u) => u.file === "/etc/falkordb/falkordb.conf",
+        )!;
         assert.match(conf.content, new RegExp(`^requirepass ${password}$`, "m"));
         assert.strictEqual(conf.permissions, "0600");
         assert.strictEqual(envOf(named("bklite-docker-server")).FALKORDB_REQUIREPASS, password);
@@ -199,14 +266,28 @@ describe("program with mlops (Docker, dev stack)", () => {
 describe("program with mlops (Kubernetes, prod stack)", () => {
     let run: ProgramRun;
     before(async () => {
-        run = await runProgram("prod", programConfig("prod", { "bklite:runtime": "kubernetes", "bklite:installApps": [...DEFAULT_INSTALL_APPS, "mlops"] }));
+        run = await runProgram(
+            "prod",
+            programConfig("prod", {
+                "bklite:runtime": "kubernetes",
+                "bklite:installApps": [...DEFAULT_INSTALL_APPS, "mlops"],
+            }),
+        );
     });
 
     it("creates MLflow's database and role in PostgreSQL's first-start script", () => {
-        const init = run.recorder.ofType("kubernetes:core/v1:Secret").find((s) => s.inputs.metadata.name === "postgres-files")!;
+        const init = run.recorder
+            .ofType("kubernetes:core/v1:Secret")
+            .find((s) => s.inputs.metadata.name === "postgres-files")!;
         const script = Object.values(init.inputs.stringData as Record<string, string>).join("\n");
-        assert.match(script, /CREATE ROLE bklite LOGIN PASSWORD '[^']+';\nCREATE DATABASE bklite OWNER bklite ENCODING 'UTF8';/);
-        assert.match(script, /CREATE ROLE mlflow LOGIN PASSWORD '[^']+';\nCREATE DATABASE mlflow OWNER mlflow ENCODING 'UTF8';/);
+        assert.match(
+            script,
+            /CREATE ROLE bklite LOGIN PASSWORD '[^']+';\nCREATE DATABASE bklite OWNER bklite ENCODING 'UTF8';/,
+        );
+        assert.match(
+            script,
+            /CREATE ROLE mlflow LOGIN PASSWORD '[^']+';\nCREATE DATABASE mlflow OWNER mlflow ENCODING 'UTF8';/,
+        );
     });
 
     it("applies the streams through a port-forward, and gives a NATS client with no port no Service", () => {
@@ -220,8 +301,13 @@ describe("program with mlops (Kubernetes, prod stack)", () => {
         for (const name of ["falkordb", "victoria-metrics", "victoria-logs", "minio", "mlflow"]) {
             assert.ok(services.includes(name), `${name} has its Service`);
         }
-        const mlflow = run.recorder.ofType("kubernetes:apps/v1:Deployment").find((d) => d.inputs.metadata.name === "mlflow")!;
-        assert.deepStrictEqual(mlflow.inputs.spec.template.spec.containers[0].command, ["python", "/opt/bklite/mlflow-start.py"]);
+        const mlflow = run.recorder
+            .ofType("kubernetes:apps/v1:Deployment")
+            .find((d) => d.inputs.metadata.name === "mlflow")!;
+        assert.deepStrictEqual(mlflow.inputs.spec.template.spec.containers[0].command, [
+            "python",
+            "/opt/bklite/mlflow-start.py",
+        ]);
     });
 });
 
@@ -239,10 +325,22 @@ describe("addresses agents dial are in the NATS certificate", () => {
     });
 
     it("refuses a NATS_SERVERS that is not host:port, naming the region and the form agents need", () => {
-        const problems = parseStackConfigProblems({ "bklite:regions": [{ name: "default" }, { name: "管理网", nodeServerUrl: "http://10.1.0.5:8080", env: { NATS_SERVERS: "tls://10.1.0.5:24222" } }] });
+        const problems = parseStackConfigProblems({
+            "bklite:regions": [
+                { name: "default" },
+                {
+                    name: "管理网",
+                    nodeServerUrl: "http://10.1.0.5:8080",
+                    env: { NATS_SERVERS: "tls://10.1.0.5:24222" },
+                },
+            ],
+        });
         assert.strictEqual(problems.length, 1);
         assert.strictEqual(problems[0].key, "regions[1].env.NATS_SERVERS");
-        assert.match(problems[0].message, /'tls:\/\/10\.1\.0\.5:24222' is not host:port \(expected e\.g\. 10\.1\.0\.5:24222, without a scheme/);
+        assert.match(
+            problems[0].message,
+            /'tls:\/\/10\.1\.0\.5:24222' is not host:port \(expected e\.g\. 10\.1\.0\.5:24222, without a scheme/,
+        );
         assert.match(problems[0].message, /agents in region '管理网' would fail/);
     });
 });

@@ -41,11 +41,22 @@ describe("scripts/up.sh", () => {
     function up(args: string[], env: Record<string, string | undefined>, stacks = "dev,prod"): UpRun {
         const log = path.join(tempDir("up-log"), "calls.jsonl");
         fs.writeFileSync(log, "");
-        const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PULUMI_CONFIG_PASSPHRASE")));
+        const base = Object.fromEntries(
+            Object.entries(process.env).filter(([k]) => !k.startsWith("PULUMI_CONFIG_PASSPHRASE")),
+        );
         const merged = { ...base, PATH: `${bin}:${process.env.PATH}`, FAKE_LOG: log, FAKE_STACKS: stacks, ...env };
-        const clean = Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv;
-        const result = spawnSync("bash", [path.join(PROJECT_ROOT, "scripts", "up.sh"), ...args], { env: clean, encoding: "utf8" });
-        const calls = fs.readFileSync(log, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+        const clean = Object.fromEntries(
+            Object.entries(merged).filter(([, v]) => v !== undefined),
+        ) as NodeJS.ProcessEnv;
+        const result = spawnSync("bash", [path.join(PROJECT_ROOT, "scripts", "up.sh"), ...args], {
+            env: clean,
+            encoding: "utf8",
+        });
+        const calls = fs
+            .readFileSync(log, "utf8")
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => JSON.parse(l));
         return { code: result.status ?? -1, stderr: result.stderr, calls };
     }
 
@@ -54,10 +65,21 @@ describe("scripts/up.sh", () => {
         assert.strictEqual(run.code, 0, run.stderr);
         assert.ok(run.calls.length > 0);
         for (const call of run.calls) {
-            assert.strictEqual(call.passphrase, null, `${call.args.join(" ")}: the variable is unset, so Pulumi reads the file`);
+            assert.strictEqual(
+                call.passphrase,
+                null,
+                `${call.args.join(" ")}: the variable is unset, so Pulumi reads the file`,
+            );
             assert.strictEqual(call.file, secretFile);
         }
-        assert.deepStrictEqual(run.calls.map((c) => c.args.slice(0, 2)), [["stack", "ls"], ["stack", "select"], ["up", "--stack"]]);
+        assert.deepStrictEqual(
+            run.calls.map((c) => c.args.slice(0, 2)),
+            [
+                ["stack", "ls"],
+                ["stack", "select"],
+                ["up", "--stack"],
+            ],
+        );
     });
 
     it("refuses an empty passphrase, or none, for any stack but dev; dev gets an empty one", () => {
@@ -90,14 +112,27 @@ describe("scripts/up.sh", () => {
     it("creates a stack only when told to with --create, and previews without deploying or creating", () => {
         const missing = up(["prod"], { PULUMI_CONFIG_PASSPHRASE: "pw" }, "dev");
         assert.strictEqual(missing.code, 2);
-        assert.match(missing.stderr, /stack 'prod' does not exist in this backend; to create it, run: scripts\/up\.sh prod --create/);
+        assert.match(
+            missing.stderr,
+            /stack 'prod' does not exist in this backend; to create it, run: scripts\/up\.sh prod --create/,
+        );
         assert.ok(!missing.calls.some((c) => c.args[1] === "init" || c.args[0] === "up"));
         const created = up(["prod", "--create"], { PULUMI_CONFIG_PASSPHRASE: "pw" }, "dev");
         assert.strictEqual(created.code, 0, created.stderr);
-        assert.deepStrictEqual(created.calls[1].args, ["stack", "init", "prod", "--secrets-provider", "passphrase", "--non-interactive"]);
+        assert.deepStrictEqual(created.calls[1].args, [
+            "stack",
+            "init",
+            "prod",
+            "--secrets-provider",
+            "passphrase",
+            "--non-interactive",
+        ]);
         const preview = up(["prod", "--preview"], { PULUMI_CONFIG_PASSPHRASE: "pw" });
         assert.strictEqual(preview.code, 0, preview.stderr);
-        assert.deepStrictEqual(preview.calls.map((c) => c.args[0]), ["stack", "stack", "preview"]);
+        assert.deepStrictEqual(
+            preview.calls.map((c) => c.args[0]),
+            ["stack", "stack", "preview"],
+        );
         assert.strictEqual(up(["prod", "--preview", "--create"], { PULUMI_CONFIG_PASSPHRASE: "pw" }).code, 2);
     });
 

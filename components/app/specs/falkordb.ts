@@ -41,14 +41,23 @@ export const falkordb: ServiceDefinition = {
         files: [
             {
                 path: CONFIG_FILE,
-                content: joinText([tpl`requirepass ${ref(VALUE_REFS.falkordbPassword)}`, `dir ${DATA_DIR}`, "appendonly yes", ""], "\n"),
+                content: joinText(
+                    [tpl`requirepass ${ref(VALUE_REFS.falkordbPassword)}`, `dir ${DATA_DIR}`, "appendonly yes", ""],
+                    "\n",
+                ),
                 mode: "0600",
                 // The redis base image's user (uid 999), in case the entrypoint drops root before reading it.
                 owner: { uid: 999, gid: 999 },
             },
         ],
         // An unauthenticated PING answers NOAUTH once the server is up; no password needed in the probe.
-        health: { test: ["CMD-SHELL", "redis-cli ping | grep -Eq 'PONG|NOAUTH'"], intervalSeconds: 5, timeoutSeconds: 5, startPeriodSeconds: 10, retries: 12 },
+        health: {
+            test: ["CMD-SHELL", "redis-cli ping | grep -Eq 'PONG|NOAUTH'"],
+            intervalSeconds: 5,
+            timeoutSeconds: 5,
+            startPeriodSeconds: 10,
+            retries: 12,
+        },
         dependsOn: [],
         routes: [],
         stopGraceSeconds: 30,

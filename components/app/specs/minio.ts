@@ -31,7 +31,13 @@ export const minio: ServiceDefinition = {
         volumes: [{ name: "minio-data", mountPath: "/data" }],
         files: [],
         // MinIO's own readiness check (the image ships mc, not curl).
-        health: { test: ["CMD", "mc", "ready", "local"], intervalSeconds: 10, timeoutSeconds: 5, startPeriodSeconds: 10, retries: 12 },
+        health: {
+            test: ["CMD", "mc", "ready", "local"],
+            intervalSeconds: 10,
+            timeoutSeconds: 5,
+            startPeriodSeconds: 10,
+            retries: 12,
+        },
         dependsOn: [],
         routes: [],
         stopGraceSeconds: 30,

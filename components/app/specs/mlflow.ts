@@ -63,7 +63,12 @@ export const mlflow: ServiceDefinition = {
         volumes: [],
         files: [{ path: LAUNCHER, content: mlflowLauncher(), mode: "0644" }],
         health: {
-            test: ["CMD", "python", "-c", `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${PORT}/health', timeout=5)`],
+            test: [
+                "CMD",
+                "python",
+                "-c",
+                `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${PORT}/health', timeout=5)`,
+            ],
             intervalSeconds: 10,
             timeoutSeconds: 10,
             startPeriodSeconds: 30,

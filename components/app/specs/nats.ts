@@ -11,7 +11,10 @@ export const nats: ServiceDefinition = {
     // The official plain tag (the huangpu compose's nats:2.10.25) is built from scratch: no shell, no wget for the
     // check. Only the official repository is judged; an image built in-house under another name is its own.
     checkImage: (ref) =>
-        /^(library\/)?nats$/.test(ref.repository) && (ref.registry === undefined || ref.registry === "docker.io") && ref.tag !== undefined && !ref.tag.includes("alpine")
+        /^(library\/)?nats$/.test(ref.repository) &&
+        (ref.registry === undefined || ref.registry === "docker.io") &&
+        ref.tag !== undefined &&
+        !ref.tag.includes("alpine")
             ? `${ref.repository}:${ref.tag} is the scratch variant, without the wget its health check needs; use the Alpine variant, e.g. nats:2.10.25-alpine`
             : undefined,
     spec: ({ config, image, bindAddress }) => ({
@@ -20,7 +23,14 @@ export const nats: ServiceDefinition = {
         // Flags only: both the Alpine entrypoint (which prepends nats-server to flags) and the plain one take them.
         command: ["--config", "/etc/nats/nats-server.conf"],
         env: {},
-        ports: [{ name: "nats", containerPort: NATS_PORT, hostPort: config.ports.nats, hostIp: bindAddress(config.ports.nats) }],
+        ports: [
+            {
+                name: "nats",
+                containerPort: NATS_PORT,
+                hostPort: config.ports.nats,
+                hostIp: bindAddress(config.ports.nats),
+            },
+        ],
         volumes: [{ name: "nats-data", mountPath: "/data" }],
         files: [
             {
@@ -42,7 +52,13 @@ export const nats: ServiceDefinition = {
             { path: `${NATS_CERT_DIR}/server.key`, content: tpl`${ref(VALUE_REFS.natsServerKey)}`, mode: "0600" },
         ],
         // JetStream-aware health endpoint on the monitor port (not published).
-        health: { test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8222/healthz"], intervalSeconds: 5, timeoutSeconds: 5, startPeriodSeconds: 10, retries: 12 },
+        health: {
+            test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8222/healthz"],
+            intervalSeconds: 5,
+            timeoutSeconds: 5,
+            startPeriodSeconds: 10,
+            retries: 12,
+        },
         dependsOn: [],
         routes: [],
         stopGraceSeconds: 30,

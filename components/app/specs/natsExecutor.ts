@@ -25,7 +25,13 @@ export const natsExecutor: ServiceDefinition = {
         files: [NATS_CA_FILE],
         // It serves requests, not a port: alive means its process runs (supervisord restarts it when it exits).
         // `[n]` keeps the probe's own command line from matching.
-        health: { test: ["CMD-SHELL", "grep -qas '/opt/[n]ats-executor' /proc/[0-9]*/cmdline"], intervalSeconds: 10, timeoutSeconds: 5, startPeriodSeconds: 10, retries: 6 },
+        health: {
+            test: ["CMD-SHELL", "grep -qas '/opt/[n]ats-executor' /proc/[0-9]*/cmdline"],
+            intervalSeconds: 10,
+            timeoutSeconds: 5,
+            startPeriodSeconds: 10,
+            retries: 6,
+        },
         dependsOn: ["nats"],
         routes: [],
         // Two executors with one instance id would both answer every request.

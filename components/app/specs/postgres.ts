@@ -42,7 +42,13 @@ export const postgres: ServiceDefinition = {
         volumes: [{ name: "postgres-data", mountPath: "/var/lib/postgresql/data" }],
         files: [],
         // Over TCP, so the init-time server (socket only) does not count as ready.
-        health: { test: ["CMD-SHELL", `pg_isready -h 127.0.0.1 -U ${DATABASE.superuser}`], intervalSeconds: 5, timeoutSeconds: 5, startPeriodSeconds: 30, retries: 24 },
+        health: {
+            test: ["CMD-SHELL", `pg_isready -h 127.0.0.1 -U ${DATABASE.superuser}`],
+            intervalSeconds: 5,
+            timeoutSeconds: 5,
+            startPeriodSeconds: 30,
+            retries: 24,
+        },
         dependsOn: [],
         routes: [],
         stopGraceSeconds: 60,

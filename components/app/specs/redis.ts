@@ -21,14 +21,23 @@ export const redis: ServiceDefinition = {
         files: [
             {
                 path: "/usr/local/etc/redis/redis.conf",
-                content: joinText([tpl`requirepass ${ref(VALUE_REFS.redisPassword)}`, "dir /data", "appendonly yes", ""], "\n"),
+                content: joinText(
+                    [tpl`requirepass ${ref(VALUE_REFS.redisPassword)}`, "dir /data", "appendonly yes", ""],
+                    "\n",
+                ),
                 mode: "0600",
                 // The image's entrypoint runs redis-server as user redis (uid 999), which must read the file.
                 owner: REDIS_USER,
             },
         ],
         // An unauthenticated PING answers NOAUTH once the server is up; no password needed in the probe.
-        health: { test: ["CMD-SHELL", "redis-cli ping | grep -Eq 'PONG|NOAUTH'"], intervalSeconds: 5, timeoutSeconds: 5, startPeriodSeconds: 10, retries: 12 },
+        health: {
+            test: ["CMD-SHELL", "redis-cli ping | grep -Eq 'PONG|NOAUTH'"],
+            intervalSeconds: 5,
+            timeoutSeconds: 5,
+            startPeriodSeconds: 10,
+            retries: 12,
+        },
         dependsOn: [],
         routes: [],
     }),

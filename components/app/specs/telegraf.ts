@@ -79,7 +79,13 @@ export const telegraf: ServiceDefinition = {
         volumes: [],
         files: [{ path: CONFIG_FILE, content: renderTelegrafConfig(), mode: "0644" }, NATS_CA_FILE],
         // wget: in the Debian image (buildpack-deps) and, as busybox, in the Alpine one.
-        health: { test: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${HEALTH_PORT}/`], intervalSeconds: 10, timeoutSeconds: 5, startPeriodSeconds: 10, retries: 12 },
+        health: {
+            test: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${HEALTH_PORT}/`],
+            intervalSeconds: 10,
+            timeoutSeconds: 5,
+            startPeriodSeconds: 10,
+            retries: 12,
+        },
         // NATS with its streams in place (see the platform), and somewhere to write.
         dependsOn: ["nats", "victoria-metrics"],
         routes: [],

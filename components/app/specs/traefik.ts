@@ -19,10 +19,24 @@ export const traefik: ServiceDefinition = {
             "--accesslog=true",
         ],
         env: {},
-        ports: [{ name: "http", containerPort: 80, hostPort: config.ports.http, hostIp: bindAddress(config.ports.http) }],
+        ports: [
+            { name: "http", containerPort: 80, hostPort: config.ports.http, hostIp: bindAddress(config.ports.http) },
+        ],
         volumes: [],
-        files: [{ path: "/etc/traefik/dynamic.yml", content: renderTraefikRoutes(peers.filter((s) => s.routes.length > 0)), mode: "0644" }],
-        health: { test: ["CMD", "traefik", "healthcheck", "--ping"], intervalSeconds: 10, timeoutSeconds: 5, startPeriodSeconds: 10, retries: 6 },
+        files: [
+            {
+                path: "/etc/traefik/dynamic.yml",
+                content: renderTraefikRoutes(peers.filter((s) => s.routes.length > 0)),
+                mode: "0644",
+            },
+        ],
+        health: {
+            test: ["CMD", "traefik", "healthcheck", "--ping"],
+            intervalSeconds: 10,
+            timeoutSeconds: 5,
+            startPeriodSeconds: 10,
+            retries: 6,
+        },
         // After the server, so /api/v1 works as soon as agents can connect; web may still be starting.
         dependsOn: ["server"],
         routes: [],

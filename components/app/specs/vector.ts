@@ -50,7 +50,9 @@ export const vector: ServiceDefinition = {
     defaultImage: "timberio/vector:0.48.0-debian",
     apps: ["log"],
     checkImage: (ref) =>
-        ref.tag?.includes("distroless") ? `${ref.repository}:${ref.tag} is the distroless variant, without a shell for its health check; use the -debian or -alpine variant, e.g. timberio/vector:0.48.0-debian` : undefined,
+        ref.tag?.includes("distroless")
+            ? `${ref.repository}:${ref.tag} is the distroless variant, without a shell for its health check; use the -debian or -alpine variant, e.g. timberio/vector:0.48.0-debian`
+            : undefined,
     spec: ({ image }) => ({
         name: "vector",
         image,

@@ -10,18 +10,31 @@ export const victoriaLogs: ServiceDefinition = {
     apps: ["log"],
     probe: { kind: "http", port: VICTORIA_LOGS_PORT, path: "/health", status: 200 },
     checkImage: (ref) =>
-        ref.tag?.includes("scratch") ? `${ref.repository}:${ref.tag} is the scratch variant, without the wget its health check needs; use the default (Alpine) tag, e.g. v1.25.0` : undefined,
+        ref.tag?.includes("scratch")
+            ? `${ref.repository}:${ref.tag} is the scratch variant, without the wget its health check needs; use the default (Alpine) tag, e.g. v1.25.0`
+            : undefined,
     serverEnv: () => ({ VICTORIALOGS_HOST: `http://victoria-logs:${VICTORIA_LOGS_PORT}` }),
     spec: ({ image }) => ({
         name: "victoria-logs",
         image,
-        command: [`-storageDataPath=${DATA_DIR}`, `-httpListenAddr=:${VICTORIA_LOGS_PORT}`, "-loggerFormat=json", "-insert.maxLineSizeBytes=10000000"],
+        command: [
+            `-storageDataPath=${DATA_DIR}`,
+            `-httpListenAddr=:${VICTORIA_LOGS_PORT}`,
+            "-loggerFormat=json",
+            "-insert.maxLineSizeBytes=10000000",
+        ],
         env: {},
         ports: [{ name: "victoria-logs", containerPort: VICTORIA_LOGS_PORT }],
         volumes: [{ name: "victoria-logs-data", mountPath: DATA_DIR }],
         files: [],
         // The image is Alpine-based: busybox wget.
-        health: { test: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${VICTORIA_LOGS_PORT}/health`], intervalSeconds: 10, timeoutSeconds: 5, startPeriodSeconds: 10, retries: 12 },
+        health: {
+            test: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${VICTORIA_LOGS_PORT}/health`],
+            intervalSeconds: 10,
+            timeoutSeconds: 5,
+            startPeriodSeconds: 10,
+            retries: 12,
+        },
         dependsOn: [],
         routes: [],
         stopGraceSeconds: 30,

@@ -10,19 +10,32 @@ export const victoriaMetrics: ServiceDefinition = {
     apps: ["monitor"],
     probe: { kind: "http", port: VICTORIA_METRICS_PORT, path: "/health", status: 200 },
     checkImage: (ref) =>
-        ref.tag?.includes("scratch") ? `${ref.repository}:${ref.tag} is the scratch variant, without the wget its health check needs; use the default (Alpine) tag, e.g. v1.106.1` : undefined,
+        ref.tag?.includes("scratch")
+            ? `${ref.repository}:${ref.tag} is the scratch variant, without the wget its health check needs; use the default (Alpine) tag, e.g. v1.106.1`
+            : undefined,
     serverEnv: () => ({ VICTORIAMETRICS_HOST: `http://victoria-metrics:${VICTORIA_METRICS_PORT}` }),
     spec: ({ image }) => ({
         name: "victoria-metrics",
         image,
         // As upstream's compose: 7 days of metrics.
-        command: [`--storageDataPath=${DATA_DIR}`, `--httpListenAddr=:${VICTORIA_METRICS_PORT}`, "--retentionPeriod=168h", "--maxLabelsPerTimeseries=300"],
+        command: [
+            `--storageDataPath=${DATA_DIR}`,
+            `--httpListenAddr=:${VICTORIA_METRICS_PORT}`,
+            "--retentionPeriod=168h",
+            "--maxLabelsPerTimeseries=300",
+        ],
         env: {},
         ports: [{ name: "victoria-metrics", containerPort: VICTORIA_METRICS_PORT }],
         volumes: [{ name: "victoria-metrics-data", mountPath: DATA_DIR }],
         files: [],
         // The image is Alpine-based: busybox wget.
-        health: { test: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${VICTORIA_METRICS_PORT}/health`], intervalSeconds: 10, timeoutSeconds: 5, startPeriodSeconds: 10, retries: 12 },
+        health: {
+            test: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${VICTORIA_METRICS_PORT}/health`],
+            intervalSeconds: 10,
+            timeoutSeconds: 5,
+            startPeriodSeconds: 10,
+            retries: 12,
+        },
         dependsOn: [],
         routes: [],
         stopGraceSeconds: 30,

@@ -4,17 +4,22 @@ import { dockerBinary } from "../../images/docker";
 
 export function containerAddress(container: string, network: string, signal?: AbortSignal): Promise<string> {
     return new Promise((resolve, reject) => {
-        execFile(dockerBinary(), ["inspect", "--format", "{{json .NetworkSettings.Networks}}", container], { signal, encoding: "utf8" }, (err, stdout, stderr) => {
-            if (err) {
-                reject(new Error(`docker inspect ${container}: ${(stderr || err.message).trim()}`));
-                return;
-            }
-            const address = (JSON.parse(stdout) as Record<string, { IPAddress?: string }>)[network]?.IPAddress;
-            if (!address) {
-                reject(new Error(`${container} has no address on network ${network} (is it running?)`));
-                return;
-            }
-            resolve(address);
-        });
+        execFile(
+            dockerBinary(),
+            ["inspect", "--format", "{{json .NetworkSettings.Networks}}", container],
+            { signal, encoding: "utf8" },
+            (err, stdout, stderr) => {
+                if (err) {
+                    reject(new Error(`docker inspect ${container}: ${(stderr || err.message).trim()}`));
+                    return;
+                }
+                const address = (JSON.parse(stdout) as Record<string, { IPAddress?: string }>)[network]?.IPAddress;
+                if (!address) {
+                    reject(new Error(`${container} has no address on network ${network} (is it running?)`));
+                    return;
+                }
+                resolve(address);
+            },
+        );
     });
 }

@@ -111,8 +111,18 @@ export class DockerRuntime extends pulumi.ComponentResource {
     /** The containers, by service name, for resources that must wait for one. */
     public readonly containers: Readonly<Record<string, docker.Container>>;
 
-    constructor(name: string, args: DockerRuntimeArgs, bindings: DockerRuntimeBindings, opts?: pulumi.ComponentResourceOptions) {
-        super("bklite:index:DockerRuntime", name, { namePrefix: args.namePrefix, services: args.services.map((s) => s.name) }, opts);
+    constructor(
+        name: string,
+        args: DockerRuntimeArgs,
+        bindings: DockerRuntimeBindings,
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
+        super(
+            "bklite:index:DockerRuntime",
+            name,
+            { namePrefix: args.namePrefix, services: args.services.map((s) => s.name) },
+            opts,
+        );
 
         const conflicts = findHostPortConflicts(args.services);
         if (conflicts.length > 0) {
@@ -175,8 +185,16 @@ export class DockerRuntime extends pulumi.ComponentResource {
                     networksAdvanced: [{ name: network.name, aliases: [spec.name] }],
                     ports: spec.ports
                         .filter((p) => p.hostPort !== undefined)
-                        .map((p) => ({ internal: p.containerPort, external: p.hostPort, ip: p.hostIp ?? "0.0.0.0", protocol: p.protocol ?? "tcp" })),
-                    volumes: spec.volumes.map((v) => ({ volumeName: volumeByName.get(v.name)!.name, containerPath: v.mountPath })),
+                        .map((p) => ({
+                            internal: p.containerPort,
+                            external: p.hostPort,
+                            ip: p.hostIp ?? "0.0.0.0",
+                            protocol: p.protocol ?? "tcp",
+                        })),
+                    volumes: spec.volumes.map((v) => ({
+                        volumeName: volumeByName.get(v.name)!.name,
+                        containerPath: v.mountPath,
+                    })),
                     uploads: spec.files.map((f) => upload(f, bindings.values)),
                     healthcheck: dockerHealthcheck(spec.health),
                     restart: "unless-stopped",
@@ -203,7 +221,11 @@ export class DockerRuntime extends pulumi.ComponentResource {
             Object.fromEntries(args.services.map((s) => [s.name, `${args.namePrefix}-${s.name}`])),
         );
         this.volumeNames = pulumi.all(volumes.map((v) => v.name)).apply((names) => [...names].sort());
-        this.registerOutputs({ networkName: this.networkName, containerNames: this.containerNames, volumeNames: this.volumeNames });
+        this.registerOutputs({
+            networkName: this.networkName,
+            containerNames: this.containerNames,
+            volumeNames: this.volumeNames,
+        });
     }
 }
 

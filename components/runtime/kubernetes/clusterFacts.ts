@@ -33,7 +33,9 @@ export interface StorageClassFact {
     isDefault: boolean;
 }
 
-export type ClusterFacts = { reachable: false; why: string } | { reachable: true; ingressClasses: IngressClassFact[]; claims: ClaimFact[]; storageClasses: StorageClassFact[] };
+export type ClusterFacts =
+    | { reachable: false; why: string }
+    | { reachable: true; ingressClasses: IngressClassFact[]; claims: ClaimFact[]; storageClasses: StorageClassFact[] };
 
 /** Traefik's Kubernetes Ingress provider serves classes with this controller. */
 export const TRAEFIK_CONTROLLER = "traefik.io/ingress-controller";
@@ -44,7 +46,20 @@ export function quantityBytes(quantity: string): number {
     if (!m) {
         return NaN;
     }
-    const factors: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+    const factors: Record<string, number> = {
+        Ki: 2 ** 10,
+        Mi: 2 ** 20,
+        Gi: 2 ** 30,
+        Ti: 2 ** 40,
+        Pi: 2 ** 50,
+        Ei: 2 ** 60,
+        k: 1e3,
+        M: 1e6,
+        G: 1e9,
+        T: 1e12,
+        P: 1e15,
+        E: 1e18,
+    };
     return Number(m[1]) * (m[2] ? factors[m[2]] : 1);
 }
 
@@ -57,7 +72,11 @@ export function statefulClaims(services: ReadonlyArray<ServiceSpec>): string[] {
  * Every reason the stack cannot be deployed as configured onto a cluster in this state, each with its fix. Pure:
  * the facts come from `readClusterFacts` (or a test).
  */
-export function clusterProblems(config: Pick<StackConfig, "kubernetes">, services: ReadonlyArray<ServiceSpec>, facts: ClusterFacts): string[] {
+export function clusterProblems(
+    config: Pick<StackConfig, "kubernetes">,
+    services: ReadonlyArray<ServiceSpec>,
+    facts: ClusterFacts,
+): string[] {
     if (!facts.reachable) {
         return [];
     }
@@ -71,7 +90,9 @@ export function clusterProblems(config: Pick<StackConfig, "kubernetes">, service
                     `set bklite:kubernetes.ingress to cluster to have that Traefik serve the stack, or give bklite:kubernetes.ingressClass another name and remove the cluster's Traefik (k3s: --disable traefik)`,
             );
         }
-        for (const other of facts.ingressClasses.filter((c) => c.name !== k.ingressClass && c.controller === TRAEFIK_CONTROLLER && c.partOf !== "bklite")) {
+        for (const other of facts.ingressClasses.filter(
+            (c) => c.name !== k.ingressClass && c.controller === TRAEFIK_CONTROLLER && c.partOf !== "bklite",
+        )) {
             problems.push(
                 `bklite:kubernetes.ingress: the cluster runs another Traefik (IngressClass '${other.name}'), which serves every class whose controller is ${TRAEFIK_CONTROLLER}, this stack's too, bypassing its rules: ` +
                     `set bklite:kubernetes.ingress to cluster to use that Traefik, or remove it (k3s: --disable traefik)`,
@@ -92,14 +113,21 @@ export function clusterProblems(config: Pick<StackConfig, "kubernetes">, service
         }
         const migrate = `move the data first: \`bklite backup\`, delete the StatefulSet and claim ${claimName} (kubectl delete), \`pulumi up\` to make new ones, then \`bklite restore\``;
         if (wantedClass !== undefined && claim.storageClass !== undefined && claim.storageClass !== wantedClass) {
-            problems.push(`bklite:kubernetes.storageClass: claim ${claimName} holds data on StorageClass '${claim.storageClass}', and a claim's class cannot change (it would silently stay): keep '${claim.storageClass}', or ${migrate}`);
+            problems.push(
+                `bklite:kubernetes.storageClass: claim ${claimName} holds data on StorageClass '${claim.storageClass}', and a claim's class cannot change (it would silently stay): keep '${claim.storageClass}', or ${migrate}`,
+            );
             continue;
         }
         const have = quantityBytes(claim.size);
         const want = quantityBytes(k.volumeSize);
         if (want < have) {
-            problems.push(`bklite:kubernetes.volumeSize: ${k.volumeSize} is smaller than claim ${claimName} (${claim.size}), and claims cannot shrink: keep at least ${claim.size}, or ${migrate}`);
-        } else if (want > have && !facts.storageClasses.find((c) => c.name === (claim.storageClass ?? defaultClass))?.allowVolumeExpansion) {
+            problems.push(
+                `bklite:kubernetes.volumeSize: ${k.volumeSize} is smaller than claim ${claimName} (${claim.size}), and claims cannot shrink: keep at least ${claim.size}, or ${migrate}`,
+            );
+        } else if (
+            want > have &&
+            !facts.storageClasses.find((c) => c.name === (claim.storageClass ?? defaultClass))?.allowVolumeExpansion
+        ) {
             problems.push(
                 `bklite:kubernetes.volumeSize: claim ${claimName} (${claim.size}) cannot grow to ${k.volumeSize}: its StorageClass '${claim.storageClass ?? defaultClass ?? "(none)"}' does not allow volume expansion: ` +
                     `keep ${claim.size}, allow expansion on the StorageClass (allowVolumeExpansion: true) if its provisioner supports it, or ${migrate}`,
@@ -110,17 +138,29 @@ export function clusterProblems(config: Pick<StackConfig, "kubernetes">, service
 }
 
 interface KubeList {
-    items: Array<{ metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, any>; allowVolumeExpansion?: boolean }>;
+    items: Array<{
+        metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+        spec?: Record<string, any>;
+        allowVolumeExpansion?: boolean;
+    }>;
 }
 
 /** Reads the cluster through kubectl (BKLITE_KUBECTL, else from PATH); unreachable, with the reason, when it cannot. */
 export function readClusterFacts(target: KubeTarget, kubectl = kubectlBinary()): ClusterFacts {
     const get = (args: string[]): KubeList => {
-        const out = execFileSync(kubectl, [...(target.context ? ["--context", target.context] : []), "get", ...args, "-o", "json"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 20000 });
+        const out = execFileSync(
+            kubectl,
+            [...(target.context ? ["--context", target.context] : []), "get", ...args, "-o", "json"],
+            { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 20000 },
+        );
         return JSON.parse(out) as KubeList;
     };
     try {
-        const ingressClasses = get(["ingressclasses"]).items.map((i) => ({ name: i.metadata.name, controller: String(i.spec?.controller ?? ""), partOf: i.metadata.labels?.["app.kubernetes.io/part-of"] }));
+        const ingressClasses = get(["ingressclasses"]).items.map((i) => ({
+            name: i.metadata.name,
+            controller: String(i.spec?.controller ?? ""),
+            partOf: i.metadata.labels?.["app.kubernetes.io/part-of"],
+        }));
         const claims = get(["persistentvolumeclaims", "--namespace", target.namespace]).items.map((c) => ({
             name: c.metadata.name,
             storageClass: c.spec?.storageClassName as string | undefined,
@@ -134,15 +174,24 @@ export function readClusterFacts(target: KubeTarget, kubectl = kubectlBinary()):
         return { reachable: true, ingressClasses, claims, storageClasses };
     } catch (err) {
         const e = err as NodeJS.ErrnoException & { stderr?: string };
-        const why = e.code === "ENOENT" ? `${kubectl} is not installed` : (e.stderr || e.message).trim().split("\n").slice(-1)[0];
+        const why =
+            e.code === "ENOENT"
+                ? `${kubectl} is not installed`
+                : (e.stderr || e.message).trim().split("\n").slice(-1)[0];
         return { reachable: false, why };
     }
 }
 
 /** Stops the deployment, before anything is registered, when the cluster's state makes the config fail. */
-export function checkCluster(config: Pick<StackConfig, "kubernetes">, services: ReadonlyArray<ServiceSpec>, facts: ClusterFacts): void {
+export function checkCluster(
+    config: Pick<StackConfig, "kubernetes">,
+    services: ReadonlyArray<ServiceSpec>,
+    facts: ClusterFacts,
+): void {
     const problems = clusterProblems(config, services, facts);
     if (problems.length > 0) {
-        throw new InputError(`the cluster does not allow this config; nothing was deployed:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        throw new InputError(
+            `the cluster does not allow this config; nothing was deployed:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+        );
     }
 }

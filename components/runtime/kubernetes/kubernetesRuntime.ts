@@ -58,26 +58,40 @@ export const REGISTRY_PULL_SECRET = "bklite-registry";
 
 /** A `kubernetes.io/dockerconfigjson` document for one registry. */
 export function dockerConfigJson(server: string, username: string, password: string): string {
-    return JSON.stringify({ auths: { [server]: { username, password, auth: Buffer.from(`${username}:${password}`).toString("base64") } } });
+    return JSON.stringify({
+        auths: { [server]: { username, password, auth: Buffer.from(`${username}:${password}`).toString("base64") } },
+    });
 }
-
 
 /**
  * The init container that waits until every service `spec` depends on accepts TCP connections on each of its ports
  * (bash's /dev/tcp: no other tool needed in the image), saying what it waits for every few seconds; none when it
  * depends on nothing that listens.
  */
-export function waitFor(spec: ServiceSpec, all: ReadonlyArray<ServiceSpec>, image: string): k8s.types.input.core.v1.Container | undefined {
-    const targets = spec.dependsOn.flatMap((name) => (all.find((s) => s.name === name)?.ports ?? []).map((p) => ({ host: name, port: p.containerPort })));
+export function waitFor(
+    spec: ServiceSpec,
+    all: ReadonlyArray<ServiceSpec>,
+    image: string,
+): k8s.types.input.core.v1.Container | undefined {
+    const targets = spec.dependsOn.flatMap((name) =>
+        (all.find((s) => s.name === name)?.ports ?? []).map((p) => ({ host: name, port: p.containerPort })),
+    );
     if (targets.length === 0) {
         return undefined;
     }
-    const loops = targets.map(({ host, port }) => `until (exec 3<>/dev/tcp/${host}/${port}) 2>/dev/null; do echo "waiting for ${host}:${port}"; sleep 3; done`);
+    const loops = targets.map(
+        ({ host, port }) =>
+            `until (exec 3<>/dev/tcp/${host}/${port}) 2>/dev/null; do echo "waiting for ${host}:${port}"; sleep 3; done`,
+    );
     return {
         name: "wait-for-dependencies",
         image,
         imagePullPolicy: "IfNotPresent",
-        command: ["bash", "-c", [...loops, `echo "${targets.map((t) => `${t.host}:${t.port}`).join(", ")} accept connections"`].join("\n")],
+        command: [
+            "bash",
+            "-c",
+            [...loops, `echo "${targets.map((t) => `${t.host}:${t.port}`).join(", ")} accept connections"`].join("\n"),
+        ],
         resources: { requests: { cpu: "10m", memory: "16Mi" } },
     };
 }
@@ -101,13 +115,18 @@ export function loadBalancerTimeouts(type: "NodePort" | "LoadBalancer"): pulumi.
 }
 
 /** Pins a pod to the edge node (its built-in hostname label), when there is one. */
-export function edgeNodeSelector(type: "NodePort" | "LoadBalancer", edgeNode?: string): Record<string, string> | undefined {
+export function edgeNodeSelector(
+    type: "NodePort" | "LoadBalancer",
+    edgeNode?: string,
+): Record<string, string> | undefined {
     return type === "NodePort" && edgeNode !== undefined ? { "kubernetes.io/hostname": edgeNode } : undefined;
 }
 
 /** Source ranges for a LoadBalancer: none (no restriction) when anyone may connect. */
 export function loadBalancerSourceRanges(sources: ReadonlyArray<string> | undefined): string[] | undefined {
-    return sources === undefined || sources.length === 0 || sources.some((s) => s === "0.0.0.0/0" || s === "::/0") ? undefined : [...sources];
+    return sources === undefined || sources.length === 0 || sources.some((s) => s === "0.0.0.0/0" || s === "::/0")
+        ? undefined
+        : [...sources];
 }
 
 /** The exec probe of a health check: CMD runs as given, CMD-SHELL through sh. */
@@ -121,11 +140,24 @@ export function probeCommand(h: HealthCheckSpec): string[] {
  * migrations is not killed in its first minutes), then a readiness probe. No liveness probe: a slow server is
  * not restarted mid-migration.
  */
-export function probes(h: HealthCheckSpec): { startupProbe: k8s.types.input.core.v1.Probe; readinessProbe: k8s.types.input.core.v1.Probe } {
+export function probes(h: HealthCheckSpec): {
+    startupProbe: k8s.types.input.core.v1.Probe;
+    readinessProbe: k8s.types.input.core.v1.Probe;
+} {
     const exec = { command: probeCommand(h) };
     return {
-        startupProbe: { exec, periodSeconds: h.intervalSeconds, timeoutSeconds: h.timeoutSeconds, failureThreshold: Math.ceil(healthGiveUpSeconds(h) / h.intervalSeconds) },
-        readinessProbe: { exec, periodSeconds: h.intervalSeconds, timeoutSeconds: h.timeoutSeconds, failureThreshold: 3 },
+        startupProbe: {
+            exec,
+            periodSeconds: h.intervalSeconds,
+            timeoutSeconds: h.timeoutSeconds,
+            failureThreshold: Math.ceil(healthGiveUpSeconds(h) / h.intervalSeconds),
+        },
+        readinessProbe: {
+            exec,
+            periodSeconds: h.intervalSeconds,
+            timeoutSeconds: h.timeoutSeconds,
+            failureThreshold: 3,
+        },
     };
 }
 
@@ -148,13 +180,27 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
     /** A digest of every pod template (config hashes included): it changes exactly when a workload rolls out again. */
     public readonly templatesDigest: pulumi.Output<string>;
 
-    constructor(name: string, args: KubernetesRuntimeArgs, bindings: KubernetesRuntimeBindings, opts?: pulumi.ComponentResourceOptions) {
-        super("bklite:index:KubernetesRuntime", name, { namespace: args.namespace, services: args.services.map((s) => s.name) }, opts);
+    constructor(
+        name: string,
+        args: KubernetesRuntimeArgs,
+        bindings: KubernetesRuntimeBindings,
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
+        super(
+            "bklite:index:KubernetesRuntime",
+            name,
+            { namespace: args.namespace, services: args.services.map((s) => s.name) },
+            opts,
+        );
         // Kept on delete: deleting a namespace deletes the claims in it, and with them the data.
         const namespace =
             args.createNamespace === false
                 ? pulumi.output(args.namespace)
-                : new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: args.namespace } }, { parent: this, ...KEEP_DATA }).metadata.name;
+                : new k8s.core.v1.Namespace(
+                      `${name}-namespace`,
+                      { metadata: { name: args.namespace } },
+                      { parent: this, ...KEEP_DATA },
+                  ).metadata.name;
         const labelsOf = workloadLabels;
         const registry = bindings.registry;
         const pullSecret =
@@ -163,13 +209,25 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                 : new k8s.core.v1.Secret(
                       `${name}-registry`,
                       {
-                          metadata: { name: REGISTRY_PULL_SECRET, namespace, labels: { "app.kubernetes.io/part-of": "bklite" } },
+                          metadata: {
+                              name: REGISTRY_PULL_SECRET,
+                              namespace,
+                              labels: { "app.kubernetes.io/part-of": "bklite" },
+                          },
                           type: "kubernetes.io/dockerconfigjson",
-                          stringData: { ".dockerconfigjson": pulumi.secret(pulumi.output(registry.password).apply((p) => dockerConfigJson(registry.server, registry.username, p))) },
+                          stringData: {
+                              ".dockerconfigjson": pulumi.secret(
+                                  pulumi
+                                      .output(registry.password)
+                                      .apply((p) => dockerConfigJson(registry.server, registry.username, p)),
+                              ),
+                          },
                       },
                       { parent: this },
                   );
-        const pullSecrets = [...args.imagePullSecrets, ...(pullSecret ? [REGISTRY_PULL_SECRET] : [])].map((n) => ({ name: n }));
+        const pullSecrets = [...args.imagePullSecrets, ...(pullSecret ? [REGISTRY_PULL_SECRET] : [])].map((n) => ({
+            name: n,
+        }));
         // Everything bound goes into a Secret: mark it secret even when the values themselves are not.
         const render = (value: TextValue): pulumi.Input<string> => {
             const bound = bindText(value, bindings.values);
@@ -181,7 +239,11 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
         const templates: Record<string, unknown> = {};
         for (const spec of startOrder(args.services)) {
             const labels = labelsOf(spec.name);
-            const dependsOn = [...(bindings.before ?? []), ...(pullSecret ? [pullSecret] : []), ...spec.dependsOn.flatMap((d) => ready[d])];
+            const dependsOn = [
+                ...(bindings.before ?? []),
+                ...(pullSecret ? [pullSecret] : []),
+                ...spec.dependsOn.flatMap((d) => ready[d]),
+            ];
 
             // Env: plain values inline; anything holding a secret or generated value from a Secret.
             const secretEnv = Object.entries(spec.env).filter(([, v]) => refsOf(v).length > 0);
@@ -189,7 +251,10 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                 secretEnv.length > 0
                     ? new k8s.core.v1.Secret(
                           `${name}-${spec.name}-env`,
-                          { metadata: { name: `${spec.name}-env`, namespace, labels }, stringData: Object.fromEntries(secretEnv.map(([k, v]) => [k, render(v)])) },
+                          {
+                              metadata: { name: `${spec.name}-env`, namespace, labels },
+                              stringData: Object.fromEntries(secretEnv.map(([k, v]) => [k, render(v)])),
+                          },
                           { parent: this },
                       )
                     : undefined;
@@ -208,15 +273,39 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                 spec.files.length === 0
                     ? undefined
                     : secretFiles
-                      ? new k8s.core.v1.Secret(`${name}-${spec.name}-files`, { metadata: { name: `${spec.name}-files`, namespace, labels }, stringData: fileData }, { parent: this })
-                      : new k8s.core.v1.ConfigMap(`${name}-${spec.name}-files`, { metadata: { name: `${spec.name}-files`, namespace, labels }, data: fileData as Record<string, string> }, { parent: this });
+                      ? new k8s.core.v1.Secret(
+                            `${name}-${spec.name}-files`,
+                            { metadata: { name: `${spec.name}-files`, namespace, labels }, stringData: fileData },
+                            { parent: this },
+                        )
+                      : new k8s.core.v1.ConfigMap(
+                            `${name}-${spec.name}-files`,
+                            {
+                                metadata: { name: `${spec.name}-files`, namespace, labels },
+                                data: fileData as Record<string, string>,
+                            },
+                            { parent: this },
+                        );
             // Files for a process that drops root (FileSpec.owner): readable through the pod's fsGroup instead.
             const owned = spec.files.find((f) => f.owner !== undefined)?.owner;
-            const items = spec.files.map((f, i) => ({ key: `file-${i}`, path: `file-${i}`, mode: f.owner ? (mode(f.mode) ?? 0o600) | 0o040 : mode(f.mode) }));
+            const items = spec.files.map((f, i) => ({
+                key: `file-${i}`,
+                path: `file-${i}`,
+                mode: f.owner ? (mode(f.mode) ?? 0o600) | 0o040 : mode(f.mode),
+            }));
             const volumes: k8s.types.input.core.v1.Volume[] = fileSource
-                ? [secretFiles ? { name: "files", secret: { secretName: `${spec.name}-files`, items } } : { name: "files", configMap: { name: `${spec.name}-files`, items } }]
+                ? [
+                      secretFiles
+                          ? { name: "files", secret: { secretName: `${spec.name}-files`, items } }
+                          : { name: "files", configMap: { name: `${spec.name}-files`, items } },
+                  ]
                 : [];
-            const volumeMounts: k8s.types.input.core.v1.VolumeMount[] = spec.files.map((f, i) => ({ name: "files", mountPath: f.path, subPath: `file-${i}`, readOnly: true }));
+            const volumeMounts: k8s.types.input.core.v1.VolumeMount[] = spec.files.map((f, i) => ({
+                name: "files",
+                mountPath: f.path,
+                subPath: `file-${i}`,
+                readOnly: true,
+            }));
 
             // Data: claims, kept when the workload or the stack is deleted.
             const stateful = runsAsStatefulSet(spec);
@@ -229,7 +318,11 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                             `${name}-${v.name}`,
                             {
                                 metadata: { name: v.name, namespace, labels },
-                                spec: { accessModes: ["ReadWriteOnce"], storageClassName: args.storageClass, resources: { requests: { storage: args.volumeSize } } },
+                                spec: {
+                                    accessModes: ["ReadWriteOnce"],
+                                    storageClassName: args.storageClass,
+                                    resources: { requests: { storage: args.volumeSize } },
+                                },
                             },
                             { parent: this, ...KEEP_DATA },
                         ),
@@ -245,7 +338,11 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                 command: spec.entrypoint,
                 args: spec.command,
                 env,
-                ports: spec.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: (p.protocol ?? "tcp").toUpperCase() })),
+                ports: spec.ports.map((p) => ({
+                    name: p.name,
+                    containerPort: p.containerPort,
+                    protocol: (p.protocol ?? "tcp").toUpperCase(),
+                })),
                 volumeMounts,
                 resources: args.resources[spec.name] ? { requests: args.resources[spec.name] } : undefined,
                 ...probes(spec.health),
@@ -263,12 +360,21 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
             };
             // A changed Secret or ConfigMap restarts the pods that read it (subPath mounts never refresh). Visible:
             // a secret annotation would make the whole pod spec secret, hidden from previews, plans and audits.
-            const dataHash = visibleDigest(bindings.hashKey, [...secretEnv.map(([, v]) => render(v)), ...spec.files.map((f) => render(f.content))]);
-            const template = { metadata: { labels, annotations: { "bklite.io/config-hash": dataHash } }, spec: podSpec };
+            const dataHash = visibleDigest(bindings.hashKey, [
+                ...secretEnv.map(([, v]) => render(v)),
+                ...spec.files.map((f) => render(f.content)),
+            ]);
+            const template = {
+                metadata: { labels, annotations: { "bklite.io/config-hash": dataHash } },
+                spec: podSpec,
+            };
             templates[spec.name] = template;
             // Pulumi waits for readiness as long as the service may take to become healthy, and so does Kubernetes.
             const deadlineSeconds = healthGiveUpSeconds(spec.health) + 60;
-            const customTimeouts = { create: `${Math.ceil((deadlineSeconds + 120) / 60)}m`, update: `${Math.ceil((deadlineSeconds + 120) / 60)}m` };
+            const customTimeouts = {
+                create: `${Math.ceil((deadlineSeconds + 120) / 60)}m`,
+                update: `${Math.ceil((deadlineSeconds + 120) / 60)}m`,
+            };
 
             // A service that listens on no port (a NATS client) has no Service: Kubernetes refuses one without ports.
             const service =
@@ -278,7 +384,15 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                           `${name}-${spec.name}-service`,
                           {
                               metadata: { name: spec.name, namespace, labels },
-                              spec: { selector: labels, ports: spec.ports.map((p) => ({ name: p.name, port: p.containerPort, targetPort: p.name, protocol: (p.protocol ?? "tcp").toUpperCase() })) },
+                              spec: {
+                                  selector: labels,
+                                  ports: spec.ports.map((p) => ({
+                                      name: p.name,
+                                      port: p.containerPort,
+                                      targetPort: p.name,
+                                      protocol: (p.protocol ?? "tcp").toUpperCase(),
+                                  })),
+                              },
                           },
                           { parent: this },
                       );
@@ -292,14 +406,19 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                             type: args.exposure.type,
                             externalTrafficPolicy: externalTrafficPolicy(args.exposure.type, args.exposure.edgeNode),
                             loadBalancerSourceRanges:
-                                args.exposure.type === "LoadBalancer" ? loadBalancerSourceRanges(exposed.flatMap((p) => args.exposure.sourceRanges?.[p.name] ?? ["0.0.0.0/0"])) : undefined,
+                                args.exposure.type === "LoadBalancer"
+                                    ? loadBalancerSourceRanges(
+                                          exposed.flatMap((p) => args.exposure.sourceRanges?.[p.name] ?? ["0.0.0.0/0"]),
+                                      )
+                                    : undefined,
                             selector: labels,
                             ports: exposed.map((p) => ({
                                 name: p.name,
                                 port: p.containerPort,
                                 targetPort: p.name,
                                 protocol: (p.protocol ?? "tcp").toUpperCase(),
-                                nodePort: args.exposure.type === "NodePort" ? args.exposure.nodePorts[p.name] : undefined,
+                                nodePort:
+                                    args.exposure.type === "NodePort" ? args.exposure.nodePorts[p.name] : undefined,
                             })),
                         },
                     },
@@ -308,7 +427,12 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
             }
 
             // Not the Service: Pulumi awaits a Service until it has endpoints, which only this workload provides.
-            const after = [...dependsOn, ...claims, ...(envSecret ? [envSecret] : []), ...(fileSource ? [fileSource] : [])];
+            const after = [
+                ...dependsOn,
+                ...claims,
+                ...(envSecret ? [envSecret] : []),
+                ...(fileSource ? [fileSource] : []),
+            ];
             const workload = stateful
                 ? new k8s.apps.v1.StatefulSet(
                       `${name}-${spec.name}`,
@@ -322,7 +446,11 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                               persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
                               volumeClaimTemplates: spec.volumes.map((v) => ({
                                   metadata: { name: v.name, labels },
-                                  spec: { accessModes: ["ReadWriteOnce"], storageClassName: args.storageClass, resources: { requests: { storage: args.volumeSize } } },
+                                  spec: {
+                                      accessModes: ["ReadWriteOnce"],
+                                      storageClassName: args.storageClass,
+                                      resources: { requests: { storage: args.volumeSize } },
+                                  },
                               })),
                           },
                       },
@@ -339,7 +467,8 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                               selector: { matchLabels: labels },
                               // A ReadWriteOnce claim cannot be mounted by the old and the new pod at once, and a
                               // single-instance service (the server: migrations, celery beat) must not overlap itself.
-                              strategy: spec.volumes.length > 0 || spec.singleInstance ? { type: "Recreate" } : undefined,
+                              strategy:
+                                  spec.volumes.length > 0 || spec.singleInstance ? { type: "Recreate" } : undefined,
                               progressDeadlineSeconds: deadlineSeconds,
                               template,
                           },
@@ -352,7 +481,11 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                     new k8s.core.v1.PersistentVolumeClaimPatch(
                         `${name}-${v.name}-${spec.name}-0-size`,
                         {
-                            metadata: { name: claimName(spec, v.name), namespace, annotations: { "pulumi.com/patchForce": "true" } },
+                            metadata: {
+                                name: claimName(spec, v.name),
+                                namespace,
+                                annotations: { "pulumi.com/patchForce": "true" },
+                            },
                             spec: { resources: { requests: { storage: args.volumeSize } } },
                         },
                         { parent: this, dependsOn: [workload], retainOnDelete: true },
@@ -360,11 +493,17 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                 }
             }
             workloads[spec.name] = workload;
-            ready[spec.name] = [workload, ...(service ? [service] : []), ...(bindings.afterStart?.[spec.name]?.(workload) ?? [])];
+            ready[spec.name] = [
+                workload,
+                ...(service ? [service] : []),
+                ...(bindings.afterStart?.[spec.name]?.(workload) ?? []),
+            ];
         }
         this.workloads = workloads;
         this.namespace = namespace;
-        this.templatesDigest = pulumi.unsecret(pulumi.output(templates).apply((t) => crypto.createHash("sha256").update(stableJson(t)).digest("hex")));
+        this.templatesDigest = pulumi.unsecret(
+            pulumi.output(templates).apply((t) => crypto.createHash("sha256").update(stableJson(t)).digest("hex")),
+        );
         this.registerOutputs({ namespace: this.namespace });
     }
 }

@@ -9,14 +9,26 @@ const { connect } = require("nats");
 
 const file = process.argv[process.argv.indexOf("--config") + 1];
 const config = Object.fromEntries(
-    fs.readFileSync(file, "utf8").split("\n").filter(Boolean).map((line) => {
-        const [key, ...rest] = line.split(":");
-        return [key.trim(), rest.join(":").trim().replace(/^"|"$/g, "")];
-    }),
+    fs
+        .readFileSync(file, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => {
+            const [key, ...rest] = line.split(":");
+            return [key.trim(), rest.join(":").trim().replace(/^"|"$/g, "")];
+        }),
 );
 // PID 1 ignores SIGTERM unless it handles it: stop at once, as the Go executor does.
 process.on("SIGTERM", () => process.exit(0));
-const SUBJECTS = ["local.execute", "download.local", "unzip.local", "ssh.execute", "download.remote", "upload.remote", "health.check"];
+const SUBJECTS = [
+    "local.execute",
+    "download.local",
+    "unzip.local",
+    "ssh.execute",
+    "download.remote",
+    "upload.remote",
+    "health.check",
+];
 
 /**
  * The real executor's reply shape. It runs nothing, with one exception: `echo WORD` on local.execute answers WORD and
@@ -29,8 +41,13 @@ function reply(subject, data) {
     } catch {
         command = undefined;
     }
-    const echo = subject === "local.execute" && typeof command === "string" ? /^echo ([A-Za-z0-9_.-]+)$/.exec(command) : null;
-    return { result: echo ? `${echo[1]}\n` : `stand-in: ${subject} not executed`, instance_id: config.nats_instanceId, success: true };
+    const echo =
+        subject === "local.execute" && typeof command === "string" ? /^echo ([A-Za-z0-9_.-]+)$/.exec(command) : null;
+    return {
+        result: echo ? `${echo[1]}\n` : `stand-in: ${subject} not executed`,
+        instance_id: config.nats_instanceId,
+        success: true,
+    };
 }
 
 (async () => {
@@ -50,7 +67,9 @@ function reply(subject, data) {
             callback: (_err, msg) => msg.respond(new TextEncoder().encode(JSON.stringify(reply(subject, msg.data)))),
         });
     }
-    process.stdout.write(`[nats-executor stand-in] instance ${id} listening on ${SUBJECTS.map((s) => `${s}.${id}`).join(", ")}\n`);
+    process.stdout.write(
+        `[nats-executor stand-in] instance ${id} listening on ${SUBJECTS.map((s) => `${s}.${id}`).join(", ")}\n`,
+    );
 })().catch((e) => {
     process.stdout.write(`[nats-executor stand-in] failed: ${e.message}\n`);
     process.exit(1);

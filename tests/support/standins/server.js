@@ -25,14 +25,25 @@ function aesEncrypt(text, secretKey) {
 }
 
 function djangoHash(password) {
-    const salt = crypto.randomBytes(16).toString("base64").replace(/[^A-Za-z0-9]/g, "").slice(0, 22).padEnd(22, "x");
+    const salt = crypto
+        .randomBytes(16)
+        .toString("base64")
+        .replace(/[^A-Za-z0-9]/g, "")
+        .slice(0, 22)
+        .padEnd(22, "x");
     const digest = crypto.pbkdf2Sync(password, salt, 600000, 32, "sha256").toString("base64");
     return `pbkdf2_sha256$600000$${salt}$${digest}`;
 }
 
 async function database() {
     for (let attempt = 1; ; attempt++) {
-        const client = new Client({ host: env.DB_HOST, port: Number(env.DB_PORT), user: env.DB_USER, password: env.DB_PASSWORD, database: env.DB_NAME });
+        const client = new Client({
+            host: env.DB_HOST,
+            port: Number(env.DB_PORT),
+            user: env.DB_USER,
+            password: env.DB_PASSWORD,
+            database: env.DB_NAME,
+        });
         try {
             await client.connect();
             return client;
@@ -46,7 +57,9 @@ async function database() {
 }
 
 async function migrateAndInit(db) {
-    const { rows } = await db.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'node_mgmt_cloudregion'");
+    const { rows } = await db.query(
+        "SELECT 1 FROM information_schema.tables WHERE table_name = 'node_mgmt_cloudregion'",
+    );
     if (rows.length === 0) {
         await db.query(fs.readFileSync("/standin/schema.sql", "utf8"));
         log("migrations: bk-lite's tables created");
@@ -85,21 +98,33 @@ function redisCheck(name, url) {
             answer += d;
             if (answer.split("\r\n").length > 2) {
                 socket.end();
-                answer.startsWith("+OK\r\n+OK\r\n") ? resolve() : reject(new Error(`${name}: redis answered ${JSON.stringify(answer)}`));
+                answer.startsWith("+OK\r\n+OK\r\n")
+                    ? resolve()
+                    : reject(new Error(`${name}: redis answered ${JSON.stringify(answer)}`));
             }
         });
-        socket.on("connect", () => socket.write(`AUTH ${decodeURIComponent(parsed.password)}\r\nSELECT ${parsed.pathname.slice(1) || 0}\r\n`));
+        socket.on("connect", () =>
+            socket.write(`AUTH ${decodeURIComponent(parsed.password)}\r\nSELECT ${parsed.pathname.slice(1) || 0}\r\n`),
+        );
     });
 }
 
 /** A NATS URL with credentials, as nats-py (the server) and Go (the executor) take it; nats.js wants them apart. */
 function natsOptions(serverUrl) {
     const url = new URL(serverUrl);
-    return { servers: `${url.protocol}//${url.host}`, user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) };
+    return {
+        servers: `${url.protocol}//${url.host}`,
+        user: decodeURIComponent(url.username),
+        pass: decodeURIComponent(url.password),
+    };
 }
 
 async function natsCheck() {
-    const nc = await connect({ ...natsOptions(env.NATS_SERVERS), tls: { ca: fs.readFileSync(env.NATS_TLS_CA_FILE, "utf8") }, timeout: 5000 });
+    const nc = await connect({
+        ...natsOptions(env.NATS_SERVERS),
+        tls: { ca: fs.readFileSync(env.NATS_TLS_CA_FILE, "utf8") },
+        timeout: 5000,
+    });
     await nc.flush();
     await nc.close();
 }
@@ -134,7 +159,10 @@ async function main() {
 /** Django's check of a `pbkdf2_sha256$iterations$salt$hash` password. */
 function djangoChecks(password, encoded) {
     const [algorithm, iterations, salt, hash] = encoded.split("$");
-    return algorithm === "pbkdf2_sha256" && crypto.pbkdf2Sync(password, salt, Number(iterations), 32, "sha256").toString("base64") === hash;
+    return (
+        algorithm === "pbkdf2_sha256" &&
+        crypto.pbkdf2Sync(password, salt, Number(iterations), 32, "sha256").toString("base64") === hash
+    );
 }
 
 const tokens = new Set();
@@ -151,7 +179,10 @@ async function answer(req, body) {
             return [200, { result: false, message: "Username or password cannot be empty" }];
         }
         const db = await database();
-        const { rows } = await db.query("SELECT password FROM system_mgmt_user WHERE username = $1 AND domain = $2", [username, domain]);
+        const { rows } = await db.query("SELECT password FROM system_mgmt_user WHERE username = $1 AND domain = $2", [
+            username,
+            domain,
+        ]);
         await db.end();
         if (rows.length === 0 || !djangoChecks(password, rows[0].password)) {
             return [200, { result: false, message: "Username or password is incorrect" }];
@@ -162,7 +193,9 @@ async function answer(req, body) {
     }
     if (req.url === "/api/v1/core/api/login_info/") {
         const token = /^Bearer (.+)$/.exec(req.headers.authorization || "")?.[1];
-        return token && tokens.has(token) ? [200, { result: true, data: { username: "admin" } }] : [401, { result: false, message: "please provide Token" }];
+        return token && tokens.has(token)
+            ? [200, { result: true, data: { username: "admin" } }]
+            : [401, { result: false, message: "please provide Token" }];
     }
     // Any other path: an answer, which is all the health check (curl without -f) asks.
     return [req.url.startsWith("/api/v1/") ? 404 : 200, { standIn: "bklite/server", path: req.url }];

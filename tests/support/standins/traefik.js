@@ -25,7 +25,12 @@ function routes() {
             if (!prefix) {
                 throw new Error(`router ${name}: the stand-in routes only PathPrefix rules, not ${router.rule}`);
             }
-            return { name, prefix: prefix[1], priority: router.priority ?? router.rule.length, target: new URL(config.services[router.service].loadBalancer.servers[0].url) };
+            return {
+                name,
+                prefix: prefix[1],
+                priority: router.priority ?? router.rule.length,
+                target: new URL(config.services[router.service].loadBalancer.servers[0].url),
+            };
         })
         .sort((a, b) => b.priority - a.priority);
 }
@@ -37,16 +42,31 @@ http.createServer((req, res) => {
         res.end("404 page not found\n");
         return;
     }
-    const upstream = http.request({ host: route.target.hostname, port: route.target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode, answer.headers);
-        answer.pipe(res);
-    });
+    const upstream = http.request(
+        {
+            host: route.target.hostname,
+            port: route.target.port,
+            method: req.method,
+            path: req.url,
+            headers: req.headers,
+        },
+        (answer) => {
+            res.writeHead(answer.statusCode, answer.headers);
+            answer.pipe(res);
+        },
+    );
     upstream.on("error", (err) => {
         res.writeHead(502, { "content-type": "text/plain" });
         res.end(`Bad Gateway: ${err.message}\n`);
     });
     req.pipe(upstream);
-}).listen(Number(address.replace(/^.*:/, "")), "0.0.0.0", () => log(`routing ${routes().map((r) => `${r.prefix} -> ${r.target.host}`).join(", ")} on ${address}`));
+}).listen(Number(address.replace(/^.*:/, "")), "0.0.0.0", () =>
+    log(
+        `routing ${routes()
+            .map((r) => `${r.prefix} -> ${r.target.host}`)
+            .join(", ")} on ${address}`,
+    ),
+);
 
 if (flags.ping === "true") {
     http.createServer((req, res) => {
