@@ -31,6 +31,7 @@ export function deferFunctionSerializer(): void {
         const load = () => {
             if (real === undefined) {
                 delete require.cache[filename];
+                // eslint-disable-next-line @typescript-eslint/no-require-imports -- the real module, by path, on first use
                 real = require(filename) as Record<string, (...args: unknown[]) => unknown>;
             }
             return real;

@@ -14,7 +14,7 @@ export function isSecretWrapper(value: unknown): value is Record<string, unknown
 }
 
 /** Replaces every secret, in any encoding, with `replace(the secret's wrapper)`, recursively. */
-export function mapSecrets(value: unknown, replace: (wrapper: Record<string, unknown>) => unknown): any {
+export function mapSecrets(value: unknown, replace: (wrapper: Record<string, unknown>) => unknown): unknown {
     if (isSecretWrapper(value)) {
         return replace(value);
     }
@@ -35,6 +35,6 @@ export function containsSecret(value: unknown): boolean {
 }
 
 /** Removes secret wrappers (gRPC and mock encoding: `value`), recursively. */
-export function unwrapSecrets(value: unknown): any {
+export function unwrapSecrets(value: unknown): unknown {
     return mapSecrets(value, (wrapper) => unwrapSecrets(wrapper.value));
 }

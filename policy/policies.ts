@@ -41,9 +41,9 @@ export function knownProps(value: unknown): unknown {
     return value;
 }
 
-function readKnown(container: any, key: string | number): unknown {
+function readKnown(container: Record<string, unknown> | unknown[], key: string | number): unknown {
     try {
-        return knownProps(container[key]);
+        return knownProps((container as Record<string | number, unknown>)[key]);
     } catch (e) {
         // @pulumi/policy's proxy throws UnknownValueError for values only known after deploy.
         if ((e as Error).name === "UnknownValueError" || (e as Error).constructor?.name === "UnknownValueError") {

@@ -113,6 +113,7 @@ export class RedisConnection {
                 connection.close();
                 throw new Error(
                     `FalkorDB at ${address} refused the password (${(err as Error).message}): set BKLITE_FALKORDB_PASSWORD to the stack's bklite:falkordbPassword`,
+                    { cause: err },
                 );
             }
         }

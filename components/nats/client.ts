@@ -29,6 +29,7 @@ export async function connectNats(endpoint: NatsEndpoint, name: string): Promise
     } catch (err) {
         throw new Error(
             natsFailure(err as Error & { code?: string; chainedError?: Error & { code?: string } }, endpoint),
+            { cause: err },
         );
     }
 }

@@ -6,6 +6,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { unwrapSecrets } from "../pulumiValues";
 
+/**
+ * A resource's inputs: whatever JSON its provider takes, which tests and the audit walk by property path.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- provider inputs have no one type; callers navigate them by path
+export type ResourceInputs = Record<string, any>;
+
 export interface RecordedResource {
     type: string;
     name: string;
@@ -14,7 +20,7 @@ export interface RecordedResource {
     /** Inputs as the engine received them: secret values still wrapped. */
     rawInputs: Record<string, unknown>;
     /** Inputs with secret wrappers removed. */
-    inputs: Record<string, any>;
+    inputs: ResourceInputs;
     /** State the mock provider returned (inputs plus computed outputs), secret values still wrapped. */
     rawOutputs: Record<string, unknown>;
     parent: string;
@@ -31,7 +37,7 @@ export interface RecordedResource {
 }
 
 /** Outputs a provider would compute for a resource, which mocks cannot know: synthesized per type. */
-export type ComputedOutputs = (type: string, name: string, inputs: Record<string, any>) => Record<string, unknown>;
+export type ComputedOutputs = (type: string, name: string, inputs: ResourceInputs) => Record<string, unknown>;
 
 type CapturedOptions = Pick<
     RecordedResource,
@@ -63,7 +69,7 @@ export class ResourceRecorder implements pulumi.runtime.Mocks {
             deleteBeforeReplace: false,
             additionalSecretOutputs: [],
         };
-        const inputs = unwrapSecrets(args.inputs) as Record<string, any>;
+        const inputs = unwrapSecrets(args.inputs) as ResourceInputs;
         const state = { ...args.inputs, ...this.computed(args.type, args.name, inputs) };
         const engineUrn = (urn: string) => this.engineUrns.get(urn) ?? urn;
         const parent = opts.parent ? engineUrn(opts.parent) : "";
@@ -89,12 +95,12 @@ export class ResourceRecorder implements pulumi.runtime.Mocks {
         return { id: args.custom ? `${args.name}-id` : undefined, state };
     }
 
-    call(_args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+    call(): Record<string, unknown> {
         return {};
     }
 
     /** Called by the wrapped monitor before `newResource`, with the request's options. */
-    captureOptions(req: any): void {
+    captureOptions(req: RegisterResourceRequest): void {
         const key = `${req.getType()}::${req.getName()}`;
         this.options.set(key, {
             parent: req.getParent(),
@@ -139,6 +145,21 @@ function mockUrnOf(parentUrn: string, type: string, name: string): string {
     return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
 }
 
+/** What the mock monitor's registerResource receives: the SDK's protobuf request, of which the options are read. */
+interface RegisterResourceRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getDependenciesList(): string[];
+    hasRetainondelete?(): boolean;
+    getRetainondelete(): boolean;
+    hasProtect?(): boolean;
+    getProtect(): boolean;
+    getDeletebeforereplace?(): boolean;
+    getCustomtimeouts?(): { toObject(): { create?: string; update?: string; pb_delete?: string } } | undefined;
+    getAdditionalsecretoutputsList?(): string[];
+}
+
 /** Sets mocks for a run and wraps the mock monitor so resource options are captured too. */
 export async function setRecordingMocks(
     stack: string,
@@ -147,9 +168,11 @@ export async function setRecordingMocks(
 ): Promise<ResourceRecorder> {
     const recorder = new ResourceRecorder(computed);
     await pulumi.runtime.setMocks(recorder, "bklite", stack, preview);
-    const monitor = pulumi.runtime.getMonitor() as any;
+    const monitor = pulumi.runtime.getMonitor() as unknown as {
+        registerResource(req: RegisterResourceRequest, callback: unknown): unknown;
+    };
     const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: any) => {
+    monitor.registerResource = (req, callback) => {
         recorder.captureOptions(req);
         return register(req, callback);
     };
@@ -158,8 +181,9 @@ export async function setRecordingMocks(
 
 /** Waits until every queued resource registration has reached the mocks. */
 export async function settle(): Promise<void> {
-    // Internal to the SDK, but the only way to know the RPC queue has drained.
-    const settings = require("@pulumi/pulumi/runtime/settings");
+    // Internal to the SDK (missing from its typings), but the only way to know the RPC queue has drained.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- an untyped internal module of the SDK
+    const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
     await settings.waitForRPCs();
 }
 

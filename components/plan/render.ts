@@ -10,7 +10,7 @@ import { StackFileConfig, readStackConfig, stackFilePath } from "../config/stack
 import { PROJECT_ROOT } from "../shell";
 import { mapStrings } from "../json";
 import { mapSecrets } from "../pulumiValues";
-import { RecordedResource, setRecordingMocks, settle, stackOutputs } from "./mockRun";
+import { RecordedResource, ResourceInputs, setRecordingMocks, settle, stackOutputs } from "./mockRun";
 import { InputError } from "../inputError";
 
 /** Version of the plan document; `bklite plan diff` refuses others. */
@@ -88,7 +88,7 @@ function maskStandIns(value: unknown): { value: unknown; found: boolean } {
 }
 
 /** What a provider would compute, as named placeholders (the mocks otherwise echo inputs and drop the rest). */
-function plannedOutputs(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
+function plannedOutputs(type: string, name: string, inputs: ResourceInputs): Record<string, unknown> {
     switch (type) {
         case "docker:index/remoteImage:RemoteImage":
             return {
@@ -245,7 +245,7 @@ async function renderProgram(stack: string, projectRoot: string, file: StackFile
     const recorder = await setRecordingMocks(stack, plannedOutputs);
     // The program is loaded afresh, with a fresh mode module: switch on the instance it will import.
     forgetProjectModules(projectRoot);
-    (require("./mode") as typeof import("./mode")).startPlanRendering();
+    (await import("./mode")).startPlanRendering();
     let program: Record<string, unknown>;
     try {
         // The program beside this module: index.ts under ts-node, dist/index.js in the compiled CLI.

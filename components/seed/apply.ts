@@ -319,6 +319,7 @@ export async function applySeed(
             } catch (err) {
                 throw new Error(
                     `uploading ${item.key} failed (${(err as Error).message}); no row was written for it, and a re-run uploads it again`,
+                    { cause: err },
                 );
             }
             const readBack = await bucket!.readDigest(info);
@@ -379,7 +380,12 @@ export async function applySeed(
             await db.query("COMMIT");
         } catch (err) {
             await db.query("ROLLBACK").catch(() => undefined);
-            throw new Error(`writing to the database failed and everything was rolled back: ${(err as Error).message}`);
+            throw new Error(
+                `writing to the database failed and everything was rolled back: ${(err as Error).message}`,
+                {
+                    cause: err,
+                },
+            );
         }
         return summary;
     } finally {

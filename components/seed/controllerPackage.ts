@@ -24,7 +24,7 @@ export function controllerWithCa(file: string, caPem: string, dir: string): stri
     } catch (e) {
         fs.rmSync(output, { force: true });
         if (e instanceof ZipError) {
-            throw new Error(`controller package ${file}: ${e.message}; nothing was written`);
+            throw new Error(`controller package ${file}: ${e.message}; nothing was written`, { cause: e });
         }
         throw e;
     }

@@ -57,7 +57,7 @@ export async function connectPostgres(
             await client.end().catch(() => undefined);
             const forGood = postgresFailureForGood(err as Error & { code?: string });
             if (forGood !== undefined) {
-                throw new Error(`${forGood}; nothing was written`);
+                throw new Error(`${forGood}; nothing was written`, { cause: err });
             }
             reason = (err as Error).message;
         }

@@ -98,8 +98,8 @@ describe("the bklite CLI", function () {
                 ]) {
                     assert.match(text, new RegExp(`^  ${variable} `, "m"), variable);
                 }
-                assert.match(text, /^Exit codes:\n  0 /m);
-                assert.match(text, /^Examples?:\n  (\S+=\S+ )*(bklite|pulumi|echo) /m);
+                assert.match(text, /^Exit codes:\n {2}0 /m);
+                assert.match(text, /^Examples?:\n {2}(\S+=\S+ )*(bklite|pulumi|echo) /m);
                 for (const example of command.examples) {
                     assert.ok(example.includes(`bklite ${name}`), `the example runs the command: ${example}`);
                 }
@@ -112,8 +112,8 @@ describe("the bklite CLI", function () {
         it("prints a group's commands for `bklite seed --help`, and refuses a group without its subcommand", async () => {
             const group = await bklite("firewall", "--help");
             assert.strictEqual(group.code, 0);
-            assert.match(group.stdout, /^  firewall apply +only the listed sources/m);
-            assert.match(group.stdout, /^  firewall remove +take the firewall away/m);
+            assert.match(group.stdout, /^ {2}firewall apply +only the listed sources/m);
+            assert.match(group.stdout, /^ {2}firewall remove +take the firewall away/m);
             const bare = await bklite("seed");
             assert.strictEqual(bare.code, 2);
             assert.match(bare.stderr, /^bklite: seed needs a subcommand: apply$/m);

@@ -30,7 +30,11 @@ function readLine(socket: net.Socket, pattern: RegExp, timeoutMs = 5000): Promis
         const done = (err?: Error, line?: string) => {
             clearTimeout(timer);
             socket.off("data", onData);
-            err ? reject(err) : resolve(line!);
+            if (err) {
+                reject(err);
+            } else {
+                resolve(line!);
+            }
         };
         socket.on("data", onData);
     });

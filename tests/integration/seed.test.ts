@@ -66,6 +66,11 @@ function regionEnv(host: string, extra: Record<string, string> = {}): Record<str
     };
 }
 
+/** `env` without `key`. */
+function withoutKey(env: Record<string, string>, key: string): Record<string, string> {
+    return Object.fromEntries(Object.entries(env).filter(([k]) => k !== key));
+}
+
 function makePackage(dir: string, name: string, bytes: number, seed = 1): string {
     const file = path.join(dir, name);
     const block = crypto.createHash("sha512").update(String(seed)).digest();
@@ -412,7 +417,7 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
                     regions: [
                         { name: "default", env: regionEnv("192.168.31.10") },
                         { name: "边缘", env: { ...regionEnv("10.2.0.5"), NODE_SERVER_URL: "null" } },
-                        { name: "隔离网", env: (({ NODE_SERVER_URL: _, ...rest }) => rest)(regionEnv("10.3.0.5")) },
+                        { name: "隔离网", env: withoutKey(regionEnv("10.3.0.5"), "NODE_SERVER_URL") },
                     ],
                     packages: [],
                 };

@@ -19,6 +19,7 @@ export function requireDockerEngine(): void {
     } catch (err) {
         throw new Error(
             `no Docker engine answers (${(err as Error).message.split("\n")[0]}); .ci/run installs docker.io and starts dockerd`,
+            { cause: err },
         );
     }
 }

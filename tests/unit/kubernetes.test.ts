@@ -43,7 +43,6 @@ function modelOf(type: string): (new (data: unknown) => { validate(): void }) | 
         return undefined;
     }
     const [group, version] = groupVersion.split("/");
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
     const module = require(group === "core" ? `kubernetes-models/${version}` : `kubernetes-models/${group}/${version}`);
     return module[kind];
 }

@@ -140,7 +140,7 @@ export function clusterProblems(
 interface KubeList {
     items: Array<{
         metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-        spec?: Record<string, any>;
+        spec?: { controller?: string; storageClassName?: string; resources?: { requests?: { storage?: string } } };
         allowVolumeExpansion?: boolean;
     }>;
 }
