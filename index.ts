@@ -1,9 +1,9 @@
 // The bklite program: read and validate the stack config, build the platform, export what operators and
-// agents need. Everything else lives in components/.
+// agents need. Everything else lives in src/.
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, readStackConfig } from "./components/config";
-import { renderingPlan } from "./components/plan/mode";
-import { BkLitePlatform } from "./components/platform";
+import { ConfigError, readStackConfig } from "./src/config";
+import { renderingPlan } from "./src/plan/mode";
+import { BkLitePlatform } from "./src/platform/platform";
 
 function loadConfig() {
     try {

@@ -7,11 +7,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { Readable } from "stream";
 import { connect } from "nats";
-import { takeBackup } from "../components/backup/backup";
-import { restoreBackup } from "../components/backup/restore";
-import { dockerServiceHost, runStreaming } from "../components/backup/serviceHost";
-import { StackConfig } from "../components/config/validate";
-import { NatsEndpoint } from "../components/nats/client";
+import { takeBackup } from "../src/backup/backup";
+import { restoreBackup } from "../src/backup/restore";
+import { dockerServiceHost, runStreaming } from "../src/backup/serviceHost";
+import { StackConfig } from "../src/config/parse";
+import { NatsEndpoint } from "../src/nats/client";
 
 interface Job {
     mode: "backup" | "restore" | "plain-backup" | "plain-restore";

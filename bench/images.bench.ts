@@ -5,8 +5,8 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { bundleImages, loadBundle } from "../components/images/bundle";
-import { dockerCli } from "../components/images/docker";
+import { bundleImages, loadBundle } from "../src/supply/bundle";
+import { dockerCli } from "../src/supply/dockerCli";
 import { makeImage, removeImages, requireDockerEngine } from "../tests/support/docker";
 import { tempDir } from "../tests/support/processes";
 import { Result, median, time } from "./measure";

@@ -21,14 +21,14 @@ require("ts-node").register({
     },
 });
 const pulumi = require("@pulumi/pulumi");
-const { readStackConfig } = require("../components/config/stackFiles");
+const { readStackConfig } = require("../src/config/stackFiles");
 // The test suite's mocks: they compute what providers would (generated passwords, certificates).
 require("../tests/support/mocks")
     .setRecordingMocks("dev")
     .then(async () => {
         pulumi.runtime.setAllConfig(readStackConfig(root, "dev").values, []);
         // Nothing is read from this host (images, bundle, packages), as in `bklite plan`.
-        require("../components/plan/mode").startPlanRendering();
+        require("../src/plan/mode").startPlanRendering();
         require("../index");
         await require("@pulumi/pulumi/runtime/settings").waitForRPCs();
     })

@@ -3,8 +3,8 @@
  * and its own peak memory. The NATS password arrives on argv: it is the benchmark's throwaway server's.
  */
 import { connect } from "nats";
-import { ObjectBucket } from "../components/seed/objectStore";
-import { sha256File } from "../components/images/checksums";
+import { ObjectBucket } from "../src/seed/objectStore";
+import { sha256File } from "../src/supply/checksums";
 
 async function main(): Promise<void> {
     const [mode, file, url, user, pass, ca, bucket] = process.argv.slice(2);

@@ -1,9 +1,9 @@
 import * as fs from "fs";
 import * as path from "path";
-import { auditExport, auditMarkdown, stackImagePolicy } from "../components/audit/audit";
-import { readStackExport } from "../components/audit/stackExport";
-import { stableJson } from "../components/json";
-import { PROJECT_ROOT } from "../components/shell";
+import { auditExport, auditMarkdown, stackImagePolicy } from "../src/audit/audit";
+import { readStackExport } from "../src/audit/stackExport";
+import { stableJson } from "../src/util/json";
+import { PROJECT_ROOT } from "../src/util/shell";
 import { CommandHandler } from "./commands";
 import { UsageError } from "./usage";
 

@@ -4,9 +4,9 @@
  * Each command's modules load only when it runs (`load`): this file and its imports stay free of Pulumi, pg and
  * nats, so `bklite --help` costs little more than starting Node.
  */
-import { SEED_ENV_HELP } from "../components/seed/connection";
-import { BACKUP_ENV_HELP } from "../components/backup/env";
-import { VERIFY_SECRETS_HELP } from "../components/verify/env";
+import { SEED_ENV_HELP } from "../src/seed/connection";
+import { BACKUP_ENV_HELP } from "../src/backup/env";
+import { VERIFY_SECRETS_HELP } from "../src/verify/env";
 
 export interface OptionSpec {
     type: "string" | "boolean";

@@ -1,7 +1,7 @@
-import { FirewallChains, applyFirewall, firewallChains, removeFirewall } from "../components/security/firewall";
-import { resolveRules } from "../components/security/plan";
-import { CONFIG_KEYS } from "../components/config/keys";
-import { checkDataStoreExposure, dataStorePorts, parseSecurityConfig } from "../components/security/rules";
+import { FirewallChains, applyFirewall, firewallChains, removeFirewall } from "../src/security/firewall";
+import { resolveRules } from "../src/security/resolve";
+import { CONFIG_KEYS } from "../src/config/keys";
+import { checkDataStoreExposure, dataStorePorts, parseSecurityConfig } from "../src/security/rules";
 import { CommandHandler } from "./commands";
 import { readJsonOption } from "./input";
 import { UsageError } from "./usage";

@@ -1,9 +1,9 @@
 import * as path from "path";
-import { serviceImageSources } from "../components/app/services";
-import { loadStackConfig } from "../components/config/stackFiles";
-import { LoadLine, bundleImages, loadBundle } from "../components/images/bundle";
-import { dockerCli } from "../components/images/docker";
-import { checkRegistryPrefix } from "../components/images/refs";
+import { serviceImageSources } from "../src/services/stack";
+import { loadStackConfig } from "../src/config/stackFiles";
+import { LoadLine, bundleImages, loadBundle } from "../src/supply/bundle";
+import { dockerCli } from "../src/supply/dockerCli";
+import { checkRegistryPrefix } from "../src/supply/imageRefs";
 import { CommandHandler } from "./commands";
 import { UsageError } from "./usage";
 

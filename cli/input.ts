@@ -1,5 +1,5 @@
 import * as fs from "fs";
-import { MiB, readBounded } from "../components/boundedRead";
+import { MiB, readBounded } from "../src/util/boundedRead";
 import { UsageError } from "./usage";
 
 /** The most a JSON option may hold: specs and rules are a few KiB; this leaves room for thousands of regions. */

@@ -5,8 +5,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { InputError } from "../components/inputError";
-import { PROJECT_ROOT } from "../components/shell";
+import { InputError } from "../src/util/inputError";
+import { PROJECT_ROOT } from "../src/util/shell";
 import { commandsUnder, findCommand } from "./commands";
 import { deferFunctionSerializer } from "./deferSerializer";
 import { commandHelp, groupHelp, rootHelp, usageLine } from "./help";

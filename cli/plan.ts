@@ -1,7 +1,7 @@
 import * as fs from "fs";
-import { diffMarkdown, diffPlanSets, readPlans } from "../components/plan/diff";
-import { stableJson } from "../components/json";
-import { renderPlan } from "../components/plan/render";
+import { diffMarkdown, diffPlanSets, readPlans } from "../src/plan/diff";
+import { stableJson } from "../src/util/json";
+import { renderPlan } from "../src/plan/planStack";
 import { CommandHandler } from "./commands";
 
 /** `bklite plan`: the stack's desired resources as stable JSON. */

@@ -1,5 +1,5 @@
 import * as path from "path";
-import { pluginFileName, pluginInstallCommands, requiredPlugins } from "../components/plugins";
+import { pluginFileName, pluginInstallCommands, requiredPlugins } from "../src/supply/plugins";
 import { CommandHandler } from "./commands";
 
 /** `bklite plugins`: the provider plugins the stack needs and how to install them offline. */

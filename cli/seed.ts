@@ -1,7 +1,7 @@
-import { applySeed } from "../components/seed/apply";
-import { SEED_ENV, connectionFromEnv } from "../components/seed/connection";
-import { withForwards } from "../components/seed/portForward";
-import { parseSeedSpec } from "../components/seed/spec";
+import { applySeed } from "../src/seed/apply";
+import { SEED_ENV, connectionFromEnv } from "../src/seed/connection";
+import { withForwards } from "../src/runtimes/kubernetes/portForward";
+import { parseSeedSpec } from "../src/seed/spec";
 import { CommandHandler } from "./commands";
 import { readJsonOption } from "./input";
 import { UsageError } from "./usage";

@@ -1,7 +1,7 @@
-import { natsEndpointFromEnv } from "../components/seed/connection";
-import { withForwards } from "../components/seed/portForward";
-import { applyStreams } from "../components/nats/streams";
-import { parseStreamsSpec } from "../components/nats/streamSpec";
+import { natsEndpointFromEnv } from "../src/seed/connection";
+import { withForwards } from "../src/runtimes/kubernetes/portForward";
+import { applyStreams } from "../src/nats/streams";
+import { parseStreamsSpec } from "../src/nats/streamSettings";
 import { CommandHandler } from "./commands";
 import { readJsonOption } from "./input";
 import { UsageError } from "./usage";

@@ -1,5 +1,5 @@
 import { parseArgs } from "util";
-import { InputError } from "../components/inputError";
+import { InputError } from "../src/util/inputError";
 import { CommandSpec } from "./commands";
 
 /** Bad command-line usage: printed with the command's usage line, exit code 2. */

@@ -1,11 +1,11 @@
 import * as path from "path";
-import { loadStackConfig } from "../components/config/stackFiles";
-import { withForwards } from "../components/seed/portForward";
-import { formatReport } from "../components/verify/report";
-import { renderVerifySpec } from "../components/verify/render";
-import { runVerify } from "../components/verify/run";
-import { verifySecretsFromEnv } from "../components/verify/secrets";
-import { VerifySpec, parseVerifySpec } from "../components/verify/spec";
+import { loadStackConfig } from "../src/config/stackFiles";
+import { withForwards } from "../src/runtimes/kubernetes/portForward";
+import { formatReport } from "../src/verify/report";
+import { renderVerifySpec } from "../src/verify/stackSpec";
+import { runVerify } from "../src/verify/run";
+import { verifySecretsFromEnv } from "../src/verify/secrets";
+import { VerifySpec, parseVerifySpec } from "../src/verify/spec";
 import { CommandHandler } from "./commands";
 import { readJsonOption } from "./input";
 import { UsageError } from "./usage";

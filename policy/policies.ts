@@ -1,5 +1,5 @@
 /**
- * The pack's policies: the rules of components/audit/rules.ts applied to what the analyzer sees before a
+ * The pack's policies: the rules of src/audit/rules.ts applied to what the analyzer sees before a
  * deployment. Two things it cannot see, so the rules use what it can: secret values arrive unwrapped (a
  * property counts as secret when the resource declares it in additionalSecretOutputs), and retainOnDelete is
  * not sent at all (data must be `protect`ed, which the program sets together with retainOnDelete).
@@ -11,7 +11,7 @@ import {
     ResourceValidationPolicy,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import { stackImagePolicy } from "../components/audit/audit";
+import { stackImagePolicy } from "../src/audit/audit";
 import {
     Finding,
     ImagePolicy,
@@ -21,9 +21,9 @@ import {
     imageFindings,
     plaintextSecretFindings,
     retentionFindings,
-} from "../components/audit/rules";
-import { parseUrn } from "../components/audit/stackExport";
-import { PROJECT_ROOT } from "../components/shell";
+} from "../src/audit/rules";
+import { parseUrn } from "../src/audit/stackExport";
+import { PROJECT_ROOT } from "../src/util/shell";
 
 /** What an unknown value (only known after deploy) is copied as; the rules skip it. */
 const UNKNOWN = "(known after deploy)";

@@ -1,6 +1,6 @@
 "use strict";
 /**
- * The compiled CLI: index.ts, components/ and cli/ transpiled to CommonJS in dist/, file by file, as ts-node
+ * The compiled CLI: index.ts, src/ and cli/ transpiled to CommonJS in dist/, file by file, as ts-node
  * transpiles them (type checking is `npm run typecheck`'s job, part of `npm test`). `npm ci` builds it through the
  * `prepare` script; bin/bklite checks it against the sources at every start and rebuilds a missing or stale build
  * under a lock before it runs anything, so the CLI never runs code older than its sources.
@@ -21,7 +21,7 @@ const OUT_DIR = "dist";
 const STAMP_FILE = "build-info.json";
 const STAMP_FORMAT = 1;
 /** The TypeScript that is compiled: the program and the CLI (tests, bench, policy and scripts run under ts-node). */
-const SOURCES = ["index.ts", "components", "cli"];
+const SOURCES = ["index.ts", "src", "cli"];
 /** Files that change the output without being compiled. */
 const BUILD_INPUTS = ["tsconfig.json", "scripts/build.js"];
 /** How long a build may hold the lock before others take it over (a build takes seconds). */

@@ -14,10 +14,10 @@ import * as path from "path";
 import { connect } from "nats";
 import { Client } from "pg";
 import { stringify } from "yaml";
-import { aesDecrypt } from "../../components/seed/aes";
-import { MANIFEST_FILE, BackupManifest, fileSha256, fingerprintMatches } from "../../components/backup/manifest";
-import { dumpRedis, restoreRedis } from "../../components/backup/redisDump";
-import { trackedFile } from "../../components/backup/transfer";
+import { aesDecrypt } from "../../src/seed/aes";
+import { MANIFEST_FILE, BackupManifest, fileSha256, fingerprintMatches } from "../../src/backup/manifest";
+import { dumpRedis, restoreRedis } from "../../src/backup/redisDump";
+import { trackedFile } from "../../src/backup/transfer";
 import { schemaSql } from "../support/bkliteSchema";
 import { CliResult, bkliteArgv } from "../support/cli";
 import { docker, requireDockerEngine } from "../support/docker";
@@ -547,7 +547,7 @@ describe("FalkorDB's graphs through its Redis protocol (redis-server standing in
         const address = `127.0.0.1:${redis.port}`;
         const dir = tempDir("redis-dump");
         try {
-            const { RedisConnection } = await import("../../components/backup/redisDump");
+            const { RedisConnection } = await import("../../src/backup/redisDump");
             const c = await RedisConnection.open(address, redis.password);
             const blob = crypto.randomBytes(300 * 1024);
             await c.command(["SET", "graph:cmdb", blob]);

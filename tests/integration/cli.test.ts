@@ -45,7 +45,7 @@ const HEAVY = [
     ["@pulumi/pulumi", /node_modules\/@pulumi\//],
     ["pg", /node_modules\/pg\//],
     ["nats", /node_modules\/nats\//],
-    ["the plan renderer", /components\/plan\/render\.js$/],
+    ["the plan renderer", /src\/plan\/planStack\.js$/],
     ["the TypeScript compiler", /node_modules\/typescript\//],
 ] as const;
 
@@ -137,7 +137,7 @@ describe("the bklite CLI", function () {
                 }
             };
             visit(path.join(PROJECT_ROOT, "cli"));
-            visit(path.join(PROJECT_ROOT, "components"));
+            visit(path.join(PROJECT_ROOT, "src"));
             const documented = new Set([
                 ...Object.keys(COMMON_ENVIRONMENT),
                 ...COMMANDS.flatMap((c) => Object.keys(c.environment ?? {})),
@@ -335,12 +335,12 @@ describe("the bklite CLI", function () {
             );
             assert.match(edited.stdout, /take the firewall away \(edited\)/, "the new code ran, not the old build");
 
-            fs.writeFileSync(path.join(copy, "components", "extra.ts"), "export const extra = 1;\n");
-            assert.match(cliIn(copy, ["--version"]).stderr, /components\/extra\.ts is new since the last build/);
-            fs.rmSync(path.join(copy, "components", "extra.ts"));
-            assert.match(cliIn(copy, ["--version"]).stderr, /components\/extra\.ts was removed since the last build/);
+            fs.writeFileSync(path.join(copy, "src", "extra.ts"), "export const extra = 1;\n");
+            assert.match(cliIn(copy, ["--version"]).stderr, /src\/extra\.ts is new since the last build/);
+            fs.rmSync(path.join(copy, "src", "extra.ts"));
+            assert.match(cliIn(copy, ["--version"]).stderr, /src\/extra\.ts was removed since the last build/);
             assert.ok(
-                !fs.existsSync(path.join(copy, "dist", "components", "extra.js")),
+                !fs.existsSync(path.join(copy, "dist", "src", "extra.js")),
                 "the build holds no output of a removed source",
             );
             const check = spawnSync(process.execPath, ["scripts/build.js", "--check"], { cwd: copy, encoding: "utf8" });

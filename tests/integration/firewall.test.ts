@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { CliResult, bkliteArgv, bkliteProcess } from "../support/cli";
 import { docker, makeImage, removeImages, requireDockerEngine } from "../support/docker";
-import { firewallChains } from "../../components/security/firewall";
+import { firewallChains } from "../../src/security/firewall";
 import { canConnect, inNs, ip, listen, uniqueName, uniqueSubnet } from "../support/netns";
 import { freePort, tempDir, waitFor } from "../support/processes";
 import { PROJECT_ROOT } from "../support/stackFiles";

@@ -8,9 +8,9 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
-import { servicesFor } from "../../components/app/catalog";
-import { DEFAULT_INSTALL_APPS } from "../../components/config/keys";
-import { archiveName } from "../../components/images/bundle";
+import { servicesFor } from "../../src/services/catalog";
+import { DEFAULT_INSTALL_APPS } from "../../src/config/keys";
+import { archiveName } from "../../src/supply/bundle";
 import { CliResult, bkliteProcess } from "../support/cli";
 import { docker, imageId, makeImage, removeImages, requireDockerEngine, startRegistry } from "../support/docker";
 import { httpGet, tempDir } from "../support/processes";
@@ -249,7 +249,7 @@ describe("bklite images (real Docker)", function () {
 
     it("runs the preflight against the real engine: present images pass, missing ones are listed", () => {
         const { hostImages, unsuppliedImages, missingImagesMessage } =
-            require("../../components/images/imageSupply") as typeof import("../../components/images/imageSupply");
+            require("../../src/runtimes/docker/imageSupply") as typeof import("../../src/runtimes/docker/imageSupply");
         const onHost = hostImages();
         const gone = `${NAMESPACE}/never-made:1`;
         assert.deepStrictEqual(unsuppliedImages([...REFS, gone], onHost, new Set()), [gone]);

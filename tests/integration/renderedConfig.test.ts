@@ -8,9 +8,9 @@ import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import * as tls from "tls";
-import { VALUE_REFS, planServices } from "../../components/app/services";
-import { renderText } from "../../components/app/template";
-import { loadStackConfig } from "../../components/config/stackFiles";
+import { VALUE_REFS, planServices } from "../../src/services/stack";
+import { renderText } from "../../src/services/template";
+import { loadStackConfig } from "../../src/config/stackFiles";
 import { TestNats, startNats } from "../support/nats";
 import { freePort, httpGet, requireBinary, start, tempDir, waitFor } from "../support/processes";
 import { PROJECT_ROOT } from "../support/stackFiles";
@@ -69,7 +69,7 @@ describe("rendered NATS config on a real nats-server", function () {
     let certs: { ca: string };
 
     before(async () => {
-        // startNats renders the stack's nats.conf (components/app/nats.ts) and checks it with `nats-server -t`.
+        // startNats renders the stack's nats.conf (src/services/natsConfig.ts) and checks it with `nats-server -t`.
         nats = await startNats();
         ({ clientPort, monitorPort, password } = nats);
         certs = { ca: nats.caFile };

@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { connect } from "nats";
 import { Client } from "pg";
-import { aesDecrypt } from "../../components/seed/aes";
+import { aesDecrypt } from "../../src/seed/aes";
 import { SchemaName, consoleUserSql, createBkliteDatabase, schemaSql } from "../support/bkliteSchema";
 import { CliResult, bkliteArgv } from "../support/cli";
 import { TestNats, startNats } from "../support/nats";

@@ -6,9 +6,9 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import { connect, consumerOpts } from "nats";
-import { METRICS_QUEUE_GROUP, METRICS_STREAM, renderTelegrafConfig } from "../../components/app/specs/telegraf";
-import { specOf } from "../../components/nats/streams";
-import { StreamSpec } from "../../components/nats/streamSpec";
+import { METRICS_QUEUE_GROUP, METRICS_STREAM, renderTelegrafConfig } from "../../src/services/catalog/telegraf";
+import { specOf } from "../../src/nats/streams";
+import { StreamSpec } from "../../src/nats/streamSettings";
 import { parse } from "smol-toml";
 import { CliResult, bkliteProcess } from "../support/cli";
 import { TestNats, makeCertificates, startNats } from "../support/nats";

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as fc from "fast-check";
-import { formatImageRef, isFloatingLatest, parseImageRef, resolveImageRef } from "../../components/images/refs";
+import { formatImageRef, isFloatingLatest, parseImageRef, resolveImageRef } from "../../src/supply/imageRefs";
 
 const component = fc.stringMatching(/^[a-z0-9]{1,8}(?:[._-][a-z0-9]{1,6})?$/);
 const repository = fc.array(component, { minLength: 1, maxLength: 3 }).map((c) => c.join("/"));

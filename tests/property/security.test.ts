@@ -1,8 +1,8 @@
 import * as assert from "assert";
 import * as fc from "fast-check";
-import { chainRules, firewallChains } from "../../components/security/firewall";
-import { bindAddress, canonicalCidr, resolveRules } from "../../components/security/plan";
-import { SecurityRule } from "../../components/security/rules";
+import { chainRules, firewallChains } from "../../src/security/firewall";
+import { bindAddress, canonicalCidr, resolveRules } from "../../src/security/resolve";
+import { SecurityRule } from "../../src/security/rules";
 
 const octet = fc.integer({ min: 0, max: 255 });
 const v4 = fc

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as fc from "fast-check";
-import { AgentEndpoints, REQUIRED_REGION_KEYS, checkNodeServerUrl, regionEnv } from "../../components/app/regions";
-import { TextValue, envRefs, joinText, ref, renderEnv, renderText, tpl } from "../../components/app/template";
+import { AgentEndpoints, REQUIRED_REGION_KEYS, checkNodeServerUrl, regionEnv } from "../../src/services/regions";
+import { TextValue, envRefs, joinText, ref, renderEnv, renderText, tpl } from "../../src/services/template";
 
 const refName = fc.stringMatching(/^[a-z][A-Za-z0-9_]{0,10}$/);
 const envKey = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,15}$/);

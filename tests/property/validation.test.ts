@@ -4,9 +4,9 @@
  */
 import * as assert from "assert";
 import fc from "fast-check";
-import { readStackConfig, stackFileSource } from "../../components/config/stackFiles";
-import { parseStackConfig } from "../../components/config/validate";
-import { SpecError, parseSeedSpec } from "../../components/seed/spec";
+import { readStackConfig, stackFileSource } from "../../src/config/stackFiles";
+import { parseStackConfig } from "../../src/config/parse";
+import { SpecError, parseSeedSpec } from "../../src/seed/spec";
 import { PROJECT_ROOT } from "../support/stackFiles";
 
 const VALUES: Record<string, string[]> = {

@@ -7,7 +7,7 @@ import * as crypto from "crypto";
 import * as http from "http";
 import * as net from "net";
 import { Client } from "pg";
-import { verifyDjangoPassword } from "../../components/seed/djangoPassword";
+import { verifyDjangoPassword } from "../../src/seed/djangoPassword";
 
 export interface HttpStandin {
     url: string;

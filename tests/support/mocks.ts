@@ -12,11 +12,11 @@ import {
     setRecordingMocks as setMocksWith,
     settle,
     stackOutputs,
-} from "../../components/plan/mockRun";
-import { forgetProjectModules } from "../../components/plan/render";
+} from "../../src/plan/mockRun";
+import { forgetProjectModules } from "../../src/plan/planStack";
 
-export { ComputedOutputs, RecordedResource, ResourceRecorder, settle, valueOf } from "../../components/plan/mockRun";
-export { SECRET_SIG, SIG_KEY, containsSecret, unwrapSecrets } from "../../components/pulumiValues";
+export { ComputedOutputs, RecordedResource, ResourceRecorder, settle, valueOf } from "../../src/plan/mockRun";
+export { SECRET_SIG, SIG_KEY, containsSecret, unwrapSecrets } from "../../src/util/pulumiValues";
 
 function digest(text: string): string {
     return crypto.createHash("sha256").update(text).digest("hex");
@@ -87,9 +87,9 @@ export interface ProgramRun {
 /** The images a stack's config needs (empty when the config is invalid). */
 function neededImages(config: Record<string, string>): string[] {
     const { parseStackConfig } =
-        require("../../components/config/validate") as typeof import("../../components/config/validate");
+        require("../../src/config/parse") as typeof import("../../src/config/parse");
     const { serviceImages } =
-        require("../../components/app/services") as typeof import("../../components/app/services");
+        require("../../src/services/stack") as typeof import("../../src/services/stack");
     const prefix = "bklite:";
     const result = parseStackConfig({
         get: (key) => config[`${prefix}${key}`],

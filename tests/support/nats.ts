@@ -5,9 +5,9 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { renderNatsConfig } from "../../components/app/nats";
-import { VALUE_REFS } from "../../components/app/services";
-import { ref, renderText } from "../../components/app/template";
+import { renderNatsConfig } from "../../src/services/natsConfig";
+import { VALUE_REFS } from "../../src/services/stack";
+import { ref, renderText } from "../../src/services/template";
 import { Started, freePort, httpGet, requireBinary, start, tempDir, waitFor } from "./processes";
 
 /** A CA and a server certificate for nats/localhost/127.0.0.1. */

@@ -8,7 +8,7 @@
  */
 import { spawn } from "child_process";
 import { Client } from "pg";
-import { RecordedResource } from "../../components/plan/mockRun";
+import { RecordedResource } from "../../src/plan/mockRun";
 import { containerLogs, dockerApi, singleFileTar } from "./dockerApi";
 
 const CONTAINER = "docker:index/container:Container";

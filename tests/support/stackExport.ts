@@ -4,8 +4,8 @@
  * package, every resource with its inputs, outputs and options, secrets as passphrase-style ciphertext.
  */
 import * as crypto from "crypto";
-import { RecordedResource } from "../../components/plan/mockRun";
-import { SECRET_SIG, SIG_KEY, isSecretWrapper, mapSecrets } from "../../components/pulumiValues";
+import { RecordedResource } from "../../src/plan/mockRun";
+import { SECRET_SIG, SIG_KEY, isSecretWrapper, mapSecrets } from "../../src/util/pulumiValues";
 import { ProgramRun } from "./mocks";
 
 const CLI_VERSION = "v3.205.0";

@@ -1,8 +1,8 @@
 /**
- * The committed stack files, read as the program would see them (see components/config/stackFiles.ts).
+ * The committed stack files, read as the program would see them (see src/config/stackFiles.ts).
  */
 import * as path from "path";
-import { ProjectFile, readProjectFile as readProject, readStackConfig } from "../../components/config/stackFiles";
+import { ProjectFile, readProjectFile as readProject, readStackConfig } from "../../src/config/stackFiles";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 

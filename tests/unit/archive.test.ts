@@ -3,8 +3,8 @@ import { execFileSync } from "child_process";
 import * as fc from "fast-check";
 import * as fs from "fs";
 import * as path from "path";
-import { readArchiveManifest, readTarEntry } from "../../components/images/archive";
-import { formatChecksums, parseChecksums, sha256File } from "../../components/images/checksums";
+import { readArchiveManifest, readTarEntry } from "../../src/supply/archive";
+import { formatChecksums, parseChecksums, sha256File } from "../../src/supply/checksums";
 import { tempDir } from "../support/processes";
 
 const HEX = "ab".repeat(32);
@@ -90,7 +90,7 @@ describe("docker save archive reader", () => {
 describe("docker image listing", () => {
     it("maps tags and digest-pinned refs to image ids, skipping untagged images", () => {
         const { parseImageList } =
-            require("../../components/images/docker") as typeof import("../../components/images/docker");
+            require("../../src/supply/dockerCli") as typeof import("../../src/supply/dockerCli");
         const id = `sha256:${"1".repeat(64)}`;
         const digest = `sha256:${"2".repeat(64)}`;
         const listing = [

@@ -5,7 +5,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { auditExport, stackImagePolicy } from "../../components/audit/audit";
+import { auditExport, stackImagePolicy } from "../../src/audit/audit";
 import {
     ResourceView,
     exposureFindings,
@@ -13,9 +13,9 @@ import {
     plaintextSecretFindings,
     retentionFindings,
     secretInText,
-} from "../../components/audit/rules";
-import { parseStackExport } from "../../components/audit/stackExport";
-import { PROJECT_ROOT } from "../../components/shell";
+} from "../../src/audit/rules";
+import { parseStackExport } from "../../src/audit/stackExport";
+import { PROJECT_ROOT } from "../../src/util/shell";
 import { bklite } from "../support/cli";
 import { ProgramRun, runProgram } from "../support/mocks";
 import { tempDir } from "../support/processes";

@@ -1,6 +1,6 @@
 import * as assert from "assert";
-import { CONFIG_KEYS, SECRET_KEYS, STRUCTURED_KEYS, isDeclaredInProjectFile } from "../../components/config/keys";
-import { ConfigProblem, ConfigSource, parseStackConfig, unusedSettings } from "../../components/config/validate";
+import { CONFIG_KEYS, SECRET_KEYS, STRUCTURED_KEYS, isDeclaredInProjectFile } from "../../src/config/keys";
+import { ConfigProblem, ConfigSource, parseStackConfig, unusedSettings } from "../../src/config/parse";
 import { readProjectFile, stackConfig } from "../support/stackFiles";
 
 /** A config source over namespaced `bklite:*` strings, as the program sees them; `secretKeys` were decrypted. */
@@ -476,7 +476,7 @@ describe("config validation", () => {
             /is not in the bklite namespace, so the program never reads it; did you mean bklite:hostAddress\?/,
         );
         const { formatProblems } =
-            require("../../components/config/validate") as typeof import("../../components/config/validate");
+            require("../../src/config/parse") as typeof import("../../src/config/parse");
         assert.match(
             formatProblems(problems),
             /^ {2}- bklit:hostAddress: is not in the bklite namespace/m,

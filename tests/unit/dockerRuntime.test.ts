@@ -4,7 +4,7 @@
 import * as assert from "assert";
 import fc from "fast-check";
 import * as pulumi from "@pulumi/pulumi";
-import type { ServiceSpec } from "../../components/app/spec";
+import type { ServiceSpec } from "../../src/services/workload";
 import { ResourceRecorder, containsSecret, setRecordingMocks, settle } from "../support/mocks";
 
 /** Stands for whatever finishes a service's start (a database inside PostgreSQL, say). */
@@ -14,8 +14,8 @@ class Migration extends pulumi.CustomResource {
     }
 }
 
-type RuntimeModule = typeof import("../../components/runtime/docker/dockerRuntime");
-type TemplateModule = typeof import("../../components/app/template");
+type RuntimeModule = typeof import("../../src/runtimes/docker/containers");
+type TemplateModule = typeof import("../../src/services/template");
 
 function spec(name: string, overrides: Partial<ServiceSpec> = {}): ServiceSpec {
     return {
@@ -40,8 +40,8 @@ describe("DockerRuntime", () => {
     beforeEach(async () => {
         recorder = await setRecordingMocks("test");
         // Import after the mocks are set, as the Pulumi docs require.
-        runtime = await import("../../components/runtime/docker/dockerRuntime");
-        template = await import("../../components/app/template");
+        runtime = await import("../../src/runtimes/docker/containers");
+        template = await import("../../src/services/template");
     });
 
     it("runs generic services with their volumes, files, ports and dependency order", async () => {
@@ -176,7 +176,7 @@ function secondsOf(duration: string): number {
 describe("what the docker provider reads back (no-op runs stay no-ops)", () => {
     // Imported here, not at the top: the runtime tests above load the module afresh for each run.
     const { ENGINE_REPORTED, dockerHealthcheck, goDuration } =
-        require("../../components/runtime/docker/dockerRuntime") as RuntimeModule;
+        require("../../src/runtimes/docker/containers") as RuntimeModule;
 
     it("writes durations as Go's time.Duration.String() does", () => {
         const examples: Array<[number, string]> = [

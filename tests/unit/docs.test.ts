@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { findCommand } from "../../cli/commands";
 import { parseInvocation, wantsHelp } from "../../cli/usage";
-import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../components/config/keys";
+import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../src/config/keys";
 import { GENERATED_FILES } from "../../scripts/docs";
 import { bkliteArgv } from "../support/cli";
 import { PROJECT_ROOT } from "../support/stackFiles";
@@ -232,7 +232,7 @@ describe("documentation", () => {
 
     it("lists exactly the provider plugins and versions the lockfile pins, where the offline guide says to install them", () => {
         const { requiredPlugins, pluginFileName } =
-            require("../../components/plugins") as typeof import("../../components/plugins");
+            require("../../src/supply/plugins") as typeof import("../../src/supply/plugins");
         const guide = read("docs/offline-site.md");
         const plugins = requiredPlugins(PROJECT_ROOT);
         assert.deepStrictEqual(

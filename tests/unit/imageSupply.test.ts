@@ -6,12 +6,12 @@ import * as assert from "assert";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { servicesFor } from "../../components/app/catalog";
-import { serviceImages } from "../../components/app/services";
-import { DEFAULT_INSTALL_APPS } from "../../components/config/keys";
-import { loadStackConfig } from "../../components/config/stackFiles";
-import { archiveName } from "../../components/images/bundle";
-import { missingImagesMessage, unsuppliedImages } from "../../components/images/imageSupply";
+import { servicesFor } from "../../src/services/catalog";
+import { serviceImages } from "../../src/services/stack";
+import { DEFAULT_INSTALL_APPS } from "../../src/config/keys";
+import { loadStackConfig } from "../../src/config/stackFiles";
+import { archiveName } from "../../src/supply/bundle";
+import { missingImagesMessage, unsuppliedImages } from "../../src/runtimes/docker/imageSupply";
 import * as mocks from "../support/mocks";
 import { runProgram } from "../support/mocks";
 import { tempDir } from "../support/processes";
@@ -140,7 +140,7 @@ describe("image supply (program)", () => {
 describe("bundle contents", () => {
     it("count only when the bundle has checksums to load by", () => {
         const { bundledRefs } =
-            require("../../components/images/bundle") as typeof import("../../components/images/bundle");
+            require("../../src/supply/bundle") as typeof import("../../src/supply/bundle");
         const bundle = fakeBundle(["x/y:1"]);
         try {
             assert.deepStrictEqual([...bundledRefs(bundle)], ["x/y:1"]);

@@ -2,9 +2,9 @@
  * The whole program with `bklite:runtime: kubernetes`, on the dev and prod configs, under mocks (seed 004's list).
  */
 import * as assert from "assert";
-import { DEFAULT_IMAGES, servicesFor } from "../../components/app/catalog";
-import { DEFAULT_INSTALL_APPS } from "../../components/config/keys";
-import { resolveImageRef } from "../../components/images/refs";
+import { DEFAULT_IMAGES, servicesFor } from "../../src/services/catalog";
+import { DEFAULT_INSTALL_APPS } from "../../src/config/keys";
+import { resolveImageRef } from "../../src/supply/imageRefs";
 import * as mocks from "../support/mocks";
 import { ProgramRun, RecordedResource, containsSecret, runProgram } from "../support/mocks";
 import { programConfig } from "../support/stackFiles";

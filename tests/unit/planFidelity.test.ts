@@ -8,10 +8,10 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { diffMarkdown, diffPlans } from "../../components/plan/diff";
-import { stableJson } from "../../components/json";
-import { Plan, renderPlan } from "../../components/plan/render";
-import { PROJECT_ROOT } from "../../components/shell";
+import { diffMarkdown, diffPlans } from "../../src/plan/diff";
+import { stableJson } from "../../src/util/json";
+import { Plan, renderPlan } from "../../src/plan/planStack";
+import { PROJECT_ROOT } from "../../src/util/shell";
 
 const SECURE = { secure: "v1:Ab5+8vUJyK0=:v1:Zm9vYmFyYmF6:q5mIu2tC1mE0yqD6fK0jtw==" };
 const RULES = [

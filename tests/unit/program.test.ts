@@ -4,8 +4,8 @@
  */
 import * as assert from "assert";
 import { parse } from "yaml";
-import { servicesFor } from "../../components/app/catalog";
-import { DEFAULT_INSTALL_APPS } from "../../components/config/keys";
+import { servicesFor } from "../../src/services/catalog";
+import { DEFAULT_INSTALL_APPS } from "../../src/config/keys";
 import { HEALTH_CHECKS } from "../support/healthChecks";
 import * as mocks from "../support/mocks";
 import { ProgramRun, RecordedResource, containsSecret, runProgram } from "../support/mocks";
@@ -522,7 +522,7 @@ describe("program verification", () => {
         assert.strictEqual(verify.inputs.create, "node bin/bklite verify --spec - --retry-seconds 90");
         const spec = JSON.parse(verify.inputs.stdin);
         const { parseVerifySpec } =
-            require("../../components/verify/spec") as typeof import("../../components/verify/spec");
+            require("../../src/verify/spec") as typeof import("../../src/verify/spec");
         assert.deepStrictEqual(parseVerifySpec(spec), spec, "a spec the CLI takes as it is");
         assert.strictEqual(spec.consoleUrl, "http://127.0.0.1:8080");
         assert.strictEqual(spec.natsEndpoint, "tls://127.0.0.1:24222");

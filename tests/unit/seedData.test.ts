@@ -5,7 +5,7 @@ import * as assert from "assert";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { REQUIRED_REGION_KEYS } from "../../components/app/regions";
+import { REQUIRED_REGION_KEYS } from "../../src/services/regions";
 import * as mocks from "../support/mocks";
 import { ProgramRun, containsSecret, runProgram } from "../support/mocks";
 import { tempDir } from "../support/processes";

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fc from "fast-check";
-import { aesDecrypt, aesEncrypt, aesStoredLength } from "../../components/seed/aes";
+import { aesDecrypt, aesEncrypt, aesStoredLength } from "../../src/seed/aes";
 import {
     ExistingEnv,
     SchemaVariant,
@@ -14,9 +14,9 @@ import {
     planEnv,
     planRekey,
     storedPlaintext,
-} from "../../components/seed/plan";
-import { ColumnInfo, detectSchema } from "../../components/seed/schema";
-import { SpecError, parseSeedSpec } from "../../components/seed/spec";
+} from "../../src/seed/diff";
+import { ColumnInfo, detectSchema } from "../../src/seed/schema";
+import { SpecError, parseSeedSpec } from "../../src/seed/spec";
 
 const HUANGPU: SchemaVariant = {
     name: "huangpu",

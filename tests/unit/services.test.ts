@@ -7,16 +7,16 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import fc from "fast-check";
-import { SERVICES } from "../../components/app/catalog";
-import { ServiceDefinition } from "../../components/app/definition";
-import { planServices, plannedDatabases, plannedSecrets, plannedStreams } from "../../components/app/services";
-import { ServiceSpec } from "../../components/app/spec";
-import { METRICS_STREAM } from "../../components/app/specs/telegraf";
-import { refsOf, renderText } from "../../components/app/template";
-import { DEFAULT_INSTALL_APPS, KNOWN_APPS } from "../../components/config/keys";
-import { loadStackConfig, readStackConfig, stackFileSource } from "../../components/config/stackFiles";
-import { StackConfig, parseStackConfig } from "../../components/config/validate";
-import { parseImageRef } from "../../components/images/refs";
+import { SERVICES } from "../../src/services/catalog";
+import { ServiceDefinition } from "../../src/services/definition";
+import { planServices, plannedDatabases, plannedSecrets, plannedStreams } from "../../src/services/stack";
+import { ServiceSpec } from "../../src/services/workload";
+import { METRICS_STREAM } from "../../src/services/catalog/telegraf";
+import { refsOf, renderText } from "../../src/services/template";
+import { DEFAULT_INSTALL_APPS, KNOWN_APPS } from "../../src/config/keys";
+import { loadStackConfig, readStackConfig, stackFileSource } from "../../src/config/stackFiles";
+import { StackConfig, parseStackConfig } from "../../src/config/parse";
+import { parseImageRef } from "../../src/supply/imageRefs";
 import { ProgramRun, RecordedResource, containsSecret, runProgram } from "../support/mocks";
 import { PROJECT_ROOT, programConfig } from "../support/stackFiles";
 
@@ -138,10 +138,10 @@ describe("apps decide services", () => {
         );
     });
 
-    it("keeps each service in a file of its own under specs/, and the catalog lists every one", () => {
-        const dir = path.join(PROJECT_ROOT, "components", "app", "specs");
+    it("keeps each service in a file of its own under src/services/catalog/, and the catalog lists every one", () => {
+        const dir = path.join(PROJECT_ROOT, "src", "services", "catalog");
         const defined: ServiceDefinition[] = [];
-        for (const file of fs.readdirSync(dir)) {
+        for (const file of fs.readdirSync(dir).filter((f) => f !== "index.ts")) {
             const exported = Object.values(require(path.join(dir, file)) as Record<string, unknown>).filter(
                 (v): v is ServiceDefinition =>
                     typeof v === "object" && v !== null && "defaultImage" in v && "spec" in v,

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { waitProgress } from "../../components/waitProgress";
+import { waitProgress } from "../../src/util/waitProgress";
 
 describe("waitProgress", () => {
     it("says a wait when it starts, then at least every interval with the time so far and the latest reason, and not more often", () => {

@@ -1,0 +1,40 @@
+/**
+ * The stack's config, read once from Pulumi and validated before any resource is registered.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_NAMESPACE } from "./keys";
+import { ConfigError, ConfigSource, StackConfig, parseStackConfig, unusedSettings } from "./parse";
+
+export * from "./keys";
+export * from "./parse";
+
+/** The `bklite:*` keys of the running program's config. */
+export function pulumiConfigSource(): ConfigSource {
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    return {
+        get: (key) => pulumi.runtime.getConfig(`${prefix}${key}`),
+        // Exported by the SDK's runtime though missing from its typings: true for values the CLI decrypted.
+        isSecret: (key) =>
+            (pulumi.runtime as unknown as { isConfigSecret(k: string): boolean }).isConfigSecret(`${prefix}${key}`),
+        keys: () =>
+            Object.keys(pulumi.runtime.allConfig())
+                .filter((k) => k.startsWith(prefix))
+                .map((k) => k.slice(prefix.length)),
+        otherKeys: () => Object.keys(pulumi.runtime.allConfig()).filter((k) => !k.startsWith(prefix)),
+    };
+}
+
+/**
+ * Reads and validates the stack config; throws a ConfigError listing every problem. Settings the runtime does not use
+ * are logged as warnings.
+ */
+export function readStackConfig(source: ConfigSource = pulumiConfigSource()): StackConfig {
+    const result = parseStackConfig(source);
+    if (result.config === undefined) {
+        throw new ConfigError(result.problems);
+    }
+    for (const warning of unusedSettings(result.config, source.keys())) {
+        void pulumi.log.warn(warning);
+    }
+    return result.config;
+}

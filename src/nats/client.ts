@@ -1,0 +1,76 @@
+/** Connecting to the stack's NATS as the program's commands do: TLS verified with the stack's CA, a name per tool. */
+import { NatsConnection, connect } from "nats";
+import { SEED_ENV } from "../seed/connection";
+import { TLS_CERTIFICATE_CODES } from "../util/tlsErrors";
+
+export interface NatsEndpoint {
+    url: string;
+    user: string;
+    password: string;
+    /** PEM text of the CA that signed the server certificate. */
+    ca?: string;
+}
+
+/**
+ * Connects once, without reconnecting: a command that loses NATS fails and is re-run, rather than stalling across
+ * a server restart. A failure says what went wrong in words, which variable to fix and how.
+ */
+export async function connectNats(endpoint: NatsEndpoint, name: string): Promise<NatsConnection> {
+    try {
+        return await connect({
+            servers: endpoint.url,
+            user: endpoint.user,
+            pass: endpoint.password,
+            tls: endpoint.ca ? { ca: endpoint.ca } : endpoint.url.startsWith("tls://") ? {} : undefined,
+            name,
+            maxReconnectAttempts: 0,
+            timeout: 10000,
+        });
+    } catch (err) {
+        throw new Error(
+            natsFailure(err as Error & { code?: string; chainedError?: Error & { code?: string } }, endpoint),
+            { cause: err },
+        );
+    }
+}
+
+/** What a failed NATS connection means for the operator: the cause in words, the variable and the fix. */
+export function natsFailure(
+    err: Error & { code?: string; chainedError?: Error & { code?: string } },
+    endpoint: NatsEndpoint,
+): string {
+    const host = hostOf(endpoint.url);
+    const code = err.chainedError?.code ?? err.code ?? "";
+    if (code === "AUTHORIZATION_VIOLATION" || /authorization violation/i.test(err.message)) {
+        return `NATS at ${host} refused the user "${endpoint.user}" and its password (Authorization Violation): set ${SEED_ENV.natsUser} and ${SEED_ENV.natsPassword} to the stack's NATS user and password (bklite:natsPassword)`;
+    }
+    if (code === "ECONNREFUSED" || code === "CONNECTION_REFUSED") {
+        return `nothing accepts connections at ${host} (connection refused): ${SEED_ENV.natsUrl} must name the stack's NATS client port, and NATS must be running`;
+    }
+    if (code === "ENOTFOUND") {
+        return `the NATS host in ${SEED_ENV.natsUrl} (${host}) is not known to DNS: fix the host name`;
+    }
+    if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+        return `NATS's certificate does not name ${host} (${err.message}): connect by a name or address the certificate holds, or add it to the stack's certificate`;
+    }
+    if (TLS_CERTIFICATE_CODES.has(code)) {
+        const ca =
+            endpoint.ca === undefined
+                ? `${SEED_ENV.natsCa} is not set`
+                : `the CA in ${SEED_ENV.natsCa} did not sign it`;
+        return `NATS's certificate at ${host} could not be verified (${err.message}): ${ca}; set ${SEED_ENV.natsCa} to the stack's CA certificate (PEM text or its file)`;
+    }
+    if (code === "TIMEOUT" || code === "ETIMEDOUT" || /timeout/i.test(err.message)) {
+        return `NATS at ${host} did not answer within 10 s: check ${SEED_ENV.natsUrl}, that NATS is running and that no firewall drops the port`;
+    }
+    return `cannot connect to NATS at ${host} (${SEED_ENV.natsUrl}): ${err.message}`;
+}
+
+/** host:port of a URL, without credentials; the text itself when it does not parse. */
+function hostOf(url: string): string {
+    try {
+        return new URL(url).host;
+    } catch {
+        return "an unparseable URL";
+    }
+}

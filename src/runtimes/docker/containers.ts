@@ -1,0 +1,258 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { KEEP_DATA } from "../keepData";
+import { FileSpec, HealthCheckSpec, ServiceSpec, findHostPortConflicts, healthGiveUpSeconds } from "../../services/workload";
+import { TextValue, envRefs, refsOf, renderEnv } from "../../services/template";
+import { Values, bind, bindText } from "../bind";
+
+export interface DockerRuntimeArgs {
+    /** Prefix of every Docker object name (network, volumes, containers), e.g. `bklite-dev`. */
+    namePrefix: string;
+    services: ServiceSpec[];
+}
+
+/** Kept out of the component's inputs: component args are stored in state, and these are secrets and wiring. */
+export interface DockerRuntimeBindings {
+    /** Values the specs refer to by name (secrets, certificates). */
+    values: Readonly<Record<string, pulumi.Input<string>>>;
+    /**
+     * Resources that finish a service's start, by service name, made once its container is healthy (e.g. the
+     * database and role inside PostgreSQL). Services that depend on it wait for them as well.
+     */
+    afterStart?: Readonly<Record<string, (container: docker.Container) => pulumi.Resource[]>>;
+    /** Resources that must finish before any image is looked up (e.g. loading the offline bundle). */
+    imagesAfter?: pulumi.Resource[];
+}
+
+/** Pulumi never waits longer than this for a container to become healthy. */
+const MAX_WAIT_SECONDS = 15 * 60;
+const LOG_OPTIONS = { "max-size": "50m", "max-file": "5" };
+
+/** Orders services so each comes after the services it depends on; throws on unknown names and cycles. */
+export function startOrder(services: ReadonlyArray<ServiceSpec>): ServiceSpec[] {
+    const byName = new Map(services.map((s) => [s.name, s]));
+    const ordered: ServiceSpec[] = [];
+    const state = new Map<string, "visiting" | "done">();
+    const visit = (spec: ServiceSpec, path: string[]) => {
+        if (state.get(spec.name) === "done") {
+            return;
+        }
+        if (state.get(spec.name) === "visiting") {
+            throw new Error(`services depend on each other in a cycle: ${[...path, spec.name].join(" -> ")}`);
+        }
+        state.set(spec.name, "visiting");
+        for (const dep of spec.dependsOn) {
+            const target = byName.get(dep);
+            if (!target) {
+                throw new Error(`service '${spec.name}' depends on unknown service '${dep}'`);
+            }
+            visit(target, [...path, spec.name]);
+        }
+        state.set(spec.name, "done");
+        ordered.push(spec);
+    };
+    for (const spec of [...services].sort((a, b) => a.name.localeCompare(b.name))) {
+        visit(spec, []);
+    }
+    return ordered;
+}
+
+/**
+ * Whole seconds as Go's `time.Duration.String()` writes them (`10s`, `2m0s`, `1h0m0s`): the docker provider reads
+ * health check durations back in that form, so anything else (`120s`) differs on every run and replaces the
+ * container.
+ */
+export function goDuration(seconds: number): string {
+    const h = Math.floor(seconds / 3600);
+    const m = Math.floor((seconds % 3600) / 60);
+    const s = seconds % 60;
+    return h > 0 ? `${h}h${m}m${s}s` : m > 0 ? `${m}m${s}s` : `${s}s`;
+}
+
+/** Docker's health check arguments for a spec, written as the provider reads them back. */
+export function dockerHealthcheck(h: HealthCheckSpec): docker.types.input.ContainerHealthcheck {
+    return {
+        tests: h.test,
+        interval: goDuration(h.intervalSeconds),
+        timeout: goDuration(h.timeoutSeconds),
+        startPeriod: goDuration(h.startPeriodSeconds),
+        retries: h.retries,
+    };
+}
+
+/**
+ * Inputs the docker provider reads back from the engine, set to exactly what the engine reports, so an unchanged
+ * stack stays unchanged on the next `pulumi up` (each of these forces a replacement when it differs):
+ * - networkMode: the engine reports "bridge" for a container created without one (pulumi/pulumi-docker#1272);
+ * - healthcheck durations: Go's duration form (goDuration), every field non-zero so the image's own HEALTHCHECK
+ *   fills none of them in;
+ * - logOpts: only these two keys; a daemon.json that adds `log-opts` of its own makes them differ (see docs/what-gets-deployed.md).
+ * The rest of what the program sets is stored as sent or not read back (docs/what-gets-deployed.md, "No-op runs").
+ */
+export const ENGINE_REPORTED = { networkMode: "bridge" } as const;
+
+/** How long `pulumi up` waits for a container to be healthy: its give-up time, capped at 15 minutes. */
+export function waitTimeoutSeconds(h: HealthCheckSpec): number {
+    return Math.min(MAX_WAIT_SECONDS, healthGiveUpSeconds(h) + 30);
+}
+
+/**
+ * Runs service specs as Docker containers on one host: one network, named data volumes kept on delete,
+ * images never removed from the host, containers started in dependency order and each awaited until healthy.
+ * Knows nothing about what the services are.
+ */
+export class DockerRuntime extends pulumi.ComponentResource {
+    /** Name of the stack network. */
+    public readonly networkName: pulumi.Output<string>;
+    /** Container name of each service. */
+    public readonly containerNames: pulumi.Output<Record<string, string>>;
+    /** Names of the data volumes, kept when the stack is destroyed. */
+    public readonly volumeNames: pulumi.Output<string[]>;
+    /** The containers, by service name, for resources that must wait for one. */
+    public readonly containers: Readonly<Record<string, docker.Container>>;
+
+    constructor(
+        name: string,
+        args: DockerRuntimeArgs,
+        bindings: DockerRuntimeBindings,
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
+        super(
+            "bklite:index:DockerRuntime",
+            name,
+            { namePrefix: args.namePrefix, services: args.services.map((s) => s.name) },
+            opts,
+        );
+
+        const conflicts = findHostPortConflicts(args.services);
+        if (conflicts.length > 0) {
+            throw new Error(
+                `host ports published twice: ${conflicts.map((c) => `${c.hostPort} by ${c.owners.join(" and ")}`).join("; ")}`,
+            );
+        }
+        const ordered = startOrder(args.services);
+        const labels = [{ label: "io.bklite.stack", value: args.namePrefix }];
+
+        const network = new docker.Network(
+            `${name}-network`,
+            { name: args.namePrefix, driver: "bridge", labels },
+            { parent: this },
+        );
+
+        const volumes: docker.Volume[] = [];
+        const volumeByName = new Map<string, docker.Volume>();
+        for (const spec of ordered) {
+            for (const v of spec.volumes) {
+                if (volumeByName.has(v.name)) {
+                    throw new Error(`volume '${v.name}' is declared by more than one service`);
+                }
+                // `pulumi destroy` and replacements must never take data (seed 000's `down -v`).
+                const volume = new docker.Volume(
+                    `${name}-${v.name}`,
+                    { name: `${args.namePrefix}-${v.name}`, labels },
+                    { parent: this, ...KEEP_DATA },
+                );
+                volumeByName.set(v.name, volume);
+                volumes.push(volume);
+            }
+        }
+
+        const images = new Map<string, docker.RemoteImage>();
+        const containers: Record<string, docker.Container> = {};
+        const ready: Record<string, pulumi.Resource[]> = {};
+        for (const spec of ordered) {
+            let image = images.get(spec.image);
+            if (!image) {
+                // keepLocally: an offline host cannot get an image back once the provider deletes it.
+                image = new docker.RemoteImage(
+                    `${name}-${spec.name}-image`,
+                    { name: spec.image, keepLocally: true },
+                    { parent: this, dependsOn: bindings.imagesAfter ?? [] },
+                );
+                images.set(spec.image, image);
+            }
+            const dependsOn = spec.dependsOn.flatMap((d) => ready[d]);
+            const container = new docker.Container(
+                `${name}-${spec.name}`,
+                {
+                    name: `${args.namePrefix}-${spec.name}`,
+                    image: image.imageId,
+                    hostname: spec.name,
+                    networkMode: ENGINE_REPORTED.networkMode,
+                    entrypoints: spec.entrypoint,
+                    command: spec.command,
+                    envs: renderValue(spec.env, bindings.values),
+                    networksAdvanced: [{ name: network.name, aliases: [spec.name] }],
+                    ports: spec.ports
+                        .filter((p) => p.hostPort !== undefined)
+                        .map((p) => ({
+                            internal: p.containerPort,
+                            external: p.hostPort,
+                            ip: p.hostIp ?? "0.0.0.0",
+                            protocol: p.protocol ?? "tcp",
+                        })),
+                    volumes: spec.volumes.map((v) => ({
+                        volumeName: volumeByName.get(v.name)!.name,
+                        containerPath: v.mountPath,
+                    })),
+                    uploads: spec.files.map((f) => upload(f, bindings.values)),
+                    healthcheck: dockerHealthcheck(spec.health),
+                    restart: "unless-stopped",
+                    wait: true,
+                    waitTimeout: waitTimeoutSeconds(spec.health),
+                    stopTimeout: spec.stopGraceSeconds,
+                    destroyGraceSeconds: spec.stopGraceSeconds,
+                    logDriver: "json-file",
+                    logOpts: LOG_OPTIONS,
+                    labels: [...labels, { label: "io.bklite.service", value: spec.name }],
+                },
+                // Delete first: a replacement with the same name and host ports cannot start while the old one runs
+                // (the provider creates first otherwise, pulumi/pulumi-docker#1356). The service is down from the old
+                // container's stop to the new one's health, no longer than a restart of it.
+                { parent: this, dependsOn, additionalSecretOutputs: boundProperties(spec), deleteBeforeReplace: true },
+            );
+            containers[spec.name] = container;
+            ready[spec.name] = [container, ...(bindings.afterStart?.[spec.name]?.(container) ?? [])];
+        }
+
+        this.containers = containers;
+        this.networkName = network.name;
+        this.containerNames = pulumi.output(
+            Object.fromEntries(args.services.map((s) => [s.name, `${args.namePrefix}-${s.name}`])),
+        );
+        this.volumeNames = pulumi.all(volumes.map((v) => v.name)).apply((names) => [...names].sort());
+        this.registerOutputs({
+            networkName: this.networkName,
+            containerNames: this.containerNames,
+            volumeNames: this.volumeNames,
+        });
+    }
+}
+
+/**
+ * The container properties that take bound values (secrets, keys, certificates), declared secret so the policy
+ * pack, which sees values unwrapped, can tell them from plaintext (the values are secret Outputs already).
+ */
+function boundProperties(spec: ServiceSpec): string[] {
+    return [
+        ...(envRefs(spec.env).length > 0 ? ["envs"] : []),
+        ...(spec.files.some((f) => refsOf(f.content).length > 0) ? ["uploads"] : []),
+    ];
+}
+
+/**
+ * Renders an env map. When it refers to values it becomes an Output that is secret whenever one of them is, so
+ * an env list holding a password is a Pulumi secret in state and in previews.
+ */
+function renderValue(env: Readonly<Record<string, TextValue>>, values: Values): pulumi.Input<string[]> {
+    return bind(envRefs(env), values, (resolved) => renderEnv(env, resolved));
+}
+
+function upload(file: FileSpec, values: Values): docker.types.input.ContainerUpload {
+    return {
+        file: file.path,
+        content: bindText(file.content, values),
+        permissions: file.mode,
+        ...(file.owner ? { owner: String(file.owner.uid), group: String(file.owner.gid) } : {}),
+    };
+}

@@ -1,0 +1,46 @@
+/** MinIO: the S3 store MLflow keeps artifacts in (mlops only). */
+import { VALUE_REFS } from "../shared";
+import { ServiceDefinition } from "../definition";
+import { ref, tpl } from "../template";
+
+export const MINIO_PORT = 9000;
+/** MinIO's root user; its password is the generated `minioPassword`. */
+export const MINIO_USER = "minio";
+
+export const minio: ServiceDefinition = {
+    name: "minio",
+    defaultImage: "minio/minio:RELEASE.2024-05-01T01-11-10Z-cpuv1",
+    apps: ["mlops"],
+    probe: { kind: "http", port: MINIO_PORT, path: "/minio/health/ready", status: 200 },
+    secrets: ["minioPassword"],
+    serverEnv: () => ({
+        MINIO_ENDPOINT: `minio:${MINIO_PORT}`,
+        MINIO_USE_HTTPS: "0",
+        MINIO_ACCESS_KEY: MINIO_USER,
+        MINIO_SECRET_KEY: tpl`${ref(VALUE_REFS.minioPassword)}`,
+    }),
+    spec: ({ image }) => ({
+        name: "minio",
+        image,
+        command: ["server", "/data", "--console-address", ":9001"],
+        env: { MINIO_ROOT_USER: MINIO_USER, MINIO_ROOT_PASSWORD: tpl`${ref(VALUE_REFS.minioPassword)}` },
+        ports: [
+            { name: "minio", containerPort: MINIO_PORT },
+            { name: "minio-console", containerPort: 9001 },
+        ],
+        volumes: [{ name: "minio-data", mountPath: "/data" }],
+        files: [],
+        // MinIO's own readiness check (the image ships mc, not curl).
+        health: {
+            test: ["CMD", "mc", "ready", "local"],
+            intervalSeconds: 10,
+            timeoutSeconds: 5,
+            startPeriodSeconds: 10,
+            retries: 12,
+        },
+        dependsOn: [],
+        routes: [],
+        stopGraceSeconds: 30,
+        stateful: true,
+    }),
+};

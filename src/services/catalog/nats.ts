@@ -1,0 +1,67 @@
+/** NATS: JetStream (the object store of probe packages, the `metrics` stream) over TLS with the stack's CA. */
+import { NATS_CA_FILE, NATS_CA_PATH, NATS_CERT_DIR, NATS_PORT, VALUE_REFS } from "../shared";
+import { ServiceDefinition } from "../definition";
+import { renderNatsConfig } from "../natsConfig";
+import { NATS_USER } from "../regions";
+import { ref, tpl } from "../template";
+
+export const nats: ServiceDefinition = {
+    name: "nats",
+    defaultImage: "nats:2.10.25-alpine",
+    // The official plain tag (the huangpu compose's nats:2.10.25) is built from scratch: no shell, no wget for the
+    // check. Only the official repository is judged; an image built in-house under another name is its own.
+    checkImage: (ref) =>
+        /^(library\/)?nats$/.test(ref.repository) &&
+        (ref.registry === undefined || ref.registry === "docker.io") &&
+        ref.tag !== undefined &&
+        !ref.tag.includes("alpine")
+            ? `${ref.repository}:${ref.tag} is the scratch variant, without the wget its health check needs; use the Alpine variant, e.g. nats:2.10.25-alpine`
+            : undefined,
+    spec: ({ config, image, bindAddress }) => ({
+        name: "nats",
+        image,
+        // Flags only: both the Alpine entrypoint (which prepends nats-server to flags) and the plain one take them.
+        command: ["--config", "/etc/nats/nats-server.conf"],
+        env: {},
+        ports: [
+            {
+                name: "nats",
+                containerPort: NATS_PORT,
+                hostPort: config.ports.nats,
+                hostIp: bindAddress(config.ports.nats),
+            },
+        ],
+        volumes: [{ name: "nats-data", mountPath: "/data" }],
+        files: [
+            {
+                path: "/etc/nats/nats-server.conf",
+                content: renderNatsConfig({
+                    clientPort: NATS_PORT,
+                    monitorPort: 8222,
+                    storeDir: "/data", // nats-server adds /jetstream
+                    caFile: NATS_CA_PATH,
+                    certFile: `${NATS_CERT_DIR}/server.crt`,
+                    keyFile: `${NATS_CERT_DIR}/server.key`,
+                    user: NATS_USER,
+                    password: ref(VALUE_REFS.natsPassword),
+                }),
+                mode: "0600",
+            },
+            NATS_CA_FILE,
+            { path: `${NATS_CERT_DIR}/server.crt`, content: tpl`${ref(VALUE_REFS.natsServerCert)}`, mode: "0644" },
+            { path: `${NATS_CERT_DIR}/server.key`, content: tpl`${ref(VALUE_REFS.natsServerKey)}`, mode: "0600" },
+        ],
+        // JetStream-aware health endpoint on the monitor port (not published).
+        health: {
+            test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8222/healthz"],
+            intervalSeconds: 5,
+            timeoutSeconds: 5,
+            startPeriodSeconds: 10,
+            retries: 12,
+        },
+        dependsOn: [],
+        routes: [],
+        stopGraceSeconds: 30,
+        stateful: true,
+    }),
+};

@@ -1,0 +1,82 @@
+/**
+ * The bk-lite server (Django, uvicorn on 8000, Celery, the NATS listener): every app's API, behind /api/v1.
+ * Its settings for the optional services come from those services' definitions (serverEnv).
+ */
+import { DATABASE, NATS_CA_FILE, NATS_CA_PATH, NATS_NAMESPACE, VALUE_REFS, natsServiceUrl } from "../shared";
+import { ServiceDefinition } from "../definition";
+import { DEFAULT_REGION, agentEndpoints, regionEnv } from "../regions";
+import { HealthCheckSpec } from "../workload";
+import { TextValue, ref, tpl } from "../template";
+import type { StackConfig } from "../../config/parse";
+
+export const SERVER_PORT = 8000;
+
+/**
+ * Server health: a start period long enough for migrations and init commands (seed 000 allowed 90 s), then
+ * give up within 15 minutes rather than the 50 of 300 retries; see healthGiveUpSeconds.
+ */
+export const SERVER_HEALTH: HealthCheckSpec = {
+    test: ["CMD", "curl", "-s", "-o", "/dev/null", `http://127.0.0.1:${SERVER_PORT}/`],
+    intervalSeconds: 10,
+    timeoutSeconds: 5,
+    startPeriodSeconds: 120,
+    retries: 50,
+};
+
+/** The default region's SidecarEnv as the server's DEFAULT_ZONE_VAR_* variables (seeded by node_init). */
+function defaultZoneEnv(config: StackConfig): Record<string, TextValue> {
+    const region = config.regions.find((r) => r.name === DEFAULT_REGION) ?? { name: DEFAULT_REGION };
+    const env = regionEnv(region, agentEndpoints(config));
+    return Object.fromEntries(Object.entries(env).map(([key, value]) => [`DEFAULT_ZONE_VAR_${key}`, value]));
+}
+
+export const server: ServiceDefinition = {
+    name: "server",
+    defaultImage: "bklite/server:huangpu-v1.0",
+    databases: [{ name: DATABASE.name, owner: DATABASE.owner, passwordRef: VALUE_REFS.postgresPassword }],
+    spec: ({ config, image }) => {
+        const redisUrl = (db: number) => tpl`redis://:${ref(VALUE_REFS.redisPassword)}@redis:6379/${db}`;
+        return {
+            name: "server",
+            image,
+            env: {
+                DEBUG: "False",
+                SECRET_KEY: tpl`${ref(VALUE_REFS.secretKey)}`,
+                JWT_ALGORITHM: "HS256",
+                NATS_SERVERS: natsServiceUrl(),
+                NATS_TLS_ENABLED: "true",
+                NATS_TLS_CA_FILE: NATS_CA_PATH,
+                NATS_NAMESPACE,
+                DB_ENGINE: "postgresql",
+                DB_NAME: DATABASE.name,
+                DB_USER: DATABASE.owner,
+                DB_PASSWORD: tpl`${ref(VALUE_REFS.postgresPassword)}`,
+                DB_HOST: "postgres",
+                DB_PORT: "5432",
+                ENABLE_CELERY: "true",
+                CELERY_BROKER_URL: redisUrl(3),
+                CELERY_RESULT_BACKEND: redisUrl(3),
+                REDIS_CACHE_URL: redisUrl(1),
+                INSTALL_APPS: config.installApps.join(","),
+                TOP_GROUP: "Default",
+                DEFAULT_GROUP_NAME: "Guest",
+                // Read by opspilot's chat helper only; the console login is set by seeding (see the README).
+                ADMIN_PASSWORD: tpl`${ref(VALUE_REFS.adminPassword)}`,
+                // Seed 000: `uv run` reached for PyPI on every start; the image's .venv is complete.
+                UV_OFFLINE: "1",
+                UV_NO_SYNC: "1",
+                ...defaultZoneEnv(config),
+            },
+            ports: [{ name: "http", containerPort: SERVER_PORT }],
+            volumes: [],
+            files: [NATS_CA_FILE],
+            health: SERVER_HEALTH,
+            // NATS too: the console login is an RPC over NATS to the server's own listener.
+            dependsOn: ["postgres", "redis", "nats"],
+            routes: [{ pathPrefix: "/api/v1", port: SERVER_PORT, priority: 20 }],
+            stopGraceSeconds: 30,
+            // Its start migrates the database, and it runs celery beat and the NATS listener: never two at once.
+            singleInstance: true,
+        };
+    },
+};

@@ -1,0 +1,57 @@
+/**
+ * What one service of the platform is: its pinned image, the bk-lite apps it serves, how the server finds it, and
+ * its spec for a given config. Each service is one file in specs/ exporting one of these; the catalog lists them.
+ */
+import type { SecretName } from "../config/keys";
+import type { StackConfig } from "../config/parse";
+import type { ImageRef } from "../supply/imageRefs";
+import type { StreamSpec } from "../nats/streamSettings";
+import type { ServiceProbe } from "../verify/spec";
+import { ServiceSpec } from "./workload";
+import { TextValue } from "./template";
+
+/** What a service's spec is planned from. */
+export interface PlanContext {
+    config: StackConfig;
+    /** This service's image ref, with the stack's registry, tag and override applied. */
+    image: string;
+    /** The host address a port published on `port` binds to, from the security rules. */
+    bindAddress(port: number): string;
+    /** The specs of the services planned before this one (the catalog's order), e.g. what the ingress routes to. */
+    peers: ReadonlyArray<ServiceSpec>;
+}
+
+/** A PostgreSQL database a service keeps its data in, owned by a login role of its own. */
+export interface DatabaseNeed {
+    name: string;
+    owner: string;
+    /** The value (VALUE_REFS) holding the owner's password. */
+    passwordRef: string;
+}
+
+export interface ServiceDefinition {
+    /** Service name: its DNS name inside the stack, and its key in `bklite:images.overrides`. */
+    name: string;
+    /** Pinned: an offline site runs only what was bundled, and two runs must run the same. */
+    defaultImage: string;
+    /** The bk-lite apps it is there for; absent for the services every stack runs. */
+    apps?: ReadonlyArray<string>;
+    /** PostgreSQL databases it keeps its data in; the platform creates them. */
+    databases?: ReadonlyArray<DatabaseNeed>;
+    /** Secrets of its own, generated unless given (passwords of its data or admin user). */
+    secrets?: ReadonlyArray<SecretName>;
+    /** The server's settings for reaching it, added to the server's environment when it runs. */
+    serverEnv?(config: StackConfig): Record<string, TextValue>;
+    /** JetStream streams it consumes; they are made to exist once NATS is up, before it starts. */
+    streams?: ReadonlyArray<StreamSpec>;
+    /** The server starts only once this service is healthy (upstream's `depends_on: service_healthy`). */
+    serverWaits?: boolean;
+    /**
+     * Why an image given in `bklite:images.overrides` cannot run this spec (a variant without the tools its command or
+     * health check needs), naming the tag that works; undefined when it can.
+     */
+    checkImage?(ref: ImageRef): string | undefined;
+    /** How `bklite verify` proves it answers (its app's real use of it), beyond a healthy container. */
+    probe?: ServiceProbe;
+    spec(context: PlanContext): ServiceSpec;
+}

@@ -1,0 +1,60 @@
+/**
+ * What the services of a stack share: the names of the values bound at deploy time, where NATS and its CA are,
+ * the database, and the addresses browsers and agents use. Plain data and pure functions.
+ */
+import type { StackConfig } from "../config/parse";
+import { NATS_USER, agentEndpoints, defaultNodeServerUrl, hostForUrl } from "./regions";
+import { FileSpec } from "./workload";
+import { TextValue, ref, tpl } from "./template";
+
+/** Names of the runtime values the specs refer to (secrets, keys and certificates). */
+export const VALUE_REFS = {
+    postgresAdminPassword: "postgresAdminPassword",
+    postgresPassword: "postgresPassword",
+    redisPassword: "redisPassword",
+    natsPassword: "natsPassword",
+    secretKey: "secretKey",
+    nextauthSecret: "nextauthSecret",
+    adminPassword: "adminPassword",
+    falkordbPassword: "falkordbPassword",
+    minioPassword: "minioPassword",
+    mlflowDatabasePassword: "mlflowDatabasePassword",
+    natsCaCert: "natsCaCert",
+    natsServerCert: "natsServerCert",
+    natsServerKey: "natsServerKey",
+} as const;
+
+/** The server's database and the role that owns it (the superuser is only for the program's provider). */
+export const DATABASE = { name: "bklite", owner: "bklite", superuser: "postgres" } as const;
+
+/** JetStream object-store bucket and subject namespace of the server (NATS_NAMESPACE). */
+export const NATS_NAMESPACE = "bklite";
+
+/** Console login created by the server's init commands. */
+export const ADMIN_USER = "admin";
+
+/** Where every NATS client of the stack, and NATS itself, finds the stack's CA. */
+export const NATS_CERT_DIR = "/etc/nats/certs";
+export const NATS_CA_PATH = `${NATS_CERT_DIR}/ca.crt`;
+
+/** NATS's client port inside the stack. */
+export const NATS_PORT = 4222;
+
+/** The CA file a NATS client mounts to verify the server. */
+export const NATS_CA_FILE: FileSpec = { path: NATS_CA_PATH, content: tpl`${ref(VALUE_REFS.natsCaCert)}`, mode: "0644" };
+
+/** NATS inside the stack, with the shared user's credentials, as clients given one URL take it. */
+export function natsServiceUrl(): TextValue {
+    return tpl`tls://${NATS_USER}:${ref(VALUE_REFS.natsPassword)}@nats:${NATS_PORT}`;
+}
+
+/** The public URL of the console: configured, or the ingress where browsers reach it. */
+export function publicUrl(config: StackConfig): string {
+    return config.publicUrl || defaultNodeServerUrl(agentEndpoints(config));
+}
+
+/** The NATS endpoint agents connect to. */
+export function natsAgentEndpoint(config: StackConfig): string {
+    const endpoints = agentEndpoints(config);
+    return `tls://${hostForUrl(endpoints.natsHost)}:${endpoints.natsPort}`;
+}

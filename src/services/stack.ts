@@ -1,0 +1,106 @@
+/**
+ * The platform planned for a config: the services its apps need (catalog.ts, one definition a file in specs/) as
+ * specs, with the server told where each of them is, and what the platform must make around them (databases,
+ * generated secrets, JetStream streams). Pure data: secrets and certificates appear only as references.
+ */
+import { GIVEN_ONLY_SECRETS, SecretName } from "../config/keys";
+import type { StackConfig } from "../config/parse";
+import { resolveImageRef } from "../supply/imageRefs";
+import { compareStrings } from "../util/json";
+import { StreamSpec } from "../nats/streamSettings";
+import { bindAddress, planSecurity } from "../security/resolve";
+import { DEFAULT_IMAGES, servicesFor } from "./catalog";
+import { DatabaseNeed } from "./definition";
+import { ServiceSpec } from "./workload";
+
+export { ADMIN_USER, DATABASE, NATS_NAMESPACE, VALUE_REFS, natsAgentEndpoint, publicUrl } from "./shared";
+
+/** The secrets every stack has; services add their own (ServiceDefinition.secrets). */
+export const CORE_SECRETS: ReadonlyArray<SecretName> = [
+    "postgresAdminPassword",
+    "postgresPassword",
+    "redisPassword",
+    "natsPassword",
+    "secretKey",
+    "nextauthSecret",
+    "adminPassword",
+];
+
+/** Plans every service the stack runs for the given config. */
+export function planServices(config: StackConfig): ServiceSpec[] {
+    const running = servicesFor(config.installApps);
+    // Published ports bind where the rules say they may be reached from: loopback when only the host may.
+    const security = planSecurity(config);
+    const specs: ServiceSpec[] = [];
+    for (const definition of running) {
+        specs.push(
+            definition.spec({
+                config,
+                image: resolveImageRef(definition.name, definition.defaultImage, config.images),
+                bindAddress: (port) => bindAddress(security, port) ?? "0.0.0.0",
+                peers: [...specs],
+            }),
+        );
+    }
+    // The server finds each service by the settings it contributes, and waits for those it needs at start.
+    const server = specs.find((s) => s.name === "server")!;
+    server.env = Object.assign({}, server.env, ...running.map((d) => d.serverEnv?.(config) ?? {}));
+    server.dependsOn = [...server.dependsOn, ...running.filter((d) => d.serverWaits).map((d) => d.name)];
+    server.connectsTo = running.filter((d) => d.serverEnv && !d.serverWaits).map((d) => d.name);
+    return specs;
+}
+
+/** The PostgreSQL databases the running services keep their data in. */
+export function plannedDatabases(config: StackConfig): DatabaseNeed[] {
+    return servicesFor(config.installApps).flatMap((d) => d.databases ?? []);
+}
+
+/** The secrets the stack needs: the core ones and those of its running services. */
+export function plannedSecrets(config: StackConfig): SecretName[] {
+    const givenOnly = GIVEN_ONLY_SECRETS.filter((name) => config.providedSecrets.includes(name));
+    return [
+        ...new Set([...CORE_SECRETS, ...servicesFor(config.installApps).flatMap((d) => d.secrets ?? []), ...givenOnly]),
+    ];
+}
+
+/** The JetStream streams the running services consume, with the services that consume them. */
+export function plannedStreams(config: StackConfig): Array<{ stream: StreamSpec; consumers: string[] }> {
+    const byName = new Map<string, { stream: StreamSpec; consumers: string[] }>();
+    for (const definition of servicesFor(config.installApps)) {
+        for (const stream of definition.streams ?? []) {
+            const entry = byName.get(stream.name) ?? { stream, consumers: [] };
+            entry.consumers.push(definition.name);
+            byName.set(stream.name, entry);
+        }
+    }
+    return [...byName.values()];
+}
+
+/** Every image ref the stack runs, sorted and unique: what the host or the bundle must provide. */
+export function serviceImages(config: StackConfig): string[] {
+    return [...new Set(planServices(config).map((s) => s.image))].sort();
+}
+
+/** The image ref each service of the stack runs, by service name, sorted: what a backup records and an upgrade changes. */
+export function imagesByService(config: StackConfig): Record<string, string> {
+    return Object.fromEntries(
+        planServices(config)
+            .map((s) => [s.name, s.image] as const)
+            .sort(([a], [b]) => compareStrings(a, b)),
+    );
+}
+
+/**
+ * Where each image comes from on a connected machine (the default or override, before the registry and release tag
+ * are applied: seed 001's `postgres:15-alpine` -> `<registry>/postgres:v0.3.5`) and the ref the stack runs.
+ */
+export function serviceImageSources(config: StackConfig): Array<{ source: string; target: string }> {
+    const pairs = new Map<string, string>();
+    for (const definition of servicesFor(config.installApps)) {
+        const target = resolveImageRef(definition.name, definition.defaultImage, config.images);
+        pairs.set(target, config.images.overrides?.[definition.name] ?? DEFAULT_IMAGES[definition.name]);
+    }
+    return [...pairs.entries()]
+        .sort(([a], [b]) => compareStrings(a, b))
+        .map(([target, source]) => ({ source, target }));
+}
