@@ -14,7 +14,13 @@ import {
     checkNodeServerUrl,
     checkRegions,
 } from "../services/regions";
-import { ImagesConfig, checkRegistryPrefix, isFloatingLatest, parseImageRef, resolveImageRef } from "../supply/imageRefs";
+import {
+    ImagesConfig,
+    checkRegistryPrefix,
+    isFloatingLatest,
+    parseImageRef,
+    resolveImageRef,
+} from "../supply/imageRefs";
 import {
     SecurityConfig,
     checkDataStoreExposure,

@@ -7,12 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import {
-    ResourceRecorder,
-    setRecordingMocks as setMocksWith,
-    settle,
-    stackOutputs,
-} from "../../src/plan/mockRun";
+import { ResourceRecorder, setRecordingMocks as setMocksWith, settle, stackOutputs } from "../../src/plan/mockRun";
 import { forgetProjectModules } from "../../src/plan/planStack";
 
 export { ComputedOutputs, RecordedResource, ResourceRecorder, settle, valueOf } from "../../src/plan/mockRun";
@@ -86,10 +81,8 @@ export interface ProgramRun {
 
 /** The images a stack's config needs (empty when the config is invalid). */
 function neededImages(config: Record<string, string>): string[] {
-    const { parseStackConfig } =
-        require("../../src/config/parse") as typeof import("../../src/config/parse");
-    const { serviceImages } =
-        require("../../src/services/stack") as typeof import("../../src/services/stack");
+    const { parseStackConfig } = require("../../src/config/parse") as typeof import("../../src/config/parse");
+    const { serviceImages } = require("../../src/services/stack") as typeof import("../../src/services/stack");
     const prefix = "bklite:";
     const result = parseStackConfig({
         get: (key) => config[`${prefix}${key}`],

@@ -89,8 +89,7 @@ describe("docker save archive reader", () => {
 
 describe("docker image listing", () => {
     it("maps tags and digest-pinned refs to image ids, skipping untagged images", () => {
-        const { parseImageList } =
-            require("../../src/supply/dockerCli") as typeof import("../../src/supply/dockerCli");
+        const { parseImageList } = require("../../src/supply/dockerCli") as typeof import("../../src/supply/dockerCli");
         const id = `sha256:${"1".repeat(64)}`;
         const digest = `sha256:${"2".repeat(64)}`;
         const listing = [

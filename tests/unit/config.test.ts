@@ -475,8 +475,7 @@ describe("config validation", () => {
             only(problems, "bklit:hostAddress").message,
             /is not in the bklite namespace, so the program never reads it; did you mean bklite:hostAddress\?/,
         );
-        const { formatProblems } =
-            require("../../src/config/parse") as typeof import("../../src/config/parse");
+        const { formatProblems } = require("../../src/config/parse") as typeof import("../../src/config/parse");
         assert.match(
             formatProblems(problems),
             /^ {2}- bklit:hostAddress: is not in the bklite namespace/m,

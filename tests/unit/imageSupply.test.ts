@@ -139,8 +139,7 @@ describe("image supply (program)", () => {
 
 describe("bundle contents", () => {
     it("count only when the bundle has checksums to load by", () => {
-        const { bundledRefs } =
-            require("../../src/supply/bundle") as typeof import("../../src/supply/bundle");
+        const { bundledRefs } = require("../../src/supply/bundle") as typeof import("../../src/supply/bundle");
         const bundle = fakeBundle(["x/y:1"]);
         try {
             assert.deepStrictEqual([...bundledRefs(bundle)], ["x/y:1"]);

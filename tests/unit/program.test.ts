@@ -521,8 +521,7 @@ describe("program verification", () => {
         const verify = run.recorder.named("bklite-verify-run");
         assert.strictEqual(verify.inputs.create, "node bin/bklite verify --spec - --retry-seconds 90");
         const spec = JSON.parse(verify.inputs.stdin);
-        const { parseVerifySpec } =
-            require("../../src/verify/spec") as typeof import("../../src/verify/spec");
+        const { parseVerifySpec } = require("../../src/verify/spec") as typeof import("../../src/verify/spec");
         assert.deepStrictEqual(parseVerifySpec(spec), spec, "a spec the CLI takes as it is");
         assert.strictEqual(spec.consoleUrl, "http://127.0.0.1:8080");
         assert.strictEqual(spec.natsEndpoint, "tls://127.0.0.1:24222");

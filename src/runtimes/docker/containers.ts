@@ -1,7 +1,13 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { KEEP_DATA } from "../keepData";
-import { FileSpec, HealthCheckSpec, ServiceSpec, findHostPortConflicts, healthGiveUpSeconds } from "../../services/workload";
+import {
+    FileSpec,
+    HealthCheckSpec,
+    ServiceSpec,
+    findHostPortConflicts,
+    healthGiveUpSeconds,
+} from "../../services/workload";
 import { TextValue, envRefs, refsOf, renderEnv } from "../../services/template";
 import { Values, bind, bindText } from "../bind";
 

@@ -2,12 +2,7 @@ import * as net from "net";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceSpec } from "../../services/workload";
-import {
-    edgeNodeSelector,
-    externalTrafficPolicy,
-    loadBalancerSourceRanges,
-    loadBalancerTimeouts,
-} from "./workloads";
+import { edgeNodeSelector, externalTrafficPolicy, loadBalancerSourceRanges, loadBalancerTimeouts } from "./workloads";
 import { workloadLabels } from "./naming";
 
 export interface TraefikIngressArgs {
