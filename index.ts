@@ -1,13 +1,13 @@
 // The bklite program: read and validate the stack config, build the platform, export what operators and
 // agents need. Everything else lives in src/.
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, readStackConfig } from "./src/config";
+import { ConfigError, readProgramConfig } from "./src/config";
 import { renderingPlan } from "./src/plan/mode";
 import { BkLitePlatform } from "./src/platform/platform";
 
 function loadConfig() {
     try {
-        return readStackConfig();
+        return readProgramConfig();
     } catch (err) {
         // A RunError prints just the message: the list of problems, without a stack trace.
         throw err instanceof ConfigError ? new pulumi.RunError(err.message) : err;

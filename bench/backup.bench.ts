@@ -20,7 +20,7 @@ import { startNats } from "../tests/support/nats";
 import { freePort, tempDir, waitFor } from "../tests/support/processes";
 import { standInImages } from "../tests/support/standinImages";
 import { PROJECT_ROOT } from "../tests/support/stackFiles";
-import { readStackConfig, stackFileSource } from "../src/config/stackFiles";
+import { readStackFiles, stackFileSource } from "../src/config/stackFiles";
 import { Result } from "./measure";
 import { regionSpec } from "./seed.bench";
 
@@ -111,7 +111,7 @@ export async function benchBackup(): Promise<Result[]> {
 
         const config = parseStackConfig(
             stackFileSource(
-                readStackConfig(PROJECT_ROOT, "dev", {
+                readStackFiles(PROJECT_ROOT, "dev", {
                     "bklite:natsPort": nats.clientPort,
                     "bklite:installApps": ["system_mgmt", "node_mgmt"],
                 }),

@@ -21,12 +21,12 @@ require("ts-node").register({
     },
 });
 const pulumi = require("@pulumi/pulumi");
-const { readStackConfig } = require("../src/config/stackFiles");
+const { readStackFiles } = require("../src/config/stackFiles");
 // The test suite's mocks: they compute what providers would (generated passwords, certificates).
 require("../tests/support/mocks")
     .setRecordingMocks("dev")
     .then(async () => {
-        pulumi.runtime.setAllConfig(readStackConfig(root, "dev").values, []);
+        pulumi.runtime.setAllConfig(readStackFiles(root, "dev").values, []);
         // Nothing is read from this host (images, bundle, packages), as in `bklite plan`.
         require("../src/plan/mode").startPlanRendering();
         require("../index");

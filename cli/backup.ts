@@ -1,6 +1,6 @@
 import * as path from "path";
 import { NATS_USER } from "../src/services/regions";
-import { planServices } from "../src/services/stack";
+import { stackWorkloads } from "../src/services/stack";
 import { FALKORDB_PORT } from "../src/services/catalog/falkordb";
 import { hasFalkordb, takeBackup } from "../src/backup/backup";
 import { checkBackup } from "../src/backup/manifest";
@@ -62,7 +62,7 @@ function stackAccess(values: Record<string, unknown>): StackAccess {
         return { stack, config, host: dockerServiceHost(stack) };
     }
     const kube = { namespace: config.kubernetes.namespace, context: config.kubernetes.context };
-    const stateful = planServices(config)
+    const stateful = stackWorkloads(config)
         .filter(runsAsStatefulSet)
         .map((s) => s.name);
     return { stack, config, host: kubernetesServiceHost(kube, stateful), kube };

@@ -1,13 +1,13 @@
 import * as fs from "fs";
 import { diffMarkdown, diffPlanSets, readPlans } from "../src/plan/diff";
 import { stableJson } from "../src/util/json";
-import { renderPlan } from "../src/plan/planStack";
+import { planStack } from "../src/plan/planStack";
 import { CommandHandler } from "./commands";
 
 /** `bklite plan`: the stack's desired resources as stable JSON. */
 export const plan: CommandHandler = async ({ values, out }) => {
     const configFile = values["config-file"] as string | undefined;
-    const json = stableJson(await renderPlan(values.stack as string, configFile === undefined ? {} : { configFile }));
+    const json = stableJson(await planStack(values.stack as string, configFile === undefined ? {} : { configFile }));
     if (typeof values.out === "string") {
         fs.writeFileSync(values.out, json);
     } else {

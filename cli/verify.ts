@@ -2,7 +2,7 @@ import * as path from "path";
 import { loadStackConfig } from "../src/config/stackFiles";
 import { withForwards } from "../src/runtimes/kubernetes/portForward";
 import { formatReport } from "../src/verify/report";
-import { renderVerifySpec } from "../src/verify/stackSpec";
+import { verifySpecOf } from "../src/verify/stackSpec";
 import { runVerify } from "../src/verify/run";
 import { verifySecretsFromEnv } from "../src/verify/secrets";
 import { VerifySpec, parseVerifySpec } from "../src/verify/spec";
@@ -46,7 +46,7 @@ export const verify: CommandHandler = async ({ values, out, err }) => {
     const projectDir = path.resolve((values["project-dir"] as string | undefined) ?? ".");
     let spec: VerifySpec;
     if (stack !== undefined) {
-        const rendered = renderVerifySpec(loadStackConfig(projectDir, stack), stack);
+        const rendered = verifySpecOf(loadStackConfig(projectDir, stack), stack);
         // Package paths in the stack config are relative to the project.
         spec = {
             ...rendered,

@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../config/keys";
-import { readStackConfig } from "../config/stackFiles";
+import { readStackFiles } from "../config/stackFiles";
 import {
     DOCKER_IMAGE,
     DataVolume,
@@ -52,7 +52,7 @@ export function stackImagePolicy(projectDir: string, stack: string): ImagePolicy
             source: `no Pulumi.${stack || "<stack>"}.yaml in ${projectDir}: offline, no registry`,
         };
     }
-    const values = readStackConfig(projectDir, stack).values;
+    const values = readStackFiles(projectDir, stack).values;
     let registry: string | undefined;
     try {
         const images = JSON.parse(values[`${CONFIG_NAMESPACE}:images`] ?? "{}") as { registry?: unknown };

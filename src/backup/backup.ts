@@ -11,8 +11,8 @@ import { DATABASE, NATS_NAMESPACE } from "../services/shared";
 import { imagesByService } from "../services/stack";
 import { StackConfig } from "../config/parse";
 import { NatsEndpoint, connectNats } from "../nats/client";
-import { StreamSpec } from "../nats/streamSettings";
-import { specOf } from "../nats/streams";
+import { StreamSettings } from "../nats/streamSettings";
+import { settingsOf } from "../nats/streams";
 import { aesDecrypt } from "../seed/aes";
 import { ObjectBucket } from "../seed/objectStore";
 import {
@@ -177,7 +177,7 @@ export async function takeBackup(
         const bucketName = source.bucket ?? NATS_NAMESPACE;
         const nc = await connectNats(source.nats, "bklite-backup");
         const objects: ObjectEntry[] = [];
-        let streams: StreamSpec[] = [];
+        let streams: StreamSettings[] = [];
         try {
             const bucket = await ObjectBucket.find(nc, bucketName);
             const listed = bucket ? await bucket.list() : [];
@@ -205,7 +205,7 @@ export async function takeBackup(
             for await (const info of jsm.streams.list()) {
                 // The object store's stream is the objects above; its settings are the bucket's own.
                 if (!info.config.name.startsWith("OBJ_") && !info.config.name.startsWith("KV_")) {
-                    streams.push(specOf(info.config));
+                    streams.push(settingsOf(info.config));
                 }
             }
             streams = streams.sort((a, b) => (a.name < b.name ? -1 : 1));

@@ -11,7 +11,7 @@ import { DATABASE } from "../services/shared";
 import { StackConfig } from "../config/parse";
 import { InputError } from "../util/inputError";
 import { NatsEndpoint, connectNats } from "../nats/client";
-import { StreamSpec } from "../nats/streamSettings";
+import { StreamSettings } from "../nats/streamSettings";
 import { applyStreams } from "../nats/streams";
 import { ObjectBucket } from "../seed/objectStore";
 import { hasFalkordb, psql, utcStamp } from "./backup";
@@ -179,7 +179,7 @@ export async function restoreBackup(dir: string, target: RestoreTarget): Promise
         const objects = await restoreObjects(dir, manifest, target);
         signal?.throwIfAborted();
         const specs = (
-            JSON.parse(fs.readFileSync(path.join(dir, manifest.streams.file), "utf8")) as { streams: StreamSpec[] }
+            JSON.parse(fs.readFileSync(path.join(dir, manifest.streams.file), "utf8")) as { streams: StreamSettings[] }
         ).streams;
         const streams =
             specs.length === 0

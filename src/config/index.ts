@@ -9,7 +9,7 @@ export * from "./keys";
 export * from "./parse";
 
 /** The `bklite:*` keys of the running program's config. */
-export function pulumiConfigSource(): ConfigSource {
+export function programConfigSource(): ConfigSource {
     const prefix = `${CONFIG_NAMESPACE}:`;
     return {
         get: (key) => pulumi.runtime.getConfig(`${prefix}${key}`),
@@ -28,7 +28,7 @@ export function pulumiConfigSource(): ConfigSource {
  * Reads and validates the stack config; throws a ConfigError listing every problem. Settings the runtime does not use
  * are logged as warnings.
  */
-export function readStackConfig(source: ConfigSource = pulumiConfigSource()): StackConfig {
+export function readProgramConfig(source: ConfigSource = programConfigSource()): StackConfig {
     const result = parseStackConfig(source);
     if (result.config === undefined) {
         throw new ConfigError(result.problems);

@@ -89,7 +89,7 @@ function isSecure(value: unknown): boolean {
     );
 }
 
-export interface StackFileConfig {
+export interface StackFileValues {
     /** Namespaced keys to the strings a program would see; encrypted values are left out. */
     values: Record<string, string>;
     /** Namespaced keys whose values are encrypted (`secure:`) and so cannot be read without the passphrase. */
@@ -100,12 +100,12 @@ export interface StackFileConfig {
  * The config a program sees for this stack, with `overrides` applied (`undefined` removes a key); `stackFile`
  * replaces Pulumi.<stack>.yaml (as `pulumi --config-file` does).
  */
-export function readStackConfig(
+export function readStackFiles(
     projectDir: string,
     stack: string,
     overrides: Record<string, unknown> = {},
     stackFile?: string,
-): StackFileConfig {
+): StackFileValues {
     const project = readProjectFile(projectDir);
     const values: Record<string, string> = {};
     const encrypted: string[] = [];
@@ -128,7 +128,7 @@ export function readStackConfig(
 }
 
 /** A config source over stack-file config; encrypted keys count as given secrets. */
-export function stackFileSource(config: StackFileConfig): ConfigSource {
+export function stackFileSource(config: StackFileValues): ConfigSource {
     const prefix = `${CONFIG_NAMESPACE}:`;
     const strip = (keys: string[]) => keys.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
     return {
@@ -143,7 +143,7 @@ export function stackFileSource(config: StackFileConfig): ConfigSource {
 
 /** Reads and validates a stack's config from its files; throws a ConfigError listing every problem. */
 export function loadStackConfig(projectDir: string, stack: string): StackConfig {
-    const result = parseStackConfig(stackFileSource(readStackConfig(projectDir, stack)));
+    const result = parseStackConfig(stackFileSource(readStackFiles(projectDir, stack)));
     if (result.config === undefined) {
         throw new ConfigError(result.problems);
     }

@@ -2,11 +2,11 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { SEED_ENV } from "../seed/connection";
 import { PROJECT_ROOT, bkliteCommand } from "../util/shell";
-import { StreamSpec } from "./streamSettings";
+import { StreamSettings } from "./streamSettings";
 
 export interface NatsStreamsArgs {
     /** The streams, as `bklite streams apply` takes them. */
-    streams: StreamSpec[];
+    streams: StreamSettings[];
     /** Extra arguments, e.g. `--kube-namespace bklite` to reach a cluster through a port-forward. */
     args?: string[];
 }

@@ -6,7 +6,7 @@
 import { isRecord } from "../util/json";
 import { InputError } from "../util/inputError";
 
-export interface StreamSpec {
+export interface StreamSettings {
     name: string;
     subjects: string[];
     storage: "file" | "memory";
@@ -27,17 +27,17 @@ export interface StreamSpec {
 }
 
 /** Settings the server cannot change on an existing stream: a difference is refused, not applied. */
-export const IMMUTABLE_STREAM_FIELDS: ReadonlyArray<keyof StreamSpec> = ["storage", "retention"];
+export const IMMUTABLE_STREAM_FIELDS: ReadonlyArray<keyof StreamSettings> = ["storage", "retention"];
 
 /** A stream spec that is not what it should be (exit code 2). */
 export class StreamSpecError extends InputError {}
 
-const ENUMS: Partial<Record<keyof StreamSpec, ReadonlyArray<string>>> = {
+const ENUMS: Partial<Record<keyof StreamSettings, ReadonlyArray<string>>> = {
     storage: ["file", "memory"],
     retention: ["limits", "interest", "workqueue"],
     discard: ["old", "new"],
 };
-const LIMITS: ReadonlyArray<keyof StreamSpec> = [
+const LIMITS: ReadonlyArray<keyof StreamSettings> = [
     "maxAgeSeconds",
     "maxBytes",
     "maxMsgs",
@@ -48,7 +48,7 @@ const LIMITS: ReadonlyArray<keyof StreamSpec> = [
 ];
 
 /** Checks `{streams: [...]}` and returns it typed; throws naming every problem at once. */
-export function parseStreamsSpec(raw: unknown): StreamSpec[] {
+export function parseStreamsSpec(raw: unknown): StreamSettings[] {
     const problems: string[] = [];
     if (!isRecord(raw) || !Array.isArray(raw.streams)) {
         throw new StreamSpecError("the streams spec must be an object with a `streams` list");
@@ -93,12 +93,12 @@ export function parseStreamsSpec(raw: unknown): StreamSpec[] {
             `the streams spec has ${problems.length} problem(s); nothing was changed:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
         );
     }
-    return raw.streams as StreamSpec[];
+    return raw.streams as StreamSettings[];
 }
 
 /** The fields of `wanted` whose value differs from `actual`, in spec order. */
-export function streamDifferences(wanted: StreamSpec, actual: StreamSpec): Array<keyof StreamSpec> {
-    return (Object.keys(wanted) as Array<keyof StreamSpec>).filter(
+export function streamDifferences(wanted: StreamSettings, actual: StreamSettings): Array<keyof StreamSettings> {
+    return (Object.keys(wanted) as Array<keyof StreamSettings>).filter(
         (k) => JSON.stringify(wanted[k]) !== JSON.stringify(actual[k]),
     );
 }

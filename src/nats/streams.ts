@@ -5,7 +5,7 @@
  */
 import { DiscardPolicy, JetStreamManager, NatsError, RetentionPolicy, StorageType, StreamConfig, nanos } from "nats";
 import { NatsEndpoint, connectNats } from "./client";
-import { IMMUTABLE_STREAM_FIELDS, StreamSpec, streamDifferences } from "./streamSettings";
+import { IMMUTABLE_STREAM_FIELDS, StreamSettings, streamDifferences } from "./streamSettings";
 
 export interface StreamsSummary {
     created: string[];
@@ -16,7 +16,7 @@ export interface StreamsSummary {
 const NANOS_PER_SECOND = 1_000_000_000;
 
 /** A spec as the JetStream API takes it. */
-export function streamConfig(spec: StreamSpec): Partial<StreamConfig> {
+export function streamConfig(spec: StreamSettings): Partial<StreamConfig> {
     return {
         name: spec.name,
         subjects: [...spec.subjects],
@@ -38,13 +38,13 @@ export function streamConfig(spec: StreamSpec): Partial<StreamConfig> {
 }
 
 /** A stream's settings as the server reports them, in the spec's terms. */
-export function specOf(config: StreamConfig): StreamSpec {
+export function settingsOf(config: StreamConfig): StreamSettings {
     return {
         name: config.name,
         subjects: [...(config.subjects ?? [])],
         storage: config.storage === StorageType.File ? "file" : "memory",
-        retention: config.retention as StreamSpec["retention"],
-        discard: config.discard as StreamSpec["discard"],
+        retention: config.retention as StreamSettings["retention"],
+        discard: config.discard as StreamSettings["discard"],
         maxAgeSeconds: Math.round(config.max_age / NANOS_PER_SECOND),
         maxBytes: config.max_bytes,
         maxMsgs: config.max_msgs,
@@ -68,14 +68,14 @@ async function currentConfig(jsm: JetStreamManager, name: string): Promise<Strea
 
 /** Makes every stream of `specs` exist with its settings; refuses before changing anything when one cannot be. */
 export async function applyStreams(
-    specs: ReadonlyArray<StreamSpec>,
+    specs: ReadonlyArray<StreamSettings>,
     endpoint: NatsEndpoint,
     log: (line: string) => void = () => undefined,
 ): Promise<StreamsSummary> {
     const nc = await connectNats(endpoint, "bklite-streams");
     try {
         const jsm = await nc.jetstreamManager();
-        const plans: Array<{ spec: StreamSpec; action: "create" | "update" | "unchanged"; fields: string[] }> = [];
+        const plans: Array<{ spec: StreamSettings; action: "create" | "update" | "unchanged"; fields: string[] }> = [];
         const refusals: string[] = [];
         for (const spec of specs) {
             const current = await currentConfig(jsm, spec.name);
@@ -83,11 +83,11 @@ export async function applyStreams(
                 plans.push({ spec, action: "create", fields: [] });
                 continue;
             }
-            const fields = streamDifferences(spec, specOf(current));
+            const fields = streamDifferences(spec, settingsOf(current));
             const fixed = fields.filter((f) => IMMUTABLE_STREAM_FIELDS.includes(f));
             if (fixed.length > 0) {
                 refusals.push(
-                    `stream ${spec.name}: ${fixed.map((f) => `${f} is ${JSON.stringify(specOf(current)[f])}, the spec says ${JSON.stringify(spec[f])}`).join("; ")}; JetStream cannot change this in place: back up and delete the stream (nats stream rm ${spec.name}), then apply again`,
+                    `stream ${spec.name}: ${fixed.map((f) => `${f} is ${JSON.stringify(settingsOf(current)[f])}, the spec says ${JSON.stringify(spec[f])}`).join("; ")}; JetStream cannot change this in place: back up and delete the stream (nats stream rm ${spec.name}), then apply again`,
                 );
             }
             plans.push({ spec, action: fields.length > 0 ? "update" : "unchanged", fields });

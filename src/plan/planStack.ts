@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { StackFileConfig, readStackConfig, stackFilePath } from "../config/stackFiles";
+import { StackFileValues, readStackFiles, stackFilePath } from "../config/stackFiles";
 import { PROJECT_ROOT } from "../util/shell";
 import { mapStrings } from "../util/json";
 import { mapSecrets } from "../util/pulumiValues";
@@ -203,7 +203,7 @@ export interface PlanOptions {
  * Renders the plan of `Pulumi.<stack>.yaml` with this checkout's program. Loads the program afresh each time,
  * so one process can render several plans (one after another, never at once: the mocks are global).
  */
-export async function renderPlan(stack: string, options: PlanOptions = {}): Promise<Plan> {
+export async function planStack(stack: string, options: PlanOptions = {}): Promise<Plan> {
     const projectRoot = PROJECT_ROOT;
     if (options.configFile !== undefined && !fs.existsSync(options.configFile)) {
         throw new PlanError(`the config file ${options.configFile} does not exist`);
@@ -214,7 +214,7 @@ export async function renderPlan(stack: string, options: PlanOptions = {}): Prom
             `there is no Pulumi.${stack}.yaml in ${projectRoot}; stacks here: ${stacks.join(", ") || "none"}`,
         );
     }
-    const file = readStackConfig(projectRoot, stack, options.overrides, options.configFile);
+    const file = readStackFiles(projectRoot, stack, options.overrides, options.configFile);
     const config: Record<string, string> = { ...file.values };
     for (const key of file.encrypted) {
         config[key] = SECURE_PLACEHOLDER;
@@ -241,7 +241,7 @@ export async function renderPlan(stack: string, options: PlanOptions = {}): Prom
 /** What a plan keeps of the environment: where things are and how Node runs, nothing a provider reads. */
 const PLAN_ENV = /^(PATH|HOME|TMPDIR|TMP|TEMP|LANG|LC_\w+|TZ|NODE_\w+|TS_NODE_\w+|BKLITE_DEBUG)$/;
 
-async function renderProgram(stack: string, projectRoot: string, file: StackFileConfig): Promise<Plan> {
+async function renderProgram(stack: string, projectRoot: string, file: StackFileValues): Promise<Plan> {
     const recorder = await setRecordingMocks(stack, plannedOutputs);
     // The program is loaded afresh, with a fresh mode module: switch on the instance it will import.
     forgetProjectModules(projectRoot);

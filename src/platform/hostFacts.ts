@@ -4,7 +4,7 @@
  * digests. A plan (`bklite plan`) must depend on the commit alone, so it uses named placeholders instead.
  */
 import * as path from "path";
-import { serviceImages } from "../services/stack";
+import { stackImages } from "../services/stack";
 import { StackConfig } from "../config/parse";
 import { bundleDigest, checkImageSupply } from "../runtimes/docker/imageSupply";
 import { CHECKSUM_FILE } from "../supply/checksums";
@@ -24,7 +24,7 @@ export interface HostFacts {
 export function inspectHost(config: StackConfig, stack: string, bundleDir: string): HostFacts {
     const onDocker = config.runtime === "docker";
     return {
-        missingOnHost: onDocker && config.offline ? checkImageSupply(serviceImages(config), stack, bundleDir) : [],
+        missingOnHost: onDocker && config.offline ? checkImageSupply(stackImages(config), stack, bundleDir) : [],
         bundleDigest: onDocker ? bundleDigest(bundleDir) : undefined,
         packageDigests: packageDigests(config, PROJECT_ROOT),
     };

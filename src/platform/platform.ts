@@ -9,13 +9,13 @@ import {
     NATS_NAMESPACE,
     VALUE_REFS,
     natsAgentEndpoint,
-    planServices,
-    plannedDatabases,
-    plannedSecrets,
-    plannedStreams,
+    stackWorkloads,
+    stackDatabases,
+    stackSecrets,
+    stackStreams,
     publicUrl,
 } from "../services/stack";
-import { ServiceSpec } from "../services/workload";
+import { Workload } from "../services/workload";
 import { postgresInitScript } from "../services/catalog/postgres";
 import { StackConfig } from "../config/parse";
 import { PostgresDatabase } from "../runtimes/docker/postgresDatabase";
@@ -30,13 +30,13 @@ import { DockerRuntime } from "../runtimes/docker/containers";
 import { KubernetesRuntime, REGISTRY_PULL_SECRET } from "../runtimes/kubernetes/workloads";
 import { claimName } from "../runtimes/kubernetes/naming";
 import { PlatformSecrets } from "./platformSecrets";
-import { renderSeedSpec } from "../seed/stackSpec";
+import { seedSpecOf } from "../seed/stackSpec";
 import { PreUpgradeBackup } from "../backup/preUpgradeBackup";
 import { SeedData } from "../seed/seedData";
 import { Verification } from "../verify/verification";
-import { renderVerifySpec } from "../verify/stackSpec";
+import { verifySpecOf } from "../verify/stackSpec";
 import { NetworkPolicies } from "../runtimes/kubernetes/networkPolicies";
-import { SecurityPlan, firewallRules, planSecurity } from "../security/resolve";
+import { ResolvedSecurity, firewallRules, resolveSecurity } from "../security/resolve";
 import { PROJECT_ROOT, bkliteCommand } from "../util/shell";
 
 export interface BkLitePlatformArgs {
@@ -74,7 +74,7 @@ interface Deployed {
 }
 
 /**
- * A whole bk-lite platform: secrets, the NATS CA, the service specs and the runtime that runs them (Docker on
+ * A whole bk-lite platform: secrets, the NATS CA, the workloads of its services and the runtime that runs them (Docker on
  * one host, or Kubernetes), the application database, and the seed data every region and package needs.
  */
 export class BkLitePlatform extends pulumi.ComponentResource {
@@ -116,7 +116,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                   })
                 : undefined;
         if (cluster?.reachable) {
-            checkCluster(args.config, planServices(args.config), cluster);
+            checkCluster(args.config, stackWorkloads(args.config), cluster);
         }
         super("bklite:index:Platform", name, args, opts);
         if (cluster !== undefined && !cluster.reachable) {
@@ -126,15 +126,15 @@ export class BkLitePlatform extends pulumi.ComponentResource {
             );
         }
         const { config } = args;
-        const services = planServices(config);
-        const security = planSecurity(config);
+        const services = stackWorkloads(config);
+        const security = resolveSecurity(config);
         for (const warning of security.warnings) {
             void pulumi.log.warn(warning, this);
         }
 
         const secrets = new PlatformSecrets(
             `${name}-secrets`,
-            { secrets: plannedSecrets(config), providedSecrets: config.providedSecrets },
+            { secrets: stackSecrets(config), providedSecrets: config.providedSecrets },
             { parent: this },
         );
         // On a cluster the server also reaches NATS by its namespaced names; agents by every address a region gives.
@@ -158,7 +158,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         };
 
         // The JetStream streams the running services consume, applied once NATS is up (see onDocker/onKubernetes).
-        const streamSpecs = plannedStreams(config).map((s) => s.stream);
+        const streamSpecs = stackStreams(config).map((s) => s.stream);
         const natsClient = {
             natsUser: NATS_USER,
             natsPassword: secrets.value("natsPassword"),
@@ -238,7 +238,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                 spec: pulumi
                     .all([secrets.value("natsPassword"), secrets.value("adminPassword")])
                     .apply(([natsPassword, adminPassword]) =>
-                        JSON.stringify(renderSeedSpec(config, { natsPassword, adminPassword })),
+                        JSON.stringify(seedSpecOf(config, { natsPassword, adminPassword })),
                     ),
                 connection: {
                     pgUrl,
@@ -260,7 +260,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         if (config.verify) {
             new Verification(
                 `${name}-verify`,
-                { spec: renderVerifySpec(config, args.stack), args: deployed.seedConnection.args },
+                { spec: verifySpecOf(config, args.stack), args: deployed.seedConnection.args },
                 {
                     connection: {
                         pgUrl,
@@ -310,12 +310,12 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         name: string,
         stack: string,
         config: StackConfig,
-        services: ServiceSpec[],
+        services: Workload[],
         values: Record<string, pulumi.Input<string>>,
         secrets: PlatformSecrets,
         bundleDir: string,
         host: HostFacts,
-        security: SecurityPlan,
+        security: ResolvedSecurity,
         streams: StreamsAfterNats,
         beforeUpgrade: pulumi.Resource[],
     ): Deployed {
@@ -353,7 +353,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                 afterStart: {
                     // Each database and its owner role, through the loopback port (the server's keeps its old name).
                     postgres: (container) =>
-                        plannedDatabases(config).map(
+                        stackDatabases(config).map(
                             (db) =>
                                 new PostgresDatabase(
                                     db.name === DATABASE.name ? `${name}-db` : `${name}-db-${db.name}`,
@@ -402,10 +402,10 @@ export class BkLitePlatform extends pulumi.ComponentResource {
     private onKubernetes(
         name: string,
         config: StackConfig,
-        services: ServiceSpec[],
+        services: Workload[],
         values: Record<string, pulumi.Input<string>>,
         secrets: PlatformSecrets,
-        security: SecurityPlan,
+        security: ResolvedSecurity,
         streams: StreamsAfterNats,
         beforeUpgrade: pulumi.Resource[],
     ): Deployed {
@@ -421,7 +421,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         const workloads = services
             .filter((s) => s.name !== "traefik")
             .map((s) =>
-                s.name === "postgres" ? { ...s, files: [...s.files, postgresInitScript(plannedDatabases(config))] } : s,
+                s.name === "postgres" ? { ...s, files: [...s.files, postgresInitScript(stackDatabases(config))] } : s,
             );
         const runtime = new KubernetesRuntime(
             `${name}-k8s`,

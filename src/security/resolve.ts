@@ -31,7 +31,7 @@ export function firewallRules(rules: ReadonlyArray<ResolvedRule>): ResolvedRule[
     }));
 }
 
-export interface SecurityPlan {
+export interface ResolvedSecurity {
     rules: ResolvedRule[];
     warnings: string[];
 }
@@ -111,9 +111,9 @@ function compressIpv6(parts: number[]): string {
 }
 
 /** The stack's rules (or the defaults) resolved against its ports; see resolveRules. */
-export function planSecurity(
+export function resolveSecurity(
     config: Pick<StackConfig, "runtime" | "hostAddress" | "ports" | "kubernetes" | "security">,
-): SecurityPlan {
+): ResolvedSecurity {
     return resolveRules(config.security.rules.length > 0 ? config.security.rules : DEFAULT_RULES, namedPorts(config));
 }
 
@@ -121,7 +121,7 @@ export function planSecurity(
 export function resolveRules(
     declared: ReadonlyArray<SecurityRule>,
     numbers: Partial<Record<NamedPort, number>>,
-): SecurityPlan {
+): ResolvedSecurity {
     const merged = new Map<string, ResolvedRule>();
     for (const rule of declared) {
         const port = typeof rule.port === "number" ? rule.port : numbers[rule.port];
@@ -154,7 +154,11 @@ export function resolveRules(
 }
 
 /** The address a published port binds to: loopback when only the host itself may reach it. */
-export function bindAddress(plan: SecurityPlan, hostPort: number, protocol: "tcp" | "udp" = "tcp"): string | undefined {
+export function bindAddress(
+    plan: ResolvedSecurity,
+    hostPort: number,
+    protocol: "tcp" | "udp" = "tcp",
+): string | undefined {
     // Published on IPv4 (Docker's default bridge); an IPv6-only rule set still binds 0.0.0.0.
     const rule = plan.rules.find((r) => r.port === hostPort && r.protocol === protocol);
     if (!rule) {

@@ -26,8 +26,8 @@ import {
     decidePackage,
     objectKey,
     packageTarget,
-    planEnv,
-    planRekey,
+    diffEnv,
+    diffRekey,
     zeroCounts,
 } from "./diff";
 import { TABLES, detectSchema } from "./schema";
@@ -220,13 +220,13 @@ export async function applySeed(
                 { id: Number(row.id), key: row.key, value: row.value, type: row.type },
             ]);
         }
-        const envPlan = planEnv(spec.regions, existing, schema, conn.secretKey);
+        const envPlan = diffEnv(spec.regions, existing, schema, conn.secretKey);
         // Every secret row, in any region: one that SECRET_KEY cannot read means the key is wrong, or being rotated.
         const { rows: secretRows } = await db.query<{ id: string; key: string; value: string; region: string }>(
             `SELECT e.id, e.key, e.value, r.name AS region FROM node_mgmt_sidecarenv e
                JOIN node_mgmt_cloudregion r ON r.id = e.cloud_region_id WHERE e.type = 'secret' ORDER BY r.name, e.key, e.id`,
         );
-        const rekey = planRekey(
+        const rekey = diffRekey(
             secretRows.map((r) => ({ ...r, id: Number(r.id) })),
             spec.regions,
             {

@@ -67,7 +67,7 @@ export function storedPlaintext(row: Pick<ExistingEnv, "value" | "type">, secret
  * The SidecarEnv writes that make each region's rows match the spec. Keys not in the spec are left alone.
  * `existing` maps region name to its rows (absent for regions that do not exist yet).
  */
-export function planEnv(
+export function diffEnv(
     regions: ReadonlyArray<SeedRegion>,
     existing: ReadonlyMap<string, ReadonlyArray<ExistingEnv>>,
     schema: SchemaVariant,
@@ -126,10 +126,10 @@ export interface SeedKeys {
 /**
  * Secret rows that SECRET_KEY cannot decrypt, across every region. Without `reencrypt` each is a problem: the key
  * given is not the one the server wrote them with, and writing under it would leave the server unable to read its
- * own values. With `reencrypt`, a row the spec sets is rewritten by planEnv; any other is re-encrypted from the
+ * own values. With `reencrypt`, a row the spec sets is rewritten by diffEnv; any other is re-encrypted from the
  * previous key's plaintext, or a problem when that key cannot read it either.
  */
-export function planRekey(
+export function diffRekey(
     secrets: ReadonlyArray<StoredSecret>,
     regions: ReadonlyArray<SeedRegion>,
     keys: SeedKeys,

@@ -16,10 +16,7 @@ import { SeedSpec } from "./spec";
  * Package paths stay as configured (`seed apply` runs in the project directory), so the spec, and the trigger made
  * from it, do not depend on where the checkout is.
  */
-export function renderSeedSpec(
-    config: StackConfig,
-    secrets: { natsPassword: string; adminPassword: string },
-): SeedSpec {
+export function seedSpecOf(config: StackConfig, secrets: { natsPassword: string; adminPassword: string }): SeedSpec {
     const endpoints = agentEndpoints(config);
     return {
         regions: config.regions.map((region) => {

@@ -1,13 +1,13 @@
 /**
  * What one service of the platform is: its pinned image, the bk-lite apps it serves, how the server finds it, and
- * its spec for a given config. Each service is one file in specs/ exporting one of these; the catalog lists them.
+ * its workload for a given config. Each service is one file in catalog/ exporting one of these; the catalog lists them.
  */
 import type { SecretName } from "../config/keys";
 import type { StackConfig } from "../config/parse";
 import type { ImageRef } from "../supply/imageRefs";
-import type { StreamSpec } from "../nats/streamSettings";
+import type { StreamSettings } from "../nats/streamSettings";
 import type { ServiceProbe } from "../verify/spec";
-import { ServiceSpec } from "./workload";
+import { Workload } from "./workload";
 import { TextValue } from "./template";
 
 /** What a service's spec is planned from. */
@@ -18,7 +18,7 @@ export interface PlanContext {
     /** The host address a port published on `port` binds to, from the security rules. */
     bindAddress(port: number): string;
     /** The specs of the services planned before this one (the catalog's order), e.g. what the ingress routes to. */
-    peers: ReadonlyArray<ServiceSpec>;
+    peers: ReadonlyArray<Workload>;
 }
 
 /** A PostgreSQL database a service keeps its data in, owned by a login role of its own. */
@@ -43,7 +43,7 @@ export interface ServiceDefinition {
     /** The server's settings for reaching it, added to the server's environment when it runs. */
     serverEnv?(config: StackConfig): Record<string, TextValue>;
     /** JetStream streams it consumes; they are made to exist once NATS is up, before it starts. */
-    streams?: ReadonlyArray<StreamSpec>;
+    streams?: ReadonlyArray<StreamSettings>;
     /** The server starts only once this service is healthy (upstream's `depends_on: service_healthy`). */
     serverWaits?: boolean;
     /**
@@ -53,5 +53,5 @@ export interface ServiceDefinition {
     checkImage?(ref: ImageRef): string | undefined;
     /** How `bklite verify` proves it answers (its app's real use of it), beyond a healthy container. */
     probe?: ServiceProbe;
-    spec(context: PlanContext): ServiceSpec;
+    workload(context: PlanContext): Workload;
 }

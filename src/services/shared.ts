@@ -4,7 +4,7 @@
  */
 import type { StackConfig } from "../config/parse";
 import { NATS_USER, agentEndpoints, defaultNodeServerUrl, hostForUrl } from "./regions";
-import { FileSpec } from "./workload";
+import { WorkloadFile } from "./workload";
 import { TextValue, ref, tpl } from "./template";
 
 /** Names of the runtime values the specs refer to (secrets, keys and certificates). */
@@ -41,7 +41,11 @@ export const NATS_CA_PATH = `${NATS_CERT_DIR}/ca.crt`;
 export const NATS_PORT = 4222;
 
 /** The CA file a NATS client mounts to verify the server. */
-export const NATS_CA_FILE: FileSpec = { path: NATS_CA_PATH, content: tpl`${ref(VALUE_REFS.natsCaCert)}`, mode: "0644" };
+export const NATS_CA_FILE: WorkloadFile = {
+    path: NATS_CA_PATH,
+    content: tpl`${ref(VALUE_REFS.natsCaCert)}`,
+    mode: "0644",
+};
 
 /** NATS inside the stack, with the shared user's credentials, as clients given one URL take it. */
 export function natsServiceUrl(): TextValue {

@@ -1,17 +1,17 @@
 /**
- * The platform planned for a config: the services its apps need (catalog.ts, one definition a file in specs/) as
- * specs, with the server told where each of them is, and what the platform must make around them (databases,
- * generated secrets, JetStream streams). Pure data: secrets and certificates appear only as references.
+ * What a stack runs for its config: the services its apps need (one definition a file in catalog/) as workloads,
+ * with the server told where each of them is, and what the platform must make around them (databases, generated
+ * secrets, JetStream streams). Pure data: secrets and certificates appear only as references.
  */
 import { GIVEN_ONLY_SECRETS, SecretName } from "../config/keys";
 import type { StackConfig } from "../config/parse";
 import { resolveImageRef } from "../supply/imageRefs";
 import { compareStrings } from "../util/json";
-import { StreamSpec } from "../nats/streamSettings";
-import { bindAddress, planSecurity } from "../security/resolve";
+import { StreamSettings } from "../nats/streamSettings";
+import { bindAddress, resolveSecurity } from "../security/resolve";
 import { DEFAULT_IMAGES, servicesFor } from "./catalog";
 import { DatabaseNeed } from "./definition";
-import { ServiceSpec } from "./workload";
+import { Workload } from "./workload";
 
 export { ADMIN_USER, DATABASE, NATS_NAMESPACE, VALUE_REFS, natsAgentEndpoint, publicUrl } from "./shared";
 
@@ -27,14 +27,14 @@ export const CORE_SECRETS: ReadonlyArray<SecretName> = [
 ];
 
 /** Plans every service the stack runs for the given config. */
-export function planServices(config: StackConfig): ServiceSpec[] {
+export function stackWorkloads(config: StackConfig): Workload[] {
     const running = servicesFor(config.installApps);
     // Published ports bind where the rules say they may be reached from: loopback when only the host may.
-    const security = planSecurity(config);
-    const specs: ServiceSpec[] = [];
+    const security = resolveSecurity(config);
+    const specs: Workload[] = [];
     for (const definition of running) {
         specs.push(
-            definition.spec({
+            definition.workload({
                 config,
                 image: resolveImageRef(definition.name, definition.defaultImage, config.images),
                 bindAddress: (port) => bindAddress(security, port) ?? "0.0.0.0",
@@ -51,12 +51,12 @@ export function planServices(config: StackConfig): ServiceSpec[] {
 }
 
 /** The PostgreSQL databases the running services keep their data in. */
-export function plannedDatabases(config: StackConfig): DatabaseNeed[] {
+export function stackDatabases(config: StackConfig): DatabaseNeed[] {
     return servicesFor(config.installApps).flatMap((d) => d.databases ?? []);
 }
 
 /** The secrets the stack needs: the core ones and those of its running services. */
-export function plannedSecrets(config: StackConfig): SecretName[] {
+export function stackSecrets(config: StackConfig): SecretName[] {
     const givenOnly = GIVEN_ONLY_SECRETS.filter((name) => config.providedSecrets.includes(name));
     return [
         ...new Set([...CORE_SECRETS, ...servicesFor(config.installApps).flatMap((d) => d.secrets ?? []), ...givenOnly]),
@@ -64,8 +64,8 @@ export function plannedSecrets(config: StackConfig): SecretName[] {
 }
 
 /** The JetStream streams the running services consume, with the services that consume them. */
-export function plannedStreams(config: StackConfig): Array<{ stream: StreamSpec; consumers: string[] }> {
-    const byName = new Map<string, { stream: StreamSpec; consumers: string[] }>();
+export function stackStreams(config: StackConfig): Array<{ stream: StreamSettings; consumers: string[] }> {
+    const byName = new Map<string, { stream: StreamSettings; consumers: string[] }>();
     for (const definition of servicesFor(config.installApps)) {
         for (const stream of definition.streams ?? []) {
             const entry = byName.get(stream.name) ?? { stream, consumers: [] };
@@ -77,14 +77,14 @@ export function plannedStreams(config: StackConfig): Array<{ stream: StreamSpec;
 }
 
 /** Every image ref the stack runs, sorted and unique: what the host or the bundle must provide. */
-export function serviceImages(config: StackConfig): string[] {
-    return [...new Set(planServices(config).map((s) => s.image))].sort();
+export function stackImages(config: StackConfig): string[] {
+    return [...new Set(stackWorkloads(config).map((s) => s.image))].sort();
 }
 
 /** The image ref each service of the stack runs, by service name, sorted: what a backup records and an upgrade changes. */
 export function imagesByService(config: StackConfig): Record<string, string> {
     return Object.fromEntries(
-        planServices(config)
+        stackWorkloads(config)
             .map((s) => [s.name, s.image] as const)
             .sort(([a], [b]) => compareStrings(a, b)),
     );

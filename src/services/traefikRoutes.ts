@@ -4,13 +4,13 @@
  * rule, as in the huangpu compose file, it silently got the web console instead).
  */
 import { stringify } from "yaml";
-import { ServiceSpec } from "./workload";
+import { Workload } from "./workload";
 
 /** Name of the Traefik entry point the routes attach to. */
 export const WEB_ENTRYPOINT = "web";
 
 /** The dynamic config (YAML) routing each service's path prefixes to it, in a stable order. */
-export function renderTraefikRoutes(specs: ReadonlyArray<ServiceSpec>): string {
+export function renderTraefikRoutes(specs: ReadonlyArray<Workload>): string {
     const routers: Record<string, unknown> = {};
     const services: Record<string, unknown> = {};
     const routed = [...specs].filter((s) => s.routes.length > 0).sort((a, b) => a.name.localeCompare(b.name));

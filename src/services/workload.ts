@@ -1,11 +1,11 @@
 /**
- * A service spec: everything a runtime needs to run one service, as plain data. The runtimes (Docker today,
- * Kubernetes next) turn specs into resources without knowing what bk-lite is.
+ * A workload: one service as a runtime runs it (a container on Docker, a Deployment's or StatefulSet's pod on
+ * Kubernetes), as plain data. The runtimes turn workloads into resources without knowing what bk-lite is.
  */
 import { TextValue } from "./template";
 
 /** A port the service listens on inside the network. */
-export interface PortSpec {
+export interface WorkloadPort {
     /** Name used by rules and routes: http, nats, postgres, ... */
     name: string;
     /** Port inside the container. */
@@ -18,14 +18,14 @@ export interface PortSpec {
 }
 
 /** A named data volume that must outlive the container, `pulumi destroy` and replacements. */
-export interface VolumeSpec {
+export interface WorkloadVolume {
     /** Short name, unique in the stack: the runtime derives the volume name from it. */
     name: string;
     mountPath: string;
 }
 
 /** A file the runtime writes into the container before it starts. */
-export interface FileSpec {
+export interface WorkloadFile {
     path: string;
     content: TextValue;
     /** Octal permission string, e.g. "0600". */
@@ -35,7 +35,7 @@ export interface FileSpec {
 }
 
 /** Health check: `test` is an exec array (`["CMD", ...]` or `["CMD-SHELL", "..."]`). */
-export interface HealthCheckSpec {
+export interface HealthCheck {
     test: string[];
     intervalSeconds: number;
     timeoutSeconds: number;
@@ -44,7 +44,7 @@ export interface HealthCheckSpec {
 }
 
 /** An HTTP route the ingress sends to this service. */
-export interface RouteSpec {
+export interface Route {
     /** Path prefix matched on path alone (no Host rule), e.g. `/api/v1` or `/`. */
     pathPrefix: string;
     /** Container port requests go to. */
@@ -53,7 +53,7 @@ export interface RouteSpec {
     priority: number;
 }
 
-export interface ServiceSpec {
+export interface Workload {
     /** Service name: also its DNS name inside the stack network. */
     name: string;
     image: string;
@@ -62,15 +62,15 @@ export interface ServiceSpec {
     /** Arguments to the entrypoint (Docker's command, a container's `args` on Kubernetes). */
     command?: string[];
     env: Record<string, TextValue>;
-    ports: PortSpec[];
-    volumes: VolumeSpec[];
-    files: FileSpec[];
-    health: HealthCheckSpec;
+    ports: WorkloadPort[];
+    volumes: WorkloadVolume[];
+    files: WorkloadFile[];
+    health: HealthCheck;
     /** Services that must be healthy before this one starts. */
     dependsOn: string[];
     /** Services it connects to without waiting for them at start (where network policies must let it through). */
     connectsTo?: string[];
-    routes: RouteSpec[];
+    routes: Route[];
     /** Seconds to wait after SIGTERM before the container is killed. */
     stopGraceSeconds?: number;
     /** A database-like service with a stable identity and its own data (a StatefulSet on Kubernetes). */
@@ -86,14 +86,12 @@ export interface ServiceSpec {
  * Worst-case seconds before a failing service is declared unhealthy: the start period, then `retries`
  * consecutive failed probes, each taking at most interval + timeout.
  */
-export function healthGiveUpSeconds(h: HealthCheckSpec): number {
+export function healthGiveUpSeconds(h: HealthCheck): number {
     return h.startPeriodSeconds + h.retries * (h.intervalSeconds + h.timeoutSeconds);
 }
 
 /** Host ports published by more than one service, with the services publishing each. */
-export function findHostPortConflicts(
-    specs: ReadonlyArray<ServiceSpec>,
-): Array<{ hostPort: number; owners: string[] }> {
+export function findHostPortConflicts(specs: ReadonlyArray<Workload>): Array<{ hostPort: number; owners: string[] }> {
     const owners = new Map<string, string[]>();
     for (const spec of specs) {
         for (const port of spec.ports) {

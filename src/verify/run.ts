@@ -38,7 +38,7 @@ export interface VerifyReport {
 }
 
 /** Every check of a spec, in the order the table shows them. */
-export function plannedChecks(spec: VerifySpec): Check[] {
+export function checksOf(spec: VerifySpec): Check[] {
     return [
         ...consoleChecks(),
         ...(spec.login ? [loginCheck(spec.login.username)] : []),
@@ -148,7 +148,7 @@ export async function runVerify(
     };
 
     try {
-        const planned = plannedChecks(spec);
+        const planned = checksOf(spec);
         const checks = await Promise.all(planned.map(run));
         const retryUntil = Math.min(started + (options.retryMs ?? 0), deadline);
         for (;;) {

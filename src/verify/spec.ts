@@ -6,7 +6,7 @@
  */
 import { InputError } from "../util/inputError";
 import { isRecord } from "../util/json";
-import { StreamSpec, parseStreamsSpec } from "../nats/streamSettings";
+import { StreamSettings, parseStreamsSpec } from "../nats/streamSettings";
 import { SecurityRule, parseSecurityConfig } from "../security/rules";
 import { SeedPackage, SpecError, parseSeedSpec } from "../seed/spec";
 
@@ -46,7 +46,7 @@ export interface VerifySpec {
     /** Every region with the SidecarEnv seeding wrote, NATS_PASSWORD left out (it is BKLITE_NATS_PASSWORD). */
     regions: Array<{ name: string; env: Record<string, string> }>;
     packages: SeedPackage[];
-    streams: StreamSpec[];
+    streams: StreamSettings[];
     services: ServiceCheck[];
     /** The host firewall's stack and rules (resolved port numbers), when the stack enforces them. */
     firewall?: { stack: string; rules: SecurityRule[] };
@@ -119,7 +119,7 @@ export function parseVerifySpec(raw: unknown): VerifySpec {
                 : [(err as Error).message]),
         );
     }
-    let streams: StreamSpec[] = [];
+    let streams: StreamSettings[] = [];
     try {
         streams = parseStreamsSpec({ streams: raw.streams });
     } catch (err) {

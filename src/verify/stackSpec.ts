@@ -5,10 +5,10 @@
  */
 import { servicesFor } from "../services/catalog";
 import { ADMIN_USER, natsAgentEndpoint, publicUrl } from "../services/shared";
-import { plannedStreams } from "../services/stack";
+import { stackStreams } from "../services/stack";
 import { StackConfig } from "../config/parse";
-import { firewallRules, planSecurity } from "../security/resolve";
-import { renderSeedSpec } from "../seed/stackSpec";
+import { firewallRules, resolveSecurity } from "../security/resolve";
+import { seedSpecOf } from "../seed/stackSpec";
 import { ServiceCheck, VerifySpec } from "./spec";
 
 /** Docker's names for a stack's network and containers (the runtime's namePrefix). */
@@ -17,9 +17,9 @@ export function dockerNames(stack: string): { network: string; container(service
     return { network: prefix, container: (service) => `${prefix}-${service}` };
 }
 
-export function renderVerifySpec(config: StackConfig, stack: string): VerifySpec {
+export function verifySpecOf(config: StackConfig, stack: string): VerifySpec {
     // Secrets are checked apart (BKLITE_NATS_PASSWORD, BKLITE_ADMIN_PASSWORD): none enters the spec.
-    const seed = renderSeedSpec(config, { natsPassword: "", adminPassword: "" });
+    const seed = seedSpecOf(config, { natsPassword: "", adminPassword: "" });
     const docker = dockerNames(stack);
     const services: ServiceCheck[] = servicesFor(config.installApps)
         .filter((d) => d.probe !== undefined)
@@ -38,7 +38,7 @@ export function renderVerifySpec(config: StackConfig, stack: string): VerifySpec
         }));
     const firewall =
         config.runtime === "docker" && config.security.hostFirewall
-            ? { stack, rules: firewallRules(planSecurity(config).rules) }
+            ? { stack, rules: firewallRules(resolveSecurity(config).rules) }
             : undefined;
     return {
         stack,
@@ -51,7 +51,7 @@ export function renderVerifySpec(config: StackConfig, stack: string): VerifySpec
             env: Object.fromEntries(Object.entries(r.env).filter(([key]) => key !== "NATS_PASSWORD")),
         })),
         packages: seed.packages,
-        streams: plannedStreams(config).map((s) => s.stream),
+        streams: stackStreams(config).map((s) => s.stream),
         services,
         ...(firewall ? { firewall } : {}),
     };

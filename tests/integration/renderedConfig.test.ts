@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import * as tls from "tls";
-import { VALUE_REFS, planServices } from "../../src/services/stack";
+import { VALUE_REFS, stackWorkloads } from "../../src/services/stack";
 import { renderText } from "../../src/services/template";
 import { loadStackConfig } from "../../src/config/stackFiles";
 import { TestNats, startNats } from "../support/nats";
@@ -113,7 +113,7 @@ describe("rendered Redis config on a real redis-server", function () {
     let dir: string;
     let port: number;
     let server: ReturnType<typeof start>;
-    const redisSpec = () => planServices(loadStackConfig(PROJECT_ROOT, "dev")).find((s) => s.name === "redis")!;
+    const redisSpec = () => stackWorkloads(loadStackConfig(PROJECT_ROOT, "dev")).find((s) => s.name === "redis")!;
     /** The spec's health check, pointed at this test's port. */
     const healthCheck = () => {
         const [kind, command] = redisSpec().health.test;

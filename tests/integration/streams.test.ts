@@ -7,8 +7,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import { connect, consumerOpts } from "nats";
 import { METRICS_QUEUE_GROUP, METRICS_STREAM, renderTelegrafConfig } from "../../src/services/catalog/telegraf";
-import { specOf } from "../../src/nats/streams";
-import { StreamSpec } from "../../src/nats/streamSettings";
+import { settingsOf } from "../../src/nats/streams";
+import { StreamSettings } from "../../src/nats/streamSettings";
 import { parse } from "smol-toml";
 import { CliResult, bkliteProcess } from "../support/cli";
 import { TestNats, makeCertificates, startNats } from "../support/nats";
@@ -55,7 +55,7 @@ describe("bklite streams apply (real NATS JetStream)", function () {
         assert.deepStrictEqual(JSON.parse(first.stdout), { created: ["metrics"], updated: [], unchanged: [] });
         assert.match(first.stderr, /stream metrics: created \(metrics\.\*\)/);
         const info = await streamInfo("metrics");
-        assert.deepStrictEqual(specOf(info.config), METRICS_STREAM);
+        assert.deepStrictEqual(settingsOf(info.config), METRICS_STREAM);
         assert.deepStrictEqual(
             {
                 maxConsumers: info.config.max_consumers,
@@ -73,12 +73,12 @@ describe("bklite streams apply (real NATS JetStream)", function () {
     });
 
     it("corrects changed limits in place, and refuses a change JetStream cannot make, naming it, changing nothing", async () => {
-        const longer: StreamSpec = { ...METRICS_STREAM, maxAgeSeconds: 3600 };
+        const longer: StreamSettings = { ...METRICS_STREAM, maxAgeSeconds: 3600 };
         const updated = apply([longer]);
         assert.strictEqual(updated.code, 0, updated.stderr);
         assert.deepStrictEqual(JSON.parse(updated.stdout).updated, ["metrics"]);
         assert.match(updated.stderr, /stream metrics: updated maxAgeSeconds/);
-        assert.strictEqual(specOf((await streamInfo("metrics")).config).maxAgeSeconds, 3600);
+        assert.strictEqual(settingsOf((await streamInfo("metrics")).config).maxAgeSeconds, 3600);
 
         const refused = apply([{ ...METRICS_STREAM, storage: "memory" }]);
         assert.strictEqual(refused.code, 1);
@@ -86,7 +86,7 @@ describe("bklite streams apply (real NATS JetStream)", function () {
             refused.stderr,
             /stream metrics: storage is "file", the spec says "memory"; JetStream cannot change this in place/,
         );
-        assert.strictEqual(specOf((await streamInfo("metrics")).config).maxAgeSeconds, 3600, "nothing was changed");
+        assert.strictEqual(settingsOf((await streamInfo("metrics")).config).maxAgeSeconds, 3600, "nothing was changed");
         assert.strictEqual(apply([METRICS_STREAM]).code, 0, "and back");
     });
 

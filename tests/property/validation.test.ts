@@ -4,7 +4,7 @@
  */
 import * as assert from "assert";
 import fc from "fast-check";
-import { readStackConfig, stackFileSource } from "../../src/config/stackFiles";
+import { readStackFiles, stackFileSource } from "../../src/config/stackFiles";
 import { parseStackConfig } from "../../src/config/parse";
 import { SpecError, parseSeedSpec } from "../../src/seed/spec";
 import { PROJECT_ROOT } from "../support/stackFiles";
@@ -42,7 +42,7 @@ const VALUES: Record<string, string[]> = {
 function configRefuses(env: Record<string, string>): string[] {
     const result = parseStackConfig(
         stackFileSource(
-            readStackConfig(PROJECT_ROOT, "prod", { "bklite:regions": [{ name: "default" }, { name: "site-b", env }] }),
+            readStackFiles(PROJECT_ROOT, "prod", { "bklite:regions": [{ name: "default" }, { name: "site-b", env }] }),
         ),
     );
     return result.problems

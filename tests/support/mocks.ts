@@ -82,7 +82,7 @@ export interface ProgramRun {
 /** The images a stack's config needs (empty when the config is invalid). */
 function neededImages(config: Record<string, string>): string[] {
     const { parseStackConfig } = require("../../src/config/parse") as typeof import("../../src/config/parse");
-    const { serviceImages } = require("../../src/services/stack") as typeof import("../../src/services/stack");
+    const { stackImages } = require("../../src/services/stack") as typeof import("../../src/services/stack");
     const prefix = "bklite:";
     const result = parseStackConfig({
         get: (key) => config[`${prefix}${key}`],
@@ -92,7 +92,7 @@ function neededImages(config: Record<string, string>): string[] {
                 .map((k) => k.slice(prefix.length)),
         isSecret: () => true,
     });
-    return result.config ? serviceImages(result.config) : [];
+    return result.config ? stackImages(result.config) : [];
 }
 
 /**

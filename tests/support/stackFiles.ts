@@ -2,7 +2,7 @@
  * The committed stack files, read as the program would see them (see src/config/stackFiles.ts).
  */
 import * as path from "path";
-import { ProjectFile, readProjectFile as readProject, readStackConfig } from "../../src/config/stackFiles";
+import { ProjectFile, readProjectFile as readProject, readStackFiles } from "../../src/config/stackFiles";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -13,7 +13,7 @@ export function readProjectFile(): ProjectFile & { config: NonNullable<ProjectFi
 
 /** The config a program sees for this stack, with `overrides` applied (namespaced keys; `undefined` removes). */
 export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
-    return readStackConfig(PROJECT_ROOT, stack, overrides).values;
+    return readStackFiles(PROJECT_ROOT, stack, overrides).values;
 }
 
 /** Stand-in probe package files for stacks whose package files are not in the repository (they are git-ignored). */

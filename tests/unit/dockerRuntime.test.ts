@@ -4,7 +4,7 @@
 import * as assert from "assert";
 import fc from "fast-check";
 import * as pulumi from "@pulumi/pulumi";
-import type { ServiceSpec } from "../../src/services/workload";
+import type { Workload } from "../../src/services/workload";
 import { ResourceRecorder, containsSecret, setRecordingMocks, settle } from "../support/mocks";
 
 /** Stands for whatever finishes a service's start (a database inside PostgreSQL, say). */
@@ -17,7 +17,7 @@ class Migration extends pulumi.CustomResource {
 type RuntimeModule = typeof import("../../src/runtimes/docker/containers");
 type TemplateModule = typeof import("../../src/services/template");
 
-function spec(name: string, overrides: Partial<ServiceSpec> = {}): ServiceSpec {
+function spec(name: string, overrides: Partial<Workload> = {}): Workload {
     return {
         name,
         image: `example/${name}:1.0`,

@@ -7,7 +7,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { servicesFor } from "../../src/services/catalog";
-import { serviceImages } from "../../src/services/stack";
+import { stackImages } from "../../src/services/stack";
 import { DEFAULT_INSTALL_APPS } from "../../src/config/keys";
 import { loadStackConfig } from "../../src/config/stackFiles";
 import { archiveName } from "../../src/supply/bundle";
@@ -17,7 +17,7 @@ import { runProgram } from "../support/mocks";
 import { tempDir } from "../support/processes";
 import { PROJECT_ROOT, programConfig as stackConfig } from "../support/stackFiles";
 
-const PROD_IMAGES = serviceImages(loadStackConfig(PROJECT_ROOT, "prod"));
+const PROD_IMAGES = stackImages(loadStackConfig(PROJECT_ROOT, "prod"));
 
 /** A bundle directory whose manifest and checksums list `refs` (the archives themselves are not needed here). */
 function fakeBundle(refs: string[]): string {

@@ -8,7 +8,7 @@ import * as path from "path";
 import fc from "fast-check";
 import { PropertyChange, diffMarkdown, diffPlans, diffValues } from "../../src/plan/diff";
 import { stableJson } from "../../src/util/json";
-import { PROJECT_DIR_MARK, Plan, PlanError, SECRET_MASK, renderPlan } from "../../src/plan/planStack";
+import { PROJECT_DIR_MARK, Plan, PlanError, SECRET_MASK, planStack } from "../../src/plan/planStack";
 import { PROJECT_ROOT } from "../../src/util/shell";
 import { copyCheckout } from "../support/checkout";
 import { bklite, bkliteProcess } from "../support/cli";
@@ -138,7 +138,7 @@ describe("bklite plan", () => {
         });
 
         it("masks secure config and never uses its ciphertext", async () => {
-            const plan = await renderPlan("prod", { overrides: { "bklite:adminPassword": SECURE_VALUE } });
+            const plan = await planStack("prod", { overrides: { "bklite:adminPassword": SECURE_VALUE } });
             assert.strictEqual(plan.config["bklite:adminPassword"], SECRET_MASK);
             const text = stableJson(plan);
             assert.ok(!text.includes(SECURE_VALUE.secure));
@@ -150,7 +150,7 @@ describe("bklite plan", () => {
         });
 
         it("renders Kubernetes stacks with their pod specs visible", async () => {
-            const plan = await renderPlan("prod", { overrides: { "bklite:runtime": "kubernetes" } });
+            const plan = await planStack("prod", { overrides: { "bklite:runtime": "kubernetes" } });
             const server = Object.values(plan.resources).find(
                 (r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "bklite-k8s-server",
             )!;
@@ -161,7 +161,7 @@ describe("bklite plan", () => {
 
         it("carries nothing of this host's environment (a kubeconfig with credentials, provider switches)", async () => {
             const k8s = { overrides: { "bklite:runtime": "kubernetes" } };
-            const clean = stableJson(await renderPlan("prod", k8s));
+            const clean = stableJson(await planStack("prod", k8s));
             const saved = { ...process.env };
             Object.assign(process.env, {
                 KUBECONFIG: "apiVersion: v1\nusers:\n- name: a\n  user: {token: HOST-TOKEN-4242}\n",
@@ -171,7 +171,7 @@ describe("bklite plan", () => {
                 PGPASSWORD: "host-pg-password",
             });
             try {
-                const withHost = stableJson(await renderPlan("prod", k8s));
+                const withHost = stableJson(await planStack("prod", k8s));
                 assert.strictEqual(withHost, clean);
                 assert.ok(!withHost.includes("HOST-TOKEN-4242"));
                 assert.strictEqual(
@@ -194,7 +194,7 @@ describe("bklite plan", () => {
             assert.strictEqual(missing.code, 2);
             assert.match(missing.stderr, /there is no Pulumi\.nope\.yaml in .*; stacks here: dev, prod/);
             await assert.rejects(
-                renderPlan("prod", { overrides: { "bklite:httpPort": "99999", "bklite:runtime": "podman" } }),
+                planStack("prod", { overrides: { "bklite:httpPort": "99999", "bklite:runtime": "podman" } }),
                 (e: Error) => {
                     assert.ok(e instanceof PlanError);
                     assert.match(e.message, /stack 'prod' cannot be planned/);
@@ -261,11 +261,11 @@ describe("bklite plan", () => {
     describe("plan diff on real config changes", () => {
         let base: Plan;
         before(async () => {
-            base = await renderPlan("prod");
+            base = await planStack("prod");
         });
 
         it("says nothing changed when nothing did", async () => {
-            const again = await renderPlan("prod");
+            const again = await planStack("prod");
             const diff = diffPlans(base, again);
             assert.strictEqual(diff.status, "unchanged");
             assert.strictEqual(
@@ -275,7 +275,7 @@ describe("bklite plan", () => {
         });
 
         it("a new release tag: every image and the container that runs it, nothing else", async () => {
-            const head = await renderPlan("prod", {
+            const head = await planStack("prod", {
                 overrides: { "bklite:images": { registry: "aiharbor.msxf.local/aihpc", tag: "v0.3.6" } },
             });
             const diff = diffPlans(base, head);
@@ -321,13 +321,13 @@ describe("bklite plan", () => {
                 { port: "http", sources: ["10.0.0.0/8"], description: "console and agent API" },
                 { port: "nats", sources: ["10.0.0.0/8"], description: "agents" },
             ];
-            const on = await renderPlan("prod", { overrides: { "bklite:security": { hostFirewall: true, rules } } });
+            const on = await planStack("prod", { overrides: { "bklite:security": { hostFirewall: true, rules } } });
             const added = diffPlans(base, on).resources.filter((r) => r.kind === "add");
             assert.deepStrictEqual(
                 added.map((r) => [r.type, r.name]),
                 [["command:local:Command", "bklite-firewall"]],
             );
-            const tighter = await renderPlan("prod", {
+            const tighter = await planStack("prod", {
                 overrides: {
                     "bklite:security": {
                         hostFirewall: true,
@@ -347,7 +347,7 @@ describe("bklite plan", () => {
 
         it("a new cloud region: the seed spec changes (secrets in it masked) and the seeding re-runs", async () => {
             const regions = [{ name: "default" }, { name: "管理网" }, { name: "生产网" }];
-            const head = await renderPlan("prod", { overrides: { "bklite:regions": regions } });
+            const head = await planStack("prod", { overrides: { "bklite:regions": regions } });
             const diff = diffPlans(base, head);
             assert.ok(diff.config.some((c) => c.path.startsWith('"bklite:regions"')));
             const seed = diff.resources.find((r) => r.name === "bklite-seed-apply")!;
@@ -383,7 +383,7 @@ describe("bklite plan", () => {
         });
 
         it("a changed app list: the server's env entries, old and new, and the services of the app dropped", async () => {
-            const head = await renderPlan("prod", {
+            const head = await planStack("prod", {
                 overrides: { "bklite:installApps": ["system_mgmt", "cmdb", "monitor", "node_mgmt"] },
             });
             const diff = diffPlans(base, head);
@@ -412,7 +412,7 @@ describe("bklite plan", () => {
         });
 
         it("moving to Kubernetes removes the Docker resources and adds the cluster's", async () => {
-            const head = await renderPlan("prod", { overrides: { "bklite:runtime": "kubernetes" } });
+            const head = await planStack("prod", { overrides: { "bklite:runtime": "kubernetes" } });
             const diff = diffPlans(base, head);
             const kinds = (kind: string) => diff.resources.filter((r) => r.kind === kind).map((r) => r.type);
             assert.ok(kinds("remove").includes("docker:index/container:Container"));
@@ -428,9 +428,9 @@ describe("bklite plan", () => {
             for (const side of ["base", "head"]) {
                 fs.mkdirSync(path.join(dir, side));
             }
-            const dev = await renderPlan("dev");
-            const prod = await renderPlan("prod");
-            const prodHead = await renderPlan("prod", { overrides: { "bklite:httpPort": 8088 } });
+            const dev = await planStack("dev");
+            const prod = await planStack("prod");
+            const prodHead = await planStack("prod", { overrides: { "bklite:httpPort": 8088 } });
             fs.writeFileSync(path.join(dir, "base", "dev.json"), stableJson(dev));
             fs.writeFileSync(path.join(dir, "base", "prod.json"), stableJson(prod));
             fs.writeFileSync(path.join(dir, "head", "prod.json"), stableJson(prodHead));

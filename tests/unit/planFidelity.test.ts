@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { diffMarkdown, diffPlans } from "../../src/plan/diff";
 import { stableJson } from "../../src/util/json";
-import { Plan, renderPlan } from "../../src/plan/planStack";
+import { Plan, planStack } from "../../src/plan/planStack";
 import { PROJECT_ROOT } from "../../src/util/shell";
 
 const SECURE = { secure: "v1:Ab5+8vUJyK0=:v1:Zm9vYmFyYmF6:q5mIu2tC1mE0yqD6fK0jtw==" };
@@ -98,7 +98,7 @@ describe("plans of the committed stacks and their variants", function () {
     this.timeout(120000);
     for (const [variant, { stack, overrides }] of Object.entries(PLAN_VARIANTS)) {
         it(`${variant}: as recorded in tests/fixtures/plans/${variant}.json`, async () => {
-            const plan = await renderPlan(stack, { overrides });
+            const plan = await planStack(stack, { overrides });
             const file = path.join(PLANS_DIR, `${variant}.json`);
             if (RECORDING) {
                 fs.mkdirSync(PLANS_DIR, { recursive: true });

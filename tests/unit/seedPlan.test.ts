@@ -11,8 +11,8 @@ import {
     isSecretKey,
     objectKey,
     packageTarget,
-    planEnv,
-    planRekey,
+    diffEnv,
+    diffRekey,
     storedPlaintext,
 } from "../../src/seed/diff";
 import { ColumnInfo, detectSchema } from "../../src/seed/schema";
@@ -112,7 +112,7 @@ describe("AESCryptor compatibility", () => {
     });
 });
 
-describe("SECRET_KEY checks and rotation (planRekey)", () => {
+describe("SECRET_KEY checks and rotation (diffRekey)", () => {
     const OLD = "old-secret-key-0123456789";
     const NEW = "new-secret-key-0123456789";
     const row = (id: number, region: string, key: string, plaintext: string, secretKey: string): StoredSecret => ({
@@ -128,11 +128,11 @@ describe("SECRET_KEY checks and rotation (planRekey)", () => {
             row(1, "default", "NATS_PASSWORD", "agents-password", NEW),
             row(2, "other", "NATS_PASSWORD", "x", NEW),
         ];
-        assert.deepStrictEqual(planRekey(rows, spec, { secretKey: NEW, reencrypt: false }), {
+        assert.deepStrictEqual(diffRekey(rows, spec, { secretKey: NEW, reencrypt: false }), {
             writes: [],
             problems: [],
         });
-        assert.deepStrictEqual(planRekey(rows, spec, { secretKey: NEW, previousSecretKey: OLD, reencrypt: true }), {
+        assert.deepStrictEqual(diffRekey(rows, spec, { secretKey: NEW, previousSecretKey: OLD, reencrypt: true }), {
             writes: [],
             problems: [],
         });
@@ -144,7 +144,7 @@ describe("SECRET_KEY checks and rotation (planRekey)", () => {
             row(7, "factory", "NATS_PASSWORD", "x", OLD),
             row(9, "factory", "PROXY_PASSWORD", "y", NEW),
         ];
-        const { writes, problems } = planRekey(rows, spec, { secretKey: NEW, reencrypt: false });
+        const { writes, problems } = diffRekey(rows, spec, { secretKey: NEW, reencrypt: false });
         assert.deepStrictEqual(writes, []);
         assert.strictEqual(problems.length, 1);
         assert.match(
@@ -154,13 +154,13 @@ describe("SECRET_KEY checks and rotation (planRekey)", () => {
         assert.match(problems[0], /--reencrypt/);
     });
 
-    it("re-encrypts, when asked, what only the previous key reads; leaves the spec's own rows to planEnv; refuses what neither key reads", () => {
+    it("re-encrypts, when asked, what only the previous key reads; leaves the spec's own rows to diffEnv; refuses what neither key reads", () => {
         const rows = [
             row(1, "default", "NATS_PASSWORD", "agents-password", OLD),
             row(7, "factory", "NATS_PASSWORD", "factory-password", OLD),
             row(8, "lost", "NATS_PASSWORD", "z", "a-third-key"),
         ];
-        const rotated = planRekey(rows.slice(0, 2), spec, { secretKey: NEW, previousSecretKey: OLD, reencrypt: true });
+        const rotated = diffRekey(rows.slice(0, 2), spec, { secretKey: NEW, previousSecretKey: OLD, reencrypt: true });
         assert.deepStrictEqual(rotated.problems, []);
         assert.deepStrictEqual(
             rotated.writes.map((w) => [w.id, w.region, w.key, w.type, w.action]),
@@ -168,14 +168,14 @@ describe("SECRET_KEY checks and rotation (planRekey)", () => {
         );
         assert.strictEqual(aesDecrypt(rotated.writes[0].stored, NEW), "factory-password");
 
-        const withoutPrevious = planRekey(rows.slice(0, 2), spec, { secretKey: NEW, reencrypt: true });
+        const withoutPrevious = diffRekey(rows.slice(0, 2), spec, { secretKey: NEW, reencrypt: true });
         assert.deepStrictEqual(withoutPrevious.writes, []);
         assert.match(
             withoutPrevious.problems[0],
             /decrypt with neither BKLITE_SECRET_KEY nor a previous key \(BKLITE_PREVIOUS_SECRET_KEY is not set\), and the spec does not set them: region 'factory' NATS_PASSWORD \(row 7\)/,
         );
 
-        const lost = planRekey(rows, spec, { secretKey: NEW, previousSecretKey: OLD, reencrypt: true });
+        const lost = diffRekey(rows, spec, { secretKey: NEW, previousSecretKey: OLD, reencrypt: true });
         assert.deepStrictEqual(
             lost.writes.map((w) => w.id),
             [7],
@@ -198,7 +198,7 @@ describe("SidecarEnv planning (property)", () => {
     /** Applies writes to an in-memory table, as the database would. */
     function applyWrites(
         existing: Map<string, ExistingEnv[]>,
-        writes: ReturnType<typeof planEnv>["writes"],
+        writes: ReturnType<typeof diffEnv>["writes"],
     ): Map<string, ExistingEnv[]> {
         const next = new Map([...existing].map(([k, v]) => [k, v.map((r) => ({ ...r }))]));
         let id = 1000;
@@ -220,9 +220,9 @@ describe("SidecarEnv planning (property)", () => {
         it(`reaches a fixed point in one apply: the second plan writes nothing (${schema.name})`, () => {
             fc.assert(
                 fc.property(regions, (spec) => {
-                    const first = planEnv(spec, new Map(), schema, "k");
+                    const first = diffEnv(spec, new Map(), schema, "k");
                     const after = applyWrites(new Map(), first.writes);
-                    const second = planEnv(spec, after, schema, "k");
+                    const second = diffEnv(spec, after, schema, "k");
                     assert.deepStrictEqual(second.writes, []);
                     assert.strictEqual(
                         second.counts.unchanged,
@@ -243,7 +243,7 @@ describe("SidecarEnv planning (property)", () => {
                     type: "",
                 };
                 const existing = new Map(spec.map((r) => [r.name, [unrelated]]));
-                const { writes } = planEnv(spec, existing, UPSTREAM, "k");
+                const { writes } = diffEnv(spec, existing, UPSTREAM, "k");
                 for (const w of writes) {
                     assert.strictEqual(w.type === "secret", isSecretKey(w.key));
                     assert.notStrictEqual(w.key, unrelated.key);
@@ -258,10 +258,10 @@ describe("SidecarEnv planning (property)", () => {
             ["r", [{ id: 7, key: "NATS_PASSWORD", value: aesEncrypt("same", "k"), type: "secret" }]],
         ]);
         assert.deepStrictEqual(
-            planEnv([{ name: "r", env: { NATS_PASSWORD: "same" } }], existing, HUANGPU, "k").writes,
+            diffEnv([{ name: "r", env: { NATS_PASSWORD: "same" } }], existing, HUANGPU, "k").writes,
             [],
         );
-        const changed = planEnv([{ name: "r", env: { NATS_PASSWORD: "other" } }], existing, HUANGPU, "k").writes;
+        const changed = diffEnv([{ name: "r", env: { NATS_PASSWORD: "other" } }], existing, HUANGPU, "k").writes;
         assert.strictEqual(changed.length, 1);
         assert.deepStrictEqual(
             { action: changed[0].action, id: changed[0].id, type: changed[0].type },
@@ -271,7 +271,7 @@ describe("SidecarEnv planning (property)", () => {
     });
 
     it("refuses a value that would not fit huangpu's varchar(200)", () => {
-        const { problems, writes } = planEnv(
+        const { problems, writes } = diffEnv(
             [{ name: "r", env: { NODE_SERVER_URL: `http://${"a".repeat(200)}` } }],
             new Map(),
             HUANGPU,

@@ -9,12 +9,12 @@ import * as path from "path";
 import fc from "fast-check";
 import { SERVICES } from "../../src/services/catalog";
 import { ServiceDefinition } from "../../src/services/definition";
-import { planServices, plannedDatabases, plannedSecrets, plannedStreams } from "../../src/services/stack";
-import { ServiceSpec } from "../../src/services/workload";
+import { stackWorkloads, stackDatabases, stackSecrets, stackStreams } from "../../src/services/stack";
+import { Workload } from "../../src/services/workload";
 import { METRICS_STREAM } from "../../src/services/catalog/telegraf";
 import { refsOf, renderText } from "../../src/services/template";
 import { DEFAULT_INSTALL_APPS, KNOWN_APPS } from "../../src/config/keys";
-import { loadStackConfig, readStackConfig, stackFileSource } from "../../src/config/stackFiles";
+import { loadStackConfig, readStackFiles, stackFileSource } from "../../src/config/stackFiles";
 import { StackConfig, parseStackConfig } from "../../src/config/parse";
 import { parseImageRef } from "../../src/supply/imageRefs";
 import { ProgramRun, RecordedResource, containsSecret, runProgram } from "../support/mocks";
@@ -22,8 +22,8 @@ import { PROJECT_ROOT, programConfig } from "../support/stackFiles";
 
 const CORE = ["postgres", "redis", "nats", "server", "web", "traefik"];
 const withApps = (apps: string[]): StackConfig => ({ ...loadStackConfig(PROJECT_ROOT, "dev"), installApps: apps });
-const names = (specs: ServiceSpec[]) => specs.map((s) => s.name).sort();
-const serverOf = (specs: ServiceSpec[]) => specs.find((s) => s.name === "server")!;
+const names = (specs: Workload[]) => specs.map((s) => s.name).sort();
+const serverOf = (specs: Workload[]) => specs.find((s) => s.name === "server")!;
 
 describe("apps decide services", () => {
     const cases: Array<[string[], string[]]> = [
@@ -51,12 +51,12 @@ describe("apps decide services", () => {
     ];
     for (const [apps, extra] of cases) {
         it(`${apps.join(",")}: the core services and ${extra.join(", ")}`, () => {
-            assert.deepStrictEqual(names(planServices(withApps(apps))), [...CORE, ...extra].sort());
+            assert.deepStrictEqual(names(stackWorkloads(withApps(apps))), [...CORE, ...extra].sort());
         });
     }
 
     it("tells the server where each service is, and only the services that run", () => {
-        const env = (apps: string[]) => serverOf(planServices(withApps(apps))).env;
+        const env = (apps: string[]) => serverOf(stackWorkloads(withApps(apps))).env;
         const full = env([...DEFAULT_INSTALL_APPS, "mlops"]);
         assert.deepStrictEqual(
             {
@@ -85,7 +85,7 @@ describe("apps decide services", () => {
     });
 
     it("starts the server after FalkorDB is healthy (upstream's depends_on), and each pipeline after its ends", () => {
-        const specs = planServices(withApps([...DEFAULT_INSTALL_APPS, "mlops"]));
+        const specs = stackWorkloads(withApps([...DEFAULT_INSTALL_APPS, "mlops"]));
         const dependsOn = (name: string) => specs.find((s) => s.name === name)!.dependsOn;
         assert.deepStrictEqual(dependsOn("server"), ["postgres", "redis", "nats", "falkordb"]);
         assert.deepStrictEqual(
@@ -97,36 +97,39 @@ describe("apps decide services", () => {
         assert.deepStrictEqual(dependsOn("vector"), ["nats", "victoria-logs"]);
         assert.deepStrictEqual(dependsOn("nats-executor"), ["nats"]);
         assert.deepStrictEqual(dependsOn("mlflow"), ["postgres", "minio"]);
-        assert.deepStrictEqual(names(planServices(withApps(["system_mgmt", "node_mgmt"]))).includes("falkordb"), false);
+        assert.deepStrictEqual(
+            names(stackWorkloads(withApps(["system_mgmt", "node_mgmt"]))).includes("falkordb"),
+            false,
+        );
         assert.deepStrictEqual(dependsOn("server").length, 4);
     });
 
     it("plans the databases, secrets and streams of what runs, and nothing for what does not", () => {
         const mlops = withApps([...DEFAULT_INSTALL_APPS, "mlops"]);
-        assert.deepStrictEqual(plannedDatabases(mlops), [
+        assert.deepStrictEqual(stackDatabases(mlops), [
             { name: "mlflow", owner: "mlflow", passwordRef: "mlflowDatabasePassword" },
             { name: "bklite", owner: "bklite", passwordRef: "postgresPassword" },
         ]);
-        assert.deepStrictEqual(plannedSecrets(mlops).slice(7).sort(), [
+        assert.deepStrictEqual(stackSecrets(mlops).slice(7).sort(), [
             "falkordbPassword",
             "minioPassword",
             "mlflowDatabasePassword",
         ]);
-        assert.deepStrictEqual(plannedStreams(mlops), [{ stream: METRICS_STREAM, consumers: ["telegraf"] }]);
+        assert.deepStrictEqual(stackStreams(mlops), [{ stream: METRICS_STREAM, consumers: ["telegraf"] }]);
         const bare = withApps(["system_mgmt", "node_mgmt"]);
         assert.deepStrictEqual(
-            plannedDatabases(bare).map((d) => d.name),
+            stackDatabases(bare).map((d) => d.name),
             ["bklite"],
         );
-        assert.strictEqual(plannedSecrets(bare).length, 7);
-        assert.deepStrictEqual(plannedStreams(bare), []);
+        assert.strictEqual(stackSecrets(bare).length, 7);
+        assert.deepStrictEqual(stackStreams(bare), []);
     });
 
     it("runs every service for any set of apps with node_mgmt, each spec sound (property)", () => {
         const apps = KNOWN_APPS.filter((a) => a !== "node_mgmt" && a !== "opspilot" && a !== "patch_mgmt");
         fc.assert(
             fc.property(fc.subarray([...apps]), (chosen) => {
-                const specs = planServices(withApps(["node_mgmt", ...chosen]));
+                const specs = stackWorkloads(withApps(["node_mgmt", ...chosen]));
                 const running = new Set(specs.map((s) => s.name));
                 for (const spec of specs) {
                     for (const dep of [...spec.dependsOn, ...(spec.connectsTo ?? [])]) {
@@ -144,7 +147,7 @@ describe("apps decide services", () => {
         for (const file of fs.readdirSync(dir).filter((f) => f !== "index.ts")) {
             const exported = Object.values(require(path.join(dir, file)) as Record<string, unknown>).filter(
                 (v): v is ServiceDefinition =>
-                    typeof v === "object" && v !== null && "defaultImage" in v && "spec" in v,
+                    typeof v === "object" && v !== null && "defaultImage" in v && "workload" in v,
             );
             assert.strictEqual(exported.length, 1, `${file} defines one service`);
             defined.push(exported[0]);
@@ -154,7 +157,7 @@ describe("apps decide services", () => {
 });
 
 /** What every service spec must hold, whatever it runs. */
-function assertSound(spec: ServiceSpec): void {
+function assertSound(spec: Workload): void {
     const image = parseImageRef(spec.image);
     assert.ok(
         typeof image !== "string" && image.tag && image.tag !== "latest",
@@ -347,5 +350,5 @@ describe("addresses agents dial are in the NATS certificate", () => {
 
 /** The problems validation finds in the dev stack with these changes. */
 function parseStackConfigProblems(overrides: Record<string, unknown>) {
-    return parseStackConfig(stackFileSource(readStackConfig(PROJECT_ROOT, "dev", overrides))).problems;
+    return parseStackConfig(stackFileSource(readStackFiles(PROJECT_ROOT, "dev", overrides))).problems;
 }

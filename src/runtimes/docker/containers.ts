@@ -2,9 +2,9 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { KEEP_DATA } from "../keepData";
 import {
-    FileSpec,
-    HealthCheckSpec,
-    ServiceSpec,
+    WorkloadFile,
+    HealthCheck,
+    Workload,
     findHostPortConflicts,
     healthGiveUpSeconds,
 } from "../../services/workload";
@@ -14,7 +14,7 @@ import { Values, bind, bindText } from "../bind";
 export interface DockerRuntimeArgs {
     /** Prefix of every Docker object name (network, volumes, containers), e.g. `bklite-dev`. */
     namePrefix: string;
-    services: ServiceSpec[];
+    services: Workload[];
 }
 
 /** Kept out of the component's inputs: component args are stored in state, and these are secrets and wiring. */
@@ -35,11 +35,11 @@ const MAX_WAIT_SECONDS = 15 * 60;
 const LOG_OPTIONS = { "max-size": "50m", "max-file": "5" };
 
 /** Orders services so each comes after the services it depends on; throws on unknown names and cycles. */
-export function startOrder(services: ReadonlyArray<ServiceSpec>): ServiceSpec[] {
+export function startOrder(services: ReadonlyArray<Workload>): Workload[] {
     const byName = new Map(services.map((s) => [s.name, s]));
-    const ordered: ServiceSpec[] = [];
+    const ordered: Workload[] = [];
     const state = new Map<string, "visiting" | "done">();
-    const visit = (spec: ServiceSpec, path: string[]) => {
+    const visit = (spec: Workload, path: string[]) => {
         if (state.get(spec.name) === "done") {
             return;
         }
@@ -76,7 +76,7 @@ export function goDuration(seconds: number): string {
 }
 
 /** Docker's health check arguments for a spec, written as the provider reads them back. */
-export function dockerHealthcheck(h: HealthCheckSpec): docker.types.input.ContainerHealthcheck {
+export function dockerHealthcheck(h: HealthCheck): docker.types.input.ContainerHealthcheck {
     return {
         tests: h.test,
         interval: goDuration(h.intervalSeconds),
@@ -98,12 +98,12 @@ export function dockerHealthcheck(h: HealthCheckSpec): docker.types.input.Contai
 export const ENGINE_REPORTED = { networkMode: "bridge" } as const;
 
 /** How long `pulumi up` waits for a container to be healthy: its give-up time, capped at 15 minutes. */
-export function waitTimeoutSeconds(h: HealthCheckSpec): number {
+export function waitTimeoutSeconds(h: HealthCheck): number {
     return Math.min(MAX_WAIT_SECONDS, healthGiveUpSeconds(h) + 30);
 }
 
 /**
- * Runs service specs as Docker containers on one host: one network, named data volumes kept on delete,
+ * Runs workloads as Docker containers on one host: one network, named data volumes kept on delete,
  * images never removed from the host, containers started in dependency order and each awaited until healthy.
  * Knows nothing about what the services are.
  */
@@ -239,7 +239,7 @@ export class DockerRuntime extends pulumi.ComponentResource {
  * The container properties that take bound values (secrets, keys, certificates), declared secret so the policy
  * pack, which sees values unwrapped, can tell them from plaintext (the values are secret Outputs already).
  */
-function boundProperties(spec: ServiceSpec): string[] {
+function boundProperties(spec: Workload): string[] {
     return [
         ...(envRefs(spec.env).length > 0 ? ["envs"] : []),
         ...(spec.files.some((f) => refsOf(f.content).length > 0) ? ["uploads"] : []),
@@ -254,7 +254,7 @@ function renderValue(env: Readonly<Record<string, TextValue>>, values: Values): 
     return bind(envRefs(env), values, (resolved) => renderEnv(env, resolved));
 }
 
-function upload(file: FileSpec, values: Values): docker.types.input.ContainerUpload {
+function upload(file: WorkloadFile, values: Values): docker.types.input.ContainerUpload {
     return {
         file: file.path,
         content: bindText(file.content, values),

@@ -1,13 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ServiceSpec } from "../../services/workload";
+import { Workload } from "../../services/workload";
 import { workloadLabels } from "./naming";
 import { ResolvedRule } from "../../security/resolve";
 
 export interface NetworkPoliciesArgs {
     namespace: pulumi.Input<string>;
     /** The workloads, with their dependencies (who calls whom) and exposed ports. */
-    services: ServiceSpec[];
+    services: Workload[];
     /** The resolved rules: the sources of each exposed port, by purpose (the port's name). */
     rules: ResolvedRule[];
     /**
@@ -22,7 +22,7 @@ type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
 type Source = { pods: string; namespace?: string } | { cidr: string };
 
 /** The ingress allows each pod needs: which peers may reach which of its ports. */
-export function plannedAllows(
+export function networkAllows(
     args: Pick<NetworkPoliciesArgs, "services" | "rules" | "ingress">,
 ): Array<{ service: string; port: number; from: Source[] }> {
     // A port no rule lists stays open, as on the Docker host: anyone (0.0.0.0/0 and ::/0).
@@ -81,7 +81,7 @@ export class NetworkPolicies extends pulumi.ComponentResource {
             { parent: this },
         );
         const byService = new Map<string, Array<{ port: number; from: Peer[] }>>();
-        for (const allow of plannedAllows(args)) {
+        for (const allow of networkAllows(args)) {
             const from: Peer[] = allow.from.map((peer) =>
                 "cidr" in peer
                     ? { ipBlock: { cidr: peer.cidr } }

@@ -7,7 +7,7 @@
  */
 import { execFileSync } from "child_process";
 import { StackConfig } from "../../config/parse";
-import { ServiceSpec } from "../../services/workload";
+import { Workload } from "../../services/workload";
 import { InputError } from "../../util/inputError";
 import { KubeTarget, kubectlBinary } from "./kubectl";
 import { claimName, runsAsStatefulSet } from "./naming";
@@ -64,7 +64,7 @@ export function quantityBytes(quantity: string): number {
 }
 
 /** The claims of the StatefulSets the stack runs: `<volume>-<service>-0`. */
-export function statefulClaims(services: ReadonlyArray<ServiceSpec>): string[] {
+export function statefulClaims(services: ReadonlyArray<Workload>): string[] {
     return services.filter(runsAsStatefulSet).flatMap((s) => s.volumes.map((v) => claimName(s, v.name)));
 }
 
@@ -74,7 +74,7 @@ export function statefulClaims(services: ReadonlyArray<ServiceSpec>): string[] {
  */
 export function clusterProblems(
     config: Pick<StackConfig, "kubernetes">,
-    services: ReadonlyArray<ServiceSpec>,
+    services: ReadonlyArray<Workload>,
     facts: ClusterFacts,
 ): string[] {
     if (!facts.reachable) {
@@ -185,7 +185,7 @@ export function readClusterFacts(target: KubeTarget, kubectl = kubectlBinary()):
 /** Stops the deployment, before anything is registered, when the cluster's state makes the config fail. */
 export function checkCluster(
     config: Pick<StackConfig, "kubernetes">,
-    services: ReadonlyArray<ServiceSpec>,
+    services: ReadonlyArray<Workload>,
     facts: ClusterFacts,
 ): void {
     const problems = clusterProblems(config, services, facts);

@@ -1,7 +1,7 @@
 import * as net from "net";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ServiceSpec } from "../../services/workload";
+import { Workload } from "../../services/workload";
 import { edgeNodeSelector, externalTrafficPolicy, loadBalancerSourceRanges, loadBalancerTimeouts } from "./workloads";
 import { workloadLabels } from "./naming";
 
@@ -15,7 +15,7 @@ export interface TraefikIngressArgs {
     /** Node port of the web entry point (NodePort). */
     httpNodePort: number;
     /** Services whose routes get Ingresses. */
-    routed: ServiceSpec[];
+    routed: Workload[];
     /** The IngressClass the stack owns and its Ingresses use (seed 004: `nginx` on a Traefik-only cluster). */
     ingressClass: string;
     /** Address browsers and agents use: published as the Ingresses' status, so Pulumi sees them ready. */

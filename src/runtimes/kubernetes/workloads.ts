@@ -5,7 +5,7 @@ import { claimName, runsAsStatefulSet, workloadLabels } from "./naming";
 import { stableJson } from "../../util/json";
 import { visibleDigest } from "../../util/visibleDigest";
 import { KEEP_DATA } from "../keepData";
-import { HealthCheckSpec, ServiceSpec, healthGiveUpSeconds } from "../../services/workload";
+import { HealthCheck, Workload, healthGiveUpSeconds } from "../../services/workload";
 import { TextValue, refsOf, renderText } from "../../services/template";
 import { bindText } from "../bind";
 import { startOrder } from "../docker/containers";
@@ -14,7 +14,7 @@ export interface KubernetesRuntimeArgs {
     namespace: string;
     /** Create the namespace (default), or use one that exists already (e.g. holding a pull secret made by hand). */
     createNamespace?: boolean;
-    services: ServiceSpec[];
+    services: Workload[];
     /**
      * An image with bash (the stack's PostgreSQL image) for the init container that holds a pod until the services
      * it depends on accept connections: Kubernetes has no start order, and a pod restarted after a node reboot must
@@ -69,8 +69,8 @@ export function dockerConfigJson(server: string, username: string, password: str
  * depends on nothing that listens.
  */
 export function waitFor(
-    spec: ServiceSpec,
-    all: ReadonlyArray<ServiceSpec>,
+    spec: Workload,
+    all: ReadonlyArray<Workload>,
     image: string,
 ): k8s.types.input.core.v1.Container | undefined {
     const targets = spec.dependsOn.flatMap((name) =>
@@ -130,7 +130,7 @@ export function loadBalancerSourceRanges(sources: ReadonlyArray<string> | undefi
 }
 
 /** The exec probe of a health check: CMD runs as given, CMD-SHELL through sh. */
-export function probeCommand(h: HealthCheckSpec): string[] {
+export function probeCommand(h: HealthCheck): string[] {
     const [kind, ...rest] = h.test;
     return kind === "CMD-SHELL" ? ["sh", "-c", rest.join(" ")] : rest;
 }
@@ -140,7 +140,7 @@ export function probeCommand(h: HealthCheckSpec): string[] {
  * migrations is not killed in its first minutes), then a readiness probe. No liveness probe: a slow server is
  * not restarted mid-migration.
  */
-export function probes(h: HealthCheckSpec): {
+export function probes(h: HealthCheck): {
     startupProbe: k8s.types.input.core.v1.Probe;
     readinessProbe: k8s.types.input.core.v1.Probe;
 } {
@@ -167,7 +167,7 @@ function mode(octal?: string): number | undefined {
 }
 
 /**
- * Runs service specs as Kubernetes workloads in one namespace: StatefulSets (claims kept when they are deleted)
+ * Runs workloads as Kubernetes Deployments and StatefulSets in one namespace: StatefulSets (claims kept when they are deleted)
  * for stateful services, Deployments for the rest, a Service per service, Secrets for every value that holds one
  * (referenced from env, never plain), images only if not present, and the same start order as the Docker runtime.
  * Knows nothing about what the services are.
@@ -286,7 +286,7 @@ export class KubernetesRuntime extends pulumi.ComponentResource {
                             },
                             { parent: this },
                         );
-            // Files for a process that drops root (FileSpec.owner): readable through the pod's fsGroup instead.
+            // Files for a process that drops root (WorkloadFile.owner): readable through the pod's fsGroup instead.
             const owned = spec.files.find((f) => f.owner !== undefined)?.owner;
             const items = spec.files.map((f, i) => ({
                 key: `file-${i}`,

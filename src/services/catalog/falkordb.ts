@@ -26,7 +26,7 @@ export const falkordb: ServiceDefinition = {
         FALKORDB_DATABASE: "cmdb_graph",
         FALKORDB_REQUIREPASS: tpl`${ref(VALUE_REFS.falkordbPassword)}`,
     }),
-    spec: ({ image }) => ({
+    workload: ({ image }) => ({
         name: "falkordb",
         image,
         env: {

@@ -1,5 +1,5 @@
 /**
- * Every service the platform can run, one definition a file in specs/, in start-planning order (the ingress last:
+ * Every service the platform can run, one definition a file in this folder, in start-planning order (the ingress last:
  * it routes to the others). Which of them a stack runs follows from `bklite:installApps`.
  */
 import { ServiceDefinition } from "../definition";

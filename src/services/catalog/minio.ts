@@ -19,7 +19,7 @@ export const minio: ServiceDefinition = {
         MINIO_ACCESS_KEY: MINIO_USER,
         MINIO_SECRET_KEY: tpl`${ref(VALUE_REFS.minioPassword)}`,
     }),
-    spec: ({ image }) => ({
+    workload: ({ image }) => ({
         name: "minio",
         image,
         command: ["server", "/data", "--console-address", ":9001"],

@@ -50,7 +50,7 @@ export const mlflow: ServiceDefinition = {
         MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING: "true",
         ...s3Env(),
     }),
-    spec: ({ image }) => ({
+    workload: ({ image }) => ({
         name: "mlflow",
         image,
         entrypoint: ["python", LAUNCHER],

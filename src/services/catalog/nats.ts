@@ -17,7 +17,7 @@ export const nats: ServiceDefinition = {
         !ref.tag.includes("alpine")
             ? `${ref.repository}:${ref.tag} is the scratch variant, without the wget its health check needs; use the Alpine variant, e.g. nats:2.10.25-alpine`
             : undefined,
-    spec: ({ config, image, bindAddress }) => ({
+    workload: ({ config, image, bindAddress }) => ({
         name: "nats",
         image,
         // Flags only: both the Alpine entrypoint (which prepends nats-server to flags) and the plain one take them.

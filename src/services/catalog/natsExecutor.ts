@@ -15,7 +15,7 @@ export const natsExecutor: ServiceDefinition = {
     apps: ["node_mgmt"],
     // What the server's installer does with it: a request on its instance's subjects, answered.
     probe: { kind: "nats-executor", instance: EXECUTOR_INSTANCE },
-    spec: ({ image }) => ({
+    workload: ({ image }) => ({
         name: "nats-executor",
         image,
         // Read by the image's startup.sh, which writes the executor's config (TLS because the URL is tls://).

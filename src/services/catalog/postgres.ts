@@ -1,7 +1,7 @@
 /** PostgreSQL: the server's database (and MLflow's when mlops is on), on a retained volume, loopback only. */
 import { DATABASE, VALUE_REFS } from "../shared";
 import { DatabaseNeed, ServiceDefinition } from "../definition";
-import { FileSpec } from "../workload";
+import { WorkloadFile } from "../workload";
 import { joinText, ref, tpl } from "../template";
 
 /**
@@ -9,7 +9,7 @@ import { joinText, ref, tpl } from "../template";
  * role and the database it owns on first start, from this script (a Secret: it holds the roles' passwords). A
  * database added after the first start (mlops switched on later) is not created by it; see the README.
  */
-export function postgresInitScript(databases: ReadonlyArray<DatabaseNeed>): FileSpec {
+export function postgresInitScript(databases: ReadonlyArray<DatabaseNeed>): WorkloadFile {
     return {
         path: "/docker-entrypoint-initdb.d/10-bklite.sql",
         content: joinText(
@@ -30,7 +30,7 @@ export function postgresInitScript(databases: ReadonlyArray<DatabaseNeed>): File
 export const postgres: ServiceDefinition = {
     name: "postgres",
     defaultImage: "postgres:15.10",
-    spec: ({ config, image }) => ({
+    workload: ({ config, image }) => ({
         name: "postgres",
         image,
         env: {

@@ -9,7 +9,7 @@ const REDIS_USER = { uid: 999, gid: 999 };
 export const redis: ServiceDefinition = {
     name: "redis",
     defaultImage: "redis:5.0.14",
-    spec: ({ image }) => ({
+    workload: ({ image }) => ({
         name: "redis",
         image,
         // The password lives in a file, not on the command line where `ps` would show it.

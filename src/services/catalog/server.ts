@@ -5,7 +5,7 @@
 import { DATABASE, NATS_CA_FILE, NATS_CA_PATH, NATS_NAMESPACE, VALUE_REFS, natsServiceUrl } from "../shared";
 import { ServiceDefinition } from "../definition";
 import { DEFAULT_REGION, agentEndpoints, regionEnv } from "../regions";
-import { HealthCheckSpec } from "../workload";
+import { HealthCheck } from "../workload";
 import { TextValue, ref, tpl } from "../template";
 import type { StackConfig } from "../../config/parse";
 
@@ -15,7 +15,7 @@ export const SERVER_PORT = 8000;
  * Server health: a start period long enough for migrations and init commands (seed 000 allowed 90 s), then
  * give up within 15 minutes rather than the 50 of 300 retries; see healthGiveUpSeconds.
  */
-export const SERVER_HEALTH: HealthCheckSpec = {
+export const SERVER_HEALTH: HealthCheck = {
     test: ["CMD", "curl", "-s", "-o", "/dev/null", `http://127.0.0.1:${SERVER_PORT}/`],
     intervalSeconds: 10,
     timeoutSeconds: 5,
@@ -34,7 +34,7 @@ export const server: ServiceDefinition = {
     name: "server",
     defaultImage: "bklite/server:huangpu-v1.0",
     databases: [{ name: DATABASE.name, owner: DATABASE.owner, passwordRef: VALUE_REFS.postgresPassword }],
-    spec: ({ config, image }) => {
+    workload: ({ config, image }) => {
         const redisUrl = (db: number) => tpl`redis://:${ref(VALUE_REFS.redisPassword)}@redis:6379/${db}`;
         return {
             name: "server",

@@ -3,7 +3,7 @@
  * influx line protocol) and writes it to VictoriaMetrics, as upstream's monitor compose does. The stream is declared
  * here, with upstream's settings, and made to exist before Telegraf starts.
  */
-import { StreamSpec } from "../../nats/streamSettings";
+import { StreamSettings } from "../../nats/streamSettings";
 import { NATS_CA_FILE, NATS_CA_PATH, NATS_PORT, VALUE_REFS } from "../shared";
 import { ServiceDefinition } from "../definition";
 import { NATS_USER } from "../regions";
@@ -11,7 +11,7 @@ import { ref, tpl } from "../template";
 import { VICTORIA_METRICS_PORT } from "./victoriaMetrics";
 
 /** Upstream's `nats stream add metrics …` (bootstrap.sh), as a spec. */
-export const METRICS_STREAM: StreamSpec = {
+export const METRICS_STREAM: StreamSettings = {
     name: "metrics",
     subjects: ["metrics.*"],
     storage: "file",
@@ -70,7 +70,7 @@ export const telegraf: ServiceDefinition = {
     defaultImage: "telegraf:1.32.3",
     apps: ["monitor"],
     streams: [METRICS_STREAM],
-    spec: ({ image }) => ({
+    workload: ({ image }) => ({
         name: "telegraf",
         image,
         command: ["telegraf", "--config", CONFIG_FILE],

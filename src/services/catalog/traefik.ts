@@ -5,7 +5,7 @@ import { ServiceDefinition } from "../definition";
 export const traefik: ServiceDefinition = {
     name: "traefik",
     defaultImage: "traefik:3.3.3",
-    spec: ({ config, image, bindAddress, peers }) => ({
+    workload: ({ config, image, bindAddress, peers }) => ({
         name: "traefik",
         image,
         // File provider only: no Docker socket is mounted anywhere. Dashboard and API off.

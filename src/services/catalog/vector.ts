@@ -53,7 +53,7 @@ export const vector: ServiceDefinition = {
         ref.tag?.includes("distroless")
             ? `${ref.repository}:${ref.tag} is the distroless variant, without a shell for its health check; use the -debian or -alpine variant, e.g. timberio/vector:0.48.0-debian`
             : undefined,
-    spec: ({ image }) => ({
+    workload: ({ image }) => ({
         name: "vector",
         image,
         command: ["--config", CONFIG_FILE],

@@ -14,7 +14,7 @@ export const victoriaLogs: ServiceDefinition = {
             ? `${ref.repository}:${ref.tag} is the scratch variant, without the wget its health check needs; use the default (Alpine) tag, e.g. v1.25.0`
             : undefined,
     serverEnv: () => ({ VICTORIALOGS_HOST: `http://victoria-logs:${VICTORIA_LOGS_PORT}` }),
-    spec: ({ image }) => ({
+    workload: ({ image }) => ({
         name: "victoria-logs",
         image,
         command: [

@@ -14,7 +14,7 @@ export const victoriaMetrics: ServiceDefinition = {
             ? `${ref.repository}:${ref.tag} is the scratch variant, without the wget its health check needs; use the default (Alpine) tag, e.g. v1.106.1`
             : undefined,
     serverEnv: () => ({ VICTORIAMETRICS_HOST: `http://victoria-metrics:${VICTORIA_METRICS_PORT}` }),
-    spec: ({ image }) => ({
+    workload: ({ image }) => ({
         name: "victoria-metrics",
         image,
         // As upstream's compose: 7 days of metrics.

@@ -9,7 +9,7 @@ const WEB_PORT = 3000;
 export const web: ServiceDefinition = {
     name: "web",
     defaultImage: "bklite/web:huangpu-v1.0",
-    spec: ({ config, image }) => ({
+    workload: ({ config, image }) => ({
         name: "web",
         image,
         env: {
