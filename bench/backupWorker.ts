@@ -10,7 +10,7 @@ import { connect } from "nats";
 import { takeBackup } from "../src/backup/backup";
 import { restoreBackup } from "../src/backup/restore";
 import { dockerServiceHost, runStreaming } from "../src/backup/serviceHost";
-import { StackConfig } from "../src/config/parse";
+import { StackConfig } from "../src/config/types";
 import { NatsEndpoint } from "../src/nats/client";
 
 interface Job {

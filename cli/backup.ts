@@ -9,7 +9,7 @@ import { ServiceHost, dockerServiceHost, kubernetesServiceHost } from "../src/ba
 import { byteMeter } from "../src/backup/transfer";
 import { formatBytes } from "../src/supply/bundle";
 import { loadStackConfig } from "../src/config/stackFiles";
-import { StackConfig } from "../src/config/parse";
+import { StackConfig } from "../src/config/types";
 import { backupKeepProblem } from "../src/config/keys";
 import { InputError } from "../src/util/inputError";
 import { NatsEndpoint } from "../src/nats/client";

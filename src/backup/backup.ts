@@ -9,7 +9,7 @@ import * as path from "path";
 import { servicesFor } from "../services/catalog";
 import { DATABASE, NATS_NAMESPACE } from "../services/shared";
 import { imagesByService } from "../services/stack";
-import { StackConfig } from "../config/parse";
+import { StackConfig } from "../config/types";
 import { NatsEndpoint, connectNats } from "../nats/client";
 import { StreamSettings } from "../nats/streamSettings";
 import { settingsOf } from "../nats/streams";

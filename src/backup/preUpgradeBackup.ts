@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PROJECT_ROOT, bkliteCommand } from "../util/shell";
 import { SEED_ENV } from "../seed/connection";
 import { VERIFY_SECRETS } from "../verify/env";
-import { StackConfig } from "../config/parse";
+import { StackConfig } from "../config/types";
 
 export interface PreUpgradeBackupArgs {
     stack: string;

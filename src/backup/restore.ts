@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { DATABASE } from "../services/shared";
-import { StackConfig } from "../config/parse";
+import { StackConfig } from "../config/types";
 import { InputError } from "../util/inputError";
 import { NatsEndpoint, connectNats } from "../nats/client";
 import { StreamSettings } from "../nats/streamSettings";

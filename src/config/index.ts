@@ -1,40 +1,10 @@
 /**
- * The stack's config, read once from Pulumi and validated before any resource is registered.
+ * The stack's config: its keys (keys.ts), its shapes (types.ts), the parser and its sections (parse.ts, sections/),
+ * how problems are reported (problems.ts), and where it is read from (programConfig.ts for the running program,
+ * stackFiles.ts for the CLI, plans and tests).
  */
-import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE } from "./keys";
-import { ConfigError, ConfigSource, StackConfig, parseStackConfig, unusedSettings } from "./parse";
-
 export * from "./keys";
+export * from "./types";
+export * from "./problems";
 export * from "./parse";
-
-/** The `bklite:*` keys of the running program's config. */
-export function programConfigSource(): ConfigSource {
-    const prefix = `${CONFIG_NAMESPACE}:`;
-    return {
-        get: (key) => pulumi.runtime.getConfig(`${prefix}${key}`),
-        // Exported by the SDK's runtime though missing from its typings: true for values the CLI decrypted.
-        isSecret: (key) =>
-            (pulumi.runtime as unknown as { isConfigSecret(k: string): boolean }).isConfigSecret(`${prefix}${key}`),
-        keys: () =>
-            Object.keys(pulumi.runtime.allConfig())
-                .filter((k) => k.startsWith(prefix))
-                .map((k) => k.slice(prefix.length)),
-        otherKeys: () => Object.keys(pulumi.runtime.allConfig()).filter((k) => !k.startsWith(prefix)),
-    };
-}
-
-/**
- * Reads and validates the stack config; throws a ConfigError listing every problem. Settings the runtime does not use
- * are logged as warnings.
- */
-export function readProgramConfig(source: ConfigSource = programConfigSource()): StackConfig {
-    const result = parseStackConfig(source);
-    if (result.config === undefined) {
-        throw new ConfigError(result.problems);
-    }
-    for (const warning of unusedSettings(result.config, source.keys())) {
-        void pulumi.log.warn(warning);
-    }
-    return result.config;
-}
+export * from "./programConfig";

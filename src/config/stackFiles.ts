@@ -9,7 +9,9 @@ import { parse } from "yaml";
 import { MiB, readBounded } from "../util/boundedRead";
 import { InputError } from "../util/inputError";
 import { CONFIG_NAMESPACE } from "./keys";
-import { ConfigError, ConfigSource, StackConfig, parseStackConfig } from "./parse";
+import { parseStackConfig } from "./parse";
+import { ConfigError } from "./problems";
+import { ConfigSource, StackConfig } from "./types";
 
 export interface ProjectFile {
     name: string;

@@ -5,7 +5,7 @@
  */
 import * as path from "path";
 import { stackImages } from "../services/stack";
-import { StackConfig } from "../config/parse";
+import { StackConfig } from "../config/types";
 import { bundleDigest, checkImageSupply } from "../runtimes/docker/imageSupply";
 import { CHECKSUM_FILE } from "../supply/checksums";
 import { packageDigests } from "../seed/stackSpec";

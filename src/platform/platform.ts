@@ -17,7 +17,8 @@ import {
 } from "../services/stack";
 import { Workload } from "../services/workload";
 import { postgresInitScript } from "../services/catalog/postgres";
-import { StackConfig } from "../config/parse";
+import { StackConfig } from "../config/types";
+import { endpointsOf } from "../runtimes";
 import { PostgresDatabase } from "../runtimes/docker/postgresDatabase";
 import { HostFacts, inspectHost, plannedHostFacts } from "./hostFacts";
 import { checkCluster, readClusterFacts } from "../runtimes/kubernetes/preflight";
@@ -286,8 +287,8 @@ export class BkLitePlatform extends pulumi.ComponentResource {
             );
         }
 
-        this.consoleUrl = pulumi.output(publicUrl(config));
-        this.natsEndpoint = pulumi.output(natsAgentEndpoint(config));
+        this.consoleUrl = pulumi.output(publicUrl(config, endpointsOf(config)));
+        this.natsEndpoint = pulumi.output(natsAgentEndpoint(endpointsOf(config)));
         this.natsCaCert = natsTls.caCertPem;
         this.adminUser = pulumi.output(ADMIN_USER);
         this.adminPassword = secrets.value("adminPassword");

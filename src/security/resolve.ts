@@ -4,8 +4,8 @@
  * NetworkPolicies and the `securityRules` output for the cloud security group.
  */
 import * as net from "net";
-import { agentEndpoints } from "../services/regions";
-import { StackConfig } from "../config/parse";
+import { endpointsOf } from "../runtimes";
+import { StackConfig } from "../config/types";
 import { NamedPort, SecurityRule, isWorldOpen } from "./rules";
 
 export interface ResolvedRule {
@@ -49,7 +49,7 @@ export const DEFAULT_RULES: SecurityRule[] = [
 export function namedPorts(
     config: Pick<StackConfig, "runtime" | "hostAddress" | "ports" | "kubernetes">,
 ): Record<NamedPort, number> {
-    const endpoints = agentEndpoints(config);
+    const endpoints = endpointsOf(config);
     return { http: endpoints.httpPort, https: 443, nats: endpoints.natsPort, postgres: config.ports.postgres };
 }
 

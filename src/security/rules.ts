@@ -3,6 +3,7 @@
  * parses and checks them; enforcing them (host firewall, NetworkPolicies) builds on the same types.
  */
 import * as net from "net";
+import { Problem } from "../util/problem";
 
 /** Ports of the stack that rules may name instead of a number. */
 export const NAMED_PORTS = ["http", "https", "nats", "postgres"] as const;
@@ -110,12 +111,9 @@ export function worldCoveredBy(sources: ReadonlyArray<string>): Array<4 | 6> {
     return covered;
 }
 
-/** Parses the raw `security` config value; problems are [path, value, message]. */
-export function parseSecurityConfig(raw: unknown): {
-    security: SecurityConfig;
-    problems: Array<{ path: string; value?: string; message: string }>;
-} {
-    const problems: Array<{ path: string; value?: string; message: string }> = [];
+/** Parses the raw `security` config value: the rules it gives, and every problem of it. */
+export function parseSecurityConfig(raw: unknown): { security: SecurityConfig; problems: Problem[] } {
+    const problems: Problem[] = [];
     const rules: SecurityRule[] = [];
     const security: SecurityConfig = { rules, hostFirewall: false };
     if (raw === undefined) {
@@ -129,22 +127,18 @@ export function parseSecurityConfig(raw: unknown): {
         });
         return { security, problems };
     }
-    for (const key of Object.keys(raw)) {
-        if (key !== "rules" && key !== "hostFirewall") {
-            problems.push({ path: `security.${key}`, message: "is not a security setting (rules, hostFirewall)" });
-        }
+    for (const key of Object.keys(raw).filter((k) => k !== "rules" && k !== "hostFirewall")) {
+        problems.push({ path: `security.${key}`, message: "is not a security setting (rules, hostFirewall)" });
     }
     const hostFirewall = (raw as { hostFirewall?: unknown }).hostFirewall;
-    if (hostFirewall !== undefined) {
-        if (typeof hostFirewall !== "boolean") {
-            problems.push({
-                path: "security.hostFirewall",
-                value: JSON.stringify(hostFirewall),
-                message: "must be true or false",
-            });
-        } else {
-            security.hostFirewall = hostFirewall;
-        }
+    if (typeof hostFirewall === "boolean") {
+        security.hostFirewall = hostFirewall;
+    } else if (hostFirewall !== undefined) {
+        problems.push({
+            path: "security.hostFirewall",
+            value: JSON.stringify(hostFirewall),
+            message: "must be true or false",
+        });
     }
     const rawRules = (raw as { rules?: unknown }).rules ?? [];
     if (!Array.isArray(rawRules)) {
@@ -152,79 +146,76 @@ export function parseSecurityConfig(raw: unknown): {
         return { security, problems };
     }
     rawRules.forEach((r: unknown, i: number) => {
-        const path = `security.rules[${i}]`;
-        if (typeof r !== "object" || r === null) {
-            problems.push({
-                path,
-                value: JSON.stringify(r),
-                message: "must be an object {port, protocol, sources, description}",
-            });
-            return;
-        }
-        const rule = r as Record<string, unknown>;
-        for (const key of Object.keys(rule).filter((k) => !RULE_KEYS.includes(k))) {
-            problems.push({
-                path: `${path}.${key}`,
-                message: "is not a rule setting (port, protocol, sources, description)",
-            });
-        }
-        let port: number | NamedPort | undefined;
-        if (typeof rule.port === "number" && Number.isInteger(rule.port) && rule.port >= 1 && rule.port <= 65535) {
-            port = rule.port;
-        } else if (typeof rule.port === "string" && (NAMED_PORTS as ReadonlyArray<string>).includes(rule.port)) {
-            port = rule.port as NamedPort;
-        } else {
-            problems.push({
-                path: `${path}.port`,
-                value: JSON.stringify(rule.port),
-                message: `must be a port number 1-65535 or one of ${NAMED_PORTS.join(", ")}`,
-            });
-        }
-        const protocol = rule.protocol ?? "tcp";
-        if (protocol !== "tcp" && protocol !== "udp") {
-            problems.push({ path: `${path}.protocol`, value: JSON.stringify(protocol), message: "must be tcp or udp" });
-        }
-        const sources = rule.sources;
-        if (!Array.isArray(sources) || sources.length === 0 || !sources.every((s) => typeof s === "string")) {
-            problems.push({
-                path: `${path}.sources`,
-                value: JSON.stringify(sources),
-                message: "must be a non-empty list of CIDRs, e.g. [10.0.0.0/8]",
-            });
-        } else {
-            sources.forEach((s: string, j: number) => {
-                const problem = checkCidr(s);
-                if (problem) {
-                    problems.push({ path: `${path}.sources[${j}]`, value: s, message: problem });
-                }
-            });
-        }
-        if (typeof rule.description !== "string" || rule.description.trim() === "") {
-            problems.push({
-                path: `${path}.description`,
-                value: JSON.stringify(rule.description),
-                message: "must say what the rule is for",
-            });
-        }
-        if (rule.purpose !== undefined && typeof rule.purpose !== "string") {
-            problems.push({
-                path: `${path}.purpose`,
-                value: JSON.stringify(rule.purpose),
-                message: "must name what the port is, e.g. postgres",
-            });
-        }
-        if (port !== undefined && (protocol === "tcp" || protocol === "udp") && Array.isArray(sources)) {
-            rules.push({
-                port,
-                protocol,
-                sources: sources as string[],
-                description: String(rule.description ?? ""),
-                ...(typeof rule.purpose === "string" ? { purpose: rule.purpose } : {}),
-                at: i,
-            });
+        const rule = parseRule(r, i, problems);
+        if (rule !== undefined) {
+            rules.push(rule);
         }
     });
     return { security, problems };
+}
+
+/** One rule (`security.rules[i]`), or undefined when it cannot be enforced; its problems go on `problems`. */
+function parseRule(r: unknown, i: number, problems: Problem[]): SecurityRule | undefined {
+    const path = `security.rules[${i}]`;
+    const problem = (at: string, value: unknown, message: string) =>
+        problems.push({
+            path: `${path}${at}`,
+            ...(value === undefined ? {} : { value: JSON.stringify(value) }),
+            message,
+        });
+    if (typeof r !== "object" || r === null) {
+        problem("", r, "must be an object {port, protocol, sources, description}");
+        return undefined;
+    }
+    const rule = r as Record<string, unknown>;
+    for (const key of Object.keys(rule).filter((k) => !RULE_KEYS.includes(k))) {
+        problem(`.${key}`, undefined, "is not a rule setting (port, protocol, sources, description)");
+    }
+    const port = parseRulePort(rule.port);
+    if (port === undefined) {
+        problem(".port", rule.port, `must be a port number 1-65535 or one of ${NAMED_PORTS.join(", ")}`);
+    }
+    const protocol = rule.protocol ?? "tcp";
+    if (protocol !== "tcp" && protocol !== "udp") {
+        problem(".protocol", protocol, "must be tcp or udp");
+    }
+    const sources = rule.sources;
+    if (!Array.isArray(sources) || sources.length === 0 || !sources.every((s) => typeof s === "string")) {
+        problem(".sources", sources, "must be a non-empty list of CIDRs, e.g. [10.0.0.0/8]");
+    } else {
+        sources.forEach((s: string, j: number) => {
+            const bad = checkCidr(s);
+            if (bad) {
+                problems.push({ path: `${path}.sources[${j}]`, value: s, message: bad });
+            }
+        });
+    }
+    if (typeof rule.description !== "string" || rule.description.trim() === "") {
+        problem(".description", rule.description, "must say what the rule is for");
+    }
+    if (rule.purpose !== undefined && typeof rule.purpose !== "string") {
+        problem(".purpose", rule.purpose, "must name what the port is, e.g. postgres");
+    }
+    if (port === undefined || (protocol !== "tcp" && protocol !== "udp") || !Array.isArray(sources)) {
+        return undefined;
+    }
+    return {
+        port,
+        protocol,
+        sources: sources as string[],
+        description: String(rule.description ?? ""),
+        ...(typeof rule.purpose === "string" ? { purpose: rule.purpose } : {}),
+        at: i,
+    };
+}
+
+function parseRulePort(port: unknown): number | NamedPort | undefined {
+    if (typeof port === "number" && Number.isInteger(port) && port >= 1 && port <= 65535) {
+        return port;
+    }
+    return typeof port === "string" && (NAMED_PORTS as ReadonlyArray<string>).includes(port)
+        ? (port as NamedPort)
+        : undefined;
 }
 
 /** Redis's port: never published, and never to be opened to the world by a rule either. */
@@ -251,8 +242,8 @@ export function dataStorePorts(postgresPorts: ReadonlyArray<number>): (rule: Sec
 export function checkDataStoreExposure(
     rules: ReadonlyArray<SecurityRule>,
     storeOf: (rule: SecurityRule) => string | undefined,
-): Array<{ path: string; value?: string; message: string }> {
-    const problems: Array<{ path: string; value?: string; message: string }> = [];
+): Problem[] {
+    const problems: Problem[] = [];
     const byPort = new Map<string, number[]>();
     rules.forEach((rule, i) => {
         if (storeOf(rule) !== undefined) {

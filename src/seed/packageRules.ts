@@ -3,6 +3,7 @@
  * set of rules, so what the config accepts is what seeding accepts.
  */
 import * as path from "path";
+import { Problem } from "../util/problem";
 
 /** bk-lite's PackageVersion.name is varchar(100): a longer file name fails the row after the upload. */
 export const PACKAGE_NAME_MAX = 100;
@@ -20,68 +21,62 @@ export interface PackageFields {
     cpuArchitecture?: "x86_64" | "arm64";
 }
 
-export interface PackageProblem {
-    /** The field at fault (`file`, `os`, ...). */
-    field: string;
-    message: string;
-}
-
 /** The settings a package entry may have (the stack config's entries take all but cpuArchitecture). */
 export const PACKAGE_KEYS = ["file", "os", "type", "object", "version", "cpuArchitecture"];
 
-/** Problems of one package, defaults already applied; empty when it is acceptable. */
-export function checkPackage(p: Record<string, unknown>, keys: ReadonlyArray<string> = PACKAGE_KEYS): PackageProblem[] {
-    const problems: PackageProblem[] = [];
+/** Problems of one package, defaults already applied, each at its field; empty when it is acceptable. */
+export function checkPackage(p: Record<string, unknown>, keys: ReadonlyArray<string> = PACKAGE_KEYS): Problem[] {
+    const problems: Problem[] = [];
     for (const key of Object.keys(p).filter((k) => !keys.includes(k) && k !== "collectors")) {
-        problems.push({ field: key, message: `is not a package setting (${keys.join(", ")})` });
+        problems.push({ path: key, message: `is not a package setting (${keys.join(", ")})` });
     }
     if (typeof p.file !== "string" || p.file.trim() === "") {
         problems.push({
-            field: "file",
+            path: "file",
             message: "must be the path of the package file, e.g. assets/packages/fusion-collectors-linux-amd64.zip",
         });
     } else if (p.file.length > PATH_MAX) {
         problems.push({
-            field: "file",
+            path: "file",
             message: `is a path of ${p.file.length} characters; a path holds at most ${PATH_MAX} (PATH_MAX)`,
         });
     } else {
         const name = path.basename(p.file);
         if ([...name].length > PACKAGE_NAME_MAX) {
             problems.push({
-                field: "file",
+                path: "file",
                 message: `has a file name of ${[...name].length} characters; bk-lite stores at most ${PACKAGE_NAME_MAX} (PackageVersion.name): rename the file`,
             });
         }
         if (p.type === "controller" && !/\.zip$/i.test(name)) {
             problems.push({
-                field: "file",
+                path: "file",
                 message: "must be a .zip: the controller package gets the stack's CA as fusion-collectors/certs/ca.crt",
             });
         }
     }
     if (p.os !== "linux" && p.os !== "windows") {
-        problems.push({ field: "os", message: "must be linux or windows" });
+        problems.push({ path: "os", message: "must be linux or windows" });
     }
     if (p.type !== "controller" && p.type !== "collector") {
-        problems.push({ field: "type", message: "must be controller or collector" });
+        problems.push({ path: "type", message: "must be controller or collector" });
     }
     if (typeof p.object !== "string" || !OBJECT.test(p.object)) {
         problems.push({
-            field: "object",
+            path: "object",
             message:
                 "must name what the package installs, e.g. Controller or Telegraf (letters, digits, space . _ + -)",
         });
     }
     if (typeof p.version !== "string" || !VERSION.test(p.version)) {
-        problems.push({ field: "version", message: "must be a version such as 1.0.0 (letters, digits, . _ + -)" });
+        problems.push({ path: "version", message: "must be a version such as 1.0.0 (letters, digits, . _ + -)" });
     }
     if (p.cpuArchitecture !== undefined && p.cpuArchitecture !== "x86_64" && p.cpuArchitecture !== "arm64") {
-        problems.push({ field: "cpuArchitecture", message: "must be x86_64 or arm64" });
+        problems.push({ path: "cpuArchitecture", message: "must be x86_64 or arm64" });
     }
     if (p.collectors !== undefined) {
         problems.push({
-            field: "collectors",
+            path: "collectors",
             message:
                 "is no longer supported: a collector is a package of its own file (e.g. {file: assets/packages/collector/linux/telegraf, type: collector, object: Telegraf, version: 1.0.0}); a collector row holding a copy of the controller zip installs nothing",
         });

@@ -6,6 +6,7 @@
 import { isRecord } from "../util/json";
 import { REQUIRED_REGION_KEYS, REGION_NAME_MAX, SIDECAR_KEY_MAX, checkRegionEnv } from "../services/regions";
 import { InputError } from "../util/inputError";
+import { Problem, formatProblem, under } from "../util/problem";
 import { PackageFields, checkPackage, packageRowKey } from "./packageRules";
 
 export interface SeedRegion {
@@ -32,17 +33,11 @@ export interface SeedSpec {
     admin?: SeedAdmin;
 }
 
-/** Where in the spec, and what is wrong. */
-export interface SpecProblem {
-    path: string;
-    message: string;
-}
-
 /** Thrown when a spec is refused; lists every problem. Nothing has been written. */
 export class SpecError extends InputError {
-    constructor(public readonly problems: SpecProblem[]) {
+    constructor(public readonly problems: Problem[]) {
         super(
-            `the seed spec has ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was written:\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join("\n")}`,
+            `the seed spec has ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was written:\n${problems.map((p) => `  - ${formatProblem(p)}`).join("\n")}`,
         );
         this.name = "SpecError";
     }
@@ -50,7 +45,7 @@ export class SpecError extends InputError {
 
 /** Validates a parsed spec; returns it typed, or throws a SpecError naming every problem (regions by name). */
 export function parseSeedSpec(raw: unknown): SeedSpec {
-    const problems: SpecProblem[] = [];
+    const problems: Problem[] = [];
     if (!isRecord(raw)) {
         throw new SpecError([{ path: "spec", message: "must be an object {regions: [...], packages: [...]}" }]);
     }
@@ -99,9 +94,7 @@ export function parseSeedSpec(raw: unknown): SeedSpec {
                 }
             }
             // The same rules the stack config's validation applies (src/services/regions.ts).
-            for (const p of checkRegionEnv(r.name, env)) {
-                problems.push({ path: `${where}.env.${p.key}`, message: p.message });
-            }
+            problems.push(...under(`${where}.env`, checkRegionEnv(r.name, env)));
             regions.push({ name: r.name, env });
         });
     }
@@ -120,7 +113,7 @@ export function parseSeedSpec(raw: unknown): SeedSpec {
                 return;
             }
             const found = checkPackage(p);
-            problems.push(...found.map((f) => ({ path: `${where}.${f.field}`, message: f.message })));
+            problems.push(...under(where, found));
             if (found.length > 0) {
                 return;
             }

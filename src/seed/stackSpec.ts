@@ -6,9 +6,10 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { ADMIN_USER } from "../services/shared";
-import { NATS_PASSWORD_REF, agentEndpoints, regionEnv } from "../services/regions";
+import { endpointsOf } from "../runtimes";
+import { NATS_PASSWORD_REF, regionEnv } from "../services/regions";
 import { renderText } from "../services/template";
-import { StackConfig } from "../config/parse";
+import { StackConfig } from "../config/types";
 import { SeedSpec } from "./spec";
 
 /**
@@ -17,7 +18,7 @@ import { SeedSpec } from "./spec";
  * from it, do not depend on where the checkout is.
  */
 export function seedSpecOf(config: StackConfig, secrets: { natsPassword: string; adminPassword: string }): SeedSpec {
-    const endpoints = agentEndpoints(config);
+    const endpoints = endpointsOf(config);
     return {
         regions: config.regions.map((region) => {
             const env = regionEnv(region, endpoints);

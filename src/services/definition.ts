@@ -3,23 +3,34 @@
  * its workload for a given config. Each service is one file in catalog/ exporting one of these; the catalog lists them.
  */
 import type { SecretName } from "../config/keys";
-import type { StackConfig } from "../config/parse";
+import type { StackConfig } from "../config/types";
 import type { ImageRef } from "../supply/imageRefs";
 import type { StreamSettings } from "../nats/streamSettings";
-import type { ServiceProbe } from "../verify/spec";
+import type { AgentEndpoints } from "./regions";
 import { Workload } from "./workload";
 import { TextValue } from "./template";
 
-/** What a service's spec is planned from. */
-export interface PlanContext {
+/** What a service's workload is made from. */
+export interface WorkloadContext {
     config: StackConfig;
+    /** Where agents and browsers reach the stack, as its runtime publishes it. */
+    endpoints: AgentEndpoints;
     /** This service's image ref, with the stack's registry, tag and override applied. */
     image: string;
     /** The host address a port published on `port` binds to, from the security rules. */
     bindAddress(port: number): string;
-    /** The specs of the services planned before this one (the catalog's order), e.g. what the ingress routes to. */
+    /** The workloads of the services made before this one (the catalog's order), e.g. what the ingress routes to. */
     peers: ReadonlyArray<Workload>;
 }
+
+/** How a service proves it answers, beyond a healthy container. */
+export type ServiceProbe =
+    /** GET `path` answers `status` (VictoriaMetrics' and VictoriaLogs' /health, MinIO's /minio/health/ready). */
+    | { kind: "http"; port: number; path: string; status: number }
+    /** AUTH with the password `passwordFrom` names (a VERIFY_SECRETS field), then PING answers PONG (FalkorDB). */
+    | { kind: "redis"; port: number; passwordFrom: "falkordbPassword" }
+    /** The nats-executor `instance` runs `echo` on `local.execute.<instance>` and replies as the Go executor does. */
+    | { kind: "nats-executor"; instance: string };
 
 /** A PostgreSQL database a service keeps its data in, owned by a login role of its own. */
 export interface DatabaseNeed {
@@ -53,5 +64,5 @@ export interface ServiceDefinition {
     checkImage?(ref: ImageRef): string | undefined;
     /** How `bklite verify` proves it answers (its app's real use of it), beyond a healthy container. */
     probe?: ServiceProbe;
-    workload(context: PlanContext): Workload;
+    workload(context: WorkloadContext): Workload;
 }

@@ -1,10 +1,11 @@
 /**
- * Cloud regions and the SidecarEnv every region needs. Seed 003: a region without NODE_SERVER_URL made every
- * agent write `null/api/v1/...` and restart 524 times. Here every region gets all six keys, derived from where
- * agents actually reach the stack unless the config says otherwise, and a URL that is not absolute http(s) is
- * refused before anything is deployed.
+ * Cloud regions and the SidecarEnv every region needs. A region without NODE_SERVER_URL makes every agent there
+ * request `null/api/v1/...` and restart endlessly, so every region gets all six keys, derived from where agents
+ * actually reach the stack unless the config says otherwise, and the rules here (applied by the config's validation
+ * and by `bklite seed apply` alike) refuse a value agents cannot use.
  */
-import type { StackConfig } from "../config/parse";
+import type { RegionConfig } from "../config/types";
+import { Problem } from "../util/problem";
 import { TextValue, ref } from "./template";
 
 /** The keys agents read from their region; all six must exist for every region. */
@@ -31,17 +32,6 @@ export const REGION_NAME_MAX = 100;
 export const SIDECAR_KEY_MAX = 100;
 export const SIDECAR_VALUE_MAX = 200;
 
-/** SidecarEnv keys that hold secrets (bk-lite encrypts keys containing "password"); never in plaintext config. */
-const SECRET_LIKE_KEY = /PASSWORD|SECRET|TOKEN/i;
-
-export interface RegionConfig {
-    name: string;
-    /** Absolute http(s) URL agents in this region use to reach the server; default `http://<host>:<http port>`. */
-    nodeServerUrl?: string;
-    /** Extra or overriding SidecarEnv keys (never NATS_PASSWORD: that is a generated secret). */
-    env?: Record<string, string>;
-}
-
 /** Where agents reach the stack from outside. */
 export interface AgentEndpoints {
     hostAddress: string;
@@ -55,27 +45,6 @@ export interface AgentEndpoints {
 /** The NATS user agents and the server share. */
 export const NATS_USER = "admin";
 
-/**
- * Where agents and browsers reach the stack: the host address and the ports published for them (host ports on
- * Docker; node ports, or the LoadBalancer's own ports, on Kubernetes). NODE_SERVER_URL and NATS_SERVERS derive from it.
- */
-export function agentEndpoints(
-    config: Pick<StackConfig, "runtime" | "hostAddress" | "ports" | "kubernetes">,
-): AgentEndpoints {
-    const k = config.kubernetes;
-    const loadBalanced = config.runtime === "kubernetes" && k.serviceType === "LoadBalancer";
-    // The cluster's own Traefik (k3s) listens on port 80 of its nodes or its load balancer.
-    const httpPort =
-        config.runtime === "docker"
-            ? config.ports.http
-            : k.ingress === "cluster" || loadBalanced
-              ? 80
-              : k.nodePorts.http;
-    const natsPort = config.runtime === "docker" ? config.ports.nats : loadBalanced ? 4222 : k.nodePorts.nats;
-    const natsHost = loadBalanced && k.natsAddress ? k.natsAddress : config.hostAddress;
-    return { hostAddress: config.hostAddress, httpPort, natsHost, natsPort, natsUser: NATS_USER };
-}
-
 /** Formats a host for a URL or host:port pair, bracketing IPv6 literals. */
 export function hostForUrl(host: string): string {
     return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
@@ -88,7 +57,7 @@ export function defaultNodeServerUrl(endpoints: AgentEndpoints): string {
 
 /**
  * Checks a NODE_SERVER_URL: absolute, http or https, with a host. Returns the problem, or undefined.
- * The literal `null` (seed 003) and `null/api/...` fail here because they have no scheme.
+ * The literal `null` and `null/api/...` fail here because they have no scheme.
  */
 export function checkNodeServerUrl(url: string): string | undefined {
     // Agents concatenate the raw string with /api/v1/..., so it must be written out in full, not just parse.
@@ -163,12 +132,9 @@ function isLoopback(host: string): boolean {
  * absolute path; and a region other than `default`, whose agents run on other hosts, must not send them to a
  * loopback address (there it is the agent itself).
  */
-export function checkRegionEnv(
-    region: string,
-    env: Readonly<Record<string, string>>,
-): Array<{ key: string; message: string }> {
-    const problems: Array<{ key: string; message: string }> = [];
-    const add = (key: string, message: string) => problems.push({ key, message });
+export function checkRegionEnv(region: string, env: Readonly<Record<string, string>>): Problem[] {
+    const problems: Problem[] = [];
+    const add = (key: string, message: string) => problems.push({ path: key, message });
     const remote = region !== DEFAULT_REGION;
     for (const key of REQUIRED_REGION_KEYS) {
         if (env[key] === undefined || env[key] === "") {
@@ -228,113 +194,4 @@ export function regionEnv(region: RegionConfig, endpoints: AgentEndpoints): Reco
         NATS_TLS_CA_FILE: AGENT_CA_FILE,
     };
     return { ...derived, ...(region.env ?? {}) };
-}
-
-/**
- * Problems with the configured regions; empty when all is well. Without endpoints (the host address is itself
- * invalid) only the URLs a region gives explicitly are checked.
- */
-export function checkRegions(
-    regions: ReadonlyArray<RegionConfig>,
-    endpoints: AgentEndpoints | undefined,
-): Array<{ path: string; value?: string; message: string }> {
-    const problems: Array<{ path: string; value?: string; message: string }> = [];
-    const seen = new Map<string, number>();
-    regions.forEach((region, i) => {
-        const path = `regions[${i}]`;
-        if (region.name.trim() === "" || region.name !== region.name.trim()) {
-            problems.push({
-                path: `${path}.name`,
-                value: region.name,
-                message: "must be a non-empty name without surrounding spaces",
-            });
-        } else if ([...region.name].length > REGION_NAME_MAX) {
-            problems.push({
-                path: `${path}.name`,
-                value: region.name,
-                message: `is longer than bk-lite's ${REGION_NAME_MAX} characters`,
-            });
-        }
-        const first = seen.get(region.name);
-        if (first !== undefined) {
-            problems.push({
-                path: `${path}.name`,
-                value: region.name,
-                message: `duplicates regions[${first}].name; give each region a unique name`,
-            });
-        } else {
-            seen.set(region.name, i);
-        }
-        const env = region.env ?? {};
-        if (
-            region.nodeServerUrl !== undefined &&
-            env.NODE_SERVER_URL !== undefined &&
-            env.NODE_SERVER_URL !== region.nodeServerUrl
-        ) {
-            problems.push({
-                path: `${path}.env.NODE_SERVER_URL`,
-                value: env.NODE_SERVER_URL,
-                message: `conflicts with ${path}.nodeServerUrl; set only nodeServerUrl`,
-            });
-        }
-        for (const key of Object.keys(env).filter((k) => SECRET_LIKE_KEY.test(k))) {
-            problems.push({
-                path: `${path}.env.${key}`,
-                message:
-                    key === "NATS_PASSWORD"
-                        ? "must not be set in config (it would be stored in plaintext); the stack's generated NATS password is used"
-                        : "looks like a secret, and region env is plaintext config (and stored in state); secret SidecarEnv values are not supported here",
-            });
-        }
-        for (const [key, value] of Object.entries(env)) {
-            if (!/^[A-Z][A-Z0-9_]*$/.test(key) || key.length > SIDECAR_KEY_MAX) {
-                problems.push({
-                    path: `${path}.env.${key}`,
-                    message: "is not a valid SidecarEnv key (UPPER_CASE letters, digits, _)",
-                });
-            }
-            if (typeof value !== "string") {
-                problems.push({
-                    path: `${path}.env.${key}`,
-                    value: JSON.stringify(value),
-                    message: "must be a string",
-                });
-            } else if (value.length > SIDECAR_VALUE_MAX) {
-                problems.push({
-                    path: `${path}.env.${key}`,
-                    message: `is longer than bk-lite's ${SIDECAR_VALUE_MAX} characters`,
-                });
-            }
-        }
-        // The env agents will read, derived values included, checked as seeding checks it.
-        const rendered = endpoints
-            ? Object.fromEntries(
-                  Object.entries(regionEnv(region, endpoints)).map(([k, v]) => [
-                      k,
-                      typeof v === "string" ? v : "(generated)",
-                  ]),
-              )
-            : (Object.fromEntries(
-                  Object.entries({
-                      ...env,
-                      ...(region.nodeServerUrl !== undefined ? { NODE_SERVER_URL: region.nodeServerUrl } : {}),
-                  }).filter(([, v]) => typeof v === "string"),
-              ) as Record<string, string>);
-        for (const p of checkRegionEnv(region.name, rendered)) {
-            if (!endpoints && p.message.startsWith("is missing")) {
-                continue; // derived from hostAddress, which has its own problem
-            }
-            const given =
-                p.key === "NODE_SERVER_URL" && region.nodeServerUrl !== undefined
-                    ? "nodeServerUrl"
-                    : env[p.key] !== undefined
-                      ? `env.${p.key}`
-                      : `env.${p.key} (derived from hostAddress and the ports)`;
-            const consequence = p.message.includes(`region '${region.name}'`)
-                ? ""
-                : `; agents in region '${region.name}' would fail`;
-            problems.push({ path: `${path}.${given}`, value: rendered[p.key], message: `${p.message}${consequence}` });
-        }
-    });
-    return problems;
 }

@@ -2,8 +2,8 @@
  * What the services of a stack share: the names of the values bound at deploy time, where NATS and its CA are,
  * the database, and the addresses browsers and agents use. Plain data and pure functions.
  */
-import type { StackConfig } from "../config/parse";
-import { NATS_USER, agentEndpoints, defaultNodeServerUrl, hostForUrl } from "./regions";
+import type { StackConfig } from "../config/types";
+import { AgentEndpoints, NATS_USER, defaultNodeServerUrl, hostForUrl } from "./regions";
 import { WorkloadFile } from "./workload";
 import { TextValue, ref, tpl } from "./template";
 
@@ -53,12 +53,11 @@ export function natsServiceUrl(): TextValue {
 }
 
 /** The public URL of the console: configured, or the ingress where browsers reach it. */
-export function publicUrl(config: StackConfig): string {
-    return config.publicUrl || defaultNodeServerUrl(agentEndpoints(config));
+export function publicUrl(config: Pick<StackConfig, "publicUrl">, endpoints: AgentEndpoints): string {
+    return config.publicUrl || defaultNodeServerUrl(endpoints);
 }
 
 /** The NATS endpoint agents connect to. */
-export function natsAgentEndpoint(config: StackConfig): string {
-    const endpoints = agentEndpoints(config);
+export function natsAgentEndpoint(endpoints: AgentEndpoints): string {
     return `tls://${hostForUrl(endpoints.natsHost)}:${endpoints.natsPort}`;
 }

@@ -4,10 +4,11 @@
  * secrets, JetStream streams). Pure data: secrets and certificates appear only as references.
  */
 import { GIVEN_ONLY_SECRETS, SecretName } from "../config/keys";
-import type { StackConfig } from "../config/parse";
+import type { StackConfig } from "../config/types";
 import { resolveImageRef } from "../supply/imageRefs";
 import { compareStrings } from "../util/json";
 import { StreamSettings } from "../nats/streamSettings";
+import { endpointsOf } from "../runtimes";
 import { bindAddress, resolveSecurity } from "../security/resolve";
 import { DEFAULT_IMAGES, servicesFor } from "./catalog";
 import { DatabaseNeed } from "./definition";
@@ -26,16 +27,18 @@ export const CORE_SECRETS: ReadonlyArray<SecretName> = [
     "adminPassword",
 ];
 
-/** Plans every service the stack runs for the given config. */
+/** The workload of every service the stack runs for the given config. */
 export function stackWorkloads(config: StackConfig): Workload[] {
     const running = servicesFor(config.installApps);
     // Published ports bind where the rules say they may be reached from: loopback when only the host may.
     const security = resolveSecurity(config);
+    const endpoints = endpointsOf(config);
     const specs: Workload[] = [];
     for (const definition of running) {
         specs.push(
             definition.workload({
                 config,
+                endpoints,
                 image: resolveImageRef(definition.name, definition.defaultImage, config.images),
                 bindAddress: (port) => bindAddress(security, port) ?? "0.0.0.0",
                 peers: [...specs],

@@ -6,7 +6,8 @@
 import * as net from "net";
 import { Check, CheckContext, fail, ok, reason } from "./check";
 import { probeExecutor } from "./natsChecks";
-import { ServiceCheck, ServiceProbe } from "./spec";
+import type { ServiceProbe } from "../services/definition";
+import { ServiceCheck } from "./spec";
 
 /** Sends RESP commands and reads one reply line per command. */
 function redisReplies(context: CheckContext, address: string, commands: string[][]): Promise<string[]> {

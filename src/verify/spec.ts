@@ -4,6 +4,7 @@
  * it from the stack config (render.ts) and hands it over on stdin; secrets never enter it (they come from the
  * BKLITE_* environment, as for `seed apply`).
  */
+import type { ServiceProbe } from "../services/definition";
 import { InputError } from "../util/inputError";
 import { isRecord } from "../util/json";
 import { StreamSettings, parseStreamsSpec } from "../nats/streamSettings";
@@ -15,15 +16,6 @@ import { SeedPackage, SpecError, parseSeedSpec } from "../seed/spec";
  * (its address read from the engine: the host can reach a bridge network), or a Kubernetes Service (port-forwarded).
  */
 export type ServiceAddress = { host: string } | { container: string; network: string } | { kubeService: string };
-
-/** How a service proves it answers, beyond a healthy container. */
-export type ServiceProbe =
-    /** GET `path` answers `status` (VictoriaMetrics' and VictoriaLogs' /health, MinIO's /minio/health/ready). */
-    | { kind: "http"; port: number; path: string; status: number }
-    /** AUTH with the password `passwordFrom` names (a VERIFY_SECRETS field), then PING answers PONG (FalkorDB). */
-    | { kind: "redis"; port: number; passwordFrom: "falkordbPassword" }
-    /** The nats-executor `instance` runs `echo` on `local.execute.<instance>` and replies as the Go executor does. */
-    | { kind: "nats-executor"; instance: string };
 
 export interface ServiceCheck {
     service: string;

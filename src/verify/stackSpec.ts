@@ -3,10 +3,11 @@
  * regions and packages, the planned streams, each installed service's own probe, the resolved security rules. The
  * program hands it to `bklite verify` on stdin; `bklite verify --stack S` renders the same from Pulumi.S.yaml.
  */
+import { endpointsOf } from "../runtimes";
 import { servicesFor } from "../services/catalog";
 import { ADMIN_USER, natsAgentEndpoint, publicUrl } from "../services/shared";
 import { stackStreams } from "../services/stack";
-import { StackConfig } from "../config/parse";
+import { StackConfig } from "../config/types";
 import { firewallRules, resolveSecurity } from "../security/resolve";
 import { seedSpecOf } from "../seed/stackSpec";
 import { ServiceCheck, VerifySpec } from "./spec";
@@ -43,9 +44,9 @@ export function verifySpecOf(config: StackConfig, stack: string): VerifySpec {
     return {
         stack,
         runtime: config.runtime,
-        consoleUrl: publicUrl(config),
+        consoleUrl: publicUrl(config, endpointsOf(config)),
         ...(seed.admin ? { login: { username: ADMIN_USER } } : {}),
-        natsEndpoint: natsAgentEndpoint(config),
+        natsEndpoint: natsAgentEndpoint(endpointsOf(config)),
         regions: seed.regions.map((r) => ({
             name: r.name,
             env: Object.fromEntries(Object.entries(r.env).filter(([key]) => key !== "NATS_PASSWORD")),

@@ -46,8 +46,8 @@ function configRefuses(env: Record<string, string>): string[] {
         ),
     );
     return result.problems
-        .filter((p) => p.key.startsWith("regions[1]"))
-        .map((p) => /env\.([A-Z_]+)/.exec(p.key)![1])
+        .filter((p) => p.path.startsWith("regions[1]"))
+        .map((p) => /env\.([A-Z_]+)/.exec(p.path)![1])
         .sort();
 }
 

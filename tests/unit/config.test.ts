@@ -1,6 +1,8 @@
 import * as assert from "assert";
 import { CONFIG_KEYS, SECRET_KEYS, STRUCTURED_KEYS, isDeclaredInProjectFile } from "../../src/config/keys";
-import { ConfigProblem, ConfigSource, parseStackConfig, unusedSettings } from "../../src/config/parse";
+import { Problem } from "../../src/util/problem";
+import { ConfigSource } from "../../src/config/types";
+import { parseStackConfig, unusedSettings } from "../../src/config/parse";
 import { readProjectFile, stackConfig } from "../support/stackFiles";
 
 /** A config source over namespaced `bklite:*` strings, as the program sees them; `secretKeys` were decrypted. */
@@ -18,12 +20,12 @@ function source(config: Record<string, string>, secretKeys: string[] = []): Conf
 }
 
 /** Problems for the dev stack with the given keys changed (`undefined` removes a key). */
-function problemsWith(overrides: Record<string, unknown>, stack = "dev", secretKeys: string[] = []): ConfigProblem[] {
+function problemsWith(overrides: Record<string, unknown>, stack = "dev", secretKeys: string[] = []): Problem[] {
     return parseStackConfig(source(stackConfig(stack, overrides), secretKeys)).problems;
 }
 
-function only(problems: ConfigProblem[], key: string): ConfigProblem {
-    const matching = problems.filter((p) => p.key === key);
+function only(problems: Problem[], key: string): Problem {
+    const matching = problems.filter((p) => p.path === key);
     assert.strictEqual(
         matching.length,
         1,
@@ -61,7 +63,7 @@ describe("config validation", () => {
         ).config;
         assert.deepStrictEqual(given?.backup, { dir: "/srv/b", keep: 2, beforeUpgrade: true });
         const problems = problemsWith({ "bklite:backup": { dir: "", keep: 0, beforeUpgrade: "yes", every: "day" } });
-        assert.deepStrictEqual(problems.map((p) => p.key).sort(), [
+        assert.deepStrictEqual(problems.map((p) => p.path).sort(), [
             "backup.beforeUpgrade",
             "backup.dir",
             "backup.every",
@@ -313,7 +315,7 @@ describe("config validation", () => {
             "bklite:regions": [{ name: "a" }, { name: "a", nodeServerUrl: "null" }],
             "bklite:images": { tag: "latest", overrides: { db: "postgres:15" } },
         });
-        const keys = problems.map((p) => p.key).sort();
+        const keys = problems.map((p) => p.path).sort();
         assert.deepStrictEqual(
             keys,
             [
@@ -326,7 +328,7 @@ describe("config validation", () => {
             ].sort(),
         );
         for (const p of problems) {
-            assert.ok(p.message.length > 20, `message for ${p.key} explains the fix`);
+            assert.ok(p.message.length > 20, `message for ${p.path} explains the fix`);
         }
     });
 
@@ -380,7 +382,7 @@ describe("config validation", () => {
                 ],
             },
         });
-        assert.deepStrictEqual(problems.map((p) => p.key).sort(), [
+        assert.deepStrictEqual(problems.map((p) => p.path).sort(), [
             "security.rules[0].description",
             "security.rules[0].port",
             "security.rules[0].sources[0]",
@@ -403,13 +405,13 @@ describe("config validation", () => {
                 ],
             },
         });
-        assert.deepStrictEqual(problems.map((p) => p.key).sort(), [
+        assert.deepStrictEqual(problems.map((p) => p.path).sort(), [
             "security.rules[0].sources[0]",
             "security.rules[1].sources[0]",
             "security.rules[3].sources[0]",
             "security.rules[3].sources[1]",
         ]);
-        assert.match(problems.find((p) => p.key === "security.rules[1].sources[0]")!.message, /opens redis/);
+        assert.match(problems.find((p) => p.path === "security.rules[1].sources[0]")!.message, /opens redis/);
         only(problemsWith({ "bklite:security": { rules: [], hostFirewall: "yes" } }), "security.hostFirewall");
     });
 
@@ -420,7 +422,7 @@ describe("config validation", () => {
             },
         });
         assert.deepStrictEqual(
-            halves.map((p) => p.key),
+            halves.map((p) => p.path),
             ["security.rules[0].sources"],
         );
         assert.match(
@@ -436,7 +438,7 @@ describe("config validation", () => {
             },
         });
         assert.deepStrictEqual(
-            across.map((p) => p.key),
+            across.map((p) => p.path),
             ["security.rules[0].sources", "security.rules[1].sources"],
         );
         assert.match(across[0].message, /every IPv6 address/);
@@ -466,7 +468,7 @@ describe("config validation", () => {
             "docker:host": "unix:///var/run/docker.sock",
             "BKlite:natsPort": 1,
         });
-        assert.deepStrictEqual(problems.map((p) => p.key).sort(), [
+        assert.deepStrictEqual(problems.map((p) => p.path).sort(), [
             "BKlite:natsPort",
             "bklit:hostAddress",
             "hostAddress",
@@ -475,7 +477,7 @@ describe("config validation", () => {
             only(problems, "bklit:hostAddress").message,
             /is not in the bklite namespace, so the program never reads it; did you mean bklite:hostAddress\?/,
         );
-        const { formatProblems } = require("../../src/config/parse") as typeof import("../../src/config/parse");
+        const { formatProblems } = require("../../src/config/problems") as typeof import("../../src/config/problems");
         assert.match(
             formatProblems(problems),
             /^ {2}- bklit:hostAddress: is not in the bklite namespace/m,
@@ -537,7 +539,7 @@ describe("config validation", () => {
         assert.ok(runtime.value!.length < 300 && runtime.value!.endsWith("… (1002 characters)"), runtime.value);
         assert.ok(
             problems.every((p) => (p.value ?? "").length < 300),
-            JSON.stringify(problems.map((p) => [p.key, p.value?.length])),
+            JSON.stringify(problems.map((p) => [p.path, p.value?.length])),
         );
     });
 
@@ -545,7 +547,7 @@ describe("config validation", () => {
         const problems = problemsWith({
             "bklite:probePackages": [{ file: "", version: "1 0", os: "aix", collectors: "Telegraf" }],
         });
-        assert.deepStrictEqual(problems.map((p) => p.key).sort(), [
+        assert.deepStrictEqual(problems.map((p) => p.path).sort(), [
             "probePackages[0].collectors",
             "probePackages[0].file",
             "probePackages[0].os",

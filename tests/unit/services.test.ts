@@ -15,7 +15,8 @@ import { METRICS_STREAM } from "../../src/services/catalog/telegraf";
 import { refsOf, renderText } from "../../src/services/template";
 import { DEFAULT_INSTALL_APPS, KNOWN_APPS } from "../../src/config/keys";
 import { loadStackConfig, readStackFiles, stackFileSource } from "../../src/config/stackFiles";
-import { StackConfig, parseStackConfig } from "../../src/config/parse";
+import { StackConfig } from "../../src/config/types";
+import { parseStackConfig } from "../../src/config/parse";
 import { parseImageRef } from "../../src/supply/imageRefs";
 import { ProgramRun, RecordedResource, containsSecret, runProgram } from "../support/mocks";
 import { PROJECT_ROOT, programConfig } from "../support/stackFiles";
@@ -339,7 +340,7 @@ describe("addresses agents dial are in the NATS certificate", () => {
             ],
         });
         assert.strictEqual(problems.length, 1);
-        assert.strictEqual(problems[0].key, "regions[1].env.NATS_SERVERS");
+        assert.strictEqual(problems[0].path, "regions[1].env.NATS_SERVERS");
         assert.match(
             problems[0].message,
             /'tls:\/\/10\.1\.0\.5:24222' is not host:port \(expected e\.g\. 10\.1\.0\.5:24222, without a scheme/,

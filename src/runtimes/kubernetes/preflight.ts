@@ -6,7 +6,7 @@
  * a host without kubectl or a reachable cluster, checks nothing and says so.
  */
 import { execFileSync } from "child_process";
-import { StackConfig } from "../../config/parse";
+import { StackConfig } from "../../config/types";
 import { Workload } from "../../services/workload";
 import { InputError } from "../../util/inputError";
 import { KubeTarget, kubectlBinary } from "./kubectl";

@@ -4,16 +4,16 @@
  */
 import { DATABASE, NATS_CA_FILE, NATS_CA_PATH, NATS_NAMESPACE, VALUE_REFS, natsServiceUrl } from "../shared";
 import { ServiceDefinition } from "../definition";
-import { DEFAULT_REGION, agentEndpoints, regionEnv } from "../regions";
+import { AgentEndpoints, DEFAULT_REGION, regionEnv } from "../regions";
 import { HealthCheck } from "../workload";
 import { TextValue, ref, tpl } from "../template";
-import type { StackConfig } from "../../config/parse";
+import type { StackConfig } from "../../config/types";
 
 export const SERVER_PORT = 8000;
 
 /**
- * Server health: a start period long enough for migrations and init commands (seed 000 allowed 90 s), then
- * give up within 15 minutes rather than the 50 of 300 retries; see healthGiveUpSeconds.
+ * Server health: a start period long enough for migrations and init commands (90 s were seen on a first start),
+ * then give up within 15 minutes rather than the 50 of 300 retries; see healthGiveUpSeconds.
  */
 export const SERVER_HEALTH: HealthCheck = {
     test: ["CMD", "curl", "-s", "-o", "/dev/null", `http://127.0.0.1:${SERVER_PORT}/`],
@@ -24,9 +24,9 @@ export const SERVER_HEALTH: HealthCheck = {
 };
 
 /** The default region's SidecarEnv as the server's DEFAULT_ZONE_VAR_* variables (seeded by node_init). */
-function defaultZoneEnv(config: StackConfig): Record<string, TextValue> {
+function defaultZoneEnv(config: StackConfig, endpoints: AgentEndpoints): Record<string, TextValue> {
     const region = config.regions.find((r) => r.name === DEFAULT_REGION) ?? { name: DEFAULT_REGION };
-    const env = regionEnv(region, agentEndpoints(config));
+    const env = regionEnv(region, endpoints);
     return Object.fromEntries(Object.entries(env).map(([key, value]) => [`DEFAULT_ZONE_VAR_${key}`, value]));
 }
 
@@ -34,7 +34,7 @@ export const server: ServiceDefinition = {
     name: "server",
     defaultImage: "bklite/server:huangpu-v1.0",
     databases: [{ name: DATABASE.name, owner: DATABASE.owner, passwordRef: VALUE_REFS.postgresPassword }],
-    workload: ({ config, image }) => {
+    workload: ({ config, image, endpoints }) => {
         const redisUrl = (db: number) => tpl`redis://:${ref(VALUE_REFS.redisPassword)}@redis:6379/${db}`;
         return {
             name: "server",
@@ -65,7 +65,7 @@ export const server: ServiceDefinition = {
                 // Seed 000: `uv run` reached for PyPI on every start; the image's .venv is complete.
                 UV_OFFLINE: "1",
                 UV_NO_SYNC: "1",
-                ...defaultZoneEnv(config),
+                ...defaultZoneEnv(config, endpoints),
             },
             ports: [{ name: "http", containerPort: SERVER_PORT }],
             volumes: [],

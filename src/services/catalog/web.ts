@@ -9,11 +9,11 @@ const WEB_PORT = 3000;
 export const web: ServiceDefinition = {
     name: "web",
     defaultImage: "bklite/web:huangpu-v1.0",
-    workload: ({ config, image }) => ({
+    workload: ({ config, image, endpoints }) => ({
         name: "web",
         image,
         env: {
-            NEXTAUTH_URL: publicUrl(config),
+            NEXTAUTH_URL: publicUrl(config, endpoints),
             NEXTAUTH_SECRET: tpl`${ref(VALUE_REFS.nextauthSecret)}`,
             NEXTAPI_URL: `http://server:${SERVER_PORT}`,
         },

@@ -1,0 +1,37 @@
+/** The running program's config: the `bklite:*` keys Pulumi hands it, read once and validated. */
+import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_NAMESPACE } from "./keys";
+import { parseStackConfig, unusedSettings } from "./parse";
+import { ConfigError } from "./problems";
+import { ConfigSource, StackConfig } from "./types";
+
+/** The `bklite:*` keys of the running program's config. */
+export function programConfigSource(): ConfigSource {
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    return {
+        get: (key) => pulumi.runtime.getConfig(`${prefix}${key}`),
+        // Exported by the SDK's runtime though missing from its typings: true for values the CLI decrypted.
+        isSecret: (key) =>
+            (pulumi.runtime as unknown as { isConfigSecret(k: string): boolean }).isConfigSecret(`${prefix}${key}`),
+        keys: () =>
+            Object.keys(pulumi.runtime.allConfig())
+                .filter((k) => k.startsWith(prefix))
+                .map((k) => k.slice(prefix.length)),
+        otherKeys: () => Object.keys(pulumi.runtime.allConfig()).filter((k) => !k.startsWith(prefix)),
+    };
+}
+
+/**
+ * Reads and validates the running program's config; throws a ConfigError listing every problem. Settings the
+ * runtime does not use are logged as warnings.
+ */
+export function readProgramConfig(source: ConfigSource = programConfigSource()): StackConfig {
+    const result = parseStackConfig(source);
+    if (result.config === undefined) {
+        throw new ConfigError(result.problems);
+    }
+    for (const warning of unusedSettings(result.config, source.keys())) {
+        void pulumi.log.warn(warning);
+    }
+    return result.config;
+}
