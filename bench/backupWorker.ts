@@ -9,7 +9,8 @@ import { Readable } from "stream";
 import { connect } from "nats";
 import { takeBackup } from "../src/backup/backup";
 import { restoreBackup } from "../src/backup/restore";
-import { dockerServiceHost, runStreaming } from "../src/backup/serviceHost";
+import { runtimeOf } from "../src/runtimes";
+import { runStreaming } from "../src/runtimes/exec";
 import { StackConfig } from "../src/config/types";
 import { NatsEndpoint } from "../src/nats/client";
 
@@ -99,14 +100,14 @@ async function plainRestore(job: Job): Promise<void> {
 
 async function main(): Promise<void> {
     const job = JSON.parse(process.env.BENCH_JOB!) as Job;
-    const host = dockerServiceHost(job.stack);
+    const access = runtimeOf("docker").access({ stack: job.stack });
     const log = () => undefined;
     const started = process.hrtime.bigint();
     let dir = job.dir;
     if (job.mode === "backup") {
         dir = (
             await takeBackup(
-                { stack: job.stack, config: job.config, host, nats: job.nats, secretKey: job.secretKey, log },
+                { stack: job.stack, config: job.config, access, nats: job.nats, secretKey: job.secretKey, log },
                 job.dir,
             )
         ).dir;
@@ -114,7 +115,7 @@ async function main(): Promise<void> {
         await restoreBackup(job.dir, {
             stack: job.stack,
             config: job.config,
-            host,
+            access,
             nats: job.nats,
             secretKey: job.secretKey,
             log,

@@ -5,7 +5,6 @@ import { FALKORDB_PORT } from "../src/services/catalog/falkordb";
 import { hasFalkordb, takeBackup } from "../src/backup/backup";
 import { checkBackup } from "../src/backup/manifest";
 import { restoreBackup } from "../src/backup/restore";
-import { ServiceHost, dockerServiceHost, kubernetesServiceHost } from "../src/backup/serviceHost";
 import { byteMeter } from "../src/backup/transfer";
 import { formatBytes } from "../src/supply/bundle";
 import { loadStackConfig } from "../src/config/stackFiles";
@@ -13,12 +12,10 @@ import { StackConfig } from "../src/config/types";
 import { backupKeepProblem } from "../src/config/keys";
 import { InputError } from "../src/util/inputError";
 import { NatsEndpoint } from "../src/nats/client";
-import { containerAddress } from "../src/runtimes/docker/containerAddress";
-import { runsAsStatefulSet } from "../src/runtimes/kubernetes/naming";
+import { runtimeOf } from "../src/runtimes";
+import { Runtime, RuntimeAccess } from "../src/runtimes/runtime";
 import { SEED_ENV, natsEndpointFromEnv } from "../src/seed/connection";
-import { KubeTarget, portForward, withForwards } from "../src/runtimes/kubernetes/portForward";
 import { VERIFY_SECRETS } from "../src/verify/env";
-import { dockerNames } from "../src/verify/stackSpec";
 import { CommandHandler } from "./commands";
 import { readJsonOption } from "./input";
 import { UsageError } from "./usage";
@@ -27,8 +24,8 @@ import { UsageError } from "./usage";
 interface StackAccess {
     stack: string;
     config: StackConfig;
-    host: ServiceHost;
-    kube?: KubeTarget;
+    runtime: Runtime;
+    access: RuntimeAccess;
 }
 
 /**
@@ -58,14 +55,8 @@ function stackAccess(values: Record<string, unknown>): StackAccess {
         values["stack-config"] === undefined
             ? loadStackConfig(path.resolve((values["project-dir"] as string | undefined) ?? "."), stack)
             : givenStackConfig(readJsonOption("stack-config", values["stack-config"] as string));
-    if (config.runtime === "docker") {
-        return { stack, config, host: dockerServiceHost(stack) };
-    }
-    const kube = { namespace: config.kubernetes.namespace, context: config.kubernetes.context };
-    const stateful = stackWorkloads(config)
-        .filter(runsAsStatefulSet)
-        .map((s) => s.name);
-    return { stack, config, host: kubernetesServiceHost(kube, stateful), kube };
+    const runtime = runtimeOf(config.runtime);
+    return { stack, config, runtime, access: runtime.access({ stack, config, workloads: stackWorkloads(config) }) };
 }
 
 /** The secrets and NATS endpoint from the environment, every missing variable named at once; NATS defaults to the stack's. */
@@ -82,8 +73,7 @@ function secretsFromEnv(access: StackAccess) {
             `missing environment: ${missing.join(", ")} (secrets come from the environment, never from arguments)`,
         );
     }
-    const natsUrl =
-        env[SEED_ENV.natsUrl] || (access.kube ? "tls://nats:4222" : `tls://127.0.0.1:${access.config.ports.nats}`);
+    const natsUrl = env[SEED_ENV.natsUrl] || `tls://${access.runtime.commandAddress(access.config, "nats")}`;
     const nats = natsEndpointFromEnv({
         ...env,
         [SEED_ENV.natsUrl]: natsUrl,
@@ -98,25 +88,18 @@ function secretsFromEnv(access: StackAccess) {
     };
 }
 
-/** FalkorDB as this machine reaches it: its container's address, or a port-forward to its Service (stopped on exit). */
-function falkordbAddress(access: StackAccess): () => Promise<string> {
-    const port = FALKORDB_PORT;
-    return async () => {
-        if (access.kube === undefined) {
-            const names = dockerNames(access.stack);
-            return `${await containerAddress(names.container("falkordb"), names.network)}:${port}`;
-        }
-        // Stopped when the CLI exits, as every port-forward it starts.
-        const forward = await portForward(access.kube, "falkordb", port);
-        return `127.0.0.1:${forward.localPort}`;
-    };
+/** FalkorDB as this machine reaches it: its container's address, or a port-forward to its Service. */
+function falkordbAddress({ access }: StackAccess): () => Promise<string> {
+    return () => access.address("falkordb", FALKORDB_PORT);
 }
 
 /** Runs `fn` with NATS reachable: directly, or through a port-forward on a cluster. */
-function withNats<T>(access: StackAccess, nats: NatsEndpoint, fn: (nats: NatsEndpoint) => Promise<T>): Promise<T> {
-    return access.kube === undefined
-        ? fn(nats)
-        : withForwards(access.kube, [nats.url], ([url]) => fn({ ...nats, url }));
+async function withNats<T>(
+    { access }: StackAccess,
+    nats: NatsEndpoint,
+    fn: (nats: NatsEndpoint) => Promise<T>,
+): Promise<T> {
+    return fn({ ...nats, url: await access.reach(nats.url) });
 }
 
 /** `--keep N`, checked by the rule `bklite:backup.keep` follows. */
@@ -137,8 +120,8 @@ export const backup: CommandHandler = async ({ values, out, err }) => {
     const parent = path.resolve(values.dir as string);
     const access = stackAccess(values);
     const log = (line: string) => err.write(`backup: ${line}\n`);
-    if (values["if-deployed"] === true && (await access.host.state("postgres")) === "absent") {
-        log(`stack ${access.stack} has no PostgreSQL in ${access.host.where} yet: nothing to back up`);
+    if (values["if-deployed"] === true && (await access.access.state("postgres")) === "absent") {
+        log(`stack ${access.stack} has no PostgreSQL in ${access.access.where} yet: nothing to back up`);
         out.write(`${JSON.stringify({ skipped: "not deployed" })}\n`);
         return 0;
     }
@@ -148,7 +131,7 @@ export const backup: CommandHandler = async ({ values, out, err }) => {
             {
                 stack: access.stack,
                 config: access.config,
-                host: access.host,
+                access: access.access,
                 nats,
                 bucket: secrets.bucket,
                 secretKey: secrets.secretKey,
@@ -206,7 +189,7 @@ export const restore: CommandHandler = async ({ values, out, err }) => {
             restoreBackup(dir, {
                 stack: access.stack,
                 config: access.config,
-                host: access.host,
+                access: access.access,
                 nats,
                 secretKey: secrets.secretKey,
                 ...(secrets.falkordbPassword !== undefined
@@ -216,10 +199,7 @@ export const restore: CommandHandler = async ({ values, out, err }) => {
                 signal: controller.signal,
             }),
         );
-        const inPostgres =
-            access.kube === undefined
-                ? `docker exec ${dockerNames(access.stack).container("postgres")}`
-                : `kubectl -n ${access.kube.namespace} exec statefulset/postgres --`;
+        const inPostgres = access.access.execHint("postgres");
         log(
             `done. Next: bklite verify --stack ${access.stack}; once it passes, drop the replaced database: ${inPostgres} dropdb -U postgres ${result.previousDatabase}`,
         );
@@ -234,5 +214,6 @@ export const restore: CommandHandler = async ({ values, out, err }) => {
     } finally {
         process.off("SIGINT", interrupt);
         process.off("SIGTERM", interrupt);
+        await access.access.close();
     }
 };

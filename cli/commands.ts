@@ -7,6 +7,7 @@
 import { SEED_ENV_HELP } from "../src/seed/connection";
 import { BACKUP_ENV_HELP } from "../src/backup/env";
 import { VERIFY_SECRETS_HELP } from "../src/verify/env";
+import { KUBERNETES_ACCESS_ENV, KUBERNETES_ACCESS_OPTIONS } from "../src/runtimes/kubernetes/options";
 
 export interface OptionSpec {
     type: "string" | "boolean";
@@ -58,16 +59,15 @@ export const COMMON_ENVIRONMENT: Record<string, string> = {
     BKLITE_DEBUG: "set to anything: print the stack trace of an unexpected error",
 };
 
-/** The options of a command that reaches a cluster's PostgreSQL or NATS through `kubectl port-forward`. */
-const KUBE_OPTIONS = (what: string): Record<string, OptionSpec> => ({
-    "kube-namespace": {
-        type: "string",
-        value: "NS",
-        description: `reach ${what} through \`kubectl port-forward\` to the Services of this namespace`,
-    },
-    "kube-context": { type: "string", value: "CTX", description: "the kubectl context to use (with --kube-namespace)" },
-});
-const KUBECTL_ENV = { BKLITE_KUBECTL: "the kubectl to run with --kube-namespace (default: kubectl from PATH)" };
+/** The options of a command that reaches a stack's services through its runtime's access (a cluster's port-forwards). */
+const ACCESS_OPTIONS = (what: string): Record<string, OptionSpec> =>
+    Object.fromEntries(
+        Object.entries(KUBERNETES_ACCESS_OPTIONS).map(([name, o]) => [
+            name,
+            { type: "string", value: o.value, description: o.description(what) },
+        ]),
+    );
+const KUBECTL_ENV = KUBERNETES_ACCESS_ENV;
 
 const FIREWALL_STACK: OptionSpec = {
     type: "string",
@@ -185,7 +185,7 @@ export const COMMANDS: CommandSpec[] = [
                 value: "N",
                 description: "how long to wait for the server's migrations to create bk-lite's tables (default 900)",
             },
-            ...KUBE_OPTIONS("PostgreSQL and NATS"),
+            ...ACCESS_OPTIONS("PostgreSQL and NATS"),
         },
         environment: { ...SEED_ENV_HELP, ...KUBECTL_ENV },
         examples: [
@@ -208,7 +208,7 @@ export const COMMANDS: CommandSpec[] = [
                     "the streams (JSON: {streams: [{name, subjects, storage, retention, discard, maxAgeSeconds, maxBytes, maxMsgs, maxMsgsPerSubject, maxMsgSize, duplicateWindowSeconds, replicas}]}); - reads standard input",
                 required: { example: "streams.json" },
             },
-            ...KUBE_OPTIONS("NATS"),
+            ...ACCESS_OPTIONS("NATS"),
         },
         environment: {
             BKLITE_NATS_URL: "NATS with JetStream, e.g. tls://127.0.0.1:24222 (required)",
@@ -252,7 +252,7 @@ export const COMMANDS: CommandSpec[] = [
                     "try failing checks again every 5 s for up to N s, within the run's limit (default 0; the program uses 90 right after a deployment)",
             },
             "project-dir": PROJECT_DIR("Pulumi.STACK.yaml and packages to read"),
-            ...KUBE_OPTIONS("PostgreSQL and the services"),
+            ...ACCESS_OPTIONS("PostgreSQL and the services"),
         },
         environment: {
             ...Object.fromEntries(

@@ -1,6 +1,6 @@
+import { accessFromOptions } from "../src/runtimes";
 import { applySeed } from "../src/seed/apply";
 import { SEED_ENV, connectionFromEnv } from "../src/seed/connection";
-import { withForwards } from "../src/runtimes/kubernetes/portForward";
 import { parseSeedSpec } from "../src/seed/spec";
 import { CommandHandler } from "./commands";
 import { readJsonOption } from "./input";
@@ -12,8 +12,7 @@ export const seedApply: CommandHandler = async ({ values, out, err }) => {
     if (!Number.isFinite(waitSeconds) || waitSeconds < 0) {
         throw new UsageError("--wait-seconds must be a number of seconds");
     }
-    const namespace = values["kube-namespace"] as string | undefined;
-    if (namespace === undefined && values["kube-context"] !== undefined) {
+    if (values["kube-namespace"] === undefined && values["kube-context"] !== undefined) {
         throw new UsageError("--kube-context needs --kube-namespace");
     }
     const spec = parseSeedSpec(readJsonOption("spec", values.spec as string));
@@ -24,22 +23,24 @@ export const seedApply: CommandHandler = async ({ values, out, err }) => {
             `${SEED_ENV.previousSecretKey} is set but --reencrypt is not: pass --reencrypt to re-encrypt the stored secrets under ${SEED_ENV.secretKey}, or unset it`,
         );
     }
-    const apply = (conn: typeof connection) =>
-        applySeed(spec, conn, {
-            force: values.force === true,
-            reencrypt,
-            migrationTimeoutMs: waitSeconds * 1000,
-            log: (line) => err.write(`${line}\n`),
-        });
-    // On a cluster, PostgreSQL and NATS are reached through port-forwards to the Services named in the URLs.
-    const summary =
-        namespace === undefined
-            ? await apply(connection)
-            : await withForwards(
-                  { namespace, context: values["kube-context"] as string | undefined },
-                  [connection.pgUrl, spec.packages.length > 0 ? connection.natsUrl : ""],
-                  ([pgUrl, natsUrl]) => apply({ ...connection, pgUrl, natsUrl: natsUrl || connection.natsUrl }),
-              );
-    out.write(`${JSON.stringify(summary)}\n`);
-    return 0;
+    // PostgreSQL and NATS where the URLs say, reached through the stack's access (a cluster's port-forwards).
+    const access = accessFromOptions(values);
+    try {
+        const pgUrl = await access.reach(connection.pgUrl);
+        const natsUrl = spec.packages.length > 0 ? await access.reach(connection.natsUrl) : connection.natsUrl;
+        const summary = await applySeed(
+            spec,
+            { ...connection, pgUrl, natsUrl },
+            {
+                force: values.force === true,
+                reencrypt,
+                migrationTimeoutMs: waitSeconds * 1000,
+                log: (line) => err.write(`${line}\n`),
+            },
+        );
+        out.write(`${JSON.stringify(summary)}\n`);
+        return 0;
+    } finally {
+        await access.close();
+    }
 };

@@ -1,5 +1,5 @@
+import { accessFromOptions } from "../src/runtimes";
 import { natsEndpointFromEnv } from "../src/seed/connection";
-import { withForwards } from "../src/runtimes/kubernetes/portForward";
 import { applyStreams } from "../src/nats/streams";
 import { parseStreamsSpec } from "../src/nats/streamSettings";
 import { CommandHandler } from "./commands";
@@ -8,22 +8,19 @@ import { UsageError } from "./usage";
 
 /** `bklite streams apply`: the spec's JetStream streams made to exist. Progress on stderr, the summary on stdout. */
 export const streamsApply: CommandHandler = async ({ values, out, err }) => {
-    const namespace = values["kube-namespace"] as string | undefined;
-    if (namespace === undefined && values["kube-context"] !== undefined) {
+    if (values["kube-namespace"] === undefined && values["kube-context"] !== undefined) {
         throw new UsageError("--kube-context needs --kube-namespace");
     }
     const streams = parseStreamsSpec(readJsonOption("spec", values.spec as string));
     const endpoint = natsEndpointFromEnv(process.env);
-    const log = (line: string) => err.write(`${line}\n`);
-    // On a cluster, NATS is reached through a port-forward to the Service named in the URL.
-    const summary =
-        namespace === undefined
-            ? await applyStreams(streams, endpoint, log)
-            : await withForwards(
-                  { namespace, context: values["kube-context"] as string | undefined },
-                  [endpoint.url],
-                  ([url]) => applyStreams(streams, { ...endpoint, url }, log),
-              );
-    out.write(`${JSON.stringify(summary)}\n`);
-    return 0;
+    // NATS where the URL says, reached through the stack's access (a cluster's port-forward).
+    const access = accessFromOptions(values);
+    try {
+        const url = await access.reach(endpoint.url);
+        const summary = await applyStreams(streams, { ...endpoint, url }, (line) => err.write(`${line}\n`));
+        out.write(`${JSON.stringify(summary)}\n`);
+        return 0;
+    } finally {
+        await access.close();
+    }
 };

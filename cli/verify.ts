@@ -1,6 +1,8 @@
 import * as path from "path";
 import { loadStackConfig } from "../src/config/stackFiles";
-import { withForwards } from "../src/runtimes/kubernetes/portForward";
+import { runtimeOf } from "../src/runtimes";
+import { RuntimeAccess } from "../src/runtimes/runtime";
+import { stackWorkloads } from "../src/services/stack";
 import { formatReport } from "../src/verify/report";
 import { verifySpecOf } from "../src/verify/stackSpec";
 import { runVerify } from "../src/verify/run";
@@ -39,34 +41,51 @@ export const verify: CommandHandler = async ({ values, out, err }) => {
     const checkTimeoutMs = seconds(values["check-timeout-seconds"], "check-timeout-seconds", 20) * 1000;
     const retryMs =
         values["retry-seconds"] === undefined ? 0 : seconds(values["retry-seconds"], "retry-seconds", 0) * 1000;
-    const namespace = values["kube-namespace"] as string | undefined;
-    if (namespace === undefined && values["kube-context"] !== undefined) {
+    if (values["kube-namespace"] === undefined && values["kube-context"] !== undefined) {
         throw new UsageError("--kube-context needs --kube-namespace");
     }
-    const projectDir = path.resolve((values["project-dir"] as string | undefined) ?? ".");
-    let spec: VerifySpec;
-    if (stack !== undefined) {
-        const rendered = verifySpecOf(loadStackConfig(projectDir, stack), stack);
-        // Package paths in the stack config are relative to the project.
-        spec = {
-            ...rendered,
-            packages: rendered.packages.map((p) => ({ ...p, file: path.resolve(projectDir, p.file) })),
-        };
-    } else {
-        spec = parseVerifySpec(readJsonOption("spec", specSource!));
+    const { spec, access } = specAndAccess(values, stack, specSource);
+    try {
+        const outputs = values.outputs === undefined ? undefined : readJsonOption("outputs", values.outputs as string);
+        const secrets = verifySecretsFromEnv(process.env, spec, outputs);
+        const log = (line: string) => err.write(`verify: ${line}\n`);
+        // PostgreSQL where the URL says, through the stack's access (a cluster's port-forward), as seeding does.
+        const pgUrl = await access.reach(secrets.pgUrl);
+        const report = await runVerify(
+            spec,
+            { ...secrets, pgUrl },
+            { timeoutMs, checkTimeoutMs, retryMs, access, log },
+        );
+        out.write(format === "json" ? `${JSON.stringify(report)}\n` : formatReport(report));
+        return report.ok ? 0 : 1;
+    } finally {
+        await access.close();
     }
-    const outputs = values.outputs === undefined ? undefined : readJsonOption("outputs", values.outputs as string);
-    const secrets = verifySecretsFromEnv(process.env, spec, outputs);
-    const kube =
-        namespace === undefined ? undefined : { namespace, context: values["kube-context"] as string | undefined };
-    const log = (line: string) => err.write(`verify: ${line}\n`);
-    const run = (pgUrl: string) =>
-        runVerify(spec, { ...secrets, pgUrl }, { timeoutMs, checkTimeoutMs, retryMs, kube, log });
-    // On a cluster, PostgreSQL is reached through a port-forward to the Service named in the URL, as seeding does.
-    const report =
-        kube === undefined
-            ? await run(secrets.pgUrl)
-            : await withForwards(kube, [secrets.pgUrl], ([pgUrl]) => run(pgUrl));
-    out.write(format === "json" ? `${JSON.stringify(report)}\n` : formatReport(report));
-    return report.ok ? 0 : 1;
 };
+
+/** The spec (rendered from Pulumi.STACK.yaml, or as given) and the access of the runtime it names. */
+function specAndAccess(
+    values: Record<string, unknown>,
+    stack: string | undefined,
+    specSource: string | undefined,
+): { spec: VerifySpec; access: RuntimeAccess } {
+    if (stack === undefined) {
+        const spec = parseVerifySpec(readJsonOption("spec", specSource!));
+        return { spec, access: runtimeOf(spec.runtime).access({ stack: spec.stack, options: values }) };
+    }
+    const projectDir = path.resolve((values["project-dir"] as string | undefined) ?? ".");
+    const config = loadStackConfig(projectDir, stack);
+    const rendered = verifySpecOf(config, stack);
+    // Package paths in the stack config are relative to the project.
+    const spec = {
+        ...rendered,
+        packages: rendered.packages.map((p) => ({ ...p, file: path.resolve(projectDir, p.file) })),
+    };
+    const access = runtimeOf(config.runtime).access({
+        stack,
+        config,
+        workloads: stackWorkloads(config),
+        options: values,
+    });
+    return { spec, access };
+}

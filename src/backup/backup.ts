@@ -25,7 +25,7 @@ import {
     fingerprintSecretKey,
 } from "./manifest";
 import { dumpRedis } from "./redisDump";
-import { ServiceHost } from "./serviceHost";
+import { RuntimeAccess } from "../runtimes/runtime";
 import { formatBytes } from "../supply/bundle";
 import { byteMeter, trackedFile } from "./transfer";
 
@@ -33,7 +33,7 @@ import { byteMeter, trackedFile } from "./transfer";
 export interface BackupSource {
     stack: string;
     config: StackConfig;
-    host: ServiceHost;
+    access: RuntimeAccess;
     nats: NatsEndpoint;
     bucket?: string;
     secretKey: string;
@@ -80,8 +80,8 @@ export function stackBackups(parent: string, stack: string): string[] {
 }
 
 /** Runs psql inside the PostgreSQL service as its superuser (local socket: no password crosses anything). */
-export function psql(host: ServiceHost, database: string, sql: string, signal?: AbortSignal): Promise<string> {
-    return host.exec(
+export function psql(access: RuntimeAccess, database: string, sql: string, signal?: AbortSignal): Promise<string> {
+    return access.exec(
         "postgres",
         ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-U", DATABASE.superuser, "-d", database, "-c", sql],
         { signal },
@@ -94,12 +94,12 @@ export function psql(host: ServiceHost, database: string, sql: string, signal?: 
  */
 async function keyOfStoredSecrets(source: BackupSource): Promise<string> {
     const exists =
-        (await psql(source.host, DATABASE.name, "SELECT to_regclass('node_mgmt_sidecarenv') IS NOT NULL")).trim() ===
+        (await psql(source.access, DATABASE.name, "SELECT to_regclass('node_mgmt_sidecarenv') IS NOT NULL")).trim() ===
         "t";
     const stored = exists
         ? (
               await psql(
-                  source.host,
+                  source.access,
                   DATABASE.name,
                   "SELECT value FROM node_mgmt_sidecarenv WHERE type = 'secret' ORDER BY id LIMIT 1",
               )
@@ -141,11 +141,11 @@ export async function takeBackup(
     parent: string,
     options: { keep?: number; now?: Date } = {},
 ): Promise<BackupResult> {
-    const { host, log } = source;
-    const state = await host.state("postgres");
+    const { access, log } = source;
+    const state = await access.state("postgres");
     if (state !== "running") {
         throw new Error(
-            `PostgreSQL of stack ${source.stack} is ${state === "absent" ? "not deployed" : "stopped"} in ${host.where}: start it (pulumi up) before taking a backup`,
+            `PostgreSQL of stack ${source.stack} is ${state === "absent" ? "not deployed" : "stopped"} in ${access.where}: start it (pulumi up) before taking a backup`,
         );
     }
     const createdAt = options.now ?? new Date();
@@ -160,12 +160,12 @@ export async function takeBackup(
     const files: BackupFile[] = [];
     try {
         const fingerprintKey = await keyOfStoredSecrets(source);
-        const serverVersion = (await psql(host, DATABASE.name, "SHOW server_version")).trim();
+        const serverVersion = (await psql(access, DATABASE.name, "SHOW server_version")).trim();
 
         // 1. The database, from one snapshot: everything after it is at least as new.
         const dumpMeter = byteMeter(log, `database ${DATABASE.name} (pg_dump)`);
         const dump = trackedFile(work, DATABASE_FILE, (n) => dumpMeter.add(n));
-        await host.exec(
+        await access.exec(
             "postgres",
             ["pg_dump", "-U", DATABASE.superuser, "-d", DATABASE.name, "--format=custom", "--no-password"],
             { stdout: dump.stream },

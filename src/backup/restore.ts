@@ -17,13 +17,13 @@ import { ObjectBucket } from "../seed/objectStore";
 import { hasFalkordb, psql, utcStamp } from "./backup";
 import { BackupManifest, ObjectEntry, checkBackup, fingerprintMatches } from "./manifest";
 import { restoreRedis } from "./redisDump";
-import { ServiceHost, Stopped } from "./serviceHost";
+import { RuntimeAccess, Stopped } from "../runtimes/runtime";
 import { byteMeter } from "./transfer";
 
 export interface RestoreTarget {
     stack: string;
     config: StackConfig;
-    host: ServiceHost;
+    access: RuntimeAccess;
     nats: NatsEndpoint;
     secretKey: string;
     falkordb?: { address: () => Promise<string>; password?: string };
@@ -116,15 +116,15 @@ async function restoreObjects(
 }
 
 export async function restoreBackup(dir: string, target: RestoreTarget): Promise<RestoreResult> {
-    const { host, log } = target;
+    const { access, log } = target;
     const manifest = await checkRestorable(dir, target.secretKey, log);
     if (manifest.stack !== target.stack) {
         log(`the backup is of stack ${manifest.stack}; restoring it into stack ${target.stack}`);
     }
-    const postgresState = await host.state("postgres");
+    const postgresState = await access.state("postgres");
     if (postgresState !== "running") {
         throw new Error(
-            `PostgreSQL of stack ${target.stack} is ${postgresState === "absent" ? "not deployed" : "stopped"} in ${host.where}: deploy the stack (pulumi up) before restoring into it; nothing was changed`,
+            `PostgreSQL of stack ${target.stack} is ${postgresState === "absent" ? "not deployed" : "stopped"} in ${access.where}: deploy the stack (pulumi up) before restoring into it; nothing was changed`,
         );
     }
     const withFalkordb = manifest.falkordb !== undefined && target.falkordb !== undefined && hasFalkordb(target.config);
@@ -140,16 +140,16 @@ export async function restoreBackup(dir: string, target: RestoreTarget): Promise
     let switched = false;
     try {
         for (const service of STOPPED_DURING_RESTORE) {
-            if ((await host.state(service)) === "running") {
+            if ((await access.state(service)) === "running") {
                 log(`stopping ${service} while the data is replaced`);
-                stopped.push(await host.stop(service));
+                stopped.push(await access.stop(service));
             }
         }
         signal?.throwIfAborted();
         // A new database beside the serving one (a leftover of an interrupted restore goes first).
-        await psql(host, "postgres", `DROP DATABASE IF EXISTS ${restoring} WITH (FORCE)`, signal);
+        await psql(access, "postgres", `DROP DATABASE IF EXISTS ${restoring} WITH (FORCE)`, signal);
         await psql(
-            host,
+            access,
             "postgres",
             `CREATE DATABASE ${restoring} OWNER ${manifest.database.owner} ENCODING 'UTF8'`,
             signal,
@@ -158,7 +158,7 @@ export async function restoreBackup(dir: string, target: RestoreTarget): Promise
         const meter = byteMeter(log, `database ${name} (pg_restore into ${restoring})`);
         const dump = fs.createReadStream(path.join(dir, manifest.database.file), { highWaterMark: 1024 * 1024 });
         dump.on("data", (chunk) => meter.add(chunk.length));
-        await host.exec(
+        await access.exec(
             "postgres",
             [
                 "pg_restore",
@@ -189,7 +189,7 @@ export async function restoreBackup(dir: string, target: RestoreTarget): Promise
 
         // The switch: nobody else is connected (the server is stopped); both renames or neither.
         await psql(
-            host,
+            access,
             "postgres",
             `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname IN ('${name}', '${restoring}') AND pid <> pg_backend_pid(); ` +
                 `BEGIN; ALTER DATABASE ${name} RENAME TO ${previous}; ALTER DATABASE ${restoring} RENAME TO ${name}; COMMIT;`,
@@ -212,7 +212,7 @@ export async function restoreBackup(dir: string, target: RestoreTarget): Promise
     } catch (err) {
         if (!switched) {
             log(`restore stopped before the switch (${(err as Error).message}): the old data still serves`);
-            await psql(host, "postgres", `DROP DATABASE IF EXISTS ${restoring} WITH (FORCE)`).catch((dropErr) =>
+            await psql(access, "postgres", `DROP DATABASE IF EXISTS ${restoring} WITH (FORCE)`).catch((dropErr) =>
                 log(`could not drop ${restoring}: ${(dropErr as Error).message}; the next restore drops it`),
             );
         }

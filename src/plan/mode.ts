@@ -11,3 +11,8 @@ export function renderingPlan(): boolean {
 export function startPlanRendering(): void {
     rendering = true;
 }
+
+/** Marks a value a plan stands in for because only the deploy host can say it. */
+export function unreadOnHost(what: string): string {
+    return `(read on the deploy host: ${what})`;
+}

@@ -3,7 +3,7 @@ import { RuntimeName } from "../config/types";
 import { AgentEndpoints } from "../services/regions";
 import { dockerRuntime } from "./docker";
 import { kubernetesRuntime } from "./kubernetes";
-import { EndpointConfig, Runtime } from "./runtime";
+import { EndpointConfig, Runtime, RuntimeAccess } from "./runtime";
 
 export type { Runtime } from "./runtime";
 
@@ -17,4 +17,13 @@ export function runtimeOf(name: RuntimeName): Runtime {
 /** Where agents and browsers reach a stack, as its runtime publishes it. */
 export function endpointsOf(config: EndpointConfig & { runtime: RuntimeName }): AgentEndpoints {
     return runtimeOf(config.runtime).endpoints(config);
+}
+
+/**
+ * The access a command's options point at, for commands that take no stack (`seed apply`, `streams apply`): a
+ * cluster when they name its namespace, else this Docker host, where the URLs they are given reach the services.
+ */
+export function accessFromOptions(options: Readonly<Record<string, unknown>>): RuntimeAccess {
+    const named = options["kube-namespace"] !== undefined ? kubernetesRuntime : dockerRuntime;
+    return named.access({ stack: "", options });
 }

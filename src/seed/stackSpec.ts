@@ -6,6 +6,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { ADMIN_USER } from "../services/shared";
+import { unreadOnHost } from "../plan/mode";
 import { endpointsOf } from "../runtimes";
 import { NATS_PASSWORD_REF, regionEnv } from "../services/regions";
 import { renderText } from "../services/template";
@@ -59,6 +60,11 @@ export function packageDigests(config: StackConfig, projectRoot: string): string
         );
     }
     return config.probePackages.map((p) => sha256FileSync(path.resolve(projectRoot, p.file)));
+}
+
+/** What a plan shows for the package digests: each file named, not hashed (package files are not in the repository). */
+export function plannedPackageDigests(config: StackConfig): string[] {
+    return config.probePackages.map((p) => unreadOnHost(`sha256 of ${p.file}`));
 }
 
 /** SHA-256 of a file read in 1 MiB pieces: memory stays flat whatever the package size. */

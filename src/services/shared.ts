@@ -27,6 +27,20 @@ export const VALUE_REFS = {
 /** The server's database and the role that owns it (the superuser is only for the program's provider). */
 export const DATABASE = { name: "bklite", owner: "bklite", superuser: "postgres" } as const;
 
+/**
+ * The service that holds every database the services declare, its port in the stack, and its superuser (whose
+ * password only the program's own database provider and the backup's local-socket tools use).
+ */
+export const DATABASE_SERVER = {
+    service: "postgres",
+    port: 5432,
+    superuser: DATABASE.superuser,
+    superuserPassword: "postgresAdminPassword",
+} as const;
+
+/** The service that routes browsers and agents to the others (by their workloads' routes). */
+export const INGRESS_SERVICE = "traefik";
+
 /** JetStream object-store bucket and subject namespace of the server (NATS_NAMESPACE). */
 export const NATS_NAMESPACE = "bklite";
 

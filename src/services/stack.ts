@@ -11,7 +11,9 @@ import { StreamSettings } from "../nats/streamSettings";
 import { endpointsOf } from "../runtimes";
 import { bindAddress, resolveSecurity } from "../security/resolve";
 import { DEFAULT_IMAGES, servicesFor } from "./catalog";
+import { postgresInitScript } from "./catalog/postgres";
 import { DatabaseNeed } from "./definition";
+import { DATABASE_SERVER } from "./shared";
 import { Workload } from "./workload";
 
 export { ADMIN_USER, DATABASE, NATS_NAMESPACE, VALUE_REFS, natsAgentEndpoint, publicUrl } from "./shared";
@@ -51,6 +53,16 @@ export function stackWorkloads(config: StackConfig): Workload[] {
     server.dependsOn = [...server.dependsOn, ...running.filter((d) => d.serverWaits).map((d) => d.name)];
     server.connectsTo = running.filter((d) => d.serverEnv && !d.serverWaits).map((d) => d.name);
     return specs;
+}
+
+/**
+ * The workloads with the database server's first-start script creating every declared database and its owner: for
+ * a runtime whose program cannot reach the database server to declare them (a cluster's ClusterIP). The script is a
+ * Secret (it holds the owners' passwords); a database added after the first start is not created by it.
+ */
+export function withDatabasesCreatedAtFirstStart(workloads: ReadonlyArray<Workload>, config: StackConfig): Workload[] {
+    const script = postgresInitScript(stackDatabases(config));
+    return workloads.map((w) => (w.name === DATABASE_SERVER.service ? { ...w, files: [...w.files, script] } : w));
 }
 
 /** The PostgreSQL databases the running services keep their data in. */

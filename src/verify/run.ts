@@ -3,15 +3,14 @@
  * runs out of time is stopped (what it opened is closed) and reported as such, by name. Services are reached where
  * the spec says: a container's address on the stack's network (read from the engine), or a port-forward.
  */
-import { containerAddress } from "../runtimes/docker/containerAddress";
-import { Forward, KubeTarget, portForward } from "../runtimes/kubernetes/portForward";
+import { RuntimeAccess, ServiceAddress } from "../runtimes/runtime";
 import { Check, CheckContext, CheckResult, VerifySecrets } from "./check";
 import { consoleChecks, loginCheck } from "./consoleChecks";
 import { packageChecks, regionChecks } from "./databaseChecks";
 import { firewallCheck } from "./firewallCheck";
 import { natsChecks } from "./natsChecks";
 import { serviceChecks } from "./serviceChecks";
-import { ServiceAddress, VerifySpec } from "./spec";
+import { VerifySpec } from "./spec";
 
 export interface VerifyOptions {
     /** The whole run's budget. */
@@ -23,8 +22,8 @@ export interface VerifyOptions {
      * services may still be settling. Within the run's budget; 0 by default.
      */
     retryMs?: number;
-    /** Where a cluster's Services are port-forwarded from. */
-    kube?: KubeTarget;
+    /** How services are reached (a container's address, a port-forward): the stack's runtime's access. */
+    access: RuntimeAccess;
     /** A line per finished check (stderr in the CLI). */
     log?: (line: string) => void;
 }
@@ -57,7 +56,6 @@ export async function runVerify(
 ): Promise<VerifyReport> {
     const started = Date.now();
     const deadline = started + options.timeoutMs;
-    const forwards: Array<Promise<Forward>> = [];
     const resolved = new Map<string, Promise<string>>();
     const addressOf = (service: string, signal: AbortSignal): Promise<string> => {
         const check = spec.services.find((s) => s.service === service);
@@ -67,29 +65,7 @@ export async function runVerify(
         }
         const port = check.probe.port;
         if (!resolved.has(service)) {
-            if ("host" in address) {
-                resolved.set(
-                    service,
-                    Promise.resolve(address.host.includes(":") ? address.host : `${address.host}:${port}`),
-                );
-            } else if ("container" in address) {
-                resolved.set(
-                    service,
-                    containerAddress(address.container, address.network, signal).then((ip) => `${ip}:${port}`),
-                );
-            } else if (options.kube === undefined) {
-                resolved.set(
-                    service,
-                    Promise.reject(new Error(`${service} is a Kubernetes Service: pass --kube-namespace to reach it`)),
-                );
-            } else {
-                const forward = portForward(options.kube, address.kubeService, port);
-                forwards.push(forward);
-                resolved.set(
-                    service,
-                    forward.then((f) => `127.0.0.1:${f.localPort}`),
-                );
-            }
+            resolved.set(service, options.access.locate(address, port, signal));
         }
         return resolved.get(service)!;
     };
@@ -165,6 +141,6 @@ export async function runVerify(
         }
         return { ok: checks.every((c) => c.status !== "fail"), checks };
     } finally {
-        await Promise.all(forwards.map((f) => f.then((forward) => forward.stop()).catch(() => undefined)));
+        await options.access.close();
     }
 }

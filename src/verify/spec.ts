@@ -4,18 +4,13 @@
  * it from the stack config (render.ts) and hands it over on stdin; secrets never enter it (they come from the
  * BKLITE_* environment, as for `seed apply`).
  */
+import type { ServiceAddress } from "../runtimes/runtime";
 import type { ServiceProbe } from "../services/definition";
 import { InputError } from "../util/inputError";
 import { isRecord } from "../util/json";
 import { StreamSettings, parseStreamsSpec } from "../nats/streamSettings";
 import { SecurityRule, parseSecurityConfig } from "../security/rules";
 import { SeedPackage, SpecError, parseSeedSpec } from "../seed/spec";
-
-/**
- * Where a service answers, seen from where verify runs: a fixed address, a container on the stack's Docker network
- * (its address read from the engine: the host can reach a bridge network), or a Kubernetes Service (port-forwarded).
- */
-export type ServiceAddress = { host: string } | { container: string; network: string } | { kubeService: string };
 
 export interface ServiceCheck {
     service: string;

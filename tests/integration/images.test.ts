@@ -249,7 +249,7 @@ describe("bklite images (real Docker)", function () {
 
     it("runs the preflight against the real engine: present images pass, missing ones are listed", () => {
         const { hostImages, unsuppliedImages, missingImagesMessage } =
-            require("../../src/runtimes/docker/imageSupply") as typeof import("../../src/runtimes/docker/imageSupply");
+            require("../../src/runtimes/docker/preflight") as typeof import("../../src/runtimes/docker/preflight");
         const onHost = hostImages();
         const gone = `${NAMESPACE}/never-made:1`;
         assert.deepStrictEqual(unsuppliedImages([...REFS, gone], onHost, new Set()), [gone]);

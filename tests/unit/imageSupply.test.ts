@@ -11,7 +11,7 @@ import { stackImages } from "../../src/services/stack";
 import { DEFAULT_INSTALL_APPS } from "../../src/config/keys";
 import { loadStackConfig } from "../../src/config/stackFiles";
 import { archiveName } from "../../src/supply/bundle";
-import { missingImagesMessage, unsuppliedImages } from "../../src/runtimes/docker/imageSupply";
+import { missingImagesMessage, unsuppliedImages } from "../../src/runtimes/docker/preflight";
 import * as mocks from "../support/mocks";
 import { runProgram } from "../support/mocks";
 import { tempDir } from "../support/processes";

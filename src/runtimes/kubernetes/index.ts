@@ -1,10 +1,29 @@
 /** The Kubernetes runtime: the stack's services as workloads in one namespace of a cluster. */
+import { DATABASE_SERVER, NATS_PORT } from "../../services/shared";
 import { Runtime } from "../runtime";
+import { kubernetesAccess } from "./access";
 import { checkForCluster, kubernetesEndpoints, unusedOnCluster } from "./config";
+import { prepareCluster } from "./preflight";
 
 export const kubernetesRuntime: Runtime = {
     name: "kubernetes",
     checkConfig: checkForCluster,
     unusedSettings: unusedOnCluster,
     endpoints: kubernetesEndpoints,
+    // The stack's own clients reach a Service by its name, or namespaced.
+    serviceNames: (config, service) => {
+        const namespace = config.kubernetes.namespace;
+        return [service, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`];
+    },
+    commandAddress: (_config, service) =>
+        service === "nats" ? `nats:${NATS_PORT}` : `${DATABASE_SERVER.service}:${DATABASE_SERVER.port}`,
+    commandArgs: (config) => [
+        "--kube-namespace",
+        config.kubernetes.namespace,
+        ...(config.kubernetes.context ? ["--kube-context", config.kubernetes.context] : []),
+    ],
+    serviceAddress: (_stack, _config, service) => ({ kubeService: service }),
+    enforcesHostFirewall: () => false,
+    prepare: prepareCluster,
+    access: kubernetesAccess,
 };

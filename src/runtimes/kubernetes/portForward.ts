@@ -1,6 +1,6 @@
 /**
- * Reaching PostgreSQL and NATS inside a cluster for seeding: `kubectl port-forward` to each Service, started by
- * the CLI and always stopped by it (on success, failure or interruption).
+ * `kubectl port-forward` to a Service of the stack, started by the CLI and always stopped by it (by the access that
+ * started it, and at the CLI's exit or interruption).
  */
 import { ChildProcess, spawn } from "child_process";
 import { KubeTarget, kubectlBinary, kubectlScope } from "./kubectl";
@@ -85,37 +85,4 @@ export function portForward(target: KubeTarget, service: string, port: number, t
             }
         });
     });
-}
-
-/**
- * Runs `fn` with the hosts of the given URLs replaced by port-forwards to the Services of the same name (e.g.
- * `postgres://u:p@postgres:5432/db` goes through svc/postgres). The forwards are stopped however `fn` ends.
- */
-export async function withForwards<T>(
-    target: KubeTarget,
-    urls: string[],
-    fn: (urls: string[]) => Promise<T>,
-): Promise<T> {
-    const forwards: Forward[] = [];
-    try {
-        const rewritten: string[] = [];
-        for (const raw of urls) {
-            if (raw === "") {
-                rewritten.push(raw);
-                continue;
-            }
-            const url = new URL(raw);
-            const port = Number(
-                url.port || (url.protocol === "postgres:" || url.protocol === "postgresql:" ? 5432 : 4222),
-            );
-            const forward = await portForward(target, url.hostname, port);
-            forwards.push(forward);
-            url.hostname = "127.0.0.1";
-            url.port = String(forward.localPort);
-            rewritten.push(url.toString());
-        }
-        return await fn(rewritten);
-    } finally {
-        await Promise.all(forwards.map((f) => f.stop()));
-    }
 }

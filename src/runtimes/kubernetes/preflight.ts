@@ -11,6 +11,7 @@ import { Workload } from "../../services/workload";
 import { InputError } from "../../util/inputError";
 import { KubeTarget, kubectlBinary } from "./kubectl";
 import { claimName, runsAsStatefulSet } from "./naming";
+import { PreflightRequest, Prepared } from "../runtime";
 
 /** What an IngressClass says about itself. */
 export interface IngressClassFact {
@@ -194,4 +195,29 @@ export function checkCluster(
             `the cluster does not allow this config; nothing was deployed:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
         );
     }
+}
+
+/**
+ * Reads the cluster where a kubeconfig reaches it and stops, before anything is registered, on what it would refuse
+ * half-way; a plan, or a cluster that cannot be read, checks nothing (the latter says so).
+ */
+export function prepareCluster(request: PreflightRequest): Prepared {
+    const k = request.config.kubernetes;
+    const facts: ClusterFacts = request.planning
+        ? { reachable: true, ingressClasses: [], claims: [], storageClasses: [] }
+        : readClusterFacts({ namespace: k.namespace, context: k.context });
+    if (facts.reachable && !request.planning) {
+        checkCluster(request.config, request.workloads, facts);
+    }
+    const warnings = facts.reachable
+        ? []
+        : [
+              `the cluster was not checked before deploying (${facts.why}): an IngressClass or claim it refuses will stop \`pulumi up\` half-way instead`,
+          ];
+    return {
+        warnings,
+        // The provider SDK loads only when a stack is deployed, never for the CLI.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see above
+        deploy: (deploy) => (require("./deployment") as typeof import("./deployment")).deployOnKubernetes(deploy),
+    };
 }
