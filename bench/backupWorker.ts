@@ -10,6 +10,7 @@ import { connect } from "nats";
 import { takeBackup } from "../src/backup/backup";
 import { restoreBackup } from "../src/backup/restore";
 import { runtimeOf } from "../src/runtimes";
+import { stackWorkloads } from "../src/services/stack";
 import { runStreaming } from "../src/runtimes/exec";
 import { StackConfig } from "../src/config/types";
 import { NatsEndpoint } from "../src/nats/client";
@@ -107,7 +108,15 @@ async function main(): Promise<void> {
     if (job.mode === "backup") {
         dir = (
             await takeBackup(
-                { stack: job.stack, config: job.config, access, nats: job.nats, secretKey: job.secretKey, log },
+                {
+                    stack: job.stack,
+                    config: job.config,
+                    access,
+                    nats: job.nats,
+                    passwords: {},
+                    secretKey: job.secretKey,
+                    log,
+                },
                 job.dir,
             )
         ).dir;
@@ -115,8 +124,10 @@ async function main(): Promise<void> {
         await restoreBackup(job.dir, {
             stack: job.stack,
             config: job.config,
+            workloads: stackWorkloads(job.config),
             access,
             nats: job.nats,
+            passwords: {},
             secretKey: job.secretKey,
             log,
         });

@@ -1,9 +1,11 @@
 import * as path from "path";
 import { NATS_USER } from "../src/services/regions";
-import { stackWorkloads } from "../src/services/stack";
-import { FALKORDB_PORT } from "../src/services/catalog/falkordb";
-import { hasFalkordb, takeBackup } from "../src/backup/backup";
-import { checkBackup } from "../src/backup/manifest";
+import { DATABASE_SERVER } from "../src/services/shared";
+import { stackDataOf, stackWorkloads } from "../src/services/stack";
+import { Workload } from "../src/services/workload";
+import { takeBackup } from "../src/backup/backup";
+import { secretEnv } from "../src/backup/env";
+import { BackupManifest, checkBackup } from "../src/backup/manifest";
 import { restoreBackup } from "../src/backup/restore";
 import { byteMeter } from "../src/backup/transfer";
 import { formatBytes } from "../src/supply/bundle";
@@ -11,11 +13,9 @@ import { loadStackConfig } from "../src/config/stackFiles";
 import { StackConfig } from "../src/config/types";
 import { backupKeepProblem } from "../src/config/keys";
 import { InputError } from "../src/util/inputError";
-import { NatsEndpoint } from "../src/nats/client";
 import { runtimeOf } from "../src/runtimes";
 import { Runtime, RuntimeAccess } from "../src/runtimes/runtime";
 import { SEED_ENV, natsEndpointFromEnv } from "../src/seed/connection";
-import { VERIFY_SECRETS } from "../src/verify/env";
 import { CommandHandler } from "./commands";
 import { readJsonOption } from "./input";
 import { UsageError } from "./usage";
@@ -25,6 +25,7 @@ interface StackAccess {
     stack: string;
     config: StackConfig;
     runtime: Runtime;
+    workloads: Workload[];
     access: RuntimeAccess;
 }
 
@@ -56,50 +57,43 @@ function stackAccess(values: Record<string, unknown>): StackAccess {
             ? loadStackConfig(path.resolve((values["project-dir"] as string | undefined) ?? "."), stack)
             : givenStackConfig(readJsonOption("stack-config", values["stack-config"] as string));
     const runtime = runtimeOf(config.runtime);
-    return { stack, config, runtime, access: runtime.access({ stack, config, workloads: stackWorkloads(config) }) };
+    const workloads = stackWorkloads(config);
+    return { stack, config, runtime, workloads, access: runtime.access({ stack, config, workloads }) };
 }
 
-/** The secrets and NATS endpoint from the environment, every missing variable named at once; NATS defaults to the stack's. */
-function secretsFromEnv(access: StackAccess) {
+/**
+ * The secrets and NATS from the environment, every missing variable named at once: SECRET_KEY, NATS's password and
+ * the password of every store the stack's services declare. NATS defaults to where the program's commands reach it,
+ * through the stack's access.
+ */
+async function storeContext(target: StackAccess, log: (line: string) => void, signal?: AbortSignal) {
     const env = process.env;
-    const falkordb = hasFalkordb(access.config);
-    const missing = [
-        SEED_ENV.secretKey,
-        SEED_ENV.natsPassword,
-        ...(falkordb ? [VERIFY_SECRETS.falkordbPassword] : []),
-    ].filter((name) => !env[name]);
+    const stores = [...stackDataOf(target.config, "keyspace"), ...stackDataOf(target.config, "s3")];
+    const passwordsNeeded = [...new Set(stores.map(({ data }) => data.password))];
+    const missing = [SEED_ENV.secretKey, SEED_ENV.natsPassword, ...passwordsNeeded.map(secretEnv)].filter(
+        (name) => !env[name],
+    );
     if (missing.length > 0) {
         throw new InputError(
             `missing environment: ${missing.join(", ")} (secrets come from the environment, never from arguments)`,
         );
     }
-    const natsUrl = env[SEED_ENV.natsUrl] || `tls://${access.runtime.commandAddress(access.config, "nats")}`;
+    const natsUrl = env[SEED_ENV.natsUrl] || `tls://${target.runtime.commandAddress(target.config, "nats")}`;
     const nats = natsEndpointFromEnv({
         ...env,
         [SEED_ENV.natsUrl]: natsUrl,
         [SEED_ENV.natsUser]: env[SEED_ENV.natsUser] || NATS_USER,
     });
     return {
-        nats,
-        bucket: env[SEED_ENV.bucket] || undefined,
+        stack: target.stack,
+        config: target.config,
+        access: target.access,
+        nats: { ...nats, url: await target.access.reach(nats.url) },
+        passwords: Object.fromEntries(passwordsNeeded.map((name) => [name, env[secretEnv(name)]!])),
         secretKey: env[SEED_ENV.secretKey]!,
-        previousSecretKey: env[SEED_ENV.previousSecretKey] || undefined,
-        falkordbPassword: falkordb ? env[VERIFY_SECRETS.falkordbPassword] : undefined,
+        log,
+        ...(signal ? { signal } : {}),
     };
-}
-
-/** FalkorDB as this machine reaches it: its container's address, or a port-forward to its Service. */
-function falkordbAddress({ access }: StackAccess): () => Promise<string> {
-    return () => access.address("falkordb", FALKORDB_PORT);
-}
-
-/** Runs `fn` with NATS reachable: directly, or through a port-forward on a cluster. */
-async function withNats<T>(
-    { access }: StackAccess,
-    nats: NatsEndpoint,
-    fn: (nats: NatsEndpoint) => Promise<T>,
-): Promise<T> {
-    return fn({ ...nats, url: await access.reach(nats.url) });
 }
 
 /** `--keep N`, checked by the rule `bklite:backup.keep` follows. */
@@ -118,39 +112,40 @@ function keepOption(value: unknown): number | undefined {
 export const backup: CommandHandler = async ({ values, out, err }) => {
     const keep = keepOption(values.keep);
     const parent = path.resolve(values.dir as string);
-    const access = stackAccess(values);
+    const target = stackAccess(values);
     const log = (line: string) => err.write(`backup: ${line}\n`);
-    if (values["if-deployed"] === true && (await access.access.state("postgres")) === "absent") {
-        log(`stack ${access.stack} has no PostgreSQL in ${access.access.where} yet: nothing to back up`);
-        out.write(`${JSON.stringify({ skipped: "not deployed" })}\n`);
+    try {
+        if (values["if-deployed"] === true && (await target.access.state(DATABASE_SERVER.service)) === "absent") {
+            log(`stack ${target.stack} has no PostgreSQL in ${target.access.where} yet: nothing to back up`);
+            out.write(`${JSON.stringify({ skipped: "not deployed" })}\n`);
+            return 0;
+        }
+        const context = await storeContext(target, log);
+        const previousSecretKey = process.env[SEED_ENV.previousSecretKey] || undefined;
+        const result = await takeBackup({ ...context, ...(previousSecretKey ? { previousSecretKey } : {}) }, parent, {
+            keep,
+        });
+        out.write(`${JSON.stringify(backupSummary(result.dir, result.manifest, result.removed))}\n`);
         return 0;
+    } finally {
+        await target.access.close();
     }
-    const secrets = secretsFromEnv(access);
-    const result = await withNats(access, secrets.nats, (nats) =>
-        takeBackup(
-            {
-                stack: access.stack,
-                config: access.config,
-                access: access.access,
-                nats,
-                bucket: secrets.bucket,
-                secretKey: secrets.secretKey,
-                previousSecretKey: secrets.previousSecretKey,
-                ...(secrets.falkordbPassword !== undefined
-                    ? { falkordb: { address: falkordbAddress(access), password: secrets.falkordbPassword } }
-                    : {}),
-                log,
-            },
-            parent,
-            { keep },
-        ),
-    );
-    const m = result.manifest;
-    out.write(
-        `${JSON.stringify({ dir: result.dir, bytes: m.files.reduce((sum, f) => sum + f.bytes, 0), files: m.files.length, objects: m.objects.count, streams: m.streams.names, falkordbKeys: m.falkordb?.keys, removed: result.removed })}\n`,
-    );
-    return 0;
 };
+
+/** What `bklite backup` prints: where, how much, and what of each kind of data. */
+function backupSummary(dir: string, m: BackupManifest, removed: string[]) {
+    return {
+        dir,
+        bytes: m.files.reduce((sum, f) => sum + f.bytes, 0),
+        files: m.files.length,
+        databases: m.databases.map((d) => d.name),
+        objects: m.objectStores.reduce((sum, o) => sum + o.count, 0),
+        streams: m.streams.names,
+        keys: Object.fromEntries(m.keyspaces.map((k) => [k.service, k.keys])),
+        s3Objects: Object.fromEntries(m.s3.map((k) => [k.service, k.count])),
+        removed,
+    };
+}
 
 /** `bklite backup verify DIR`: every file against the manifest; exit 1 naming each damaged one. */
 export const backupVerify: CommandHandler = async ({ positionals, out, err }) => {
@@ -163,8 +158,12 @@ export const backupVerify: CommandHandler = async ({ positionals, out, err }) =>
         out.write(`damaged: ${dir}\n${checked.problems.map((p) => `  - ${p}`).join("\n")}\n`);
         return 1;
     }
+    const objects = m.objectStores.reduce((sum, o) => sum + o.count, 0);
+    const keys = m.keyspaces.map((k) => `, ${k.keys} ${k.service} keys`).join("");
+    const s3 = m.s3.map((k) => `, ${k.count} ${k.service} objects`).join("");
+    const databases = m.databases.map((d) => d.name).join(", ") || "none";
     out.write(
-        `ok: ${dir}: ${m.files.length} files, ${formatBytes(checked.bytes)}, as the manifest lists them (stack ${m.stack}, taken ${m.createdAt}; ${m.objects.count} objects${m.falkordb ? `, ${m.falkordb.keys} FalkorDB keys` : ""})\n`,
+        `ok: ${dir}: ${m.files.length} files, ${formatBytes(checked.bytes)}, as the manifest lists them (stack ${m.stack}, taken ${m.createdAt}; databases ${databases}; ${objects} objects${keys}${s3})\n`,
     );
     return 0;
 };
@@ -172,8 +171,7 @@ export const backupVerify: CommandHandler = async ({ positionals, out, err }) =>
 /** `bklite restore`: progress on stderr, a JSON summary on stdout; 130/143 when interrupted (the old data serving). */
 export const restore: CommandHandler = async ({ values, out, err }) => {
     const dir = path.resolve(values.from as string);
-    const access = stackAccess(values);
-    const secrets = secretsFromEnv(access);
+    const target = stackAccess(values);
     const log = (line: string) => err.write(`restore: ${line}\n`);
     const controller = new AbortController();
     let interruptedBy: NodeJS.Signals | undefined;
@@ -185,23 +183,13 @@ export const restore: CommandHandler = async ({ values, out, err }) => {
     process.on("SIGINT", interrupt);
     process.on("SIGTERM", interrupt);
     try {
-        const result = await withNats(access, secrets.nats, (nats) =>
-            restoreBackup(dir, {
-                stack: access.stack,
-                config: access.config,
-                access: access.access,
-                nats,
-                secretKey: secrets.secretKey,
-                ...(secrets.falkordbPassword !== undefined
-                    ? { falkordb: { address: falkordbAddress(access), password: secrets.falkordbPassword } }
-                    : {}),
-                log,
-                signal: controller.signal,
-            }),
-        );
-        const inPostgres = access.access.execHint("postgres");
+        const context = await storeContext(target, log, controller.signal);
+        const result = await restoreBackup(dir, { ...context, workloads: target.workloads });
+        const drops = Object.values(result.previousDatabases)
+            .map((name) => `${target.access.execHint(DATABASE_SERVER.service)} dropdb -U postgres ${name}`)
+            .join("; ");
         log(
-            `done. Next: bklite verify --stack ${access.stack}; once it passes, drop the replaced database: ${inPostgres} dropdb -U postgres ${result.previousDatabase}`,
+            `done. Next: bklite verify --stack ${target.stack}${drops ? `; once it passes, drop the replaced databases: ${drops}` : ""}`,
         );
         out.write(`${JSON.stringify(result)}\n`);
         return 0;
@@ -214,6 +202,6 @@ export const restore: CommandHandler = async ({ values, out, err }) => {
     } finally {
         process.off("SIGINT", interrupt);
         process.off("SIGTERM", interrupt);
-        await access.access.close();
+        await target.access.close();
     }
 };

@@ -1,9 +1,15 @@
 /**
  * What `bklite backup` and `bklite restore` read from the environment: the seed's NATS and SECRET_KEY variables,
- * and FalkorDB's password. Free of heavy imports, so the CLI's help names them without loading the clients.
+ * and the passwords of the stores the services declare (FalkorDB's, MinIO's). Free of heavy imports, so the CLI's
+ * help names them without loading the clients.
  */
 import { SEED_ENV_HELP } from "../seed/connection";
 import { VERIFY_SECRETS_HELP } from "../verify/env";
+
+/** The variable a store's password comes in: `falkordbPassword` in BKLITE_FALKORDB_PASSWORD. */
+export function secretEnv(secret: string): string {
+    return `BKLITE_${secret.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}`;
+}
 
 export const BACKUP_ENV_HELP: Record<string, string> = {
     BKLITE_SECRET_KEY:
@@ -15,8 +21,10 @@ export const BACKUP_ENV_HELP: Record<string, string> = {
         "NATS as this machine reaches it (default: the stack's, tls://127.0.0.1:<natsPort> on Docker, the nats Service through a port-forward on a cluster)",
     BKLITE_NATS_USER: "NATS user (default admin, the stack's)",
     BKLITE_NATS_CA: SEED_ENV_HELP.BKLITE_NATS_CA,
-    BKLITE_NATS_BUCKET: SEED_ENV_HELP.BKLITE_NATS_BUCKET,
-    BKLITE_FALKORDB_PASSWORD: `${VERIFY_SECRETS_HELP.BKLITE_FALKORDB_PASSWORD}: its graphs are backed up and restored`,
+    [secretEnv("falkordbPassword")]:
+        `${VERIFY_SECRETS_HELP.BKLITE_FALKORDB_PASSWORD}: its graphs are backed up and restored`,
+    [secretEnv("minioPassword")]:
+        "MinIO's password (needed when mlops is installed): its buckets, MLflow's artifacts, are backed up and restored",
     BKLITE_DOCKER: "the docker CLI to run on a Docker host (default: docker from PATH)",
     BKLITE_KUBECTL: "the kubectl to run on a cluster (default: kubectl from PATH)",
 };

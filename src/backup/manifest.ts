@@ -11,7 +11,9 @@ import { sha256File } from "../supply/checksums";
 import { InputError } from "../util/inputError";
 
 export const MANIFEST_FILE = "manifest.json";
-export const MANIFEST_FORMAT = "bklite-backup/1";
+export const MANIFEST_FORMAT = "bklite-backup/2";
+/** Backups made before every service declared its data: one database, one object store, FalkorDB's keys. */
+const FORMAT_1 = "bklite-backup/1";
 /** A manifest lists files and a few settings: far below this. */
 const MAX_MANIFEST_BYTES = 16 * MiB;
 
@@ -42,6 +44,38 @@ export interface ObjectEntry {
     digest: string;
 }
 
+/** A database, dumped with pg_dump's custom format. */
+export interface DatabaseEntry {
+    name: string;
+    owner: string;
+    file: string;
+    serverVersion: string;
+}
+
+/** A JetStream object store bucket: its index lists every object and the file holding it. */
+export interface ObjectStoreEntry {
+    bucket: string;
+    index: string;
+    count: number;
+    bytes: number;
+}
+
+/** A Redis-protocol store's keys (FalkorDB's graphs), by its service. */
+export interface KeyspaceEntry {
+    service: string;
+    file: string;
+    keys: number;
+}
+
+/** An S3 store's buckets (MinIO's), by its service: its index lists every object and the file holding it. */
+export interface S3Entry {
+    service: string;
+    index: string;
+    buckets: string[];
+    count: number;
+    bytes: number;
+}
+
 export interface BackupManifest {
     format: typeof MANIFEST_FORMAT;
     stack: string;
@@ -51,11 +85,13 @@ export interface BackupManifest {
     /** Every service's image ref, as the stack ran them. */
     images: Record<string, string>;
     secretKey: SecretKeyFingerprint;
-    database: { name: string; owner: string; file: string; serverVersion: string };
-    objects: { bucket: string; index: string; count: number; bytes: number };
-    /** Stream configurations (not their messages: metrics are transient). */
+    /** Every database the services declared, in the order they were dumped. */
+    databases: DatabaseEntry[];
+    objectStores: ObjectStoreEntry[];
+    /** The declared streams' settings (not their messages: metrics are transient). */
     streams: { file: string; names: string[] };
-    falkordb?: { file: string; keys: number };
+    keyspaces: KeyspaceEntry[];
+    s3: S3Entry[];
     /** The stack's config without its secrets. */
     config: string;
     files: BackupFile[];
@@ -114,13 +150,13 @@ export function readManifest(dir: string): BackupManifest {
     const text = readBounded(file, MAX_MANIFEST_BYTES, file, "a manifest lists a backup's files in a few KiB");
     let manifest: BackupManifest;
     try {
-        manifest = JSON.parse(text);
+        manifest = fromFormat1(JSON.parse(text));
     } catch (err) {
-        throw new InputError(`${file} is damaged: ${(err as Error).message}`);
+        throw new InputError(`${file} is damaged: ${(err as Error).message}`, { cause: err });
     }
     const problems: string[] = [];
     if (manifest?.format !== MANIFEST_FORMAT) {
-        problems.push(`format is ${JSON.stringify(manifest?.format)}, not ${MANIFEST_FORMAT}`);
+        problems.push(`format is ${JSON.stringify(manifest?.format)}, not ${MANIFEST_FORMAT} (or ${FORMAT_1})`);
     }
     if (
         !Array.isArray(manifest?.files) ||
@@ -137,18 +173,41 @@ export function readManifest(dir: string): BackupManifest {
             problems.push(`${key} must be a string`);
         }
     }
+    const lists = [manifest?.databases, manifest?.objectStores, manifest?.keyspaces, manifest?.s3];
     if (
         typeof manifest?.secretKey?.hash !== "string" ||
-        typeof manifest?.database?.file !== "string" ||
-        typeof manifest?.objects?.index !== "string" ||
+        !lists.every((list) => Array.isArray(list) && list.every((entry) => typeof entry === "object" && entry)) ||
         typeof manifest?.streams?.file !== "string"
     ) {
-        problems.push("secretKey, database, objects and streams must be as `bklite backup` writes them");
+        problems.push(
+            "secretKey, databases, objectStores, streams, keyspaces and s3 must be as `bklite backup` writes them",
+        );
     }
     if (problems.length > 0) {
         throw new InputError(`${file} is damaged or not a bklite backup manifest: ${problems.join("; ")}`);
     }
     return manifest;
+}
+
+/** A manifest of the first format, as the current one says the same (anything else is returned as it is). */
+function fromFormat1(raw: unknown): BackupManifest {
+    const old = raw as Record<string, unknown> & {
+        database?: DatabaseEntry;
+        objects?: ObjectStoreEntry;
+        falkordb?: { file: string; keys: number };
+    };
+    if (old?.format !== FORMAT_1) {
+        return raw as BackupManifest;
+    }
+    const { database, objects, falkordb, ...rest } = old;
+    return {
+        ...(rest as unknown as BackupManifest),
+        format: MANIFEST_FORMAT,
+        databases: database ? [database] : [],
+        objectStores: objects ? [objects] : [],
+        keyspaces: falkordb ? [{ service: "falkordb", file: falkordb.file, keys: falkordb.keys }] : [],
+        s3: [],
+    };
 }
 
 export interface BackupCheck {

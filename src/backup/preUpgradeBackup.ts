@@ -2,7 +2,8 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT_ROOT, bkliteCommand } from "../util/shell";
 import { SEED_ENV } from "../seed/connection";
-import { VERIFY_SECRETS } from "../verify/env";
+import { SecretName } from "../config/types";
+import { secretEnv } from "./env";
 import { StackConfig } from "../config/types";
 
 export interface PreUpgradeBackupArgs {
@@ -24,7 +25,8 @@ export interface PreUpgradeBackupInputs {
         natsCa: pulumi.Input<string>;
         secretKey: pulumi.Input<string>;
         previousSecretKey?: pulumi.Input<string>;
-        falkordbPassword?: pulumi.Input<string>;
+        /** The password of every store the services declare (FalkorDB's, MinIO's), by secret name. */
+        storePasswords: Partial<Record<SecretName, pulumi.Input<string>>>;
     };
 }
 
@@ -59,7 +61,9 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
             [SEED_ENV.natsCa]: c.natsCa,
             [SEED_ENV.secretKey]: pulumi.secret(c.secretKey),
             ...(c.previousSecretKey ? { [SEED_ENV.previousSecretKey]: pulumi.secret(c.previousSecretKey) } : {}),
-            ...(c.falkordbPassword ? { [VERIFY_SECRETS.falkordbPassword]: pulumi.secret(c.falkordbPassword) } : {}),
+            ...Object.fromEntries(
+                Object.entries(c.storePasswords).map(([name, value]) => [secretEnv(name), pulumi.secret(value!)]),
+            ),
         };
         this.ran = new command.local.Command(
             `${name}-run`,

@@ -1,56 +1,41 @@
 /**
- * `bklite restore`: a backup back into a running stack. Checked before anything changes (every file against the
- * manifest, the SECRET_KEY against its fingerprint); then the server and the web console are stopped, the dump is
+ * `bklite restore`: a backup back into a running stack, every piece of data the stack's services declare that the
+ * backup holds. Checked before anything changes (every file against the manifest, the SECRET_KEY against its
+ * fingerprint); then the services that write the databases (and those that depend on them) are stopped, each dump is
  * restored into a new database beside the serving one, the objects and streams are put back, and only then are the
- * databases switched, in one transaction. Until the switch the old data is what serves: a failure or an interruption
- * (SIGINT, SIGTERM) drops the new database and starts the server and the console again on the old data.
+ * databases switched, all in one transaction; the key and S3 stores last. Until the switch the old databases are what
+ * serves: a failure or an interruption (SIGINT, SIGTERM) drops the new ones and starts the services again on the old.
  */
-import * as fs from "fs";
-import * as path from "path";
-import { DATABASE } from "../services/shared";
 import { StackConfig } from "../config/types";
-import { InputError } from "../util/inputError";
-import { NatsEndpoint, connectNats } from "../nats/client";
-import { StreamSettings } from "../nats/streamSettings";
-import { applyStreams } from "../nats/streams";
-import { ObjectBucket } from "../seed/objectStore";
-import { hasFalkordb, psql, utcStamp } from "./backup";
-import { BackupManifest, ObjectEntry, checkBackup, fingerprintMatches } from "./manifest";
-import { restoreRedis } from "./redisDump";
 import { RuntimeAccess, Stopped } from "../runtimes/runtime";
+import { DATABASE_SERVER } from "../services/shared";
+import { stackDataOf } from "../services/stack";
+import { Workload } from "../services/workload";
+import { InputError } from "../util/inputError";
+import { BackupManifest, checkBackup, fingerprintMatches } from "./manifest";
+import { StoreContext } from "./stores/context";
+import { dropStaged, stageDatabases, switchDatabases } from "./stores/databases";
+import { restoreKeyspace } from "./stores/keyspaces";
+import { restoreObjectStore } from "./stores/objectStores";
+import { restoreS3 } from "./stores/s3";
+import { restoreStreams } from "./stores/streams";
 import { byteMeter } from "./transfer";
 
-export interface RestoreTarget {
+export interface RestoreTarget extends StoreContext {
     stack: string;
     config: StackConfig;
-    access: RuntimeAccess;
-    nats: NatsEndpoint;
+    /** The stack's workloads: who depends on whom, for what to stop. */
+    workloads: ReadonlyArray<Workload>;
     secretKey: string;
-    falkordb?: { address: () => Promise<string>; password?: string };
-    log: (line: string) => void;
-    /** Aborted by SIGINT/SIGTERM: what runs is stopped and the old data left serving. */
-    signal?: AbortSignal;
 }
 
 export interface RestoreResult {
-    /** What the replaced database is called now (kept until the operator drops it). */
-    previousDatabase: string;
+    /** What each replaced database is called now (kept until the operator drops it). */
+    previousDatabases: Record<string, string>;
     objects: { restored: number; unchanged: number };
     streams: { created: string[]; updated: string[]; unchanged: string[] };
-    falkordb?: { restored: number; deleted: number };
-}
-
-/** The services that use the database and are kept stopped while it is replaced. */
-export const STOPPED_DURING_RESTORE = ["server", "web"] as const;
-
-/** `bklite_restoring`: where the dump goes before the switch. */
-export function restoringDatabase(name: string): string {
-    return `${name}_restoring`;
-}
-
-/** `bklite_before_restore_20261130t171500123z`: the replaced database, kept (lower case: an unquoted SQL name). */
-export function previousDatabase(name: string, at: Date): string {
-    return `${name}_before_restore_${utcStamp(at).toLowerCase()}`;
+    keyspaces: Record<string, { restored: number; deleted: number }>;
+    s3: Record<string, { restored: number; deleted: number }>;
 }
 
 /** Checks a backup before anything changes: its files, and that SECRET_KEY is the key its secret values need. */
@@ -76,43 +61,37 @@ export async function checkRestorable(
     return checked.manifest;
 }
 
-async function restoreObjects(
-    dir: string,
-    manifest: BackupManifest,
-    target: RestoreTarget,
-): Promise<RestoreResult["objects"]> {
-    const index = JSON.parse(fs.readFileSync(path.join(dir, manifest.objects.index), "utf8")) as {
-        bucket: string;
-        objects: ObjectEntry[];
-    };
-    const nc = await connectNats(target.nats, "bklite-restore");
-    const counts = { restored: 0, unchanged: 0 };
-    try {
-        const bucket = await ObjectBucket.open(nc, index.bucket);
-        const meter = byteMeter(target.log, `object store ${index.bucket} (${index.objects.length} objects)`);
-        for (const object of index.objects) {
-            target.signal?.throwIfAborted();
-            const current = await bucket.info(object.name);
-            if (current?.digest === object.digest && current.size === object.size) {
-                counts.unchanged++;
-                continue;
-            }
-            const stored = await bucket.put(object.name, path.join(dir, object.file), {
-                description: object.description ?? "",
-            });
-            if (stored.digest !== object.digest) {
-                throw new Error(
-                    `object ${object.name} was stored with ${stored.digest}, the backup says ${object.digest}`,
-                );
-            }
-            meter.add(object.size);
-            counts.restored++;
-        }
-        meter.done(`${counts.restored} restored, ${counts.unchanged} already as backed up`);
-    } finally {
-        await nc.close();
+/** What of the backup this stack declares; what it does not is said and left out. */
+function restorable(manifest: BackupManifest, target: RestoreTarget) {
+    const declares = (kind: "keyspace" | "s3", service: string) =>
+        stackDataOf(target.config, kind).some((d) => d.service === service);
+    const databaseNames = stackDataOf(target.config, "database").map(({ data }) => data.name);
+    const databases = manifest.databases.filter((d) => databaseNames.includes(d.name));
+    const keyspaces = manifest.keyspaces.filter((k) => declares("keyspace", k.service));
+    const s3 = manifest.s3.filter((k) => declares("s3", k.service));
+    const left = [
+        ...manifest.databases.filter((d) => !databases.includes(d)).map((d) => `database ${d.name}`),
+        ...manifest.keyspaces.filter((k) => !keyspaces.includes(k)).map((k) => `${k.service}'s keys`),
+        ...manifest.s3.filter((k) => !s3.includes(k)).map((k) => `${k.service}'s buckets`),
+    ];
+    for (const what of left) {
+        target.log(`the backup holds ${what}, but no service of this stack declares it: it is not restored`);
     }
-    return counts;
+    return { databases, keyspaces, s3 };
+}
+
+/**
+ * The services to stop while the databases are replaced: those that declare them, and those that depend on those
+ * (the console on the server), the dependants first.
+ */
+export function stoppedDuringRestore(target: Pick<RestoreTarget, "config" | "workloads">, databases: string[]) {
+    const writers = stackDataOf(target.config, "database")
+        .filter(({ data }) => databases.includes(data.name))
+        .map(({ service }) => service);
+    const dependants = target.workloads
+        .filter((w) => !writers.includes(w.name) && w.dependsOn.some((d) => writers.includes(d)))
+        .map((w) => w.name);
+    return [...new Set([...dependants, ...writers])];
 }
 
 export async function restoreBackup(dir: string, target: RestoreTarget): Promise<RestoreResult> {
@@ -121,112 +100,93 @@ export async function restoreBackup(dir: string, target: RestoreTarget): Promise
     if (manifest.stack !== target.stack) {
         log(`the backup is of stack ${manifest.stack}; restoring it into stack ${target.stack}`);
     }
-    const postgresState = await access.state("postgres");
-    if (postgresState !== "running") {
+    const state = await access.state(DATABASE_SERVER.service);
+    if (state !== "running") {
         throw new Error(
-            `PostgreSQL of stack ${target.stack} is ${postgresState === "absent" ? "not deployed" : "stopped"} in ${access.where}: deploy the stack (pulumi up) before restoring into it; nothing was changed`,
+            `PostgreSQL of stack ${target.stack} is ${state === "absent" ? "not deployed" : "stopped"} in ${access.where}: deploy the stack (pulumi up) before restoring into it; nothing was changed`,
         );
     }
-    const withFalkordb = manifest.falkordb !== undefined && target.falkordb !== undefined && hasFalkordb(target.config);
-    if (manifest.falkordb !== undefined && !withFalkordb) {
-        log("the backup holds FalkorDB's graphs, but this stack does not install cmdb: they are not restored");
-    }
-    const name = manifest.database.name;
-    const restoring = restoringDatabase(name);
-    const previous = previousDatabase(name, new Date());
-    const signal = target.signal;
-
+    const parts = restorable(manifest, target);
     const stopped: Stopped[] = [];
     let switched = false;
     try {
-        for (const service of STOPPED_DURING_RESTORE) {
-            if ((await access.state(service)) === "running") {
-                log(`stopping ${service} while the data is replaced`);
-                stopped.push(await access.stop(service));
-            }
+        const services = stoppedDuringRestore(
+            target,
+            parts.databases.map((d) => d.name),
+        );
+        await stopServices(access, services, log, stopped);
+        target.signal?.throwIfAborted();
+        await stageDatabases(target, dir, parts.databases);
+        const objects = { restored: 0, unchanged: 0 };
+        for (const entry of manifest.objectStores) {
+            const counts = await restoreObjectStore(target, dir, entry);
+            objects.restored += counts.restored;
+            objects.unchanged += counts.unchanged;
         }
-        signal?.throwIfAborted();
-        // A new database beside the serving one (a leftover of an interrupted restore goes first).
-        await psql(access, "postgres", `DROP DATABASE IF EXISTS ${restoring} WITH (FORCE)`, signal);
-        await psql(
-            access,
-            "postgres",
-            `CREATE DATABASE ${restoring} OWNER ${manifest.database.owner} ENCODING 'UTF8'`,
-            signal,
-        );
-        log(`restoring the database into ${restoring}, beside the serving ${name}`);
-        const meter = byteMeter(log, `database ${name} (pg_restore into ${restoring})`);
-        const dump = fs.createReadStream(path.join(dir, manifest.database.file), { highWaterMark: 1024 * 1024 });
-        dump.on("data", (chunk) => meter.add(chunk.length));
-        await access.exec(
-            "postgres",
-            [
-                "pg_restore",
-                "-U",
-                DATABASE.superuser,
-                "-d",
-                restoring,
-                "--no-owner",
-                `--role=${manifest.database.owner}`,
-                "--exit-on-error",
-                "--single-transaction",
-                "--no-password",
-            ],
-            { stdin: dump, signal },
-        );
-        meter.done();
-
-        const objects = await restoreObjects(dir, manifest, target);
-        signal?.throwIfAborted();
-        const specs = (
-            JSON.parse(fs.readFileSync(path.join(dir, manifest.streams.file), "utf8")) as { streams: StreamSettings[] }
-        ).streams;
-        const streams =
-            specs.length === 0
-                ? { created: [], updated: [], unchanged: [] }
-                : await applyStreams(specs, target.nats, log);
-        signal?.throwIfAborted();
-
-        // The switch: nobody else is connected (the server is stopped); both renames or neither.
-        await psql(
-            access,
-            "postgres",
-            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname IN ('${name}', '${restoring}') AND pid <> pg_backend_pid(); ` +
-                `BEGIN; ALTER DATABASE ${name} RENAME TO ${previous}; ALTER DATABASE ${restoring} RENAME TO ${name}; COMMIT;`,
-        );
+        target.signal?.throwIfAborted();
+        const streams = await restoreStreams(target, dir, manifest.streams.file);
+        target.signal?.throwIfAborted();
+        const previousDatabases = await switchDatabases(target, parts.databases, new Date());
         switched = true;
-        log(`database ${name} is the backup's now; the replaced one is kept as ${previous}`);
-
-        let falkordb: RestoreResult["falkordb"];
-        if (withFalkordb) {
-            const graphs = byteMeter(log, "falkordb");
-            falkordb = await restoreRedis(
-                await target.falkordb!.address(),
-                target.falkordb!.password,
-                path.join(dir, manifest.falkordb!.file),
-                (n) => graphs.add(n),
-            );
-            graphs.done(`${falkordb.restored} keys restored, ${falkordb.deleted} not in the backup deleted`);
+        for (const [name, previous] of Object.entries(previousDatabases)) {
+            log(`database ${name} is the backup's now; the replaced one is kept as ${previous}`);
         }
-        return { previousDatabase: previous, objects, streams, ...(falkordb ? { falkordb } : {}) };
+        return { previousDatabases, objects, streams, ...(await restoreStores(dir, manifest, target, parts)) };
     } catch (err) {
         if (!switched) {
             log(`restore stopped before the switch (${(err as Error).message}): the old data still serves`);
-            await psql(access, "postgres", `DROP DATABASE IF EXISTS ${restoring} WITH (FORCE)`).catch((dropErr) =>
-                log(`could not drop ${restoring}: ${(dropErr as Error).message}; the next restore drops it`),
-            );
+            await dropStaged(target, parts.databases);
         }
         throw err;
     } finally {
-        for (const service of stopped) {
-            log(`starting ${service.service} again`);
-            await service
-                .start()
-                .catch((startErr) =>
-                    log(
-                        `could not start ${service.service}: ${(startErr as Error).message}; start it by hand (pulumi up)`,
-                    ),
-                );
+        await startServices(stopped, log);
+    }
+}
+
+/** The key and S3 stores the backup holds and the stack declares. */
+async function restoreStores(
+    dir: string,
+    manifest: BackupManifest,
+    target: RestoreTarget,
+    parts: ReturnType<typeof restorable>,
+): Promise<Pick<RestoreResult, "keyspaces" | "s3">> {
+    const keyspaces: RestoreResult["keyspaces"] = {};
+    for (const entry of parts.keyspaces) {
+        const data = stackDataOf(target.config, "keyspace").find((d) => d.service === entry.service)!.data;
+        keyspaces[entry.service] = await restoreKeyspace(target, dir, entry, data);
+    }
+    const sha256Of = (file: string) => manifest.files.find((f) => f.path === file)!.sha256;
+    const s3: RestoreResult["s3"] = {};
+    for (const entry of parts.s3) {
+        const data = stackDataOf(target.config, "s3").find((d) => d.service === entry.service)!.data;
+        s3[entry.service] = await restoreS3(target, dir, entry, data, sha256Of);
+    }
+    return { keyspaces, s3 };
+}
+
+/** Stops those running, each added to `stopped` as soon as it is (so a failure part-way starts them again). */
+async function stopServices(
+    access: RuntimeAccess,
+    services: string[],
+    log: (line: string) => void,
+    stopped: Stopped[],
+) {
+    for (const service of services) {
+        if ((await access.state(service)) === "running") {
+            log(`stopping ${service} while the data is replaced`);
+            stopped.push(await access.stop(service));
         }
+    }
+}
+
+/** Starts them again, in the order they start (the reverse of the stops). */
+async function startServices(stopped: ReadonlyArray<Stopped>, log: (line: string) => void): Promise<void> {
+    for (const service of [...stopped].reverse()) {
+        log(`starting ${service.service} again`);
+        await service
+            .start()
+            .catch((err) =>
+                log(`could not start ${service.service}: ${(err as Error).message}; start it by hand (pulumi up)`),
+            );
     }
 }

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { PreUpgradeBackup } from "../backup/preUpgradeBackup";
-import { StackConfig } from "../config/types";
+import { SecretName, StackConfig } from "../config/types";
 import { NatsStreams } from "../nats/natsStreams";
 import { NatsTls } from "../nats/natsTls";
 import { endpointsOf, runtimeOf } from "../runtimes";
@@ -15,7 +15,7 @@ import { SeedData } from "../seed/seedData";
 import { packageDigests, plannedPackageDigests, seedSpecOf } from "../seed/stackSpec";
 import { NATS_USER, agentNatsHosts } from "../services/regions";
 import { ADMIN_USER, DATABASE, NATS_NAMESPACE, VALUE_REFS, natsAgentEndpoint, publicUrl } from "../services/shared";
-import { stackDatabases, stackSecrets, stackStreams, stackWorkloads } from "../services/stack";
+import { stackDataOf, stackDatabases, stackSecrets, stackStreams, stackWorkloads } from "../services/stack";
 import { Workload } from "../services/workload";
 import { PROJECT_ROOT } from "../util/shell";
 import { Verification } from "../verify/verification";
@@ -184,7 +184,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
                     natsCa: natsTls.caCertPem,
                     secretKey: secrets.value("secretKey"),
                     ...rotation(config, secrets),
-                    ...optional(secrets, "falkordbPassword"),
+                    storePasswords: storePasswords(config, secrets),
                 },
             },
             { parent: this },
@@ -291,6 +291,15 @@ function optional<K extends "adminPassword" | "falkordbPassword">(
     key: K,
 ): Partial<Record<K, pulumi.Output<string>>> {
     return (secrets.values[key] ? { [key]: secrets.value(key) } : {}) as Partial<Record<K, pulumi.Output<string>>>;
+}
+
+/** The password of every store the running services declare, which backups need: by secret name. */
+function storePasswords(
+    config: StackConfig,
+    secrets: PlatformSecrets,
+): Partial<Record<SecretName, pulumi.Output<string>>> {
+    const stores = [...stackDataOf(config, "keyspace"), ...stackDataOf(config, "s3")];
+    return Object.fromEntries(stores.map(({ data }) => [data.password, secrets.value(data.password)]));
 }
 
 /** Each service's image ref. */

@@ -40,6 +40,33 @@ export interface DatabaseNeed {
     passwordRef: string;
 }
 
+/**
+ * Data a service keeps. Backups take every declaration of the services that run and restores put each back, by
+ * its kind; nothing else names a service's data. A volume says which kinds of data it holds (taken through them,
+ * not as files), or why none of it is kept.
+ */
+export type ServiceData =
+    /** A database in the stack's database server (DATABASE_SERVER), created with its owner. */
+    | ({ kind: "database" } & DatabaseNeed)
+    /** A JetStream object store bucket (the probe packages), its objects read and written by nats.js. */
+    | { kind: "objectStore"; bucket: string }
+    /** JetStream streams it consumes: made to exist before it starts; their settings are kept, not the messages. */
+    | { kind: "streams"; streams: ReadonlyArray<StreamSettings> }
+    /** Every key of a Redis-protocol store on `port` (FalkorDB's graphs), by DUMP and RESTORE, with its password. */
+    | { kind: "keyspace"; port: number; password: SecretName }
+    /** Every bucket of an S3 store on `port` (MinIO's), through the S3 API as `user` with its password. */
+    | { kind: "s3"; port: number; user: string; password: SecretName }
+    /** A data volume: kept when the stack is destroyed or the service replaced; see DataVolume. */
+    | DataVolume;
+
+/** What kinds of data a volume holds, or why nothing of it is kept by a backup. */
+export interface DataVolume {
+    kind: "volume";
+    name: string;
+    mountPath: string;
+    holds: ReadonlyArray<Exclude<ServiceData["kind"], "volume">> | { notBackedUp: string };
+}
+
 export interface ServiceDefinition {
     /** Service name: its DNS name inside the stack, and its key in `bklite:images.overrides`. */
     name: string;
@@ -47,14 +74,12 @@ export interface ServiceDefinition {
     defaultImage: string;
     /** The bk-lite apps it is there for; absent for the services every stack runs. */
     apps?: ReadonlyArray<string>;
-    /** PostgreSQL databases it keeps its data in; the platform creates them. */
-    databases?: ReadonlyArray<DatabaseNeed>;
+    /** The data it keeps: its volumes, databases, stores and streams (see ServiceData). */
+    data?: ReadonlyArray<ServiceData>;
     /** Secrets of its own, generated unless given (passwords of its data or admin user). */
     secrets?: ReadonlyArray<SecretName>;
     /** The server's settings for reaching it, added to the server's environment when it runs. */
     serverEnv?(config: StackConfig): Record<string, TextValue>;
-    /** JetStream streams it consumes; they are made to exist once NATS is up, before it starts. */
-    streams?: ReadonlyArray<StreamSettings>;
     /** The server starts only once this service is healthy (upstream's `depends_on: service_healthy`). */
     serverWaits?: boolean;
     /**
@@ -64,5 +89,6 @@ export interface ServiceDefinition {
     checkImage?(ref: ImageRef): string | undefined;
     /** How `bklite verify` proves it answers (its app's real use of it), beyond a healthy container. */
     probe?: ServiceProbe;
-    workload(context: WorkloadContext): Workload;
+    /** Its workload; its volumes are its data's (`data`). */
+    workload(context: WorkloadContext): Omit<Workload, "volumes">;
 }

@@ -12,7 +12,7 @@ import { endpointsOf } from "../runtimes";
 import { bindAddress, resolveSecurity } from "../security/resolve";
 import { DEFAULT_IMAGES, servicesFor } from "./catalog";
 import { postgresInitScript } from "./catalog/postgres";
-import { DatabaseNeed } from "./definition";
+import { DatabaseNeed, ServiceData, ServiceDefinition } from "./definition";
 import { DATABASE_SERVER } from "./shared";
 import { Workload } from "./workload";
 
@@ -37,15 +37,14 @@ export function stackWorkloads(config: StackConfig): Workload[] {
     const endpoints = endpointsOf(config);
     const specs: Workload[] = [];
     for (const definition of running) {
-        specs.push(
-            definition.workload({
-                config,
-                endpoints,
-                image: resolveImageRef(definition.name, definition.defaultImage, config.images),
-                bindAddress: (port) => bindAddress(security, port) ?? "0.0.0.0",
-                peers: [...specs],
-            }),
-        );
+        const workload = definition.workload({
+            config,
+            endpoints,
+            image: resolveImageRef(definition.name, definition.defaultImage, config.images),
+            bindAddress: (port) => bindAddress(security, port) ?? "0.0.0.0",
+            peers: [...specs],
+        });
+        specs.push({ ...workload, volumes: volumesOf(definition) });
     }
     // The server finds each service by the settings it contributes, and waits for those it needs at start.
     const server = specs.find((s) => s.name === "server")!;
@@ -65,9 +64,35 @@ export function withDatabasesCreatedAtFirstStart(workloads: ReadonlyArray<Worklo
     return workloads.map((w) => (w.name === DATABASE_SERVER.service ? { ...w, files: [...w.files, script] } : w));
 }
 
+/** A service's data volumes: the ones its data declares, and no other. */
+function volumesOf(definition: ServiceDefinition): Workload["volumes"] {
+    return (definition.data ?? []).flatMap((d) =>
+        d.kind === "volume" ? [{ name: d.name, mountPath: d.mountPath }] : [],
+    );
+}
+
+/** The data the running services declare, each with its service: what a backup takes and a restore puts back. */
+export function stackData(config: StackConfig): Array<{ service: string; data: ServiceData }> {
+    return servicesFor(config.installApps).flatMap((d) => (d.data ?? []).map((data) => ({ service: d.name, data })));
+}
+
+/** The running services' data of one kind, each with its service. */
+export function stackDataOf<K extends ServiceData["kind"]>(
+    config: StackConfig,
+    kind: K,
+): Array<{ service: string; data: Extract<ServiceData, { kind: K }> }> {
+    return stackData(config).filter(
+        (d): d is { service: string; data: Extract<ServiceData, { kind: K }> } => d.data.kind === kind,
+    );
+}
+
 /** The PostgreSQL databases the running services keep their data in. */
 export function stackDatabases(config: StackConfig): DatabaseNeed[] {
-    return servicesFor(config.installApps).flatMap((d) => d.databases ?? []);
+    return stackDataOf(config, "database").map(({ data }) => ({
+        name: data.name,
+        owner: data.owner,
+        passwordRef: data.passwordRef,
+    }));
 }
 
 /** The secrets the stack needs: the core ones and those of its running services. */
@@ -81,10 +106,10 @@ export function stackSecrets(config: StackConfig): SecretName[] {
 /** The JetStream streams the running services consume, with the services that consume them. */
 export function stackStreams(config: StackConfig): Array<{ stream: StreamSettings; consumers: string[] }> {
     const byName = new Map<string, { stream: StreamSettings; consumers: string[] }>();
-    for (const definition of servicesFor(config.installApps)) {
-        for (const stream of definition.streams ?? []) {
+    for (const { service, data } of stackDataOf(config, "streams")) {
+        for (const stream of data.streams) {
             const entry = byName.get(stream.name) ?? { stream, consumers: [] };
-            entry.consumers.push(definition.name);
+            entry.consumers.push(service);
             byName.set(stream.name, entry);
         }
     }

@@ -201,7 +201,7 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
                 config: {
                     "bklite:hostAddress": "127.0.0.1",
                     "bklite:natsPort": nats.clientPort,
-                    "bklite:installApps": ["system_mgmt", "node_mgmt"],
+                    "bklite:installApps": ["system_mgmt", "node_mgmt", "monitor"],
                 },
             }),
         );
@@ -298,7 +298,14 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
         const manifest = JSON.parse(fs.readFileSync(path.join(firstBackup, MANIFEST_FILE), "utf8")) as BackupManifest;
         assert.deepStrictEqual(
             manifest.files.map((f) => f.path),
-            ["config.json", "objects.json", "objects/000001", "objects/000002", "postgres.dump", "streams.json"],
+            [
+                "config.json",
+                "databases/bklite.dump",
+                "objects/bklite.json",
+                "objects/bklite/000001",
+                "objects/bklite/000002",
+                "streams.json",
+            ],
         );
         for (const file of manifest.files) {
             assert.deepStrictEqual(
@@ -308,7 +315,7 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
             );
         }
         assert.strictEqual(
-            fs.readFileSync(path.join(firstBackup, "postgres.dump")).subarray(0, 5).toString("latin1"),
+            fs.readFileSync(path.join(firstBackup, "databases/bklite.dump")).subarray(0, 5).toString("latin1"),
             "PGDMP",
             "pg_dump's custom format",
         );
@@ -318,10 +325,16 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
             "postgres",
             "redis",
             "server",
+            "telegraf",
             "traefik",
+            "victoria-metrics",
             "web",
         ]);
-        assert.strictEqual(manifest.objects.count, 2);
+        assert.deepStrictEqual(
+            manifest.databases.map((d) => d.name),
+            ["bklite"],
+        );
+        assert.strictEqual(manifest.objectStores[0].count, 2);
         assert.deepStrictEqual(manifest.streams.names, ["metrics"]);
         assert.ok(
             fingerprintMatches(manifest.secretKey, SECRET_KEY) &&
@@ -392,8 +405,8 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
             [["metrics.>"], 64 * 1024 * 1024, 3600 * 1e9],
         );
         const summary = JSON.parse(run.stdout);
-        assert.match(summary.previousDatabase, /^bklite_before_restore_\d{8}t\d{9}z$/);
-        assert.ok((await databases()).includes(summary.previousDatabase), "the replaced database is kept");
+        assert.match(summary.previousDatabases.bklite, /^bklite_before_restore_\d{8}t\d{9}z$/);
+        assert.ok((await databases()).includes(summary.previousDatabases.bklite), "the replaced database is kept");
         assert.ok(!(await databases()).includes("bklite_restoring"));
         assert.deepStrictEqual(summary.objects, { restored: 2, unchanged: 0 });
         assert.match(run.stderr, /dropdb -U postgres bklite_before_restore_/, "says how to drop the replaced database");
@@ -402,26 +415,29 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
     it("names a damaged file: backup verify fails on it, restore refuses it and changes nothing", async () => {
         const damaged = path.join(tempDir("backup-damaged"), "copy");
         fs.cpSync(firstBackup, damaged, { recursive: true });
-        const object = path.join(damaged, "objects", "000002");
+        const object = path.join(damaged, "objects", "bklite", "000002");
         const bytes = fs.readFileSync(object);
         bytes[100] ^= 0xff;
         fs.writeFileSync(object, bytes);
         fs.writeFileSync(path.join(damaged, "stray.txt"), "not from the backup");
         const verified = await startCli(["backup", "verify", damaged], {}).done;
         assert.strictEqual(verified.code, 1);
-        assert.match(verified.stdout, /objects\/000002: SHA-256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}/);
+        assert.match(verified.stdout, /objects\/bklite\/000002: SHA-256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}/);
         assert.match(verified.stdout, /stray\.txt: not in the manifest/);
         const rowsBefore = await snapshot();
         const run = await startCli(["restore", "--stack", stack, "--from", damaged, "--project-dir", project], env)
             .done;
         assert.strictEqual(run.code, 2, run.stderr);
-        assert.match(run.stderr, /the backup .* is damaged; nothing was changed:\n {2}- objects\/000002: SHA-256/);
+        assert.match(
+            run.stderr,
+            /the backup .* is damaged; nothing was changed:\n {2}- objects\/bklite\/000002: SHA-256/,
+        );
         assert.doesNotMatch(run.stderr, /stopping/);
         assert.ok(running("server") && running("web"));
         assert.deepStrictEqual(await snapshot(), rowsBefore);
-        fs.rmSync(path.join(damaged, "postgres.dump"));
+        fs.rmSync(path.join(damaged, "databases/bklite.dump"));
         const missing = await startCli(["backup", "verify", damaged], {}).done;
-        assert.match(missing.stdout, /postgres\.dump: missing/);
+        assert.match(missing.stdout, /databases\/bklite\.dump: missing/);
     });
 
     it("refuses a backup made under another SECRET_KEY, before changing anything", async () => {
@@ -476,10 +492,10 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
         // A backup whose files match its manifest, but whose dump pg_restore cannot read.
         const broken = path.join(tempDir("backup-broken"), "copy");
         fs.cpSync(firstBackup, broken, { recursive: true });
-        const dump = path.join(broken, "postgres.dump");
+        const dump = path.join(broken, "databases/bklite.dump");
         fs.writeFileSync(dump, Buffer.concat([Buffer.from("PGDMP"), crypto.randomBytes(4096)]));
         const manifest = JSON.parse(fs.readFileSync(path.join(broken, MANIFEST_FILE), "utf8")) as BackupManifest;
-        const entry = manifest.files.find((f) => f.path === "postgres.dump")!;
+        const entry = manifest.files.find((f) => f.path === "databases/bklite.dump")!;
         Object.assign(entry, await fileSha256(dump));
         fs.writeFileSync(path.join(broken, MANIFEST_FILE), JSON.stringify(manifest));
         const rowsBefore = await snapshot();

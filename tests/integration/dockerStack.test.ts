@@ -378,7 +378,7 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
         const { dir } = JSON.parse(taken.stdout);
         const manifest = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8"));
         assert.deepStrictEqual(manifest.images, run.outputs.images, "the images the backup was taken under");
-        assert.strictEqual(manifest.objects.count, 2);
+        assert.strictEqual(manifest.objectStores[0].count, 2);
         assert.match(taken.stderr, /backup: database bklite \(pg_dump\): .* \(.*\/s\)/);
 
         const rows =

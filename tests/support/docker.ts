@@ -24,8 +24,11 @@ export function requireDockerEngine(): void {
     }
 }
 
-/** Imports a tiny runnable image (busybox-static plus a marker file that makes its content unique). */
-export function makeImage(ref: string, marker: string, extraBytes = 0): string {
+/**
+ * Imports a tiny runnable image (busybox-static plus a marker file that makes its content unique, and `files`: path
+ * in the image to the host file put there, e.g. a static binary).
+ */
+export function makeImage(ref: string, marker: string, extraBytes = 0, files: Record<string, string> = {}): string {
     const busybox = requireBinary("busybox");
     const root = tempDir("rootfs");
     try {
@@ -36,6 +39,11 @@ export function makeImage(ref: string, marker: string, extraBytes = 0): string {
             fs.symlinkSync("busybox", path.join(root, "bin", applet));
         }
         fs.writeFileSync(path.join(root, "marker"), marker);
+        for (const [dest, source] of Object.entries(files)) {
+            fs.mkdirSync(path.dirname(path.join(root, dest)), { recursive: true });
+            fs.copyFileSync(source, path.join(root, dest));
+            fs.chmodSync(path.join(root, dest), 0o755);
+        }
         if (extraBytes > 0) {
             // Incompressible filler, for benchmarks that need archives of a real size.
             fs.writeFileSync(path.join(root, "filler"), require("crypto").randomBytes(extraBytes));

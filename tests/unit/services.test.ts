@@ -183,6 +183,70 @@ function assertSound(spec: Workload): void {
     }
 }
 
+describe("services declare their data", () => {
+    const declared = SERVICES.flatMap((d) => (d.data ?? []).map((data) => ({ service: d.name, data })));
+
+    it("says of every data volume which declared data it holds, or why none of it is kept", () => {
+        const kinds = new Set(declared.map(({ data }) => data.kind));
+        const volumes = declared.filter(({ data }) => data.kind === "volume");
+        assert.ok(volumes.length >= 7, "every stateful service's volume is declared");
+        for (const { service, data } of volumes) {
+            if (data.kind !== "volume") {
+                continue;
+            }
+            if ("notBackedUp" in data.holds) {
+                assert.ok(data.holds.notBackedUp.length > 20, `${service}'s ${data.name}: why it is not kept`);
+            } else {
+                assert.ok(data.holds.length > 0, `${service}'s ${data.name} holds some kind of data`);
+                for (const kind of data.holds) {
+                    assert.ok(kinds.has(kind), `${service}'s ${data.name} holds ${kind}, which some service declares`);
+                }
+            }
+        }
+    });
+
+    it("mounts no volume its service does not declare: a workload's volumes are its data's", () => {
+        const config = withApps(KNOWN_APPS.filter((a) => a !== "opspilot" && a !== "patch_mgmt"));
+        for (const workload of stackWorkloads(config)) {
+            const definition = SERVICES.find((d) => d.name === workload.name)!;
+            const own = (definition.data ?? [])
+                .filter((d) => d.kind === "volume")
+                .map((d) => (d as { name: string }).name);
+            assert.deepStrictEqual(
+                workload.volumes.map((v) => v.name),
+                own,
+                workload.name,
+            );
+            const made = definition.workload({
+                config,
+                endpoints: {
+                    hostAddress: "127.0.0.1",
+                    httpPort: 8080,
+                    natsHost: "127.0.0.1",
+                    natsPort: 24222,
+                    natsUser: "admin",
+                },
+                image: "x:1",
+                bindAddress: () => "0.0.0.0",
+                peers: [],
+            });
+            assert.ok(
+                !("volumes" in made),
+                `${workload.name}'s workload takes its volumes from its data, not of its own`,
+            );
+        }
+    });
+
+    it("declares MLflow's database and MinIO's buckets, so backups take them", () => {
+        const of = (service: string) => declared.filter((d) => d.service === service).map(({ data }) => data.kind);
+        assert.deepStrictEqual(of("mlflow"), ["database"]);
+        assert.deepStrictEqual(of("minio"), ["s3", "volume"]);
+        assert.deepStrictEqual(of("falkordb"), ["keyspace", "volume"]);
+        assert.deepStrictEqual(of("nats"), ["objectStore", "volume"]);
+        assert.deepStrictEqual(of("telegraf"), ["streams"]);
+    });
+});
+
 describe("program with mlops (Docker, dev stack)", () => {
     let run: ProgramRun;
     const named = (name: string): RecordedResource => run.recorder.named(name);

@@ -17,6 +17,11 @@ export const falkordb: ServiceDefinition = {
     defaultImage: "falkordb/falkordb:v4.12.4",
     apps: ["cmdb"],
     secrets: ["falkordbPassword"],
+    // CMDB's graphs, in its append-only file on the volume: taken through the Redis protocol, key by key.
+    data: [
+        { kind: "keyspace", port: PORT, password: "falkordbPassword" },
+        { kind: "volume", name: "falkordb-data", mountPath: DATA_DIR, holds: ["keyspace"] },
+    ],
     serverWaits: true,
     // CMDB's own use: AUTH with the stack's password, then PING.
     probe: { kind: "redis", port: PORT, passwordFrom: "falkordbPassword" },
@@ -37,7 +42,6 @@ export const falkordb: ServiceDefinition = {
             BROWSER: "0",
         },
         ports: [{ name: "falkordb", containerPort: PORT }],
-        volumes: [{ name: "falkordb-data", mountPath: DATA_DIR }],
         files: [
             {
                 path: CONFIG_FILE,

@@ -13,6 +13,11 @@ export const minio: ServiceDefinition = {
     apps: ["mlops"],
     probe: { kind: "http", port: MINIO_PORT, path: "/minio/health/ready", status: 200 },
     secrets: ["minioPassword"],
+    // MLflow's artifacts: taken through the S3 API, bucket by bucket (MinIO's own files are its business).
+    data: [
+        { kind: "s3", port: MINIO_PORT, user: MINIO_USER, password: "minioPassword" },
+        { kind: "volume", name: "minio-data", mountPath: "/data", holds: ["s3"] },
+    ],
     serverEnv: () => ({
         MINIO_ENDPOINT: `minio:${MINIO_PORT}`,
         MINIO_USE_HTTPS: "0",
@@ -28,7 +33,6 @@ export const minio: ServiceDefinition = {
             { name: "minio", containerPort: MINIO_PORT },
             { name: "minio-console", containerPort: 9001 },
         ],
-        volumes: [{ name: "minio-data", mountPath: "/data" }],
         files: [],
         // MinIO's own readiness check (the image ships mc, not curl).
         health: {

@@ -44,7 +44,15 @@ export const mlflow: ServiceDefinition = {
     defaultImage: "bklite/mlflow:huangpu-v1.0",
     apps: ["mlops"],
     secrets: ["mlflowDatabasePassword"],
-    databases: [{ name: DATABASE.name, owner: DATABASE.owner, passwordRef: VALUE_REFS.mlflowDatabasePassword }],
+    // Runs and models; the artifacts are MinIO's.
+    data: [
+        {
+            kind: "database",
+            name: DATABASE.name,
+            owner: DATABASE.owner,
+            passwordRef: VALUE_REFS.mlflowDatabasePassword,
+        },
+    ],
     serverEnv: () => ({
         MLFLOW_TRACKER_URL: `http://mlflow:${PORT}`,
         MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING: "true",
@@ -60,7 +68,6 @@ export const mlflow: ServiceDefinition = {
             ...s3Env(),
         },
         ports: [{ name: "mlflow", containerPort: PORT }],
-        volumes: [],
         files: [{ path: LAUNCHER, content: mlflowLauncher(), mode: "0644" }],
         health: {
             test: [

@@ -1,5 +1,5 @@
 /** NATS: JetStream (the object store of probe packages, the `metrics` stream) over TLS with the stack's CA. */
-import { NATS_CA_FILE, NATS_CA_PATH, NATS_CERT_DIR, NATS_PORT, VALUE_REFS } from "../shared";
+import { NATS_CA_FILE, NATS_CA_PATH, NATS_CERT_DIR, NATS_NAMESPACE, NATS_PORT, VALUE_REFS } from "../shared";
 import { ServiceDefinition } from "../definition";
 import { renderNatsConfig } from "../natsConfig";
 import { NATS_USER } from "../regions";
@@ -8,6 +8,11 @@ import { ref, tpl } from "../template";
 export const nats: ServiceDefinition = {
     name: "nats",
     defaultImage: "nats:2.10.25-alpine",
+    // JetStream on the volume: the probe packages in the object store, and the streams' settings.
+    data: [
+        { kind: "objectStore", bucket: NATS_NAMESPACE },
+        { kind: "volume", name: "nats-data", mountPath: "/data", holds: ["objectStore", "streams"] },
+    ],
     // The official plain tag (the huangpu compose's nats:2.10.25) is built from scratch: no shell, no wget for the
     // check. Only the official repository is judged; an image built in-house under another name is its own.
     checkImage: (ref) =>
@@ -31,7 +36,6 @@ export const nats: ServiceDefinition = {
                 hostIp: bindAddress(config.ports.nats),
             },
         ],
-        volumes: [{ name: "nats-data", mountPath: "/data" }],
         files: [
             {
                 path: "/etc/nats/nats-server.conf",

@@ -21,7 +21,6 @@ export const natsExecutor: ServiceDefinition = {
         // Read by the image's startup.sh, which writes the executor's config (TLS because the URL is tls://).
         env: { NATS_INSTANCE_ID: EXECUTOR_INSTANCE, NATS_URLS: natsServiceUrl(), NATS_CA_FILE: NATS_CA_PATH },
         ports: [],
-        volumes: [],
         files: [NATS_CA_FILE],
         // It serves requests, not a port: alive means its process runs (supervisord restarts it when it exits).
         // `[n]` keeps the probe's own command line from matching.

@@ -30,6 +30,8 @@ export function postgresInitScript(databases: ReadonlyArray<DatabaseNeed>): Work
 export const postgres: ServiceDefinition = {
     name: "postgres",
     defaultImage: "postgres:15.10",
+    // The databases the services declare (kind database) live here, and are taken one by one with pg_dump.
+    data: [{ kind: "volume", name: "postgres-data", mountPath: "/var/lib/postgresql/data", holds: ["database"] }],
     workload: ({ config, image }) => ({
         name: "postgres",
         image,
@@ -39,7 +41,6 @@ export const postgres: ServiceDefinition = {
             PGDATA: "/var/lib/postgresql/data/pgdata",
         },
         ports: [{ name: "postgres", containerPort: 5432, hostPort: config.ports.postgres, hostIp: "127.0.0.1" }],
-        volumes: [{ name: "postgres-data", mountPath: "/var/lib/postgresql/data" }],
         files: [],
         // Over TCP, so the init-time server (socket only) does not count as ready.
         health: {

@@ -9,6 +9,14 @@ const REDIS_USER = { uid: 999, gid: 999 };
 export const redis: ServiceDefinition = {
     name: "redis",
     defaultImage: "redis:5.0.14",
+    data: [
+        {
+            kind: "volume",
+            name: "redis-data",
+            mountPath: "/data",
+            holds: { notBackedUp: "Celery's queue and the server's cache, which the server refills as it runs" },
+        },
+    ],
     workload: ({ image }) => ({
         name: "redis",
         image,
@@ -17,7 +25,6 @@ export const redis: ServiceDefinition = {
         env: {},
         // Not published on a host; on a cluster its Service needs the port.
         ports: [{ name: "redis", containerPort: 6379 }],
-        volumes: [{ name: "redis-data", mountPath: "/data" }],
         files: [
             {
                 path: "/usr/local/etc/redis/redis.conf",

@@ -33,7 +33,7 @@ function defaultZoneEnv(config: StackConfig, endpoints: AgentEndpoints): Record<
 export const server: ServiceDefinition = {
     name: "server",
     defaultImage: "bklite/server:huangpu-v1.0",
-    databases: [{ name: DATABASE.name, owner: DATABASE.owner, passwordRef: VALUE_REFS.postgresPassword }],
+    data: [{ kind: "database", name: DATABASE.name, owner: DATABASE.owner, passwordRef: VALUE_REFS.postgresPassword }],
     workload: ({ config, image, endpoints }) => {
         const redisUrl = (db: number) => tpl`redis://:${ref(VALUE_REFS.redisPassword)}@redis:6379/${db}`;
         return {
@@ -68,7 +68,6 @@ export const server: ServiceDefinition = {
                 ...defaultZoneEnv(config, endpoints),
             },
             ports: [{ name: "http", containerPort: SERVER_PORT }],
-            volumes: [],
             files: [NATS_CA_FILE],
             health: SERVER_HEALTH,
             // NATS too: the console login is an RPC over NATS to the server's own listener.

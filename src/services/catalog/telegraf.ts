@@ -69,14 +69,13 @@ export const telegraf: ServiceDefinition = {
     name: "telegraf",
     defaultImage: "telegraf:1.32.3",
     apps: ["monitor"],
-    streams: [METRICS_STREAM],
+    data: [{ kind: "streams", streams: [METRICS_STREAM] }],
     workload: ({ image }) => ({
         name: "telegraf",
         image,
         command: ["telegraf", "--config", CONFIG_FILE],
         env: { NATS_PASSWORD: tpl`${ref(VALUE_REFS.natsPassword)}` },
         ports: [],
-        volumes: [],
         files: [{ path: CONFIG_FILE, content: renderTelegrafConfig(), mode: "0644" }, NATS_CA_FILE],
         // wget: in the Debian image (buildpack-deps) and, as busybox, in the Alpine one.
         health: {

@@ -22,7 +22,6 @@ export const traefik: ServiceDefinition = {
         ports: [
             { name: "http", containerPort: 80, hostPort: config.ports.http, hostIp: bindAddress(config.ports.http) },
         ],
-        volumes: [],
         files: [
             {
                 path: "/etc/traefik/dynamic.yml",

@@ -59,7 +59,6 @@ export const vector: ServiceDefinition = {
         command: ["--config", CONFIG_FILE],
         env: { NATS_PASSWORD: tpl`${ref(VALUE_REFS.natsPassword)}` },
         ports: [],
-        volumes: [],
         files: [{ path: CONFIG_FILE, content: renderVectorConfig(), mode: "0644" }, NATS_CA_FILE],
         // Vector's API health endpoint: busybox wget in the Alpine variant, bash's /dev/tcp in the Debian one (no curl
         // or wget there).

@@ -8,6 +8,14 @@ export const victoriaLogs: ServiceDefinition = {
     name: "victoria-logs",
     defaultImage: "victoriametrics/victoria-logs:v1.25.0",
     apps: ["log"],
+    data: [
+        {
+            kind: "volume",
+            name: "victoria-logs-data",
+            mountPath: DATA_DIR,
+            holds: { notBackedUp: "the agents' logs: telemetry, kept for its retention and sent again as it comes" },
+        },
+    ],
     probe: { kind: "http", port: VICTORIA_LOGS_PORT, path: "/health", status: 200 },
     checkImage: (ref) =>
         ref.tag?.includes("scratch")
@@ -25,7 +33,6 @@ export const victoriaLogs: ServiceDefinition = {
         ],
         env: {},
         ports: [{ name: "victoria-logs", containerPort: VICTORIA_LOGS_PORT }],
-        volumes: [{ name: "victoria-logs-data", mountPath: DATA_DIR }],
         files: [],
         // The image is Alpine-based: busybox wget.
         health: {

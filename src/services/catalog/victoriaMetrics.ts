@@ -8,6 +8,14 @@ export const victoriaMetrics: ServiceDefinition = {
     name: "victoria-metrics",
     defaultImage: "victoriametrics/victoria-metrics:v1.106.1",
     apps: ["monitor"],
+    data: [
+        {
+            kind: "volume",
+            name: "victoria-metrics-data",
+            mountPath: DATA_DIR,
+            holds: { notBackedUp: "metrics: telemetry, kept 7 days and sent again as it comes" },
+        },
+    ],
     probe: { kind: "http", port: VICTORIA_METRICS_PORT, path: "/health", status: 200 },
     checkImage: (ref) =>
         ref.tag?.includes("scratch")
@@ -26,7 +34,6 @@ export const victoriaMetrics: ServiceDefinition = {
         ],
         env: {},
         ports: [{ name: "victoria-metrics", containerPort: VICTORIA_METRICS_PORT }],
-        volumes: [{ name: "victoria-metrics-data", mountPath: DATA_DIR }],
         files: [],
         // The image is Alpine-based: busybox wget.
         health: {

@@ -18,7 +18,6 @@ export const web: ServiceDefinition = {
             NEXTAPI_URL: `http://server:${SERVER_PORT}`,
         },
         ports: [{ name: "http", containerPort: WEB_PORT }],
-        volumes: [],
         files: [],
         health: {
             test: ["CMD", "wget", "--no-verbose", "--tries=1", "--spider", `http://127.0.0.1:${WEB_PORT}/`],
