@@ -303,109 +303,114 @@ export function publishedPorts(
     view: ResourceView,
     imageOf: (id: string) => string | undefined = () => undefined,
 ): PublishedPort[] {
-    const ports: PublishedPort[] = [];
     if (view.type === DOCKER_CONTAINER) {
-        const image =
-            typeof view.props.image === "string" ? (imageOf(view.props.image) ?? view.props.image) : undefined;
-        const containerName = typeof view.props.name === "string" ? view.props.name : view.name;
-        // The host's network: every port the container listens on, on every address of the host.
-        if (view.props.networkMode === "host") {
-            ports.push({
-                port: "(every port)",
-                hostPort: "(the same)",
-                protocol: "tcp",
-                bind: "0.0.0.0",
-                where: "inputs.networkMode",
-                ...optionalStore(dataStoreOf(undefined, image, containerName)),
-            });
-        }
-        if (view.props.publishAllPorts === true) {
-            ports.push({
-                port: "(every exposed port)",
-                hostPort: "(chosen by Docker)",
-                protocol: "tcp",
-                bind: "0.0.0.0",
-                where: "inputs.publishAllPorts",
-                ...optionalStore(dataStoreOf(undefined, image, containerName)),
-            });
-        }
-        const list = Array.isArray(view.props.ports) ? view.props.ports : [];
-        list.filter(isRecord).forEach((p, i) => {
-            const internal = asPort(p.internal);
-            ports.push({
-                port: internal ?? String(p.internal),
-                hostPort: asPort(p.external) ?? "(chosen by Docker)",
-                protocol: typeof p.protocol === "string" ? p.protocol : "tcp",
-                bind: typeof p.ip === "string" && p.ip !== "" ? p.ip : "0.0.0.0",
-                where: `inputs.ports[${i}]`,
-                ...optionalStore(dataStoreOf(internal, image, containerName)),
-            });
+        return containerPorts(view, imageOf);
+    }
+    if (view.type === K8S_SERVICE && isRecord(view.props.spec)) {
+        return servicePorts(view, view.props.spec);
+    }
+    return podPorts(view);
+}
+
+/** A Docker container's: the host's network, every exposed port, or the ports it lists. */
+function containerPorts(view: ResourceView, imageOf: (id: string) => string | undefined): PublishedPort[] {
+    const ports: PublishedPort[] = [];
+    const image = typeof view.props.image === "string" ? (imageOf(view.props.image) ?? view.props.image) : undefined;
+    const containerName = typeof view.props.name === "string" ? view.props.name : view.name;
+    const everything = (port: string, hostPort: string, where: string) =>
+        ports.push({
+            port,
+            hostPort,
+            protocol: "tcp",
+            bind: "0.0.0.0",
+            where,
+            ...optionalStore(dataStoreOf(undefined, image, containerName)),
         });
-    } else if (view.type === K8S_SERVICE && isRecord(view.props.spec)) {
-        const spec = view.props.spec;
-        const type = typeof spec.type === "string" ? spec.type : "ClusterIP";
-        const selector = isRecord(spec.selector) ? Object.values(spec.selector).map(String) : [];
-        const list = Array.isArray(spec.ports) ? spec.ports.filter(isRecord) : [];
-        const externalIPs = Array.isArray(spec.externalIPs) ? spec.externalIPs.map(String) : [];
+    // The host's network: every port the container listens on, on every address of the host.
+    if (view.props.networkMode === "host") {
+        everything("(every port)", "(the same)", "inputs.networkMode");
+    }
+    if (view.props.publishAllPorts === true) {
+        everything("(every exposed port)", "(chosen by Docker)", "inputs.publishAllPorts");
+    }
+    const list = Array.isArray(view.props.ports) ? view.props.ports : [];
+    list.filter(isRecord).forEach((p, i) => {
+        const internal = asPort(p.internal);
+        ports.push({
+            port: internal ?? String(p.internal),
+            hostPort: asPort(p.external) ?? "(chosen by Docker)",
+            protocol: typeof p.protocol === "string" ? p.protocol : "tcp",
+            bind: typeof p.ip === "string" && p.ip !== "" ? p.ip : "0.0.0.0",
+            where: `inputs.ports[${i}]`,
+            ...optionalStore(dataStoreOf(internal, image, containerName)),
+        });
+    });
+    return ports;
+}
+
+/** A Kubernetes Service's: node ports and load balancers, and external IPs. */
+function servicePorts(view: ResourceView, spec: Record<string, unknown>): PublishedPort[] {
+    const ports: PublishedPort[] = [];
+    const type = typeof spec.type === "string" ? spec.type : "ClusterIP";
+    const selector = isRecord(spec.selector) ? Object.values(spec.selector).map(String) : [];
+    const list = Array.isArray(spec.ports) ? spec.ports.filter(isRecord) : [];
+    const externalIPs = Array.isArray(spec.externalIPs) ? spec.externalIPs.map(String) : [];
+    list.forEach((p, i) => {
+        const target = asPort(p.targetPort) ?? asPort(p.port);
+        const name = typeof p.name === "string" ? p.name : undefined;
+        const base = {
+            port: asPort(p.port) ?? String(p.port),
+            protocol: typeof p.protocol === "string" ? p.protocol.toLowerCase() : "tcp",
+            where: `inputs.spec.ports[${i}]`,
+            ...optionalStore(dataStoreOf(target, ...selector, view.name, name)),
+        };
+        if (type === "NodePort" || type === "LoadBalancer") {
+            ports.push({
+                ...base,
+                hostPort: asPort(p.nodePort) ?? "(node port chosen by Kubernetes)",
+                bind: type === "LoadBalancer" ? "load balancer and every node" : "every node",
+            });
+        }
+        for (const ip of externalIPs) {
+            ports.push({ ...base, hostPort: base.port, bind: ip });
+        }
+    });
+    return ports;
+}
+
+/** A pod's (of a workload, or a Pod): the host's network, and host ports. */
+function podPorts(view: ResourceView): PublishedPort[] {
+    const ports: PublishedPort[] = [];
+    const pod = podSpecOf(view);
+    const imageOfContainer = (c: Record<string, unknown>) => (typeof c.image === "string" ? c.image : undefined);
+    if (pod?.spec.hostNetwork === true) {
+        ports.push({
+            port: "(every port)",
+            hostPort: "(the same)",
+            protocol: "tcp",
+            bind: "every node",
+            where: `${pod.at}.hostNetwork`,
+            ...optionalStore(
+                dataStoreOf(undefined, ...podContainers(view).map((c) => imageOfContainer(c.container)), view.name),
+            ),
+        });
+    }
+    for (const c of podContainers(view)) {
+        const list = Array.isArray(c.container.ports) ? c.container.ports.filter(isRecord) : [];
         list.forEach((p, i) => {
-            const target = asPort(p.targetPort) ?? asPort(p.port);
-            const store = optionalStore(
-                dataStoreOf(target, ...selector, view.name, typeof p.name === "string" ? p.name : undefined),
-            );
-            const base = {
-                port: asPort(p.port) ?? String(p.port),
-                protocol: typeof p.protocol === "string" ? p.protocol.toLowerCase() : "tcp",
-                where: `inputs.spec.ports[${i}]`,
-                ...store,
-            };
-            if (type === "NodePort" || type === "LoadBalancer") {
-                ports.push({
-                    ...base,
-                    hostPort: asPort(p.nodePort) ?? "(node port chosen by Kubernetes)",
-                    bind: type === "LoadBalancer" ? "load balancer and every node" : "every node",
-                });
+            if (p.hostPort === undefined) {
+                return;
             }
-            for (const ip of externalIPs) {
-                ports.push({ ...base, hostPort: base.port, bind: ip });
-            }
-        });
-    } else {
-        const pod = podSpecOf(view);
-        if (pod?.spec.hostNetwork === true) {
-            const images = podContainers(view).map((c) =>
-                typeof c.container.image === "string" ? c.container.image : undefined,
-            );
+            const port = asPort(p.containerPort);
             ports.push({
-                port: "(every port)",
-                hostPort: "(the same)",
-                protocol: "tcp",
-                bind: "every node",
-                where: `${pod.at}.hostNetwork`,
-                ...optionalStore(dataStoreOf(undefined, ...images, view.name)),
+                port: port ?? String(p.containerPort),
+                hostPort: asPort(p.hostPort) ?? String(p.hostPort),
+                protocol: typeof p.protocol === "string" ? p.protocol.toLowerCase() : "tcp",
+                bind: typeof p.hostIP === "string" && p.hostIP !== "" ? p.hostIP : "0.0.0.0",
+                where: `${c.at}.ports[${i}]`,
+                ...optionalStore(dataStoreOf(port, imageOfContainer(c.container), String(c.container.name ?? ""))),
             });
-        }
-        for (const c of podContainers(view)) {
-            const list = Array.isArray(c.container.ports) ? c.container.ports.filter(isRecord) : [];
-            list.forEach((p, i) => {
-                if (p.hostPort !== undefined) {
-                    const port = asPort(p.containerPort);
-                    ports.push({
-                        port: port ?? String(p.containerPort),
-                        hostPort: asPort(p.hostPort) ?? String(p.hostPort),
-                        protocol: typeof p.protocol === "string" ? p.protocol.toLowerCase() : "tcp",
-                        bind: typeof p.hostIP === "string" && p.hostIP !== "" ? p.hostIP : "0.0.0.0",
-                        where: `${c.at}.ports[${i}]`,
-                        ...optionalStore(
-                            dataStoreOf(
-                                port,
-                                typeof c.container.image === "string" ? c.container.image : undefined,
-                                String(c.container.name ?? ""),
-                            ),
-                        ),
-                    });
-                }
-            });
-        }
+        });
     }
     return ports;
 }

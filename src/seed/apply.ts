@@ -166,19 +166,7 @@ export async function applySeed(
     const timeoutMs = options.migrationTimeoutMs ?? 15 * 60 * 1000;
     const pollMs = options.pollMs ?? 2000;
     const deadline = Date.now() + timeoutMs;
-
-    // Package files are read before anything else: a missing file is a spec problem.
-    for (const pkg of spec.packages) {
-        if (!fs.existsSync(pkg.file) || !fs.statSync(pkg.file).isFile()) {
-            throw new Error(`package file ${pkg.file} does not exist; nothing was written`);
-        }
-    }
-    if (spec.packages.some((p) => p.type === "controller") && !conn.natsCa) {
-        throw new Error(
-            `${SEED_ENV.natsCa} is required: a controller package is uploaded with the stack's NATS CA in it; nothing was written`,
-        );
-    }
-
+    checkPackageFiles(spec, conn);
     // Controller zips are uploaded as copies holding the stack's CA, made here and removed at the end.
     const staging = fs.mkdtempSync(path.join(os.tmpdir(), "bklite-seed-"));
     const progress = (): WaitProgress => waitProgress(log, options.progressEveryMs);
@@ -194,199 +182,31 @@ export async function applySeed(
         locked = true;
         const schema = await waitForSchema(db, deadline, pollMs, progress());
         log(`schema: ${schema.name}`);
-
-        // Regions and SidecarEnv: planned from what is there.
-        const names = spec.regions.map((r) => r.name);
-        const { rows: regionRows } = await db.query<{ id: string; name: string }>(
-            "SELECT id, name FROM node_mgmt_cloudregion WHERE name = ANY($1::text[])",
-            [names],
-        );
-        const regionIds = new Map(regionRows.map((r) => [r.name, Number(r.id)]));
-        const { rows: envRows } = await db.query<{
-            id: string;
-            key: string;
-            value: string;
-            type: string;
-            region: string;
-        }>(
-            `SELECT e.id, e.key, e.value, e.type, r.name AS region FROM node_mgmt_sidecarenv e
-               JOIN node_mgmt_cloudregion r ON r.id = e.cloud_region_id WHERE r.name = ANY($1::text[])`,
-            [names],
-        );
-        const existing = new Map<string, ExistingEnv[]>();
-        for (const row of envRows) {
-            existing.set(row.region, [
-                ...(existing.get(row.region) ?? []),
-                { id: Number(row.id), key: row.key, value: row.value, type: row.type },
-            ]);
-        }
-        const envPlan = diffEnv(spec.regions, existing, schema, conn.secretKey);
-        // Every secret row, in any region: one that SECRET_KEY cannot read means the key is wrong, or being rotated.
-        const { rows: secretRows } = await db.query<{ id: string; key: string; value: string; region: string }>(
-            `SELECT e.id, e.key, e.value, r.name AS region FROM node_mgmt_sidecarenv e
-               JOIN node_mgmt_cloudregion r ON r.id = e.cloud_region_id WHERE e.type = 'secret' ORDER BY r.name, e.key, e.id`,
-        );
-        const rekey = diffRekey(
-            secretRows.map((r) => ({ ...r, id: Number(r.id) })),
-            spec.regions,
-            {
-                secretKey: conn.secretKey,
-                previousSecretKey: conn.previousSecretKey,
-                reencrypt: options.reencrypt ?? false,
-            },
-        );
-        const refusals = [...envPlan.problems, ...rekey.problems];
-        const regionsToCreate = names.filter((n) => !regionIds.has(n));
-
-        // Packages: decide every target before sending a byte.
-        const work: PackageWork[] = [];
-        const summary: SeedSummary = {
-            schema: schema.name,
-            regions: { created: regionsToCreate.length, updated: 0, unchanged: names.length - regionsToCreate.length },
-            sidecarEnv: envPlan.counts,
-            packages: zeroCounts(),
-            objects: { uploaded: 0, unchanged: 0 },
-            bytesSent: 0,
-            ...(options.reencrypt ? { reencrypted: rekey.writes.length } : {}),
-        };
+        const regions = await diffRegions(db, spec, schema, conn, options);
+        const summary = initialSummary(schema, regions, options);
         let bucket: ObjectBucket | undefined;
         if (spec.packages.length > 0) {
             // An upload must not stall across a server restart: it fails, and the next run finishes it.
-            nc = await connectNats(
-                { url: conn.natsUrl, user: conn.natsUser, password: conn.natsPassword, ca: conn.natsCa },
-                "bklite-seed",
-            );
+            const endpoint = { url: conn.natsUrl, user: conn.natsUser, password: conn.natsPassword, ca: conn.natsCa };
+            nc = await connectNats(endpoint, "bklite-seed");
             bucket = await ObjectBucket.open(nc, conn.bucket);
         }
-        for (const pkg of spec.packages) {
-            const file = pkg.type === "controller" ? controllerWithCa(pkg.file, conn.natsCa!, staging) : pkg.file;
-            const name = path.basename(pkg.file);
-            const size = fs.statSync(file).size;
-            const digest = await fileDigest(file);
-            const target = packageTarget(pkg, file);
-            const where = schema.packageArchitecture
-                ? {
-                      sql: "os = $1 AND object = $2 AND version = $3 AND cpu_architecture = $4",
-                      args: [target.os, target.object, target.version, target.cpuArchitecture],
-                  }
-                : { sql: "os = $1 AND object = $2 AND version = $3", args: [target.os, target.object, target.version] };
-            const { rows } = await db.query<{ id: string; name: string }>(
-                `SELECT id, name FROM node_mgmt_packageversion WHERE ${where.sql}`,
-                where.args,
-            );
-            const key = objectKey(target, schema);
-            const object = await bucket!.info(key);
-            const decision = decidePackage({
-                row: rows[0],
-                objectDigest: object?.digest,
-                localDigest: digest,
-                name,
-                force: options.force ?? false,
-            });
-            if ("refuse" in decision) {
-                refusals.push(`package ${target.os}/${target.object} ${target.version}: ${decision.refuse}`);
-                continue;
-            }
-            work.push({
-                target,
-                key,
-                digest,
-                size,
-                upload: decision.upload,
-                row: decision.row,
-                rowId: rows[0] ? Number(rows[0].id) : undefined,
-            });
-        }
+        const work = await diffPackages(
+            db,
+            spec,
+            schema,
+            bucket,
+            { conn, staging, force: options.force ?? false },
+            regions.refusals,
+        );
         // The console login: the server created the user with its own password; give it the stack's.
-        const admin = spec.admin ? await planAdmin(db, spec.admin, refusals) : undefined;
+        const admin = spec.admin ? await planAdmin(db, spec.admin, regions.refusals) : undefined;
         summary.admin = admin ? (admin.hash ? "updated" : "unchanged") : "not managed";
-        if (refusals.length > 0) {
-            throw new Error(`refused; nothing was written:\n${refusals.map((r) => `  - ${r}`).join("\n")}`);
+        if (regions.refusals.length > 0) {
+            throw new Error(`refused; nothing was written:\n${regions.refusals.map((r) => `  - ${r}`).join("\n")}`);
         }
-
-        // Objects first: a row is written only for an object that is stored and verified.
-        for (const item of work) {
-            if (!item.upload) {
-                summary.objects.unchanged++;
-                continue;
-            }
-            let info;
-            try {
-                info = await bucket!.put(item.key, item.target.file, {
-                    description: item.target.name,
-                    onProgress: progressReporter(log, item.key, item.size),
-                });
-            } catch (err) {
-                throw new Error(
-                    `uploading ${item.key} failed (${(err as Error).message}); no row was written for it, and a re-run uploads it again`,
-                    { cause: err },
-                );
-            }
-            const readBack = await bucket!.readDigest(info);
-            if (info.digest !== item.digest || readBack.digest !== item.digest || readBack.size !== item.size) {
-                throw new Error(
-                    `object ${item.key} does not read back as the file (${readBack.digest}, ${readBack.size} bytes; expected ${item.digest}, ${item.size} bytes); no row was written`,
-                );
-            }
-            summary.objects.uploaded++;
-            summary.bytesSent += item.size;
-            log(`stored ${item.key} (${formatBytes(item.size)}, ${item.digest})`);
-        }
-
-        // Rows: one transaction.
-        await db.query("BEGIN");
-        try {
-            if (regionsToCreate.length > 0) {
-                // Django's node_init creates `default` with an explicit id 1, which does not advance the identity
-                // sequence; without this, the next region would be handed id 1 again.
-                await db.query(
-                    "SELECT setval(pg_get_serial_sequence('node_mgmt_cloudregion', 'id'), GREATEST((SELECT max(id) FROM node_mgmt_cloudregion), 1))",
-                );
-            }
-            // `default` first: it is region 1 to bk-lite, and keeps that id if the server has not created it yet.
-            for (const name of [...regionsToCreate].sort((a, b) => Number(b === "default") - Number(a === "default"))) {
-                const idFree =
-                    name === "default" &&
-                    (await db.query("SELECT 1 FROM node_mgmt_cloudregion WHERE id = 1")).rowCount === 0;
-                const { rows } = await insert(
-                    db,
-                    "node_mgmt_cloudregion",
-                    {
-                        ...(idFree ? { id: 1 } : {}),
-                        name,
-                        introduction: name === "default" ? "default cloud region!" : "managed by bklite-infra",
-                        ...timestamps(),
-                        ...(schema.regionProxy ? { proxy_address: "" } : {}),
-                    },
-                    "id",
-                );
-                regionIds.set(name, Number(rows[0].id));
-                if (idFree) {
-                    await db.query(
-                        "SELECT setval(pg_get_serial_sequence('node_mgmt_cloudregion', 'id'), (SELECT max(id) FROM node_mgmt_cloudregion))",
-                    );
-                }
-            }
-            for (const write of [...envPlan.writes, ...rekey.writes]) {
-                await writeEnv(db, write, regionIds.get(write.region)!);
-            }
-            for (const item of work) {
-                await writePackageRow(db, item, schema);
-                summary.packages[item.row === "create" ? "created" : item.row === "update" ? "updated" : "unchanged"]++;
-            }
-            if (admin?.hash) {
-                await db.query("UPDATE system_mgmt_user SET password = $1 WHERE id = $2", [admin.hash, admin.id]);
-            }
-            await db.query("COMMIT");
-        } catch (err) {
-            await db.query("ROLLBACK").catch(() => undefined);
-            throw new Error(
-                `writing to the database failed and everything was rolled back: ${(err as Error).message}`,
-                {
-                    cause: err,
-                },
-            );
-        }
+        await uploadObjects(bucket, work, summary, log);
+        await writeRows(db, { regions, work, admin, schema }, summary);
         return summary;
     } finally {
         if (locked) {
@@ -395,6 +215,226 @@ export async function applySeed(
         await db.end().catch(() => undefined);
         await nc?.close().catch(() => undefined);
         fs.rmSync(staging, { recursive: true, force: true });
+    }
+}
+
+/** Package files are read before anything else: a missing file is a spec problem. */
+function checkPackageFiles(spec: SeedSpec, conn: SeedConnection): void {
+    for (const pkg of spec.packages) {
+        if (!fs.existsSync(pkg.file) || !fs.statSync(pkg.file).isFile()) {
+            throw new Error(`package file ${pkg.file} does not exist; nothing was written`);
+        }
+    }
+    if (spec.packages.some((p) => p.type === "controller") && !conn.natsCa) {
+        throw new Error(
+            `${SEED_ENV.natsCa} is required: a controller package is uploaded with the stack's NATS CA in it; nothing was written`,
+        );
+    }
+}
+
+/** What the regions and their SidecarEnv need, from what is there; `refusals` gathers every refusal of the run. */
+interface RegionsDiff {
+    regionIds: Map<string, number>;
+    toCreate: string[];
+    env: ReturnType<typeof diffEnv>;
+    rekey: ReturnType<typeof diffRekey>;
+    refusals: string[];
+}
+
+async function diffRegions(
+    db: Client,
+    spec: SeedSpec,
+    schema: SchemaVariant,
+    conn: SeedConnection,
+    options: ApplyOptions,
+): Promise<RegionsDiff> {
+    const names = spec.regions.map((r) => r.name);
+    const { rows: regionRows } = await db.query<{ id: string; name: string }>(
+        "SELECT id, name FROM node_mgmt_cloudregion WHERE name = ANY($1::text[])",
+        [names],
+    );
+    const regionIds = new Map(regionRows.map((r) => [r.name, Number(r.id)]));
+    const { rows: envRows } = await db.query<{ id: string; key: string; value: string; type: string; region: string }>(
+        `SELECT e.id, e.key, e.value, e.type, r.name AS region FROM node_mgmt_sidecarenv e
+           JOIN node_mgmt_cloudregion r ON r.id = e.cloud_region_id WHERE r.name = ANY($1::text[])`,
+        [names],
+    );
+    const existing = new Map<string, ExistingEnv[]>();
+    for (const row of envRows) {
+        const stored = { id: Number(row.id), key: row.key, value: row.value, type: row.type };
+        existing.set(row.region, [...(existing.get(row.region) ?? []), stored]);
+    }
+    const env = diffEnv(spec.regions, existing, schema, conn.secretKey);
+    // Every secret row, in any region: one that SECRET_KEY cannot read means the key is wrong, or being rotated.
+    const { rows: secretRows } = await db.query<{ id: string; key: string; value: string; region: string }>(
+        `SELECT e.id, e.key, e.value, r.name AS region FROM node_mgmt_sidecarenv e
+           JOIN node_mgmt_cloudregion r ON r.id = e.cloud_region_id WHERE e.type = 'secret' ORDER BY r.name, e.key, e.id`,
+    );
+    const rekey = diffRekey(
+        secretRows.map((r) => ({ ...r, id: Number(r.id) })),
+        spec.regions,
+        { secretKey: conn.secretKey, previousSecretKey: conn.previousSecretKey, reencrypt: options.reencrypt ?? false },
+    );
+    const toCreate = names.filter((n) => !regionIds.has(n));
+    return { regionIds, toCreate, env, rekey, refusals: [...env.problems, ...rekey.problems] };
+}
+
+function initialSummary(schema: SchemaVariant, regions: RegionsDiff, options: ApplyOptions): SeedSummary {
+    const given = regions.regionIds.size + regions.toCreate.length;
+    return {
+        schema: schema.name,
+        regions: { created: regions.toCreate.length, updated: 0, unchanged: given - regions.toCreate.length },
+        sidecarEnv: regions.env.counts,
+        packages: zeroCounts(),
+        objects: { uploaded: 0, unchanged: 0 },
+        bytesSent: 0,
+        ...(options.reencrypt ? { reencrypted: regions.rekey.writes.length } : {}),
+    };
+}
+
+/** Decides every package's object and row before a byte is sent; a refused one is added to `refusals`. */
+async function diffPackages(
+    db: Client,
+    spec: SeedSpec,
+    schema: SchemaVariant,
+    bucket: ObjectBucket | undefined,
+    run: { conn: SeedConnection; staging: string; force: boolean },
+    refusals: string[],
+): Promise<PackageWork[]> {
+    const work: PackageWork[] = [];
+    for (const pkg of spec.packages) {
+        const file = pkg.type === "controller" ? controllerWithCa(pkg.file, run.conn.natsCa!, run.staging) : pkg.file;
+        const size = fs.statSync(file).size;
+        const digest = await fileDigest(file);
+        const target = packageTarget(pkg, file);
+        const where = schema.packageArchitecture
+            ? {
+                  sql: "os = $1 AND object = $2 AND version = $3 AND cpu_architecture = $4",
+                  args: [target.os, target.object, target.version, target.cpuArchitecture],
+              }
+            : { sql: "os = $1 AND object = $2 AND version = $3", args: [target.os, target.object, target.version] };
+        const { rows } = await db.query<{ id: string; name: string }>(
+            `SELECT id, name FROM node_mgmt_packageversion WHERE ${where.sql}`,
+            where.args,
+        );
+        const key = objectKey(target, schema);
+        const object = await bucket!.info(key);
+        const decision = decidePackage({
+            row: rows[0],
+            objectDigest: object?.digest,
+            localDigest: digest,
+            name: path.basename(pkg.file),
+            force: run.force,
+        });
+        if ("refuse" in decision) {
+            refusals.push(`package ${target.os}/${target.object} ${target.version}: ${decision.refuse}`);
+            continue;
+        }
+        const rowId = rows[0] ? Number(rows[0].id) : undefined;
+        work.push({ target, key, digest, size, upload: decision.upload, row: decision.row, rowId });
+    }
+    return work;
+}
+
+/** Objects first: a row is written only for an object that is stored and verified. */
+async function uploadObjects(
+    bucket: ObjectBucket | undefined,
+    work: ReadonlyArray<PackageWork>,
+    summary: SeedSummary,
+    log: (line: string) => void,
+): Promise<void> {
+    for (const item of work) {
+        if (!item.upload) {
+            summary.objects.unchanged++;
+            continue;
+        }
+        let info;
+        try {
+            info = await bucket!.put(item.key, item.target.file, {
+                description: item.target.name,
+                onProgress: progressReporter(log, item.key, item.size),
+            });
+        } catch (err) {
+            throw new Error(
+                `uploading ${item.key} failed (${(err as Error).message}); no row was written for it, and a re-run uploads it again`,
+                { cause: err },
+            );
+        }
+        const readBack = await bucket!.readDigest(info);
+        if (info.digest !== item.digest || readBack.digest !== item.digest || readBack.size !== item.size) {
+            throw new Error(
+                `object ${item.key} does not read back as the file (${readBack.digest}, ${readBack.size} bytes; expected ${item.digest}, ${item.size} bytes); no row was written`,
+            );
+        }
+        summary.objects.uploaded++;
+        summary.bytesSent += item.size;
+        log(`stored ${item.key} (${formatBytes(item.size)}, ${item.digest})`);
+    }
+}
+
+/** Every row in one transaction, rolled back whole on any error. */
+async function writeRows(
+    db: Client,
+    plan: {
+        regions: RegionsDiff;
+        work: ReadonlyArray<PackageWork>;
+        admin?: { id: number; hash?: string };
+        schema: SchemaVariant;
+    },
+    summary: SeedSummary,
+): Promise<void> {
+    await db.query("BEGIN");
+    try {
+        await createRegions(db, plan.regions, plan.schema);
+        for (const write of [...plan.regions.env.writes, ...plan.regions.rekey.writes]) {
+            await writeEnv(db, write, plan.regions.regionIds.get(write.region)!);
+        }
+        for (const item of plan.work) {
+            await writePackageRow(db, item, plan.schema);
+            summary.packages[item.row === "create" ? "created" : item.row === "update" ? "updated" : "unchanged"]++;
+        }
+        if (plan.admin?.hash) {
+            await db.query("UPDATE system_mgmt_user SET password = $1 WHERE id = $2", [plan.admin.hash, plan.admin.id]);
+        }
+        await db.query("COMMIT");
+    } catch (err) {
+        await db.query("ROLLBACK").catch(() => undefined);
+        throw new Error(`writing to the database failed and everything was rolled back: ${(err as Error).message}`, {
+            cause: err,
+        });
+    }
+}
+
+/** The regions the spec names that do not exist yet, `default` first (region 1 to bk-lite, when still free). */
+async function createRegions(db: Client, regions: RegionsDiff, schema: SchemaVariant): Promise<void> {
+    if (regions.toCreate.length > 0) {
+        // Django's node_init creates `default` with an explicit id 1, which does not advance the identity sequence;
+        // without this, the next region would be handed id 1 again.
+        await db.query(
+            "SELECT setval(pg_get_serial_sequence('node_mgmt_cloudregion', 'id'), GREATEST((SELECT max(id) FROM node_mgmt_cloudregion), 1))",
+        );
+    }
+    for (const name of [...regions.toCreate].sort((a, b) => Number(b === "default") - Number(a === "default"))) {
+        const idFree =
+            name === "default" && (await db.query("SELECT 1 FROM node_mgmt_cloudregion WHERE id = 1")).rowCount === 0;
+        const { rows } = await insert(
+            db,
+            "node_mgmt_cloudregion",
+            {
+                ...(idFree ? { id: 1 } : {}),
+                name,
+                introduction: name === "default" ? "default cloud region!" : "managed by bklite-infra",
+                ...timestamps(),
+                ...(schema.regionProxy ? { proxy_address: "" } : {}),
+            },
+            "id",
+        );
+        regions.regionIds.set(name, Number(rows[0].id));
+        if (idFree) {
+            await db.query(
+                "SELECT setval(pg_get_serial_sequence('node_mgmt_cloudregion', 'id'), (SELECT max(id) FROM node_mgmt_cloudregion))",
+            );
+        }
     }
 }
 

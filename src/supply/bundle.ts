@@ -100,81 +100,112 @@ export async function bundleImages(options: {
     const previous = fs.existsSync(checksumPath)
         ? parseChecksums(fs.readFileSync(checksumPath, "utf8"), checksumPath)
         : new Map<string, string>();
-    const sums = new Map<string, string>();
-    const archives: BundleArchive[] = [];
-    const result: BundleResult = { saved: [], unchanged: [], removed: [] };
-    /** Writes what is known so far: finished archives, plus earlier entries not yet reached (still valid). */
-    const persist = () => {
-        const pending = new Map(
-            [...previous].filter(
-                ([file]) => !sums.has(file) && images.some(([target]) => archiveName(target) === file),
-            ),
-        );
-        writeAtomically(checksumPath, formatChecksums(new Map([...pending, ...sums])));
-        const manifest: BundleManifest = {
-            version: 1,
-            archives: [...archives].sort((a, b) => compareStrings(a.file, b.file)),
-        };
-        writeAtomically(path.join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    const bundle: BundleState = {
+        dir,
+        previous,
+        sums: new Map(),
+        archives: [],
+        needed: images.map(([t]) => archiveName(t)),
     };
-
+    const result: BundleResult = { saved: [], unchanged: [], removed: [] };
     let local = await docker.inventory();
     for (const [target, source] of images) {
         if (!local.has(normaliseRef(target))) {
-            if (!local.has(normaliseRef(source))) {
-                log(`pulling  ${source}`);
-                await docker.pull(source);
-            }
-            if (source !== target) {
-                await docker.tag(source, target);
-                log(`tagged   ${source} as ${target}`);
-            }
+            await makeTarget(docker, source, target, local, log);
             local = await docker.inventory();
         }
         const imageId = local.get(normaliseRef(target));
         if (!imageId) {
             throw new Error(`${target} is not on this machine even after pulling ${source}`);
         }
-        const file = archiveName(target);
-        const archivePath = path.join(dir, file);
-        // Kept only if it holds this image and still matches its checksum (an archive damaged in place is redone).
-        if (
-            previous.has(file) &&
-            fs.existsSync(archivePath) &&
-            holds(archivePath, target, imageId) &&
-            (await sha256File(archivePath)) === previous.get(file)
-        ) {
-            sums.set(file, previous.get(file)!);
-            archives.push({ file, refs: [target], imageId });
-            result.unchanged.push(target);
-            log(`unchanged ${target} (${file})`);
-            continue;
-        }
-        const started = Date.now();
-        const partial = `${archivePath}.partial`;
-        try {
-            await docker.save([target], partial);
-            sums.set(file, await sha256File(partial));
-            fs.renameSync(partial, archivePath);
-        } finally {
-            fs.rmSync(partial, { force: true });
-        }
-        archives.push({ file, refs: [target], imageId });
-        persist();
-        result.saved.push(target);
-        log(
-            `saved    ${target} -> ${file} (${formatBytes(fs.statSync(archivePath).size)}, ${((Date.now() - started) / 1000).toFixed(1)} s)`,
-        );
+        const saved = await saveArchive(bundle, docker, target, imageId, log);
+        result[saved ? "saved" : "unchanged"].push(target);
     }
     for (const file of previous.keys()) {
-        if (!sums.has(file) && fs.existsSync(path.join(dir, file))) {
+        if (!bundle.sums.has(file) && fs.existsSync(path.join(dir, file))) {
             fs.rmSync(path.join(dir, file));
             result.removed.push(file);
             log(`removed  ${file} (no longer needed by the stack)`);
         }
     }
-    persist();
+    persist(bundle);
     return result;
+}
+
+/** A bundle being written: the checksums it had, those of the archives done so far, and what it needs. */
+interface BundleState {
+    dir: string;
+    previous: ReadonlyMap<string, string>;
+    sums: Map<string, string>;
+    archives: BundleArchive[];
+    /** The archive files the stack's images need. */
+    needed: string[];
+}
+
+/** Writes what is known so far: finished archives, plus earlier entries not yet reached (still valid). */
+function persist(bundle: BundleState): void {
+    const pending = new Map(
+        [...bundle.previous].filter(([file]) => !bundle.sums.has(file) && bundle.needed.includes(file)),
+    );
+    writeAtomically(path.join(bundle.dir, CHECKSUM_FILE), formatChecksums(new Map([...pending, ...bundle.sums])));
+    const manifest: BundleManifest = {
+        version: 1,
+        archives: [...bundle.archives].sort((a, b) => compareStrings(a.file, b.file)),
+    };
+    writeAtomically(path.join(bundle.dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/** Makes `target` from `source` on this machine: pulled if missing, then tagged as the ref the stack runs. */
+async function makeTarget(
+    docker: DockerImages,
+    source: string,
+    target: string,
+    local: ReadonlyMap<string, string>,
+    log: Log,
+) {
+    if (!local.has(normaliseRef(source))) {
+        log(`pulling  ${source}`);
+        await docker.pull(source);
+    }
+    if (source !== target) {
+        await docker.tag(source, target);
+        log(`tagged   ${source} as ${target}`);
+    }
+}
+
+/**
+ * The image's archive: kept when it holds this image and still matches its checksum (an archive damaged in place is
+ * redone), saved otherwise. True when it was saved.
+ */
+async function saveArchive(bundle: BundleState, docker: DockerImages, target: string, imageId: string, log: Log) {
+    const file = archiveName(target);
+    const archivePath = path.join(bundle.dir, file);
+    const before = bundle.previous.get(file);
+    if (
+        before !== undefined &&
+        fs.existsSync(archivePath) &&
+        holds(archivePath, target, imageId) &&
+        (await sha256File(archivePath)) === before
+    ) {
+        bundle.sums.set(file, before);
+        bundle.archives.push({ file, refs: [target], imageId });
+        log(`unchanged ${target} (${file})`);
+        return false;
+    }
+    const started = Date.now();
+    const partial = `${archivePath}.partial`;
+    try {
+        await docker.save([target], partial);
+        bundle.sums.set(file, await sha256File(partial));
+        fs.renameSync(partial, archivePath);
+    } finally {
+        fs.rmSync(partial, { force: true });
+    }
+    bundle.archives.push({ file, refs: [target], imageId });
+    persist(bundle);
+    const size = formatBytes(fs.statSync(archivePath).size);
+    log(`saved    ${target} -> ${file} (${size}, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    return true;
 }
 
 /** True when the archive's own manifest restores `ref` as `imageId`. */
@@ -222,92 +253,98 @@ export async function loadBundle(options: {
         );
     }
     const sums = parseChecksums(fs.readFileSync(checksumPath, "utf8"), checksumPath);
-
     for (const file of fs
         .readdirSync(dir)
-        .filter((f) => /\.tar(\.gz)?$/.test(f))
+        .filter((f) => /\.tar(\.gz)?$/.test(f) && !sums.has(f))
         .sort()) {
-        if (!sums.has(file)) {
-            report({
-                status: "failed",
-                subject: file,
-                detail: `not listed in ${CHECKSUM_FILE}; nothing loaded from it (remove it, or re-make the bundle)`,
-            });
-        }
+        report({
+            status: "failed",
+            subject: file,
+            detail: `not listed in ${CHECKSUM_FILE}; nothing loaded from it (remove it, or re-make the bundle)`,
+        });
     }
-
     const local = await docker.inventory();
     const available: string[] = [];
     for (const [file, expected] of sums) {
-        const archivePath = path.join(dir, file);
-        if (!fs.existsSync(archivePath)) {
-            report({ status: "failed", subject: file, detail: `listed in ${CHECKSUM_FILE} but missing from ${dir}` });
-            continue;
-        }
-        let images: ReturnType<typeof readArchiveManifest> | undefined;
-        let unreadable: string | undefined;
-        try {
-            images = readArchiveManifest(archivePath);
-        } catch (err) {
-            unreadable = (err as Error).message;
-        }
-        const tags = (images ?? []).flatMap((i) => i.repoTags);
-        if (
-            images &&
-            tags.length > 0 &&
-            images.every((i) => i.repoTags.every((t) => local.get(normaliseRef(t)) === i.imageId))
-        ) {
-            for (const tag of tags) {
-                report({ status: "present", subject: tag, detail: `already on the host (${file} not hashed)` });
-                available.push(tag);
-            }
-            continue;
-        }
-        const started = Date.now();
-        const actual = await sha256File(archivePath);
-        if (actual !== expected) {
-            report({
-                status: "failed",
-                subject: file,
-                detail: `corrupted: its sha256 is ${actual}, ${CHECKSUM_FILE} says ${expected}; nothing loaded from it`,
-            });
-            continue;
-        }
-        if (unreadable !== undefined || tags.length === 0) {
-            report({
-                status: "failed",
-                subject: file,
-                detail: `matches ${CHECKSUM_FILE} but ${unreadable ?? "tags no image"}; nothing loaded from it`,
-            });
-            continue;
-        }
-        try {
-            await docker.load(archivePath);
-        } catch (err) {
-            report({ status: "failed", subject: file, detail: (err as Error).message });
-            continue;
-        }
-        const size = formatBytes(fs.statSync(archivePath).size);
-        const seconds = ((Date.now() - started) / 1000).toFixed(1);
-        for (const tag of tags) {
-            report({ status: "loaded", subject: tag, detail: `from ${file} (${size}, ${seconds} s)` });
-            available.push(tag);
-        }
+        available.push(...(await loadArchive(dir, file, expected, docker, local, report)));
     }
-
     if (options.pushTo !== undefined) {
-        for (const ref of [...new Set(available)].sort()) {
-            const target = resolveImageRef("", ref, { registry: options.pushTo });
-            try {
-                if (target !== ref) {
-                    await docker.tag(ref, target);
-                }
-                await docker.push(target);
-                report({ status: "pushed", subject: target, detail: `from ${ref}` });
-            } catch (err) {
-                report({ status: "failed", subject: target, detail: `push failed: ${(err as Error).message}` });
-            }
-        }
+        await pushAll(docker, available, options.pushTo, report);
     }
     return lines;
+}
+
+/**
+ * One archive: skipped without hashing when the host has every image it holds; loaded when it matches its checksum;
+ * failed by name otherwise. Returns the refs it made available.
+ */
+async function loadArchive(
+    dir: string,
+    file: string,
+    expected: string,
+    docker: DockerImages,
+    local: ReadonlyMap<string, string>,
+    report: (line: LoadLine) => void,
+): Promise<string[]> {
+    const archivePath = path.join(dir, file);
+    if (!fs.existsSync(archivePath)) {
+        report({ status: "failed", subject: file, detail: `listed in ${CHECKSUM_FILE} but missing from ${dir}` });
+        return [];
+    }
+    let images: ReturnType<typeof readArchiveManifest> | undefined;
+    let unreadable: string | undefined;
+    try {
+        images = readArchiveManifest(archivePath);
+    } catch (err) {
+        unreadable = (err as Error).message;
+    }
+    const tags = (images ?? []).flatMap((i) => i.repoTags);
+    if (
+        images &&
+        tags.length > 0 &&
+        images.every((i) => i.repoTags.every((t) => local.get(normaliseRef(t)) === i.imageId))
+    ) {
+        tags.forEach((tag) =>
+            report({ status: "present", subject: tag, detail: `already on the host (${file} not hashed)` }),
+        );
+        return tags;
+    }
+    const started = Date.now();
+    const actual = await sha256File(archivePath);
+    const refused =
+        actual !== expected
+            ? `corrupted: its sha256 is ${actual}, ${CHECKSUM_FILE} says ${expected}; nothing loaded from it`
+            : unreadable !== undefined || tags.length === 0
+              ? `matches ${CHECKSUM_FILE} but ${unreadable ?? "tags no image"}; nothing loaded from it`
+              : undefined;
+    if (refused !== undefined) {
+        report({ status: "failed", subject: file, detail: refused });
+        return [];
+    }
+    try {
+        await docker.load(archivePath);
+    } catch (err) {
+        report({ status: "failed", subject: file, detail: (err as Error).message });
+        return [];
+    }
+    const size = formatBytes(fs.statSync(archivePath).size);
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    tags.forEach((tag) => report({ status: "loaded", subject: tag, detail: `from ${file} (${size}, ${seconds} s)` }));
+    return tags;
+}
+
+/** Tags every available image the way the program rewrites refs for `registry`, and pushes it. */
+async function pushAll(docker: DockerImages, available: string[], registry: string, report: (line: LoadLine) => void) {
+    for (const ref of [...new Set(available)].sort()) {
+        const target = resolveImageRef("", ref, { registry });
+        try {
+            if (target !== ref) {
+                await docker.tag(ref, target);
+            }
+            await docker.push(target);
+            report({ status: "pushed", subject: target, detail: `from ${ref}` });
+        } catch (err) {
+            report({ status: "failed", subject: target, detail: `push failed: ${(err as Error).message}` });
+        }
+    }
 }

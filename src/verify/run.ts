@@ -55,92 +55,105 @@ export async function runVerify(
     options: VerifyOptions,
 ): Promise<VerifyReport> {
     const started = Date.now();
-    const deadline = started + options.timeoutMs;
-    const resolved = new Map<string, Promise<string>>();
-    const addressOf = (service: string, signal: AbortSignal): Promise<string> => {
-        const check = spec.services.find((s) => s.service === service);
-        const address: ServiceAddress | undefined = check?.address;
-        if (check === undefined || address === undefined || check.probe.kind === "nats-executor") {
-            return Promise.reject(new Error(`the spec gives no address for ${service}`));
-        }
-        const port = check.probe.port;
-        if (!resolved.has(service)) {
-            resolved.set(service, options.access.locate(address, port, signal));
-        }
-        return resolved.get(service)!;
-    };
-
-    const run = async (check: Check): Promise<CheckResult> => {
-        const controller = new AbortController();
-        const cleanups: Array<() => unknown> = [];
-        const limit = Math.min(options.checkTimeoutMs, deadline - Date.now());
-        const byRun = limit < options.checkTimeoutMs;
-        const context: CheckContext = {
-            spec,
-            secrets,
-            signal: controller.signal,
-            addressOf: (service) => addressOf(service, controller.signal),
-            defer: (close) => cleanups.push(close),
-        };
-        let timer: NodeJS.Timeout | undefined;
-        const timedOut = new Promise<CheckResult>((resolve) => {
-            timer = setTimeout(
-                () => {
-                    controller.abort();
-                    resolve({
-                        check: check.name,
-                        status: "fail",
-                        expected: "an answer",
-                        found: `no answer within ${Math.round(limit / 1000)} s`,
-                        fix: byRun
-                            ? `the run's ${Math.round(options.timeoutMs / 1000)} s ran out during this check: something it reaches hangs (or raise --timeout-seconds)`
-                            : "something it reaches accepts connections but does not answer: look at that service's log",
-                    });
-                },
-                Math.max(limit, 0),
-            );
-        });
-        const checkStarted = Date.now();
-        try {
-            const result = await Promise.race([
-                check.run(context).then((r) => ({ check: check.name, ...r })),
-                timedOut,
-            ]);
-            options.log?.(
-                `${result.status.padEnd(4)} ${check.name} (${((Date.now() - checkStarted) / 1000).toFixed(1)} s)`,
-            );
-            return result;
-        } finally {
-            clearTimeout(timer);
-            controller.abort();
-            for (const close of cleanups.reverse()) {
-                try {
-                    await Promise.resolve(close()).catch(() => undefined);
-                } catch {
-                    // Closing what a stopped check opened is best effort.
-                }
-            }
-        }
-    };
-
+    const run: Run = { spec, secrets, options, deadline: started + options.timeoutMs, addresses: new Map() };
     try {
         const planned = checksOf(spec);
-        const checks = await Promise.all(planned.map(run));
-        const retryUntil = Math.min(started + (options.retryMs ?? 0), deadline);
+        const checks = await Promise.all(planned.map((check) => runCheck(run, check)));
+        const retryUntil = Math.min(started + (options.retryMs ?? 0), run.deadline);
         for (;;) {
             const failing = planned.filter((_, i) => checks[i].status === "fail");
             if (failing.length === 0 || Date.now() + RETRY_PAUSE_MS >= retryUntil) {
                 break;
             }
+            const left = Math.round((retryUntil - Date.now()) / 1000);
             options.log?.(
-                `${failing.length} failing (${failing.map((c) => c.name).join(", ")}); trying again in ${RETRY_PAUSE_MS / 1000} s (${Math.round((retryUntil - Date.now()) / 1000)} s left to settle)`,
+                `${failing.length} failing (${failing.map((c) => c.name).join(", ")}); trying again in ${RETRY_PAUSE_MS / 1000} s (${left} s left to settle)`,
             );
             await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS));
-            const again = await Promise.all(failing.map(run));
+            const again = await Promise.all(failing.map((check) => runCheck(run, check)));
             failing.forEach((check, i) => (checks[planned.indexOf(check)] = again[i]));
         }
         return { ok: checks.every((c) => c.status !== "fail"), checks };
     } finally {
         await options.access.close();
     }
+}
+
+/** One run of the checks: what they share. */
+interface Run {
+    spec: VerifySpec;
+    secrets: VerifySecrets;
+    options: VerifyOptions;
+    deadline: number;
+    /** Where each service answers, found once a run. */
+    addresses: Map<string, Promise<string>>;
+}
+
+/** `host:port` where a service the spec names answers, from where this runs. */
+function addressOf(run: Run, service: string, signal: AbortSignal): Promise<string> {
+    const check = run.spec.services.find((s) => s.service === service);
+    const address: ServiceAddress | undefined = check?.address;
+    if (check === undefined || address === undefined || check.probe.kind === "nats-executor") {
+        return Promise.reject(new Error(`the spec gives no address for ${service}`));
+    }
+    if (!run.addresses.has(service)) {
+        run.addresses.set(service, run.options.access.locate(address, check.probe.port, signal));
+    }
+    return run.addresses.get(service)!;
+}
+
+/** Runs one check within its timeout (and the run's), closing what it opened however it ends. */
+async function runCheck(run: Run, check: Check): Promise<CheckResult> {
+    const { options } = run;
+    const controller = new AbortController();
+    const cleanups: Array<() => unknown> = [];
+    const limit = Math.min(options.checkTimeoutMs, run.deadline - Date.now());
+    const context: CheckContext = {
+        spec: run.spec,
+        secrets: run.secrets,
+        signal: controller.signal,
+        addressOf: (service) => addressOf(run, service, controller.signal),
+        defer: (close) => cleanups.push(close),
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<CheckResult>((resolve) => {
+        timer = setTimeout(
+            () => {
+                controller.abort();
+                resolve(timeoutResult(check, limit, limit < options.checkTimeoutMs ? options.timeoutMs : undefined));
+            },
+            Math.max(limit, 0),
+        );
+    });
+    const checkStarted = Date.now();
+    try {
+        const result = await Promise.race([check.run(context).then((r) => ({ check: check.name, ...r })), timedOut]);
+        const seconds = ((Date.now() - checkStarted) / 1000).toFixed(1);
+        options.log?.(`${result.status.padEnd(4)} ${check.name} (${seconds} s)`);
+        return result;
+    } finally {
+        clearTimeout(timer);
+        controller.abort();
+        for (const close of cleanups.reverse()) {
+            try {
+                await Promise.resolve(close()).catch(() => undefined);
+            } catch {
+                // Closing what a stopped check opened is best effort.
+            }
+        }
+    }
+}
+
+/** A check that ran out of time: its own, or (`runMs`) the run's. */
+function timeoutResult(check: Check, limitMs: number, runMs: number | undefined): CheckResult {
+    return {
+        check: check.name,
+        status: "fail",
+        expected: "an answer",
+        found: `no answer within ${Math.round(limitMs / 1000)} s`,
+        fix:
+            runMs !== undefined
+                ? `the run's ${Math.round(runMs / 1000)} s ran out during this check: something it reaches hangs (or raise --timeout-seconds)`
+                : "something it reaches accepts connections but does not answer: look at that service's log",
+    };
 }

@@ -7,8 +7,9 @@
 import type { ServiceAddress } from "../runtimes/runtime";
 import type { ServiceProbe } from "../services/definition";
 import { InputError } from "../util/inputError";
+import { Problem, formatProblem, under } from "../util/problem";
 import { isRecord } from "../util/json";
-import { StreamSettings, parseStreamsSpec } from "../nats/streamSettings";
+import { StreamSettings, StreamSpecError, parseStreamsSpec } from "../nats/streamSettings";
 import { SecurityRule, parseSecurityConfig } from "../security/rules";
 import { SeedPackage, SpecError, parseSeedSpec } from "../seed/spec";
 
@@ -60,77 +61,27 @@ export function parseVerifySpec(raw: unknown): VerifySpec {
     if (!isRecord(raw)) {
         throw new VerifySpecError("the verify spec must be a JSON object");
     }
-    const problems: string[] = Object.keys(raw)
+    const problems: Problem[] = Object.keys(raw)
         .filter((k) => !SPEC_KEYS.includes(k))
-        .map((k) => `${k}: is not part of a verify spec (${SPEC_KEYS.join(", ")})`);
-    const text = (key: string, test: (v: string) => boolean, what: string) => {
-        if (typeof raw[key] !== "string" || !test(raw[key] as string)) {
-            problems.push(`${key}: must be ${what}`);
-        }
-    };
-    text("stack", (v) => /^[A-Za-z0-9_.-]{1,100}$/.test(v), "a stack name");
-    text("runtime", (v) => v === "docker" || v === "kubernetes", "docker or kubernetes");
-    text(
-        "consoleUrl",
-        (v) => /^https?:\/\/[^/\s]+\/?$/.test(v),
-        "the console's base URL, e.g. http://192.168.31.10:8080",
-    );
-    text(
-        "natsEndpoint",
-        (v) => /^tls:\/\/[^/\s]+:\d+$/.test(v),
-        "the agents' NATS endpoint, e.g. tls://192.168.31.10:24222",
-    );
+        .map((k) => ({ path: k, message: `is not part of a verify spec (${SPEC_KEYS.join(", ")})` }));
+    problems.push(...addressProblems(raw));
     if (
         raw.login !== undefined &&
         !(isRecord(raw.login) && typeof raw.login.username === "string" && raw.login.username !== "")
     ) {
-        problems.push("login: must be {username}");
+        problems.push({ path: "login", message: "must be {username}" });
     }
-    // Regions and packages as the seed spec has them (its own checks), NATS_PASSWORD aside.
-    let seedPart: ReturnType<typeof parseSeedSpec> | undefined;
-    try {
-        seedPart = parseSeedSpec({
-            regions: Array.isArray(raw.regions)
-                ? raw.regions.map((r) =>
-                      isRecord(r) && isRecord(r.env)
-                          ? { ...r, env: { ...r.env, NATS_PASSWORD: "(verified apart)" } }
-                          : r,
-                  )
-                : raw.regions,
-            packages: raw.packages,
-        });
-    } catch (err) {
-        problems.push(
-            ...(err instanceof SpecError
-                ? err.problems.map((p) => `${p.path}: ${p.message}`)
-                : [(err as Error).message]),
-        );
-    }
-    let streams: StreamSettings[] = [];
-    try {
-        streams = parseStreamsSpec({ streams: raw.streams });
-    } catch (err) {
-        const lines = (err as Error).message.split("\n");
-        problems.push(...(lines.length > 1 ? lines.slice(1).map((l) => l.replace(/^\s*-\s*/, "")) : lines));
-    }
+    const seed = seedPart(raw, problems);
+    const streams = streamsPart(raw, problems);
     const services = Array.isArray(raw.services) ? raw.services : [];
     if (!Array.isArray(raw.services)) {
-        problems.push("services: must be a list");
+        problems.push({ path: "services", message: "must be a list" });
     }
-    services.forEach((s: unknown, i: number) => problems.push(...serviceProblems(s).map((p) => `services[${i}]${p}`)));
-    let firewall: VerifySpec["firewall"];
-    if (raw.firewall !== undefined) {
-        const parsed = isRecord(raw.firewall) ? parseSecurityConfig({ rules: raw.firewall.rules }) : undefined;
-        if (!isRecord(raw.firewall) || typeof raw.firewall.stack !== "string" || parsed === undefined) {
-            problems.push("firewall: must be {stack, rules}");
-        } else {
-            problems.push(...parsed.problems.map((p) => `firewall.${p.path.replace(/^security\./, "")}: ${p.message}`));
-            firewall = { stack: raw.firewall.stack, rules: parsed.security.rules };
-        }
-    }
-    if (problems.length > 0 || seedPart === undefined) {
+    services.forEach((s: unknown, i: number) => problems.push(...under(`services[${i}]`, serviceProblems(s))));
+    const firewall = raw.firewall === undefined ? undefined : firewallPart(raw.firewall, problems);
+    if (problems.length > 0 || seed === undefined) {
         throw new VerifySpecError(
-            `the verify spec has ${problems.length} problem(s); nothing was checked:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+            `the verify spec has ${problems.length} problem(s); nothing was checked:\n${problems.map((p) => `  - ${formatProblem(p)}`).join("\n")}`,
         );
     }
     return {
@@ -139,24 +90,81 @@ export function parseVerifySpec(raw: unknown): VerifySpec {
         consoleUrl: (raw.consoleUrl as string).replace(/\/$/, ""),
         ...(raw.login !== undefined ? { login: { username: (raw.login as { username: string }).username } } : {}),
         natsEndpoint: raw.natsEndpoint as string,
-        regions: seedPart.regions.map((r) => ({
+        regions: seed.regions.map((r) => ({
             name: r.name,
             env: Object.fromEntries(Object.entries(r.env).filter(([k]) => k !== "NATS_PASSWORD")),
         })),
-        packages: seedPart.packages,
+        packages: seed.packages,
         streams,
         services: services as ServiceCheck[],
         ...(firewall ? { firewall } : {}),
     };
 }
 
-function serviceProblems(s: unknown): string[] {
-    if (!isRecord(s) || typeof s.service !== "string" || typeof s.app !== "string" || !isRecord(s.probe)) {
-        return [": must be {service, app, probe, address?}"];
+/** The stack, its runtime, and where the console and NATS answer. */
+function addressProblems(raw: Record<string, unknown>): Problem[] {
+    const fields: Array<[string, (v: string) => boolean, string]> = [
+        ["stack", (v) => /^[A-Za-z0-9_.-]{1,100}$/.test(v), "a stack name"],
+        ["runtime", (v) => v === "docker" || v === "kubernetes", "docker or kubernetes"],
+        [
+            "consoleUrl",
+            (v) => /^https?:\/\/[^/\s]+\/?$/.test(v),
+            "the console's base URL, e.g. http://192.168.31.10:8080",
+        ],
+        [
+            "natsEndpoint",
+            (v) => /^tls:\/\/[^/\s]+:\d+$/.test(v),
+            "the agents' NATS endpoint, e.g. tls://192.168.31.10:24222",
+        ],
+    ];
+    return fields
+        .filter(([key, test]) => typeof raw[key] !== "string" || !test(raw[key] as string))
+        .map(([key, , what]) => ({ path: key, message: `must be ${what}` }));
+}
+
+/** Regions and packages as the seed spec has them (its own checks), NATS_PASSWORD aside. */
+function seedPart(raw: Record<string, unknown>, problems: Problem[]): ReturnType<typeof parseSeedSpec> | undefined {
+    const withPassword = (r: unknown) =>
+        isRecord(r) && isRecord(r.env) ? { ...r, env: { ...r.env, NATS_PASSWORD: "(verified apart)" } } : r;
+    try {
+        return parseSeedSpec({
+            regions: Array.isArray(raw.regions) ? raw.regions.map(withPassword) : raw.regions,
+            packages: raw.packages,
+        });
+    } catch (err) {
+        problems.push(...(err instanceof SpecError ? err.problems : [{ path: "", message: (err as Error).message }]));
+        return undefined;
     }
-    const problems = Object.keys(s)
+}
+
+function streamsPart(raw: Record<string, unknown>, problems: Problem[]): StreamSettings[] {
+    try {
+        return parseStreamsSpec({ streams: raw.streams });
+    } catch (err) {
+        problems.push(
+            ...(err instanceof StreamSpecError ? err.problems : [{ path: "", message: (err as Error).message }]),
+        );
+        return [];
+    }
+}
+
+function firewallPart(value: unknown, problems: Problem[]): VerifySpec["firewall"] {
+    const parsed = isRecord(value) ? parseSecurityConfig({ rules: value.rules }) : undefined;
+    if (!isRecord(value) || typeof value.stack !== "string" || parsed === undefined) {
+        problems.push({ path: "firewall", message: "must be {stack, rules}" });
+        return undefined;
+    }
+    problems.push(...parsed.problems.map((p) => ({ ...p, path: `firewall.${p.path.replace(/^security\./, "")}` })));
+    return { stack: value.stack, rules: parsed.security.rules };
+}
+
+function serviceProblems(s: unknown): Problem[] {
+    if (!isRecord(s) || typeof s.service !== "string" || typeof s.app !== "string" || !isRecord(s.probe)) {
+        return [{ path: "", message: "must be {service, app, probe, address?}" }];
+    }
+    const problems: Problem[] = Object.keys(s)
         .filter((k) => !["service", "app", "probe", "address"].includes(k))
-        .map((k) => `.${k}: is not a service check setting`);
+        .map((k) => ({ path: k, message: "is not a service check setting" }));
     const p = s.probe;
     const port = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v > 0 && v < 65536;
     const fine =
@@ -168,9 +176,11 @@ function serviceProblems(s: unknown): string[] {
         (p.kind === "redis" && port(p.port) && p.passwordFrom === "falkordbPassword") ||
         (p.kind === "nats-executor" && typeof p.instance === "string" && /^[A-Za-z0-9_-]+$/.test(p.instance));
     if (!fine) {
-        problems.push(
-            ".probe: must be {kind: http, port, path, status}, {kind: redis, port, passwordFrom} or {kind: nats-executor, instance}",
-        );
+        problems.push({
+            path: "probe",
+            message:
+                "must be {kind: http, port, path, status}, {kind: redis, port, passwordFrom} or {kind: nats-executor, instance}",
+        });
     }
     const a = s.address;
     const addressFine =
@@ -181,7 +191,10 @@ function serviceProblems(s: unknown): string[] {
                   (typeof a.container === "string" && typeof a.network === "string") ||
                   typeof a.kubeService === "string");
     if (!addressFine) {
-        problems.push(".address: must be {host}, {container, network} or {kubeService} (none for a NATS probe)");
+        problems.push({
+            path: "address",
+            message: "must be {host}, {container, network} or {kubeService} (none for a NATS probe)",
+        });
     }
     return problems;
 }

@@ -10,6 +10,7 @@ import {
 } from "../../services/workload";
 import { TextValue, envRefs, refsOf, renderEnv } from "../../services/template";
 import { Values, bind, bindText } from "../bind";
+import { startOrder } from "../startOrder";
 
 export interface DockerRuntimeArgs {
     /** Prefix of every Docker object name (network, volumes, containers), e.g. `bklite-dev`. */
@@ -33,35 +34,6 @@ export interface DockerRuntimeBindings {
 /** Pulumi never waits longer than this for a container to become healthy. */
 const MAX_WAIT_SECONDS = 15 * 60;
 const LOG_OPTIONS = { "max-size": "50m", "max-file": "5" };
-
-/** Orders services so each comes after the services it depends on; throws on unknown names and cycles. */
-export function startOrder(services: ReadonlyArray<Workload>): Workload[] {
-    const byName = new Map(services.map((s) => [s.name, s]));
-    const ordered: Workload[] = [];
-    const state = new Map<string, "visiting" | "done">();
-    const visit = (spec: Workload, path: string[]) => {
-        if (state.get(spec.name) === "done") {
-            return;
-        }
-        if (state.get(spec.name) === "visiting") {
-            throw new Error(`services depend on each other in a cycle: ${[...path, spec.name].join(" -> ")}`);
-        }
-        state.set(spec.name, "visiting");
-        for (const dep of spec.dependsOn) {
-            const target = byName.get(dep);
-            if (!target) {
-                throw new Error(`service '${spec.name}' depends on unknown service '${dep}'`);
-            }
-            visit(target, [...path, spec.name]);
-        }
-        state.set(spec.name, "done");
-        ordered.push(spec);
-    };
-    for (const spec of [...services].sort((a, b) => a.name.localeCompare(b.name))) {
-        visit(spec, []);
-    }
-    return ordered;
-}
 
 /**
  * Whole seconds as Go's `time.Duration.String()` writes them (`10s`, `2m0s`, `1h0m0s`): the docker provider reads
@@ -138,84 +110,20 @@ export class DockerRuntime extends pulumi.ComponentResource {
         }
         const ordered = startOrder(args.services);
         const labels = [{ label: "io.bklite.stack", value: args.namePrefix }];
-
         const network = new docker.Network(
             `${name}-network`,
             { name: args.namePrefix, driver: "bridge", labels },
             { parent: this },
         );
-
-        const volumes: docker.Volume[] = [];
-        const volumeByName = new Map<string, docker.Volume>();
-        for (const spec of ordered) {
-            for (const v of spec.volumes) {
-                if (volumeByName.has(v.name)) {
-                    throw new Error(`volume '${v.name}' is declared by more than one service`);
-                }
-                // `pulumi destroy` and replacements must never take data (seed 000's `down -v`).
-                const volume = new docker.Volume(
-                    `${name}-${v.name}`,
-                    { name: `${args.namePrefix}-${v.name}`, labels },
-                    { parent: this, ...KEEP_DATA },
-                );
-                volumeByName.set(v.name, volume);
-                volumes.push(volume);
-            }
-        }
-
-        const images = new Map<string, docker.RemoteImage>();
+        const volumes = dataVolumes(this, name, args.namePrefix, ordered, labels);
+        const scope: Scope = { parent: this, name, args, bindings, network, volumes, labels, images: new Map() };
         const containers: Record<string, docker.Container> = {};
         const ready: Record<string, pulumi.Resource[]> = {};
         for (const spec of ordered) {
-            let image = images.get(spec.image);
-            if (!image) {
-                // keepLocally: an offline host cannot get an image back once the provider deletes it.
-                image = new docker.RemoteImage(
-                    `${name}-${spec.name}-image`,
-                    { name: spec.image, keepLocally: true },
-                    { parent: this, dependsOn: bindings.imagesAfter ?? [] },
-                );
-                images.set(spec.image, image);
-            }
-            const dependsOn = spec.dependsOn.flatMap((d) => ready[d]);
-            const container = new docker.Container(
-                `${name}-${spec.name}`,
-                {
-                    name: `${args.namePrefix}-${spec.name}`,
-                    image: image.imageId,
-                    hostname: spec.name,
-                    networkMode: ENGINE_REPORTED.networkMode,
-                    entrypoints: spec.entrypoint,
-                    command: spec.command,
-                    envs: renderValue(spec.env, bindings.values),
-                    networksAdvanced: [{ name: network.name, aliases: [spec.name] }],
-                    ports: spec.ports
-                        .filter((p) => p.hostPort !== undefined)
-                        .map((p) => ({
-                            internal: p.containerPort,
-                            external: p.hostPort,
-                            ip: p.hostIp ?? "0.0.0.0",
-                            protocol: p.protocol ?? "tcp",
-                        })),
-                    volumes: spec.volumes.map((v) => ({
-                        volumeName: volumeByName.get(v.name)!.name,
-                        containerPath: v.mountPath,
-                    })),
-                    uploads: spec.files.map((f) => upload(f, bindings.values)),
-                    healthcheck: dockerHealthcheck(spec.health),
-                    restart: "unless-stopped",
-                    wait: true,
-                    waitTimeout: waitTimeoutSeconds(spec.health),
-                    stopTimeout: spec.stopGraceSeconds,
-                    destroyGraceSeconds: spec.stopGraceSeconds,
-                    logDriver: "json-file",
-                    logOpts: LOG_OPTIONS,
-                    labels: [...labels, { label: "io.bklite.service", value: spec.name }],
-                },
-                // Delete first: a replacement with the same name and host ports cannot start while the old one runs
-                // (the provider creates first otherwise, pulumi/pulumi-docker#1356). The service is down from the old
-                // container's stop to the new one's health, no longer than a restart of it.
-                { parent: this, dependsOn, additionalSecretOutputs: boundProperties(spec), deleteBeforeReplace: true },
+            const container = containerOf(
+                scope,
+                spec,
+                spec.dependsOn.flatMap((d) => ready[d]),
             );
             containers[spec.name] = container;
             ready[spec.name] = [container, ...(bindings.afterStart?.[spec.name]?.(container) ?? [])];
@@ -226,13 +134,108 @@ export class DockerRuntime extends pulumi.ComponentResource {
         this.containerNames = pulumi.output(
             Object.fromEntries(args.services.map((s) => [s.name, `${args.namePrefix}-${s.name}`])),
         );
-        this.volumeNames = pulumi.all(volumes.map((v) => v.name)).apply((names) => [...names].sort());
+        this.volumeNames = pulumi.all([...volumes.values()].map((v) => v.name)).apply((names) => [...names].sort());
         this.registerOutputs({
             networkName: this.networkName,
             containerNames: this.containerNames,
             volumeNames: this.volumeNames,
         });
     }
+}
+
+type Labels = Array<{ label: string; value: string }>;
+
+/** What every container of one runtime is made with. */
+interface Scope {
+    parent: pulumi.Resource;
+    name: string;
+    args: DockerRuntimeArgs;
+    bindings: DockerRuntimeBindings;
+    network: docker.Network;
+    volumes: ReadonlyMap<string, docker.Volume>;
+    labels: Labels;
+    /** One image resource per ref, shared by the services that run it. */
+    images: Map<string, docker.RemoteImage>;
+}
+
+/** Every workload's data volumes, by name: `pulumi destroy` and replacements must never take data. */
+function dataVolumes(
+    parent: pulumi.Resource,
+    name: string,
+    namePrefix: string,
+    ordered: ReadonlyArray<Workload>,
+    labels: Labels,
+): Map<string, docker.Volume> {
+    const volumes = new Map<string, docker.Volume>();
+    for (const v of ordered.flatMap((spec) => spec.volumes)) {
+        if (volumes.has(v.name)) {
+            throw new Error(`volume '${v.name}' is declared by more than one service`);
+        }
+        const volume = new docker.Volume(
+            `${name}-${v.name}`,
+            { name: `${namePrefix}-${v.name}`, labels },
+            { parent, ...KEEP_DATA },
+        );
+        volumes.set(v.name, volume);
+    }
+    return volumes;
+}
+
+/** The image a workload runs; keepLocally: an offline host cannot get an image back once the provider deletes it. */
+function imageOf(scope: Scope, spec: Workload): docker.RemoteImage {
+    let image = scope.images.get(spec.image);
+    if (!image) {
+        image = new docker.RemoteImage(
+            `${scope.name}-${spec.name}-image`,
+            { name: spec.image, keepLocally: true },
+            { parent: scope.parent, dependsOn: scope.bindings.imagesAfter ?? [] },
+        );
+        scope.images.set(spec.image, image);
+    }
+    return image;
+}
+
+function containerOf(scope: Scope, spec: Workload, dependsOn: pulumi.Resource[]): docker.Container {
+    const { args, bindings } = scope;
+    return new docker.Container(
+        `${scope.name}-${spec.name}`,
+        {
+            name: `${args.namePrefix}-${spec.name}`,
+            image: imageOf(scope, spec).imageId,
+            hostname: spec.name,
+            networkMode: ENGINE_REPORTED.networkMode,
+            entrypoints: spec.entrypoint,
+            command: spec.command,
+            envs: boundEnv(spec.env, bindings.values),
+            networksAdvanced: [{ name: scope.network.name, aliases: [spec.name] }],
+            ports: spec.ports
+                .filter((p) => p.hostPort !== undefined)
+                .map((p) => ({
+                    internal: p.containerPort,
+                    external: p.hostPort,
+                    ip: p.hostIp ?? "0.0.0.0",
+                    protocol: p.protocol ?? "tcp",
+                })),
+            volumes: spec.volumes.map((v) => ({
+                volumeName: scope.volumes.get(v.name)!.name,
+                containerPath: v.mountPath,
+            })),
+            uploads: spec.files.map((f) => upload(f, bindings.values)),
+            healthcheck: dockerHealthcheck(spec.health),
+            restart: "unless-stopped",
+            wait: true,
+            waitTimeout: waitTimeoutSeconds(spec.health),
+            stopTimeout: spec.stopGraceSeconds,
+            destroyGraceSeconds: spec.stopGraceSeconds,
+            logDriver: "json-file",
+            logOpts: LOG_OPTIONS,
+            labels: [...scope.labels, { label: "io.bklite.service", value: spec.name }],
+        },
+        // Delete first: a replacement with the same name and host ports cannot start while the old one runs (the
+        // provider creates first otherwise, pulumi/pulumi-docker#1356). The service is down from the old container's
+        // stop to the new one's health, no longer than a restart of it.
+        { parent: scope.parent, dependsOn, additionalSecretOutputs: boundProperties(spec), deleteBeforeReplace: true },
+    );
 }
 
 /**
@@ -247,10 +250,10 @@ function boundProperties(spec: Workload): string[] {
 }
 
 /**
- * Renders an env map. When it refers to values it becomes an Output that is secret whenever one of them is, so
- * an env list holding a password is a Pulumi secret in state and in previews.
+ * An env map as Docker's list. When it refers to values it becomes an Output that is secret whenever one of them
+ * is, so an env list holding a password is a Pulumi secret in state and in previews.
  */
-function renderValue(env: Readonly<Record<string, TextValue>>, values: Values): pulumi.Input<string[]> {
+function boundEnv(env: Readonly<Record<string, TextValue>>, values: Values): pulumi.Input<string[]> {
     return bind(envRefs(env), values, (resolved) => renderEnv(env, resolved));
 }
 
