@@ -4,7 +4,7 @@ import { auditExport, auditMarkdown, stackImagePolicy } from "../src/audit/audit
 import { readStackExport } from "../src/audit/stackExport";
 import { stableJson } from "../src/util/json";
 import { PROJECT_ROOT } from "../src/util/shell";
-import { CommandHandler } from "./commands";
+import { CommandHandler } from "./types";
 import { UsageError } from "./usage";
 
 /** `bklite audit EXPORT.json`: a stack export checked. Exit 0 when it passes, 1 on failing findings. */

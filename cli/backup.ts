@@ -11,12 +11,12 @@ import { byteMeter } from "../src/backup/transfer";
 import { formatBytes } from "../src/supply/bundle";
 import { loadStackConfig } from "../src/config/stackFiles";
 import { StackConfig } from "../src/config/types";
-import { backupKeepProblem } from "../src/config/keys";
+import { RUNTIMES, backupKeepProblem } from "../src/config/keys";
 import { InputError } from "../src/util/inputError";
 import { runtimeOf } from "../src/runtimes";
 import { Runtime, RuntimeAccess } from "../src/runtimes/runtime";
 import { SEED_ENV, natsEndpointFromEnv } from "../src/seed/connection";
-import { CommandHandler } from "./commands";
+import { CommandHandler } from "./types";
 import { readJsonOption } from "./input";
 import { UsageError } from "./usage";
 
@@ -36,7 +36,9 @@ interface StackAccess {
 function givenStackConfig(raw: unknown): StackConfig {
     const c = raw as Partial<StackConfig> | null;
     const problems = [
-        ...(c?.runtime === "docker" || c?.runtime === "kubernetes" ? [] : ["runtime must be docker or kubernetes"]),
+        ...((RUNTIMES as ReadonlyArray<unknown>).includes(c?.runtime)
+            ? []
+            : [`runtime must be ${RUNTIMES.join(" or ")}`]),
         ...(Number.isInteger(c?.ports?.nats) ? [] : ["ports.nats must be a port"]),
         ...(Array.isArray(c?.installApps) && c!.installApps.every((a) => typeof a === "string")
             ? []

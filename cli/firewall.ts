@@ -2,7 +2,7 @@ import { FirewallChains, applyFirewall, firewallChains, removeFirewall } from ".
 import { resolveRules } from "../src/security/resolve";
 import { CONFIG_KEYS } from "../src/config/keys";
 import { checkDataStoreExposure, dataStorePorts, parseSecurityConfig } from "../src/security/rules";
-import { CommandHandler } from "./commands";
+import { CommandHandler } from "./types";
 import { readJsonOption } from "./input";
 import { UsageError } from "./usage";
 

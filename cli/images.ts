@@ -4,7 +4,7 @@ import { loadStackConfig } from "../src/config/stackFiles";
 import { LoadLine, bundleImages, loadBundle } from "../src/supply/bundle";
 import { dockerCli } from "../src/supply/dockerCli";
 import { checkRegistryPrefix } from "../src/supply/imageRefs";
-import { CommandHandler } from "./commands";
+import { CommandHandler } from "./types";
 import { UsageError } from "./usage";
 
 /** `bklite images bundle`: the stack's images saved into a directory. */

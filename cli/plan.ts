@@ -2,7 +2,7 @@ import * as fs from "fs";
 import { diffMarkdown, diffPlanSets, readPlans } from "../src/plan/diff";
 import { stableJson } from "../src/util/json";
 import { planStack } from "../src/plan/planStack";
-import { CommandHandler } from "./commands";
+import { CommandHandler } from "./types";
 
 /** `bklite plan`: the stack's desired resources as stable JSON. */
 export const plan: CommandHandler = async ({ values, out }) => {

@@ -1,6 +1,6 @@
 import * as path from "path";
 import { pluginFileName, pluginInstallCommands, requiredPlugins } from "../src/supply/plugins";
-import { CommandHandler } from "./commands";
+import { CommandHandler } from "./types";
 
 /** `bklite plugins`: the provider plugins the stack needs and how to install them offline. */
 export const plugins: CommandHandler = async ({ values, out }) => {

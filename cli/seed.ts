@@ -2,7 +2,7 @@ import { accessFromOptions } from "../src/runtimes";
 import { applySeed } from "../src/seed/apply";
 import { SEED_ENV, connectionFromEnv } from "../src/seed/connection";
 import { parseSeedSpec } from "../src/seed/spec";
-import { CommandHandler } from "./commands";
+import { CommandHandler } from "./types";
 import { readJsonOption } from "./input";
 import { UsageError } from "./usage";
 

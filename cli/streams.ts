@@ -2,7 +2,7 @@ import { accessFromOptions } from "../src/runtimes";
 import { natsEndpointFromEnv } from "../src/seed/connection";
 import { applyStreams } from "../src/nats/streams";
 import { parseStreamsSpec } from "../src/nats/streamSettings";
-import { CommandHandler } from "./commands";
+import { CommandHandler } from "./types";
 import { readJsonOption } from "./input";
 import { UsageError } from "./usage";
 

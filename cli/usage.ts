@@ -1,6 +1,6 @@
 import { parseArgs } from "util";
 import { InputError } from "../src/util/inputError";
-import { CommandSpec } from "./commands";
+import { CommandSpec } from "./types";
 
 /** Bad command-line usage: printed with the command's usage line, exit code 2. */
 export class UsageError extends InputError {}

@@ -8,7 +8,7 @@ import { verifySpecOf } from "../src/verify/stackSpec";
 import { runVerify } from "../src/verify/run";
 import { verifySecretsFromEnv } from "../src/verify/secrets";
 import { VerifySpec, parseVerifySpec } from "../src/verify/spec";
-import { CommandHandler } from "./commands";
+import { CommandHandler } from "./types";
 import { readJsonOption } from "./input";
 import { UsageError } from "./usage";
 

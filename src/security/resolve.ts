@@ -1,11 +1,10 @@
 /**
- * Security planning: the stack's rules with named ports resolved to the ports actually published, defaults when
- * none are given, and the warnings the output must carry. One table drives the host firewall, the cluster's
- * NetworkPolicies and the `securityRules` output for the cloud security group.
+ * Security rules resolved: named ports to port numbers, merged per port with canonical sources, defaults when none
+ * are given, and the warnings the output must carry. One table drives the host firewall, the cluster's
+ * NetworkPolicies and the `securityRules` output for the cloud security group. Pure: the port numbers come in
+ * (stackRules.ts gives a stack's).
  */
 import * as net from "net";
-import { endpointsOf } from "../runtimes";
-import { StackConfig } from "../config/types";
 import { NamedPort, SecurityRule, isWorldOpen } from "./rules";
 
 export interface ResolvedRule {
@@ -44,14 +43,6 @@ export const DEFAULT_RULES: SecurityRule[] = [
     { port: "http", protocol: "tcp", sources: WORLD, description: "console and agent API" },
     { port: "nats", protocol: "tcp", sources: WORLD, description: "agents to NATS (TLS)" },
 ];
-
-/** The port number each named port has on this stack (what browsers, agents or operators connect to). */
-export function namedPorts(
-    config: Pick<StackConfig, "runtime" | "hostAddress" | "ports" | "kubernetes">,
-): Record<NamedPort, number> {
-    const endpoints = endpointsOf(config);
-    return { http: endpoints.httpPort, https: 443, nats: endpoints.natsPort, postgres: config.ports.postgres };
-}
 
 /** Canonical CIDR: a bare address becomes /32 or /128, host bits are cleared. */
 export function canonicalCidr(cidr: string): string {
@@ -108,13 +99,6 @@ function compressIpv6(parts: number[]): string {
         return hex.join(":");
     }
     return `${hex.slice(0, best.start).join(":")}::${hex.slice(best.start + best.length).join(":")}`;
-}
-
-/** The stack's rules (or the defaults) resolved against its ports; see resolveRules. */
-export function resolveSecurity(
-    config: Pick<StackConfig, "runtime" | "hostAddress" | "ports" | "kubernetes" | "security">,
-): ResolvedSecurity {
-    return resolveRules(config.security.rules.length > 0 ? config.security.rules : DEFAULT_RULES, namedPorts(config));
 }
 
 /** Rules with named ports resolved, merged per port and protocol (sources unioned, canonical), in a stable order. */

@@ -7,7 +7,7 @@ import { isRecord } from "../util/json";
 import { REQUIRED_REGION_KEYS, REGION_NAME_MAX, SIDECAR_KEY_MAX, checkRegionEnv } from "../services/regions";
 import { InputError } from "../util/inputError";
 import { Problem, formatProblem, under } from "../util/problem";
-import { PackageFields, checkPackage, packageRowKey } from "./packageRules";
+import { PackageFields, checkPackage, packageRowKey } from "../config/packageRules";
 
 export interface SeedRegion {
     name: string;
@@ -118,7 +118,7 @@ function parseRegionEnv(region: string, value: Record<string, unknown>, problems
     return env;
 }
 
-/** The packages, by the rules bklite:probePackages follows too (packageRules.ts), and each row once. */
+/** The packages, by the rules bklite:probePackages follows too (src/config/packageRules.ts), and each row once. */
 function parsePackages(value: unknown, problems: Problem[]): SeedPackage[] {
     if (!Array.isArray(value)) {
         problems.push({ path: "packages", message: "must be a list" });

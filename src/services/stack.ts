@@ -9,11 +9,10 @@ import { resolveImageRef } from "../supply/imageRefs";
 import { compareStrings } from "../util/json";
 import { StreamSettings } from "../nats/streamSettings";
 import { endpointsOf } from "../runtimes";
-import { bindAddress, resolveSecurity } from "../security/resolve";
+import { bindAddress } from "../security/resolve";
+import { resolveSecurity } from "../security/stackRules";
 import { DEFAULT_IMAGES, servicesFor } from "./catalog";
-import { postgresInitScript } from "./catalog/postgres";
 import { DatabaseNeed, ServiceData, ServiceDefinition } from "./definition";
-import { DATABASE_SERVER } from "./shared";
 import { Workload } from "./workload";
 
 export { ADMIN_USER, DATABASE, NATS_NAMESPACE, VALUE_REFS, natsAgentEndpoint, publicUrl } from "./shared";
@@ -52,16 +51,6 @@ export function stackWorkloads(config: StackConfig): Workload[] {
     server.dependsOn = [...server.dependsOn, ...running.filter((d) => d.serverWaits).map((d) => d.name)];
     server.connectsTo = running.filter((d) => d.serverEnv && !d.serverWaits).map((d) => d.name);
     return specs;
-}
-
-/**
- * The workloads with the database server's first-start script creating every declared database and its owner: for
- * a runtime whose program cannot reach the database server to declare them (a cluster's ClusterIP). The script is a
- * Secret (it holds the owners' passwords); a database added after the first start is not created by it.
- */
-export function withDatabasesCreatedAtFirstStart(workloads: ReadonlyArray<Workload>, config: StackConfig): Workload[] {
-    const script = postgresInitScript(stackDatabases(config));
-    return workloads.map((w) => (w.name === DATABASE_SERVER.service ? { ...w, files: [...w.files, script] } : w));
 }
 
 /** A service's data volumes: the ones its data declares, and no other. */
@@ -132,7 +121,7 @@ export function imagesByService(config: StackConfig): Record<string, string> {
 
 /**
  * Where each image comes from on a connected machine (the default or override, before the registry and release tag
- * are applied: seed 001's `postgres:15-alpine` -> `<registry>/postgres:v0.3.5`) and the ref the stack runs.
+ * are applied: `postgres:15-alpine` -> `<registry>/postgres:v0.3.5`) and the ref the stack runs.
  */
 export function serviceImageSources(config: StackConfig): Array<{ source: string; target: string }> {
     const pairs = new Map<string, string>();

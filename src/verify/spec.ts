@@ -4,6 +4,7 @@
  * it from the stack config (render.ts) and hands it over on stdin; secrets never enter it (they come from the
  * BKLITE_* environment, as for `seed apply`).
  */
+import { RUNTIMES } from "../config/keys";
 import type { ServiceAddress } from "../runtimes/runtime";
 import type { ServiceProbe } from "../services/definition";
 import { InputError } from "../util/inputError";
@@ -105,7 +106,7 @@ export function parseVerifySpec(raw: unknown): VerifySpec {
 function addressProblems(raw: Record<string, unknown>): Problem[] {
     const fields: Array<[string, (v: string) => boolean, string]> = [
         ["stack", (v) => /^[A-Za-z0-9_.-]{1,100}$/.test(v), "a stack name"],
-        ["runtime", (v) => v === "docker" || v === "kubernetes", "docker or kubernetes"],
+        ["runtime", (v) => (RUNTIMES as ReadonlyArray<string>).includes(v), RUNTIMES.join(" or ")],
         [
             "consoleUrl",
             (v) => /^https?:\/\/[^/\s]+\/?$/.test(v),

@@ -8,7 +8,8 @@ import { servicesFor } from "../services/catalog";
 import { ADMIN_USER, natsAgentEndpoint, publicUrl } from "../services/shared";
 import { stackStreams } from "../services/stack";
 import { StackConfig } from "../config/types";
-import { firewallRules, resolveSecurity } from "../security/resolve";
+import { firewallRules } from "../security/resolve";
+import { resolveSecurity } from "../security/stackRules";
 import { seedSpecOf } from "../seed/stackSpec";
 import { ServiceCheck, VerifySpec } from "./spec";
 

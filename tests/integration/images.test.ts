@@ -200,7 +200,7 @@ describe("bklite images (real Docker)", function () {
         }
     });
 
-    it("bundles a registry stack from the local sources, retagged as the stack runs them (seed 001)", () => {
+    it("bundles a registry stack from the local sources, retagged as the stack runs them", () => {
         const registryStack = "itestreg";
         const registry = "aiharbor.msxf.local/aihpc";
         fs.writeFileSync(

@@ -411,7 +411,7 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
                 assert.strictEqual((await startSeed(spec, env).done).code, 0, "and back");
             });
 
-            it("refuses a region without NODE_SERVER_URL or with seed 003's null, naming region and key, writing nothing", async () => {
+            it("refuses a region without NODE_SERVER_URL or with a null one, naming region and key, writing nothing", async () => {
                 const before = await snapshot();
                 const bad = {
                     regions: [

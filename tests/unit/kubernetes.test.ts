@@ -1,5 +1,5 @@
 /**
- * The whole program with `bklite:runtime: kubernetes`, on the dev and prod configs, under mocks (seed 004's list).
+ * The whole program with `bklite:runtime: kubernetes`, on the dev and prod configs, under mocks.
  */
 import * as assert from "assert";
 import { DEFAULT_IMAGES, servicesFor } from "../../src/services/catalog";

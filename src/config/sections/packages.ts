@@ -1,8 +1,8 @@
 /**
  * `bklite:probePackages`: the controller zip and each collector's own file, uploaded to the object store. Checked by
- * the rules `bklite seed apply` applies too (src/seed/packageRules.ts), with the config's defaults first.
+ * the rules `bklite seed apply` applies too (packageRules.ts), with the config's defaults first.
  */
-import { checkPackage, packageRowKey } from "../../seed/packageRules";
+import { checkPackage, packageRowKey } from "../packageRules";
 import { isRecord } from "../../util/json";
 import { AddProblem } from "../problems";
 import { ProbePackageConfig } from "../types";

@@ -3,7 +3,7 @@ import { Runtime } from "../runtime";
 import { dockerAccess } from "./access";
 import { dockerEndpoints, unusedOnDocker } from "./config";
 import { dockerNames } from "./naming";
-import { prepareDockerHost } from "./preflight";
+import { readDockerHost } from "./preflight";
 
 export const dockerRuntime: Runtime = {
     name: "docker",
@@ -20,6 +20,14 @@ export const dockerRuntime: Runtime = {
         return { container: names.container(service), network: names.network };
     },
     enforcesHostFirewall: (config) => config.security.hostFirewall,
-    prepare: prepareDockerHost,
+    prepare: (request) => {
+        const host = readDockerHost(request);
+        return {
+            warnings: [],
+            // The provider SDKs load only when a stack is deployed, never for the CLI.
+            // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see above
+            deploy: (deploy) => (require("./deployment") as typeof import("./deployment")).deployOnDocker(deploy, host),
+        };
+    },
     access: dockerAccess,
 };

@@ -14,7 +14,7 @@ import { CHECKSUM_FILE } from "../../supply/checksums";
 import { IMAGE_LIST_FORMAT, dockerBinary, normaliseRef, parseImageList } from "../../supply/dockerCli";
 import { DEFAULT_BUNDLE_DIR } from "../../supply/imageRefs";
 import { PROJECT_ROOT } from "../../util/shell";
-import { PreflightRequest, Prepared } from "../runtime";
+import { PreflightRequest } from "../runtime";
 
 /** What the Docker host holds of what the stack needs. */
 export interface DockerHostFacts {
@@ -98,15 +98,4 @@ export function checkImageSupply(needed: ReadonlyArray<string>, stack: string, b
         throw new pulumi.RunError(missingImagesMessage(missing, stack, bundleDir));
     }
     return unsuppliedImages(needed, onHost, new Set());
-}
-
-/** Reads the host (see readDockerHost), ready to deploy what it found. */
-export function prepareDockerHost(request: PreflightRequest): Prepared {
-    const host = readDockerHost(request);
-    return {
-        warnings: [],
-        // The provider SDKs load only when a stack is deployed, never for the CLI.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see above
-        deploy: (deploy) => (require("./deployment") as typeof import("./deployment")).deployOnDocker(deploy, host),
-    };
 }

@@ -6,7 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DATABASE_SERVER, INGRESS_SERVICE } from "../../services/shared";
-import { withDatabasesCreatedAtFirstStart } from "../../services/stack";
+import { withDatabasesCreatedAtFirstStart } from "../../services/databaseServer";
 import { DeployRequest, Deployment } from "../runtime";
 import { claimName } from "./naming";
 import { NetworkPolicies } from "./networkPolicies";
@@ -27,7 +27,7 @@ export function deployOnKubernetes(request: DeployRequest): Deployment {
     const ingress = request.workloads.find((w) => w.name === INGRESS_SERVICE)!;
     const workloads = withDatabasesCreatedAtFirstStart(
         request.workloads.filter((w) => w !== ingress),
-        config,
+        request.databases,
     );
     const runtime = workloadsOf(request, workloads, provider);
     new TraefikIngress(

@@ -3,7 +3,7 @@ import { DATABASE_SERVER, NATS_PORT } from "../../services/shared";
 import { Runtime } from "../runtime";
 import { kubernetesAccess } from "./access";
 import { checkForCluster, kubernetesEndpoints, unusedOnCluster } from "./config";
-import { prepareCluster } from "./preflight";
+import { checkClusterFor } from "./preflight";
 
 export const kubernetesRuntime: Runtime = {
     name: "kubernetes",
@@ -24,6 +24,11 @@ export const kubernetesRuntime: Runtime = {
     ],
     serviceAddress: (_stack, _config, service) => ({ kubeService: service }),
     enforcesHostFirewall: () => false,
-    prepare: prepareCluster,
+    prepare: (request) => ({
+        warnings: checkClusterFor(request),
+        // The provider SDK loads only when a stack is deployed, never for the CLI.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see above
+        deploy: (deploy) => (require("./deployment") as typeof import("./deployment")).deployOnKubernetes(deploy),
+    }),
     access: kubernetesAccess,
 };

@@ -11,7 +11,7 @@ import { Workload } from "../../services/workload";
 import { InputError } from "../../util/inputError";
 import { KubeTarget, kubectlBinary } from "./kubectl";
 import { claimName, runsAsStatefulSet } from "./naming";
-import { PreflightRequest, Prepared } from "../runtime";
+import { PreflightRequest } from "../runtime";
 
 /** What an IngressClass says about itself. */
 export interface IngressClassFact {
@@ -199,9 +199,9 @@ export function checkCluster(
 
 /**
  * Reads the cluster where a kubeconfig reaches it and stops, before anything is registered, on what it would refuse
- * half-way; a plan, or a cluster that cannot be read, checks nothing (the latter says so).
+ * half-way; a plan, or a cluster that cannot be read, checks nothing (the latter says so in the warnings returned).
  */
-export function prepareCluster(request: PreflightRequest): Prepared {
+export function checkClusterFor(request: PreflightRequest): string[] {
     const k = request.config.kubernetes;
     const facts: ClusterFacts = request.planning
         ? { reachable: true, ingressClasses: [], claims: [], storageClasses: [] }
@@ -214,10 +214,5 @@ export function prepareCluster(request: PreflightRequest): Prepared {
         : [
               `the cluster was not checked before deploying (${facts.why}): an IngressClass or claim it refuses will stop \`pulumi up\` half-way instead`,
           ];
-    return {
-        warnings,
-        // The provider SDK loads only when a stack is deployed, never for the CLI.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see above
-        deploy: (deploy) => (require("./deployment") as typeof import("./deployment")).deployOnKubernetes(deploy),
-    };
+    return warnings;
 }

@@ -16,7 +16,7 @@ export interface TraefikIngressArgs {
     httpNodePort: number;
     /** Services whose routes get Ingresses. */
     routed: Workload[];
-    /** The IngressClass the stack owns and its Ingresses use (seed 004: `nginx` on a Traefik-only cluster). */
+    /** The IngressClass the stack owns and its Ingresses use (never `nginx` on a cluster only Traefik serves). */
     ingressClass: string;
     /** Address browsers and agents use: published as the Ingresses' status, so Pulumi sees them ready. */
     hostAddress: string;
