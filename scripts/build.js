@@ -1,9 +1,10 @@
 "use strict";
 /**
- * The compiled CLI: index.ts, src/ and cli/ transpiled to CommonJS in dist/, file by file, as ts-node
+ * The compiled program and CLI: index.ts, src/ and cli/ transpiled to CommonJS in dist/, file by file, as ts-node
  * transpiles them (type checking is `npm run typecheck`'s job, part of `npm test`). `npm ci` builds it through the
- * `prepare` script; bin/bklite checks it against the sources at every start and rebuilds a missing or stale build
- * under a lock before it runs anything, so the CLI never runs code older than its sources.
+ * `prepare` script; bin/bklite (the CLI) and bin/pulumi-program.js (what `pulumi up` runs) check it against the
+ * sources at every start and rebuild a missing or stale build under a lock before they run anything, so neither
+ * ever runs code older than its sources.
  *
  *   node scripts/build.js           build dist/ (npm run build)
  *   node scripts/build.js --check   exit 0 when dist/ is up to date, 1 saying why it is not
@@ -274,7 +275,7 @@ function ensureBuilt(root, log) {
         withBuildLock(root, log, () => {
             const still = staleReason(root);
             if (still) {
-                log(`${still}: building the CLI into ${OUT_DIR}/`);
+                log(`${still}: building the program and the CLI into ${OUT_DIR}/`);
                 build(root);
             }
         });

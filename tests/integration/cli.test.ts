@@ -1,7 +1,7 @@
 /**
  * The CLI as operators start it (node bin/bklite): help for every command, what each start loads, the compiled
  * build it runs (made by `npm ci`'s prepare, rebuilt when missing or stale, reported when it cannot be), and the
- * Pulumi program's start under ts-node.
+ * Pulumi program's start as `pulumi up` makes it: compiled, from the same build.
  */
 import * as assert from "assert";
 import { spawn, spawnSync } from "child_process";
@@ -16,6 +16,7 @@ import { PROJECT_ROOT } from "../support/stackFiles";
 
 const PACKAGE = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as {
     version: string;
+    main: string;
     scripts: Record<string, string>;
 };
 
@@ -313,7 +314,10 @@ describe("the bklite CLI", function () {
             const copy = copyCheckout("cli-stale");
             const first = cliIn(copy, ["--version"]);
             assert.strictEqual(first.code, 0, first.stderr);
-            assert.match(first.stderr, /^bklite: there is no build in dist\/: building the CLI into dist\/$/m);
+            assert.match(
+                first.stderr,
+                /^bklite: there is no build in dist\/: building the program and the CLI into dist\/$/m,
+            );
             assert.strictEqual(first.stdout, `bklite ${PACKAGE.version}\n`);
             assert.strictEqual(cliIn(copy, ["--version"]).stderr, "");
 
@@ -331,7 +335,7 @@ describe("the bklite CLI", function () {
             assert.strictEqual(edited.code, 0, edited.stderr);
             assert.match(
                 edited.stderr,
-                /^bklite: cli\/commands\.ts changed since the last build: building the CLI into dist\/$/m,
+                /^bklite: cli\/commands\.ts changed since the last build: building the program and the CLI into dist\/$/m,
             );
             assert.match(edited.stdout, /take the firewall away \(edited\)/, "the new code ran, not the old build");
 
@@ -384,7 +388,7 @@ describe("the bklite CLI", function () {
                 assert.strictEqual(run.stdout, `bklite ${PACKAGE.version}\n`);
             }
             assert.strictEqual(
-                runs.filter((r) => r.stderr.includes("building the CLI")).length,
+                runs.filter((r) => r.stderr.includes("building the program and the CLI")).length,
                 1,
                 runs.map((r) => r.stderr).join("\n"),
             );
@@ -397,27 +401,31 @@ describe("the bklite CLI", function () {
     });
 
     describe("the Pulumi program under pulumi up", () => {
-        it("is transpiled, not type-checked, by the ts-node options pulumi's nodejs host builds (type checking is npm test's)", () => {
-            // As @pulumi/pulumi's cmd/run does: transpileOnly from PULUMI_NODEJS_TRANSPILE_ONLY or tsconfig's noCheck,
-            // else undefined, which leaves tsconfig.json's "ts-node" section to decide.
-            const tsutils = require("@pulumi/pulumi/tsutils") as {
-                loadTypeScriptCompilerOptions(file: string): Record<string, unknown>;
-            };
-            const compilerOptions = tsutils.loadTypeScriptCompilerOptions(path.join(PROJECT_ROOT, "tsconfig.json"));
-            const tsNode = require("ts-node") as typeof import("ts-node");
-            const service = tsNode.create({
-                transpileOnly: compilerOptions.noCheck as boolean | undefined,
-                project: path.join(PROJECT_ROOT, "tsconfig.json"),
-                compilerOptions: {
-                    target: "ES2020",
-                    module: "nodenext",
-                    moduleResolution: "nodenext",
-                    sourceMap: "true",
-                    ...compilerOptions,
-                },
+        it("runs compiled: no TypeScript at deploy time, the build brought up to date with the sources first", () => {
+            // Pulumi's nodejs host with `typescript: false` loads no ts-node and requires the project: package.json's main.
+            assert.strictEqual(PACKAGE.main, "bin/pulumi-program.js");
+            const copy = copyCheckout("program-start", { withBuild: true });
+            const platform = path.join(copy, "src", "platform", "platform.ts");
+            const source = fs.readFileSync(platform, "utf8");
+            const edited = source.replace("a whole bk-lite platform", "a whole (edited) bk-lite platform");
+            assert.notStrictEqual(edited, source, "the edit applies");
+            fs.writeFileSync(platform, edited);
+            const started = spawnSync(process.execPath, ["-e", `require(${JSON.stringify(copy)})`], {
+                cwd: copy,
+                encoding: "utf8",
             });
-            assert.strictEqual(service.options.transpileOnly, true);
-            assert.strictEqual(compilerOptions.noCheck, undefined, "npm run typecheck still checks");
+            assert.match(
+                started.stderr,
+                /^bklite: src\/platform\/platform\.ts changed since the last build: building the program and the CLI into dist\/$/m,
+            );
+            assert.ok(
+                fs.readFileSync(path.join(copy, "dist", "src", "platform", "platform.js"), "utf8").includes("(edited)"),
+                "rebuilt",
+            );
+            // Outside Pulumi the program stops at its first use of the engine: what ran is dist/index.js.
+            assert.notStrictEqual(started.status, 0);
+            assert.match(started.stderr, /dist\/index\.js/);
+            assert.doesNotMatch(started.stderr, /ts-node/);
         });
     });
 });

@@ -199,7 +199,7 @@ describe("config validation", () => {
         assert.deepStrictEqual(problemsWith({ "bklite:hostAddress": "bklite.customs.local" }), []);
     });
 
-    it("refuses the literal null NODE_SERVER_URL of seed 003", () => {
+    it("refuses the literal null NODE_SERVER_URL", () => {
         const p = only(
             problemsWith({ "bklite:regions": [{ name: "default" }, { name: "管理网", nodeServerUrl: "null" }] }),
             "regions[1].nodeServerUrl",
@@ -559,11 +559,11 @@ describe("config validation", () => {
 describe("Pulumi.yaml", () => {
     const project = readProjectFile();
 
-    it("is project bklite on nodejs with TypeScript and local file state", () => {
+    it("is project bklite on nodejs, run compiled (no TypeScript at deploy time), with local file state", () => {
         assert.strictEqual(project.name, "bklite");
         assert.deepStrictEqual(project.runtime, {
             name: "nodejs",
-            options: { typescript: true, packagemanager: "npm" },
+            options: { typescript: false, packagemanager: "npm" },
         });
         assert.match((project.backend as { url: string }).url, /^file:\/\//);
     });

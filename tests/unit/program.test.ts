@@ -97,7 +97,7 @@ for (const stack of ["dev", "prod"]) {
         });
 
         if (stack === "prod") {
-            it("takes every image from the private registry under the release tag (seed 001)", () => {
+            it("takes every image from the private registry under the release tag", () => {
                 for (const image of run.recorder.ofType(REMOTE_IMAGE)) {
                     assert.match(
                         image.inputs.name,
@@ -257,7 +257,7 @@ for (const stack of ["dev", "prod"]) {
             ]);
         });
 
-        it("lets the server start for at least 90 s and gives up within 15 minutes (seed 000)", () => {
+        it("lets the server start for at least 90 s and gives up within 15 minutes", () => {
             const h = container(run, "server").inputs.healthcheck;
             // Go's duration form, as the provider reads it back: 2m0s.
             const seconds = (d: string) => {
