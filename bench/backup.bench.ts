@@ -15,7 +15,7 @@ import { connectNats } from "../src/nats/client";
 import { applySeed } from "../src/seed/apply";
 import { ObjectBucket } from "../src/seed/objectStore";
 import { schemaSql } from "../tests/support/bkliteSchema";
-import { docker, requireDockerEngine } from "../tests/support/docker";
+import { docker, requireDockerEngine, runPostgres } from "../tests/support/docker";
 import { startNats } from "../tests/support/nats";
 import { freePort, tempDir, waitFor } from "../tests/support/processes";
 import { standInImages } from "../tests/support/standinImages";
@@ -62,21 +62,7 @@ export async function benchBackup(): Promise<Result[]> {
     const admin = "bench-postgres-0123456789";
     try {
         docker("network", "create", prefix);
-        docker(
-            "run",
-            "-d",
-            "--name",
-            `${prefix}-postgres`,
-            "--network",
-            prefix,
-            "-e",
-            `POSTGRES_PASSWORD=${admin}`,
-            "-e",
-            "PGDATA=/var/lib/postgresql/data/pgdata",
-            "-p",
-            `127.0.0.1:${pgPort}:5432`,
-            images.postgres,
-        );
+        runPostgres(prefix, images.postgres, admin, pgPort);
         const superUrl = (db: string) => `postgres://postgres:${admin}@127.0.0.1:${pgPort}/${db}`;
         const query = async (url: string, sql: string) => {
             const client = new Client({ connectionString: url });

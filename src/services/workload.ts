@@ -82,6 +82,14 @@ export interface Workload {
     singleInstance?: boolean;
 }
 
+/** What most services' probes need: every 10 s, 5 s to answer, 10 s to start, 12 failures before giving up. */
+const HEALTH_DEFAULTS = { intervalSeconds: 10, timeoutSeconds: 5, startPeriodSeconds: 10, retries: 12 } as const;
+
+/** A health check running `test`, with the timings that differ from the usual ones. */
+export function healthCheck(test: string[], timings: Partial<Omit<HealthCheck, "test">> = {}): HealthCheck {
+    return { test, ...HEALTH_DEFAULTS, ...timings };
+}
+
 /**
  * Worst-case seconds before a failing service is declared unhealthy: the start period, then `retries`
  * consecutive failed probes, each taking at most interval + timeout.

@@ -13,14 +13,13 @@ import * as fs from "fs";
 import * as path from "path";
 import { connect } from "nats";
 import { Client } from "pg";
-import { stringify } from "yaml";
 import { aesDecrypt } from "../../src/seed/aes";
 import { MANIFEST_FILE, BackupManifest, fileSha256, fingerprintMatches } from "../../src/backup/manifest";
 import { dumpRedis, restoreRedis } from "../../src/backup/redisDump";
 import { trackedFile } from "../../src/backup/transfer";
 import { schemaSql } from "../support/bkliteSchema";
-import { CliResult, bkliteArgv } from "../support/cli";
-import { docker, requireDockerEngine } from "../support/docker";
+import { CliResult, bkliteArgv, stackProject, startCli } from "../support/cli";
+import { docker, requireDockerEngine, runIdleService, runPostgres } from "../support/docker";
 import { TestNats, startNats } from "../support/nats";
 import { freePort, tempDir, waitFor } from "../support/processes";
 import { startRedis } from "../support/redis";
@@ -35,34 +34,11 @@ const BULK_ROWS = 300000;
 
 const children: ChildProcess[] = [];
 
-/** The CLI as its own process; `onStderr` hears its progress as it comes. */
-function startCli(
-    args: string[],
-    env: Record<string, string>,
-    onStderr?: (text: string) => void,
-): { child: ChildProcess; done: Promise<CliResult> } {
-    const [node, ...cli] = bkliteArgv(args);
-    const child = spawn(node, cli, {
-        cwd: PROJECT_ROOT,
-        env: { PATH: process.env.PATH, ...env },
-        stdio: ["ignore", "pipe", "pipe"],
-    });
-    children.push(child);
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (d) => (stdout += d));
-    child.stderr!.on("data", (d) => {
-        stderr += d;
-        onStderr?.(stderr);
-    });
-    return {
-        child,
-        done: new Promise((resolve) =>
-            child.on("close", (code, signal) =>
-                resolve({ code: code ?? (signal === "SIGTERM" ? 143 : -1), stdout, stderr }),
-            ),
-        ),
-    };
+/** The CLI as its own process, killed when the suite ends. */
+function cliProcess(...args: Parameters<typeof startCli>): ReturnType<typeof startCli> {
+    const started = startCli(...args);
+    children.push(started.child);
+    return started;
 }
 
 describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, the CLI for real)", function () {
@@ -140,38 +116,10 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
         nats = await startNats();
         pgPort = await freePort();
         docker("network", "create", "--label", `io.bklite.test=${stack}`, prefix);
-        docker(
-            "run",
-            "-d",
-            "--name",
-            `${prefix}-postgres`,
-            "--network",
-            prefix,
-            "-e",
-            `POSTGRES_PASSWORD=${PG_ADMIN_PASSWORD}`,
-            "-e",
-            "PGDATA=/var/lib/postgresql/data/pgdata",
-            "-p",
-            `127.0.0.1:${pgPort}:5432`,
-            images.postgres,
-        );
+        runPostgres(prefix, images.postgres, PG_ADMIN_PASSWORD, pgPort);
         // The server and the console: anything the restore has to stop and start again.
         for (const service of ["server", "web"]) {
-            docker(
-                "run",
-                "-d",
-                "--name",
-                `${prefix}-${service}`,
-                "--network",
-                prefix,
-                "--stop-timeout",
-                "2",
-                "--entrypoint",
-                "/bin/sh",
-                images.postgres,
-                "-c",
-                "trap 'exit 0' TERM; while :; do sleep 1; done",
-            );
+            runIdleService(prefix, service, images.postgres);
         }
         await waitFor(
             async () => {
@@ -192,19 +140,12 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
             `CREATE TABLE bulk (id integer PRIMARY KEY, body text); INSERT INTO bulk SELECT i, md5(i::text) || md5((i * 7)::text) FROM generate_series(1, ${BULK_ROWS}) i`,
         );
 
-        project = tempDir("backup-project");
+        project = stackProject("backup-project", stack, {
+            "bklite:hostAddress": "127.0.0.1",
+            "bklite:natsPort": nats.clientPort,
+            "bklite:installApps": ["system_mgmt", "node_mgmt", "monitor"],
+        });
         backups = path.join(project, "backups");
-        fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(project, "Pulumi.yaml"));
-        fs.writeFileSync(
-            path.join(project, `Pulumi.${stack}.yaml`),
-            stringify({
-                config: {
-                    "bklite:hostAddress": "127.0.0.1",
-                    "bklite:natsPort": nats.clientPort,
-                    "bklite:installApps": ["system_mgmt", "node_mgmt", "monitor"],
-                },
-            }),
-        );
         env = {
             BKLITE_SECRET_KEY: SECRET_KEY,
             BKLITE_NATS_USER: nats.user,
@@ -284,7 +225,8 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
     });
 
     it("backs up the running platform: database dump, every object, the streams' settings, the config, a manifest of it all", async () => {
-        const run = await startCli(["backup", "--stack", stack, "--dir", backups, "--project-dir", project], env).done;
+        const run = await cliProcess(["backup", "--stack", stack, "--dir", backups, "--project-dir", project], env)
+            .done;
         assert.strictEqual(run.code, 0, run.stderr);
         firstBackup = JSON.parse(run.stdout).dir;
         assert.strictEqual(path.dirname(firstBackup), backups);
@@ -347,7 +289,7 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
                 `SECRET_KEY is not in ${file}`,
             );
         }
-        const verified = await startCli(["backup", "verify", firstBackup], {}).done;
+        const verified = await cliProcess(["backup", "verify", firstBackup], {}).done;
         assert.strictEqual(verified.code, 0, verified.stdout + verified.stderr);
         assert.match(verified.stdout, /^ok: .*: 6 files, .* as the manifest lists them \(stack /m);
     });
@@ -368,7 +310,7 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
         assert.notDeepStrictEqual(await snapshot(), before);
 
         const stopped: string[] = [];
-        const run = await startCli(
+        const run = await cliProcess(
             ["restore", "--stack", stack, "--from", firstBackup, "--project-dir", project],
             env,
             (text) => {
@@ -420,12 +362,12 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
         bytes[100] ^= 0xff;
         fs.writeFileSync(object, bytes);
         fs.writeFileSync(path.join(damaged, "stray.txt"), "not from the backup");
-        const verified = await startCli(["backup", "verify", damaged], {}).done;
+        const verified = await cliProcess(["backup", "verify", damaged], {}).done;
         assert.strictEqual(verified.code, 1);
         assert.match(verified.stdout, /objects\/bklite\/000002: SHA-256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}/);
         assert.match(verified.stdout, /stray\.txt: not in the manifest/);
         const rowsBefore = await snapshot();
-        const run = await startCli(["restore", "--stack", stack, "--from", damaged, "--project-dir", project], env)
+        const run = await cliProcess(["restore", "--stack", stack, "--from", damaged, "--project-dir", project], env)
             .done;
         assert.strictEqual(run.code, 2, run.stderr);
         assert.match(
@@ -436,13 +378,13 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
         assert.ok(running("server") && running("web"));
         assert.deepStrictEqual(await snapshot(), rowsBefore);
         fs.rmSync(path.join(damaged, "databases/bklite.dump"));
-        const missing = await startCli(["backup", "verify", damaged], {}).done;
+        const missing = await cliProcess(["backup", "verify", damaged], {}).done;
         assert.match(missing.stdout, /databases\/bklite\.dump: missing/);
     });
 
     it("refuses a backup made under another SECRET_KEY, before changing anything", async () => {
         const rowsBefore = await snapshot();
-        const run = await startCli(["restore", "--stack", stack, "--from", firstBackup, "--project-dir", project], {
+        const run = await cliProcess(["restore", "--stack", stack, "--from", firstBackup, "--project-dir", project], {
             ...env,
             BKLITE_SECRET_KEY: "another-stacks-secret-key-0123456789",
         }).done;
@@ -461,7 +403,7 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
         const rowsBefore = await snapshot();
         const dbsBefore = await databases();
         let sent = false;
-        const restore = startCli(["restore", "--stack", stack, "--from", firstBackup, "--project-dir", project], env);
+        const restore = cliProcess(["restore", "--stack", stack, "--from", firstBackup, "--project-dir", project], env);
         // Interrupted while pg_restore works in the new database.
         await waitFor(
             async () => {
@@ -500,7 +442,8 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
         fs.writeFileSync(path.join(broken, MANIFEST_FILE), JSON.stringify(manifest));
         const rowsBefore = await snapshot();
         const dbsBefore = await databases();
-        const run = await startCli(["restore", "--stack", stack, "--from", broken, "--project-dir", project], env).done;
+        const run = await cliProcess(["restore", "--stack", stack, "--from", broken, "--project-dir", project], env)
+            .done;
         assert.strictEqual(run.code, 1, run.stderr);
         assert.match(run.stderr, /pg_restore in bklite-\w+-postgres failed/);
         assert.match(run.stderr, /restore stopped before the switch .*: the old data still serves/);
@@ -510,10 +453,10 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
     });
 
     it("--keep rotates the stack's backups; --if-deployed skips a stack with nothing deployed", async () => {
-        const second = await startCli(["backup", "--stack", stack, "--dir", backups, "--project-dir", project], env)
+        const second = await cliProcess(["backup", "--stack", stack, "--dir", backups, "--project-dir", project], env)
             .done;
         assert.strictEqual(second.code, 0, second.stderr);
-        const third = await startCli(
+        const third = await cliProcess(
             ["backup", "--stack", stack, "--dir", backups, "--project-dir", project, "--keep", "2"],
             env,
         ).done;
@@ -528,17 +471,17 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
 
         const other = `${stack}none`;
         fs.copyFileSync(path.join(project, `Pulumi.${stack}.yaml`), path.join(project, `Pulumi.${other}.yaml`));
-        const skipped = await startCli(
+        const skipped = await cliProcess(
             ["backup", "--stack", other, "--dir", backups, "--project-dir", project, "--if-deployed"],
             env,
         ).done;
         assert.strictEqual(skipped.code, 0, skipped.stderr);
         assert.deepStrictEqual(JSON.parse(skipped.stdout), { skipped: "not deployed" });
-        const refused = await startCli(["backup", "--stack", other, "--dir", backups, "--project-dir", project], env)
+        const refused = await cliProcess(["backup", "--stack", other, "--dir", backups, "--project-dir", project], env)
             .done;
         assert.strictEqual(refused.code, 1);
         assert.match(refused.stderr, new RegExp(`PostgreSQL of stack ${other} is not deployed in Docker`));
-        const tooMany = await startCli(
+        const tooMany = await cliProcess(
             ["backup", "--stack", stack, "--dir", backups, "--project-dir", project, "--keep", "1001"],
             env,
         ).done;
@@ -548,7 +491,7 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
             /--keep must be how many backups to keep, from 1 to 1000/,
             "the rule bklite:backup.keep follows",
         );
-        const noSecrets = await startCli(["backup", "--stack", stack, "--dir", backups, "--project-dir", project], {})
+        const noSecrets = await cliProcess(["backup", "--stack", stack, "--dir", backups, "--project-dir", project], {})
             .done;
         assert.strictEqual(noSecrets.code, 2);
         assert.match(noSecrets.stderr, /missing environment: BKLITE_SECRET_KEY, BKLITE_NATS_PASSWORD/);

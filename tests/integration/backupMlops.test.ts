@@ -7,40 +7,28 @@
  * answer, signatures checked.
  */
 import * as assert from "assert";
-import { ChildProcess, spawn } from "child_process";
+import { spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { PassThrough } from "stream";
 import { Client } from "pg";
-import { stringify } from "yaml";
 import { BackupManifest, MANIFEST_FILE } from "../../src/backup/manifest";
 import { S3Client } from "../../src/backup/s3Client";
-import { CliResult, bkliteArgv } from "../support/cli";
-import { docker, makeImage, removeImages, requireDockerEngine } from "../support/docker";
+import { CliResult, stackProject, startCli } from "../support/cli";
+import { docker, makeImage, removeImages, requireDockerEngine, runIdleService, runPostgres } from "../support/docker";
 import { VERSITYGW, goProgram } from "../support/goPrograms";
 import { TestNats, startNats } from "../support/nats";
 import { freePort, tempDir, waitFor } from "../support/processes";
 import { standInImages } from "../support/standinImages";
-import { PROJECT_ROOT } from "../support/stackFiles";
 
 const SECRET_KEY = "mlops-backup-secret-key-0123456789";
 const PG_ADMIN_PASSWORD = "mlops-backup-postgres-0123456789";
 const MINIO_PASSWORD = "mlops-backup-minio-0123456789";
 const BUCKET = "mlflow-artifacts";
 
-function cli(args: string[], env: Record<string, string>, onStderr?: (text: string) => void): Promise<CliResult> {
-    const [node, ...rest] = bkliteArgv(args);
-    const child: ChildProcess = spawn(node, rest, { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (d) => (stdout += d));
-    child.stderr!.on("data", (d) => {
-        stderr += d;
-        onStderr?.(stderr);
-    });
-    return new Promise((resolve) => child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr })));
-}
+/** The CLI run to completion. */
+const cli = (...args: Parameters<typeof startCli>): Promise<CliResult> => startCli(...args).done;
 
 describe("bklite backup and restore of an mlops stack: MLflow's database and MinIO's buckets too", function () {
     this.timeout(600000);
@@ -87,38 +75,10 @@ describe("bklite backup and restore of an mlops stack: MLflow's database and Min
         nats = await startNats();
         pgPort = await freePort();
         docker("network", "create", "--label", `io.bklite.test=${stack}`, prefix);
-        docker(
-            "run",
-            "-d",
-            "--name",
-            `${prefix}-postgres`,
-            "--network",
-            prefix,
-            "-e",
-            `POSTGRES_PASSWORD=${PG_ADMIN_PASSWORD}`,
-            "-e",
-            "PGDATA=/var/lib/postgresql/data/pgdata",
-            "-p",
-            `127.0.0.1:${pgPort}:5432`,
-            images.postgres,
-        );
+        runPostgres(prefix, images.postgres, PG_ADMIN_PASSWORD, pgPort);
         // What the restore stops and starts: the services that write the databases, and the console.
         for (const service of ["server", "web", "mlflow"]) {
-            docker(
-                "run",
-                "-d",
-                "--name",
-                `${prefix}-${service}`,
-                "--network",
-                prefix,
-                "--stop-timeout",
-                "2",
-                "--entrypoint",
-                "/bin/sh",
-                images.postgres,
-                "-c",
-                "trap 'exit 0' TERM; while :; do sleep 1; done",
-            );
+            runIdleService(prefix, service, images.postgres);
         }
         // MinIO's place: versitygw on MinIO's port with MinIO's root user.
         docker(
@@ -180,18 +140,11 @@ describe("bklite backup and restore of an mlops stack: MLflow's database and Min
             await s3.putObject(BUCKET, key, { file, sha256, size });
         }
 
-        project = tempDir("mlops-project");
-        fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(project, "Pulumi.yaml"));
-        fs.writeFileSync(
-            path.join(project, `Pulumi.${stack}.yaml`),
-            stringify({
-                config: {
-                    "bklite:hostAddress": "127.0.0.1",
-                    "bklite:natsPort": nats.clientPort,
-                    "bklite:installApps": ["system_mgmt", "node_mgmt", "mlops"],
-                },
-            }),
-        );
+        project = stackProject("mlops-project", stack, {
+            "bklite:hostAddress": "127.0.0.1",
+            "bklite:natsPort": nats.clientPort,
+            "bklite:installApps": ["system_mgmt", "node_mgmt", "mlops"],
+        });
         env = {
             BKLITE_SECRET_KEY: SECRET_KEY,
             BKLITE_NATS_USER: nats.user,

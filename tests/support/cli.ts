@@ -2,8 +2,11 @@
  * Running the `bklite` CLI in tests: always as its own process through bin/bklite, the entry point operators and
  * the program use, so every test runs the compiled CLI (rebuilt first when the sources changed).
  */
-import { spawn, spawnSync } from "child_process";
+import { ChildProcess, spawn, spawnSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
+import { stringify } from "yaml";
+import { tempDir } from "./processes";
 
 /** The executable operators run. */
 export const BKLITE = path.resolve(__dirname, "..", "..", "bin", "bklite");
@@ -56,4 +59,42 @@ export function bkliteProcess(
         throw result.error;
     }
     return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * `bklite <args>` as its own process with only PATH and `env` in its environment, started in the project root;
+ * `onStderr` hears its progress as it comes. `done` settles with its output (143 when it was stopped with SIGTERM).
+ */
+export function startCli(
+    args: string[],
+    env: Record<string, string>,
+    onStderr?: (text: string) => void,
+): { child: ChildProcess; done: Promise<CliResult> } {
+    const [node, ...cli] = bkliteArgv(args);
+    const child = spawn(node, cli, {
+        cwd: path.resolve(__dirname, "..", ".."),
+        env: { PATH: process.env.PATH, ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d) => (stdout += d));
+    child.stderr!.on("data", (d) => {
+        stderr += d;
+        onStderr?.(stderr);
+    });
+    const done = new Promise<CliResult>((resolve) =>
+        child.on("close", (code, signal) =>
+            resolve({ code: code ?? (signal === "SIGTERM" ? 143 : -1), stdout, stderr }),
+        ),
+    );
+    return { child, done };
+}
+
+/** A Pulumi project of its own in a new temporary directory: this project's Pulumi.yaml and a stack's config. */
+export function stackProject(prefix: string, stack: string, config: Record<string, unknown>): string {
+    const project = tempDir(prefix);
+    fs.copyFileSync(path.resolve(__dirname, "..", "..", "Pulumi.yaml"), path.join(project, "Pulumi.yaml"));
+    fs.writeFileSync(path.join(project, `Pulumi.${stack}.yaml`), stringify({ config }));
+    return project;
 }

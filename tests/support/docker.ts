@@ -112,3 +112,44 @@ export async function startRegistry(): Promise<{ address: string; stop: () => Pr
         },
     };
 }
+
+/**
+ * A stack's PostgreSQL container as the docker runtime names it (`<prefix>-postgres` on the `prefix` network), its
+ * port published on loopback for the test's own queries.
+ */
+export function runPostgres(prefix: string, image: string, adminPassword: string, hostPort: number): void {
+    docker(
+        "run",
+        "-d",
+        "--name",
+        `${prefix}-postgres`,
+        "--network",
+        prefix,
+        "-e",
+        `POSTGRES_PASSWORD=${adminPassword}`,
+        "-e",
+        "PGDATA=/var/lib/postgresql/data/pgdata",
+        "-p",
+        `127.0.0.1:${hostPort}:5432`,
+        image,
+    );
+}
+
+/** A container in a service's place that only waits and stops at once: what a restore stops and starts again. */
+export function runIdleService(prefix: string, service: string, image: string): void {
+    docker(
+        "run",
+        "-d",
+        "--name",
+        `${prefix}-${service}`,
+        "--network",
+        prefix,
+        "--stop-timeout",
+        "2",
+        "--entrypoint",
+        "/bin/sh",
+        image,
+        "-c",
+        "trap 'exit 0' TERM; while :; do sleep 1; done",
+    );
+}

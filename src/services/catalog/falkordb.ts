@@ -4,6 +4,7 @@
  */
 import { VALUE_REFS } from "../shared";
 import { ServiceDefinition } from "../definition";
+import { healthCheck } from "../workload";
 import { joinText, ref, tpl } from "../template";
 
 /** Its Redis protocol port, on the stack network only. */
@@ -55,13 +56,7 @@ export const falkordb: ServiceDefinition = {
             },
         ],
         // An unauthenticated PING answers NOAUTH once the server is up; no password needed in the probe.
-        health: {
-            test: ["CMD-SHELL", "redis-cli ping | grep -Eq 'PONG|NOAUTH'"],
-            intervalSeconds: 5,
-            timeoutSeconds: 5,
-            startPeriodSeconds: 10,
-            retries: 12,
-        },
+        health: healthCheck(["CMD-SHELL", "redis-cli ping | grep -Eq 'PONG|NOAUTH'"], { intervalSeconds: 5 }),
         dependsOn: [],
         routes: [],
         stopGraceSeconds: 30,

@@ -1,6 +1,7 @@
 /** MinIO: the S3 store MLflow keeps artifacts in (mlops only). */
 import { VALUE_REFS } from "../shared";
 import { ServiceDefinition } from "../definition";
+import { healthCheck } from "../workload";
 import { ref, tpl } from "../template";
 
 export const MINIO_PORT = 9000;
@@ -35,13 +36,7 @@ export const minio: ServiceDefinition = {
         ],
         files: [],
         // MinIO's own readiness check (the image ships mc, not curl).
-        health: {
-            test: ["CMD", "mc", "ready", "local"],
-            intervalSeconds: 10,
-            timeoutSeconds: 5,
-            startPeriodSeconds: 10,
-            retries: 12,
-        },
+        health: healthCheck(["CMD", "mc", "ready", "local"]),
         dependsOn: [],
         routes: [],
         stopGraceSeconds: 30,

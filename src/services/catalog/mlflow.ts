@@ -4,6 +4,7 @@
  */
 import { VALUE_REFS } from "../shared";
 import { ServiceDefinition } from "../definition";
+import { healthCheck } from "../workload";
 import { TextValue, ref, tpl } from "../template";
 import { MINIO_PORT, MINIO_USER } from "./minio";
 
@@ -69,18 +70,15 @@ export const mlflow: ServiceDefinition = {
         },
         ports: [{ name: "mlflow", containerPort: PORT }],
         files: [{ path: LAUNCHER, content: mlflowLauncher(), mode: "0644" }],
-        health: {
-            test: [
+        health: healthCheck(
+            [
                 "CMD",
                 "python",
                 "-c",
                 `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${PORT}/health', timeout=5)`,
             ],
-            intervalSeconds: 10,
-            timeoutSeconds: 10,
-            startPeriodSeconds: 30,
-            retries: 12,
-        },
+            { timeoutSeconds: 10, startPeriodSeconds: 30 },
+        ),
         dependsOn: ["postgres", "minio"],
         routes: [],
     }),

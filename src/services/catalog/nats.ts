@@ -1,6 +1,7 @@
 /** NATS: JetStream (the object store of probe packages, the `metrics` stream) over TLS with the stack's CA. */
 import { NATS_CA_FILE, NATS_CA_PATH, NATS_CERT_DIR, NATS_NAMESPACE, NATS_PORT, VALUE_REFS } from "../shared";
 import { ServiceDefinition } from "../definition";
+import { healthCheck } from "../workload";
 import { renderNatsConfig } from "../natsConfig";
 import { NATS_USER } from "../regions";
 import { ref, tpl } from "../template";
@@ -56,13 +57,9 @@ export const nats: ServiceDefinition = {
             { path: `${NATS_CERT_DIR}/server.key`, content: tpl`${ref(VALUE_REFS.natsServerKey)}`, mode: "0600" },
         ],
         // JetStream-aware health endpoint on the monitor port (not published).
-        health: {
-            test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8222/healthz"],
+        health: healthCheck(["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8222/healthz"], {
             intervalSeconds: 5,
-            timeoutSeconds: 5,
-            startPeriodSeconds: 10,
-            retries: 12,
-        },
+        }),
         dependsOn: [],
         routes: [],
         stopGraceSeconds: 30,

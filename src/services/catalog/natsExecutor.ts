@@ -5,6 +5,7 @@
  */
 import { NATS_CA_FILE, NATS_CA_PATH, natsServiceUrl } from "../shared";
 import { ServiceDefinition } from "../definition";
+import { healthCheck } from "../workload";
 
 /** The executor instance the server's installer addresses. */
 export const EXECUTOR_INSTANCE = "default";
@@ -24,13 +25,7 @@ export const natsExecutor: ServiceDefinition = {
         files: [NATS_CA_FILE],
         // It serves requests, not a port: alive means its process runs (supervisord restarts it when it exits).
         // `[n]` keeps the probe's own command line from matching.
-        health: {
-            test: ["CMD-SHELL", "grep -qas '/opt/[n]ats-executor' /proc/[0-9]*/cmdline"],
-            intervalSeconds: 10,
-            timeoutSeconds: 5,
-            startPeriodSeconds: 10,
-            retries: 6,
-        },
+        health: healthCheck(["CMD-SHELL", "grep -qas '/opt/[n]ats-executor' /proc/[0-9]*/cmdline"], { retries: 6 }),
         dependsOn: ["nats"],
         routes: [],
         // Two executors with one instance id would both answer every request.

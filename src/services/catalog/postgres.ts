@@ -1,31 +1,8 @@
 /** PostgreSQL: the server's database (and MLflow's when mlops is on), on a retained volume, loopback only. */
 import { DATABASE, VALUE_REFS } from "../shared";
-import { DatabaseNeed, ServiceDefinition } from "../definition";
-import { WorkloadFile } from "../workload";
-import { joinText, ref, tpl } from "../template";
-
-/**
- * On a cluster the program cannot reach PostgreSQL to declare databases, so PostgreSQL's own entrypoint creates each
- * role and the database it owns on first start, from this script (a Secret: it holds the roles' passwords). A
- * database added after the first start (mlops switched on later) is not created by it; see the README.
- */
-export function postgresInitScript(databases: ReadonlyArray<DatabaseNeed>): WorkloadFile {
-    return {
-        path: "/docker-entrypoint-initdb.d/10-bklite.sql",
-        content: joinText(
-            [
-                ...databases.flatMap((d) => [
-                    tpl`CREATE ROLE ${d.owner} LOGIN PASSWORD '${ref(d.passwordRef)}';`,
-                    `CREATE DATABASE ${d.name} OWNER ${d.owner} ENCODING 'UTF8';`,
-                ]),
-                "",
-            ],
-            "\n",
-        ),
-        // Read by the entrypoint after it drops to the postgres user.
-        mode: "0644",
-    };
-}
+import { ServiceDefinition } from "../definition";
+import { healthCheck } from "../workload";
+import { ref, tpl } from "../template";
 
 export const postgres: ServiceDefinition = {
     name: "postgres",
@@ -43,13 +20,11 @@ export const postgres: ServiceDefinition = {
         ports: [{ name: "postgres", containerPort: 5432, hostPort: config.ports.postgres, hostIp: "127.0.0.1" }],
         files: [],
         // Over TCP, so the init-time server (socket only) does not count as ready.
-        health: {
-            test: ["CMD-SHELL", `pg_isready -h 127.0.0.1 -U ${DATABASE.superuser}`],
+        health: healthCheck(["CMD-SHELL", `pg_isready -h 127.0.0.1 -U ${DATABASE.superuser}`], {
             intervalSeconds: 5,
-            timeoutSeconds: 5,
             startPeriodSeconds: 30,
             retries: 24,
-        },
+        }),
         dependsOn: [],
         routes: [],
         stopGraceSeconds: 60,

@@ -1,6 +1,7 @@
 /** Redis: Celery's broker and result backend and the server's cache; password in a file, data on a volume. */
 import { VALUE_REFS } from "../shared";
 import { ServiceDefinition } from "../definition";
+import { healthCheck } from "../workload";
 import { joinText, ref, tpl } from "../template";
 
 /** The `redis` user of the official redis images (Debian and Alpine variants both use uid 999). */
@@ -38,13 +39,7 @@ export const redis: ServiceDefinition = {
             },
         ],
         // An unauthenticated PING answers NOAUTH once the server is up; no password needed in the probe.
-        health: {
-            test: ["CMD-SHELL", "redis-cli ping | grep -Eq 'PONG|NOAUTH'"],
-            intervalSeconds: 5,
-            timeoutSeconds: 5,
-            startPeriodSeconds: 10,
-            retries: 12,
-        },
+        health: healthCheck(["CMD-SHELL", "redis-cli ping | grep -Eq 'PONG|NOAUTH'"], { intervalSeconds: 5 }),
         dependsOn: [],
         routes: [],
     }),

@@ -5,7 +5,7 @@
 import { DATABASE, NATS_CA_FILE, NATS_CA_PATH, NATS_NAMESPACE, VALUE_REFS, natsServiceUrl } from "../shared";
 import { ServiceDefinition } from "../definition";
 import { AgentEndpoints, DEFAULT_REGION, regionEnv } from "../regions";
-import { HealthCheck } from "../workload";
+import { HealthCheck, healthCheck } from "../workload";
 import { TextValue, ref, tpl } from "../template";
 import type { StackConfig } from "../../config/types";
 
@@ -15,13 +15,10 @@ export const SERVER_PORT = 8000;
  * Server health: a start period long enough for migrations and init commands (90 s were seen on a first start),
  * then give up within 15 minutes rather than the 50 of 300 retries; see healthGiveUpSeconds.
  */
-export const SERVER_HEALTH: HealthCheck = {
-    test: ["CMD", "curl", "-s", "-o", "/dev/null", `http://127.0.0.1:${SERVER_PORT}/`],
-    intervalSeconds: 10,
-    timeoutSeconds: 5,
-    startPeriodSeconds: 120,
-    retries: 50,
-};
+export const SERVER_HEALTH: HealthCheck = healthCheck(
+    ["CMD", "curl", "-s", "-o", "/dev/null", `http://127.0.0.1:${SERVER_PORT}/`],
+    { startPeriodSeconds: 120, retries: 50 },
+);
 
 /** The default region's SidecarEnv as the server's DEFAULT_ZONE_VAR_* variables (seeded by node_init). */
 function defaultZoneEnv(config: StackConfig, endpoints: AgentEndpoints): Record<string, TextValue> {
@@ -62,7 +59,7 @@ export const server: ServiceDefinition = {
                 DEFAULT_GROUP_NAME: "Guest",
                 // Read by opspilot's chat helper only; the console login is set by seeding (see the README).
                 ADMIN_PASSWORD: tpl`${ref(VALUE_REFS.adminPassword)}`,
-                // Seed 000: `uv run` reached for PyPI on every start; the image's .venv is complete.
+                // Offline, `uv run` would reach for PyPI at every start; the image's .venv is complete.
                 UV_OFFLINE: "1",
                 UV_NO_SYNC: "1",
                 ...defaultZoneEnv(config, endpoints),

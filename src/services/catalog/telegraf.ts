@@ -6,6 +6,7 @@
 import { StreamSettings } from "../../nats/streamSettings";
 import { NATS_CA_FILE, NATS_CA_PATH, NATS_PORT, VALUE_REFS } from "../shared";
 import { ServiceDefinition } from "../definition";
+import { healthCheck } from "../workload";
 import { NATS_USER } from "../regions";
 import { ref, tpl } from "../template";
 import { VICTORIA_METRICS_PORT } from "./victoriaMetrics";
@@ -78,13 +79,7 @@ export const telegraf: ServiceDefinition = {
         ports: [],
         files: [{ path: CONFIG_FILE, content: renderTelegrafConfig(), mode: "0644" }, NATS_CA_FILE],
         // wget: in the Debian image (buildpack-deps) and, as busybox, in the Alpine one.
-        health: {
-            test: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${HEALTH_PORT}/`],
-            intervalSeconds: 10,
-            timeoutSeconds: 5,
-            startPeriodSeconds: 10,
-            retries: 12,
-        },
+        health: healthCheck(["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${HEALTH_PORT}/`]),
         // NATS with its streams in place (see the platform), and somewhere to write.
         dependsOn: ["nats", "victoria-metrics"],
         routes: [],

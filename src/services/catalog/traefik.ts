@@ -1,6 +1,7 @@
 /** Traefik: the one published HTTP entrypoint, routing by path to the services that declare routes. */
 import { WEB_ENTRYPOINT, renderTraefikRoutes } from "../traefikRoutes";
 import { ServiceDefinition } from "../definition";
+import { healthCheck } from "../workload";
 
 export const traefik: ServiceDefinition = {
     name: "traefik",
@@ -29,13 +30,7 @@ export const traefik: ServiceDefinition = {
                 mode: "0644",
             },
         ],
-        health: {
-            test: ["CMD", "traefik", "healthcheck", "--ping"],
-            intervalSeconds: 10,
-            timeoutSeconds: 5,
-            startPeriodSeconds: 10,
-            retries: 6,
-        },
+        health: healthCheck(["CMD", "traefik", "healthcheck", "--ping"], { retries: 6 }),
         // After the server, so /api/v1 works as soon as agents can connect; web may still be starting.
         dependsOn: ["server"],
         routes: [],

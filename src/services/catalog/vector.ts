@@ -5,6 +5,7 @@
 import { stringify } from "yaml";
 import { NATS_CA_FILE, NATS_CA_PATH, NATS_PORT, VALUE_REFS } from "../shared";
 import { ServiceDefinition } from "../definition";
+import { healthCheck } from "../workload";
 import { NATS_USER } from "../regions";
 import { ref, tpl } from "../template";
 import { VICTORIA_LOGS_PORT } from "./victoriaLogs";
@@ -62,16 +63,10 @@ export const vector: ServiceDefinition = {
         files: [{ path: CONFIG_FILE, content: renderVectorConfig(), mode: "0644" }, NATS_CA_FILE],
         // Vector's API health endpoint: busybox wget in the Alpine variant, bash's /dev/tcp in the Debian one (no curl
         // or wget there).
-        health: {
-            test: [
-                "CMD-SHELL",
-                `wget -q -O /dev/null http://127.0.0.1:${API_PORT}/health 2>/dev/null || bash -c 'exec 3<>/dev/tcp/127.0.0.1/${API_PORT} && printf "GET /health HTTP/1.0\\r\\n\\r\\n" >&3 && grep -q " 200 " <&3'`,
-            ],
-            intervalSeconds: 10,
-            timeoutSeconds: 5,
-            startPeriodSeconds: 10,
-            retries: 12,
-        },
+        health: healthCheck([
+            "CMD-SHELL",
+            `wget -q -O /dev/null http://127.0.0.1:${API_PORT}/health 2>/dev/null || bash -c 'exec 3<>/dev/tcp/127.0.0.1/${API_PORT} && printf "GET /health HTTP/1.0\\r\\n\\r\\n" >&3 && grep -q " 200 " <&3'`,
+        ]),
         dependsOn: ["nats", "victoria-logs"],
         routes: [],
     }),

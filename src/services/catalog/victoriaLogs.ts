@@ -1,5 +1,6 @@
 /** VictoriaLogs: where the Log app reads logs; Vector writes into it. */
 import { ServiceDefinition } from "../definition";
+import { healthCheck } from "../workload";
 
 export const VICTORIA_LOGS_PORT = 9428;
 const DATA_DIR = "/vlogs";
@@ -35,13 +36,7 @@ export const victoriaLogs: ServiceDefinition = {
         ports: [{ name: "victoria-logs", containerPort: VICTORIA_LOGS_PORT }],
         files: [],
         // The image is Alpine-based: busybox wget.
-        health: {
-            test: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${VICTORIA_LOGS_PORT}/health`],
-            intervalSeconds: 10,
-            timeoutSeconds: 5,
-            startPeriodSeconds: 10,
-            retries: 12,
-        },
+        health: healthCheck(["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${VICTORIA_LOGS_PORT}/health`]),
         dependsOn: [],
         routes: [],
         stopGraceSeconds: 30,

@@ -1,5 +1,6 @@
 /** VictoriaMetrics: where Monitor (and CMDB's collection queries) read metrics; Telegraf writes into it. */
 import { ServiceDefinition } from "../definition";
+import { healthCheck } from "../workload";
 
 export const VICTORIA_METRICS_PORT = 8428;
 const DATA_DIR = "/victoria-metrics-data";
@@ -36,13 +37,14 @@ export const victoriaMetrics: ServiceDefinition = {
         ports: [{ name: "victoria-metrics", containerPort: VICTORIA_METRICS_PORT }],
         files: [],
         // The image is Alpine-based: busybox wget.
-        health: {
-            test: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${VICTORIA_METRICS_PORT}/health`],
-            intervalSeconds: 10,
-            timeoutSeconds: 5,
-            startPeriodSeconds: 10,
-            retries: 12,
-        },
+        health: healthCheck([
+            "CMD",
+            "wget",
+            "-q",
+            "-O",
+            "/dev/null",
+            `http://127.0.0.1:${VICTORIA_METRICS_PORT}/health`,
+        ]),
         dependsOn: [],
         routes: [],
         stopGraceSeconds: 30,

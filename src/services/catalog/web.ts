@@ -1,6 +1,7 @@
 /** The web console (Next.js on 3000): everything but /api/v1, which goes to the server. */
 import { VALUE_REFS, publicUrl } from "../shared";
 import { ServiceDefinition } from "../definition";
+import { healthCheck } from "../workload";
 import { ref, tpl } from "../template";
 import { SERVER_PORT } from "./server";
 
@@ -19,13 +20,10 @@ export const web: ServiceDefinition = {
         },
         ports: [{ name: "http", containerPort: WEB_PORT }],
         files: [],
-        health: {
-            test: ["CMD", "wget", "--no-verbose", "--tries=1", "--spider", `http://127.0.0.1:${WEB_PORT}/`],
-            intervalSeconds: 10,
+        health: healthCheck(["CMD", "wget", "--no-verbose", "--tries=1", "--spider", `http://127.0.0.1:${WEB_PORT}/`], {
             timeoutSeconds: 10,
             startPeriodSeconds: 30,
-            retries: 12,
-        },
+        }),
         dependsOn: ["server"],
         routes: [{ pathPrefix: "/", port: WEB_PORT, priority: 10 }],
     }),
