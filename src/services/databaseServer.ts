@@ -31,10 +31,7 @@ export function databaseInitScript(databases: ReadonlyArray<DatabaseNeed>): Work
     };
 }
 
-/**
- * The workloads with the database server's first-start script creating every declared database and its owner (a
- * Secret: it holds the owners' passwords); a database added after the first start is not created by it.
- */
+/** The workloads, the database server's among them carrying databaseInitScript for every declared database. */
 export function withDatabasesCreatedAtFirstStart(
     workloads: ReadonlyArray<Workload>,
     databases: ReadonlyArray<DatabaseNeed>,
