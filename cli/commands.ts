@@ -8,6 +8,7 @@ import { SEED_ENV_HELP } from "../src/seed/connection";
 import { BACKUP_ENV_HELP } from "../src/backup/env";
 import { VERIFY_SECRETS_HELP } from "../src/verify/env";
 import { KUBERNETES_ACCESS_ENV, KUBERNETES_ACCESS_OPTIONS } from "../src/runtimes/kubernetes/options";
+import { stackNameProblem } from "../src/config/stackName";
 import { CommandSpec, OptionSpec } from "./types";
 
 export type { CommandHandler, CommandSpec, Invocation, OptionSpec } from "./types";
@@ -34,12 +35,23 @@ const ACCESS_OPTIONS = (what: string): Record<string, OptionSpec> =>
     );
 const KUBECTL_ENV = KUBERNETES_ACCESS_ENV;
 
-const FIREWALL_STACK: OptionSpec = {
-    type: "string",
-    value: "STACK",
-    description: "the stack whose chains these are (BKLITE-IN-STACK, BKLITE-FWD-STACK)",
-    required: { example: "prod" },
-};
+/** `--stack STACK`, checked by the one rule for stack names before anything runs. */
+function stackOption(description: string, options: { required?: boolean } = {}): OptionSpec {
+    return {
+        type: "string",
+        value: "STACK",
+        description,
+        ...(options.required ? { required: { example: "prod" } } : {}),
+        check: (value) => {
+            const problem = stackNameProblem(value);
+            return problem && `${problem.value}: ${problem.message}`;
+        },
+    };
+}
+
+const FIREWALL_STACK = stackOption("the stack whose chains these are (BKLITE-IN-STACK, BKLITE-FWD-STACK)", {
+    required: true,
+});
 const STACK_CONFIG: OptionSpec = {
     type: "string",
     value: "FILE|-",
@@ -59,12 +71,7 @@ export const COMMANDS: CommandSpec[] = [
         description:
             "Resolves the exact image refs stack STACK runs (registry, tag and overrides applied as the program applies them), pulls the ones this machine lacks, and writes one `docker save` archive per image into DIR with images.json and images.sha256. Archives already there and unchanged are kept; archives of images the stack no longer uses are removed.",
         options: {
-            stack: {
-                type: "string",
-                value: "STACK",
-                description: "the stack whose images to bundle (Pulumi.STACK.yaml)",
-                required: { example: "prod" },
-            },
+            stack: stackOption("the stack whose images to bundle (Pulumi.STACK.yaml)", { required: true }),
             dir: {
                 type: "string",
                 value: "DIR",
@@ -191,11 +198,7 @@ export const COMMANDS: CommandSpec[] = [
         description:
             "Runs the runbooks' manual checks against a deployed stack and prints one row per check with what it found and what it expected, and the fix under each failure: the console through the ingress (web app at /, server under /api/v1/), the console login, NATS over TLS with the stack's CA at the agents' endpoint (and plaintext refused), every region's SidecarEnv as seeded with a reachable NODE_SERVER_URL, every package's row and object digest, each installed app's services answering as the app uses them, the streams, and the host firewall. Each check has a timeout, and so has the run. The program runs it as the last step of `pulumi up`, with the spec on standard input.",
         options: {
-            stack: {
-                type: "string",
-                value: "STACK",
-                description: "verify the stack of Pulumi.STACK.yaml (or give --spec)",
-            },
+            stack: stackOption("verify the stack of Pulumi.STACK.yaml (or give --spec)"),
             spec: {
                 type: "string",
                 value: "FILE|-",
@@ -241,12 +244,7 @@ export const COMMANDS: CommandSpec[] = [
         description:
             "Writes one directory DIR/STACK-YYYYMMDDTHHMMSSmmmZ (UTC, to the millisecond): bk-lite's database as a pg_dump custom archive (pg_dump runs inside the stack's PostgreSQL, so its version is the server's), every object of the JetStream object store, the streams' settings, FalkorDB's graphs when cmdb is installed, the stack's config without secrets, and manifest.json (every image ref, every file's size and SHA-256, the time, and a salted scrypt fingerprint of SECRET_KEY). Taken while the platform runs: the database snapshot comes first, the objects after it, so no row points at an object the backup lacks. The directory appears only when complete. The program runs it before an upgrade replaces containers.",
         options: {
-            stack: {
-                type: "string",
-                value: "STACK",
-                description: "the stack to back up (Pulumi.STACK.yaml says where it runs)",
-                required: { example: "prod" },
-            },
+            stack: stackOption("the stack to back up (Pulumi.STACK.yaml says where it runs)", { required: true }),
             dir: {
                 type: "string",
                 value: "DIR",
@@ -288,12 +286,7 @@ export const COMMANDS: CommandSpec[] = [
         description:
             "Checks the backup first (every file against its manifest; BKLITE_SECRET_KEY against its fingerprint, since secret SidecarEnv values need the key they were encrypted with) and refuses before changing anything. Then stops the server and the web console, restores the dump into a new database beside the serving one, puts the objects and streams back, and switches the databases in one transaction; FalkorDB's graphs last. The replaced database is kept under a name that says when. On a failure or SIGINT/SIGTERM before the switch, the new database is dropped and the server and console start again on the old data.",
         options: {
-            stack: {
-                type: "string",
-                value: "STACK",
-                description: "the stack to restore into (deployed and running)",
-                required: { example: "prod" },
-            },
+            stack: stackOption("the stack to restore into (deployed and running)", { required: true }),
             from: {
                 type: "string",
                 value: "DIR",
@@ -357,7 +350,7 @@ export const COMMANDS: CommandSpec[] = [
         description:
             "Runs this checkout's program for Pulumi.STACK.yaml under Pulumi mocks and prints every resource it would register (by URN, with type, parent, inputs and the options that change a deployment), the config and the outputs, with sorted keys so two plans compare byte for byte. Needs no backend, passphrase or Pulumi CLI, and reads nothing from this host: values only a deployment knows are named placeholders, and every secret is masked.",
         options: {
-            stack: { type: "string", value: "STACK", description: "the stack to plan", required: { example: "prod" } },
+            stack: stackOption("the stack to plan", { required: true }),
             "config-file": {
                 type: "string",
                 value: "FILE",

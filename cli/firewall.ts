@@ -1,4 +1,4 @@
-import { FirewallChains, applyFirewall, firewallChains, removeFirewall } from "../src/security/firewall";
+import { applyFirewall, firewallChains, removeFirewall } from "../src/security/firewall";
 import { resolveRules } from "../src/security/resolve";
 import { CONFIG_KEYS } from "../src/config/keys";
 import { checkDataStoreExposure, dataStorePorts, parseSecurityConfig } from "../src/security/rules";
@@ -6,19 +6,9 @@ import { CommandHandler } from "./types";
 import { readJsonOption } from "./input";
 import { UsageError } from "./usage";
 
-/** Pulumi's stack names: what a chain may be named after. */
-const STACK_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
-
-function chainsOf(stack: string): FirewallChains {
-    if (!STACK_NAME.test(stack)) {
-        throw new UsageError(`--stack ${JSON.stringify(stack)}: not a stack name (1-100 of A-Z a-z 0-9 _ . -)`);
-    }
-    return firewallChains(stack);
-}
-
 /** `bklite firewall apply`: the rules as the host firewall, with iptables. */
 export const firewallApply: CommandHandler = async ({ values, out, err }) => {
-    const chains = chainsOf(values.stack as string);
+    const chains = firewallChains(values.stack as string);
     const parsed = parseSecurityConfig(readJsonOption("rules", values.rules as string));
     const named = parsed.security.rules.filter((r) => typeof r.port !== "number");
     // The stack config's refusal of world-open data stores, for rules written by hand too: PostgreSQL on its usual
@@ -54,6 +44,6 @@ export const firewallApply: CommandHandler = async ({ values, out, err }) => {
 
 /** `bklite firewall remove`: the chains and their hooks taken away. */
 export const firewallRemove: CommandHandler = async ({ values, out }) => {
-    out.write(`${JSON.stringify({ removed: removeFirewall(chainsOf(values.stack as string)) })}\n`);
+    out.write(`${JSON.stringify({ removed: removeFirewall(firewallChains(values.stack as string)) })}\n`);
     return 0;
 };

@@ -7,6 +7,8 @@ export interface OptionSpec {
     description: string;
     /** Checked before the command's modules load; the example completes the error message. */
     required?: { example: string };
+    /** Checks a given value before the command's modules load: why it is refused, or undefined. */
+    check?: (value: string) => string | undefined;
 }
 
 /** What a command receives: parsed options, positional arguments, and where to write. */

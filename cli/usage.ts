@@ -42,6 +42,10 @@ export function parseInvocation(
         if (option.required && (typeof value !== "string" || value === "")) {
             throw new UsageError(`--${name} is required (e.g. --${name} ${option.required.example})`);
         }
+        const refused = typeof value === "string" ? option.check?.(value) : undefined;
+        if (refused !== undefined) {
+            throw new UsageError(`--${name} ${refused}`);
+        }
     }
     return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
 }

@@ -8,3 +8,4 @@ export * from "./types";
 export * from "./problems";
 export * from "./parse";
 export * from "./programConfig";
+export * from "./stackName";

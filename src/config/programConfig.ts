@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE } from "./keys";
 import { parseStackConfig, unusedSettings } from "./parse";
 import { ConfigError } from "./problems";
+import { stackNameProblem } from "./stackName";
 import { ConfigSource, StackConfig } from "./types";
 
 /** The `bklite:*` keys of the running program's config. */
@@ -25,10 +26,14 @@ export function programConfigSource(): ConfigSource {
  * Reads and validates the running program's config; throws a ConfigError listing every problem. Settings the
  * runtime does not use are logged as warnings.
  */
-export function readProgramConfig(source: ConfigSource = programConfigSource()): StackConfig {
+export function readProgramConfig(
+    source: ConfigSource = programConfigSource(),
+    stack: string = pulumi.getStack(),
+): StackConfig {
     const result = parseStackConfig(source);
-    if (result.config === undefined) {
-        throw new ConfigError(result.problems);
+    const badName = stackNameProblem(stack);
+    if (result.config === undefined || badName !== undefined) {
+        throw new ConfigError([...(badName ? [badName] : []), ...result.problems]);
     }
     for (const warning of unusedSettings(result.config, source.keys())) {
         void pulumi.log.warn(warning);

@@ -11,6 +11,8 @@ import { InputError } from "../util/inputError";
 import { CONFIG_NAMESPACE } from "./keys";
 import { parseStackConfig } from "./parse";
 import { ConfigError } from "./problems";
+import { stackNameProblem } from "./stackName";
+import { formatProblem } from "../util/problem";
 import { ConfigSource, StackConfig } from "./types";
 
 export interface ProjectFile {
@@ -57,8 +59,17 @@ export function readProjectFile(projectDir: string): ProjectFile {
     return project as ProjectFile;
 }
 
+/** Refuses a name that is not a stack's before it reaches a path. */
+export function requireStackName(stack: string): void {
+    const problem = stackNameProblem(stack);
+    if (problem !== undefined) {
+        throw new InputError(formatProblem(problem));
+    }
+}
+
 /** The stack file of a stack: Pulumi.<stack>.yaml in the project directory. */
 export function stackFilePath(projectDir: string, stack: string): string {
+    requireStackName(stack);
     return path.join(projectDir, `Pulumi.${stack}.yaml`);
 }
 
@@ -145,6 +156,7 @@ export function stackFileSource(config: StackFileValues): ConfigSource {
 
 /** Reads and validates a stack's config from its files; throws a ConfigError listing every problem. */
 export function loadStackConfig(projectDir: string, stack: string): StackConfig {
+    requireStackName(stack);
     const result = parseStackConfig(stackFileSource(readStackFiles(projectDir, stack)));
     if (result.config === undefined) {
         throw new ConfigError(result.problems);

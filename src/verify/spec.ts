@@ -5,6 +5,7 @@
  * BKLITE_* environment, as for `seed apply`).
  */
 import { RUNTIMES } from "../config/keys";
+import { isStackName } from "../config/stackName";
 import type { ServiceAddress } from "../runtimes/runtime";
 import type { ServiceProbe } from "../services/definition";
 import { InputError } from "../util/inputError";
@@ -105,7 +106,7 @@ export function parseVerifySpec(raw: unknown): VerifySpec {
 /** The stack, its runtime, and where the console and NATS answer. */
 function addressProblems(raw: Record<string, unknown>): Problem[] {
     const fields: Array<[string, (v: string) => boolean, string]> = [
-        ["stack", (v) => /^[A-Za-z0-9_.-]{1,100}$/.test(v), "a stack name"],
+        ["stack", isStackName, "a stack name (1 to 100 of A-Z a-z 0-9 _ . -, starting with a letter or digit)"],
         ["runtime", (v) => (RUNTIMES as ReadonlyArray<string>).includes(v), RUNTIMES.join(" or ")],
         [
             "consoleUrl",
