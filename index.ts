@@ -1,13 +1,15 @@
 // The bklite program: read and validate the stack config, build the platform, export what operators and
 // agents need. Everything else lives in src/.
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, readProgramConfig } from "./src/config";
+import { ConfigError, configValuesOf, programConfigSource, readProgramConfig } from "./src/config";
 import { renderingPlan } from "./src/plan/mode";
 import { BkLitePlatform } from "./src/platform/platform";
 
+const configSource = programConfigSource();
+
 function loadConfig() {
     try {
-        return readProgramConfig();
+        return readProgramConfig(configSource);
     } catch (err) {
         // A RunError prints just the message: the list of problems, without a stack trace.
         throw err instanceof ConfigError ? new pulumi.RunError(err.message) : err;
@@ -17,6 +19,7 @@ function loadConfig() {
 const platform = new BkLitePlatform("bklite", {
     stack: pulumi.getStack(),
     config: loadConfig(),
+    configValues: configValuesOf(configSource),
     inspectHost: !renderingPlan(),
 });
 

@@ -9,9 +9,9 @@ import { BackupManifest, checkBackup } from "../src/backup/manifest";
 import { restoreBackup } from "../src/backup/restore";
 import { byteMeter } from "../src/backup/transfer";
 import { formatBytes } from "../src/supply/bundle";
-import { loadStackConfig } from "../src/config/stackFiles";
+import { loadStackConfig, stackConfigFromValues } from "../src/config/stackFiles";
 import { StackConfig } from "../src/config/types";
-import { RUNTIMES, backupKeepProblem } from "../src/config/keys";
+import { backupKeepProblem } from "../src/config/keys";
 import { InputError } from "../src/util/inputError";
 import { runtimeOf } from "../src/runtimes";
 import { Runtime, RuntimeAccess } from "../src/runtimes/runtime";
@@ -29,35 +29,15 @@ interface StackAccess {
     access: RuntimeAccess;
 }
 
-/**
- * The stack's validated config as the program hands it over (`--stack-config -`), checked for the fields the backup
- * uses; the program's own validation made it.
- */
-function givenStackConfig(raw: unknown): StackConfig {
-    const c = raw as Partial<StackConfig> | null;
-    const problems = [
-        ...((RUNTIMES as ReadonlyArray<unknown>).includes(c?.runtime)
-            ? []
-            : [`runtime must be ${RUNTIMES.join(" or ")}`]),
-        ...(Number.isInteger(c?.ports?.nats) ? [] : ["ports.nats must be a port"]),
-        ...(Array.isArray(c?.installApps) && c!.installApps.every((a) => typeof a === "string")
-            ? []
-            : ["installApps must be a list of apps"]),
-        ...(typeof c?.kubernetes?.namespace === "string" ? [] : ["kubernetes.namespace must be a name"]),
-        ...(typeof c?.images === "object" && c?.images !== null ? [] : ["images must be an object"]),
-    ];
-    if (problems.length > 0) {
-        throw new UsageError(`--stack-config is not a stack config as the program renders it: ${problems.join("; ")}`);
-    }
-    return c as StackConfig;
-}
-
 function stackAccess(values: Record<string, unknown>): StackAccess {
     const stack = values.stack as string;
     const config =
         values["stack-config"] === undefined
             ? loadStackConfig(path.resolve((values["project-dir"] as string | undefined) ?? "."), stack)
-            : givenStackConfig(readJsonOption("stack-config", values["stack-config"] as string));
+            : stackConfigFromValues(
+                  readJsonOption("stack-config", values["stack-config"] as string),
+                  `--stack-config ${values["stack-config"] === "-" ? "(standard input)" : values["stack-config"]}`,
+              );
     const runtime = runtimeOf(config.runtime);
     const workloads = stackWorkloads(config);
     return { stack, config, runtime, workloads, access: runtime.access({ stack, config, workloads }) };

@@ -56,7 +56,7 @@ const STACK_CONFIG: OptionSpec = {
     type: "string",
     value: "FILE|-",
     description:
-        "the stack's validated config as JSON instead of Pulumi.STACK.yaml (how the program passes it, on standard input)",
+        'the stack\'s config instead of Pulumi.STACK.yaml, as the program passes it on standard input (JSON: {"values": {"bklite:KEY": "string"}, "encrypted": ["bklite:KEY"]}), validated like the stack file',
 };
 const PROJECT_DIR = (what: string): OptionSpec => ({
     type: "string",

@@ -5,14 +5,14 @@ import { SEED_ENV } from "../seed/connection";
 import { SecretName } from "../config/types";
 import { secretEnv } from "./env";
 import { StackConfig } from "../config/types";
+import type { StackFileValues } from "../config/stackFiles";
 
 export interface PreUpgradeBackupArgs {
     stack: string;
-    /**
-     * The stack's validated config (it holds no secret): the CLI reads no stack file, so it sees what was deployed;
-     * `backup.dir` and `backup.keep` say where backups go and how many stay.
-     */
+    /** The stack's validated config (it holds no secret): `backup.dir` and `backup.keep` say where and how many. */
     config: StackConfig;
+    /** The same config as the program was given it: what the CLI's one parser reads (`--stack-config -`). */
+    configValues: StackFileValues;
     /** Every service's image ref: a change of any is an upgrade, and runs the backup first. */
     images: Record<string, string>;
 }
@@ -82,7 +82,7 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
                 ]),
                 // Other changes (a new region, a rotated password) are no upgrade: they take no backup.
                 update: "echo 'no image changed: no backup needed'",
-                stdin: JSON.stringify(args.config),
+                stdin: JSON.stringify(args.configValues),
                 environment,
                 dir: PROJECT_ROOT,
                 triggers: upgradeTriggers(args.images),

@@ -32,8 +32,10 @@ export class ConfigError extends InputError {
 
 /** One line per problem: `bklite:key = value: message`. */
 export function formatProblems(problems: ReadonlyArray<Problem>): string {
+    // A key's path is namespaced; a path that is not a key (the stack's name) is said as it is.
+    const isKey = (path: string) => /^[^\s:]+$/.test(path);
     const lines = problems.map((p) =>
-        formatProblem({ ...p, path: p.path.includes(":") ? p.path : `${CONFIG_NAMESPACE}:${p.path}` }),
+        formatProblem({ ...p, path: isKey(p.path) ? `${CONFIG_NAMESPACE}:${p.path}` : p.path }),
     );
     const count = `${problems.length} problem${problems.length === 1 ? "" : "s"}`;
     return `the stack config has ${count}; nothing was deployed:\n${lines.map((l) => `  - ${l}`).join("\n")}`;

@@ -4,6 +4,7 @@ import { CONFIG_NAMESPACE } from "./keys";
 import { parseStackConfig, unusedSettings } from "./parse";
 import { ConfigError } from "./problems";
 import { stackNameProblem } from "./stackName";
+import { StackFileValues } from "./stackFiles";
 import { ConfigSource, StackConfig } from "./types";
 
 /** The `bklite:*` keys of the running program's config. */
@@ -23,6 +24,25 @@ export function programConfigSource(): ConfigSource {
 }
 
 /**
+ * The config as the program was given it, in the form the stack files give it to the CLI (namespaced keys to the
+ * strings Pulumi hands over; secrets only named): how the program passes its config to `bklite backup`, whose one
+ * parser then reads it as it reads Pulumi.<stack>.yaml. Sorted, so it is the same from run to run.
+ */
+export function configValuesOf(source: ConfigSource): StackFileValues {
+    const values: Record<string, string> = {};
+    const encrypted: string[] = [];
+    for (const key of [...source.keys()].sort()) {
+        const value = source.get(key);
+        if (source.isSecret(key)) {
+            encrypted.push(`${CONFIG_NAMESPACE}:${key}`);
+        } else if (value !== undefined) {
+            values[`${CONFIG_NAMESPACE}:${key}`] = value;
+        }
+    }
+    return { values, encrypted };
+}
+
+/**
  * Reads and validates the running program's config; throws a ConfigError listing every problem. Settings the
  * runtime does not use are logged as warnings.
  */
@@ -31,7 +51,7 @@ export function readProgramConfig(
     stack: string = pulumi.getStack(),
 ): StackConfig {
     const result = parseStackConfig(source);
-    const badName = stackNameProblem(stack);
+    const badName = stackNameProblem(stack, "the stack's name");
     if (result.config === undefined || badName !== undefined) {
         throw new ConfigError([...(badName ? [badName] : []), ...result.problems]);
     }

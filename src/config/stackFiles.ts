@@ -154,6 +154,34 @@ export function stackFileSource(config: StackFileValues): ConfigSource {
     };
 }
 
+/**
+ * A stack's config handed over as StackFileValues (`--stack-config`, how the program passes it), checked for its
+ * shape and then validated by the one parser, as its stack file would be; `where` names it in errors.
+ */
+export function stackConfigFromValues(given: unknown, where: string): StackConfig {
+    const shaped = given as Partial<StackFileValues> | null;
+    const values = shaped?.values;
+    const encrypted = shaped?.encrypted;
+    const valid =
+        typeof values === "object" &&
+        values !== null &&
+        !Array.isArray(values) &&
+        Object.values(values).every((v) => typeof v === "string") &&
+        Array.isArray(encrypted) &&
+        encrypted.every((k) => typeof k === "string") &&
+        Object.keys(shaped!).every((k) => k === "values" || k === "encrypted");
+    if (!valid) {
+        throw new InputError(
+            `${where}: not a stack config as the program passes it ({"values": {"bklite:KEY": "string"}, "encrypted": ["bklite:KEY"]}); pass the stack's file instead (--project-dir)`,
+        );
+    }
+    const result = parseStackConfig(stackFileSource({ values, encrypted }));
+    if (result.config === undefined) {
+        throw new ConfigError(result.problems);
+    }
+    return result.config;
+}
+
 /** Reads and validates a stack's config from its files; throws a ConfigError listing every problem. */
 export function loadStackConfig(projectDir: string, stack: string): StackConfig {
     requireStackName(stack);

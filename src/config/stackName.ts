@@ -8,11 +8,11 @@ import { Problem } from "../util/problem";
 const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 
 /** Why `name` cannot be a stack's name, or undefined when it can. */
-export function stackNameProblem(name: string): Problem | undefined {
+export function stackNameProblem(name: string, path = "stack"): Problem | undefined {
     return STACK_NAME.test(name)
         ? undefined
         : {
-              path: "stack",
+              path,
               value: JSON.stringify(name),
               message:
                   "not a stack name: 1 to 100 of A-Z a-z 0-9 _ . -, starting with a letter or digit (no / and no leading dot)",

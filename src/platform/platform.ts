@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { PreUpgradeBackup } from "../backup/preUpgradeBackup";
+import type { StackFileValues } from "../config/stackFiles";
 import { SecretName, StackConfig } from "../config/types";
 import { NatsStreams } from "../nats/natsStreams";
 import { NatsTls } from "../nats/natsTls";
@@ -28,6 +29,8 @@ export interface BkLitePlatformArgs {
     stack: string;
     /** Validated config; it holds no secret values. */
     config: StackConfig;
+    /** The config as the program was given it, secrets only named: what the CLI commands it runs parse again. */
+    configValues: StackFileValues;
     /**
      * Read the deploy host (or cluster) before registering anything: images, bundle, probe packages, claims.
      * Default true; off only when rendering a plan, which must depend on the commit alone.
@@ -178,7 +181,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         }
         const backup = new PreUpgradeBackup(
             `${name}-backup`,
-            { stack: args.stack, config, images: imagesOf(workloads) },
+            { stack: args.stack, config, configValues: args.configValues, images: imagesOf(workloads) },
             {
                 connection: {
                     natsPassword: secrets.value("natsPassword"),

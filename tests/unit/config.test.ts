@@ -3,6 +3,9 @@ import { CONFIG_KEYS, SECRET_KEYS, STRUCTURED_KEYS, isDeclaredInProjectFile } fr
 import { Problem } from "../../src/util/problem";
 import { ConfigSource } from "../../src/config/types";
 import { parseStackConfig, unusedSettings } from "../../src/config/parse";
+import { ConfigError } from "../../src/config/problems";
+import { stackConfigFromValues } from "../../src/config/stackFiles";
+import { configValuesOf } from "../../src/config/programConfig";
 import { readProjectFile, stackConfig } from "../support/stackFiles";
 
 /** A config source over namespaced `bklite:*` strings, as the program sees them; `secretKeys` were decrypted. */
@@ -593,6 +596,48 @@ describe("Pulumi.yaml", () => {
         }
         for (const key of Object.keys(SECRET_KEYS)) {
             assert.match(text, new RegExp(`#.*\\b${key}\\b`), key);
+        }
+    });
+});
+
+describe("the config the program hands its commands (--stack-config)", () => {
+    it("is read by the one parser, as the stack file is: every problem of it reported at once", () => {
+        const given = {
+            values: { "bklite:hostAddress": "not an address!", "bklite:natsPort": "70000" },
+            encrypted: ["bklite:secretKey"],
+        };
+        assert.throws(
+            () => stackConfigFromValues(given, "--stack-config (standard input)"),
+            (err: Error) =>
+                err instanceof ConfigError &&
+                err.problems.some((p) => p.path === "hostAddress") &&
+                err.problems.some((p) => p.path === "natsPort"),
+        );
+    });
+
+    it("refuses another shape, naming where it came from and the shape it needs", () => {
+        for (const given of [
+            null,
+            { runtime: "docker" },
+            { values: { "bklite:x": 1 }, encrypted: [] },
+            { values: {} },
+        ]) {
+            assert.throws(
+                () => stackConfigFromValues(given, "--stack-config cfg.json"),
+                /^Error: --stack-config cfg\.json: not a stack config as the program passes it \(\{"values"/,
+            );
+        }
+    });
+
+    it("round-trips: what the program passes parses to the config the program validated, secrets only named", () => {
+        for (const stack of ["dev", "prod"]) {
+            const program = source(stackConfig(stack, { "bklite:secretKey": "a-given-secret-key-0123456789abcdef" }), [
+                "bklite:secretKey",
+            ]);
+            const passed = configValuesOf(program);
+            assert.ok(!JSON.stringify(passed).includes("a-given-secret-key"), "no secret value passes");
+            assert.deepStrictEqual(passed.encrypted, ["bklite:secretKey"]);
+            assert.deepStrictEqual(stackConfigFromValues(passed, "stdin"), parseStackConfig(program).config, stack);
         }
     });
 });

@@ -10,6 +10,7 @@ import { HEALTH_CHECKS } from "../support/healthChecks";
 import * as mocks from "../support/mocks";
 import { ProgramRun, RecordedResource, containsSecret, runProgram } from "../support/mocks";
 import { programConfig as stackConfig } from "../support/stackFiles";
+import { stackConfigFromValues } from "../../src/config/stackFiles";
 
 const CONTAINER = "docker:index/container:Container";
 const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
@@ -607,11 +608,17 @@ describe("program upgrades", () => {
             "BKLITE_SECRET_KEY",
         ]);
         assert.ok(containsSecret(backup.rawInputs.environment), "the environment is secret");
+        // The config as the program was given it, which the CLI's one parser reads back to the same StackConfig.
         const given = JSON.parse(backup.inputs.stdin);
+        const parsed = stackConfigFromValues(given, "stdin");
         assert.deepStrictEqual(
-            [given.runtime, given.ports.nats, given.backup],
+            [parsed.runtime, parsed.ports.nats, parsed.backup],
             ["docker", 24222, { dir: "backups", keep: 5, beforeUpgrade: true }],
             "the stack's config on stdin",
+        );
+        assert.ok(
+            Object.keys(given.values).every((k) => !/password|secretKey/i.test(k)),
+            "secrets are only named, never passed",
         );
         assert.strictEqual(
             backup.inputs.update,
