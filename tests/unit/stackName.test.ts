@@ -69,7 +69,8 @@ describe("stack names: one rule wherever a name reaches a path, a container, a c
         };
         assert.throws(
             () => readProgramConfig(empty, ".bad"),
-            (err: Error) => /the stack.s name = "\.bad": not a stack name/.test(err.message) && /hostAddress/.test(err.message),
+            (err: Error) =>
+                /the stack.s name = "\.bad": not a stack name/.test(err.message) && /hostAddress/.test(err.message),
         );
     });
 });
