@@ -129,6 +129,7 @@ async function main(): Promise<void> {
             nats: job.nats,
             passwords: {},
             secretKey: job.secretKey,
+            journalDir: path.join(job.dir, "..", `journal-${process.pid}`),
             log,
         });
     } else if (job.mode === "plain-backup") {

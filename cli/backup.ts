@@ -5,8 +5,10 @@ import { stackDataOf, stackWorkloads } from "../src/services/stack";
 import { Workload } from "../src/services/workload";
 import { takeBackup } from "../src/backup/backup";
 import { secretEnv } from "../src/backup/env";
-import { BackupManifest, checkBackup } from "../src/backup/manifest";
-import { restoreBackup } from "../src/backup/restore";
+import { checkBackup } from "../src/backup/check";
+import { RestoreJournal, journalDir } from "../src/backup/journal";
+import { BackupManifest } from "../src/backup/manifest";
+import { RestoreFailed, recoverRestore, restoreBackup } from "../src/backup/restore";
 import { byteMeter } from "../src/backup/transfer";
 import { formatBytes } from "../src/supply/bundle";
 import { loadStackConfig, stackConfigFromValues } from "../src/config/stackFiles";
@@ -90,6 +92,48 @@ function keepOption(value: unknown): number | undefined {
     return Number(value);
 }
 
+/**
+ * SIGINT and SIGTERM abort `controller` while `work` runs (what runs inside the stack's services is stopped too);
+ * `interrupted` says which arrived. A second signal is said and otherwise ignored: what is being undone finishes.
+ */
+async function interruptible<T>(
+    log: (line: string) => void,
+    onFirst: string,
+    work: (signal: AbortSignal, interrupted: () => NodeJS.Signals | undefined) => Promise<T>,
+): Promise<T> {
+    const controller = new AbortController();
+    let interruptedBy: NodeJS.Signals | undefined;
+    const interrupt = (signal: NodeJS.Signals) => {
+        if (interruptedBy !== undefined) {
+            log(`${signal}: still putting things back; SIGKILL would leave them half done`);
+            return;
+        }
+        interruptedBy = signal;
+        log(`${signal}: ${onFirst}`);
+        controller.abort(new Error(`interrupted by ${signal}`));
+    };
+    process.on("SIGINT", interrupt);
+    process.on("SIGTERM", interrupt);
+    try {
+        return await work(controller.signal, () => interruptedBy);
+    } finally {
+        process.off("SIGINT", interrupt);
+        process.off("SIGTERM", interrupt);
+    }
+}
+
+const exitFor = (signal: NodeJS.Signals) => (signal === "SIGINT" ? 130 : 143);
+
+/** Refuses to work on a stack whose last restore did not end: its data may be half put back. */
+function requireNoPendingRestore(stack: string): void {
+    const dir = journalDir(stack);
+    if (RestoreJournal.pending(dir)) {
+        throw new InputError(
+            `a restore of stack ${stack} did not end (its journal is in ${dir}): run \`bklite restore --stack ${stack} --recover\` first`,
+        );
+    }
+}
+
 /** `bklite backup`: progress on stderr, the backup's directory and sizes as JSON on stdout. */
 export const backup: CommandHandler = async ({ values, out, err }) => {
     const keep = keepOption(values.keep);
@@ -102,13 +146,24 @@ export const backup: CommandHandler = async ({ values, out, err }) => {
             out.write(`${JSON.stringify({ skipped: "not deployed" })}\n`);
             return 0;
         }
-        const context = await storeContext(target, log);
-        const previousSecretKey = process.env[SEED_ENV.previousSecretKey] || undefined;
-        const result = await takeBackup({ ...context, ...(previousSecretKey ? { previousSecretKey } : {}) }, parent, {
-            keep,
+        requireNoPendingRestore(target.stack);
+        return await interruptible(log, "stopping; no backup is written", async (signal, interrupted) => {
+            const context = await storeContext(target, log, signal);
+            const previousSecretKey = process.env[SEED_ENV.previousSecretKey] || undefined;
+            try {
+                const source = { ...context, ...(previousSecretKey ? { previousSecretKey } : {}) };
+                const result = await takeBackup(source, parent, { keep });
+                out.write(`${JSON.stringify(backupSummary(result.dir, result.manifest, result.removed))}\n`);
+                return 0;
+            } catch (e) {
+                const by = interrupted();
+                if (by === undefined) {
+                    throw e;
+                }
+                log("interrupted: no backup was written (its partial directory was removed, pg_dump stopped)");
+                return exitFor(by);
+            }
         });
-        out.write(`${JSON.stringify(backupSummary(result.dir, result.manifest, result.removed))}\n`);
-        return 0;
     } finally {
         await target.access.close();
     }
@@ -129,12 +184,13 @@ function backupSummary(dir: string, m: BackupManifest, removed: string[]) {
     };
 }
 
-/** `bklite backup verify DIR`: every file against the manifest; exit 1 naming each damaged one. */
+/** `bklite backup verify DIR`: every file against the manifest, and what the indexes say; exit 1 naming each problem. */
 export const backupVerify: CommandHandler = async ({ positionals, out, err }) => {
     const dir = path.resolve(positionals[0]);
     const meter = byteMeter((line) => err.write(`backup verify: ${line}\n`), `reading ${dir}`);
     const checked = await checkBackup(dir, (n) => meter.add(n));
     meter.done();
+    checked.warnings.forEach((w) => err.write(`backup verify: warning: ${w}\n`));
     const m = checked.manifest;
     if (checked.problems.length > 0) {
         out.write(`damaged: ${dir}\n${checked.problems.map((p) => `  - ${p}`).join("\n")}\n`);
@@ -150,40 +206,53 @@ export const backupVerify: CommandHandler = async ({ positionals, out, err }) =>
     return 0;
 };
 
-/** `bklite restore`: progress on stderr, a JSON summary on stdout; 130/143 when interrupted (the old data serving). */
+/**
+ * `bklite restore`: progress on stderr, a JSON summary on stdout. A failure or SIGINT/SIGTERM puts back everything
+ * it changed (exit 1, 130 or 143, the old data serving); `--recover` finishes or undoes a restore that was killed.
+ */
 export const restore: CommandHandler = async ({ values, out, err }) => {
-    const dir = path.resolve(values.from as string);
     const target = stackAccess(values);
     const log = (line: string) => err.write(`restore: ${line}\n`);
-    const controller = new AbortController();
-    let interruptedBy: NodeJS.Signals | undefined;
-    const interrupt = (signal: NodeJS.Signals) => {
-        interruptedBy = signal;
-        log(`${signal}: stopping; the old data stays in place`);
-        controller.abort();
-    };
-    process.on("SIGINT", interrupt);
-    process.on("SIGTERM", interrupt);
-    try {
-        const context = await storeContext(target, log, controller.signal);
-        const result = await restoreBackup(dir, { ...context, workloads: target.workloads });
-        const drops = Object.values(result.previousDatabases)
-            .map((name) => `${target.access.execHint(DATABASE_SERVER.service)} dropdb -U postgres ${name}`)
-            .join("; ");
-        log(
-            `done. Next: bklite verify --stack ${target.stack}${drops ? `; once it passes, drop the replaced databases: ${drops}` : ""}`,
+    if ((values.from === undefined) === (values.recover !== true)) {
+        throw new UsageError(
+            "restore takes --from DIR (a backup to restore) or --recover (an unfinished restore), one of them",
         );
-        out.write(`${JSON.stringify(result)}\n`);
-        return 0;
-    } catch (e) {
-        if (interruptedBy !== undefined) {
-            log("interrupted: nothing was switched; the old data serves");
-            return interruptedBy === "SIGINT" ? 130 : 143;
-        }
-        throw e;
+    }
+    try {
+        return await interruptible(log, "stopping; what was changed is put back", async (signal, interrupted) => {
+            const context = {
+                ...(await storeContext(target, log, signal)),
+                workloads: target.workloads,
+                journalDir: journalDir(target.stack),
+            };
+            if (values.recover === true) {
+                if (!RestoreJournal.pending(context.journalDir)) {
+                    log(`no unfinished restore of stack ${target.stack} (nothing in ${context.journalDir})`);
+                    return 0;
+                }
+                out.write(`${JSON.stringify({ recovered: await recoverRestore(context) })}\n`);
+                return 0;
+            }
+            try {
+                const result = await restoreBackup(path.resolve(values.from as string), context);
+                const drops = Object.values(result.previousDatabases)
+                    .map((name) => `${target.access.execHint(DATABASE_SERVER.service)} dropdb -U postgres ${name}`)
+                    .join("; ");
+                log(
+                    `done. Next: bklite verify --stack ${target.stack}${drops ? `; once it passes, drop the replaced databases: ${drops}` : ""}`,
+                );
+                out.write(`${JSON.stringify(result)}\n`);
+                return 0;
+            } catch (e) {
+                const by = interrupted();
+                if (e instanceof RestoreFailed) {
+                    log(e.message);
+                    return by !== undefined ? exitFor(by) : 1;
+                }
+                throw e;
+            }
+        });
     } finally {
-        process.off("SIGINT", interrupt);
-        process.off("SIGTERM", interrupt);
         await target.access.close();
     }
 };

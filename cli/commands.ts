@@ -240,9 +240,10 @@ export const COMMANDS: CommandSpec[] = [
     },
     {
         words: ["backup"],
-        summary: "a consistent backup of a running stack: database, object store, streams, FalkorDB, config",
+        summary:
+            "a consistent backup of a running stack: every database, object store, stream, graph and bucket its services declare",
         description:
-            "Writes one directory DIR/STACK-YYYYMMDDTHHMMSSmmmZ (UTC, to the millisecond): bk-lite's database as a pg_dump custom archive (pg_dump runs inside the stack's PostgreSQL, so its version is the server's), every object of the JetStream object store, the streams' settings, FalkorDB's graphs when cmdb is installed, the stack's config without secrets, and manifest.json (every image ref, every file's size and SHA-256, the time, and a salted scrypt fingerprint of SECRET_KEY). Taken while the platform runs: the database snapshot comes first, the objects after it, so no row points at an object the backup lacks. The directory appears only when complete. The program runs it before an upgrade replaces containers.",
+            "Writes one directory DIR/STACK-YYYYMMDDTHHMMSSmmmZ (UTC, to the millisecond), private to its owner (0700, files 0600, whatever the umask): every database the stack's services declare as a pg_dump custom archive (pg_dump runs inside the stack's PostgreSQL, so its version is the server's), every object of the JetStream object store, the streams' settings, FalkorDB's graphs when cmdb is installed, MinIO's buckets when mlops is, the stack's config without secrets, and manifest.json (every image ref, every file's size and SHA-256, the time, and a salted scrypt fingerprint of the SECRET_KEY every stored secret value decrypts with). Taken while the platform runs: the database snapshot comes first, the objects after it, so no row points at an object the backup lacks. The directory appears only when complete; one backup of a stack runs at a time in DIR, and partial directories a crashed backup left are removed. SIGINT or SIGTERM stops pg_dump inside the stack too and writes nothing. Refused while a restore of the stack has not ended. The program runs it before an upgrade replaces containers. Keep backups off the host, never in the checkout.",
         options: {
             stack: stackOption("the stack to back up (Pulumi.STACK.yaml says where it runs)", { required: true }),
             dir: {
@@ -271,39 +272,44 @@ export const COMMANDS: CommandSpec[] = [
     },
     {
         words: ["backup", "verify"],
-        summary: "check a backup's files against its manifest",
+        summary: "check a backup as a restore would, before one is needed",
         args: ["DIR"],
         description:
-            "Reads every file of the backup in DIR and compares its size and SHA-256 with manifest.json; names every file that is missing, damaged or not listed. Needs no secret and reaches nothing but the files.",
+            "Checks the backup in DIR as `bklite restore` does before it changes anything: manifest.json whole (its format, every field, names that reach SQL, paths that stay inside the backup, every file it uses among the files it lists), every file's size and SHA-256, files it does not list, and the indexes and stream settings it names. Names every problem. Warns when others than the backup's owner can read it. Needs no secret and reaches nothing but the files.",
         options: {},
-        exitCodes: { 0: "every file matches", 1: "a file is missing, damaged or not in the manifest (each is named)" },
+        exitCodes: {
+            0: "every file matches and the backup can be restored (warnings allowed)",
+            1: "a file is missing, damaged or not in the manifest, or an index is wrong (each is named)",
+            2: "the manifest is damaged, of another format or not a bklite backup's",
+        },
         examples: ["bklite backup verify /srv/bklite-backups/prod-20261130T171500000Z"],
         load: async () => (await import("./backup")).backupVerify,
     },
     {
         words: ["restore"],
-        summary: "put a backup back into a running stack, leaving the old data serving if anything fails",
+        summary: "put a backup back into a running stack, all or nothing",
         description:
-            "Checks the backup first (every file against its manifest; BKLITE_SECRET_KEY against its fingerprint, since secret SidecarEnv values need the key they were encrypted with) and refuses before changing anything. Then stops the server and the web console, restores the dump into a new database beside the serving one, puts the objects and streams back, and switches the databases in one transaction; FalkorDB's graphs last. The replaced database is kept under a name that says when. On a failure or SIGINT/SIGTERM before the switch, the new database is dropped and the server and console start again on the old data.",
+            "Checks the backup first, whole (every file against its manifest, the manifest's and indexes' every field, every name that reaches SQL; BKLITE_SECRET_KEY against its fingerprint, since secret SidecarEnv values need the key they were encrypted with) and refuses before changing anything. Then stops the services that write the databases (and those that depend on them) and changes every store with a way back kept in its journal (BKLITE_STATE_DIR): the dumps go into new databases beside the serving ones, the object store's objects, the streams' settings, FalkorDB's keys and MinIO's objects are replaced with copies of what they replace kept, and last the databases are switched in one transaction. The replaced databases are kept under names that say when. A failure or SIGINT/SIGTERM before the switch's end puts every store back as it was and starts the services again. A restore killed outright (SIGKILL, a crash) leaves its journal: the next `bklite restore` of the stack, or `bklite restore --recover`, finishes it if it was committed and undoes it if not; backups of the stack are refused until then.",
         options: {
             stack: stackOption("the stack to restore into (deployed and running)", { required: true }),
-            from: {
-                type: "string",
-                value: "DIR",
-                description: "the backup's directory",
-                required: { example: "/srv/bklite-backups/prod-20261130T171500000Z" },
+            from: { type: "string", value: "DIR", description: "the backup's directory" },
+            recover: {
+                type: "boolean",
+                description: "finish or undo a restore of the stack that was killed before it ended, and nothing else",
             },
             "stack-config": STACK_CONFIG,
             "project-dir": PROJECT_DIR("Pulumi.STACK.yaml to read"),
         },
         environment: BACKUP_ENV_HELP,
         exitCodes: {
+            1: "the restore failed; every store was put back (or what could not be is named, with its journal kept)",
             2: "the backup is damaged or of another SECRET_KEY (nothing was changed)",
-            130: "interrupted by SIGINT: the old data serves",
-            143: "interrupted by SIGTERM: the old data serves",
+            130: "interrupted by SIGINT: every store was put back, the old data serves",
+            143: "interrupted by SIGTERM: every store was put back, the old data serves",
         },
         examples: [
             "BKLITE_SECRET_KEY=... BKLITE_NATS_PASSWORD=... bklite restore --stack prod --from /srv/bklite-backups/prod-20261130T171500000Z",
+            "BKLITE_SECRET_KEY=... BKLITE_NATS_PASSWORD=... bklite restore --stack prod --recover",
         ],
         load: async () => (await import("./backup")).restore,
     },

@@ -13,6 +13,7 @@ import { aesDecrypt } from "../seed/aes";
 import { DATABASE, DATABASE_SERVER } from "../services/shared";
 import { imagesByService, stackDatabases, stackDataOf, stackStreams } from "../services/stack";
 import { formatBytes } from "../supply/bundle";
+import { takePidLock } from "../util/pidLock";
 import { utcStamp } from "../util/time";
 import { BackupManifest, MANIFEST_FILE, MANIFEST_FORMAT, fingerprintSecretKey } from "./manifest";
 import { BackupWriter, StoreContext, writeJson } from "./stores/context";
@@ -69,28 +70,44 @@ export function rotateBackups(parent: string, stack: string, keep: number): stri
 
 /**
  * Which key the stored secret SidecarEnv values decrypt with: the fingerprint must name the key a restore needs.
- * Throws when they decrypt with neither key given.
+ * Every stored secret row is tried; they must all decrypt with one of the keys given, and all with the same one.
+ * Throws naming the rows that do not.
  */
 async function keyOfStoredSecrets(source: BackupSource): Promise<string> {
     const exists = await psql(source, DATABASE.name, "SELECT to_regclass('node_mgmt_sidecarenv') IS NOT NULL");
-    const query = "SELECT value FROM node_mgmt_sidecarenv WHERE type = 'secret' ORDER BY id LIMIT 1";
-    const stored = exists.trim() === "t" ? (await psql(source, DATABASE.name, query)).trim() : "";
-    if (stored === "") {
+    if (exists.trim() !== "t") {
         return source.secretKey;
     }
-    for (const key of [source.secretKey, source.previousSecretKey].filter((k): k is string => k !== undefined)) {
+    const query =
+        "SELECT e.id || E'\\t' || e.key || E'\\t' || e.value FROM node_mgmt_sidecarenv e WHERE e.type = 'secret' ORDER BY e.id";
+    const rows = (await psql(source, DATABASE.name, query))
+        .split("\n")
+        .filter((line) => line !== "")
+        .map((line) => line.split("\t"));
+    const keys = [source.secretKey, source.previousSecretKey].filter((k): k is string => k !== undefined);
+    const decrypts = (value: string, key: string) => {
         try {
-            aesDecrypt(stored, key);
-            return key;
+            aesDecrypt(value, key);
+            return true;
         } catch {
-            // not this key
+            return false;
         }
+    };
+    const name = ([id, key]: string[]) => `row ${id} (${key})`;
+    const unreadable = rows.filter(([, , value]) => !keys.some((k) => decrypts(value, k)));
+    if (unreadable.length > 0) {
+        throw new Error(
+            `${unreadable.length} of the ${rows.length} stored secret SidecarEnv values do not decrypt with BKLITE_SECRET_KEY${source.previousSecretKey ? " nor BKLITE_PREVIOUS_SECRET_KEY" : ""} (${unreadable.slice(0, 5).map(name).join(", ")}${unreadable.length > 5 ? ", ..." : ""}): set it to the server's SECRET_KEY (the stack's bklite:secretKey); a backup must record the key its data needs`,
+        );
     }
-    throw new Error(
-        "the stored secret SidecarEnv values do not decrypt with BKLITE_SECRET_KEY" +
-            (source.previousSecretKey ? " nor BKLITE_PREVIOUS_SECRET_KEY" : "") +
-            ": set it to the server's SECRET_KEY (the stack's bklite:secretKey); a backup must record the key its data needs",
-    );
+    const key = keys.find((k) => rows.every(([, , value]) => decrypts(value, k)));
+    if (key === undefined) {
+        const old = rows.filter(([, , value]) => !decrypts(value, source.secretKey));
+        throw new Error(
+            `the stored secret SidecarEnv values are under two keys: ${old.map(name).join(", ")} still under BKLITE_PREVIOUS_SECRET_KEY, the rest under BKLITE_SECRET_KEY; finish the rotation (bklite seed apply --reencrypt, as pulumi up runs it) and back up again`,
+        );
+    }
+    return key;
 }
 
 /** Checks the database server runs; throws naming where and what to do. */
@@ -103,36 +120,69 @@ async function requireDatabaseServer(access: RuntimeAccess, stack: string): Prom
     }
 }
 
+/** A partial backup's directory name: hidden, and named after its stack and time. */
+function partialName(name: string): string {
+    return `.${name}.partial`;
+}
+
+/**
+ * Holds the stack's backup lock in `parent` while `work` runs: a second backup of the stack waits its turn, and
+ * partial backups that no running backup holds (a crash, a kill) are removed and said first.
+ */
+async function underLock<T>(parent: string, source: BackupSource, work: () => Promise<T>): Promise<T> {
+    const release = takePidLock(
+        path.join(parent, `.${source.stack}.backup-lock`),
+        (pid) =>
+            `another bklite backup of stack ${source.stack} is writing into ${parent} (pid ${pid}): wait for it to end`,
+    );
+    try {
+        const stale = fs.readdirSync(parent).filter((f) => f.startsWith(`.${source.stack}-`) && f.endsWith(".partial"));
+        for (const leftover of stale) {
+            fs.rmSync(path.join(parent, leftover), { recursive: true, force: true });
+            source.log(`removed ${path.join(parent, leftover)}, left by a backup that did not finish`);
+        }
+        return await work();
+    } finally {
+        release();
+    }
+}
+
 export async function takeBackup(
     source: BackupSource,
     parent: string,
     options: { keep?: number; now?: Date } = {},
 ): Promise<BackupResult> {
     await requireDatabaseServer(source.access, source.stack);
-    const createdAt = options.now ?? new Date();
-    const name = backupName(source.stack, createdAt);
-    const final = path.join(parent, name);
-    if (fs.existsSync(final)) {
-        throw new Error(`${final} exists already: run again`);
-    }
-    const writer: BackupWriter = { dir: path.join(parent, `.${name}.partial`), files: [] };
-    fs.rmSync(writer.dir, { recursive: true, force: true });
-    fs.mkdirSync(writer.dir, { recursive: true });
-    try {
-        const manifest = await writeData(source, writer, createdAt);
-        fs.writeFileSync(path.join(writer.dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-        fs.renameSync(writer.dir, final);
-        const total = writer.files.reduce((sum, f) => sum + f.bytes, 0);
-        source.log(`backup ${final}: ${writer.files.length} files, ${formatBytes(total)}`);
-        const removed = options.keep === undefined ? [] : rotateBackups(parent, source.stack, options.keep);
-        for (const old of removed) {
-            source.log(`removed the older backup ${path.join(parent, old)} (--keep ${options.keep})`);
+    fs.mkdirSync(parent, { recursive: true, mode: 0o700 });
+    return underLock(parent, source, async () => {
+        const createdAt = options.now ?? new Date();
+        const name = backupName(source.stack, createdAt);
+        const final = path.join(parent, name);
+        if (fs.existsSync(final)) {
+            throw new Error(`${final} exists already: run again`);
         }
-        return { dir: final, manifest, removed };
-    } catch (err) {
-        fs.rmSync(writer.dir, { recursive: true, force: true });
-        throw err;
-    }
+        const writer: BackupWriter = { dir: path.join(parent, partialName(name)), files: [] };
+        // Private whatever the umask: the backup holds the admin's hash and every encrypted secret.
+        fs.mkdirSync(writer.dir, { mode: 0o700 });
+        fs.chmodSync(writer.dir, 0o700);
+        try {
+            const manifest = await writeData(source, writer, createdAt);
+            fs.writeFileSync(path.join(writer.dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, {
+                mode: 0o600,
+            });
+            fs.renameSync(writer.dir, final);
+            const total = writer.files.reduce((sum, f) => sum + f.bytes, 0);
+            source.log(`backup ${final}: ${writer.files.length} files, ${formatBytes(total)}`);
+            const removed = options.keep === undefined ? [] : rotateBackups(parent, source.stack, options.keep);
+            for (const old of removed) {
+                source.log(`removed the older backup ${path.join(parent, old)} (--keep ${options.keep})`);
+            }
+            return { dir: final, manifest, removed };
+        } catch (err) {
+            fs.rmSync(writer.dir, { recursive: true, force: true });
+            throw err;
+        }
+    });
 }
 
 /** Every declared piece of data into the backup, the databases first; returns the manifest of it all. */

@@ -27,4 +27,6 @@ export const BACKUP_ENV_HELP: Record<string, string> = {
         "MinIO's password (needed when mlops is installed): its buckets, MLflow's artifacts, are backed up and restored",
     BKLITE_DOCKER: "the docker CLI to run on a Docker host (default: docker from PATH)",
     BKLITE_KUBECTL: "the kubectl to run on a cluster (default: kubectl from PATH)",
+    BKLITE_STATE_DIR:
+        "where a restore keeps its journal and its copies of what it replaces, in restores/STACK (default: $XDG_STATE_HOME/bklite, else ~/.local/state/bklite); private, removed when the restore ends",
 };

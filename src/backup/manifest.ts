@@ -9,6 +9,8 @@ import * as path from "path";
 import { MiB, readBounded } from "../util/boundedRead";
 import { sha256File } from "../supply/checksums";
 import { InputError } from "../util/inputError";
+import { isRecord } from "../util/json";
+import { Shape, matching, oneOf, shapeProblems } from "../util/shape";
 
 export const MANIFEST_FILE = "manifest.json";
 export const MANIFEST_FORMAT = "bklite-backup/2";
@@ -16,6 +18,8 @@ export const MANIFEST_FORMAT = "bklite-backup/2";
 const FORMAT_1 = "bklite-backup/1";
 /** A manifest lists files and a few settings: far below this. */
 const MAX_MANIFEST_BYTES = 16 * MiB;
+/** S3's bucket names (what MinIO accepts). */
+export const S3_BUCKET = matching(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket's name");
 
 export interface BackupFile {
     /** Relative to the backup's directory, with `/`. */
@@ -139,7 +143,93 @@ export async function fileSha256(
     return { sha256, bytes: read };
 }
 
-/** Reads and checks the shape of `dir`/manifest.json; names the file and what is wrong. */
+/** A backup's own relative path: `/`-separated names, none empty, `.` or `..`, nothing but plain characters. */
+export const BACKUP_PATH = matching(
+    /^[A-Za-z0-9_][A-Za-z0-9_.-]*(\/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$/,
+    "a path inside the backup",
+);
+/** PostgreSQL's unquoted identifiers, lower case, with room for the names a restore derives from them. */
+export const SQL_IDENTIFIER = matching(/^[a-z_][a-z0-9_]{0,27}$/, "a PostgreSQL name (a-z, 0-9, _; at most 28)");
+const SERVICE = matching(/^[a-z][a-z0-9-]{0,62}$/, "a service's name");
+const HEX = matching(/^[0-9a-f]+$/, "hexadecimal");
+
+const MANIFEST_SHAPE: Shape = {
+    object: {
+        format: oneOf(MANIFEST_FORMAT),
+        stack: matching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, "a stack's name"),
+        runtime: oneOf("docker", "kubernetes"),
+        createdAt: matching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/, "a UTC time"),
+        images: { record: "string" },
+        secretKey: {
+            object: { algorithm: oneOf("scrypt"), N: "integer", r: "integer", p: "integer", salt: HEX, hash: HEX },
+        },
+        databases: {
+            array: {
+                object: { name: SQL_IDENTIFIER, owner: SQL_IDENTIFIER, file: BACKUP_PATH, serverVersion: "string" },
+            },
+        },
+        objectStores: {
+            array: {
+                object: {
+                    bucket: matching(/^[A-Za-z0-9_-]{1,64}$/, "an object store bucket's name"),
+                    index: BACKUP_PATH,
+                    count: "integer",
+                    bytes: "integer",
+                },
+            },
+        },
+        streams: {
+            object: { file: BACKUP_PATH, names: { array: matching(/^[A-Za-z0-9_-]{1,64}$/, "a stream's name") } },
+        },
+        keyspaces: { array: { object: { service: SERVICE, file: BACKUP_PATH, keys: "integer" } } },
+        s3: {
+            array: {
+                object: {
+                    service: SERVICE,
+                    index: BACKUP_PATH,
+                    buckets: { array: S3_BUCKET },
+                    count: "integer",
+                    bytes: "integer",
+                },
+            },
+        },
+        config: BACKUP_PATH,
+        files: {
+            array: { object: { path: BACKUP_PATH, bytes: "integer", sha256: matching(/^[0-9a-f]{64}$/, "a SHA-256") } },
+        },
+    },
+};
+
+/** Every file the manifest itself names, by what names it. */
+function referencedFiles(manifest: BackupManifest): Array<[string, string]> {
+    return [
+        ...manifest.databases.map((d): [string, string] => [`databases[${d.name}]`, d.file]),
+        ...manifest.objectStores.map((o): [string, string] => [`objectStores[${o.bucket}]`, o.index]),
+        ["streams", manifest.streams.file],
+        ...manifest.keyspaces.map((k): [string, string] => [`keyspaces[${k.service}]`, k.file]),
+        ...manifest.s3.map((k): [string, string] => [`s3[${k.service}]`, k.index]),
+        ["config", manifest.config],
+    ];
+}
+
+/** What is wrong with a manifest's content: its shape, then whether every file it uses is one it lists, once. */
+export function manifestProblems(raw: unknown): string[] {
+    const shape = shapeProblems(raw, MANIFEST_SHAPE);
+    if (shape.length > 0) {
+        return shape;
+    }
+    const manifest = raw as BackupManifest;
+    const listed = manifest.files.map((f) => f.path);
+    const twice = listed.filter((p, i) => listed.indexOf(p) !== i);
+    return [
+        ...twice.map((p) => `files lists ${p} more than once`),
+        ...referencedFiles(manifest)
+            .filter(([, file]) => !listed.includes(file))
+            .map(([what, file]) => `${what} uses ${file}, which files does not list (so nothing checks it)`),
+    ];
+}
+
+/** Reads `dir`/manifest.json and checks all of it before anything uses it; names the file and every problem. */
 export function readManifest(dir: string): BackupManifest {
     const file = path.join(dir, MANIFEST_FILE);
     if (!fs.existsSync(file)) {
@@ -148,111 +238,43 @@ export function readManifest(dir: string): BackupManifest {
         );
     }
     const text = readBounded(file, MAX_MANIFEST_BYTES, file, "a manifest lists a backup's files in a few KiB");
-    let manifest: BackupManifest;
+    let raw: unknown;
     try {
-        manifest = fromFormat1(JSON.parse(text));
+        raw = fromFormat1(JSON.parse(text));
     } catch (err) {
         throw new InputError(`${file} is damaged: ${(err as Error).message}`, { cause: err });
     }
-    const problems: string[] = [];
-    if (manifest?.format !== MANIFEST_FORMAT) {
-        problems.push(`format is ${JSON.stringify(manifest?.format)}, not ${MANIFEST_FORMAT} (or ${FORMAT_1})`);
-    }
-    if (
-        !Array.isArray(manifest?.files) ||
-        !manifest.files.every(
-            (f) => typeof f?.path === "string" && Number.isInteger(f.bytes) && /^[0-9a-f]{64}$/.test(f.sha256 ?? ""),
-        )
-    ) {
-        problems.push("files must list {path, bytes, sha256} for every file");
-    } else if (manifest.files.some((f) => path.isAbsolute(f.path) || f.path.split("/").includes(".."))) {
-        problems.push("files must stay inside the backup's directory");
-    }
-    for (const key of ["stack", "createdAt", "config"] as const) {
-        if (typeof manifest?.[key] !== "string") {
-            problems.push(`${key} must be a string`);
-        }
-    }
-    const lists = [manifest?.databases, manifest?.objectStores, manifest?.keyspaces, manifest?.s3];
-    if (
-        typeof manifest?.secretKey?.hash !== "string" ||
-        !lists.every((list) => Array.isArray(list) && list.every((entry) => typeof entry === "object" && entry)) ||
-        typeof manifest?.streams?.file !== "string"
-    ) {
-        problems.push(
-            "secretKey, databases, objectStores, streams, keyspaces and s3 must be as `bklite backup` writes them",
+    const format = isRecord(raw) ? raw.format : undefined;
+    if (format !== MANIFEST_FORMAT) {
+        throw new InputError(
+            `${file}: format is ${JSON.stringify(format)}, not ${MANIFEST_FORMAT} (or ${FORMAT_1}): a backup of another bklite version, or not a backup; restore it with the bklite that made it`,
         );
     }
+    const problems = manifestProblems(raw);
     if (problems.length > 0) {
-        throw new InputError(`${file} is damaged or not a bklite backup manifest: ${problems.join("; ")}`);
+        throw new InputError(
+            `${file} is damaged or not a bklite backup manifest; nothing was changed:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+        );
     }
-    return manifest;
+    return raw as BackupManifest;
 }
 
 /** A manifest of the first format, as the current one says the same (anything else is returned as it is). */
-function fromFormat1(raw: unknown): BackupManifest {
-    const old = raw as Record<string, unknown> & {
+function fromFormat1(raw: unknown): unknown {
+    if (!isRecord(raw) || raw.format !== FORMAT_1) {
+        return raw;
+    }
+    const { database, objects, falkordb, ...rest } = raw as Record<string, unknown> & {
         database?: DatabaseEntry;
         objects?: ObjectStoreEntry;
         falkordb?: { file: string; keys: number };
     };
-    if (old?.format !== FORMAT_1) {
-        return raw as BackupManifest;
-    }
-    const { database, objects, falkordb, ...rest } = old;
     return {
-        ...(rest as unknown as BackupManifest),
+        ...rest,
         format: MANIFEST_FORMAT,
         databases: database ? [database] : [],
         objectStores: objects ? [objects] : [],
         keyspaces: falkordb ? [{ service: "falkordb", file: falkordb.file, keys: falkordb.keys }] : [],
         s3: [],
     };
-}
-
-export interface BackupCheck {
-    manifest: BackupManifest;
-    /** One line per damaged, missing or unlisted file, naming it. */
-    problems: string[];
-    bytes: number;
-}
-
-/** Checks every file of a backup against its manifest (size first, then SHA-256), and files the manifest does not list. */
-export async function checkBackup(dir: string, onBytes?: (n: number) => void): Promise<BackupCheck> {
-    const manifest = readManifest(dir);
-    const problems: string[] = [];
-    let bytes = 0;
-    for (const entry of manifest.files) {
-        const file = path.join(dir, entry.path);
-        const stat = fs.statSync(file, { throwIfNoEntry: false });
-        if (stat === undefined || !stat.isFile()) {
-            problems.push(`${entry.path}: missing`);
-            continue;
-        }
-        if (stat.size !== entry.bytes) {
-            problems.push(`${entry.path}: ${stat.size} bytes, the manifest says ${entry.bytes}`);
-            continue;
-        }
-        const actual = await fileSha256(file, onBytes);
-        bytes += actual.bytes;
-        if (actual.sha256 !== entry.sha256) {
-            problems.push(`${entry.path}: SHA-256 ${actual.sha256}, the manifest says ${entry.sha256}`);
-        }
-    }
-    const listed = new Set([MANIFEST_FILE, ...manifest.files.map((f) => f.path)]);
-    for (const extra of listFiles(dir).filter((f) => !listed.has(f))) {
-        problems.push(`${extra}: not in the manifest`);
-    }
-    return { manifest, problems, bytes };
-}
-
-/** Every file under `dir`, relative, with `/`. */
-export function listFiles(dir: string, prefix = ""): string[] {
-    return fs
-        .readdirSync(path.join(dir, prefix), { withFileTypes: true })
-        .flatMap((entry) => {
-            const relative = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
-            return entry.isDirectory() ? listFiles(dir, relative) : [relative];
-        })
-        .sort();
 }

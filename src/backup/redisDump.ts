@@ -10,6 +10,13 @@ import * as fs from "fs";
 import * as net from "net";
 
 const HEADER = Buffer.from("BKLITE-REDIS-DUMP/1\n");
+/** Where a restore keeps the keys it replaces until it is committed: `bklite:aside:<restore id>:<key>`. */
+export const ASIDE_PREFIX = "bklite:aside:";
+
+/** Whether a key is a restore's copy of what it replaced. */
+export function isAside(key: Buffer): boolean {
+    return key.subarray(0, ASIDE_PREFIX.length).toString("latin1") === ASIDE_PREFIX;
+}
 
 type Reply = string | number | Buffer | null | Reply[] | Error;
 
@@ -135,11 +142,15 @@ export class RedisConnection {
         });
     }
 
-    /** Every key, by SCAN (never KEYS, which blocks the server). */
-    async *keys(): AsyncGenerator<Buffer> {
+    /** Every key (matching `pattern`), by SCAN (never KEYS, which blocks the server). */
+    async *keys(pattern?: string): AsyncGenerator<Buffer> {
         let cursor = "0";
         do {
-            const [next, batch] = (await this.command(["SCAN", cursor, "COUNT", "500"])) as [Buffer, Buffer[]];
+            const match = pattern === undefined ? [] : ["MATCH", pattern];
+            const [next, batch] = (await this.command(["SCAN", cursor, ...match, "COUNT", "500"])) as [
+                Buffer,
+                Buffer[],
+            ];
             cursor = next.toString();
             yield* batch;
         } while (cursor !== "0");
@@ -167,6 +178,9 @@ export async function dumpRedis(
     try {
         await out.write(HEADER);
         for await (const key of connection.keys()) {
+            if (isAside(key)) {
+                continue; // a restore's copy of what it replaced, never data of its own
+            }
             const payload = (await connection.command(["DUMP", key])) as Buffer | null;
             if (payload === null) {
                 continue; // expired or deleted since the scan saw it
@@ -212,37 +226,85 @@ async function* readRecords(file: string): AsyncGenerator<{ key: Buffer; pttl: b
     }
 }
 
+/** The keys a dump file holds, in its order. */
+export async function dumpKeys(file: string): Promise<Buffer[]> {
+    const keys: Buffer[] = [];
+    for await (const { key } of readRecords(file)) {
+        keys.push(key);
+    }
+    return keys;
+}
+
 /**
- * Makes the server at `address` hold exactly the dump's keys: each RESTOREd (replacing what is there), then the
- * keys the dump does not have deleted.
+ * Puts every record of a dump into the server with RESTORE, never over a key that exists: FalkorDB's own issues
+ * (#1204, #2048, #2506) show RESTORE ... REPLACE over a live graph, or a graph restored under another name while
+ * its own lives, crashing or corrupting the server. The caller has moved every key aside first.
  */
-export async function restoreRedis(
-    address: string,
-    password: string | undefined,
+export async function restoreRecords(
+    connection: RedisConnection,
     file: string,
     onBytes?: (n: number) => void,
-): Promise<{ restored: number; deleted: number }> {
-    const connection = await RedisConnection.open(address, password);
-    try {
-        const kept = new Set<string>();
-        let restored = 0;
-        for await (const { key, pttl, payload } of readRecords(file)) {
-            await connection.command(["RESTORE", key, String(pttl > 0n ? pttl : 0n), payload, "REPLACE"]);
-            kept.add(key.toString("latin1"));
-            onBytes?.(key.length + payload.length + 16);
-            restored++;
+    signal?: AbortSignal,
+): Promise<number> {
+    let restored = 0;
+    for await (const { key, pttl, payload } of readRecords(file)) {
+        signal?.throwIfAborted();
+        await connection.command(["RESTORE", key, String(pttl > 0n ? pttl : 0n), payload]);
+        onBytes?.(key.length + payload.length + 16);
+        restored++;
+    }
+    return restored;
+}
+
+/** Renames each existing key to `prefix` + key: out of the way, kept whole (RENAME moves a graph with its name). */
+export async function moveAside(
+    connection: RedisConnection,
+    keys: ReadonlyArray<Buffer>,
+    prefix: string,
+): Promise<void> {
+    for (const key of keys) {
+        if (Number(await connection.command(["EXISTS", key])) === 1) {
+            await connection.command(["RENAME", key, Buffer.concat([Buffer.from(prefix), key])]);
         }
-        const extra: Buffer[] = [];
-        for await (const key of connection.keys()) {
-            if (!kept.has(key.toString("latin1"))) {
-                extra.push(key);
-            }
-        }
-        for (const key of extra) {
+    }
+}
+
+/**
+ * Undoes moveAside and restoreRecords wherever they stopped: a restored key goes, and each key moved aside comes
+ * back under its name. Safe to run again.
+ */
+export async function moveBack(
+    connection: RedisConnection,
+    prefix: string,
+    previous: ReadonlyArray<Buffer>,
+    restoring: ReadonlyArray<Buffer>,
+): Promise<void> {
+    const aside = (key: Buffer) => Buffer.concat([Buffer.from(prefix), key]);
+    const exists = async (key: Buffer) => Number(await connection.command(["EXISTS", key])) === 1;
+    const wasThere = new Set(previous.map((k) => k.toString("base64")));
+    for (const key of restoring) {
+        if (!wasThere.has(key.toString("base64")) || (await exists(aside(key)))) {
             await connection.command(["DEL", key]);
         }
-        return { restored, deleted: extra.length };
-    } finally {
-        connection.close();
     }
+    for (const key of previous) {
+        if (await exists(aside(key))) {
+            await connection.command(["RENAME", aside(key), key]);
+        }
+    }
+}
+
+/**
+ * Drops every key moved aside under `prefix` (the restore is committed). DEL, not UNLINK: FalkorDB 4.16's UNLINK of
+ * a graph moved aside also drops the restored graph of the same first name from GRAPH.LIST.
+ */
+export async function dropAside(connection: RedisConnection, prefix: string): Promise<number> {
+    const keys: Buffer[] = [];
+    for await (const key of connection.keys(`${prefix}*`)) {
+        keys.push(key);
+    }
+    for (const key of keys) {
+        await connection.command(["DEL", key]);
+    }
+    return keys.length;
 }

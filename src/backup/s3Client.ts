@@ -213,4 +213,9 @@ export class S3Client {
     createBucket(bucket: string): Promise<void> {
         return this.send({ method: "PUT", path: `/${bucket}` }).then(() => undefined);
     }
+
+    /** Deletes an empty bucket. */
+    deleteBucket(bucket: string): Promise<void> {
+        return this.send({ method: "DELETE", path: `/${bucket}` }).then(() => undefined);
+    }
 }

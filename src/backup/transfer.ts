@@ -58,10 +58,11 @@ export interface TrackedFile {
 /** Opens `relative` under `dir` for writing; `onBytes` hears every piece written. */
 export function trackedFile(dir: string, relative: string, onBytes?: (n: number) => void): TrackedFile {
     const target = path.join(dir, relative);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
     const hash = crypto.createHash("sha256");
     let bytes = 0;
-    const file = fs.createWriteStream(target);
+    // Private whatever the umask (it can only make the mode stricter).
+    const file = fs.createWriteStream(target, { mode: 0o600 });
     const stream = new Writable({
         write(chunk: Buffer, _encoding, callback) {
             hash.update(chunk);

@@ -55,7 +55,7 @@ export function settingsOf(config: StreamConfig): StreamSettings {
     };
 }
 
-async function currentConfig(jsm: JetStreamManager, name: string): Promise<StreamConfig | undefined> {
+export async function currentConfig(jsm: JetStreamManager, name: string): Promise<StreamConfig | undefined> {
     try {
         return (await jsm.streams.info(name)).config;
     } catch (e) {

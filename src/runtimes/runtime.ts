@@ -136,14 +136,15 @@ export interface ExecOptions {
     stdin?: Readable;
     /** Where its standard output goes; collected and returned when absent. */
     stdout?: Writable;
-    /** Aborting kills the local client (what it started inside is stopped by the caller's own cleanup). */
+    /** Aborting stops the program and everything it started inside the service, then the local client. */
     signal?: AbortSignal;
 }
 
-/** A stopped service's way back to how it was. */
-export interface Stopped {
+/** A stopped service, as plain data (a restore's journal keeps it): what `start` needs to bring it back. */
+export interface StoppedService {
     service: string;
-    start(): Promise<void>;
+    /** How many ran (Docker: 1; a workload's replicas). */
+    replicas: number;
 }
 
 /** The verbs every runtime gives for reaching a deployed stack. */
@@ -153,8 +154,13 @@ export interface RuntimeAccess {
     state(service: string): Promise<ServiceState>;
     /** Runs `argv` inside the service; rejects with the tail of its stderr on a non-zero exit. */
     exec(service: string, argv: string[], options?: ExecOptions): Promise<string>;
-    /** Stops a running service; the result starts it again. */
-    stop(service: string): Promise<Stopped>;
+    /**
+     * Stops a running service; `beforeStopping` hears what will bring it back before anything stops (a journal
+     * records it there, so a process killed meanwhile still knows what to start).
+     */
+    stop(service: string, beforeStopping?: (stopped: StoppedService) => void): Promise<StoppedService>;
+    /** Starts what `stop` stopped, as it was; starting what runs changes nothing. */
+    start(stopped: StoppedService): Promise<void>;
     /** `host:port` where this machine reaches `port` of `service`. */
     address(service: string, port: number, signal?: AbortSignal): Promise<string>;
     /** `host:port` where this machine reaches `port` at an address a verify spec gives. */

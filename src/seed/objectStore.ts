@@ -195,6 +195,22 @@ export class ObjectBucket {
         }
     }
 
+    /**
+     * Deletes an object as nats-py and nats.go do: its metadata rolled up to a deleted marker (size, chunks and
+     * digest emptied), then its chunks purged. Deleting what is not there does nothing.
+     */
+    async delete(name: string): Promise<void> {
+        const current = await this.info(name);
+        if (current === undefined) {
+            return;
+        }
+        const marker: ObjectInfo = { ...current, deleted: true, size: 0, chunks: 0, digest: "" };
+        const rollup = headers();
+        rollup.set("Nats-Rollup", "sub");
+        await this.js.publish(metaSubject(this.bucket, name), Buffer.from(JSON.stringify(marker)), { headers: rollup });
+        await this.purgeChunks(current.nuid);
+    }
+
     /** Every current object of the bucket (deleted ones left out), by name. */
     async list(): Promise<ObjectInfo[]> {
         const info = await this.jsm.streams.info(this.stream, { subjects_filter: `$O.${this.bucket}.M.>` });

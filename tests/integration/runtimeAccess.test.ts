@@ -10,10 +10,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { PassThrough, Readable } from "stream";
 import { runtimeOf } from "../../src/runtimes";
-import { RuntimeAccess, ServiceAddress } from "../../src/runtimes/runtime";
+import { RuntimeAccess, ServiceAddress, StoppedService } from "../../src/runtimes/runtime";
 import { Workload } from "../../src/services/workload";
 import { docker, makeImage, removeImages, requireDockerEngine } from "../support/docker";
-import { freePort, httpGet, tempDir } from "../support/processes";
+import { freePort, httpGet, tempDir, waitFor } from "../support/processes";
 import { PROJECT_ROOT } from "../support/stackFiles";
 
 /** What a runtime's side of the suite needs: its access, the address kind it records, a URL the program would give. */
@@ -144,14 +144,41 @@ describe("runtime access: the same verbs on Docker and on Kubernetes", function 
                 assert.ok(Buffer.concat(chunks).equals(input), "the output streamed whole");
             });
 
+            it("an aborted exec stops its program inside the service too, and everything it started", async () => {
+                const controller = new AbortController();
+                const running = access.exec("db", ["sh", "-c", "sleep 307 & sleep 308; wait"], {
+                    signal: controller.signal,
+                });
+                const processes = async () =>
+                    access.exec("db", [
+                        "sh",
+                        "-c",
+                        'for f in /proc/[0-9]*/cmdline; do tr "\\0" " " < "$f" 2>/dev/null; echo; done',
+                    ]);
+                await waitFor(
+                    async () => /sleep 308/.test(await processes()),
+                    15000,
+                    () => "sleep 308 never ran",
+                );
+                controller.abort();
+                await assert.rejects(running, /interrupted|aborted/i);
+                const left = await processes();
+                assert.doesNotMatch(left, /sleep 30[78]/, "nothing left running inside");
+            });
+
             it("fails a program that fails, with the tail of what it said", async () => {
                 await assert.rejects(access.exec("db", ["sh", "-c", "echo boom >&2; exit 3"]), /exit 3.*boom/);
             });
 
-            it("stops a service and starts it again", async () => {
-                const stopped = await access.stop("db");
+            it("stops a service, saying first what brings it back, and starts it again from that alone", async () => {
+                let heard: StoppedService | undefined;
+                const stopped = await access.stop("db", (record) => {
+                    heard = record;
+                });
+                assert.deepStrictEqual(heard, stopped, "heard before stopping");
+                assert.deepStrictEqual(JSON.parse(JSON.stringify(stopped)), stopped, "plain data, for a journal");
                 assert.strictEqual(await access.state("db"), "stopped");
-                await stopped.start();
+                await access.start({ service: "db", replicas: stopped.replicas });
                 assert.strictEqual(await access.state("db"), "running");
                 assert.strictEqual((await access.exec("db", ["cat", "/marker"])).trim(), marker);
             });

@@ -35,10 +35,13 @@ export function makeImage(ref: string, marker: string, extraBytes = 0, files: Re
         fs.mkdirSync(path.join(root, "bin"));
         fs.copyFileSync(busybox, path.join(root, "bin", "busybox"));
         fs.chmodSync(path.join(root, "bin", "busybox"), 0o755);
-        for (const applet of ["sh", "sleep", "nc", "httpd", "wget", "cat", "echo"]) {
+        for (const applet of ["sh", "sleep", "nc", "httpd", "wget", "cat", "echo", "rm", "tr"]) {
             fs.symlinkSync("busybox", path.join(root, "bin", applet));
         }
         fs.writeFileSync(path.join(root, "marker"), marker);
+        // What every real image has, and what `exec` records a program's pid in.
+        fs.mkdirSync(path.join(root, "tmp"));
+        fs.chmodSync(path.join(root, "tmp"), 0o1777);
         for (const [dest, source] of Object.entries(files)) {
             fs.mkdirSync(path.dirname(path.join(root, dest)), { recursive: true });
             fs.copyFileSync(source, path.join(root, dest));

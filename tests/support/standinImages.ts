@@ -69,7 +69,7 @@ type Entry =
     | { kind: "dir"; mode: number };
 
 /** The root filesystem as destination path → what goes there. */
-class RootFs {
+export class RootFs {
     readonly entries = new Map<string, Entry>();
 
     file(dest: string, source: string, mode?: number): void {
@@ -248,7 +248,21 @@ function baseRootFs(): RootFs {
     return fsys;
 }
 
-function imageExists(ref: string): boolean {
+/** Imports a root filesystem as the image `ref`, with Dockerfile-style `changes` (ENTRYPOINT, ENV, LABEL). */
+export function importRootFs(fsys: RootFs, ref: string, changes: string[]): void {
+    const work = tempDir("rootfs-import");
+    try {
+        const root = path.join(work, "root");
+        fsys.write(root);
+        const tarball = path.join(work, "rootfs.tar");
+        execFileSync("tar", ["--numeric-owner", "--owner=0", "--group=0", "-C", root, "-cf", tarball, "."]);
+        execFileSync("docker", ["import", ...changes.flatMap((c) => ["--change", c]), tarball, ref], { stdio: "pipe" });
+    } finally {
+        fs.rmSync(work, { recursive: true, force: true });
+    }
+}
+
+export function imageExists(ref: string): boolean {
     try {
         docker("image", "inspect", "--format", "{{.Id}}", ref);
         return true;
@@ -267,18 +281,7 @@ export function standInImages(log: (line: string) => void = () => undefined): Re
     const base = `bklite-standin/base:${digest}`;
     if (!imageExists(base)) {
         log(`building the stand-in root filesystem ${base}`);
-        const work = tempDir("standin-rootfs");
-        try {
-            const root = path.join(work, "root");
-            fsys.write(root);
-            const tarball = path.join(work, "rootfs.tar");
-            execFileSync("tar", ["--numeric-owner", "--owner=0", "--group=0", "-C", root, "-cf", tarball, "."]);
-            execFileSync("docker", ["import", "--change", `LABEL io.bklite.stand-in=base`, tarball, base], {
-                stdio: "pipe",
-            });
-        } finally {
-            fs.rmSync(work, { recursive: true, force: true });
-        }
+        importRootFs(fsys, base, ["LABEL io.bklite.stand-in=base"]);
     }
     const refs: Record<string, string> = {};
     for (const [service, image] of Object.entries(STAND_INS)) {

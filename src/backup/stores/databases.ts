@@ -55,7 +55,7 @@ export async function backupDatabases(
         const meter = byteMeter(context.log, `database ${db.name} (pg_dump)`);
         const dump = trackedFile(writer.dir, file, (n) => meter.add(n));
         const argv = ["pg_dump", "-U", DATABASE_SERVER.superuser, "-d", db.name, "--format=custom", "--no-password"];
-        await context.access.exec(DATABASE_SERVER.service, argv, { stdout: dump.stream });
+        await context.access.exec(DATABASE_SERVER.service, argv, { stdout: dump.stream, signal: context.signal });
         writer.files.push(await dump.close());
         meter.done();
         entries.push({ name: db.name, owner: db.owner, file, serverVersion });
@@ -73,13 +73,32 @@ export function previousDatabase(name: string, at: Date): string {
     return `${name}_before_restore_${utcStamp(at).toLowerCase()}`;
 }
 
-/** Restores each dump into a new database beside the serving one (a leftover of an interrupted restore goes first). */
-export async function stageDatabases(context: StoreContext, dir: string, entries: ReadonlyArray<DatabaseEntry>) {
+/** An SQL identifier, quoted: names were checked already (SQL_IDENTIFIER); quoting keeps it so whatever comes. */
+export function quoteIdent(name: string): string {
+    return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** An SQL string literal. */
+function quoteLiteral(text: string): string {
+    return `'${text.replace(/'/g, "''")}'`;
+}
+
+/**
+ * Restores each dump into a new database beside the serving one (a leftover of an interrupted restore goes first),
+ * owned by the role the stack declares for it.
+ */
+export async function stageDatabases(
+    context: StoreContext,
+    dir: string,
+    entries: ReadonlyArray<DatabaseEntry>,
+    owners: ReadonlyMap<string, string>,
+) {
     const { signal } = context;
     for (const entry of entries) {
         const restoring = restoringDatabase(entry.name);
-        await psql(context, "postgres", `DROP DATABASE IF EXISTS ${restoring} WITH (FORCE)`, signal);
-        const create = `CREATE DATABASE ${restoring} OWNER ${entry.owner} ENCODING 'UTF8'`;
+        const owner = owners.get(entry.name)!;
+        await psql(context, "postgres", `DROP DATABASE IF EXISTS ${quoteIdent(restoring)} WITH (FORCE)`, signal);
+        const create = `CREATE DATABASE ${quoteIdent(restoring)} OWNER ${quoteIdent(owner)} ENCODING 'UTF8'`;
         await psql(context, "postgres", create, signal);
         context.log(`restoring the database into ${restoring}, beside the serving ${entry.name}`);
         const meter = byteMeter(context.log, `database ${entry.name} (pg_restore into ${restoring})`);
@@ -87,38 +106,58 @@ export async function stageDatabases(context: StoreContext, dir: string, entries
         dump.on("data", (chunk) => meter.add(chunk.length));
         const argv = [
             ...["pg_restore", "-U", DATABASE_SERVER.superuser, "-d", restoring, "--no-owner"],
-            ...[`--role=${entry.owner}`, "--exit-on-error", "--single-transaction", "--no-password"],
+            ...[`--role=${owner}`, "--exit-on-error", "--single-transaction", "--no-password"],
         ];
         await context.access.exec(DATABASE_SERVER.service, argv, { stdin: dump, signal });
         meter.done();
     }
 }
 
+/** Renames, all in one transaction, after ending every other session of the databases involved. */
+async function renameAtOnce(context: StoreContext, renames: Array<[string, string]>): Promise<void> {
+    const involved = renames.flatMap(([from, to]) => [quoteLiteral(from), quoteLiteral(to)]).join(", ");
+    const statements = renames.map(([from, to]) => `ALTER DATABASE ${quoteIdent(from)} RENAME TO ${quoteIdent(to)};`);
+    await psql(
+        context,
+        "postgres",
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname IN (${involved}) AND pid <> pg_backend_pid(); ` +
+            `BEGIN; ${statements.join(" ")} COMMIT;`,
+    );
+}
+
 /**
  * The switch, of every restored database at once: nobody else is connected (their services are stopped); all the
  * renames or none. Returns what each replaced database is called now.
  */
-export async function switchDatabases(context: StoreContext, entries: ReadonlyArray<DatabaseEntry>, at: Date) {
-    const names = entries.flatMap((e) => [`'${e.name}'`, `'${restoringDatabase(e.name)}'`]).join(", ");
-    const renames = entries.map(
-        (e) =>
-            `ALTER DATABASE ${e.name} RENAME TO ${previousDatabase(e.name, at)}; ALTER DATABASE ${restoringDatabase(e.name)} RENAME TO ${e.name};`,
-    );
-    await psql(
+export async function switchDatabases(context: StoreContext, names: ReadonlyArray<string>, at: Date) {
+    await renameAtOnce(
         context,
-        "postgres",
-        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname IN (${names}) AND pid <> pg_backend_pid(); ` +
-            `BEGIN; ${renames.join(" ")} COMMIT;`,
+        names.flatMap((name): Array<[string, string]> => [
+            [name, previousDatabase(name, at)],
+            [restoringDatabase(name), name],
+        ]),
     );
-    return Object.fromEntries(entries.map((e) => [e.name, previousDatabase(e.name, at)]));
+    return Object.fromEntries(names.map((name) => [name, previousDatabase(name, at)]));
 }
 
-/** Drops what a restore stopped before its switch left behind. */
-export async function dropStaged(context: StoreContext, entries: ReadonlyArray<DatabaseEntry>): Promise<void> {
-    for (const entry of entries) {
-        const restoring = restoringDatabase(entry.name);
-        await psql(context, "postgres", `DROP DATABASE IF EXISTS ${restoring} WITH (FORCE)`).catch((err) =>
-            context.log(`could not drop ${restoring}: ${(err as Error).message}; the next restore drops it`),
+/**
+ * Puts the databases back as they were before a restore, wherever it stopped: switched ones switched back (the
+ * kept database serving again, in one transaction), and the staged copies dropped. Safe to run again.
+ */
+export async function undoDatabases(context: StoreContext, names: ReadonlyArray<string>, at: Date): Promise<string[]> {
+    const existing = (await psql(context, "postgres", "SELECT datname FROM pg_database")).trim().split("\n");
+    const switched = names.filter((name) => existing.includes(previousDatabase(name, at)));
+    if (switched.length > 0) {
+        await renameAtOnce(
+            context,
+            switched.flatMap((name): Array<[string, string]> => [
+                [name, restoringDatabase(name)],
+                [previousDatabase(name, at), name],
+            ]),
         );
     }
+    for (const name of names) {
+        await psql(context, "postgres", `DROP DATABASE IF EXISTS ${quoteIdent(restoringDatabase(name))} WITH (FORCE)`);
+    }
+    return switched;
 }

@@ -2,7 +2,18 @@
 import * as path from "path";
 import { ServiceData } from "../../services/definition";
 import { KeyspaceEntry } from "../manifest";
-import { dumpRedis, restoreRedis } from "../redisDump";
+import { JournalEvent, RestoreJournal } from "../journal";
+import {
+    ASIDE_PREFIX,
+    RedisConnection,
+    dropAside,
+    dumpKeys,
+    dumpRedis,
+    isAside,
+    moveAside,
+    moveBack,
+    restoreRecords,
+} from "../redisDump";
 import { byteMeter, trackedFile } from "../transfer";
 import { BackupWriter, StoreContext, passwordOf } from "./context";
 
@@ -25,12 +36,86 @@ export async function backupKeyspace(
     return { service, file, keys };
 }
 
-/** Makes the service's store hold exactly the backup's keys. */
-export async function restoreKeyspace(context: StoreContext, dir: string, entry: KeyspaceEntry, data: Keyspace) {
+/** The key prefix a restore moves the store's keys under until it is committed. */
+export function asidePrefix(restoreId: string): string {
+    return `${ASIDE_PREFIX}${restoreId}:`;
+}
+
+async function connect(context: StoreContext, service: string, data: Keyspace): Promise<RedisConnection> {
+    const address = await context.access.address(service, data.port);
+    return RedisConnection.open(address, passwordOf(context, data.password));
+}
+
+/**
+ * Makes the service's store hold exactly the backup's keys: every key it has moved aside (kept until the restore is
+ * committed), then the backup's keys restored into the emptied keyspace.
+ */
+export async function restoreKeyspace(
+    context: StoreContext,
+    dir: string,
+    entry: KeyspaceEntry,
+    data: Keyspace,
+    journal: { id: string; log: RestoreJournal },
+) {
     const meter = byteMeter(context.log, entry.service);
-    const address = await context.access.address(entry.service, data.port);
     const file = path.join(dir, entry.file);
-    const result = await restoreRedis(address, passwordOf(context, data.password), file, (n) => meter.add(n));
-    meter.done(`${result.restored} keys restored, ${result.deleted} not in the backup deleted`);
-    return result;
+    const connection = await connect(context, entry.service, data);
+    try {
+        const previous: Buffer[] = [];
+        for await (const key of connection.keys()) {
+            if (!isAside(key)) {
+                previous.push(key);
+            }
+        }
+        const restoring = await dumpKeys(file);
+        const prefix = asidePrefix(journal.id);
+        const encode = (keys: Buffer[]) => keys.map((k) => k.toString("base64"));
+        journal.log.append({
+            kind: "keyspace",
+            service: entry.service,
+            prefix,
+            previous: encode(previous),
+            restoring: encode(restoring),
+        });
+        await moveAside(connection, previous, prefix);
+        const restored = await restoreRecords(connection, file, (n) => meter.add(n), context.signal);
+        await connection.command(["PING"]);
+        const kept = new Set(restoring.map((k) => k.toString("base64")));
+        const dropped = previous.filter((k) => !kept.has(k.toString("base64"))).length;
+        meter.done(
+            `${restored} keys restored, ${dropped} not in the backup moved aside (dropped once the restore is committed)`,
+        );
+        return { restored, deleted: dropped };
+    } finally {
+        connection.close();
+    }
+}
+
+/** Puts the store's keys back as the journal found them. */
+export async function undoKeyspace(
+    context: StoreContext,
+    data: Keyspace,
+    event: Extract<JournalEvent, { kind: "keyspace" }>,
+) {
+    const connection = await connect(context, event.service, data);
+    try {
+        const decode = (keys: string[]) => keys.map((k) => Buffer.from(k, "base64"));
+        await moveBack(connection, event.prefix, decode(event.previous), decode(event.restoring));
+    } finally {
+        connection.close();
+    }
+}
+
+/** Drops what the committed restore moved aside. */
+export async function commitKeyspace(
+    context: StoreContext,
+    data: Keyspace,
+    event: Extract<JournalEvent, { kind: "keyspace" }>,
+) {
+    const connection = await connect(context, event.service, data);
+    try {
+        return await dropAside(connection, event.prefix);
+    } finally {
+        connection.close();
+    }
 }

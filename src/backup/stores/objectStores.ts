@@ -5,7 +5,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { connectNats } from "../../nats/client";
-import { ObjectBucket } from "../../seed/objectStore";
+import { ObjectBucket, ObjectInfo } from "../../seed/objectStore";
+import { ObjectsIndex } from "../check";
+import { JournalEvent, RestoreJournal } from "../journal";
 import { ObjectEntry, ObjectStoreEntry } from "../manifest";
 import { byteMeter, trackedFile } from "../transfer";
 import { BackupWriter, StoreContext, writeJson } from "./context";
@@ -23,6 +25,7 @@ export async function backupObjectStore(
         const listed = bucket ? await bucket.list() : [];
         const meter = byteMeter(context.log, `object store ${bucketName} (${listed.length} objects)`);
         for (const [i, info] of listed.entries()) {
+            context.signal?.throwIfAborted();
             const relative = `objects/${bucketName}/${String(i + 1).padStart(6, "0")}`;
             const out = trackedFile(writer.dir, relative, (n) => meter.add(n));
             const read = await bucket!.read(info, (chunk) => out.write(chunk));
@@ -45,18 +48,53 @@ export async function backupObjectStore(
     return { bucket: bucketName, index, count: objects.length, bytes };
 }
 
-/** Puts every object of the backup back where the store's differs from it. */
+/** Copies an object's content into a file of the journal's, for putting back. */
+async function saveCopy(bucket: ObjectBucket, info: ObjectInfo, journal: RestoreJournal): Promise<string> {
+    const copy = journal.newCopy("objects");
+    const out = fs.createWriteStream(copy.file, { mode: 0o600 });
+    const read = await bucket.read(info, (chunk) =>
+        out.write(chunk) ? undefined : new Promise<void>((resolve) => out.once("drain", () => resolve())),
+    );
+    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    if (read.digest !== info.digest) {
+        throw new Error(`object ${info.name} read back with ${read.digest}, its metadata says ${info.digest}`);
+    }
+    return copy.relative;
+}
+
+/** Keeps a copy of the store's object in the journal before it is replaced or deleted; notes a new one as new. */
+async function journalBefore(
+    bucket: ObjectBucket,
+    name: string,
+    current: ObjectInfo | undefined,
+    journal: RestoreJournal,
+) {
+    if (current === undefined) {
+        journal.append({ kind: "object-new", bucket: bucket.bucket, name });
+    } else {
+        const file = await saveCopy(bucket, current, journal);
+        journal.append({
+            kind: "object-saved",
+            bucket: bucket.bucket,
+            name,
+            description: current.description ?? "",
+            file,
+        });
+    }
+}
+
+/**
+ * Makes the bucket hold exactly the backup's objects: each one put back where the store's differs, the store's
+ * objects the backup does not hold deleted; everything replaced or deleted copied into the journal first.
+ */
 export async function restoreObjectStore(
     context: StoreContext,
     dir: string,
-    entry: ObjectStoreEntry,
-): Promise<{ restored: number; unchanged: number }> {
-    const index = JSON.parse(fs.readFileSync(path.join(dir, entry.index), "utf8")) as {
-        bucket: string;
-        objects: ObjectEntry[];
-    };
+    index: ObjectsIndex,
+    journal: RestoreJournal,
+): Promise<{ restored: number; unchanged: number; deleted: number }> {
     const nc = await connectNats(context.nats, "bklite-restore");
-    const counts = { restored: 0, unchanged: 0 };
+    const counts = { restored: 0, unchanged: 0, deleted: 0 };
     try {
         const bucket = await ObjectBucket.open(nc, index.bucket);
         const meter = byteMeter(context.log, `object store ${index.bucket} (${index.objects.length} objects)`);
@@ -67,8 +105,10 @@ export async function restoreObjectStore(
                 counts.unchanged++;
                 continue;
             }
-            const file = path.join(dir, object.file);
-            const stored = await bucket.put(object.name, file, { description: object.description ?? "" });
+            await journalBefore(bucket, object.name, current, journal);
+            const stored = await bucket.put(object.name, path.join(dir, object.file), {
+                description: object.description ?? "",
+            });
             if (stored.digest !== object.digest) {
                 throw new Error(
                     `object ${object.name} was stored with ${stored.digest}, the backup says ${object.digest}`,
@@ -77,9 +117,43 @@ export async function restoreObjectStore(
             meter.add(object.size);
             counts.restored++;
         }
-        meter.done(`${counts.restored} restored, ${counts.unchanged} already as backed up`);
+        const kept = new Set(index.objects.map((o) => o.name));
+        for (const extra of (await bucket.list()).filter((o) => !kept.has(o.name))) {
+            context.signal?.throwIfAborted();
+            await journalBefore(bucket, extra.name, extra, journal);
+            await bucket.delete(extra.name);
+            counts.deleted++;
+        }
+        meter.done(
+            `${counts.restored} restored, ${counts.unchanged} already as backed up, ${counts.deleted} not in the backup deleted`,
+        );
     } finally {
         await nc.close();
     }
     return counts;
+}
+
+/** Puts a bucket back as the journal found it: new objects deleted, replaced or deleted ones put back. */
+export async function undoObjects(
+    context: StoreContext,
+    events: ReadonlyArray<Extract<JournalEvent, { kind: "object-saved" | "object-new" }>>,
+    journal: RestoreJournal,
+): Promise<number> {
+    if (events.length === 0) {
+        return 0;
+    }
+    const nc = await connectNats(context.nats, "bklite-restore-undo");
+    try {
+        for (const event of [...events].reverse()) {
+            const bucket = await ObjectBucket.open(nc, event.bucket);
+            if (event.kind === "object-new") {
+                await bucket.delete(event.name);
+            } else {
+                await bucket.put(event.name, journal.copyPath(event.file), { description: event.description });
+            }
+        }
+    } finally {
+        await nc.close();
+    }
+    return events.length;
 }

@@ -1,10 +1,9 @@
 /** The settings of the streams the services declare (their messages are transient telemetry, and not kept). */
-import * as fs from "fs";
-import * as path from "path";
 import { connectNats } from "../../nats/client";
 import { StreamSettings } from "../../nats/streamSettings";
-import { applyStreams, settingsOf } from "../../nats/streams";
+import { applyStreams, currentConfig, settingsOf } from "../../nats/streams";
 import { compareStrings } from "../../util/json";
+import { JournalEvent, RestoreJournal } from "../journal";
 import { BackupWriter, StoreContext, writeJson } from "./context";
 
 export const STREAMS_FILE = "streams.json";
@@ -41,10 +40,55 @@ export async function backupStreams(
     return { file: STREAMS_FILE, names: found };
 }
 
-/** Makes NATS hold the backup's streams with their settings. */
-export async function restoreStreams(context: StoreContext, dir: string, file: string) {
-    const specs = (JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as { streams: StreamSettings[] }).streams;
-    return specs.length === 0
-        ? { created: [], updated: [], unchanged: [] }
-        : await applyStreams(specs, context.nats, context.log);
+/**
+ * Makes NATS hold the backup's streams with their settings, recording first what they were (and which did not
+ * exist), so a restore that stops can put them back.
+ */
+export async function restoreStreams(
+    context: StoreContext,
+    settings: ReadonlyArray<StreamSettings>,
+    journal: RestoreJournal,
+) {
+    if (settings.length === 0) {
+        return { created: [], updated: [], unchanged: [] };
+    }
+    const before: StreamSettings[] = [];
+    const created: string[] = [];
+    const nc = await connectNats(context.nats, "bklite-restore");
+    try {
+        const jsm = await nc.jetstreamManager();
+        for (const { name } of settings) {
+            const current = await currentConfig(jsm, name);
+            if (current === undefined) {
+                created.push(name);
+            } else {
+                before.push(settingsOf(current));
+            }
+        }
+    } finally {
+        await nc.close();
+    }
+    journal.append({ kind: "streams", before, created });
+    return await applyStreams(settings, context.nats, context.log);
+}
+
+/** Puts the streams back as the journal found them: settings restored, streams the restore created deleted. */
+export async function undoStreams(context: StoreContext, event: Extract<JournalEvent, { kind: "streams" }>) {
+    if (event.before.length > 0) {
+        await applyStreams(event.before, context.nats);
+    }
+    if (event.created.length === 0) {
+        return;
+    }
+    const nc = await connectNats(context.nats, "bklite-restore-undo");
+    try {
+        const jsm = await nc.jetstreamManager();
+        for (const name of event.created) {
+            if ((await currentConfig(jsm, name)) !== undefined) {
+                await jsm.streams.delete(name);
+            }
+        }
+    } finally {
+        await nc.close();
+    }
 }

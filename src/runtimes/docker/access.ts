@@ -5,8 +5,8 @@
  */
 import { execFile } from "child_process";
 import { dockerBinary, runDocker } from "../../supply/dockerCli";
-import { fixedAddress, runStreaming } from "../exec";
-import { AccessTarget, RuntimeAccess, ServiceState } from "../runtime";
+import { fixedAddress, killableExec, runStreaming } from "../exec";
+import { AccessTarget, ExecOptions, RuntimeAccess, ServiceState } from "../runtime";
 import { dockerNames } from "./naming";
 
 /** A container's address on one of its networks, from the engine. */
@@ -55,15 +55,23 @@ export function dockerAccess(target: AccessTarget): RuntimeAccess {
         state: (service) => containerState(names.container(service)),
         exec(service, argv, options = {}) {
             const container = names.container(service);
-            const args = ["exec", ...(options.stdin ? ["-i"] : []), container, ...argv];
-            return runStreaming(dockerBinary(), args, options, `${argv[0]} in ${container}`);
+            const run = (inside: string[], o: ExecOptions) =>
+                runStreaming(
+                    dockerBinary(),
+                    ["exec", ...(o.stdin ? ["-i"] : []), container, ...inside],
+                    o,
+                    `${argv[0]} in ${container}`,
+                );
+            return killableExec(run, argv, options);
         },
-        async stop(service) {
-            const container = names.container(service);
+        async stop(service, beforeStopping) {
+            const stopped = { service, replicas: 1 };
+            beforeStopping?.(stopped);
             // The container's own grace period (stopTimeout) applies.
-            await runDocker(["stop", container]);
-            return { service, start: async () => void (await runDocker(["start", container])) };
+            await runDocker(["stop", names.container(service)]);
+            return stopped;
         },
+        start: async (stopped) => void (await runDocker(["start", names.container(stopped.service)])),
         address: (service, port, signal) => onNetwork(names.container(service), names.network, port, signal),
         async locate(address, port, signal) {
             if ("host" in address) {

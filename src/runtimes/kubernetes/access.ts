@@ -4,8 +4,8 @@
  * forward started is stopped by `close`, and by the CLI's exit however it ends.
  */
 import * as net from "net";
-import { fixedAddress, runStreaming } from "../exec";
-import { AccessTarget, ExecOptions, RuntimeAccess, ServiceState } from "../runtime";
+import { fixedAddress, killableExec, runStreaming } from "../exec";
+import { AccessTarget, ExecOptions, RuntimeAccess, ServiceState, StoppedService } from "../runtime";
 import { KubeTarget, kubectlBinary, kubectlScope } from "./kubectl";
 import { runsAsStatefulSet, workloadLabels } from "./naming";
 import { Forward, portForward } from "./portForward";
@@ -53,13 +53,18 @@ export function kubernetesAccess(target: AccessTarget): RuntimeAccess {
         where,
         state: (service) => workloadState(kubectl, workload(service)),
         // kubectl exec runs as the container's user; the official images' programs need no other.
-        exec: (service, argv, options = {}) =>
-            kubectl(
-                ["exec", ...(options.stdin ? ["-i"] : []), workload(service), "-c", service, "--", ...argv],
-                options,
-                `${argv[0]} in ${workload(service)}`,
-            ),
-        stop: (service) => scaleToZero(kubectl, service, workload(service)),
+        exec: (service, argv, options = {}) => {
+            const run = (inside: string[], o: ExecOptions) =>
+                kubectl(
+                    ["exec", ...(o.stdin ? ["-i"] : []), workload(service), "-c", service, "--", ...inside],
+                    o,
+                    `${argv[0]} in ${workload(service)}`,
+                );
+            return killableExec(run, argv, options);
+        },
+        stop: (service, beforeStopping) => scaleToZero(kubectl, service, workload(service), beforeStopping),
+        start: async (stopped) =>
+            void (await kubectl(["scale", workload(stopped.service), `--replicas=${stopped.replicas}`])),
         address: async (service, port) => `127.0.0.1:${await forward(service, port)}`,
         async locate(address, port) {
             if ("host" in address) {
@@ -110,14 +115,19 @@ async function workloadState(kubectl: Kubectl, workload: string): Promise<Servic
     }
 }
 
-/** Scales a workload to zero and waits until its pods are gone; the result scales it back. */
-async function scaleToZero(kubectl: Kubectl, service: string, workload: string) {
-    const before = await replicas(kubectl, workload);
+/** Scales a workload to zero and waits until its pods are gone; the result is what scales it back. */
+async function scaleToZero(
+    kubectl: Kubectl,
+    service: string,
+    workload: string,
+    beforeStopping?: (stopped: StoppedService) => void,
+): Promise<StoppedService> {
+    const stopped = { service, replicas: Math.max(await replicas(kubectl, workload), 1) };
+    beforeStopping?.(stopped);
     await kubectl(["scale", workload, "--replicas=0"]);
     const selector = Object.entries(workloadLabels(service))
         .map(([k, v]) => `${k}=${v}`)
         .join(",");
     await kubectl(["wait", "--for=delete", "pod", "--selector", selector, "--timeout=180s"]);
-    const replicasBack = Math.max(before, 1);
-    return { service, start: async () => void (await kubectl(["scale", workload, `--replicas=${replicasBack}`])) };
+    return stopped;
 }
