@@ -20,7 +20,7 @@ export type JournalEvent =
     | { kind: "object-saved"; bucket: string; name: string; description: string; file: string }
     | { kind: "object-new"; bucket: string; name: string }
     | { kind: "streams"; before: StreamSettings[]; created: string[] }
-    | { kind: "keyspace"; service: string; prefix: string; previous: string[]; restoring: string[] }
+    | { kind: "keyspace"; service: string; prefix: string; previous: string[] }
     | { kind: "s3-bucket-new"; service: string; bucket: string }
     | { kind: "s3-saved"; service: string; bucket: string; key: string; file: string }
     | { kind: "s3-new"; service: string; bucket: string; key: string }

@@ -18,6 +18,19 @@ export function isAside(key: Buffer): boolean {
     return key.subarray(0, ASIDE_PREFIX.length).toString("latin1") === ASIDE_PREFIX;
 }
 
+/**
+ * Whether a key is FalkorDB's own log of the queries on a graph (`telemetry{<graph>}`, a stream it writes while
+ * CMD_INFO is on, remade as queries run): not data, so neither backed up nor restored nor put back.
+ */
+export function isQueryLog(key: Buffer): boolean {
+    return /^telemetry\{.*\}$/s.test(key.toString("latin1"));
+}
+
+/** The keys that are the store's data: neither a restore's copies nor FalkorDB's query logs. */
+export function isData(key: Buffer): boolean {
+    return !isAside(key) && !isQueryLog(key);
+}
+
 type Reply = string | number | Buffer | null | Reply[] | Error;
 
 /** Parses one RESP reply at `at`; undefined when the buffer does not hold all of it yet. */
@@ -178,8 +191,8 @@ export async function dumpRedis(
     try {
         await out.write(HEADER);
         for await (const key of connection.keys()) {
-            if (isAside(key)) {
-                continue; // a restore's copy of what it replaced, never data of its own
+            if (!isData(key)) {
+                continue; // a restore's copy of what it replaced, or FalkorDB's query log
             }
             const payload = (await connection.command(["DUMP", key])) as Buffer | null;
             if (payload === null) {
@@ -270,19 +283,25 @@ export async function moveAside(
 }
 
 /**
- * Undoes moveAside and restoreRecords wherever they stopped: a restored key goes, and each key moved aside comes
- * back under its name. Safe to run again.
+ * Undoes moveAside and restoreRecords wherever they stopped: every key that was not there before goes (the backup's,
+ * and what the server made of them meanwhile, such as FalkorDB's `telemetry{graph}` streams), and each key moved
+ * aside comes back under its name. Safe to run again.
  */
 export async function moveBack(
     connection: RedisConnection,
     prefix: string,
     previous: ReadonlyArray<Buffer>,
-    restoring: ReadonlyArray<Buffer>,
 ): Promise<void> {
     const aside = (key: Buffer) => Buffer.concat([Buffer.from(prefix), key]);
     const exists = async (key: Buffer) => Number(await connection.command(["EXISTS", key])) === 1;
     const wasThere = new Set(previous.map((k) => k.toString("base64")));
-    for (const key of restoring) {
+    const present: Buffer[] = [];
+    for await (const key of connection.keys()) {
+        if (isData(key)) {
+            present.push(key);
+        }
+    }
+    for (const key of present) {
         if (!wasThere.has(key.toString("base64")) || (await exists(aside(key)))) {
             await connection.command(["DEL", key]);
         }
@@ -304,6 +323,10 @@ export async function dropAside(connection: RedisConnection, prefix: string): Pr
         keys.push(key);
     }
     for (const key of keys) {
+        await connection.command(["DEL", key]);
+    }
+    // The query logs FalkorDB kept for the graphs while they were aside.
+    for await (const key of connection.keys(`telemetry{${prefix}*`)) {
         await connection.command(["DEL", key]);
     }
     return keys.length;

@@ -39,9 +39,10 @@ export interface RestoreTarget extends StoreContext {
 /** The steps of a restore, in order; each one's changes are in the journal before they are made. */
 export type RestorePhase = "stop" | "databases" | "objects" | "streams" | "keyspaces" | "s3" | "switch";
 
-/** For tests: called after each phase, inside the restore (a throw there is a failure of that phase). */
+/** For tests: called after each phase (a throw there is a failure of that phase), and once it is committed. */
 export interface RestoreHooks {
     afterPhase?(phase: RestorePhase): void | Promise<void>;
+    afterCommit?(): void | Promise<void>;
 }
 
 export interface RestoreResult {
@@ -156,6 +157,7 @@ export async function restoreBackup(
     } catch (err) {
         throw await rollBack(err as Error, run.phase, target, journal);
     }
+    await hooks.afterCommit?.();
     await finishCommitted(journal.events(), target);
     journal.remove();
     return result;

@@ -9,7 +9,7 @@ import {
     dropAside,
     dumpKeys,
     dumpRedis,
-    isAside,
+    isData,
     moveAside,
     moveBack,
     restoreRecords,
@@ -63,20 +63,14 @@ export async function restoreKeyspace(
     try {
         const previous: Buffer[] = [];
         for await (const key of connection.keys()) {
-            if (!isAside(key)) {
+            if (isData(key)) {
                 previous.push(key);
             }
         }
         const restoring = await dumpKeys(file);
         const prefix = asidePrefix(journal.id);
-        const encode = (keys: Buffer[]) => keys.map((k) => k.toString("base64"));
-        journal.log.append({
-            kind: "keyspace",
-            service: entry.service,
-            prefix,
-            previous: encode(previous),
-            restoring: encode(restoring),
-        });
+        const previousKeys = previous.map((k) => k.toString("base64"));
+        journal.log.append({ kind: "keyspace", service: entry.service, prefix, previous: previousKeys });
         await moveAside(connection, previous, prefix);
         const restored = await restoreRecords(connection, file, (n) => meter.add(n), context.signal);
         await connection.command(["PING"]);
@@ -99,8 +93,11 @@ export async function undoKeyspace(
 ) {
     const connection = await connect(context, event.service, data);
     try {
-        const decode = (keys: string[]) => keys.map((k) => Buffer.from(k, "base64"));
-        await moveBack(connection, event.prefix, decode(event.previous), decode(event.restoring));
+        await moveBack(
+            connection,
+            event.prefix,
+            event.previous.map((k) => Buffer.from(k, "base64")),
+        );
     } finally {
         connection.close();
     }
