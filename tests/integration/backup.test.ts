@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { connect } from "nats";
 import { Client } from "pg";
-import { aesDecrypt } from "../../src/seed/aes";
+import { aesDecrypt, aesEncrypt } from "../../src/seed/aes";
 import { MANIFEST_FILE, BackupManifest, fileSha256, fingerprintMatches } from "../../src/backup/manifest";
 import {
     RedisConnection,
@@ -466,6 +466,107 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
         assert.ok(running("server") && running("web"));
         assert.deepStrictEqual(await snapshot(), rowsBefore);
         assert.deepStrictEqual(await databases(), dbsBefore);
+    });
+
+    it("is private whatever the umask: the backup 0700, its files 0600; verify warns once others can read it", async () => {
+        const dir = tempDir("backup-umask");
+        const argv = bkliteArgv(["backup", "--stack", stack, "--dir", dir, "--project-dir", project]);
+        const run = await new Promise<CliResult>((resolve) => {
+            const child = spawn("/bin/sh", ["-c", 'umask 000; exec "$@"', "sh", ...argv], {
+                cwd: PROJECT_ROOT,
+                env: { PATH: process.env.PATH, ...env },
+            });
+            let stdout = "";
+            let stderr = "";
+            child.stdout.on("data", (d) => (stdout += d));
+            child.stderr.on("data", (d) => (stderr += d));
+            child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+        });
+        assert.strictEqual(run.code, 0, run.stderr);
+        const taken = JSON.parse(run.stdout).dir as string;
+        const mode = (file: string) => fs.statSync(path.join(taken, file)).mode & 0o777;
+        assert.strictEqual(mode("."), 0o700);
+        assert.strictEqual(mode("databases"), 0o700);
+        for (const file of ["manifest.json", "databases/bklite.dump", "objects/bklite/000001", "streams.json"]) {
+            assert.strictEqual(mode(file), 0o600, file);
+        }
+        fs.chmodSync(path.join(taken, "databases/bklite.dump"), 0o644);
+        const verified = await cliProcess(["backup", "verify", taken], {}).done;
+        assert.strictEqual(verified.code, 0, verified.stderr);
+        assert.match(
+            verified.stderr,
+            /warning: 1 of the backup's files and directories can be read by others .*chmod -R go-rwx/,
+        );
+    });
+
+    it("a cancelled backup stops pg_dump inside the container and writes nothing; crashed backups' leftovers go", async () => {
+        const dir = tempDir("backup-cancel");
+        const dumping = async () =>
+            /pg_dump/.test(
+                docker("exec", `${prefix}-postgres`, "sh", "-c", "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '"),
+            );
+        const started = cliProcess(["backup", "--stack", stack, "--dir", dir, "--project-dir", project], env);
+        await waitFor(dumping, 30000, () => "pg_dump never ran");
+        started.child.kill("SIGTERM");
+        const run = await started.done;
+        assert.strictEqual(run.code, 143, run.stderr);
+        assert.match(run.stderr, /SIGTERM: stopping; no backup is written/);
+        assert.match(run.stderr, /interrupted: no backup was written/);
+        await waitFor(
+            async () => !(await dumping()),
+            10000,
+            () => "pg_dump still runs in the container",
+        );
+        assert.deepStrictEqual(fs.readdirSync(dir), [], "no partial directory, no lock");
+        // A backup that crashed left its partial directory; another still holds the lock.
+        fs.mkdirSync(path.join(dir, `.${stack}-20260101T000000000Z.partial`));
+        fs.writeFileSync(path.join(dir, `.${stack}.backup-lock`), `${process.pid}\n`);
+        const busy = await cliProcess(["backup", "--stack", stack, "--dir", dir, "--project-dir", project], env).done;
+        assert.strictEqual(busy.code, 2, busy.stderr);
+        assert.match(
+            busy.stderr,
+            new RegExp(`another bklite backup of stack ${stack} is writing into .* \\(pid ${process.pid}\\)`),
+        );
+        fs.rmSync(path.join(dir, `.${stack}.backup-lock`));
+        const next = await cliProcess(["backup", "--stack", stack, "--dir", dir, "--project-dir", project], env).done;
+        assert.strictEqual(next.code, 0, next.stderr);
+        assert.match(next.stderr, /removed .*\.partial, left by a backup that did not finish/);
+        assert.deepStrictEqual(fs.readdirSync(dir), [path.basename(JSON.parse(next.stdout).dir)]);
+    });
+
+    it("checks every stored secret row against the keys, naming the rows that do not decrypt or disagree", async () => {
+        const region = (await sql<{ id: string }>("SELECT id FROM node_mgmt_cloudregion ORDER BY id LIMIT 1"))[0].id;
+        const insert = (key: string, secret: string) =>
+            sql(
+                `INSERT INTO node_mgmt_sidecarenv (key, value, description, cloud_region_id, type, is_pre) VALUES ('${key}', '${aesEncrypt("x", secret)}', '', ${region}, 'secret', false)`,
+            );
+        const dir = tempDir("backup-keys");
+        const backupWith = (extra: Record<string, string> = {}) =>
+            cliProcess(["backup", "--stack", stack, "--dir", dir, "--project-dir", project], { ...env, ...extra }).done;
+        await insert("FOREIGN_SECRET", "a-key-nobody-has-0123456789");
+        try {
+            const unreadable = await backupWith();
+            assert.strictEqual(unreadable.code, 1, unreadable.stderr);
+            assert.match(
+                unreadable.stderr,
+                /1 of the \d+ stored secret SidecarEnv values do not decrypt with BKLITE_SECRET_KEY \(row \d+ \(FOREIGN_SECRET\)\)/,
+            );
+        } finally {
+            await sql("DELETE FROM node_mgmt_sidecarenv WHERE key = 'FOREIGN_SECRET'");
+        }
+        const previous = "the-previous-secret-key-0123456789";
+        await insert("OLD_SECRET", previous);
+        try {
+            const mixed = await backupWith({ BKLITE_PREVIOUS_SECRET_KEY: previous });
+            assert.strictEqual(mixed.code, 1, mixed.stderr);
+            assert.match(
+                mixed.stderr,
+                /under two keys: row \d+ \(OLD_SECRET\) still under BKLITE_PREVIOUS_SECRET_KEY, .*finish the rotation/,
+            );
+        } finally {
+            await sql("DELETE FROM node_mgmt_sidecarenv WHERE key = 'OLD_SECRET'");
+        }
+        assert.deepStrictEqual(fs.readdirSync(dir), [], "nothing written when refused");
     });
 
     it("--keep rotates the stack's backups; --if-deployed skips a stack with nothing deployed", async () => {
