@@ -9,15 +9,13 @@
  * leaves the journal, which the next `bklite restore` of the stack finishes (committed) or undoes (not).
  */
 import * as crypto from "crypto";
-import { StackConfig } from "../config/types";
 import { DATABASE_SERVER } from "../services/shared";
 import { stackDatabases, stackDataOf } from "../services/stack";
-import { Workload } from "../services/workload";
 import { InputError } from "../util/inputError";
 import { BackupContents, checkBackup } from "./check";
 import { JournalEvent, RestoreJournal } from "./journal";
 import { BackupManifest, fingerprintMatches } from "./manifest";
-import { StoreContext } from "./stores/context";
+import { RestoreTarget } from "./stores/context";
 import { stageDatabases, switchDatabases } from "./stores/databases";
 import { restoreKeyspace } from "./stores/keyspaces";
 import { restoreObjectStore } from "./stores/objectStores";
@@ -26,15 +24,7 @@ import { restoreStreams } from "./stores/streams";
 import { byteMeter } from "./transfer";
 import { finishCommitted, startStopped, undoJournal } from "./undo";
 
-export interface RestoreTarget extends StoreContext {
-    stack: string;
-    config: StackConfig;
-    /** The stack's workloads: who depends on whom, for what to stop. */
-    workloads: ReadonlyArray<Workload>;
-    secretKey: string;
-    /** The stack's restore journal (journal.ts, journalDir). */
-    journalDir: string;
-}
+export type { RestoreTarget } from "./stores/context";
 
 /** The steps of a restore, in order; each one's changes are in the journal before they are made. */
 export type RestorePhase = "stop" | "databases" | "objects" | "streams" | "keyspaces" | "s3" | "switch";

@@ -6,13 +6,12 @@
  */
 import { stackDataOf } from "../services/stack";
 import { JournalEvent, RestoreJournal } from "./journal";
-import { StoreContext } from "./stores/context";
+import { RestoreTarget, StoreContext } from "./stores/context";
 import { previousDatabase, undoDatabases } from "./stores/databases";
 import { commitKeyspace, undoKeyspace } from "./stores/keyspaces";
 import { undoObjects } from "./stores/objectStores";
 import { undoS3 } from "./stores/s3";
 import { undoStreams } from "./stores/streams";
-import type { RestoreTarget } from "./restore";
 
 type Of<K extends JournalEvent["kind"]> = Extract<JournalEvent, { kind: K }>;
 

@@ -621,6 +621,7 @@ describe("FalkorDB's graphs, backed up and restored on a real FalkorDB (PyPI's f
     let c: RedisConnection;
     const dir = tempDir("falkordb-dump");
     const file = path.join(dir, "falkordb.dump");
+    let backedUpGraphs: { cmdb: unknown; topology: unknown };
     const text = (reply: unknown): unknown =>
         Buffer.isBuffer(reply) ? reply.toString("utf8") : Array.isArray(reply) ? reply.map(text) : reply;
     /** Every node and edge of a graph with their labels and properties, in a stable order. */
@@ -672,6 +673,7 @@ describe("FalkorDB's graphs, backed up and restored on a real FalkorDB (PyPI's f
 
     it("restores over a live graph of the same name: no crash, no merge, exactly the backup's keys", async () => {
         const backedUp = { cmdb: await graph("cmdb"), topology: await graph("topology"), keys: await keys() };
+        backedUpGraphs = backedUp;
         // What the platform did after the backup: the graph changed, a key appeared, another went.
         await c.command([
             "GRAPH.QUERY",
@@ -712,6 +714,15 @@ describe("FalkorDB's graphs, backed up and restored on a real FalkorDB (PyPI's f
         assert.deepStrictEqual(await keys(), before.keys);
         assert.deepStrictEqual((text(await c.command(["GRAPH.LIST"])) as string[]).sort(), ["cmdb", "topology"]);
         assert.strictEqual(text(await c.command(["PING"])), "PONG");
+    });
+
+    it("survives a wipe: the backup's graphs and keys back in an emptied FalkorDB, as they were backed up", async () => {
+        await c.command(["FLUSHALL"]);
+        assert.deepStrictEqual(await keys(), []);
+        assert.strictEqual(await restoreRecords(c, file), 4);
+        assert.deepStrictEqual(await graph("cmdb"), backedUpGraphs.cmdb);
+        assert.deepStrictEqual(await graph("topology"), backedUpGraphs.topology);
+        assert.deepStrictEqual((text(await c.command(["GRAPH.LIST"])) as string[]).sort(), ["cmdb", "topology"]);
     });
 
     it("refuses a wrong password at once, naming the variable to set", async () => {

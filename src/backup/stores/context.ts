@@ -2,9 +2,10 @@
  * What every kind of data's backup and restore works with: the stack's access (exec, addresses), NATS, the stores'
  * passwords, where the backup's files go, and progress.
  */
-import { SecretName } from "../../config/types";
+import { SecretName, StackConfig } from "../../config/types";
 import { NatsEndpoint } from "../../nats/client";
 import { RuntimeAccess } from "../../runtimes/runtime";
+import { Workload } from "../../services/workload";
 import { BackupFile } from "../manifest";
 import { trackedFile } from "../transfer";
 
@@ -16,6 +17,17 @@ export interface StoreContext {
     log: (line: string) => void;
     /** Aborted by SIGINT/SIGTERM: what runs is stopped. */
     signal?: AbortSignal;
+}
+
+/** A stack a restore puts a backup into. */
+export interface RestoreTarget extends StoreContext {
+    stack: string;
+    config: StackConfig;
+    /** The stack's workloads: who depends on whom, for what to stop. */
+    workloads: ReadonlyArray<Workload>;
+    secretKey: string;
+    /** The stack's restore journal (journal.ts, journalDir). */
+    journalDir: string;
 }
 
 /** A backup being written: its directory, and every file written to it so far. */
