@@ -16,7 +16,15 @@ import { Client } from "pg";
 import { BackupManifest, MANIFEST_FILE } from "../../src/backup/manifest";
 import { S3Client } from "../../src/backup/s3Client";
 import { CliResult, stackProject, startCli } from "../support/cli";
-import { docker, makeImage, removeImages, requireDockerEngine, runIdleService, runPostgres } from "../support/docker";
+import {
+    docker,
+    makeImage,
+    removeImages,
+    requireDockerEngine,
+    runIdleService,
+    runPostgres,
+    runVersitygw,
+} from "../support/docker";
 import { VERSITYGW, goProgram } from "../support/goPrograms";
 import { TestNats, startNats } from "../support/nats";
 import { freePort, tempDir, waitFor } from "../support/processes";
@@ -80,20 +88,7 @@ describe("bklite backup and restore of an mlops stack: MLflow's database and Min
         for (const service of ["server", "web", "mlflow"]) {
             runIdleService(prefix, service, images.postgres);
         }
-        // MinIO's place: versitygw on MinIO's port with MinIO's root user.
-        docker(
-            "run",
-            "-d",
-            "--name",
-            `${prefix}-minio`,
-            "--network",
-            prefix,
-            "--entrypoint",
-            "/bin/sh",
-            s3Image,
-            "-c",
-            `mkdir -p /data /meta && exec /usr/bin/versitygw --access minio --secret ${MINIO_PASSWORD} --port :9000 posix --sidecar /meta /data`,
-        );
+        runVersitygw(prefix, s3Image, MINIO_PASSWORD);
         await waitFor(
             async () =>
                 await sql("SELECT 1", "postgres").then(

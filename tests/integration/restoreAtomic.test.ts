@@ -34,7 +34,15 @@ import { ObjectBucket } from "../../src/seed/objectStore";
 import { stackStreams, stackWorkloads } from "../../src/services/stack";
 import { schemaSql } from "../support/bkliteSchema";
 import { CliResult, stackProject, startCli } from "../support/cli";
-import { docker, makeImage, removeImages, requireDockerEngine, runIdleService, runPostgres } from "../support/docker";
+import {
+    docker,
+    makeImage,
+    removeImages,
+    requireDockerEngine,
+    runIdleService,
+    runPostgres,
+    runVersitygw,
+} from "../support/docker";
 import { falkordbImage } from "../support/falkordb";
 import { VERSITYGW, goProgram } from "../support/goPrograms";
 import { TestNats, startNats } from "../support/nats";
@@ -124,21 +132,7 @@ describe("restore: all or nothing for every store, on Docker and on a cluster", 
             `FALKORDB_PASSWORD=${FALKORDB_PASSWORD}`,
             falkordbRef,
         );
-        docker(
-            ...[
-                "run",
-                "-d",
-                "--name",
-                `${prefix}-minio`,
-                "--network",
-                prefix,
-                "--entrypoint",
-                "/bin/sh",
-                s3Image,
-                "-c",
-            ],
-            `mkdir -p /data /meta && exec /usr/bin/versitygw --access minio --secret ${MINIO_PASSWORD} --port :9000 posix --sidecar /meta /data`,
-        );
+        runVersitygw(prefix, s3Image, MINIO_PASSWORD);
         await waitFor(
             async () => (await sql("SELECT 1", "postgres")).length === 1,
             60000,
@@ -182,15 +176,7 @@ describe("restore: all or nothing for every store, on Docker and on a cluster", 
             }),
         });
         await seedStores();
-        const taken = await cli([
-            "backup",
-            "--stack",
-            stack,
-            "--dir",
-            path.join(work, "backups"),
-            "--project-dir",
-            project,
-        ]);
+        const taken = await cli(backupArgs());
         assert.strictEqual(taken.code, 0, taken.stderr);
         backup = JSON.parse(taken.stdout).dir;
         backedUp = await state();
@@ -210,6 +196,15 @@ describe("restore: all or nothing for every store, on Docker and on a cluster", 
     });
 
     const cli = (args: string[], extra: Record<string, string> = env): Promise<CliResult> => startCli(args, extra).done;
+    const backupArgs = () => [
+        "backup",
+        "--stack",
+        stack,
+        "--dir",
+        path.join(work, "backups"),
+        "--project-dir",
+        project,
+    ];
 
     /** The data of the stack: bk-lite's and MLflow's databases, the object store, FalkorDB and MinIO. */
     async function seedStores(): Promise<void> {
@@ -421,15 +416,7 @@ describe("restore: all or nothing for every store, on Docker and on a cluster", 
         it(`SIGKILL after ${killAfter}: backups wait, and --recover puts every store back`, async () => {
             const killed = await restoreWorker(killAfter, "docker");
             assert.strictEqual(killed, "SIGKILL");
-            const refused = await cli([
-                "backup",
-                "--stack",
-                stack,
-                "--dir",
-                path.join(work, "backups"),
-                "--project-dir",
-                project,
-            ]);
+            const refused = await cli(backupArgs());
             assert.strictEqual(refused.code, 2, refused.stderr);
             assert.match(
                 refused.stderr,

@@ -156,3 +156,14 @@ export function runIdleService(prefix: string, service: string, image: string): 
         "trap 'exit 0' TERM; while :; do sleep 1; done",
     );
 }
+
+/**
+ * versitygw (an S3 server over a directory, goPrograms.ts) in MinIO's place on the stack's network: MinIO's port,
+ * its root user `minio` and `password`, every request's signature checked.
+ */
+export function runVersitygw(prefix: string, image: string, password: string): void {
+    docker(
+        ...["run", "-d", "--name", `${prefix}-minio`, "--network", prefix, "--entrypoint", "/bin/sh", image, "-c"],
+        `mkdir -p /data /meta && exec /usr/bin/versitygw --access minio --secret ${password} --port :9000 posix --sidecar /meta /data`,
+    );
+}

@@ -59,60 +59,50 @@ export async function restoreKeyspace(
 ) {
     const meter = byteMeter(context.log, entry.service);
     const file = path.join(dir, entry.file);
-    const connection = await connect(context, entry.service, data);
-    try {
+    return withStore(context, entry.service, data, async (connection) => {
         const previous: Buffer[] = [];
         for await (const key of connection.keys()) {
             if (isData(key)) {
                 previous.push(key);
             }
         }
-        const restoring = await dumpKeys(file);
         const prefix = asidePrefix(journal.id);
         const previousKeys = previous.map((k) => k.toString("base64"));
         journal.log.append({ kind: "keyspace", service: entry.service, prefix, previous: previousKeys });
         await moveAside(connection, previous, prefix);
         const restored = await restoreRecords(connection, file, (n) => meter.add(n), context.signal);
         await connection.command(["PING"]);
-        const kept = new Set(restoring.map((k) => k.toString("base64")));
+        const kept = new Set((await dumpKeys(file)).map((k) => k.toString("base64")));
         const dropped = previous.filter((k) => !kept.has(k.toString("base64"))).length;
-        meter.done(
-            `${restored} keys restored, ${dropped} not in the backup moved aside (dropped once the restore is committed)`,
-        );
+        meter.done(`${restored} keys restored, ${dropped} not in the backup moved aside (dropped once committed)`);
         return { restored, deleted: dropped };
+    });
+}
+
+/** Runs `work` on a connection to the service's store, closed after. */
+async function withStore<T>(
+    context: StoreContext,
+    service: string,
+    data: Keyspace,
+    work: (connection: RedisConnection) => Promise<T>,
+): Promise<T> {
+    const connection = await connect(context, service, data);
+    try {
+        return await work(connection);
     } finally {
         connection.close();
     }
 }
 
+type KeyspaceEvent = Extract<JournalEvent, { kind: "keyspace" }>;
+
 /** Puts the store's keys back as the journal found them. */
-export async function undoKeyspace(
-    context: StoreContext,
-    data: Keyspace,
-    event: Extract<JournalEvent, { kind: "keyspace" }>,
-) {
-    const connection = await connect(context, event.service, data);
-    try {
-        await moveBack(
-            connection,
-            event.prefix,
-            event.previous.map((k) => Buffer.from(k, "base64")),
-        );
-    } finally {
-        connection.close();
-    }
+export function undoKeyspace(context: StoreContext, data: Keyspace, event: KeyspaceEvent): Promise<void> {
+    const previous = event.previous.map((k) => Buffer.from(k, "base64"));
+    return withStore(context, event.service, data, (c) => moveBack(c, event.prefix, previous));
 }
 
 /** Drops what the committed restore moved aside. */
-export async function commitKeyspace(
-    context: StoreContext,
-    data: Keyspace,
-    event: Extract<JournalEvent, { kind: "keyspace" }>,
-) {
-    const connection = await connect(context, event.service, data);
-    try {
-        return await dropAside(connection, event.prefix);
-    } finally {
-        connection.close();
-    }
+export function commitKeyspace(context: StoreContext, data: Keyspace, event: KeyspaceEvent): Promise<number> {
+    return withStore(context, event.service, data, (c) => dropAside(c, event.prefix));
 }
