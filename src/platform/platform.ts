@@ -133,7 +133,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
             {
                 hostAddress: config.hostAddress,
                 serviceNames: runtime.serviceNames(config, "nats"),
-                agentHosts: agentNatsHosts(config.regions),
+                agentHosts: agentNatsHosts(config.regions, runtime.endpoints(config)),
             },
             { parent: this },
         );

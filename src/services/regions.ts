@@ -105,12 +105,13 @@ export function natsServerHosts(value: string): { hosts: string[] } | { problem:
 }
 
 /**
- * The addresses regions tell agents to reach NATS at (their NATS_SERVERS overrides): the server certificate must
- * name each, or agents there fail to verify it.
+ * Every address a region tells its agents to reach NATS at, as the regions' SidecarEnv renders it (the stack's own
+ * endpoint, a load balancer's `kubernetes.natsAddress`, or a region's NATS_SERVERS override): the server
+ * certificate must name each, or agents there fail to verify it.
  */
-export function agentNatsHosts(regions: ReadonlyArray<RegionConfig>): string[] {
+export function agentNatsHosts(regions: ReadonlyArray<RegionConfig>, endpoints: AgentEndpoints): string[] {
     const hosts = regions.flatMap((r) => {
-        const value = r.env?.NATS_SERVERS;
+        const value = regionEnv(r, endpoints).NATS_SERVERS;
         const parsed = typeof value === "string" ? natsServerHosts(value) : undefined;
         return parsed && "hosts" in parsed ? parsed.hosts : [];
     });

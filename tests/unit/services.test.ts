@@ -392,6 +392,39 @@ describe("addresses agents dial are in the NATS certificate", () => {
         assert.deepStrictEqual([...csr.ipAddresses].sort(), ["10.1.0.5", "127.0.0.1", "192.168.31.10", "fd00::5"]);
     });
 
+    const stacks: Array<[string, Record<string, unknown>]> = [
+        ["Docker", {}],
+        ["Kubernetes, NodePort", { "bklite:runtime": "kubernetes" }],
+        [
+            "Kubernetes behind load balancers",
+            {
+                "bklite:runtime": "kubernetes",
+                "bklite:kubernetes": { serviceType: "LoadBalancer", natsAddress: "nats-lb.site.example" },
+            },
+        ],
+    ];
+    for (const [what, settings] of stacks) {
+        it(`names every host every region's agents are told to dial (${what})`, async () => {
+            const regions = [{ name: "default" }, { name: "边缘", env: { NATS_SERVERS: "10.9.0.7:4222" } }];
+            const run = await runProgram("prod", programConfig("prod", { ...settings, "bklite:regions": regions }));
+            const csr = run.recorder.named("bklite-nats-tls-server-csr").inputs;
+            const sans = [...csr.dnsNames, ...csr.ipAddresses];
+            const spec = JSON.parse(run.recorder.named("bklite-seed-apply").inputs.stdin);
+            const dialled = (spec.regions as Array<{ env: { NATS_SERVERS: string } }>).flatMap((r) =>
+                r.env.NATS_SERVERS.split(",").map((server) =>
+                    server.slice(0, server.lastIndexOf(":")).replace(/^\[|\]$/g, ""),
+                ),
+            );
+            assert.ok(dialled.length >= 2);
+            for (const host of dialled) {
+                assert.ok(sans.includes(host), `${host} is in the certificate (${sans.join(", ")})`);
+            }
+            if (what.includes("load balancers")) {
+                assert.ok(dialled.includes("nats-lb.site.example"), "the load balancer's address is what agents dial");
+            }
+        });
+    }
+
     it("refuses a NATS_SERVERS that is not host:port, naming the region and the form agents need", () => {
         const problems = parseStackConfigProblems({
             "bklite:regions": [
