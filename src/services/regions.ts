@@ -118,8 +118,11 @@ export function agentNatsHosts(regions: ReadonlyArray<RegionConfig>, endpoints: 
     return [...new Set(hosts)].sort();
 }
 
-/** The protocols agents' NATS clients take in NATS_PROTOCOL. */
-export const NATS_PROTOCOLS = ["tls", "nats"] as const;
+/**
+ * What NATS_PROTOCOL may say: agents also take `nats` (plaintext), but the stack's NATS serves TLS only and refuses
+ * plaintext clients (services/natsConfig.ts), so agents told `nats` could never connect.
+ */
+export const NATS_PROTOCOLS = ["tls"] as const;
 
 function isLoopback(host: string): boolean {
     const h = host.replace(/^\[|\]$/g, "").toLowerCase();
@@ -169,7 +172,9 @@ export function checkRegionEnv(region: string, env: Readonly<Record<string, stri
     if (env.NATS_PROTOCOL && !(NATS_PROTOCOLS as ReadonlyArray<string>).includes(env.NATS_PROTOCOL)) {
         add(
             "NATS_PROTOCOL",
-            `${JSON.stringify(env.NATS_PROTOCOL)} is not a protocol agents take; use ${NATS_PROTOCOLS.join(" or ")} (the stack's NATS takes tls only)`,
+            env.NATS_PROTOCOL === "nats"
+                ? `"nats" (plaintext) is refused by the stack's NATS, which serves TLS only: agents would never connect; use tls, or leave NATS_PROTOCOL out`
+                : `${JSON.stringify(env.NATS_PROTOCOL)} is not a protocol agents take; use tls (the stack's NATS serves TLS only)`,
         );
     }
     if (env.NATS_TLS_CA_FILE && !/^(\/|[A-Za-z]:\\)/.test(env.NATS_TLS_CA_FILE)) {

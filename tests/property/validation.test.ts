@@ -76,6 +76,22 @@ describe("region env: the stack config and the seed spec refuse alike (property)
         );
     });
 
+    it("refuses NATS_PROTOCOL nats: agents would dial plaintext, which the stack's NATS refuses", () => {
+        const env = {
+            NODE_SERVER_URL: "http://10.1.0.5:8080",
+            NATS_SERVERS: "10.1.0.5:24222",
+            NATS_PROTOCOL: "nats",
+            NATS_TLS_CA_FILE: "/opt/fusion-collectors/certs/ca.crt",
+            NATS_USERNAME: "admin",
+        };
+        assert.deepStrictEqual(configRefuses(env), ["NATS_PROTOCOL"]);
+        assert.deepStrictEqual(seedRefuses(env), ["NATS_PROTOCOL"]);
+        assert.throws(
+            () => parseSeedSpec({ regions: [{ name: "site-b", env: { ...env, NATS_PASSWORD: "x" } }] }),
+            /NATS_PROTOCOL: "nats" \(plaintext\) is refused by the stack's NATS, which serves TLS only: agents would never connect; use tls/,
+        );
+    });
+
     it("accepts what agents can use, and names each value they cannot", () => {
         const good = {
             NODE_SERVER_URL: "http://10.1.0.5:8080",
@@ -107,7 +123,10 @@ describe("region env: the stack config and the seed spec refuse alike (property)
                 text,
                 /NODE_SERVER_URL: "http:\/\/127\.0\.0\.1:8080" is a loopback address; agents in region 'site-b' run on other hosts/,
             );
-            assert.match(text, /NATS_PROTOCOL: "TLS" is not a protocol agents take; use tls or nats/);
+            assert.match(
+                text,
+                /NATS_PROTOCOL: "TLS" is not a protocol agents take; use tls \(the stack's NATS serves TLS only\)/,
+            );
             assert.match(text, /NATS_TLS_CA_FILE: is missing: every region needs all six agent keys/);
         }
     });
