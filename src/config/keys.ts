@@ -188,7 +188,7 @@ export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
         description:
             "bk-lite apps the server initialises at start (INSTALL_APPS); they decide which services run. Must include node_mgmt; add mlops for MinIO and MLflow.",
         details:
-            "They also decide which services run ([What gets deployed](../what-gets-deployed.md)). `opspilot` and `patch_mgmt` are refused: the program does not run their services.",
+            "They also decide which services run ([What gets deployed](../what-gets-deployed.md)). `opspilot` and `patch_mgmt` are refused: the program does not run their services. An app that needs another is refused without it (`playground` needs `mlops`), and `cmdb` runs VictoriaMetrics and Telegraf for its collection (`src/services/appNeeds.ts` says why for each).",
         example:
             "bklite:installApps: [system_mgmt, cmdb, monitor, node_mgmt, console_mgmt, alerts, log, operation_analysis]",
     },

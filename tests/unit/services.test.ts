@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import fc from "fast-check";
 import { SERVICES } from "../../src/services/catalog";
+import { APP_NEEDS } from "../../src/services/appNeeds";
 import { ServiceDefinition } from "../../src/services/definition";
 import { stackWorkloads, stackDatabases, stackSecrets, stackStreams } from "../../src/services/stack";
 import { Workload } from "../../src/services/workload";
@@ -31,7 +32,7 @@ describe("apps decide services", () => {
         [["system_mgmt", "node_mgmt"], ["nats-executor"]],
         [
             ["system_mgmt", "node_mgmt", "cmdb"],
-            ["nats-executor", "falkordb"],
+            ["nats-executor", "falkordb", "victoria-metrics", "telegraf"],
         ],
         [
             ["system_mgmt", "node_mgmt", "monitor"],
@@ -55,6 +56,43 @@ describe("apps decide services", () => {
             assert.deepStrictEqual(names(stackWorkloads(withApps(apps))), [...CORE, ...extra].sort());
         });
     }
+
+    it("runs what an app needs from another, with upstream's reason: CMDB's collection without monitor", () => {
+        const server = serverOf(stackWorkloads(withApps(["system_mgmt", "node_mgmt", "cmdb"])));
+        assert.match(renderText(server.env.VICTORIAMETRICS_HOST, {}), /^http:\/\/victoria-metrics:8428$/);
+        const cmdb = APP_NEEDS.find((n) => n.app === "cmdb")!;
+        assert.deepStrictEqual(cmdb.services, ["victoria-metrics", "telegraf"]);
+        assert.match(cmdb.source, /cmdb\/constants\.py/);
+    });
+
+    it("refuses an app whose needed app is missing, saying upstream's reason and the fix", () => {
+        const problems = parseStackConfigProblems({ "bklite:installApps": ["system_mgmt", "node_mgmt", "playground"] });
+        assert.strictEqual(problems.length, 1);
+        assert.strictEqual(problems[0].path, "installApps");
+        assert.match(
+            problems[0].message,
+            /playground needs mlops: its migration 0003 depends on \('mlops', '0001_initial'\)/,
+        );
+        assert.match(problems[0].message, /add mlops or remove playground/);
+    });
+
+    it("every install-apps choice validation accepts has everything its apps need (property)", () => {
+        const optional = KNOWN_APPS.filter((a) => !["node_mgmt", "opspilot", "patch_mgmt"].includes(a));
+        fc.assert(
+            fc.property(fc.subarray([...optional]), (apps) => {
+                const installApps = ["node_mgmt", ...apps];
+                if (parseStackConfigProblems({ "bklite:installApps": installApps }).length > 0) {
+                    return;
+                }
+                const running = names(stackWorkloads(withApps(installApps)));
+                for (const need of APP_NEEDS.filter((n) => installApps.includes(n.app))) {
+                    (need.apps ?? []).forEach((app) => assert.ok(installApps.includes(app), `${need.app} has ${app}`));
+                    (need.services ?? []).forEach((svc) => assert.ok(running.includes(svc), `${need.app} has ${svc}`));
+                }
+            }),
+            { numRuns: 60 },
+        );
+    });
 
     it("tells the server where each service is, and only the services that run", () => {
         const env = (apps: string[]) => serverOf(stackWorkloads(withApps(apps))).env;

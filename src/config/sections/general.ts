@@ -4,6 +4,7 @@
  */
 import * as net from "net";
 import { checkNodeServerUrl } from "../../services/regions";
+import { missingAppNeeds } from "../../services/appNeeds";
 import { UNSUPPORTED_APPS } from "../../services/catalog";
 import { CONFIG_KEYS, CONFIG_NAMESPACE, KNOWN_APPS, RUNTIMES } from "../keys";
 import { AddProblem } from "../problems";
@@ -150,6 +151,11 @@ function installAppsProblem(apps: string[]): string | undefined {
     }
     if (!apps.includes("node_mgmt")) {
         return "must include node_mgmt: it creates the default cloud region and the collector definitions agents need";
+    }
+    const missing = missingAppNeeds(apps);
+    if (missing.length > 0) {
+        const why = missing.map((n) => `${n.app} needs ${n.missing.join(", ")}: ${n.why} (${n.source})`).join("; ");
+        return `${why}; add ${[...new Set(missing.flatMap((n) => n.missing))].join(", ")} or remove ${missing.map((n) => n.app).join(", ")}`;
     }
     return undefined;
 }

@@ -2,6 +2,7 @@
  * Every service the platform can run, one definition a file in this folder, in start-planning order (the ingress last:
  * it routes to the others). Which of them a stack runs follows from `bklite:installApps`.
  */
+import { neededServices } from "../appNeeds";
 import { ServiceDefinition } from "../definition";
 import { falkordb } from "./falkordb";
 import { minio } from "./minio";
@@ -52,7 +53,13 @@ export const UNSUPPORTED_APPS: Readonly<Record<string, string>> = {
     patch_mgmt: "is not an app of the huangpu server image, and its services are not modelled here",
 };
 
-/** The services a stack with these apps runs: every core service, and those of the apps installed. */
+/**
+ * The services a stack with these apps runs: every core service, those of the apps installed, and those an
+ * installed app needs from another (APP_NEEDS: CMDB's collection needs VictoriaMetrics and Telegraf).
+ */
 export function servicesFor(installApps: ReadonlyArray<string>): ServiceDefinition[] {
-    return SERVICES.filter((s) => s.apps === undefined || s.apps.some((app) => installApps.includes(app)));
+    const needed = neededServices(installApps);
+    return SERVICES.filter(
+        (s) => s.apps === undefined || s.apps.some((app) => installApps.includes(app)) || needed.includes(s.name),
+    );
 }
