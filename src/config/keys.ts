@@ -198,7 +198,7 @@ export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
         description:
             "Image supply: {registry, tag, overrides: {<service>: <ref>}, bundleDir}; with a registry, every image comes from it.",
         details:
-            "`registry`: every image is rewritten under it; `tag`: one release tag for every bk-lite image; `overrides`: `{<service>: <ref>}`; `bundleDir`: where `bklite images load` finds the archives (default assets/images).",
+            "`registry`: every image is rewritten under it; `tag`: one release tag for bk-lite's own images (`bklite/*`: server, web, nats-executor, mlflow), while third-party images (PostgreSQL, Redis, NATS, Traefik, FalkorDB, ...) keep their pinned tags unless overridden; `overrides`: `{<service>: <ref>}`; `bundleDir`: where `bklite images load` finds the archives (default assets/images).",
         example: "bklite:images:\\n  registry: harbor.local/bklite\\n  tag: huangpu-v1.0",
     },
     regions: {

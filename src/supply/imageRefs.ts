@@ -102,10 +102,29 @@ export function checkRegistryPrefix(prefix: string): string | undefined {
     return undefined;
 }
 
+/** bk-lite's own images (`bklite/server`, `bklite/mlflow`, ...): the ones a release tag names. */
+const BKLITE_REPOSITORY = /^bklite\/[^/]+$/;
+
+/**
+ * Whether a service's default image is one of bk-lite's own, seen past the registry it may already have been moved
+ * under (`harbor.local/x/bklite/server` under `harbor.local/x`); third-party images keep their pinned tags.
+ */
+export function takesReleaseTag(defaultRef: string, registry?: string): boolean {
+    const parsed = parseImageRef(defaultRef);
+    if (typeof parsed === "string") {
+        return false;
+    }
+    const prefix = registry?.replace(/\/+$/, "");
+    const full = parsed.registry ? `${parsed.registry}/${parsed.repository}` : parsed.repository;
+    const repository = prefix && full.startsWith(`${prefix}/`) ? full.slice(prefix.length + 1) : parsed.repository;
+    return BKLITE_REPOSITORY.test(repository);
+}
+
 /**
  * Turns a service's default image into the ref the stack uses:
  * 1. `overrides[service]` replaces the default;
- * 2. `tag` replaces the tag, unless the ref came from an override that has its own tag;
+ * 2. `tag`, the release tag, replaces the tag of bk-lite's own images (takesReleaseTag), unless the ref came from
+ *    an override that has its own tag; third-party images keep theirs;
  * 3. `registry` moves the repository under the registry prefix, dropping any other registry host and Docker
  *    Hub's `library/` namespace (`postgres:15` -> `<registry>/postgres:15`, `bklite/server:v1` ->
  *    `<registry>/bklite/server:v1`); a ref already under the prefix is left where it is.
@@ -118,7 +137,7 @@ export function resolveImageRef(service: string, defaultRef: string, images: Ima
         throw new Error(`image for service '${service}': ${parsed}`);
     }
     const ref: ImageRef = { ...parsed };
-    if (images.tag && !(override !== undefined && parsed.tag)) {
+    if (images.tag && takesReleaseTag(defaultRef, images.registry) && !(override !== undefined && parsed.tag)) {
         ref.tag = images.tag;
     }
     if (images.registry) {

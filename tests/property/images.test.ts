@@ -1,6 +1,12 @@
 import * as assert from "assert";
 import * as fc from "fast-check";
-import { formatImageRef, isFloatingLatest, parseImageRef, resolveImageRef } from "../../src/supply/imageRefs";
+import {
+    formatImageRef,
+    isFloatingLatest,
+    parseImageRef,
+    resolveImageRef,
+    takesReleaseTag,
+} from "../../src/supply/imageRefs";
 
 const component = fc.stringMatching(/^[a-z0-9]{1,8}(?:[._-][a-z0-9]{1,6})?$/);
 const repository = fc.array(component, { minLength: 1, maxLength: 3 }).map((c) => c.join("/"));
@@ -55,22 +61,52 @@ describe("image refs (property)", () => {
         );
     });
 
-    it("a release tag replaces the tag, keeps the repository and any digest", () => {
+    const bkliteRef = fc
+        .record({
+            name: component,
+            tag: fc.option(tag, { nil: undefined }),
+            digest: fc.option(digest, { nil: undefined }),
+        })
+        .map((r) => formatImageRef({ repository: `bklite/${r.name}`, tag: r.tag, digest: r.digest }));
+
+    it("a release tag replaces the tag of bk-lite's own images, keeps the repository and any digest", () => {
         fc.assert(
-            fc.property(imageRef, tag, (ref, releaseTag) => {
+            fc.property(bkliteRef, tag, fc.option(registryPrefix, { nil: undefined }), (ref, releaseTag, registry) => {
                 const before = parseImageRef(ref) as Exclude<ReturnType<typeof parseImageRef>, string>;
-                const after = parseImageRef(resolveImageRef("nats", ref, { tag: releaseTag })) as typeof before;
+                const after = parseImageRef(
+                    resolveImageRef("server", ref, { tag: releaseTag, registry }),
+                ) as typeof before;
                 assert.strictEqual(after.tag, releaseTag);
-                assert.strictEqual(after.repository, before.repository);
-                assert.strictEqual(after.registry, before.registry);
+                assert.ok(after.repository.endsWith(before.repository));
                 assert.strictEqual(after.digest, before.digest);
             }),
         );
     });
 
+    it("third-party images keep their pinned tags under a release tag, wherever the registry puts them", () => {
+        fc.assert(
+            fc.property(imageRef, tag, fc.option(registryPrefix, { nil: undefined }), (ref, releaseTag, registry) => {
+                fc.pre(!takesReleaseTag(ref));
+                const before = parseImageRef(ref) as Exclude<ReturnType<typeof parseImageRef>, string>;
+                const after = parseImageRef(
+                    resolveImageRef("nats", ref, { tag: releaseTag, registry }),
+                ) as typeof before;
+                assert.strictEqual(after.tag, before.tag);
+                assert.strictEqual(after.digest, before.digest);
+            }),
+        );
+        // A registry whose path is itself `bklite` is not mistaken for bk-lite's own repository.
+        assert.strictEqual(
+            resolveImageRef("postgres", "postgres:15.10", { registry: "harbor.local/bklite", tag: "huangpu-v1.0" }),
+            "harbor.local/bklite/postgres:15.10",
+        );
+        const moved = "harbor.local/bklite/postgres:15.10";
+        assert.strictEqual(resolveImageRef("postgres", moved, { registry: "harbor.local/bklite", tag: "x" }), moved);
+    });
+
     it("an override replaces the default image and keeps its own tag over the release tag", () => {
         fc.assert(
-            fc.property(imageRef, repository, tag, tag, (defaultRef, overrideRepo, overrideTag, releaseTag) => {
+            fc.property(bkliteRef, repository, tag, tag, (defaultRef, overrideRepo, overrideTag, releaseTag) => {
                 const override = `${overrideRepo}:${overrideTag}`;
                 const resolved = resolveImageRef("server", defaultRef, {
                     tag: releaseTag,
@@ -86,7 +122,7 @@ describe("image refs (property)", () => {
     it("drops Docker Hub's library/ namespace and any other registry host under a private registry", () => {
         assert.strictEqual(
             resolveImageRef("postgres", "postgres:15.10", { registry: "aiharbor.msxf.local/aihpc", tag: "v0.3.5" }),
-            "aiharbor.msxf.local/aihpc/postgres:v0.3.5",
+            "aiharbor.msxf.local/aihpc/postgres:15.10",
         );
         assert.strictEqual(
             resolveImageRef("postgres", "library/postgres:15", { registry: "r.local" }),
