@@ -53,8 +53,9 @@ if [ -n "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
     fail "both PULUMI_CONFIG_PASSPHRASE and PULUMI_CONFIG_PASSPHRASE_FILE are set; unset one of them"
   fi
   unset PULUMI_CONFIG_PASSPHRASE
-  if [ ! -s "$PULUMI_CONFIG_PASSPHRASE_FILE" ] && [ "$stack" != dev ]; then
-    fail "PULUMI_CONFIG_PASSPHRASE_FILE=$PULUMI_CONFIG_PASSPHRASE_FILE is empty; stack '$stack' needs a real passphrase"
+  # Pulumi trims the file's whitespace: a file of blanks and newlines is an empty passphrase.
+  if ! grep -q '[^[:space:]]' "$PULUMI_CONFIG_PASSPHRASE_FILE" && [ "$stack" != dev ]; then
+    fail "PULUMI_CONFIG_PASSPHRASE_FILE=$PULUMI_CONFIG_PASSPHRASE_FILE is empty or only whitespace (Pulumi trims it to an empty passphrase); stack '$stack' needs a real passphrase"
   fi
 elif [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ]; then
   [ "$stack" = dev ] || fail "stack '$stack' needs a passphrase: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE (an empty passphrase is only for the dev stack on your own machine)"
@@ -62,7 +63,10 @@ elif [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ]; then
 fi
 export PULUMI_SKIP_UPDATE_CHECK=true
 
-if pulumi stack ls --json --non-interactive | grep -q "\"name\": *\"$stack\""; then
+# Read the whole list first: `pulumi stack ls | grep -q` lets grep stop early, and with pipefail the SIGPIPE Pulumi
+# gets then reads as "no such stack".
+stacks=$(pulumi stack ls --json --non-interactive) || fail "pulumi stack ls failed (is the backend reachable? pulumi whoami -v)"
+if grep -q "\"name\": *\"$stack\"" <<<"$stacks"; then
   pulumi stack select "$stack" --non-interactive
 elif $create; then
   pulumi stack init "$stack" --secrets-provider passphrase --non-interactive

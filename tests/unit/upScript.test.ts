@@ -20,7 +20,10 @@ fs.appendFileSync(env.FAKE_LOG, JSON.stringify({
     file: env.PULUMI_CONFIG_PASSPHRASE_FILE ?? null,
 }) + "\\n");
 if (process.argv[2] === "stack" && process.argv[3] === "ls") {
-    process.stdout.write(JSON.stringify((env.FAKE_STACKS || "").split(",").filter(Boolean).map((name) => ({ name, current: false })), null, 4) + "\\n");
+    const names = (env.FAKE_STACKS || "").split(",").filter(Boolean);
+    for (let i = 0; i < Number(env.FAKE_MORE_STACKS || 0); i++) names.push("other-" + i);
+    // One write, as the real CLI's: a reader that stops early makes it fail with EPIPE.
+    fs.writeSync(1, JSON.stringify(names.map((name) => ({ name, current: false })), null, 4) + "\\n");
 }
 `;
 
@@ -59,6 +62,25 @@ describe("scripts/up.sh", () => {
             .map((l) => JSON.parse(l));
         return { code: result.status ?? -1, stderr: result.stderr, calls };
     }
+
+    it("refuses a passphrase file of only whitespace for any stack but dev: Pulumi would trim it to nothing", () => {
+        const blank = path.join(bin, "blank");
+        fs.writeFileSync(blank, "  \n\t\n");
+        const refused = up(["prod"], { PULUMI_CONFIG_PASSPHRASE_FILE: blank });
+        assert.strictEqual(refused.code, 2);
+        assert.match(
+            refused.stderr,
+            /is empty or only whitespace \(Pulumi trims it to an empty passphrase\); stack 'prod' needs a real passphrase/,
+        );
+        assert.deepStrictEqual(refused.calls, [], "Pulumi never ran");
+        assert.strictEqual(up(["dev"], { PULUMI_CONFIG_PASSPHRASE_FILE: blank }).code, 0);
+    });
+
+    it("finds the stack in a long list without a pipe race (grep stopping early must not read as absent)", () => {
+        const run = up(["prod"], { PULUMI_CONFIG_PASSPHRASE_FILE: secretFile, FAKE_MORE_STACKS: "200000" }, "prod,dev");
+        assert.strictEqual(run.code, 0, run.stderr);
+        assert.deepStrictEqual(run.calls[1].args.slice(0, 3), ["stack", "select", "prod"]);
+    });
 
     it("never lets an empty PULUMI_CONFIG_PASSPHRASE override the passphrase file", () => {
         const run = up(["prod"], { PULUMI_CONFIG_PASSPHRASE: "", PULUMI_CONFIG_PASSPHRASE_FILE: secretFile });
