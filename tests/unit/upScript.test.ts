@@ -22,8 +22,16 @@ fs.appendFileSync(env.FAKE_LOG, JSON.stringify({
 if (process.argv[2] === "stack" && process.argv[3] === "ls") {
     const names = (env.FAKE_STACKS || "").split(",").filter(Boolean);
     for (let i = 0; i < Number(env.FAKE_MORE_STACKS || 0); i++) names.push("other-" + i);
-    // One write, as the real CLI's: a reader that stops early makes it fail with EPIPE.
-    fs.writeSync(1, JSON.stringify(names.map((name) => ({ name, current: false })), null, 4) + "\\n");
+    // Written whole, as the real CLI (a Go program) writes: a reader that stops early kills it with SIGPIPE (141).
+    let out = Buffer.from(JSON.stringify(names.map((name) => ({ name, current: false })), null, 4) + "\\n");
+    while (out.length > 0) {
+        try {
+            out = out.subarray(fs.writeSync(1, out));
+        } catch (err) {
+            if (err.code === "EAGAIN") continue;
+            process.exit(err.code === "EPIPE" ? 141 : 1);
+        }
+    }
 }
 `;
 
