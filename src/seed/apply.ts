@@ -14,7 +14,7 @@ import { connectNats } from "../nats/client";
 import { WaitProgress, waitProgress } from "../util/waitProgress";
 import { SEED_ENV, SeedConnection } from "./connection";
 import { controllerWithCa } from "./controllerPackage";
-import { djangoPasswordHash, verifyDjangoPassword } from "./djangoPassword";
+import { djangoPasswordHash, uncheckableHash, verifyDjangoPassword } from "./djangoPassword";
 import { ObjectBucket, fileDigest } from "./objectStore";
 import { connectPostgres, readSchemaFacts } from "./postgres";
 import {
@@ -200,7 +200,7 @@ export async function applySeed(
             regions.refusals,
         );
         // The console login: the server created the user with its own password; give it the stack's.
-        const admin = spec.admin ? await planAdmin(db, spec.admin, regions.refusals) : undefined;
+        const admin = spec.admin ? await planAdmin(db, spec.admin, regions.refusals, log) : undefined;
         summary.admin = admin ? (admin.hash ? "updated" : "unchanged") : "not managed";
         if (regions.refusals.length > 0) {
             throw new Error(`refused; nothing was written:\n${regions.refusals.map((r) => `  - ${r}`).join("\n")}`);
@@ -450,6 +450,7 @@ async function planAdmin(
     db: Client,
     admin: SeedAdmin,
     refusals: string[],
+    log: (line: string) => void,
 ): Promise<{ id: number; hash?: string } | undefined> {
     const { rows: tables } = await db.query(
         "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1",
@@ -472,6 +473,12 @@ async function planAdmin(
         return undefined;
     }
     const id = Number(rows[0].id);
+    const uncheckable = uncheckableHash(rows[0].password);
+    if (uncheckable) {
+        log(
+            `console user ${admin.username}: its stored password hash is refused unchecked (${uncheckable}); it is replaced`,
+        );
+    }
     return verifyDjangoPassword(admin.password, rows[0].password)
         ? { id }
         : { id, hash: djangoPasswordHash(admin.password) };

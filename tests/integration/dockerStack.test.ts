@@ -25,7 +25,8 @@ import { freePort, httpGet, tempDir } from "../support/processes";
 import { Replayed, removeStack, replay, runCommand, waitHealthy } from "../support/replay";
 import { STAND_INS, standInImages } from "../support/standinImages";
 import { stackConfig } from "../support/stackFiles";
-import { djangoChecks, readZip, writeZip } from "../support/zips";
+import { djangoChecks } from "../support/django";
+import { readZip, writeZip } from "../support/zips";
 
 /** The mock run's placeholder for a generated PEM (tests/support/mocks.ts), by resource name. */
 const mockPem = (kind: "CERTIFICATE" | "PRIVATE KEY", name: string) =>

@@ -17,7 +17,8 @@ import { CliResult, bkliteArgv } from "../support/cli";
 import { TestNats, startNats } from "../support/nats";
 import { TestPostgres, databaseUrl, startPostgres } from "../support/postgres";
 import { freePort, tempDir, waitFor } from "../support/processes";
-import { djangoChecks, djangoHash, readZip, writeZip } from "../support/zips";
+import { djangoChecks, djangoHash } from "../support/django";
+import { readZip, writeZip } from "../support/zips";
 import { PROJECT_ROOT } from "../support/stackFiles";
 
 const SECRET_KEY = "seed-test-secret-key-0123456789";
@@ -364,7 +365,7 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
                 assert.match(user.password, /^pbkdf2_sha256\$600000\$[A-Za-z0-9]{22}\$/);
                 assert.ok(
                     djangoChecks(ADMIN_PASSWORD, user.password),
-                    "Django's algorithm (in Python) accepts the stack's password",
+                    "Django's own check_password (PyPI's Django 4.2.22, as the server pins) accepts the stack's password",
                 );
                 assert.ok(!djangoChecks("password", user.password), "the image's fixed password no longer works");
             });
@@ -389,6 +390,20 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
                 );
             });
 
+            it("refuses a stored hash claiming absurd iterations unchecked, and replaces it, rather than hang", async () => {
+                const tampered = "pbkdf2_sha256$2000000000$bkliteTestSalt0123456A$AAAA";
+                await db("UPDATE system_mgmt_user SET password = $1 WHERE username = 'admin'", [tampered]);
+                const run = await startSeed(spec, env).done;
+                assert.strictEqual(run.code, 0, run.stderr);
+                assert.match(
+                    run.stderr,
+                    /console user admin: its stored password hash is refused unchecked \(it claims 2000000000 PBKDF2 iterations, outside 10000 to 10000000/,
+                );
+                const [user] = await db<{ password: string }>(
+                    "SELECT password FROM system_mgmt_user WHERE username = 'admin'",
+                );
+                assert.ok(djangoChecks(ADMIN_PASSWORD, user.password), "the stack's password, freshly hashed");
+            });
             it("updates a changed value, and leaves keys that are not in the spec alone", async () => {
                 await db(
                     `INSERT INTO node_mgmt_sidecarenv (key, value, description, cloud_region_id, type, is_pre) VALUES ('STARGAZER_URL', 'http://stargazer:8083', '', 1, '', true)`,

@@ -23,7 +23,8 @@ import { TestPostgres, startPostgres } from "../support/postgres";
 import { Started, freePort, start, tempDir, waitFor } from "../support/processes";
 import { TestFalkordb, startFalkordb } from "../support/falkordb";
 import { PROJECT_ROOT } from "../support/stackFiles";
-import { djangoHash, writeZip } from "../support/zips";
+import { djangoHash } from "../support/django";
+import { writeZip } from "../support/zips";
 
 const SECRET_KEY = "verify-test-secret-key-0123456789";
 const ADMIN_PASSWORD = "verify-admin-password-0123";

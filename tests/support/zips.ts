@@ -50,23 +50,3 @@ export function readZip(file: string): Record<string, Buffer> {
         ]),
     );
 }
-
-/** Django's PBKDF2-SHA256 check, in Python's hashlib: whether `encoded` is a hash of `password`. */
-export function djangoChecks(password: string, encoded: string): boolean {
-    const script = `
-import base64, hashlib, hmac, sys
-algorithm, iterations, salt, digest = sys.argv[2].split("$")
-derived = base64.b64encode(hashlib.pbkdf2_hmac("sha256", sys.argv[1].encode(), salt.encode(), int(iterations))).decode()
-print(algorithm == "pbkdf2_sha256" and hmac.compare_digest(derived, digest))
-`;
-    return execFileSync("python3", ["-c", script, password, encoded], { encoding: "utf8" }).trim() === "True";
-}
-
-/** A hash as Django's make_password makes it (the server's create_user), made in Python. */
-export function djangoHash(password: string, salt = "bkliteTestSalt0123456A"): string {
-    const script = `
-import base64, hashlib, sys
-print("pbkdf2_sha256$600000$%s$%s" % (sys.argv[2], base64.b64encode(hashlib.pbkdf2_hmac("sha256", sys.argv[1].encode(), sys.argv[2].encode(), 600000)).decode()))
-`;
-    return execFileSync("python3", ["-c", script, password, salt], { encoding: "utf8" }).trim();
-}
