@@ -24,6 +24,7 @@ const kinds = {
     clusterRole: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
     clusterRoleBinding: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
     serviceAccount: "kubernetes:core/v1:ServiceAccount",
+    networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
 };
 
 function byName(run: ProgramRun, type: string, name: string): RecordedResource {
@@ -434,6 +435,21 @@ for (const stack of ["dev", "prod"]) {
             });
             assert.match(verify.inputs.environment.BKLITE_PG_URL, /@postgres:5432\/bklite$/);
             assert.match(verify.inputs.triggers[2], /^[0-9a-f]{64}$/, "the pod templates' digest");
+        });
+
+        it("verifies only once every workload, Service, Ingress and NetworkPolicy it checks is there and ready", () => {
+            const verify = run.recorder.named("bklite-verify-run");
+            const waitedFor = new Set(verify.dependencies);
+            const checked = [
+                kinds.deployment,
+                kinds.statefulSet,
+                kinds.service,
+                kinds.ingress,
+                kinds.networkPolicy,
+            ].flatMap((kind) => run.recorder.ofType(kind));
+            assert.ok(checked.length > 10);
+            const missing = checked.filter((r) => !waitedFor.has(r.urn)).map((r) => `${r.type} ${r.name}`);
+            assert.deepStrictEqual(missing, [], "verification waits on each");
         });
     });
 }

@@ -30,7 +30,7 @@ export function deployOnKubernetes(request: DeployRequest): Deployment {
         request.databases,
     );
     const runtime = workloadsOf(request, workloads, provider);
-    new TraefikIngress(
+    const traefik = new TraefikIngress(
         `${name}-traefik`,
         {
             namespace: runtime.namespace,
@@ -48,7 +48,7 @@ export function deployOnKubernetes(request: DeployRequest): Deployment {
         },
         { parent, providers: [provider], dependsOn: [runtime.workloads.server] },
     );
-    new NetworkPolicies(
+    const policies = new NetworkPolicies(
         `${name}-network-policies`,
         {
             namespace: runtime.namespace,
@@ -65,7 +65,9 @@ export function deployOnKubernetes(request: DeployRequest): Deployment {
     return {
         dataVolumes: pulumi.output(claims.sort()),
         serverReady: runtime.workloads.server,
-        verifyAfter: [],
+        // Every workload, Service, Ingress and NetworkPolicy verification checks exists and is ready before it runs
+        // (a component is done when its children are).
+        verifyAfter: [runtime, traefik, policies],
         // A changed pod template rolls the workload out again.
         verifyWhen: [runtime.templatesDigest],
     };
