@@ -103,7 +103,7 @@ export function checkRegistryPrefix(prefix: string): string | undefined {
 }
 
 /** bk-lite's own images (`bklite/server`, `bklite/mlflow`, ...): the ones a release tag names. */
-const BKLITE_REPOSITORY = /^bklite\/[^/]+$/;
+const OWN_REPOSITORY = /^bklite\/[^/]+$/;
 
 /**
  * Whether a service's default image is one of bk-lite's own, seen past the registry it may already have been moved
@@ -117,7 +117,7 @@ export function takesReleaseTag(defaultRef: string, registry?: string): boolean 
     const prefix = registry?.replace(/\/+$/, "");
     const full = parsed.registry ? `${parsed.registry}/${parsed.repository}` : parsed.repository;
     const repository = prefix && full.startsWith(`${prefix}/`) ? full.slice(prefix.length + 1) : parsed.repository;
-    return BKLITE_REPOSITORY.test(repository);
+    return OWN_REPOSITORY.test(repository);
 }
 
 /**

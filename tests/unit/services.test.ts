@@ -183,7 +183,7 @@ describe("apps decide services", () => {
     it("keeps each service in a file of its own under src/services/catalog/, and the catalog lists every one", () => {
         const dir = path.join(PROJECT_ROOT, "src", "services", "catalog");
         const defined: ServiceDefinition[] = [];
-        for (const file of fs.readdirSync(dir).filter((f) => f !== "index.ts")) {
+        for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".ts") && f !== "index.ts")) {
             const exported = Object.values(require(path.join(dir, file)) as Record<string, unknown>).filter(
                 (v): v is ServiceDefinition =>
                     typeof v === "object" && v !== null && "defaultImage" in v && "workload" in v,
