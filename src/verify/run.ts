@@ -85,7 +85,11 @@ interface Run {
     secrets: VerifySecrets;
     options: VerifyOptions;
     deadline: number;
-    /** Where each service answers, found once a run. */
+    /**
+     * Where each service answers, shared by the checks of a round. Forgotten when finding it fails, and when a check
+     * that used it fails: the next try finds it again (a container that got its address late, a port-forward that
+     * died).
+     */
     addresses: Map<string, Promise<string>>;
 }
 
@@ -97,7 +101,9 @@ function addressOf(run: Run, service: string, signal: AbortSignal): Promise<stri
         return Promise.reject(new Error(`the spec gives no address for ${service}`));
     }
     if (!run.addresses.has(service)) {
-        run.addresses.set(service, run.options.access.locate(address, check.probe.port, signal));
+        const found = run.options.access.locate(address, check.probe.port, signal);
+        run.addresses.set(service, found);
+        found.catch(() => run.addresses.get(service) === found && run.addresses.delete(service));
     }
     return run.addresses.get(service)!;
 }
@@ -107,12 +113,13 @@ async function runCheck(run: Run, check: Check): Promise<CheckResult> {
     const { options } = run;
     const controller = new AbortController();
     const cleanups: Array<() => unknown> = [];
+    const used = new Set<string>();
     const limit = Math.min(options.checkTimeoutMs, run.deadline - Date.now());
     const context: CheckContext = {
         spec: run.spec,
         secrets: run.secrets,
         signal: controller.signal,
-        addressOf: (service) => addressOf(run, service, controller.signal),
+        addressOf: (service) => (used.add(service), addressOf(run, service, controller.signal)),
         defer: (close) => cleanups.push(close),
     };
     let timer: NodeJS.Timeout | undefined;
@@ -130,6 +137,9 @@ async function runCheck(run: Run, check: Check): Promise<CheckResult> {
         const result = await Promise.race([check.run(context).then((r) => ({ check: check.name, ...r })), timedOut]);
         const seconds = ((Date.now() - checkStarted) / 1000).toFixed(1);
         options.log?.(`${result.status.padEnd(4)} ${check.name} (${seconds} s)`);
+        if (result.status === "fail") {
+            used.forEach((service) => run.addresses.delete(service));
+        }
         return result;
     } finally {
         clearTimeout(timer);

@@ -425,6 +425,71 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
         }
     });
 
+    it("finds a container's address again when it gets one after the first try", async () => {
+        requireDockerEngine();
+        const image = `${uniqueName("bklite-itest-")}/victoria:verify-late`;
+        const network = uniqueName("bklite-verify-net-");
+        const container = uniqueName("bklite-verify-late-");
+        makeImage(image, "victoria stand-in\n");
+        docker("network", "create", network);
+        try {
+            // Created, not started: docker inspect finds it without an address on the network until it starts.
+            docker(
+                "create",
+                "--name",
+                container,
+                "--network",
+                network,
+                image,
+                "/bin/sh",
+                "-c",
+                "/bin/busybox mkdir -p /www && echo OK > /www/health && exec httpd -f -p 8428 -h /www",
+            );
+            const probe = { kind: "http", port: 8428, path: "/health", status: 200 };
+            const services = [{ service: "victoria-metrics", app: "monitor", probe, address: { container, network } }];
+            const running = verify({ services }, {}, ["--format", "json", "--retry-seconds", "15"]);
+            const starter = setTimeout(() => spawn("docker", ["start", container], { stdio: "ignore" }), 3000);
+            const run = await running;
+            clearTimeout(starter);
+            assert.match(run.stderr, /^verify: 1 failing \(service victoria-metrics\); trying again/m);
+            assert.strictEqual(row(run, "service victoria-metrics").status, "ok", run.stdout + run.stderr);
+            assert.match(row(run, "service victoria-metrics").found, /^HTTP 200 from \d+\.\d+\.\d+\.\d+:8428$/);
+        } finally {
+            spawnSync("docker", ["rm", "--force", container]);
+            spawnSync("docker", ["network", "rm", network]);
+            removeImages([image]);
+        }
+    });
+
+    it("opens a new port-forward when the one it used died", async () => {
+        const died = path.join(tempDir("verify-forward"), "died");
+        const log = path.join(path.dirname(died), "kubectl.log");
+        const probe = { kind: "http", port: 8428, path: "/health", status: 200 };
+        const services = [
+            { service: "victoria-metrics", app: "monitor", probe, address: { kubeService: "victoria-metrics" } },
+        ];
+        const run = await verify(
+            { services, runtime: "kubernetes" },
+            {
+                BKLITE_KUBECTL: path.join(PROJECT_ROOT, "tests", "support", "bin", "kubectl"),
+                FAKE_KUBECTL_TARGETS: JSON.stringify({ "svc/victoria-metrics": `127.0.0.1:${metrics.port}` }),
+                FAKE_KUBECTL_FORWARD_DIES: died,
+                FAKE_KUBECTL_LOG: log,
+            },
+            ["--format", "json", "--retry-seconds", "15", "--kube-namespace", "bklite-verify"],
+        );
+        assert.ok(fs.existsSync(died), `the first forward died: ${run.stdout}${run.stderr}`);
+        assert.match(run.stderr, /^verify: 1 failing \(service victoria-metrics\); trying again/m);
+        assert.strictEqual(row(run, "service victoria-metrics").status, "ok", run.stdout + run.stderr);
+        const forwards = fs
+            .readFileSync(log, "utf8")
+            .trim()
+            .split("\n")
+            .filter((line) => line.includes("port-forward"));
+        assert.strictEqual(forwards.length, 2, "one forward that died, one that served");
+        fs.rmSync(path.dirname(died), { recursive: true, force: true });
+    });
+
     it("bounds the whole run and says which checks ran out of its time", async () => {
         const hanging = await startHanging();
         try {
