@@ -126,7 +126,12 @@ function streamChecks(): Check[] {
                     const found: string[] = [];
                     const wrong: string[] = [];
                     for (const stream of wanted) {
-                        const info = await jsm.streams.info(stream.name).catch(() => undefined);
+                        const info = await jsm.streams.info(stream.name).catch((err: unknown) => {
+                            if (streamNotFound(err)) {
+                                return undefined;
+                            }
+                            throw err;
+                        });
                         const subjects = info?.config.subjects ?? [];
                         found.push(info ? `${stream.name} (${subjects.join(", ")})` : `${stream.name} missing`);
                         if (
@@ -144,11 +149,29 @@ function streamChecks(): Check[] {
                               `make them with \`bklite streams apply\` (pulumi up runs it once NATS is up): ${wrong.join(", ")}`,
                           );
                 } catch (err) {
-                    return fail(expected, reason(err), "see the nats tls check");
+                    return fail(expected, reason(err), jetStreamFix(err));
                 }
             },
         },
     ];
+}
+
+/** JetStream's answer for a stream it does not have (API error 10059), as opposed to no answer or a refusal. */
+function streamNotFound(err: unknown): boolean {
+    const apiError = (err as { api_error?: { err_code?: number } }).api_error;
+    return apiError?.err_code === 10059;
+}
+
+/** What to do when JetStream's API cannot say whether the streams exist: refused, silent, or unreachable. */
+function jetStreamFix(err: unknown): string {
+    const code = String((err as { code?: unknown }).code ?? "");
+    if (code === "PERMISSIONS_VIOLATION" || /authorization|permission/i.test(reason(err))) {
+        return "NATS refuses these credentials JetStream's API ($JS.API.>): verify needs the server's NATS user (BKLITE_NATS_USER and BKLITE_NATS_PASSWORD), not an agent's";
+    }
+    if (code === "TIMEOUT" || code === "503" || /no responders|timeout/i.test(reason(err))) {
+        return "JetStream does not answer: check that NATS runs with its jetstream block and its store volume (look at the nats log)";
+    }
+    return "see the nats tls check";
 }
 
 /** The executor `instance` runs `echo` with a fresh word and replies as the Go executor does. */

@@ -17,7 +17,7 @@ import { consoleUserSql, createBkliteDatabase } from "../support/bkliteSchema";
 import { bkliteArgv, bkliteProcess } from "../support/cli";
 import { docker, makeImage, removeImages, requireDockerEngine } from "../support/docker";
 import { HttpStandin, startConsole, startHanging, startHealth, startWebOnly } from "../support/httpStandins";
-import { TestNats, makeCertificates, startNats } from "../support/nats";
+import { TestNats, TestNatsUser, makeCertificates, startNats } from "../support/nats";
 import { uniqueName } from "../support/netns";
 import { TestPostgres, startPostgres } from "../support/postgres";
 import { Started, freePort, start, tempDir, waitFor } from "../support/processes";
@@ -29,6 +29,14 @@ import { writeZip } from "../support/zips";
 const SECRET_KEY = "verify-test-secret-key-0123456789";
 const ADMIN_PASSWORD = "verify-admin-password-0123";
 const FALKORDB_PASSWORD = "verify-falkordb-password-0123";
+
+/** A NATS user that may publish metrics but not use JetStream's API. */
+const NO_JETSTREAM_USER: TestNatsUser = {
+    user: "metrics-only",
+    password: "verify-metrics-only-password-0123",
+    publish: { allow: ["metrics.>"] },
+    subscribe: { allow: ["_INBOX.>"] },
+};
 
 interface VerifyRun {
     code: number;
@@ -114,7 +122,11 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
     }
 
     before(async () => {
-        [pg, nats, falkordb] = await Promise.all([startPostgres(), startNats(), startFalkordb(FALKORDB_PASSWORD)]);
+        [pg, nats, falkordb] = await Promise.all([
+            startPostgres(),
+            startNats({ limitedUsers: [NO_JETSTREAM_USER] }),
+            startFalkordb(FALKORDB_PASSWORD),
+        ]);
         work = tempDir("verify");
         pgUrl = await createBkliteDatabase(pg, "bklite_verify", "huangpu");
         await sql(consoleUserSql("admin", djangoHash("password")));
@@ -351,6 +363,18 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
         });
         assert.strictEqual(streams.code, 0, streams.stderr);
         assert.strictEqual((await verify()).code, 0);
+    });
+
+    it("tells credentials JetStream refuses from a missing stream", async () => {
+        const run = await verify(
+            {},
+            { BKLITE_NATS_USER: NO_JETSTREAM_USER.user, BKLITE_NATS_PASSWORD: NO_JETSTREAM_USER.password },
+        );
+        const streams = row(run, "streams");
+        assert.strictEqual(streams.status, "fail");
+        assert.doesNotMatch(streams.found, /missing/);
+        assert.match(streams.found, /Permissions Violation for Publish to "\$JS\.API\./);
+        assert.match(streams.fix!, /server's NATS user \(BKLITE_NATS_USER and BKLITE_NATS_PASSWORD\)/);
     });
 
     it("fails a service that is down and one that hangs, each on its own row, within its timeout", async () => {

@@ -5,7 +5,7 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { renderNatsConfig } from "../../src/services/natsConfig";
+import { NatsLimitedUser, renderNatsConfig } from "../../src/services/natsConfig";
 import { VALUE_REFS } from "../../src/services/stack";
 import { ref, renderText } from "../../src/services/template";
 import { Started, freePort, httpGet, requireBinary, start, tempDir, waitFor } from "./processes";
@@ -71,7 +71,10 @@ export interface TestNats {
     output(): string;
 }
 
-export async function startNats(): Promise<TestNats> {
+/** A user besides the server's, with its password in the clear (the config gets it through a reference). */
+export type TestNatsUser = Omit<NatsLimitedUser, "password"> & { password: string };
+
+export async function startNats(options: { limitedUsers?: TestNatsUser[] } = {}): Promise<TestNats> {
     const binary = requireBinary("nats-server");
     const dir = tempDir("nats");
     const certs = makeCertificates(dir);
@@ -87,9 +90,13 @@ export async function startNats(): Promise<TestNats> {
         keyFile: certs.key,
         user: "admin",
         password: ref(VALUE_REFS.natsPassword),
+        limitedUsers: (options.limitedUsers ?? []).map((u, i) => ({ ...u, password: ref(`limitedUser${i}`) })),
     });
+    const limitedPasswords = Object.fromEntries(
+        (options.limitedUsers ?? []).map((u, i) => [`limitedUser${i}`, u.password]),
+    );
     const confPath = path.join(dir, "nats-server.conf");
-    fs.writeFileSync(confPath, renderText(conf, { [VALUE_REFS.natsPassword]: password }));
+    fs.writeFileSync(confPath, renderText(conf, { [VALUE_REFS.natsPassword]: password, ...limitedPasswords }));
     execFileSync(binary, ["-c", confPath, "-t"], { stdio: "pipe" });
     let server: Started;
     const launch = async () => {
