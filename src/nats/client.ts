@@ -27,40 +27,60 @@ export async function connectNats(endpoint: NatsEndpoint, name: string): Promise
             timeout: 10000,
         });
     } catch (err) {
-        throw new Error(
-            natsFailure(err as Error & { code?: string; chainedError?: Error & { code?: string } }, endpoint),
-            { cause: err },
-        );
+        throw new Error(natsFailure(err as NatsError, endpoint), { cause: err });
     }
 }
 
-/** What a failed NATS connection means for the operator: the cause in words, the variable and the fix. */
-export function natsFailure(
-    err: Error & { code?: string; chainedError?: Error & { code?: string } },
-    endpoint: NatsEndpoint,
-): string {
-    const host = hostOf(endpoint.url);
+type NatsError = Error & { code?: string; chainedError?: Error & { code?: string } };
+
+/** What kind of failure a NATS connection error is: each has its own fix, and only some are worth retrying. */
+export type NatsFailureKind =
+    "authentication" | "refused" | "unknown host" | "certificate name" | "certificate" | "timeout" | "other";
+
+export function natsFailureKind(err: NatsError): NatsFailureKind {
     const code = err.chainedError?.code ?? err.code ?? "";
     if (code === "AUTHORIZATION_VIOLATION" || /authorization violation/i.test(err.message)) {
-        return `NATS at ${host} refused the user "${endpoint.user}" and its password (Authorization Violation): set ${SEED_ENV.natsUser} and ${SEED_ENV.natsPassword} to the stack's NATS user and password (bklite:natsPassword)`;
+        return "authentication";
     }
     if (code === "ECONNREFUSED" || code === "CONNECTION_REFUSED") {
-        return `nothing accepts connections at ${host} (connection refused): ${SEED_ENV.natsUrl} must name the stack's NATS client port, and NATS must be running`;
+        return "refused";
     }
     if (code === "ENOTFOUND") {
-        return `the NATS host in ${SEED_ENV.natsUrl} (${host}) is not known to DNS: fix the host name`;
+        return "unknown host";
     }
     if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
-        return `NATS's certificate does not name ${host} (${err.message}): connect by a name or address the certificate holds, or add it to the stack's certificate`;
+        return "certificate name";
     }
     if (TLS_CERTIFICATE_CODES.has(code)) {
+        return "certificate";
+    }
+    return code === "TIMEOUT" || code === "ETIMEDOUT" || /timeout/i.test(err.message) ? "timeout" : "other";
+}
+
+/** What a failed NATS connection means for the operator: the cause in words, the variable and the fix. */
+export function natsFailure(err: NatsError, endpoint: NatsEndpoint): string {
+    const host = hostOf(endpoint.url);
+    const kind = natsFailureKind(err);
+    if (kind === "authentication") {
+        return `NATS at ${host} refused the user "${endpoint.user}" and its password (Authorization Violation): set ${SEED_ENV.natsUser} and ${SEED_ENV.natsPassword} to the stack's NATS user and password (bklite:natsPassword)`;
+    }
+    if (kind === "refused") {
+        return `nothing accepts connections at ${host} (connection refused): ${SEED_ENV.natsUrl} must name the stack's NATS client port, and NATS must be running`;
+    }
+    if (kind === "unknown host") {
+        return `the NATS host in ${SEED_ENV.natsUrl} (${host}) is not known to DNS: fix the host name`;
+    }
+    if (kind === "certificate name") {
+        return `NATS's certificate does not name ${host} (${err.message}): connect by a name or address the certificate holds, or add it to the stack's certificate`;
+    }
+    if (kind === "certificate") {
         const ca =
             endpoint.ca === undefined
                 ? `${SEED_ENV.natsCa} is not set`
                 : `the CA in ${SEED_ENV.natsCa} did not sign it`;
         return `NATS's certificate at ${host} could not be verified (${err.message}): ${ca}; set ${SEED_ENV.natsCa} to the stack's CA certificate (PEM text or its file)`;
     }
-    if (code === "TIMEOUT" || code === "ETIMEDOUT" || /timeout/i.test(err.message)) {
+    if (kind === "timeout") {
         return `NATS at ${host} did not answer within 10 s: check ${SEED_ENV.natsUrl}, that NATS is running and that no firewall drops the port`;
     }
     return `cannot connect to NATS at ${host} (${SEED_ENV.natsUrl}): ${err.message}`;

@@ -6,7 +6,7 @@
 import * as net from "net";
 import * as crypto from "crypto";
 import { NatsConnection } from "nats";
-import { connectNats } from "../nats/client";
+import { connectNats, natsFailureKind } from "../nats/client";
 import { Check, CheckContext, fail, ok, reason } from "./check";
 
 async function agentConnection(context: CheckContext, name: string): Promise<NatsConnection> {
@@ -72,11 +72,7 @@ export function natsChecks(): Check[] {
                     await nc.flush();
                     return ok(expected, `connected to ${nc.getServer()}`);
                 } catch (err) {
-                    return fail(
-                        expected,
-                        reason(err),
-                        "agents get this address from their region's NATS_SERVERS: check bklite:hostAddress, bklite:natsPort and the security rules for nats",
-                    );
+                    return fail(expected, reason(err), connectionFix(err));
                 }
             },
         },
@@ -154,6 +150,18 @@ function streamChecks(): Check[] {
             },
         },
     ];
+}
+
+/** The fix for a failed connection, by what failed: the credentials, the CA, or the way to NATS. */
+function connectionFix(err: unknown): string {
+    const kind = natsFailureKind(((err as Error).cause ?? err) as Error);
+    if (kind === "authentication") {
+        return "verify connects with the server's NATS user: set BKLITE_NATS_USER and BKLITE_NATS_PASSWORD to the stack's (bklite:natsPassword)";
+    }
+    if (kind === "certificate" || kind === "certificate name") {
+        return "set BKLITE_NATS_CA to the stack's CA; agents dial the names in their region's NATS_SERVERS, which the certificate must hold";
+    }
+    return "agents get this address from their region's NATS_SERVERS: check bklite:hostAddress, bklite:natsPort and the security rules for nats";
 }
 
 /** JetStream's answer for a stream it does not have (API error 10059), as opposed to no answer or a refusal. */

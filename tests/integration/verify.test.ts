@@ -327,6 +327,7 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
                 row(run, "nats tls").found,
                 /could not be verified \(unable to verify the first certificate\): the CA in BKLITE_NATS_CA did not sign it/,
             );
+            assert.match(row(run, "nats tls").fix!, /^set BKLITE_NATS_CA to the stack's CA/);
         } finally {
             fs.rmSync(otherDir, { recursive: true, force: true });
         }
@@ -363,6 +364,15 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
         });
         assert.strictEqual(streams.code, 0, streams.stderr);
         assert.strictEqual((await verify()).code, 0);
+    });
+
+    it("fails a wrong NATS password as refused credentials, with their fix", async () => {
+        const run = await verify({}, { BKLITE_NATS_PASSWORD: "not-the-stacks-password" });
+        assert.match(
+            row(run, "nats tls").found,
+            /refused the user "admin" and its password \(Authorization Violation\)/,
+        );
+        assert.match(row(run, "nats tls").fix!, /set BKLITE_NATS_USER and BKLITE_NATS_PASSWORD to the stack's/);
     });
 
     it("tells credentials JetStream refuses from a missing stream", async () => {
