@@ -45,6 +45,13 @@ export interface KubernetesConfig {
     namespace: string;
     /** kubeconfig context to deploy to (default: the current context). */
     context?: string;
+    /**
+     * The kubeconfig file the provider, the preflight and the CLI's kubectl all read (relative to the project
+     * directory); unset, each reads $KUBECONFIG, else ~/.kube/config.
+     */
+    kubeconfig?: string;
+    /** `check` (default): read the cluster before deploying and stop when it cannot be read; `skip`: deploy unchecked. */
+    preflight: "check" | "skip";
     storageClass?: string;
     /** Size of each data volume claim, e.g. 10Gi. */
     volumeSize: string;

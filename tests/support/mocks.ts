@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import type { ConfigSource } from "../../src/config/types";
 import { ResourceRecorder, setRecordingMocks as setMocksWith, settle, stackOutputs } from "../../src/plan/mockRun";
 import { forgetProjectModules } from "../../src/plan/planStack";
 
@@ -79,19 +80,25 @@ export interface ProgramRun {
     secretOutputs: Set<string>;
 }
 
-/** The images a stack's config needs (empty when the config is invalid). */
-function neededImages(config: Record<string, string>): string[] {
-    const { parseStackConfig } = require("../../src/config/parse") as typeof import("../../src/config/parse");
-    const { stackImages } = require("../../src/services/stack") as typeof import("../../src/services/stack");
+/** A config source over namespaced keys (`bklite:hostAddress`) and their string values, as the program reads them. */
+export function configSource(config: Record<string, string>, secretKeys?: string[]): ConfigSource {
     const prefix = "bklite:";
-    const result = parseStackConfig({
+    return {
         get: (key) => config[`${prefix}${key}`],
         keys: () =>
             Object.keys(config)
                 .filter((k) => k.startsWith(prefix))
                 .map((k) => k.slice(prefix.length)),
-        isSecret: () => true,
-    });
+        isSecret: (key) => secretKeys === undefined || secretKeys.includes(`${prefix}${key}`),
+        otherKeys: () => Object.keys(config).filter((k) => !k.startsWith(prefix)),
+    };
+}
+
+/** The images a stack's config needs (empty when the config is invalid). */
+function neededImages(config: Record<string, string>): string[] {
+    const { parseStackConfig } = require("../../src/config/parse") as typeof import("../../src/config/parse");
+    const { stackImages } = require("../../src/services/stack") as typeof import("../../src/services/stack");
+    const result = parseStackConfig(configSource(config));
     return result.config ? stackImages(result.config) : [];
 }
 
@@ -103,22 +110,31 @@ export function fakeDockerHost(images: string[]): () => void {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bklite-fake-docker-"));
     const listing = path.join(dir, "images.txt");
     fs.writeFileSync(listing, images.map((ref) => `${ref} sha256:${digest(ref)}\n`).join(""));
-    const saved = { docker: process.env.BKLITE_DOCKER, images: process.env.FAKE_DOCKER_IMAGES };
-    process.env.BKLITE_DOCKER = path.join(__dirname, "bin", "docker");
-    process.env.FAKE_DOCKER_IMAGES = listing;
+    const restore = setEnv({ BKLITE_DOCKER: path.join(__dirname, "bin", "docker"), FAKE_DOCKER_IMAGES: listing });
     return () => {
-        for (const [key, value] of [
-            ["BKLITE_DOCKER", saved.docker],
-            ["FAKE_DOCKER_IMAGES", saved.images],
-        ] as const) {
-            if (value === undefined) {
-                delete process.env[key];
-            } else {
-                process.env[key] = value;
-            }
-        }
+        restore();
         fs.rmSync(dir, { recursive: true, force: true });
     };
+}
+
+/** Sets (or, for undefined, unsets) environment variables; returns the function that puts back what was there. */
+export function setEnv(vars: Record<string, string | undefined>): () => void {
+    const saved = Object.keys(vars).map((key) => [key, process.env[key]] as const);
+    const put = (key: string, value: string | undefined) =>
+        value === undefined ? delete process.env[key] : (process.env[key] = value);
+    Object.entries(vars).forEach(([key, value]) => put(key, value));
+    return () => saved.forEach(([key, value]) => put(key, value));
+}
+
+/**
+ * Unless a test points BKLITE_KUBECTL at a cluster of its own, the program's cluster preflight (which fails closed)
+ * reads an empty cluster from the fake kubectl: no IngressClasses, claims or StorageClasses.
+ */
+function fakeEmptyCluster(): () => void {
+    if (process.env.BKLITE_KUBECTL !== undefined) {
+        return () => undefined;
+    }
+    return setEnv({ BKLITE_KUBECTL: path.join(__dirname, "bin", "kubectl"), FAKE_KUBECTL_OBJECTS: "{}" });
 }
 
 /**
@@ -131,6 +147,7 @@ export async function runProgram(
     options: { secretKeys?: string[]; preview?: boolean; hostImages?: string[] } = {},
 ): Promise<ProgramRun> {
     const restoreDocker = fakeDockerHost(options.hostImages ?? neededImages(config));
+    const restoreCluster = fakeEmptyCluster();
     pulumi.runtime.setAllConfig(config, options.secretKeys ?? []);
     const recorder = await setRecordingMocks(stack, options.preview ?? false);
     lastRecorder = recorder;
@@ -140,6 +157,7 @@ export async function runProgram(
         program = await import(path.join(PROJECT_ROOT, "index"));
     } finally {
         restoreDocker();
+        restoreCluster();
         await settle();
     }
     const { values: outputs, secret: secretOutputs } = await stackOutputs(program);

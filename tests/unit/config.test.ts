@@ -7,19 +7,11 @@ import { ConfigError } from "../../src/config/problems";
 import { stackConfigFromValues } from "../../src/config/stackFiles";
 import { configValuesOf } from "../../src/config/programConfig";
 import { readProjectFile, stackConfig } from "../support/stackFiles";
+import { configSource } from "../support/mocks";
 
 /** A config source over namespaced `bklite:*` strings, as the program sees them; `secretKeys` were decrypted. */
 function source(config: Record<string, string>, secretKeys: string[] = []): ConfigSource {
-    const prefix = "bklite:";
-    return {
-        get: (key) => config[`${prefix}${key}`],
-        keys: () =>
-            Object.keys(config)
-                .filter((k) => k.startsWith(prefix))
-                .map((k) => k.slice(prefix.length)),
-        isSecret: (key) => secretKeys.includes(`${prefix}${key}`),
-        otherKeys: () => Object.keys(config).filter((k) => !k.startsWith(prefix)),
-    };
+    return configSource(config, secretKeys);
 }
 
 /** Problems for the dev stack with the given keys changed (`undefined` removes a key). */

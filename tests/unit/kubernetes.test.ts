@@ -7,8 +7,14 @@ import { DEFAULT_INSTALL_APPS } from "../../src/config/keys";
 import { resolveImageRef } from "../../src/supply/imageRefs";
 import * as mocks from "../support/mocks";
 import { ProgramRun, RecordedResource, containsSecret, runProgram } from "../support/mocks";
-import { programConfig } from "../support/stackFiles";
 import { probeOf } from "../support/healthChecks";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseStackConfig } from "../../src/config/parse";
+import { StackClaim, stackClaims } from "../../src/runtimes/kubernetes/naming";
+import { stackWorkloads } from "../../src/services/stack";
+import { PROJECT_ROOT, programConfig } from "../support/stackFiles";
 
 const kinds = {
     namespace: "kubernetes:core/v1:Namespace",
@@ -547,33 +553,25 @@ describe("program on Kubernetes behind a LoadBalancer", () => {
     });
 });
 
-/** Runs the program with the fake kubectl answering for a cluster holding `objects` (null: no cluster answers). */
-async function withCluster<T>(objects: Record<string, unknown[]> | null, fn: () => Promise<T>): Promise<T> {
-    const saved = {
-        kubectl: process.env.BKLITE_KUBECTL,
-        objects: process.env.FAKE_KUBECTL_OBJECTS,
-        unreachable: process.env.FAKE_KUBECTL_UNREACHABLE,
-    };
-    process.env.BKLITE_KUBECTL = require("path").join(__dirname, "..", "support", "bin", "kubectl");
-    if (objects === null) {
-        process.env.FAKE_KUBECTL_UNREACHABLE = "1";
-    } else {
-        process.env.FAKE_KUBECTL_OBJECTS = JSON.stringify(objects);
-    }
+/**
+ * Runs the program with the fake kubectl answering for a cluster holding `objects` (null: no cluster answers),
+ * with `extra` fake-kubectl settings (FAKE_KUBECTL_FORBIDDEN, FAKE_KUBECTL_LOG).
+ */
+async function withCluster<T>(
+    objects: Record<string, unknown[]> | null,
+    fn: () => Promise<T>,
+    extra: Record<string, string> = {},
+): Promise<T> {
+    const restore = mocks.setEnv({
+        BKLITE_KUBECTL: require("path").join(__dirname, "..", "support", "bin", "kubectl"),
+        FAKE_KUBECTL_UNREACHABLE: objects === null ? "1" : undefined,
+        FAKE_KUBECTL_OBJECTS: objects === null ? undefined : JSON.stringify(objects),
+        ...extra,
+    });
     try {
         return await fn();
     } finally {
-        for (const [key, value] of [
-            ["BKLITE_KUBECTL", saved.kubectl],
-            ["FAKE_KUBECTL_OBJECTS", saved.objects],
-            ["FAKE_KUBECTL_UNREACHABLE", saved.unreachable],
-        ] as const) {
-            if (value === undefined) {
-                delete process.env[key];
-            } else {
-                process.env[key] = value;
-            }
-        }
+        restore();
     }
 }
 
@@ -689,7 +687,7 @@ describe("program on stock k3s (its own Traefik and IngressClass)", () => {
         );
         assert.match(
             moved.message,
-            /`bklite backup`, delete the StatefulSet and claim postgres-data-postgres-0 \(kubectl delete\), `pulumi up` to make new ones, then `bklite restore`/,
+            /`bklite backup`, delete the StatefulSet postgres and claim postgres-data-postgres-0 \(kubectl delete\), `pulumi up` to make new ones, then `bklite restore`/,
         );
         const shrunk = await withCluster(cluster([claim("nats-data-nats-0", "local-path", "20Gi")]), () =>
             programError(k8s({})),
@@ -717,21 +715,109 @@ describe("program on stock k3s (its own Traefik and IngressClass)", () => {
         );
     });
 
-    it("deploys unchecked, with a warning, where no cluster answers", async () => {
+    it("checks a Deployment's own claim as a StatefulSet's: another class or a smaller size is refused", async () => {
+        const redisClaim = stackClaimsOf(k8s()).find((c) => c.workload === "Deployment");
+        assert.ok(redisClaim, "the stack has a Deployment with a claim of its own");
+        const cluster = {
+            ingressclasses: [],
+            storageclasses: [{ metadata: { name: "local-path" }, allowVolumeExpansion: false }],
+            persistentvolumeclaims: [
+                {
+                    metadata: { name: redisClaim.name },
+                    spec: { storageClassName: "local-path", resources: { requests: { storage: "20Gi" } } },
+                },
+            ],
+        };
+        const error = await withCluster(cluster, () => programError(k8s({ storageClass: "ceph" })));
+        assert.match(
+            error.message,
+            new RegExp(
+                `claim ${redisClaim.name} holds data on StorageClass 'local-path', and a claim's class cannot change \\(the claim would have to be replaced\\)`,
+            ),
+        );
+        assert.match(
+            error.message,
+            new RegExp(`delete the Deployment ${redisClaim.service} and claim ${redisClaim.name}`),
+        );
+        const shrunk = await withCluster(cluster, () => programError(k8s({ storageClass: "local-path" })));
+        assert.match(shrunk.message, new RegExp(`10Gi is smaller than claim ${redisClaim.name} \\(20Gi\\)`));
+    });
+
+    it("fails closed: stops where no cluster answers or a permission is missing, naming it, the fix and the key that skips", async () => {
+        const unreachable = await withCluster(null, () => programError(k8s()));
+        assert.match(
+            unreachable.message,
+            /the cluster could not be checked before deploying; nothing was deployed: The connection to the server 127\.0\.0\.1:6443 was refused.*check that the cluster in \$KUBECONFIG or ~\/\.kube\/config answers from this host, or set bklite:kubernetes\.preflight to skip/,
+        );
+        assert.deepStrictEqual(mocks.lastRecorder?.resources, [], "nothing registered");
+        for (const [kind, where] of [
+            ["persistentvolumeclaims", "in namespace bklite \\(a Role\\)"],
+            ["storageclasses", "cluster-wide \\(a ClusterRole\\)"],
+        ]) {
+            const forbidden = await withCluster(K3S_WITHOUT_TRAEFIK, () => programError(k8s()), {
+                FAKE_KUBECTL_FORBIDDEN: kind,
+            });
+            assert.match(forbidden.message, new RegExp(`User "deployer" may not list ${kind}`));
+            assert.match(forbidden.message, new RegExp(`grant that identity list on ${kind}\\S* ${where}`));
+            assert.match(forbidden.message, /or set bklite:kubernetes\.preflight to skip/);
+        }
         const { result: run, warnings } = await mocks.capturingWarnings(() =>
-            withCluster(null, () => runProgram("dev", k8s())),
+            withCluster(null, () => runProgram("dev", k8s({ preflight: "skip" }))),
         );
         assert.ok(run.recorder.ofType(kinds.deployment).length > 0);
         assert.ok(
-            warnings.some((w) =>
-                /the cluster was not checked before deploying \(The connection to the server 127\.0\.0\.1:6443 was refused/.test(
-                    w,
-                ),
-            ),
+            warnings.some((w) => /bklite:kubernetes\.preflight is skip: the cluster was not checked/.test(w)),
             warnings.join("\n"),
         );
     });
+
+    it("reads the cluster through the kubeconfig the provider uses", async () => {
+        const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bklite-kubeconfig-")), "kubectl.log");
+        const run = await withCluster(
+            K3S_WITHOUT_TRAEFIK,
+            () => runProgram("dev", k8s({ kubeconfig: "site/kubeconfig.yaml", context: "site-a" })),
+            { FAKE_KUBECTL_LOG: log },
+        );
+        const wanted = path.join(PROJECT_ROOT, "site", "kubeconfig.yaml");
+        assert.strictEqual(run.recorder.named("bklite-k8s-provider").inputs.kubeconfig, wanted);
+        const calls = fs
+            .readFileSync(log, "utf8")
+            .trim()
+            .split("\n")
+            .map((line) => (JSON.parse(line) as { args: string[] }).args);
+        assert.deepStrictEqual(calls.map((args) => args.slice(0, 5)).sort(), [
+            ["--kubeconfig", wanted, "--context", "site-a", "get"],
+            ["--kubeconfig", wanted, "--context", "site-a", "get"],
+            ["--kubeconfig", wanted, "--context", "site-a", "get"],
+        ]);
+        assert.match(
+            run.recorder.named("bklite-seed-apply").inputs.create,
+            /--kube-namespace bklite --kube-context site-a --kubeconfig site\/kubeconfig\.yaml$/,
+        );
+        fs.rmSync(path.dirname(log), { recursive: true, force: true });
+    });
+
+    it("refuses a kubeconfig's contents in place of its path, and an unknown preflight mode", async () => {
+        const error = await programError(k8s({ kubeconfig: "apiVersion: v1\nclusters: []", preflight: "maybe" }));
+        assert.match(error.message, /bklite:kubernetes\.kubeconfig: must be the path of a kubeconfig file/);
+        assert.doesNotMatch(error.message, /apiVersion/, "a kubeconfig's contents are not quoted back");
+        assert.match(error.message, /bklite:kubernetes\.preflight = "maybe": must be check .* or skip/);
+    });
 });
+
+/** A cluster with a default StorageClass and no Traefik of its own. */
+const K3S_WITHOUT_TRAEFIK = { ...K3S_LIKE_STORAGE(), ingressclasses: [] };
+
+function K3S_LIKE_STORAGE() {
+    return { storageclasses: K3S.storageclasses, persistentvolumeclaims: [] as unknown[] };
+}
+
+/** The claims a config's stack owns, as the program names them. */
+function stackClaimsOf(config: Record<string, string>): StackClaim[] {
+    const parsed = parseStackConfig(mocks.configSource(config));
+    assert.ok(parsed.config, JSON.stringify(parsed.problems));
+    return stackClaims(stackWorkloads(parsed.config));
+}
 
 describe("program on Kubernetes: LoadBalancer endpoints", () => {
     it("tells agents the NATS load balancer's own address, bounds the wait for addresses, and refuses a missing one", async () => {

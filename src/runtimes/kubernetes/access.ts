@@ -6,7 +6,7 @@
 import * as net from "net";
 import { fixedAddress, killableExec, runStreaming } from "../exec";
 import { AccessTarget, ExecOptions, RuntimeAccess, ServiceState, StoppedService } from "../runtime";
-import { KubeTarget, kubectlBinary, kubectlScope } from "./kubectl";
+import { KubeTarget, kubectlBinary, kubectlScope, stackKubeconfig } from "./kubectl";
 import { runsAsStatefulSet, workloadLabels } from "./naming";
 import { Forward, portForward } from "./portForward";
 
@@ -14,7 +14,11 @@ import { Forward, portForward } from "./portForward";
 export function kubeTarget(target: AccessTarget): KubeTarget | undefined {
     const namespace = (target.options?.["kube-namespace"] as string | undefined) ?? target.config?.kubernetes.namespace;
     const context = (target.options?.["kube-context"] as string | undefined) ?? target.config?.kubernetes.context;
-    return namespace === undefined ? undefined : { namespace, ...(context ? { context } : {}) };
+    const kubeconfig =
+        (target.options?.kubeconfig as string | undefined) ?? stackKubeconfig(target.config?.kubernetes.kubeconfig);
+    return namespace === undefined
+        ? undefined
+        : { namespace, ...(context ? { context } : {}), ...(kubeconfig ? { kubeconfig } : {}) };
 }
 
 /** Whether a URL's host is an address (or localhost), not a Service's name. */

@@ -33,6 +33,8 @@ const isSubdomain = (v: unknown) => typeof v === "string" && v.length <= 253 && 
 interface PlainSetting {
     valid(value: unknown): boolean;
     message: string;
+    /** Not quoted back when refused: it may hold credentials. */
+    unquoted?: true;
 }
 
 /** The settings checked alone, in the order their problems are said. */
@@ -40,6 +42,18 @@ const PLAIN_SETTINGS: Partial<Record<keyof KubernetesConfig, PlainSetting>> = {
     context: {
         valid: (v) => typeof v === "string" && v.trim() !== "",
         message: "must be the name of a kubeconfig context",
+    },
+    kubeconfig: {
+        // A path: a kubeconfig's contents (with its credentials) do not belong in a stack file.
+        valid: (v) => typeof v === "string" && v.trim() !== "" && !/[\n\r]/.test(v) && !/^\s*apiVersion\s*:/.test(v),
+        message:
+            "must be the path of a kubeconfig file (relative to the project directory, or absolute), not its contents",
+        unquoted: true,
+    },
+    preflight: {
+        valid: (v) => v === "check" || v === "skip",
+        message:
+            "must be check (read the cluster before deploying, and stop when it cannot be read) or skip (deploy without reading it)",
     },
     storageClass: {
         valid: isSubdomain,
@@ -78,6 +92,8 @@ const LATER_SETTINGS: Partial<Record<keyof KubernetesConfig, PlainSetting>> = {
 const KNOWN_SETTINGS = [
     "namespace",
     "context",
+    "kubeconfig",
+    "preflight",
     "storageClass",
     "volumeSize",
     "imagePullSecrets",
@@ -105,6 +121,7 @@ function defaults(): KubernetesConfig {
         createNamespace: true,
         ingress: "own",
         ingressNamespace: "kube-system",
+        preflight: "check",
     };
 }
 
@@ -146,7 +163,7 @@ function applyPlain(
         if (setting.valid(given)) {
             (config as unknown as Record<string, unknown>)[key] = given;
         } else {
-            add(`kubernetes.${key}`, setting.message, given);
+            add(`kubernetes.${key}`, setting.message, setting.unquoted ? undefined : given);
         }
     }
 }

@@ -8,7 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { DATABASE_SERVER, INGRESS_SERVICE } from "../../services/shared";
 import { withDatabasesCreatedAtFirstStart } from "../../services/databaseServer";
 import { DeployRequest, Deployment } from "../runtime";
-import { claimName } from "./naming";
+import { stackKubeconfig } from "./kubectl";
+import { stackClaims } from "./naming";
 import { NetworkPolicies } from "./networkPolicies";
 import { TraefikIngress, WEB_PORT } from "./traefik";
 import { KubernetesRuntime, REGISTRY_PULL_SECRET } from "./workloads";
@@ -19,9 +20,10 @@ const CLUSTER_TRAEFIK_PODS = "traefik";
 export function deployOnKubernetes(request: DeployRequest): Deployment {
     const { parent, name, config } = request;
     const k = config.kubernetes;
+    // The kubeconfig the preflight read; unset, the provider reads $KUBECONFIG, else ~/.kube/config, as kubectl does.
     const provider = new k8s.Provider(
         `${name}-k8s-provider`,
-        { context: k.context, enableServerSideApply: true },
+        { context: k.context, kubeconfig: stackKubeconfig(k.kubeconfig), enableServerSideApply: true },
         { parent },
     );
     const ingress = request.workloads.find((w) => w.name === INGRESS_SERVICE)!;
@@ -61,9 +63,8 @@ export function deployOnKubernetes(request: DeployRequest): Deployment {
         },
         { parent, providers: [provider] },
     );
-    const claims = workloads.flatMap((s) => s.volumes.map((v) => claimName(s, v.name)));
     return {
-        dataVolumes: pulumi.output(claims.sort()),
+        dataVolumes: pulumi.output(stackClaims(workloads).map((c) => c.name)),
         serverReady: runtime.workloads.server,
         // Every workload, Service, Ingress and NetworkPolicy verification checks exists and is ready before it runs
         // (a component is done when its children are).

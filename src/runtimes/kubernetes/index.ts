@@ -21,6 +21,7 @@ export const kubernetesRuntime: Runtime = {
         "--kube-namespace",
         config.kubernetes.namespace,
         ...(config.kubernetes.context ? ["--kube-context", config.kubernetes.context] : []),
+        ...(config.kubernetes.kubeconfig ? ["--kubeconfig", config.kubernetes.kubeconfig] : []),
     ],
     serviceAddress: (_stack, _config, service) => ({ kubeService: service }),
     enforcesHostFirewall: () => false,

@@ -14,6 +14,26 @@ export function runsAsStatefulSet(spec: Pick<Workload, "stateful" | "volumes">):
     return spec.stateful === true && spec.volumes.length > 0;
 }
 
+/** A claim the stack owns, and the kind of workload that mounts it. */
+export interface StackClaim {
+    name: string;
+    service: string;
+    workload: "StatefulSet" | "Deployment";
+}
+
+/** Every claim the stack's workloads mount, sorted by name: StatefulSets' from templates, Deployments' their own. */
+export function stackClaims(services: ReadonlyArray<Pick<Workload, "name" | "stateful" | "volumes">>): StackClaim[] {
+    return services
+        .flatMap((s) =>
+            s.volumes.map((v) => ({
+                name: claimName(s, v.name),
+                service: s.name,
+                workload: runsAsStatefulSet(s) ? ("StatefulSet" as const) : ("Deployment" as const),
+            })),
+        )
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
 /** A volume's claim: the StatefulSet's claim of pod 0 (`<volume>-<service>-0`), or a claim of its own (`<volume>`). */
 export function claimName(spec: Pick<Workload, "name" | "stateful" | "volumes">, volume: string): string {
     return runsAsStatefulSet(spec) ? `${volume}-${spec.name}-0` : volume;

@@ -9,6 +9,11 @@ export const KUBERNETES_ACCESS_OPTIONS = {
             `reach ${what} through \`kubectl port-forward\` to the Services of this namespace`,
     },
     "kube-context": { value: "CTX", description: () => "the kubectl context to use (with --kube-namespace)" },
+    kubeconfig: {
+        value: "FILE",
+        description: () =>
+            "the kubeconfig kubectl reads (with --kube-namespace; default: $KUBECONFIG, else ~/.kube/config)",
+    },
 } as const;
 
 export const KUBERNETES_ACCESS_ENV = {

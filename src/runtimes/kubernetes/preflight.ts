@@ -1,16 +1,17 @@
 /**
- * What the program reads from the cluster before it registers anything, where a kubeconfig reaches one: the
- * IngressClasses (stock k3s ships its own Traefik and `traefik` class, which the stack's own would collide with or be
- * served by), the StatefulSets' claims and the StorageClasses (a claim's class cannot change, and it grows only where
- * its class allows). A deployment that cannot work, or would silently not apply, stops here with the fix; a plan, or
- * a host without kubectl or a reachable cluster, checks nothing and says so.
+ * What the program reads from the cluster before it registers anything, through the kubeconfig its provider uses:
+ * the IngressClasses (stock k3s ships its own Traefik and `traefik` class, which the stack's own would collide with or
+ * be served by), every claim the stack owns and the StorageClasses (a claim's class cannot change, and it grows only
+ * where its class allows). A deployment that cannot work, or would silently not apply, stops here with the fix. It
+ * fails closed: a cluster it cannot read (no kubectl, unreachable, a permission missing) stops the deployment too,
+ * unless `bklite:kubernetes.preflight` is `skip`. A plan reads nothing.
  */
 import { execFileSync } from "child_process";
 import { StackConfig } from "../../config/types";
 import { Workload } from "../../services/workload";
 import { InputError } from "../../util/inputError";
-import { KubeTarget, kubectlBinary } from "./kubectl";
-import { claimName, runsAsStatefulSet } from "./naming";
+import { KubeTarget, kubectlBinary, kubectlCluster, stackKubeconfig } from "./kubectl";
+import { stackClaims } from "./naming";
 import { PreflightRequest } from "../runtime";
 
 /** What an IngressClass says about itself. */
@@ -35,8 +36,17 @@ export interface StorageClassFact {
 }
 
 export type ClusterFacts =
-    | { reachable: false; why: string }
+    | { reachable: false; why: string; fix: string }
     | { reachable: true; ingressClasses: IngressClassFact[]; claims: ClaimFact[]; storageClasses: StorageClassFact[] };
+
+/** What the preflight reads, each with the access it needs (RBAC verb `list`). */
+const READS = [
+    { resource: "ingressclasses", group: "networking.k8s.io", scope: "cluster" },
+    { resource: "persistentvolumeclaims", group: "", scope: "namespace" },
+    { resource: "storageclasses", group: "storage.k8s.io", scope: "cluster" },
+] as const;
+
+const SKIP = "or set bklite:kubernetes.preflight to skip to deploy without these checks";
 
 /** Traefik's Kubernetes Ingress provider serves classes with this controller. */
 export const TRAEFIK_CONTROLLER = "traefik.io/ingress-controller";
@@ -62,11 +72,6 @@ export function quantityBytes(quantity: string): number {
         E: 1e18,
     };
     return Number(m[1]) * (m[2] ? factors[m[2]] : 1);
-}
-
-/** The claims of the StatefulSets the stack runs: `<volume>-<service>-0`. */
-export function statefulClaims(services: ReadonlyArray<Workload>): string[] {
-    return services.filter(runsAsStatefulSet).flatMap((s) => s.volumes.map((v) => claimName(s, v.name)));
 }
 
 /**
@@ -105,17 +110,29 @@ export function clusterProblems(
                 `(classes: ${facts.ingressClasses.map((c) => `${c.name} (${c.controller})`).join(", ") || "none"}): name the Traefik class in bklite:kubernetes.ingressClass, or set bklite:kubernetes.ingress own`,
         );
     }
+    problems.push(...claimProblems(k, services, facts));
+    return problems;
+}
+
+/** Claims the config would change as they cannot be: another class, a smaller size, growth the class refuses. */
+function claimProblems(
+    k: StackConfig["kubernetes"],
+    services: ReadonlyArray<Workload>,
+    facts: Extract<ClusterFacts, { reachable: true }>,
+): string[] {
+    const problems: string[] = [];
     const defaultClass = facts.storageClasses.find((c) => c.isDefault)?.name;
     const wantedClass = k.storageClass ?? defaultClass;
-    for (const claimName of statefulClaims(services)) {
+    for (const owned of stackClaims(services)) {
+        const claimName = owned.name;
         const claim = facts.claims.find((c) => c.name === claimName);
         if (claim === undefined) {
             continue;
         }
-        const migrate = `move the data first: \`bklite backup\`, delete the StatefulSet and claim ${claimName} (kubectl delete), \`pulumi up\` to make new ones, then \`bklite restore\``;
+        const migrate = `move the data first: \`bklite backup\`, delete the ${owned.workload} ${owned.service} and claim ${claimName} (kubectl delete), \`pulumi up\` to make new ones, then \`bklite restore\``;
         if (wantedClass !== undefined && claim.storageClass !== undefined && claim.storageClass !== wantedClass) {
             problems.push(
-                `bklite:kubernetes.storageClass: claim ${claimName} holds data on StorageClass '${claim.storageClass}', and a claim's class cannot change (it would silently stay): keep '${claim.storageClass}', or ${migrate}`,
+                `bklite:kubernetes.storageClass: claim ${claimName} holds data on StorageClass '${claim.storageClass}', and a claim's class cannot change (${owned.workload === "StatefulSet" ? "it would silently stay" : "the claim would have to be replaced"}): keep '${claim.storageClass}', or ${migrate}`,
             );
             continue;
         }
@@ -146,41 +163,72 @@ interface KubeList {
     }>;
 }
 
-/** Reads the cluster through kubectl (BKLITE_KUBECTL, else from PATH); unreachable, with the reason, when it cannot. */
+/** Reads the cluster through kubectl (BKLITE_KUBECTL, else from PATH); unreadable, with why and the fix, when it cannot. */
 export function readClusterFacts(target: KubeTarget, kubectl = kubectlBinary()): ClusterFacts {
-    const get = (args: string[]): KubeList => {
-        const out = execFileSync(
-            kubectl,
-            [...(target.context ? ["--context", target.context] : []), "get", ...args, "-o", "json"],
-            { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 20000 },
-        );
+    const get = (read: (typeof READS)[number]): KubeList => {
+        const scope = read.scope === "namespace" ? ["--namespace", target.namespace] : [];
+        const out = execFileSync(kubectl, [...kubectlCluster(target), "get", read.resource, ...scope, "-o", "json"], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "pipe"],
+            timeout: 20000,
+        });
         return JSON.parse(out) as KubeList;
     };
     try {
-        const ingressClasses = get(["ingressclasses"]).items.map((i) => ({
+        const [ingressClassList, claimList, storageClassList] = READS.map(get);
+        const ingressClasses = ingressClassList.items.map((i) => ({
             name: i.metadata.name,
             controller: String(i.spec?.controller ?? ""),
             partOf: i.metadata.labels?.["app.kubernetes.io/part-of"],
         }));
-        const claims = get(["persistentvolumeclaims", "--namespace", target.namespace]).items.map((c) => ({
+        const claims = claimList.items.map((c) => ({
             name: c.metadata.name,
             storageClass: c.spec?.storageClassName as string | undefined,
             size: String(c.spec?.resources?.requests?.storage ?? "0"),
         }));
-        const storageClasses = get(["storageclasses"]).items.map((c) => ({
+        const storageClasses = storageClassList.items.map((c) => ({
             name: c.metadata.name,
             allowVolumeExpansion: c.allowVolumeExpansion === true,
             isDefault: c.metadata.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true",
         }));
         return { reachable: true, ingressClasses, claims, storageClasses };
     } catch (err) {
-        const e = err as NodeJS.ErrnoException & { stderr?: string };
-        const why =
-            e.code === "ENOENT"
-                ? `${kubectl} is not installed`
-                : (e.stderr || e.message).trim().split("\n").slice(-1)[0];
-        return { reachable: false, why };
+        return { reachable: false, ...unreadable(err as NodeJS.ErrnoException & { stderr?: string }, kubectl, target) };
     }
+}
+
+/** Why kubectl could not read the cluster, and what to do: install it, reach the cluster, or grant a permission. */
+function unreadable(
+    e: NodeJS.ErrnoException & { stderr?: string },
+    kubectl: string,
+    target: KubeTarget,
+): { why: string; fix: string } {
+    if (e.code === "ENOENT") {
+        return {
+            why: `${kubectl} is not installed`,
+            fix: `install kubectl on this host (or point BKLITE_KUBECTL at it), ${SKIP}`,
+        };
+    }
+    const why = (e.stderr || e.message).trim().split("\n").slice(-1)[0];
+    // kubectl: `... is forbidden: User "u" cannot list resource "r" in API group "g" (in the namespace "n"|at the cluster scope)`
+    const forbidden = /forbidden: (User "[^"]*") cannot (\w+) resource "([^"]+)" in API group "([^"]*)"/.exec(why);
+    if (forbidden) {
+        const [, who, verb, resource, group] = forbidden;
+        const read = READS.find((r) => r.resource === resource);
+        const where =
+            read?.scope === "namespace" ? `in namespace ${target.namespace} (a Role)` : "cluster-wide (a ClusterRole)";
+        return {
+            why: `${who} may not ${verb} ${resource}${group ? ` (API group ${group})` : ""}`,
+            fix: `grant that identity ${verb} on ${resource}${group ? `.${group}` : ""} ${where}: the preflight reads ${READS.map((r) => r.resource).join(", ")}, ${SKIP}`,
+        };
+    }
+    const kubeconfig = target.kubeconfig
+        ? `bklite:kubernetes.kubeconfig (${target.kubeconfig})`
+        : "$KUBECONFIG or ~/.kube/config";
+    return {
+        why,
+        fix: `check that the cluster in ${kubeconfig}${target.context ? `, context ${target.context},` : ""} answers from this host, ${SKIP}`,
+    };
 }
 
 /** Stops the deployment, before anything is registered, when the cluster's state makes the config fail. */
@@ -198,21 +246,29 @@ export function checkCluster(
 }
 
 /**
- * Reads the cluster where a kubeconfig reaches it and stops, before anything is registered, on what it would refuse
- * half-way; a plan, or a cluster that cannot be read, checks nothing (the latter says so in the warnings returned).
+ * Reads the cluster through the provider's kubeconfig and stops, before anything is registered, on what it would
+ * refuse half-way, or when it cannot be read; a plan reads nothing, and `preflight: skip` deploys unchecked (said).
  */
 export function checkClusterFor(request: PreflightRequest): string[] {
     const k = request.config.kubernetes;
-    const facts: ClusterFacts = request.planning
-        ? { reachable: true, ingressClasses: [], claims: [], storageClasses: [] }
-        : readClusterFacts({ namespace: k.namespace, context: k.context });
-    if (facts.reachable && !request.planning) {
-        checkCluster(request.config, request.workloads, facts);
+    if (request.planning) {
+        return [];
     }
-    const warnings = facts.reachable
-        ? []
-        : [
-              `the cluster was not checked before deploying (${facts.why}): an IngressClass or claim it refuses will stop \`pulumi up\` half-way instead`,
-          ];
-    return warnings;
+    if (k.preflight === "skip") {
+        return [
+            "bklite:kubernetes.preflight is skip: the cluster was not checked before deploying; an IngressClass or claim it refuses will stop `pulumi up` half-way instead",
+        ];
+    }
+    const facts = readClusterFacts({
+        namespace: k.namespace,
+        ...(k.context ? { context: k.context } : {}),
+        ...(k.kubeconfig ? { kubeconfig: stackKubeconfig(k.kubeconfig) } : {}),
+    });
+    if (!facts.reachable) {
+        throw new InputError(
+            `the cluster could not be checked before deploying; nothing was deployed: ${facts.why}: ${facts.fix}`,
+        );
+    }
+    checkCluster(request.config, request.workloads, facts);
+    return [];
 }
