@@ -62,7 +62,7 @@ export interface KubernetesConfig {
     nodePorts: { http: number; nats: number };
     /** Resource requests per service, e.g. {server: {cpu: "1", memory: 2Gi}}. */
     resources: Record<string, { cpu?: string; memory?: string }>;
-    /** The IngressClass the stack owns (k3s ships its own `traefik` class: disable k3s's Traefik, or pick another). */
+    /** With `ingress: cluster`: the cluster Traefik's IngressClass the stack's Ingresses name (k3s's is `traefik`). */
     ingressClass: string;
     /** Create the namespace (default), or use an existing one (e.g. one holding a pull secret made by hand). */
     createNamespace: boolean;
@@ -74,8 +74,8 @@ export interface KubernetesConfig {
     /** The registry the cluster pulls from and its user: with the secret registryPassword, the program makes the pull secret. */
     registryAuth?: { server: string; username: string };
     /**
-     * `own`: the stack runs its own Traefik, IngressClass and RBAC. `cluster`: the cluster's Traefik (k3s's) serves the
-     * stack's Ingresses, which are all the stack creates for it, on port 80.
+     * `own`: the stack runs its own Traefik, routing from a file (no Ingresses, no Kubernetes API access). `cluster`:
+     * the cluster's Traefik (k3s's) serves the stack's Ingresses, which are all the stack creates for it, on port 80.
      */
     ingress: "own" | "cluster";
     /** With `ingress: cluster`: the namespace of the cluster's Traefik pods, which NetworkPolicies let through. */

@@ -12,8 +12,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseStackConfig } from "../../src/config/parse";
+import { StackConfig } from "../../src/config/types";
 import { StackClaim, stackClaims } from "../../src/runtimes/kubernetes/naming";
 import { stackWorkloads } from "../../src/services/stack";
+import { TRAEFIK_API_RULES } from "../../src/runtimes/kubernetes/traefik";
+import { parse } from "yaml";
 import { PROJECT_ROOT, programConfig } from "../support/stackFiles";
 
 const kinds = {
@@ -266,33 +269,39 @@ for (const stack of ["dev", "prod"]) {
             }
         });
 
-        it("owns Traefik: RBAC restored by every up (namespaced but for IngressClasses and nodes), its IngressClass, and a Service on node port 30080", () => {
-            const role = byName(run, kinds.role, "traefik");
-            assert.strictEqual(role.inputs.metadata.namespace, "bklite");
-            assert.ok(
-                role.inputs.rules.some((r: any) => r.resources.includes("ingresses") && r.verbs.includes("watch")),
-            );
-            assert.ok(
-                role.inputs.rules.some((r: any) => r.resources.includes("secrets")),
-                "Secrets of its own namespace only",
-            );
-            const clusterRole = run.recorder.ofType(kinds.clusterRole);
-            assert.strictEqual(clusterRole.length, 1);
-            const clusterWide = clusterRole[0].inputs.rules.flatMap((r: any) => r.resources).sort();
-            assert.deepStrictEqual(clusterWide, ["ingressclasses", "nodes"], "no Secret of any other namespace");
-            for (const binding of [
-                byName(run, kinds.roleBinding, "traefik"),
-                run.recorder.ofType(kinds.clusterRoleBinding)[0],
+        it("owns Traefik without access to the Kubernetes API: its routes from a ConfigMap as on Docker, a Service on node port 30080", () => {
+            // Its rules, listed: none. No ServiceAccount token, Role, ClusterRole, binding, IngressClass or Ingress.
+            assert.deepStrictEqual(TRAEFIK_API_RULES, []);
+            for (const kind of [
+                kinds.role,
+                kinds.roleBinding,
+                kinds.clusterRole,
+                kinds.clusterRoleBinding,
+                kinds.serviceAccount,
+                kinds.ingressClass,
+                kinds.ingress,
             ]) {
-                assert.deepStrictEqual(binding.inputs.subjects, [
-                    { kind: "ServiceAccount", name: "traefik", namespace: "bklite" },
-                ]);
+                assert.deepStrictEqual(run.recorder.ofType(kind), [], kind);
             }
-            assert.strictEqual(run.recorder.ofType(kinds.serviceAccount)[0].inputs.metadata.name, "traefik");
-            assert.deepStrictEqual(
-                run.recorder.ofType(kinds.ingressClass).map((c) => [c.inputs.metadata.name, c.inputs.spec.controller]),
-                [["traefik", "traefik.io/ingress-controller"]],
+            const pod = podSpec(byName(run, kinds.deployment, "traefik"));
+            assert.strictEqual(pod.automountServiceAccountToken, false, "no API token in the pod");
+            assert.strictEqual(pod.serviceAccountName, undefined);
+            const args = pod.containers[0].args as string[];
+            assert.ok(args.includes("--providers.file.filename=/etc/traefik/dynamic/routes.yml"));
+            assert.ok(!args.some((a) => a.includes("kubernetes")), args.join(" "));
+            assert.ok(args.includes("--api.dashboard=false"));
+            const routes = byName(run, "kubernetes:core/v1:ConfigMap", "traefik-routes");
+            assert.deepStrictEqual(pod.volumes, [{ name: "routes", configMap: { name: "traefik-routes" } }]);
+            const dockerTraefik = stackWorkloads(parsedConfig(config)).find((w) => w.name === "traefik")!;
+            assert.strictEqual(
+                routes.inputs.data["routes.yml"],
+                String(dockerTraefik.files[0].content),
+                "the routes Docker's Traefik serves, from one renderer",
             );
+            assert.deepStrictEqual(Object.keys(parse(routes.inputs.data["routes.yml"]).http.routers).sort(), [
+                "server",
+                "web",
+            ]);
             const service = byName(run, kinds.service, "traefik");
             assert.strictEqual(service.inputs.spec.type, "NodePort");
             // prod names the edge node at hostAddress: Traefik and NATS run there and keep clients' addresses.
@@ -306,38 +315,17 @@ for (const stack of ["dev", "prod"]) {
                     stack === "prod" ? "Local" : "Cluster",
                     exposed,
                 );
-                const pod = podSpec(
+                const workloadPod = podSpec(
                     run.recorder
                         .ofType(kinds.deployment)
                         .concat(run.recorder.ofType(kinds.statefulSet))
                         .find((w) => w.inputs.metadata.name === workload)!,
                 );
-                assert.deepStrictEqual(pod.nodeSelector, edge, workload);
+                assert.deepStrictEqual(workloadPod.nodeSelector, edge, workload);
             }
             assert.deepStrictEqual(service.inputs.spec.ports, [
                 { name: "web", port: 80, targetPort: "web", nodePort: 30080 },
             ]);
-            const args = podSpec(byName(run, kinds.deployment, "traefik")).containers[0].args as string[];
-            assert.ok(args.includes("--providers.kubernetesingress.ingressclass=traefik"));
-            assert.ok(args.includes("--api.dashboard=false"));
-            assert.ok(
-                args.includes(`--providers.kubernetesingress.ingressendpoint.ip=${host}`),
-                "Ingresses get a status, so Pulumi sees them ready",
-            );
-        });
-
-        it("routes with traefik-class Ingresses on path alone, without nginx annotations", () => {
-            const ingresses = run.recorder.ofType(kinds.ingress);
-            const routes = Object.fromEntries(
-                ingresses.map((i) => {
-                    const path = i.inputs.spec.rules[0].http.paths[0];
-                    assert.strictEqual(i.inputs.spec.ingressClassName, "traefik");
-                    assert.strictEqual(i.inputs.spec.rules[0].host, undefined);
-                    assert.ok(!Object.keys(i.inputs.metadata.annotations ?? {}).some((a) => a.includes("nginx")));
-                    return [path.path, `${path.backend.service.name}:${path.backend.service.port.number}`];
-                }),
-            );
-            assert.deepStrictEqual(routes, { "/api/v1": "server:8000", "/": "web:3000" });
         });
 
         it("exposes NATS to agents on its node port, and keeps PostgreSQL and Redis inside", () => {
@@ -512,24 +500,13 @@ describe("program on Kubernetes behind a LoadBalancer", () => {
                     serviceType: "LoadBalancer",
                     natsAddress: "192.168.31.22",
                     context: "site-a",
-                    ingressClass: "bklite",
                     createNamespace: false,
                 },
             }),
         );
         assert.deepStrictEqual(run.recorder.ofType(kinds.namespace), [], "an existing namespace is used as it is");
         assert.ok(run.recorder.ofType(kinds.deployment).every((d) => d.inputs.metadata.namespace === "bklite"));
-        assert.deepStrictEqual(
-            run.recorder.ofType(kinds.ingressClass).map((c) => c.inputs.metadata.name),
-            ["bklite"],
-        );
-        assert.ok(run.recorder.ofType(kinds.ingress).every((i) => i.inputs.spec.ingressClassName === "bklite"));
-        const traefikArgs = podSpec(
-            run.recorder.ofType(kinds.deployment).find((d) => d.inputs.metadata.name === "traefik")!,
-        ).containers[0].args as string[];
-        assert.ok(
-            traefikArgs.includes("--providers.kubernetesingress.ingressendpoint.publishedservice=bklite/traefik"),
-        );
+        assert.deepStrictEqual(run.recorder.ofType(kinds.ingressClass), [], "the stack's own Traefik needs no class");
         const traefik = run.recorder.ofType(kinds.service).find((s) => s.inputs.metadata.name === "traefik")!;
         assert.strictEqual(traefik.inputs.spec.type, "LoadBalancer");
         assert.strictEqual(traefik.inputs.spec.ports[0].nodePort, undefined);
@@ -601,24 +578,18 @@ async function programError(config: Record<string, string>): Promise<Error> {
     throw new Error("the program did not fail");
 }
 
-describe("program on stock k3s (its own Traefik and IngressClass)", () => {
+describe("program on stock k3s (its own Traefik and IngressClass), and the cluster preflight", () => {
     const k8s = (kubernetes: Record<string, unknown> = {}) =>
         programConfig("dev", { "bklite:runtime": "kubernetes", "bklite:kubernetes": kubernetes });
 
-    it("stops before registering anything when the stack would run a second Traefik, naming the class and both fixes", async () => {
-        const error = await withCluster(K3S, () => programError(k8s()));
-        assert.match(error.message, /the cluster does not allow this config; nothing was deployed/);
-        assert.match(
-            error.message,
-            /IngressClass 'traefik' \(controller traefik\.io\/ingress-controller\) that is not this stack's/,
-        );
-        assert.match(error.message, /set bklite:kubernetes\.ingress to cluster/);
-        assert.deepStrictEqual(mocks.lastRecorder?.resources, [], "nothing registered");
-        const renamed = await withCluster(K3S, () => programError(k8s({ ingressClass: "bklite" })));
-        assert.match(
-            renamed.message,
-            /the cluster runs another Traefik \(IngressClass 'traefik'\), which serves every class/,
-        );
+    it("runs its own Traefik beside k3s's: nothing for k3s's Traefik to serve, and IngressClasses not even read", async () => {
+        const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bklite-k3s-")), "kubectl.log");
+        const run = await withCluster(K3S, () => runProgram("dev", k8s()), { FAKE_KUBECTL_LOG: log });
+        assert.deepStrictEqual(run.recorder.ofType(kinds.ingressClass), []);
+        assert.deepStrictEqual(run.recorder.ofType(kinds.ingress), []);
+        assert.ok(run.recorder.ofType(kinds.deployment).some((d) => d.inputs.metadata.name === "traefik"));
+        assert.doesNotMatch(fs.readFileSync(log, "utf8"), /ingressclasses/);
+        fs.rmSync(path.dirname(log), { recursive: true, force: true });
     });
 
     it("with kubernetes.ingress cluster, creates only the Ingresses for the cluster's Traefik, on port 80, let through by the NetworkPolicies", async () => {
@@ -785,11 +756,13 @@ describe("program on stock k3s (its own Traefik and IngressClass)", () => {
             .trim()
             .split("\n")
             .map((line) => (JSON.parse(line) as { args: string[] }).args);
-        assert.deepStrictEqual(calls.map((args) => args.slice(0, 5)).sort(), [
-            ["--kubeconfig", wanted, "--context", "site-a", "get"],
-            ["--kubeconfig", wanted, "--context", "site-a", "get"],
-            ["--kubeconfig", wanted, "--context", "site-a", "get"],
-        ]);
+        assert.deepStrictEqual(
+            calls.map((args) => args.slice(0, 6)),
+            [
+                ["--kubeconfig", wanted, "--context", "site-a", "get", "persistentvolumeclaims"],
+                ["--kubeconfig", wanted, "--context", "site-a", "get", "storageclasses"],
+            ],
+        );
         assert.match(
             run.recorder.named("bklite-seed-apply").inputs.create,
             /--kube-namespace bklite --kube-context site-a --kubeconfig site\/kubeconfig\.yaml$/,
@@ -812,11 +785,16 @@ function K3S_LIKE_STORAGE() {
     return { storageclasses: K3S.storageclasses, persistentvolumeclaims: [] as unknown[] };
 }
 
-/** The claims a config's stack owns, as the program names them. */
-function stackClaimsOf(config: Record<string, string>): StackClaim[] {
+/** A valid config, parsed as the program parses it. */
+function parsedConfig(config: Record<string, string>): StackConfig {
     const parsed = parseStackConfig(mocks.configSource(config));
     assert.ok(parsed.config, JSON.stringify(parsed.problems));
-    return stackClaims(stackWorkloads(parsed.config));
+    return parsed.config;
+}
+
+/** The claims a config's stack owns, as the program names them. */
+function stackClaimsOf(config: Record<string, string>): StackClaim[] {
+    return stackClaims(stackWorkloads(parsedConfig(config)));
 }
 
 describe("program on Kubernetes: LoadBalancer endpoints", () => {

@@ -43,7 +43,6 @@ export function deployOnKubernetes(request: DeployRequest): Deployment {
             httpNodePort: k.nodePorts.http,
             routed: workloads.filter((s) => s.routes.length > 0),
             ingressClass: k.ingressClass,
-            hostAddress: config.hostAddress,
             sources: sourcesOf(request, "http"),
             edgeNode: k.edgeNode,
             mode: k.ingress,

@@ -1,10 +1,10 @@
 /**
  * What the program reads from the cluster before it registers anything, through the kubeconfig its provider uses:
- * the IngressClasses (stock k3s ships its own Traefik and `traefik` class, which the stack's own would collide with or
- * be served by), every claim the stack owns and the StorageClasses (a claim's class cannot change, and it grows only
- * where its class allows). A deployment that cannot work, or would silently not apply, stops here with the fix. It
- * fails closed: a cluster it cannot read (no kubectl, unreachable, a permission missing) stops the deployment too,
- * unless `bklite:kubernetes.preflight` is `skip`. A plan reads nothing.
+ * with `ingress: cluster`, the IngressClasses (the cluster's Traefik must serve the class the Ingresses name); every
+ * claim the stack owns and the StorageClasses (a claim's class cannot change, and it grows only where its class
+ * allows). A deployment that cannot work, or would silently not apply, stops here with the fix. It fails closed: a
+ * cluster it cannot read (no kubectl, unreachable, a permission missing) stops the deployment too, unless
+ * `bklite:kubernetes.preflight` is `skip`. A plan reads nothing.
  */
 import { execFileSync } from "child_process";
 import { StackConfig } from "../../config/types";
@@ -45,6 +45,13 @@ const READS = [
     { resource: "persistentvolumeclaims", group: "", scope: "namespace" },
     { resource: "storageclasses", group: "storage.k8s.io", scope: "cluster" },
 ] as const;
+
+type ClusterRead = (typeof READS)[number];
+
+/** What a stack's preflight reads: IngressClasses only when the cluster's Traefik is to serve it. */
+function readsFor(k: StackConfig["kubernetes"]): ReadonlyArray<ClusterRead> {
+    return READS.filter((r) => r.resource !== "ingressclasses" || k.ingress === "cluster");
+}
 
 const SKIP = "or set bklite:kubernetes.preflight to skip to deploy without these checks";
 
@@ -88,23 +95,9 @@ export function clusterProblems(
     }
     const k = config.kubernetes;
     const problems: string[] = [];
+    // The stack's own Traefik routes from a file and makes no Ingresses: only the cluster's Traefik needs a class.
     const named = facts.ingressClasses.find((c) => c.name === k.ingressClass);
-    if (k.ingress === "own") {
-        if (named !== undefined && named.partOf !== "bklite") {
-            problems.push(
-                `bklite:kubernetes.ingressClass: the cluster has an IngressClass '${named.name}' (controller ${named.controller}) that is not this stack's, as stock k3s ships one for its Traefik: ` +
-                    `set bklite:kubernetes.ingress to cluster to have that Traefik serve the stack, or give bklite:kubernetes.ingressClass another name and remove the cluster's Traefik (k3s: --disable traefik)`,
-            );
-        }
-        for (const other of facts.ingressClasses.filter(
-            (c) => c.name !== k.ingressClass && c.controller === TRAEFIK_CONTROLLER && c.partOf !== "bklite",
-        )) {
-            problems.push(
-                `bklite:kubernetes.ingress: the cluster runs another Traefik (IngressClass '${other.name}'), which serves every class whose controller is ${TRAEFIK_CONTROLLER}, this stack's too, bypassing its rules: ` +
-                    `set bklite:kubernetes.ingress to cluster to use that Traefik, or remove it (k3s: --disable traefik)`,
-            );
-        }
-    } else if (named === undefined || named.controller !== TRAEFIK_CONTROLLER) {
+    if (k.ingress === "cluster" && (named === undefined || named.controller !== TRAEFIK_CONTROLLER)) {
         problems.push(
             `bklite:kubernetes.ingressClass: with bklite:kubernetes.ingress cluster, the cluster's Traefik must serve an IngressClass '${k.ingressClass}', but ${named ? `it is served by ${named.controller}` : "there is none"} ` +
                 `(classes: ${facts.ingressClasses.map((c) => `${c.name} (${c.controller})`).join(", ") || "none"}): name the Traefik class in bklite:kubernetes.ingressClass, or set bklite:kubernetes.ingress own`,
@@ -164,8 +157,15 @@ interface KubeList {
 }
 
 /** Reads the cluster through kubectl (BKLITE_KUBECTL, else from PATH); unreadable, with why and the fix, when it cannot. */
-export function readClusterFacts(target: KubeTarget, kubectl = kubectlBinary()): ClusterFacts {
-    const get = (read: (typeof READS)[number]): KubeList => {
+export function readClusterFacts(
+    target: KubeTarget,
+    reads: ReadonlyArray<ClusterRead> = READS,
+    kubectl = kubectlBinary(),
+): ClusterFacts {
+    const get = (read: ClusterRead): KubeList => {
+        if (!reads.includes(read)) {
+            return { items: [] };
+        }
         const scope = read.scope === "namespace" ? ["--namespace", target.namespace] : [];
         const out = execFileSync(kubectl, [...kubectlCluster(target), "get", read.resource, ...scope, "-o", "json"], {
             encoding: "utf8",
@@ -219,7 +219,7 @@ function unreadable(
             read?.scope === "namespace" ? `in namespace ${target.namespace} (a Role)` : "cluster-wide (a ClusterRole)";
         return {
             why: `${who} may not ${verb} ${resource}${group ? ` (API group ${group})` : ""}`,
-            fix: `grant that identity ${verb} on ${resource}${group ? `.${group}` : ""} ${where}: the preflight reads ${READS.map((r) => r.resource).join(", ")}, ${SKIP}`,
+            fix: `grant that identity ${verb} on ${resource}${group ? `.${group}` : ""} ${where} (the preflight lists ${READS.map((r) => r.resource).join(", ")}), ${SKIP}`,
         };
     }
     const kubeconfig = target.kubeconfig
@@ -259,11 +259,12 @@ export function checkClusterFor(request: PreflightRequest): string[] {
             "bklite:kubernetes.preflight is skip: the cluster was not checked before deploying; an IngressClass or claim it refuses will stop `pulumi up` half-way instead",
         ];
     }
-    const facts = readClusterFacts({
+    const target = {
         namespace: k.namespace,
         ...(k.context ? { context: k.context } : {}),
         ...(k.kubeconfig ? { kubeconfig: stackKubeconfig(k.kubeconfig) } : {}),
-    });
+    };
+    const facts = readClusterFacts(target, readsFor(k));
     if (!facts.reachable) {
         throw new InputError(
             `the cluster could not be checked before deploying; nothing was deployed: ${facts.why}: ${facts.fix}`,

@@ -1,60 +1,53 @@
-import * as net from "net";
+import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { WEB_ENTRYPOINT, renderTraefikRoutes } from "../../services/traefikRoutes";
 import { Workload } from "../../services/workload";
 import { edgeNodeSelector, externalTrafficPolicy, loadBalancerSourceRanges, loadBalancerTimeouts } from "./exposure";
 import { workloadLabels } from "./naming";
 
 export interface TraefikIngressArgs {
     namespace: pulumi.Input<string>;
-    /** Name of the namespace, for cluster-wide object names (ClusterRole, IngressClass). */
+    /** Name of the namespace, as the component's input (a plan shows where Traefik runs). */
     namespaceName: string;
     image: string;
     imagePullSecrets: string[];
     serviceType: "NodePort" | "LoadBalancer";
     /** Node port of the web entry point (NodePort). */
     httpNodePort: number;
-    /** Services whose routes get Ingresses. */
+    /** Services whose routes Traefik serves. */
     routed: Workload[];
-    /** The IngressClass the stack owns and its Ingresses use (never `nginx` on a cluster only Traefik serves). */
+    /** With `cluster`: the cluster's IngressClass the Ingresses name (never `nginx` on a cluster only Traefik serves). */
     ingressClass: string;
-    /** Address browsers and agents use: published as the Ingresses' status, so Pulumi sees them ready. */
-    hostAddress: string;
     /** Who may reach the web entry point (the http rule's sources): a LoadBalancer's source ranges. */
     sources: string[];
     /** The node at hostAddress (NodePort): Traefik runs there and keeps clients' addresses. */
     edgeNode?: string;
     /**
-     * `own`: the stack's Traefik, IngressClass and RBAC, and the Ingresses. `cluster`: the Ingresses alone, for the
-     * cluster's Traefik (k3s's) to serve on its `web` entry point under the existing class `ingressClass`.
+     * `own`: the stack's Traefik, routing from a file as on Docker, with no access to the Kubernetes API. `cluster`:
+     * Ingresses alone, for the cluster's Traefik (k3s's) to serve on its `web` entry point under `ingressClass`.
      */
     mode: "own" | "cluster";
 }
 /** Traefik's web entry point inside the pod. */
 export const WEB_PORT = 8000;
 
+/** Where the stack's Traefik reads its routes: a file of a ConfigMap's directory (the kubelet swaps it on change). */
+const ROUTES_DIR = "/etc/traefik/dynamic";
+const ROUTES_FILE = "routes.yml";
+
 /**
- * What Traefik's Kubernetes Ingress provider reads in the namespace it watches (a Role): the Ingresses and their
- * status, the Services and endpoints behind them, and TLS Secrets. Namespaced, so it can read no other namespace's
- * Secrets. (A deleted Role or ClusterRole is put back by the next `pulumi up`.)
+ * The Kubernetes API rules the stack's Traefik is granted: none. It routes from a file the program renders (the same
+ * routes as on Docker), so it needs no ServiceAccount token, Role or ClusterRole: Traefik's Ingress provider would
+ * list every Secret of the namespace it watches, TLS or not (traefik/traefik#7097), and this namespace holds the
+ * stack's passwords. Nothing to lose, either: a deleted ClusterRole cannot break it.
  */
-export const TRAEFIK_NAMESPACE_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
-    { apiGroups: [""], resources: ["services", "endpoints", "secrets"], verbs: ["get", "list", "watch"] },
-    { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
-    { apiGroups: ["networking.k8s.io", "extensions"], resources: ["ingresses"], verbs: ["get", "list", "watch"] },
-    { apiGroups: ["networking.k8s.io", "extensions"], resources: ["ingresses/status"], verbs: ["update"] },
-];
-
-/** What only exists cluster-wide and Traefik must read (a ClusterRole): IngressClasses and nodes. */
-export const TRAEFIK_CLUSTER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
-    { apiGroups: ["networking.k8s.io"], resources: ["ingressclasses"], verbs: ["get", "list", "watch"] },
-    { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
-];
+export const TRAEFIK_API_RULES: ReadonlyArray<k8s.types.input.rbac.v1.PolicyRule> = [];
 
 /**
- * Traefik owned by the stack as plain resources (no Helm repository offline): its ServiceAccount, Role and
- * ClusterRole with their bindings (so `pulumi up` restores them if deleted), Deployment, IngressClass and Service, plus one Ingress per
- * route of the routed services (path prefixes, no Host rule, no nginx annotations).
+ * The stack's ingress on a cluster. `own`: its Traefik as plain resources (no Helm repository offline): a ConfigMap
+ * of routes, a Deployment without API access, and a Service on the node port or a load balancer. `cluster`: one
+ * Ingress per route for the cluster's Traefik (path prefixes, no Host rule, no nginx annotations).
  */
 export class TraefikIngress extends pulumi.ComponentResource {
     /** The stack's Traefik Deployment (`own` mode), for what waits on the ingress. */
@@ -74,22 +67,22 @@ export class TraefikIngress extends pulumi.ComponentResource {
             },
             opts,
         );
-        let ingressClass: k8s.networking.v1.IngressClass | undefined;
         if (args.mode === "own") {
-            const access = permissions(this, name, args);
-            ingressClass = new k8s.networking.v1.IngressClass(
-                `${name}-class`,
+            const routes = renderTraefikRoutes(args.routed);
+            const config = new k8s.core.v1.ConfigMap(
+                `${name}-routes`,
                 {
-                    metadata: { name: args.ingressClass, labels: LABELS },
-                    spec: { controller: "traefik.io/ingress-controller" },
+                    metadata: { name: "traefik-routes", namespace: args.namespace, labels: LABELS },
+                    data: { [ROUTES_FILE]: routes },
                 },
                 { parent: this },
             );
-            this.deployment = traefikDeployment(this, name, args, [...access, ingressClass]);
+            this.deployment = traefikDeployment(this, name, args, routes, [config]);
             traefikService(this, name, args);
-        }
-        for (const spec of args.routed) {
-            spec.routes.forEach((_, i) => ingress(this, name, args, spec, i, ingressClass));
+        } else {
+            for (const spec of args.routed) {
+                spec.routes.forEach((_, i) => ingress(this, name, args, spec, i));
+            }
         }
         this.registerOutputs({});
     }
@@ -97,51 +90,12 @@ export class TraefikIngress extends pulumi.ComponentResource {
 
 const LABELS = workloadLabels("traefik");
 
-/**
- * What Traefik may read: its ServiceAccount, a namespaced Role and a ClusterRole with their bindings. Returns the
- * bindings, which its Deployment waits for.
- */
-function permissions(parent: pulumi.Resource, name: string, args: TraefikIngressArgs): pulumi.Resource[] {
-    const clusterName = `bklite-${args.namespaceName}-traefik`;
-    const metadata = { name: "traefik", namespace: args.namespace, labels: LABELS };
-    const account = new k8s.core.v1.ServiceAccount(`${name}-account`, { metadata }, { parent });
-    const subjects = [{ kind: "ServiceAccount", name: "traefik", namespace: args.namespace }];
-    const role = new k8s.rbac.v1.Role(`${name}-role`, { metadata, rules: TRAEFIK_NAMESPACE_RULES }, { parent });
-    const binding = new k8s.rbac.v1.RoleBinding(
-        `${name}-binding`,
-        { metadata, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "traefik" }, subjects },
-        { parent, dependsOn: [role, account] },
-    );
-    // Aliases: the ClusterRole and its binding kept their cluster-wide names, so they are updated in place (a
-    // replacement would create a ClusterRole of the same name before deleting the old one, and fail).
-    const clusterRole = new k8s.rbac.v1.ClusterRole(
-        `${name}-cluster-role`,
-        { metadata: { name: clusterName, labels: LABELS }, rules: TRAEFIK_CLUSTER_RULES },
-        { parent, aliases: [{ name: `${name}-role` }] },
-    );
-    const clusterBinding = new k8s.rbac.v1.ClusterRoleBinding(
-        `${name}-cluster-binding`,
-        {
-            metadata: { name: clusterName, labels: LABELS },
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterName },
-            subjects,
-        },
-        { parent, dependsOn: [clusterRole, account], aliases: [{ name: `${name}-binding` }] },
-    );
-    return [binding, clusterBinding];
-}
-
-/** Traefik's arguments: the web entry point, the Ingress provider for the stack's class and namespace. */
-function traefikArgs(args: TraefikIngressArgs): pulumi.Input<string>[] {
+/** Traefik's arguments: the web entry point and the file provider on the routes, as on Docker. */
+function traefikArgs(): string[] {
     return [
-        `--entrypoints.web.address=:${WEB_PORT}`,
-        "--providers.kubernetesingress=true",
-        `--providers.kubernetesingress.ingressclass=${args.ingressClass}`,
-        pulumi.interpolate`--providers.kubernetesingress.namespaces=${args.namespace}`,
-        // Without an endpoint Traefik writes no Ingress status, and Pulumi waits for one forever.
-        args.serviceType === "LoadBalancer"
-            ? pulumi.interpolate`--providers.kubernetesingress.ingressendpoint.publishedservice=${args.namespace}/traefik`
-            : `--providers.kubernetesingress.ingressendpoint.${net.isIP(args.hostAddress) ? "ip" : "hostname"}=${args.hostAddress}`,
+        `--entrypoints.${WEB_ENTRYPOINT}.address=:${WEB_PORT}`,
+        `--providers.file.filename=${ROUTES_DIR}/${ROUTES_FILE}`,
+        "--providers.file.watch=true",
         "--api.dashboard=false",
         "--ping=true",
         "--log.level=INFO",
@@ -153,20 +107,24 @@ function traefikDeployment(
     parent: pulumi.Resource,
     name: string,
     args: TraefikIngressArgs,
+    routes: string,
     after: pulumi.Resource[],
 ): k8s.apps.v1.Deployment {
     const container = {
         name: "traefik",
         image: args.image,
         imagePullPolicy: "IfNotPresent",
-        args: traefikArgs(args),
+        args: traefikArgs(),
         ports: [{ name: "web", containerPort: WEB_PORT }],
+        volumeMounts: [{ name: "routes", mountPath: ROUTES_DIR, readOnly: true }],
         readinessProbe: {
             exec: { command: ["traefik", "healthcheck", "--ping"] },
             periodSeconds: 10,
             failureThreshold: 3,
         },
     };
+    // Changed routes roll the pod as well as reach the watched file: a restart never serves stale routes.
+    const routesDigest = crypto.createHash("sha256").update(routes).digest("hex").slice(0, 16);
     return new k8s.apps.v1.Deployment(
         `${name}-deployment`,
         {
@@ -175,12 +133,13 @@ function traefikDeployment(
                 replicas: 1,
                 selector: { matchLabels: LABELS },
                 template: {
-                    metadata: { labels: LABELS },
+                    metadata: { labels: LABELS, annotations: { "bklite.io/routes-sha256": routesDigest } },
                     spec: {
-                        serviceAccountName: "traefik",
+                        automountServiceAccountToken: false,
                         nodeSelector: edgeNodeSelector(args.serviceType, args.edgeNode),
                         imagePullSecrets: args.imagePullSecrets.map((n) => ({ name: n })),
                         containers: [container],
+                        volumes: [{ name: "routes", configMap: { name: "traefik-routes" } }],
                     },
                 },
             },
@@ -214,15 +173,8 @@ function traefikService(parent: pulumi.Resource, name: string, args: TraefikIngr
     );
 }
 
-/** The Ingress of one route of a routed service: its path prefix, no Host rule, no nginx annotations. */
-function ingress(
-    parent: pulumi.Resource,
-    name: string,
-    args: TraefikIngressArgs,
-    spec: Workload,
-    i: number,
-    ingressClass: k8s.networking.v1.IngressClass | undefined,
-): void {
+/** The Ingress of one route of a routed service, for the cluster's Traefik: its path prefix, the plain web entry. */
+function ingress(parent: pulumi.Resource, name: string, args: TraefikIngressArgs, spec: Workload, i: number): void {
     const route = spec.routes[i];
     const several = spec.routes.length > 1;
     const path = {
@@ -240,11 +192,11 @@ function ingress(
                 annotations: {
                     "traefik.ingress.kubernetes.io/router.priority": String(route.priority),
                     // The cluster's Traefik (k3s's) also listens on websecure: these routes are plain http.
-                    ...(args.mode === "cluster" ? { "traefik.ingress.kubernetes.io/router.entrypoints": "web" } : {}),
+                    "traefik.ingress.kubernetes.io/router.entrypoints": WEB_ENTRYPOINT,
                 },
             },
             spec: { ingressClassName: args.ingressClass, rules: [{ http: { paths: [path] } }] },
         },
-        { parent, dependsOn: ingressClass ? [ingressClass] : [] },
+        { parent },
     );
 }
