@@ -12,6 +12,7 @@ import * as path from "path";
 import { findCommand } from "../../cli/commands";
 import { parseInvocation, wantsHelp } from "../../cli/usage";
 import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../src/config/keys";
+import { SERVICES } from "../../src/services/catalog";
 import { GENERATED_FILES } from "../../scripts/docs";
 import { bkliteArgv } from "../support/cli";
 import { PROJECT_ROOT } from "../support/stackFiles";
@@ -227,6 +228,32 @@ describe("documentation", () => {
                     assert.ok(headings.includes(anchor), `${file}: ${target}: no heading #${anchor} in ${resolved}`);
                 }
             }
+        }
+    });
+
+    it("keeps docs/upstream.md in step: every path it names exists, every service has a row, every row a source", () => {
+        const text = read("docs/upstream.md");
+        const named = [...text.matchAll(/`((?:src|tests|scripts)\/[^`*]+)`/g)].map((m) => m[1]);
+        assert.ok(named.length > 20, "the program's side is named by its code");
+        assert.deepStrictEqual(
+            named.filter((p) => !fs.existsSync(path.join(PROJECT_ROOT, p))),
+            [],
+            "paths docs/upstream.md names that no longer exist",
+        );
+        const rows = text
+            .split("\n")
+            .filter((line) => line.startsWith("| ") && !/^\| (---|alias|service|edge|point) /.test(line));
+        const cells = (row: string) =>
+            row
+                .split(/(?<!\\)\|/)
+                .slice(1, -1)
+                .map((c) => c.trim());
+        for (const row of rows.filter((r) => cells(r).length === 4)) {
+            assert.match(cells(row)[1], /\b(HP|UPC|UH)\b/, `a row without its upstream source: ${row}`);
+        }
+        const services = rows.map((r) => cells(r)[0]).join(", ");
+        for (const service of SERVICES.map((s) => s.name)) {
+            assert.match(services, new RegExp(`\\b${service}\\b`), `docs/upstream.md has no row for ${service}`);
         }
     });
 
