@@ -414,7 +414,15 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
         }
     });
 
-    it("reaches a service in a container by its address on the stack's network, trying failing checks again while it settles", async () => {
+    /**
+     * A container on a network of its own serving /health on 8428 (after `sleep` seconds), made with `docker run`,
+     * or only created (`docker create`: no address until it starts); removed with its image and network afterwards.
+     */
+    async function withHealthContainer(
+        made: "run" | "create",
+        sleep: number,
+        fn: (container: string, network: string) => Promise<void>,
+    ): Promise<void> {
         requireDockerEngine();
         const image = `${uniqueName("bklite-itest-")}/victoria:verify`;
         const network = uniqueName("bklite-verify-net-");
@@ -422,10 +430,11 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
         makeImage(image, "victoria stand-in\n");
         docker("network", "create", network);
         try {
-            // Starts serving /health only after a few seconds, as a store settling after its start.
+            const serve = "/bin/busybox mkdir -p /www && echo OK > /www/health && exec httpd -f -p 8428 -h /www";
+            const detach = made === "run" ? ["-d"] : [];
             docker(
-                "run",
-                "-d",
+                made,
+                ...detach,
                 "--name",
                 container,
                 "--network",
@@ -433,12 +442,28 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
                 image,
                 "/bin/sh",
                 "-c",
-                "sleep 4; /bin/busybox mkdir -p /www && echo OK > /www/health && exec httpd -f -p 8428 -h /www",
+                `sleep ${sleep}; ${serve}`,
             );
-            const probe = { kind: "http", port: 8428, path: "/health", status: 200 };
+            await fn(container, network);
+        } finally {
+            spawnSync("docker", ["rm", "--force", container]);
+            spawnSync("docker", ["network", "rm", network]);
+            removeImages([image]);
+        }
+    }
+    const healthProbe = { kind: "http", port: 8428, path: "/health", status: 200 };
+
+    it("reaches a service in a container by its address on the stack's network, trying failing checks again while it settles", async () => {
+        // Starts serving /health only after a few seconds, as a store settling after its start.
+        await withHealthContainer("run", 4, async (container, network) => {
             const services = [
-                { service: "victoria-metrics", app: "monitor", probe, address: { container, network } },
-                { service: "victoria-logs", app: "log", probe, address: { container: `${container}-absent`, network } },
+                { service: "victoria-metrics", app: "monitor", probe: healthProbe, address: { container, network } },
+                {
+                    service: "victoria-logs",
+                    app: "log",
+                    probe: healthProbe,
+                    address: { container: `${container}-absent`, network },
+                },
             ];
             const run = await verify({ services }, {}, ["--format", "json", "--retry-seconds", "12"]);
             assert.strictEqual(row(run, "service victoria-metrics").status, "ok", run.stdout + run.stderr);
@@ -452,35 +477,15 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
                 new RegExp(`docker inspect ${container}-absent: .*No such`, "i"),
             );
             assert.deepStrictEqual(failing(run), ["service victoria-logs"]);
-        } finally {
-            spawnSync("docker", ["rm", "--force", container]);
-            spawnSync("docker", ["network", "rm", network]);
-            removeImages([image]);
-        }
+        });
     });
 
     it("finds a container's address again when it gets one after the first try", async () => {
-        requireDockerEngine();
-        const image = `${uniqueName("bklite-itest-")}/victoria:verify-late`;
-        const network = uniqueName("bklite-verify-net-");
-        const container = uniqueName("bklite-verify-late-");
-        makeImage(image, "victoria stand-in\n");
-        docker("network", "create", network);
-        try {
-            // Created, not started: docker inspect finds it without an address on the network until it starts.
-            docker(
-                "create",
-                "--name",
-                container,
-                "--network",
-                network,
-                image,
-                "/bin/sh",
-                "-c",
-                "/bin/busybox mkdir -p /www && echo OK > /www/health && exec httpd -f -p 8428 -h /www",
-            );
-            const probe = { kind: "http", port: 8428, path: "/health", status: 200 };
-            const services = [{ service: "victoria-metrics", app: "monitor", probe, address: { container, network } }];
+        // Created, not started: docker inspect finds it without an address on the network until it starts.
+        await withHealthContainer("create", 0, async (container, network) => {
+            const services = [
+                { service: "victoria-metrics", app: "monitor", probe: healthProbe, address: { container, network } },
+            ];
             const running = verify({ services }, {}, ["--format", "json", "--retry-seconds", "15"]);
             const starter = setTimeout(() => spawn("docker", ["start", container], { stdio: "ignore" }), 3000);
             const run = await running;
@@ -488,11 +493,7 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
             assert.match(run.stderr, /^verify: 1 failing \(service victoria-metrics\); trying again/m);
             assert.strictEqual(row(run, "service victoria-metrics").status, "ok", run.stdout + run.stderr);
             assert.match(row(run, "service victoria-metrics").found, /^HTTP 200 from \d+\.\d+\.\d+\.\d+:8428$/);
-        } finally {
-            spawnSync("docker", ["rm", "--force", container]);
-            spawnSync("docker", ["network", "rm", network]);
-            removeImages([image]);
-        }
+        });
     });
 
     it("opens a new port-forward when the one it used died", async () => {
