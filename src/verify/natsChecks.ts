@@ -182,7 +182,11 @@ function jetStreamFix(err: unknown): string {
     return "see the nats tls check";
 }
 
-/** The executor `instance` runs `echo` with a fresh word and replies as the Go executor does. */
+/**
+ * The executor `instance` runs `echo` with a fresh word and replies as the Go executor does: ExecuteResponse
+ * `{result, instance_id, success, error?}` (the fork's agents/nats-executor/local/entity.go), to a request
+ * `{args: [{command, execute_timeout}], kwargs}` as the server sends it (server/apps/rpc/executor.py).
+ */
 export async function probeExecutor(context: CheckContext, instance: string): Promise<{ ok: boolean; found: string }> {
     const word = `bklite-verify-${crypto.randomBytes(4).toString("hex")}`;
     const nc = await agentConnection(context, "bklite-verify-executor");
@@ -195,6 +199,7 @@ export async function probeExecutor(context: CheckContext, instance: string): Pr
             result?: unknown;
             instance_id?: unknown;
             success?: unknown;
+            error?: unknown;
         };
         const good =
             answer.success === true &&
@@ -203,7 +208,9 @@ export async function probeExecutor(context: CheckContext, instance: string): Pr
             answer.result.trim() === word;
         return {
             ok: good,
-            found: `replied success ${String(answer.success)}, instance ${String(answer.instance_id)}, output ${JSON.stringify(answer.result)}`,
+            found:
+                `replied success ${String(answer.success)}, instance ${String(answer.instance_id)}, output ${JSON.stringify(answer.result)}` +
+                (answer.error === undefined ? "" : `, error ${JSON.stringify(answer.error)}`),
         };
     } catch (err) {
         const message = reason(err);

@@ -13,6 +13,7 @@ import * as path from "path";
 import { spawn } from "child_process";
 import { connect } from "nats";
 import { Client } from "pg";
+import { DEFAULT_INSTALL_APPS } from "../../src/config/keys";
 import { aesDecrypt } from "../../src/seed/aes";
 import { mapStrings } from "../../src/util/json";
 import { RecordedResource } from "../../src/plan/mockRun";
@@ -22,7 +23,7 @@ import { requireDockerEngine } from "../support/docker";
 import { ProgramRun, runProgram } from "../support/mocks";
 import { makeCertificates } from "../support/nats";
 import { freePort, httpGet, tempDir } from "../support/processes";
-import { Replayed, removeStack, replay, runCommand, waitHealthy } from "../support/replay";
+import { Replayed, removeStack, replay, replayChange, runCommand, waitHealthy } from "../support/replay";
 import { STAND_INS, standInImages } from "../support/standinImages";
 import { stackConfig } from "../support/stackFiles";
 import { djangoChecks } from "../support/django";
@@ -42,6 +43,11 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
     let ports: { http: number; nats: number; postgres: number };
     let ca: string;
     let packages: { controller: string; telegraf: string };
+    let images: Record<string, string>;
+    /** The test's stack config, with the default region given. */
+    let config: (defaultRegion: Record<string, unknown>) => Record<string, string>;
+    /** A mock run's resources with the test's real certificates in place of the mocks' placeholders. */
+    let withRealCertificates: (recordedRun: ProgramRun) => RecordedResource[];
 
     const recorded = (name: string) => resources.find((r) => r.name === name)!;
     const serverEnv = () =>
@@ -71,7 +77,7 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
 
     before(async () => {
         requireDockerEngine();
-        const images = standInImages((line) => process.stderr.write(`      ${line}\n`));
+        images = standInImages((line) => process.stderr.write(`      ${line}\n`));
         const work = tempDir("e2e");
         const certs = makeCertificates(work);
         ca = fs.readFileSync(certs.ca, "utf8");
@@ -85,20 +91,19 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
         ]);
         fs.writeFileSync(packages.telegraf, crypto.randomBytes(32 * 1024));
         ports = { http: await freePort(), nats: await freePort(), postgres: await freePort() };
-        run = await runProgram(
-            stack,
+        config = (defaultRegion) =>
             stackConfig("dev", {
                 "bklite:httpPort": ports.http,
                 "bklite:natsPort": ports.nats,
                 "bklite:postgresPort": ports.postgres,
-                // The core services and the executor: the stand-ins this test builds.
-                "bklite:installApps": ["system_mgmt", "node_mgmt"],
+                // Every app's services: the default apps, and mlops.
+                "bklite:installApps": [...DEFAULT_INSTALL_APPS, "mlops"],
                 // The backup before an upgrade goes where this run cleans up.
                 "bklite:backup": { dir: path.join(work, "backups"), keep: 2 },
                 // A second region's agents are elsewhere: told this host's own non-loopback address for the API (so
                 // verification reaches it from here) and another for NATS.
                 "bklite:regions": [
-                    { name: "default" },
+                    defaultRegion,
                     {
                         name: "管理网",
                         nodeServerUrl: `http://${hostAddress()}:${ports.http}`,
@@ -109,20 +114,22 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
                     { file: packages.controller, version: "1.0.0" },
                     { file: packages.telegraf, type: "collector", object: "Telegraf", version: "1.0.0" },
                 ],
-            }),
-        );
+            });
+        run = await runProgram(stack, config({ name: "default" }));
         // Real certificates where the mocks put placeholders: TLS between the containers is checked for real.
         const real: Array<[string, string]> = [
             [mockPem("CERTIFICATE", "bklite-nats-tls-ca"), ca],
             [mockPem("CERTIFICATE", "bklite-nats-tls-server"), fs.readFileSync(certs.cert, "utf8")],
             [mockPem("PRIVATE KEY", "bklite-nats-tls-server-key"), fs.readFileSync(certs.key, "utf8")],
         ];
-        resources = run.recorder.resources.map((r) => ({
-            ...r,
-            inputs: mapStrings(r.inputs, (text) =>
-                real.reduce((t, [from, to]) => t.split(from).join(to), text),
-            ) as Record<string, any>,
-        }));
+        withRealCertificates = (recordedRun) =>
+            recordedRun.recorder.resources.map((r) => ({
+                ...r,
+                inputs: mapStrings(r.inputs, (text) =>
+                    real.reduce((t, [from, to]) => t.split(from).join(to), text),
+                ) as Record<string, any>,
+            }));
+        resources = withRealCertificates(run);
         assert.deepStrictEqual(
             resources
                 .filter((r) => r.type === "docker:index/container:Container")
@@ -153,6 +160,7 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
                 STAND_INS[service].standsFor,
                 `${service} runs a stand-in of ${STAND_INS[service].standsFor}`,
             );
+            assert.strictEqual(image.Config.Labels["io.bklite.runs"], STAND_INS[service].runs, service);
         }
     });
 
@@ -186,6 +194,12 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
                 `${r.name} log options`,
             );
             assert.strictEqual(info.HostConfig.RestartPolicy.Name, r.inputs.restart);
+            assert.strictEqual(info.Config.StopTimeout ?? undefined, r.inputs.stopTimeout, `${r.name} stop timeout`);
+            assert.strictEqual(
+                seconds(h.StartInterval ?? 0),
+                r.inputs.healthcheck.startInterval ?? "0s",
+                `${r.name} start_interval reads back as the provider's default`,
+            );
             for (const p of r.inputs.ports) {
                 assert.deepStrictEqual(
                     info.HostConfig.PortBindings[`${p.internal}/${p.protocol}`],
@@ -294,13 +308,18 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
                 new TextEncoder().encode(JSON.stringify({ args: [{}], kwargs: {} })),
                 { timeout: 5000 },
             );
-            assert.deepStrictEqual(JSON.parse(new TextDecoder().decode(reply.data)).instance_id, "default");
+            // ExecuteResponse (the fork's agents/nats-executor/local/entity.go); the stand-in downloads nothing.
+            const answer = JSON.parse(new TextDecoder().decode(reply.data));
+            assert.deepStrictEqual(Object.keys(answer).sort(), ["error", "instance_id", "result", "success"]);
+            assert.strictEqual(answer.instance_id, "default");
+            assert.strictEqual(answer.success, false);
+            assert.match(answer.error, /stand-in executor: download\.local is not executed/);
         } finally {
             await nc.close();
         }
     });
 
-    it("proves itself as registered: bklite verify ran last, every check holding (console and API through the routes, login, NATS, regions, packages, executor)", async () => {
+    it("proves itself as registered: bklite verify ran last, every check holding (console and API through the routes, login, NATS, regions, packages, streams, every service)", async () => {
         const verified = deployed.commands["bklite-verify-run"];
         assert.strictEqual(verified.code, 0, verified.stdout + verified.stderr);
         for (const row of [
@@ -313,12 +332,99 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
             "region 管理网",
             "package linux/Controller 1.0.0",
             "package linux/Telegraf 1.0.0",
+            "streams",
             "service nats-executor",
+            "service falkordb",
+            "service victoria-metrics",
+            "service victoria-logs",
+            "service minio",
+            "service mlflow",
         ]) {
             assert.match(verified.stdout, new RegExp(`^ok +${row} `, "m"), row);
         }
-        assert.match(verified.stdout, /^ok +streams +none needed /m, "no app that consumes a stream is installed");
-        assert.match(verified.stdout, /^11 checks: 11 ok, 0 failed, 0 warnings$/m);
+        assert.match(verified.stdout, /^ok +streams +metrics \(metrics\.\*\) /m, "Telegraf's stream");
+        assert.match(verified.stdout, /^(\d+) checks: \1 ok, 0 failed, 0 warnings$/m);
+    });
+
+    /** A container's address on the stack's network, as verification reaches it. */
+    const addressOf = async (service: string) =>
+        (await dockerApi("GET", `/containers/${deployed.containers[service]}/json`)).NetworkSettings.Networks[prefix]
+            .IPAddress as string;
+    /** Connects as an agent of the default region does: its SidecarEnv credentials, TLS with the stack's CA. */
+    async function asAgent() {
+        const env = seed().inputs.environment as Record<string, string>;
+        const rows = await database((db) =>
+            db.query<{ key: string; value: string }>(
+                "SELECT e.key, e.value FROM node_mgmt_sidecarenv e JOIN node_mgmt_cloudregion r ON r.id = e.cloud_region_id WHERE r.name = 'default'",
+            ),
+        );
+        const sidecar = Object.fromEntries(rows.rows.map((r) => [r.key, r.value]));
+        return connect({
+            servers: `tls://${sidecar.NATS_SERVERS}`,
+            user: sidecar.NATS_USERNAME,
+            pass: aesDecrypt(sidecar.NATS_PASSWORD, env.BKLITE_SECRET_KEY),
+            tls: { ca },
+        });
+    }
+    async function eventually<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+        const deadline = Date.now() + 60000;
+        for (;;) {
+            const found = await probe();
+            if (found !== undefined) {
+                return found;
+            }
+            if (Date.now() > deadline) {
+                throw new Error(`${what} did not arrive within 60 s`);
+            }
+            await new Promise((r) => setTimeout(r, 1000));
+        }
+    }
+
+    it("gets an agent's metric into VictoriaMetrics through the stream and the real Telegraf, and its log line into the real VictoriaLogs", async () => {
+        const marker = crypto.randomBytes(4).toString("hex");
+        const nc = await asAgent();
+        try {
+            // As an agent's Telegraf publishes (the fork's collectors/Telegraf.json): influx lines on metrics.<ip>.
+            nc.publish(
+                "metrics.10-1-0-5",
+                new TextEncoder().encode(`bklite_e2e,marker=${marker},host=10-1-0-5 value=42i ${Date.now()}000000\n`),
+            );
+            nc.publish(
+                "vector",
+                new TextEncoder().encode(
+                    JSON.stringify({
+                        message: `e2e log ${marker}`,
+                        instance_id: "10-1-0-5",
+                        source_type: "agent",
+                        timestamp: new Date().toISOString(),
+                    }),
+                ),
+            );
+            await nc.flush();
+        } finally {
+            await nc.close();
+        }
+        // /api/v1/export: raw samples, without the instant query's 30 s latency offset.
+        const metrics = `http://${await addressOf("victoria-metrics")}:8428`;
+        const exported = await eventually("the metric", async () => {
+            const res = await httpGet(
+                `${metrics}/api/v1/export?match[]=${encodeURIComponent(`bklite_e2e_value{marker="${marker}"}`)}`,
+            );
+            return res.status === 200 && res.body.trim() !== ""
+                ? JSON.parse(res.body.trim().split("\n")[0])
+                : undefined;
+        });
+        assert.deepStrictEqual(exported.values, [42]);
+        assert.strictEqual(exported.metric.host, "10-1-0-5");
+        const logs = `http://${await addressOf("victoria-logs")}:9428`;
+        const line = await eventually("the log line", async () => {
+            const res = await httpGet(`${logs}/select/logsql/query?query=${encodeURIComponent(`"e2e log ${marker}"`)}`);
+            return res.status === 200 && res.body.trim() !== ""
+                ? JSON.parse(res.body.trim().split("\n")[0])
+                : undefined;
+        });
+        assert.strictEqual(line._msg, `e2e log ${marker}`);
+        assert.strictEqual(line.instance_id, "10-1-0-5");
     });
 
     it("keeps the data and the seed through a restart of every container, and re-seeding changes nothing", async () => {
@@ -418,6 +524,74 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
         const verified = await runCommand(recorded("bklite-verify-run"));
         assert.strictEqual(verified.code, 0, verified.stdout + verified.stderr);
         assert.match(verified.stdout, /^ok +package linux\/Telegraf 1\.0\.0 /m, "the object is back, with its digest");
+    });
+
+    /** What must not change behind a `pulumi up`: the rows, with their versions, and each object's digest. */
+    async function dataSnapshot(): Promise<{ rows: unknown[]; objects: Record<string, string> }> {
+        const rows = await database((db) =>
+            db.query(
+                "SELECT 'e' AS t, e.id, e.key, e.value, e.xmin::text FROM node_mgmt_sidecarenv e UNION ALL SELECT 'p', id, name, version, xmin::text FROM node_mgmt_packageversion UNION ALL SELECT 'u', id, username, password, xmin::text FROM system_mgmt_user ORDER BY 1, 2",
+            ),
+        );
+        const env = seed().inputs.environment as Record<string, string>;
+        const nc = await connect({
+            servers: `tls://127.0.0.1:${ports.nats}`,
+            user: env.BKLITE_NATS_USER,
+            pass: env.BKLITE_NATS_PASSWORD,
+            tls: { ca },
+        });
+        try {
+            const objects: Record<string, string> = {};
+            for await (const info of await (await nc.jetstream().views.os("bklite")).list()) {
+                objects[info.name] = info.digest;
+            }
+            return { rows: rows.rows, objects };
+        } finally {
+            await nc.close();
+        }
+    }
+    const volumes = async () =>
+        (
+            await dockerApi(
+                "GET",
+                `/volumes?filters=${encodeURIComponent(JSON.stringify({ label: [`io.bklite.stack=${prefix}`] }))}`,
+            )
+        ).Volumes.map((v: { Name: string; CreatedAt: string }) => `${v.Name} ${v.CreatedAt}`).sort();
+
+    it("applies a second `pulumi up` as the providers do: a changed server env replaces it (delete, then create), seeding and verification run again, nothing is lost; a third, unchanged, changes nothing", async () => {
+        const before = { data: await dataSnapshot(), volumes: await volumes(), ids: { ...deployed.containers } };
+        // The operator moves the default region's API address (its agents reach this host by another address).
+        const moved = `http://${hostAddress()}:${ports.http}`;
+        const second = withRealCertificates(await runProgram(stack, config({ name: "default", nodeServerUrl: moved })));
+        const log = (line: string) => process.stderr.write(`      ${line}\n`);
+        const changed = await replayChange(resources, second, deployed, { images, log });
+        assert.deepStrictEqual(changed.replaced, ["server"], "only the server's env changed");
+        assert.notStrictEqual(changed.containers.server, before.ids.server, "a new server container");
+        for (const service of Object.keys(before.ids).filter((s) => s !== "server")) {
+            assert.strictEqual(changed.containers[service], before.ids[service], `${service} was left alone`);
+        }
+        assert.deepStrictEqual(changed.reran.sort(), ["bklite-backup-run", "bklite-seed-apply", "bklite-verify-run"]);
+        assert.match(changed.commands["bklite-backup-run"].stdout, /no image changed: no backup needed/);
+        const seeded = JSON.parse(changed.commands["bklite-seed-apply"].stdout);
+        assert.deepStrictEqual([seeded.sidecarEnv.updated, seeded.sidecarEnv.created], [1, 0], "NODE_SERVER_URL");
+        const verified = changed.commands["bklite-verify-run"];
+        assert.strictEqual(verified.code, 0, verified.stdout + verified.stderr);
+        const after = await dataSnapshot();
+        assert.deepStrictEqual(after.objects, before.data.objects, "every object, byte for byte");
+        const differing = after.rows.filter((row) => !JSON.stringify(before.data.rows).includes(JSON.stringify(row)));
+        assert.deepStrictEqual(
+            differing.map((row) => [(row as { key: string }).key, (row as { value: string }).value]),
+            [["NODE_SERVER_URL", moved]],
+            "one row changed: the default region's NODE_SERVER_URL",
+        );
+        assert.deepStrictEqual(await volumes(), before.volumes, "the same volumes, never recreated");
+
+        const third = withRealCertificates(await runProgram(stack, config({ name: "default", nodeServerUrl: moved })));
+        const unchanged = await replayChange(second, third, changed, { images, log });
+        assert.deepStrictEqual([unchanged.replaced, unchanged.reran], [[], []], "an unchanged stack changes nothing");
+        assert.deepStrictEqual(unchanged.containers, changed.containers);
+        assert.deepStrictEqual(await dataSnapshot(), after);
+        assert.deepStrictEqual(await volumes(), before.volumes);
     });
 });
 

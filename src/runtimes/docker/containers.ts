@@ -60,12 +60,19 @@ export function dockerHealthcheck(h: HealthCheck): docker.types.input.ContainerH
 
 /**
  * Inputs the docker provider reads back from the engine, set to exactly what the engine reports, so an unchanged
- * stack stays unchanged on the next `pulumi up` (each of these forces a replacement when it differs):
- * - networkMode: the engine reports "bridge" for a container created without one (pulumi/pulumi-docker#1272);
- * - healthcheck durations: Go's duration form (goDuration), every field non-zero so the image's own HEALTHCHECK
- *   fills none of them in;
- * - logOpts: only these two keys; a daemon.json that adds `log-opts` of its own makes them differ (see docs/what-gets-deployed.md).
- * The rest of what the program sets is stored as sent or not read back (docs/what-gets-deployed.md, "No-op runs").
+ * stack stays unchanged on the next `pulumi up` (each of these is ForceNew: a difference replaces the container).
+ * @pulumi/docker 5.2.0 bridges terraform-provider-docker v4.5.0, whose `resourceDockerContainerRead`
+ * (internal/provider/resource_docker_container_funcs.go) stores:
+ * - `network_mode` from `HostConfig.NetworkMode`: "bridge" for a container created without one
+ *   (pulumi/pulumi-docker#1272), so the program says "bridge";
+ * - `healthcheck` from `Config.Healthcheck`, each duration as Go's `time.Duration.String()` (goDuration), and
+ *   `start_interval` too, which the program leaves at the schema's default "0s"; every other field is non-zero, so
+ *   an image's own HEALTHCHECK fills none of them in;
+ * - `log_opts` from `HostConfig.LogConfig.Config`, the whole map once any are set (`containerLogOptsForState`): only
+ *   these two keys, and a daemon.json that adds `log-opts` of its own makes them differ (docs/what-gets-deployed.md);
+ * - `restart` from `HostConfig.RestartPolicy.Name` and `stop_timeout` from `Config.StopTimeout`: stored as sent.
+ * Env and labels are not read back (the provider's own comment there); the rest the program sets is stored as sent.
+ * tests/integration/dockerStack.test.ts compares each with what the engine reports after create.
  */
 export const ENGINE_REPORTED = { networkMode: "bridge" } as const;
 

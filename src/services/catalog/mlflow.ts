@@ -73,6 +73,8 @@ export const mlflow: ServiceDefinition = {
     defaultImage: "bklite/mlflow:huangpu-v1.0",
     apps: ["mlops"],
     secrets: ["mlflowDatabasePassword"],
+    // The tracking server's own health endpoint: OK once it serves (after its database migrations at start).
+    probe: { kind: "http", port: PORT, path: "/health", status: 200 },
     // Runs and models; the artifacts are MinIO's.
     data: [
         {

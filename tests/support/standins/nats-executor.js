@@ -1,8 +1,15 @@
 #!/usr/bin/env node
-// Stand-in for bklite/nats-executor, run as /opt/nats-executor --config /opt/config.yml: reads the config its
-// startup.sh wrote, connects to NATS (TLS verified with tls_ca_file when tls_enabled), and answers requests on the
-// executor's subjects for its instance, with the reply shape of the real one ({result, instance_id, success}). It
-// executes nothing: it proves the server-side executor is reachable where the server's installer looks for it.
+// Stand-in for bklite/nats-executor (not the real program: the fork's agents/nats-executor is module `nats-executor`,
+// which no registry serves), run as /opt/nats-executor --config /opt/config.yml: reads the config its startup.sh
+// wrote, connects to NATS (TLS verified with tls_ca_file when tls_enabled), and answers requests on the executor's
+// subjects for its instance. Its contract, from the fork (superfm831010/bk-lite huangpu-dev):
+// - requests are `{args: [request], kwargs}` (agents/nats-executor/local/executor.go SubscribeLocalExecutor), sent by
+//   server/apps/rpc/executor.py (`Executor.execute_local`: `{command, execute_timeout}`);
+// - replies are ExecuteResponse (agents/nats-executor/local/entity.go): `{result, instance_id, success}`, plus
+//   `error` only when it failed (`omitempty`); server/apps/node_mgmt/tasks/installer.py reads `success`, `error`,
+//   `result` and `instance_id` of a failed reply.
+// It runs nothing, with one exception: `echo WORD` on local.execute answers WORD and a newline, as a shell would, so
+// a caller can tell a live reply from a canned one; anything else fails as not executed, in the real failure shape.
 "use strict";
 const fs = require("fs");
 const { connect } = require("nats");
@@ -30,10 +37,7 @@ const SUBJECTS = [
     "health.check",
 ];
 
-/**
- * The real executor's reply shape. It runs nothing, with one exception: `echo WORD` on local.execute answers WORD and
- * a newline, as a shell would, so a caller can tell a live reply from a canned one.
- */
+/** A reply in ExecuteResponse's shape: `echo WORD` on local.execute succeeds; the rest fails, saying why. */
 function reply(subject, data) {
     let command;
     try {
@@ -43,11 +47,14 @@ function reply(subject, data) {
     }
     const echo =
         subject === "local.execute" && typeof command === "string" ? /^echo ([A-Za-z0-9_.-]+)$/.exec(command) : null;
-    return {
-        result: echo ? `${echo[1]}\n` : `stand-in: ${subject} not executed`,
-        instance_id: config.nats_instanceId,
-        success: true,
-    };
+    return echo
+        ? { result: `${echo[1]}\n`, instance_id: config.nats_instanceId, success: true }
+        : {
+              result: "",
+              instance_id: config.nats_instanceId,
+              success: false,
+              error: `stand-in executor: ${subject} is not executed`,
+          };
 }
 
 (async () => {
