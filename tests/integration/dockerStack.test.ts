@@ -74,6 +74,16 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
         }
     }
     const seed = () => recorded("bklite-seed-apply");
+    /** Connects to the stack's NATS as its commands do: the server's user, over TLS with the stack's CA. */
+    const asServer = () => {
+        const env = seed().inputs.environment as Record<string, string>;
+        return connect({
+            servers: `tls://127.0.0.1:${ports.nats}`,
+            user: env.BKLITE_NATS_USER,
+            pass: env.BKLITE_NATS_PASSWORD,
+            tls: { ca },
+        });
+    };
 
     before(async () => {
         requireDockerEngine();
@@ -272,12 +282,7 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
         );
 
         // The controller package as agents download it: with this stack's CA.
-        const nc = await connect({
-            servers: `tls://127.0.0.1:${ports.nats}`,
-            user: env.BKLITE_NATS_USER,
-            pass: env.BKLITE_NATS_PASSWORD,
-            tls: { ca },
-        });
+        const nc = await asServer();
         try {
             const store = await nc.jetstream().views.os("bklite");
             const chunks: Buffer[] = [];
@@ -295,13 +300,7 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
     });
 
     it("has the server-side executor `default` answering where the server's installer asks, over TLS", async () => {
-        const env = seed().inputs.environment as Record<string, string>;
-        const nc = await connect({
-            servers: `tls://127.0.0.1:${ports.nats}`,
-            user: env.BKLITE_NATS_USER,
-            pass: env.BKLITE_NATS_PASSWORD,
-            tls: { ca },
-        });
+        const nc = await asServer();
         try {
             const reply = await nc.request(
                 "download.local.default",
@@ -533,13 +532,7 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
                 "SELECT 'e' AS t, e.id, e.key, e.value, e.xmin::text FROM node_mgmt_sidecarenv e UNION ALL SELECT 'p', id, name, version, xmin::text FROM node_mgmt_packageversion UNION ALL SELECT 'u', id, username, password, xmin::text FROM system_mgmt_user ORDER BY 1, 2",
             ),
         );
-        const env = seed().inputs.environment as Record<string, string>;
-        const nc = await connect({
-            servers: `tls://127.0.0.1:${ports.nats}`,
-            user: env.BKLITE_NATS_USER,
-            pass: env.BKLITE_NATS_PASSWORD,
-            tls: { ca },
-        });
+        const nc = await asServer();
         try {
             const objects: Record<string, string> = {};
             for await (const info of await (await nc.jetstream().views.os("bklite")).list()) {
