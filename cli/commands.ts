@@ -4,6 +4,9 @@
  * Each command's modules load only when it runs (`load`): this file and its imports stay free of Pulumi, pg and
  * nats, so `bklite --help` costs little more than starting Node.
  */
+import * as fs from "fs";
+import * as path from "path";
+import { closest } from "../src/util/editDistance";
 import { SEED_ENV_HELP } from "../src/seed/connection";
 import { BACKUP_ENV_HELP } from "../src/backup/env";
 import { VERIFY_SECRETS_HELP } from "../src/verify/env";
@@ -45,6 +48,40 @@ function stackOption(description: string, options: { required?: boolean } = {}):
         check: (value) => {
             const problem = stackNameProblem(value);
             return problem && `${problem.value}: ${problem.message}`;
+        },
+    };
+}
+
+/** The platforms Pulumi publishes provider plugins for. */
+const PLUGIN_OSES = ["linux", "darwin", "windows"];
+const PLUGIN_ARCHES = ["amd64", "arm64"];
+
+/** A value from a fixed list, refused with "did you mean" before anything runs. */
+function oneOf(value: string, description: string, allowed: string[]): OptionSpec {
+    return {
+        type: "string",
+        value,
+        description: `${description}: ${allowed.join(", ")}`,
+        check: (given) => {
+            if (allowed.includes(given)) {
+                return undefined;
+            }
+            const meant = closest(given, allowed);
+            return `${given} is not one of ${allowed.join(", ")}${meant ? `; did you mean ${meant}?` : ""}`;
+        },
+    };
+}
+
+/** A file to write, whose directory must exist before any work is done. */
+function outputFile(description: string): OptionSpec {
+    return {
+        type: "string",
+        value: "FILE",
+        description,
+        check: (file) => {
+            const dir = path.dirname(path.resolve(file));
+            const stat = fs.statSync(dir, { throwIfNoEntry: false });
+            return stat?.isDirectory() ? undefined : `${file}: the directory ${dir} does not exist; make it first`;
         },
     };
 }
@@ -127,8 +164,8 @@ export const COMMANDS: CommandSpec[] = [
                 value: "DIR",
                 description: "where the plugin tarballs are or will be (default plugins)",
             },
-            os: { type: "string", value: "OS", description: "the offline host's operating system (default linux)" },
-            arch: { type: "string", value: "ARCH", description: "the offline host's architecture (default amd64)" },
+            os: oneOf("OS", "the offline host's operating system (default linux)", PLUGIN_OSES),
+            arch: oneOf("ARCH", "the offline host's architecture (default amd64)", PLUGIN_ARCHES),
             "project-dir": PROJECT_DIR("package-lock.json to read"),
         },
         examples: ["bklite plugins --dir plugins"],
@@ -363,7 +400,7 @@ export const COMMANDS: CommandSpec[] = [
                 description:
                     "read the stack's config from FILE instead of Pulumi.STACK.yaml (as `pulumi --config-file` does)",
             },
-            out: { type: "string", value: "FILE", description: "write the plan to FILE instead of standard output" },
+            out: outputFile("write the plan to FILE instead of standard output"),
         },
         examples: [
             "bklite plan --stack prod > prod.json",

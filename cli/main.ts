@@ -7,7 +7,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { InputError } from "../src/util/inputError";
 import { PROJECT_ROOT } from "../src/util/shell";
-import { commandsUnder, findCommand } from "./commands";
+import { closest } from "../src/util/editDistance";
+import { COMMANDS, commandsUnder, findCommand } from "./commands";
 import { deferFunctionSerializer } from "./deferSerializer";
 import { commandHelp, groupHelp, rootHelp, usageLine } from "./help";
 import { UsageError, parseInvocation, wantsHelp } from "./usage";
@@ -44,7 +45,10 @@ export async function main(
     if (found === undefined) {
         const group = commandsUnder(first);
         if (group.length === 0) {
-            err.write(`bklite: unknown command '${first}'\nRun 'bklite --help' for the commands.\n`);
+            const meant = closest(first, [...new Set(COMMANDS.map((c) => c.words[0]))]);
+            err.write(
+                `bklite: unknown command '${first}'${meant ? `; did you mean '${meant}'?` : ""}\nRun 'bklite --help' for the commands.\n`,
+            );
             return 2;
         }
         if (wantsHelp(more)) {
@@ -53,8 +57,15 @@ export async function main(
         }
         const sub = more[0];
         const subs = group.map((c) => c.words[1]).join(" or ");
+        const meant =
+            sub === undefined
+                ? undefined
+                : closest(
+                      sub,
+                      group.map((c) => c.words[1]),
+                  );
         err.write(
-            `bklite: ${sub === undefined || sub.startsWith("-") ? `${first} needs a subcommand: ${subs}` : `unknown ${first} subcommand '${sub}'`}\n\n${groupHelp(first)}`,
+            `bklite: ${sub === undefined || sub.startsWith("-") ? `${first} needs a subcommand: ${subs}` : `unknown ${first} subcommand '${sub}'${meant ? `; did you mean '${first} ${meant}'?` : ""}`}\n\n${groupHelp(first)}`,
         );
         return 2;
     }

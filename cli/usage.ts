@@ -1,4 +1,5 @@
 import { parseArgs } from "util";
+import { closest } from "../src/util/editDistance";
 import { InputError } from "../src/util/inputError";
 import { CommandSpec } from "./types";
 
@@ -19,6 +20,7 @@ export function parseInvocation(
     command: CommandSpec,
     args: string[],
 ): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+    checkOptionNames(command, args);
     let parsed: ReturnType<typeof parseArgs>;
     try {
         const options = Object.fromEntries(
@@ -26,7 +28,7 @@ export function parseInvocation(
         );
         parsed = parseArgs({ args, options, strict: true, allowPositionals: true });
     } catch (e) {
-        throw new UsageError((e as Error).message);
+        throw new UsageError(parserProblem(command, e as Error & { code?: string }));
     }
     const expected = command.args ?? [];
     if (parsed.positionals.length !== expected.length) {
@@ -48,4 +50,36 @@ export function parseInvocation(
         }
     }
     return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
+}
+
+/** Every `--name` before `--` is one of the command's options: an unknown one is named, with what it may have meant. */
+function checkOptionNames(command: CommandSpec, args: string[]): void {
+    const end = args.indexOf("--");
+    for (const arg of end < 0 ? args : args.slice(0, end)) {
+        if (!arg.startsWith("-") || arg === "-") {
+            continue;
+        }
+        const name = arg.replace(/^--?/, "").split("=")[0];
+        if (!(name in command.options)) {
+            const meant = closest(name, Object.keys(command.options));
+            const options = Object.keys(command.options)
+                .map((o) => `--${o}`)
+                .join(", ");
+            throw new UsageError(
+                `unknown option '${arg.split("=")[0]}'${meant ? `; did you mean --${meant}?` : ` (options: ${options || "none"})`}`,
+            );
+        }
+    }
+}
+
+/** Node's parser errors in the CLI's words: which option, and what it needs. */
+function parserProblem(command: CommandSpec, e: Error & { code?: string }): string {
+    const named = /'(--?[A-Za-z0-9-]+)/.exec(e.message)?.[1];
+    const option = named ? command.options[named.replace(/^--?/, "")] : undefined;
+    if (e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && named && option) {
+        return option.type === "boolean"
+            ? `${named} takes no value`
+            : `${named} needs a value${option.value ? ` (${named} ${option.value})` : ""}`;
+    }
+    return e.message;
 }

@@ -3,7 +3,7 @@
  * is said of them), then keys that are not this project's, or that sit in a misspelt namespace. Each key's value is
  * then read as the program reads it: the default when unset, JSON for everything but strings.
  */
-import { editDistance } from "../util/editDistance";
+import { closest, editDistance } from "../util/editDistance";
 import { CONFIG_KEYS, CONFIG_NAMESPACE, STRUCTURED_KEYS } from "./keys";
 import { AddProblem, MAX_CONFIG_VALUE_CHARS, problemList } from "./problems";
 import { ConfigSource } from "./types";
@@ -49,7 +49,7 @@ export function readRaw(given: ConfigSource): { raw: RawConfig; problems: Proble
 
 function unknownKeys(keys: ReadonlyArray<string>, add: AddProblem): void {
     for (const key of keys.filter((k) => !(k in CONFIG_KEYS))) {
-        const known = Object.keys(CONFIG_KEYS).find((k) => k.toLowerCase() === key.toLowerCase());
+        const known = closest(key, Object.keys(CONFIG_KEYS));
         const hint = known
             ? `; did you mean ${CONFIG_NAMESPACE}:${known}?`
             : ` (known keys: ${Object.keys(CONFIG_KEYS).join(", ")})`;

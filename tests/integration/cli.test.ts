@@ -151,12 +151,26 @@ describe("the bklite CLI", function () {
     describe("usage errors", () => {
         const cases: Array<[string[], RegExp]> = [
             [["nope"], /^bklite: unknown command 'nope'\nRun 'bklite --help' for the commands\.$/m],
+            [["plna"], /^bklite: unknown command 'plna'; did you mean 'plan'\?$/m],
+            [["seed", "aply"], /^bklite: unknown seed subcommand 'aply'; did you mean 'seed apply'\?$/m],
             [
                 ["plan"],
                 /^bklite: --stack is required \(e\.g\. --stack prod\)\nUsage: bklite plan --stack STACK \[options\]\nRun 'bklite plan --help' for more\.$/m,
             ],
-            [["seed", "apply", "--spec", "x.json", "--bogus"], /Unknown option '--bogus'/],
-            [["seed", "apply", "--spec"], /Option '--spec <value>' argument missing/],
+            [["plan", "--stak", "prod"], /^bklite: unknown option '--stak'; did you mean --stack\?$/m],
+            [
+                ["seed", "apply", "--spec", "x.json", "--bogus"],
+                /^bklite: unknown option '--bogus' \(options: --spec, /m,
+            ],
+            [["seed", "apply", "--spec"], /^bklite: --spec needs a value \(--spec FILE\|-\)$/m],
+            [
+                ["plugins", "--os", "linus"],
+                /^bklite: --os linus is not one of linux, darwin, windows; did you mean linux\?$/m,
+            ],
+            [
+                ["plan", "--stack", "prod", "--out", "/missing/x.json"],
+                /--out \/missing\/x\.json: the directory \/missing does not exist/,
+            ],
             [["plan", "diff", "one.json"], /plan diff takes BASE HEAD \(2 arguments\), got 1/],
             [["audit", "a.json", "b.json"], /audit takes EXPORT\.json \(1 argument\), got 2/],
             [["firewall", "remove", "now"], /firewall remove takes no arguments, got 'now'/],
@@ -166,9 +180,36 @@ describe("the bklite CLI", function () {
                 const { result, modules } = loadedModules(args);
                 assert.strictEqual(result.code, 2, result.stderr);
                 assert.match(result.stderr, message);
+                assert.doesNotMatch(
+                    result.stderr,
+                    /To specify a positional argument|ERR_PARSE_ARGS/,
+                    "not Node's text",
+                );
                 assert.deepStrictEqual(heavyIn(modules), []);
             });
         }
+
+        it("ends quietly when the reader closes the pipe (exit 141, as SIGPIPE), and names a missing lockfile", () => {
+            const [node, ...cli] = bkliteArgv(["plan", "--stack", "prod"]);
+            const piped = spawnSync(
+                "/bin/bash",
+                ["-c", 'set -o pipefail; "$@" | head -c 10 >/dev/null', "--", node, ...cli],
+                {
+                    cwd: PROJECT_ROOT,
+                    encoding: "utf8",
+                },
+            );
+            assert.strictEqual(piped.status, 141, piped.stderr);
+            assert.doesNotMatch(piped.stderr, /EPIPE|at .*\.js:\d+/);
+            const elsewhere = tempDir("cli-elsewhere");
+            const plugins = spawnSync(node, bkliteArgv(["plugins"]).slice(1), { cwd: elsewhere, encoding: "utf8" });
+            fs.rmSync(elsewhere, { recursive: true, force: true });
+            assert.strictEqual(plugins.status, 2);
+            assert.match(
+                plugins.stderr,
+                /has no package-lock\.json: run bklite plugins in the project directory, or pass --project-dir DIR/,
+            );
+        });
     });
 
     describe("inputs without bounds", () => {
