@@ -370,7 +370,7 @@ export const COMMANDS: CommandSpec[] = [
             BKLITE_IP6TABLES: "the ip6tables to run (default: ip6tables from PATH)",
         },
         examples: [
-            `echo '{"rules":[{"port":8080,"protocol":"tcp","sources":["10.0.0.0/8"]}]}' | bklite firewall apply --stack prod --rules -`,
+            `echo '{"rules":[{"port":8080,"protocol":"tcp","sources":["10.0.0.0/8"],"description":"console"}]}' | bklite firewall apply --stack prod --rules -`,
         ],
         load: async () => (await import("./firewall")).firewallApply,
     },

@@ -26,7 +26,7 @@ function cell(text: string): string {
 
 function defaultText(key: string, decl: ConfigKeyDecl): string {
     if (decl.secret) {
-        return key === "previousSecretKey" ? "none (never generated)" : "generated";
+        return GIVEN_ONLY_SECRETS.includes(key as SecretName) ? "none (given only, never generated)" : "generated";
     }
     if (key === "hostAddress") {
         return "none (required)";
@@ -131,6 +131,9 @@ function main(): void {
         const text = render();
         const current = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
         if (current === text) {
+            if (!check) {
+                process.stdout.write(`unchanged ${relative}\n`);
+            }
             continue;
         }
         if (check) {

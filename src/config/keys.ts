@@ -199,7 +199,7 @@ export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
             "Image supply: {registry, tag, overrides: {<service>: <ref>}, bundleDir}; with a registry, every image comes from it.",
         details:
             "`registry`: every image is rewritten under it; `tag`: one release tag for bk-lite's own images (`bklite/*`: server, web, nats-executor, mlflow), while third-party images (PostgreSQL, Redis, NATS, Traefik, FalkorDB, ...) keep their pinned tags unless overridden; `overrides`: `{<service>: <ref>}`; `bundleDir`: where `bklite images load` finds the archives (default assets/images).",
-        example: "bklite:images:\\n  registry: harbor.local/bklite\\n  tag: huangpu-v1.0",
+        example: "bklite:images:\n  registry: harbor.local/bklite\n  tag: huangpu-v1.0",
     },
     regions: {
         type: "array",
@@ -210,7 +210,7 @@ export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
         details:
             "Names are unique. Each region's NODE_SERVER_URL (given or derived from hostAddress and httpPort) must be an absolute `http(s)://host[:port]`; `env` may set the other SidecarEnv keys but never `NATS_PASSWORD` ([Seed data](../seed-data.md)).",
         example:
-            'bklite:regions:\\n  - name: default\\n  - name: \u7ba1\u7406\u7f51\\n    nodeServerUrl: http://10.1.0.5:8080\\n    env: {NATS_SERVERS: \\"10.1.0.5:24222\\"}',
+            'bklite:regions:\n  - name: default\n  - name: \u7ba1\u7406\u7f51\n    nodeServerUrl: http://10.1.0.5:8080\n    env: {NATS_SERVERS: "10.1.0.5:24222"}',
     },
     probePackages: {
         type: "array",
@@ -220,7 +220,7 @@ export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
         details:
             "The controller zip gets the stack's CA patched in; each collector is its own file (`type: collector`, `object: Telegraf`). `file` is relative to the project (usually assets/packages/); a missing file stops `pulumi up` before anything changes ([Seed data](../seed-data.md)).",
         example:
-            "bklite:probePackages:\\n  - {file: assets/packages/fusion-collectors-linux-amd64.zip, version: 1.0.0}\\n  - {file: assets/packages/telegraf, type: collector, object: Telegraf, version: 1.0.0}",
+            "bklite:probePackages:\n  - {file: assets/packages/fusion-collectors-linux-amd64.zip, version: 1.0.0}\n  - {file: assets/packages/telegraf, type: collector, object: Telegraf, version: 1.0.0}",
     },
     security: {
         type: "object",
@@ -230,7 +230,7 @@ export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
         details:
             "No rules means http and nats open to anyone (with a warning). `hostFirewall` enforces the rules with iptables on the Docker host; on a cluster they become NetworkPolicies ([Security rules](../security.md)).",
         example:
-            "bklite:security:\\n  hostFirewall: true\\n  rules:\\n    - {port: http, sources: [10.0.0.0/8], description: console}\\n    - {port: nats, sources: [10.0.0.0/8], description: agents}",
+            "bklite:security:\n  hostFirewall: true\n  rules:\n    - {port: http, sources: [10.0.0.0/8], description: console}\n    - {port: nats, sources: [10.0.0.0/8], description: agents}",
     },
     kubernetes: {
         type: "object",
@@ -239,7 +239,7 @@ export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
         details:
             "`namespace` (bklite), `createNamespace` (true), `context` (current), `kubeconfig` (the file the provider, the preflight and the CLI's kubectl read, relative to the project directory; default $KUBECONFIG, else ~/.kube/config), `preflight` (check: read the cluster before deploying and stop when it cannot be read; skip: deploy unchecked), `storageClass` (cluster default), `volumeSize` (10Gi), `imagePullSecrets` ([]), `serviceType` (NodePort or LoadBalancer), `nodePorts` ({http: 30080, nats: 30422}), `ingressClass` (traefik: with `ingress: cluster`, the class of the cluster's Traefik the Ingresses name), `resources` ({<service>: {cpu, memory}} requests; not traefik), `edgeNode` (the node at hostAddress: Traefik and NATS run there and keep clients' addresses; needed for source rules with NodePort), `ingress` (own: the stack runs its Traefik, routing from a file with no Kubernetes API access; cluster: the cluster's Traefik, as on stock k3s, serves the stack's Ingresses on port 80), `ingressNamespace` (kube-system: where that Traefik's pods run), `natsAddress` (behind load balancers: the NATS one's address; required there), `registryAuth` ({server, username}, with the secret `registryPassword`: the program makes the pull secret; `imagePullSecrets` in a namespace the stack creates are refused, since nothing could have made them). Only with `runtime: kubernetes` ([Kubernetes](../kubernetes.md)).",
         example:
-            "bklite:kubernetes:\\n  namespace: bklite\\n  storageClass: local-path\\n  nodePorts: {http: 30080, nats: 30422}",
+            "bklite:kubernetes:\n  namespace: bklite\n  storageClass: local-path\n  nodePorts: {http: 30080, nats: 30422}",
     },
     backup: {
         type: "object",
@@ -248,7 +248,7 @@ export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
             "Backups before upgrades {dir, keep, beforeUpgrade}: when `pulumi up` changes an image, `bklite backup` runs into dir (relative to the project) first and keeps the newest keep; beforeUpgrade false turns it off (with a warning).",
         details:
             "`dir` is relative to the project or absolute; `keep` is 1 to 1000. See [Day two](../day-two.md) for restores and rollbacks.",
-        example: "bklite:backup:\\n  dir: /srv/bklite-backups\\n  keep: 7",
+        example: "bklite:backup:\n  dir: /srv/bklite-backups\n  keep: 7",
     },
     ...Object.fromEntries(
         Object.entries(SECRET_KEYS).map(([key, description]) => [
@@ -260,8 +260,11 @@ export const CONFIG_KEYS: Record<string, ConfigKeyDecl> = {
                 description: GIVEN_ONLY_SECRETS.includes(key as SecretName)
                     ? description
                     : `${description} Generated when empty.`,
-                // On standard input: a value on the command line would show in `ps`.
-                example: `openssl rand -hex 24 | pulumi config set --secret ${CONFIG_NAMESPACE}:${key}`,
+                // On standard input: a value on the command line would show in `ps`. A given-only secret is the
+                // operator's (the registry's password, the SECRET_KEY being replaced), so no random value is suggested.
+                example: GIVEN_ONLY_SECRETS.includes(key as SecretName)
+                    ? `pulumi config set --secret ${CONFIG_NAMESPACE}:${key} < ${key === "registryPassword" ? "registry-password.txt" : "previous-secret-key.txt"}`
+                    : `openssl rand -hex 24 | pulumi config set --secret ${CONFIG_NAMESPACE}:${key}`,
             } as ConfigKeyDecl,
         ]),
     ),

@@ -1,6 +1,6 @@
 /** The running program's config: the `bklite:*` keys Pulumi hands it, read once and validated. */
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE } from "./keys";
+import { CONFIG_KEYS, CONFIG_NAMESPACE } from "./keys";
 import { parseStackConfig, unusedSettings } from "./parse";
 import { ConfigError } from "./problems";
 import { stackNameProblem } from "./stackName";
@@ -43,6 +43,17 @@ export function configValuesOf(source: ConfigSource): StackFileValues {
 }
 
 /**
+ * The keys the stack's own file sets. Pulumi hands the program Pulumi.yaml's declared defaults as if they were set,
+ * so a key holding exactly its declared default counts as unset: nobody chose it.
+ */
+function keysSetByStack(source: ConfigSource): string[] {
+    return source.keys().filter((key) => {
+        const declared = CONFIG_KEYS[key]?.default;
+        return declared === undefined || source.get(key) !== String(declared);
+    });
+}
+
+/**
  * Reads and validates the running program's config; throws a ConfigError listing every problem. Settings the
  * runtime does not use are logged as warnings.
  */
@@ -55,7 +66,7 @@ export function readProgramConfig(
     if (result.config === undefined || badName !== undefined) {
         throw new ConfigError([...(badName ? [badName] : []), ...result.problems]);
     }
-    for (const warning of unusedSettings(result.config, source.keys())) {
+    for (const warning of unusedSettings(result.config, keysSetByStack(source))) {
         void pulumi.log.warn(warning);
     }
     return result.config;

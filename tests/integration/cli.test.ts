@@ -7,7 +7,9 @@ import * as assert from "assert";
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { COMMANDS, COMMON_ENVIRONMENT } from "../../cli/commands";
+import { COMMANDS, COMMON_ENVIRONMENT, findCommand } from "../../cli/commands";
+import { parseInvocation } from "../../cli/usage";
+import { parseSecurityConfig } from "../../src/security/rules";
 import { DEFERRED_MODULES } from "../../cli/deferSerializer";
 import { copyCheckout } from "../support/checkout";
 import { CliResult, bklite, bkliteArgv, bkliteProcess } from "../support/cli";
@@ -145,6 +147,43 @@ describe("the bklite CLI", function () {
             ]);
             assert.ok(read.size >= 10, "the scan finds the variables");
             assert.deepStrictEqual([...read].filter((v) => !documented.has(v)).sort(), []);
+        });
+    });
+
+    describe("the help's examples", () => {
+        /** The bklite invocation of an example line: environment assignments, redirections and pipes set aside. */
+        const invocations = (example: string) =>
+            example
+                .split(/&&|\|(?!\|)/)
+                .map((part) => part.trim())
+                .filter((part) => /(^|\s)bklite\s/.test(part))
+                .map((part) =>
+                    part
+                        .replace(/^([A-Z_]+=\S*\s+)+/, "")
+                        .replace(/\s*[<>].*$/, "")
+                        .split(/\s+/)
+                        .slice(1),
+                );
+
+        it("parse as written, every one, by the CLI's own parser and checks", () => {
+            for (const command of COMMANDS) {
+                for (const example of command.examples) {
+                    for (const args of invocations(example)) {
+                        const found = findCommand(args);
+                        assert.ok(found, `${example}: no such command`);
+                        assert.doesNotThrow(() => parseInvocation(found.command, found.rest), example);
+                    }
+                }
+            }
+        });
+
+        it("run as written where no deployed stack is needed: plugins, plan, and firewall apply's rules", async () => {
+            assert.strictEqual((await bklite("plugins", "--dir", "plugins")).code, 0);
+            const planned = await bklite("plan", "--stack", "prod");
+            assert.strictEqual(planned.code, 0, planned.stderr);
+            const firewall = COMMANDS.find((c) => c.words.join(" ") === "firewall apply")!.examples[0];
+            const rules = JSON.parse(/echo '(.*)' \|/.exec(firewall)![1]);
+            assert.deepStrictEqual(parseSecurityConfig(rules).problems, [], "the example's rules are accepted");
         });
     });
 

@@ -13,6 +13,9 @@ import { findCommand } from "../../cli/commands";
 import { parseInvocation, wantsHelp } from "../../cli/usage";
 import { CONFIG_KEYS, CONFIG_NAMESPACE } from "../../src/config/keys";
 import { SERVICES } from "../../src/services/catalog";
+import { parse as parseYaml } from "yaml";
+import { parseStackConfig } from "../../src/config/parse";
+import { readStackFiles, stackFileSource } from "../../src/config/stackFiles";
 import { GENERATED_FILES } from "../../scripts/docs";
 import { bkliteArgv } from "../support/cli";
 import { PROJECT_ROOT } from "../support/stackFiles";
@@ -187,6 +190,23 @@ describe("documentation", () => {
         ]) {
             assert.ok(cli.includes(`## bklite ${word}\n`), word);
         }
+    });
+
+    it("gives every structured key an example that is valid YAML and a config the program accepts", () => {
+        for (const [key, decl] of Object.entries(CONFIG_KEYS).filter(([, d]) => d.example.startsWith("bklite:"))) {
+            const parsed = parseYaml(decl.example) as Record<string, unknown>;
+            assert.deepStrictEqual(Object.keys(parsed), [`${CONFIG_NAMESPACE}:${key}`], key);
+            const overrides: Record<string, unknown> = {
+                [`${CONFIG_NAMESPACE}:${key}`]: parsed[`${CONFIG_NAMESPACE}:${key}`],
+            };
+            const problems = parseStackConfig(
+                stackFileSource(readStackFiles(PROJECT_ROOT, "dev", overrides)),
+            ).problems.filter((p) => p.path === key || p.path.startsWith(`${key}.`) || p.path.startsWith(`${key}[`));
+            assert.deepStrictEqual(problems, [], `the ${key} example as config`);
+        }
+        const reference = read("docs/reference/config.md");
+        assert.doesNotMatch(reference, /\\n|\\"/, "no escaped newlines or quotes in the examples");
+        assert.doesNotMatch(reference, /openssl rand[^\n]*bklite:(registryPassword|previousSecretKey)/);
     });
 
     it("keeps the README a front door: about 150 lines, the set-up commands, links into docs/ for every task", () => {

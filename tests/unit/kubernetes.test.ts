@@ -797,6 +797,30 @@ function stackClaimsOf(config: Record<string, string>): StackClaim[] {
     return stackClaims(stackWorkloads(parsedConfig(config)));
 }
 
+describe("program on Kubernetes: settings it does not use", () => {
+    it("warns only of what the stack file sets, not of Pulumi.yaml's defaults Pulumi hands over as set", async () => {
+        const minimal = (ports: Record<string, string>) => ({
+            "bklite:hostAddress": "192.168.31.10",
+            "bklite:runtime": "kubernetes",
+            ...ports,
+        });
+        const defaults = { "bklite:httpPort": "8080", "bklite:natsPort": "24222", "bklite:postgresPort": "25432" };
+        const quiet = await mocks.capturingWarnings(() => runProgram("dev", minimal(defaults)));
+        assert.deepStrictEqual(
+            quiet.warnings.filter((w) => /is set, but/.test(w)),
+            [],
+        );
+        const chosen = await mocks.capturingWarnings(() =>
+            runProgram("dev", minimal({ ...defaults, "bklite:httpPort": "9090" })),
+        );
+        assert.ok(
+            chosen.warnings.some((w) => /bklite:httpPort is set, but on a cluster/.test(w)) &&
+                !chosen.warnings.some((w) => /bklite:natsPort is set/.test(w)),
+            chosen.warnings.join("\n"),
+        );
+    });
+});
+
 describe("program on Kubernetes: LoadBalancer endpoints", () => {
     it("tells agents the NATS load balancer's own address, bounds the wait for addresses, and refuses a missing one", async () => {
         const run = await runProgram(
