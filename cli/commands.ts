@@ -400,9 +400,15 @@ export const COMMANDS: CommandSpec[] = [
                 description:
                     "read the stack's config from FILE instead of Pulumi.STACK.yaml (as `pulumi --config-file` does)",
             },
-            out: outputFile("write the plan to FILE instead of standard output"),
+            out: outputFile("write the plan to FILE instead of standard output (JSON unless --format text)"),
+            format: oneOf(
+                "FORMAT",
+                "text (a summary for a person; the default on a terminal) or json (the whole plan; the default otherwise)",
+                ["text", "json"],
+            ),
         },
         examples: [
+            "bklite plan --stack dev --format text",
             "bklite plan --stack prod > prod.json",
             "bklite plan --stack prod --config-file proposed.yaml --out proposed.json",
         ],

@@ -2,16 +2,24 @@ import * as fs from "fs";
 import { diffMarkdown, diffPlanSets, readPlans } from "../src/plan/diff";
 import { stableJson } from "../src/util/json";
 import { planStack } from "../src/plan/planStack";
+import { planSummary } from "../src/plan/summary";
 import { CommandHandler } from "./types";
 
-/** `bklite plan`: the stack's desired resources as stable JSON. */
+/**
+ * `bklite plan`: the stack's desired resources, as stable JSON for tools and files, or as a summary for a person:
+ * the default on a terminal.
+ */
 export const plan: CommandHandler = async ({ values, out }) => {
     const configFile = values["config-file"] as string | undefined;
-    const json = stableJson(await planStack(values.stack as string, configFile === undefined ? {} : { configFile }));
-    if (typeof values.out === "string") {
-        fs.writeFileSync(values.out, json);
+    const planned = await planStack(values.stack as string, configFile === undefined ? {} : { configFile });
+    const toFile = typeof values.out === "string";
+    const format =
+        (values.format as string | undefined) ?? (!toFile && (out as { isTTY?: boolean }).isTTY ? "text" : "json");
+    const text = format === "text" ? planSummary(planned) : stableJson(planned);
+    if (toFile) {
+        fs.writeFileSync(values.out as string, text);
     } else {
-        out.write(json);
+        out.write(text);
     }
     return 0;
 };

@@ -12,6 +12,9 @@ import { PROJECT_DIR_MARK, Plan, PlanError, SECRET_MASK, planStack } from "../..
 import { PROJECT_ROOT } from "../../src/util/shell";
 import { copyCheckout } from "../support/checkout";
 import { bklite, bkliteProcess } from "../support/cli";
+import { PassThrough } from "stream";
+import { plan as planCommand } from "../../cli/plan";
+import { planSummary } from "../../src/plan/summary";
 import { tempDir } from "../support/processes";
 
 /** Every string in a value. */
@@ -261,6 +264,65 @@ describe("bklite plan", () => {
             );
             assert.match(twice.stderr, /^bklite: .*twice\.yaml:3:3: not valid YAML \(Map keys must be unique\)/m);
             assert.match(list.stderr, /^bklite: .*list\.yaml: config must be a map of keys/m);
+        });
+    });
+
+    describe("the summary for a person (--format text)", () => {
+        it("says the dev stack in a screen: stack, endpoints, every service and image, ports, volumes, secrets, outputs", async () => {
+            const result = await bklite("plan", "--stack", "dev", "--format", "text");
+            assert.strictEqual(result.code, 0, result.stderr);
+            const lines = result.stdout.trimEnd().split("\n");
+            assert.ok(lines.length <= 40, `${lines.length} lines`);
+            const plan = JSON.parse((await bklite("plan", "--stack", "dev")).stdout) as Plan;
+            assert.match(result.stdout, /^stack dev \(project bklite\), runtime docker$/m);
+            assert.match(
+                result.stdout,
+                new RegExp(`^console +${String(plan.outputs.consoleUrl).replace(/\./g, "\\.")}$`, "m"),
+            );
+            for (const [service, image] of Object.entries(plan.outputs.images as Record<string, string>)) {
+                assert.match(
+                    result.stdout,
+                    new RegExp(`^  ${service} +${image.replace(/[.]/g, "\\.")}$`, "m"),
+                    service,
+                );
+            }
+            assert.match(result.stdout, /^  8080\/tcp +console and agent API, from /m);
+            assert.match(result.stdout, /^data volumes, kept on destroy \(6\): bklite-dev-falkordb-data, /m);
+            assert.match(result.stdout, /^secrets generated unless given: adminPassword, .*secretKey$/m);
+            assert.match(result.stdout, /^outputs: adminPassword \(secret\), /m);
+            assert.doesNotMatch(result.stdout, /\(secret known after deploy/, "no placeholder values");
+        });
+
+        it("is the default on a terminal only: piped, and with --out, the plan is JSON", async () => {
+            const piped = await bklite("plan", "--stack", "dev");
+            assert.doesNotThrow(() => JSON.parse(piped.stdout));
+            const file = path.join(tempDir("plan-out-"), "dev.json");
+            assert.strictEqual((await bklite("plan", "--stack", "dev", "--out", file)).code, 0);
+            assert.strictEqual(fs.readFileSync(file, "utf8"), piped.stdout);
+            // The command as the CLI runs it, writing to a terminal.
+            const terminal = Object.assign(new PassThrough(), { isTTY: true });
+            let written = "";
+            terminal.on("data", (d) => (written += d));
+            const code = await planCommand({
+                values: { stack: "dev" },
+                positionals: [],
+                out: terminal,
+                err: new PassThrough(),
+            });
+            assert.strictEqual(code, 0);
+            assert.match(written, /^stack dev \(project bklite\), runtime docker/m);
+        });
+
+        it("reads any plan, either runtime: every recorded stack's summary names its services in under a screen", () => {
+            const dir = path.join(PROJECT_ROOT, "tests", "fixtures", "plans");
+            for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".json"))) {
+                const plan = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as Plan;
+                const summary = planSummary(plan);
+                assert.ok(summary.split("\n").length <= 40, file);
+                for (const service of Object.keys(plan.outputs.images as Record<string, string>)) {
+                    assert.ok(summary.includes(`  ${service} `), `${file}: ${service}`);
+                }
+            }
         });
     });
 
