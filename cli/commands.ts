@@ -103,6 +103,34 @@ const PROJECT_DIR = (what: string): OptionSpec => ({
 
 export const COMMANDS: CommandSpec[] = [
     {
+        words: ["init"],
+        summary: "a new site's stack file, minimal and commented (Pulumi.STACK.yaml)",
+        description:
+            "Writes Pulumi.STACK.yaml for a new site with only what a site must decide (its address, the runtime, offline, the registry), each line commented, and every other setting left to its documented default. The values are checked by the config's own rules and the file is read back by the program's parser before it is written, so `bklite plan --stack STACK` accepts it as it is. An existing stack file is never overwritten.",
+        options: {
+            stack: stackOption("the new stack's name", { required: true }),
+            "host-address": {
+                type: "string",
+                value: "ADDR",
+                description: "the address agents and browsers reach the site by (bklite:hostAddress)",
+                required: { example: "10.0.0.5" },
+            },
+            runtime: oneOf("RUNTIME", "where the platform runs (default docker)", ["docker", "kubernetes"]),
+            registry: {
+                type: "string",
+                value: "HOST/PATH",
+                description:
+                    "the site's registry holding every image (bklite:images.registry), e.g. harbor.local/bklite",
+            },
+            "project-dir": PROJECT_DIR("Pulumi.yaml to write beside"),
+        },
+        examples: [
+            "bklite init --stack customs-a --host-address 10.20.0.5",
+            "bklite init --stack factory-b --host-address 10.30.0.8 --runtime kubernetes --registry harbor.factory.local/bklite",
+        ],
+        load: async () => (await import("./init")).init,
+    },
+    {
         words: ["images", "bundle"],
         summary: "save the images a stack uses into a directory (connected machine)",
         description:

@@ -150,6 +150,77 @@ describe("the bklite CLI", function () {
         });
     });
 
+    describe("bklite init", () => {
+        let project: string;
+        before(() => {
+            project = tempDir("cli-init");
+            fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(project, "Pulumi.yaml"));
+        });
+        after(() => fs.rmSync(project, { recursive: true, force: true }));
+
+        it("writes a commented stack file for a new site that bklite plan accepts as it is, on either runtime", async () => {
+            const made = await bklite(
+                "init",
+                "--stack",
+                "site-a",
+                "--host-address",
+                "10.20.0.5",
+                "--project-dir",
+                project,
+            );
+            assert.strictEqual(made.code, 0, made.stderr);
+            const k8s = await bklite(
+                ...["init", "--stack", "site-b", "--host-address", "10.30.0.8", "--runtime", "kubernetes"],
+                ...["--registry", "harbor.factory.local/bklite", "--project-dir", project],
+            );
+            assert.strictEqual(k8s.code, 0, k8s.stderr);
+            for (const [stack, runtime] of [
+                ["site-a", "docker"],
+                ["site-b", "kubernetes"],
+            ]) {
+                const file = path.join(project, `Pulumi.${stack}.yaml`);
+                assert.match(fs.readFileSync(file, "utf8"), /^  # The address agents and browsers reach this site by/m);
+                const planned = await bklite("plan", "--stack", stack, "--config-file", file, "--format", "json");
+                assert.strictEqual(planned.code, 0, planned.stderr);
+                assert.strictEqual(JSON.parse(planned.stdout).config["bklite:runtime"], runtime);
+            }
+            const images = JSON.parse(
+                (await bklite("plan", "--stack", "site-b", "--config-file", path.join(project, "Pulumi.site-b.yaml")))
+                    .stdout,
+            ).outputs.images as Record<string, string>;
+            assert.ok(Object.values(images).every((ref) => ref.startsWith("harbor.factory.local/bklite/")));
+        });
+
+        it("never overwrites a stack file, and writes nothing for values the config's rules refuse, naming each", async () => {
+            const file = path.join(project, "Pulumi.site-a.yaml");
+            const before = fs.readFileSync(file, "utf8");
+            const again = await bklite(
+                "init",
+                "--stack",
+                "site-a",
+                "--host-address",
+                "10.9.9.9",
+                "--project-dir",
+                project,
+            );
+            assert.strictEqual(again.code, 2);
+            assert.match(again.stderr, /Pulumi\.site-a\.yaml exists; bklite init never overwrites a stack file/);
+            assert.strictEqual(fs.readFileSync(file, "utf8"), before);
+            const bad = await bklite(
+                ...["init", "--stack", "site-c", "--host-address", "10.20.0", "--registry", "Harbor/x"],
+                ...["--project-dir", project],
+            );
+            assert.strictEqual(bad.code, 2);
+            assert.match(bad.stderr, /^  - --host-address "10\.20\.0": is not a valid IPv4 address/m);
+            assert.match(bad.stderr, /^  - --registry "Harbor\/x": /m);
+            assert.deepStrictEqual(fs.readdirSync(project).sort(), [
+                "Pulumi.site-a.yaml",
+                "Pulumi.site-b.yaml",
+                "Pulumi.yaml",
+            ]);
+        });
+    });
+
     describe("the help's examples", () => {
         /** The bklite invocation of an example line: environment assignments, redirections and pipes set aside. */
         const invocations = (example: string) =>
