@@ -40,3 +40,8 @@ export const dataVolumes = platform.dataVolumes;
 export const seedSummary = platform.seedSummary;
 /** Which ports to open, from where: for the cloud security group or upstream firewall. */
 export const securityRules = platform.securityRules;
+/**
+ * The BKLITE_* variables operators' commands connect with (secret): `bklite verify --stack S` and the others read it
+ * through `pulumi stack output operatorEnvironment --json --show-secrets` when the variables are not set.
+ */
+export const operatorEnvironment = platform.operatorEnvironment;

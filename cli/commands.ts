@@ -86,6 +86,12 @@ function outputFile(description: string): OptionSpec {
     };
 }
 
+/** How commands with --stack find their variables when they are not set. */
+const STACK_ENV: Record<string, string> = {
+    BKLITE_PULUMI:
+        "with --stack: the Pulumi CLI that reads the stack's operatorEnvironment output when a variable the command cannot run without is unset (default: pulumi from PATH; PULUMI_CONFIG_PASSPHRASE(_FILE) as for pulumi)",
+};
+
 const FIREWALL_STACK = stackOption("the stack whose chains these are (BKLITE-IN-STACK, BKLITE-FWD-STACK)", {
     required: true,
 });
@@ -205,11 +211,13 @@ export const COMMANDS: CommandSpec[] = [
         description:
             "Makes bk-lite's database and NATS object store hold what the spec says: every cloud region with its SidecarEnv keys (secret values encrypted as the server's AESCryptor does), and every probe package uploaded, verified and registered. Validates the whole spec first, waits for the server's migrations to create the tables, writes every row in one transaction, and changes nothing on a re-run when nothing differs. The program runs it after the server is healthy, with the spec on standard input.",
         options: {
+            stack: stackOption(
+                "seed the stack of Pulumi.STACK.yaml, its spec rendered as the program renders it (or give --spec)",
+            ),
             spec: {
                 type: "string",
                 value: "FILE|-",
                 description: "the seed spec (JSON: {regions, packages}); - reads standard input",
-                required: { example: "seed.json" },
             },
             force: { type: "boolean", description: "replace a package whose version already holds a different file" },
             reencrypt: {
@@ -223,9 +231,12 @@ export const COMMANDS: CommandSpec[] = [
                 description: "how long to wait for the server's migrations to create bk-lite's tables (default 900)",
             },
             ...ACCESS_OPTIONS("PostgreSQL and NATS"),
+            "project-dir": PROJECT_DIR("Pulumi.STACK.yaml and packages to read"),
         },
-        environment: { ...SEED_ENV_HELP, ...KUBECTL_ENV },
+        environment: { ...SEED_ENV_HELP, ...STACK_ENV, ...KUBECTL_ENV },
+        readsStackEnvironment: ["BKLITE_PG_URL", "BKLITE_SECRET_KEY"],
         examples: [
+            "bklite seed apply --stack prod",
             "BKLITE_PG_URL=... BKLITE_SECRET_KEY=... bklite seed apply --spec seed.json",
             "bklite seed apply --spec - < seed.json",
             "BKLITE_SECRET_KEY=NEW BKLITE_PREVIOUS_SECRET_KEY=OLD bklite seed apply --spec seed.json --reencrypt",
@@ -243,18 +254,27 @@ export const COMMANDS: CommandSpec[] = [
                 value: "FILE|-",
                 description:
                     "the streams (JSON: {streams: [{name, subjects, storage, retention, discard, maxAgeSeconds, maxBytes, maxMsgs, maxMsgsPerSubject, maxMsgSize, duplicateWindowSeconds, replicas}]}); - reads standard input",
-                required: { example: "streams.json" },
             },
+            stack: stackOption(
+                "the streams of the stack of Pulumi.STACK.yaml, as the program applies them (or give --spec)",
+            ),
             ...ACCESS_OPTIONS("NATS"),
+            "project-dir": PROJECT_DIR("Pulumi.STACK.yaml to read"),
         },
         environment: {
             BKLITE_NATS_URL: "NATS with JetStream, e.g. tls://127.0.0.1:24222 (required)",
             BKLITE_NATS_USER: "NATS user (required)",
             BKLITE_NATS_PASSWORD: "NATS password (required)",
             BKLITE_NATS_CA: SEED_ENV_HELP.BKLITE_NATS_CA,
+            ...STACK_ENV,
             ...KUBECTL_ENV,
         },
-        examples: ["bklite streams apply --spec streams.json", "bklite streams apply --spec - < streams.json"],
+        readsStackEnvironment: ["BKLITE_NATS_PASSWORD"],
+        examples: [
+            "bklite streams apply --stack prod",
+            "bklite streams apply --spec streams.json",
+            "bklite streams apply --spec - < streams.json",
+        ],
         load: async () => (await import("./streams")).streamsApply,
     },
     {
@@ -288,6 +308,7 @@ export const COMMANDS: CommandSpec[] = [
             ...ACCESS_OPTIONS("PostgreSQL and the services"),
         },
         environment: {
+            ...STACK_ENV,
             ...Object.fromEntries(
                 Object.entries(SEED_ENV_HELP).filter(
                     ([name]) => name !== "BKLITE_PREVIOUS_SECRET_KEY" && name !== "BKLITE_NATS_URL",
@@ -301,6 +322,7 @@ export const COMMANDS: CommandSpec[] = [
             "pulumi stack output --json --show-secrets > outputs.json && BKLITE_PG_URL=... BKLITE_SECRET_KEY=... BKLITE_NATS_USER=admin BKLITE_NATS_PASSWORD=... BKLITE_FALKORDB_PASSWORD=... bklite verify --stack prod --outputs outputs.json",
             "bklite verify --spec - --format json < verify.json",
         ],
+        readsStackEnvironment: ["BKLITE_PG_URL", "BKLITE_SECRET_KEY", "BKLITE_NATS_PASSWORD"],
         load: async () => (await import("./verify")).verify,
     },
     {
@@ -329,10 +351,11 @@ export const COMMANDS: CommandSpec[] = [
             "stack-config": STACK_CONFIG,
             "project-dir": PROJECT_DIR("Pulumi.STACK.yaml to read"),
         },
-        environment: BACKUP_ENV_HELP,
+        environment: { ...STACK_ENV, ...BACKUP_ENV_HELP },
         examples: [
             "BKLITE_SECRET_KEY=... BKLITE_NATS_PASSWORD=... bklite backup --stack prod --dir /srv/bklite-backups --keep 7",
         ],
+        readsStackEnvironment: ["BKLITE_SECRET_KEY", "BKLITE_NATS_PASSWORD"],
         load: async () => (await import("./backup")).backup,
     },
     {
@@ -365,7 +388,7 @@ export const COMMANDS: CommandSpec[] = [
             "stack-config": STACK_CONFIG,
             "project-dir": PROJECT_DIR("Pulumi.STACK.yaml to read"),
         },
-        environment: BACKUP_ENV_HELP,
+        environment: { ...STACK_ENV, ...BACKUP_ENV_HELP },
         exitCodes: {
             1: "the restore failed; every store was put back (or what could not be is named, with its journal kept)",
             2: "the backup is damaged or of another SECRET_KEY (nothing was changed)",
@@ -376,6 +399,7 @@ export const COMMANDS: CommandSpec[] = [
             "BKLITE_SECRET_KEY=... BKLITE_NATS_PASSWORD=... bklite restore --stack prod --from /srv/bklite-backups/prod-20261130T171500000Z",
             "BKLITE_SECRET_KEY=... BKLITE_NATS_PASSWORD=... bklite restore --stack prod --recover",
         ],
+        readsStackEnvironment: ["BKLITE_SECRET_KEY", "BKLITE_NATS_PASSWORD"],
         load: async () => (await import("./backup")).restore,
     },
     {

@@ -10,7 +10,9 @@ import { PROJECT_ROOT } from "../src/util/shell";
 import { closest } from "../src/util/editDistance";
 import { COMMANDS, commandsUnder, findCommand } from "./commands";
 import { deferFunctionSerializer } from "./deferSerializer";
+import { fillFromStack } from "./stackEnvironment";
 import { commandHelp, groupHelp, rootHelp, usageLine } from "./help";
+import { CommandSpec } from "./types";
 import { UsageError, parseInvocation, wantsHelp } from "./usage";
 
 /** The version in package.json. */
@@ -74,11 +76,26 @@ export async function main(
         out.write(commandHelp(command));
         return 0;
     }
+    return run(command, rest, out, err);
+}
+
+/** Parses a command's arguments, fills its variables from the stack when it reads them there, and runs it. */
+async function run(
+    command: CommandSpec,
+    rest: string[],
+    out: NodeJS.WritableStream,
+    err: NodeJS.WritableStream,
+): Promise<number> {
     try {
         const { values, positionals } = parseInvocation(command, rest);
+        // Not under `pulumi up`, whose commands get their variables and the config (--stack-config) from the program.
+        if (command.readsStackEnvironment && typeof values.stack === "string" && values["stack-config"] === undefined) {
+            const projectDir = path.resolve((values["project-dir"] as string | undefined) ?? ".");
+            fillFromStack(values.stack, projectDir, command.readsStackEnvironment);
+        }
         deferFunctionSerializer();
-        const run = await command.load();
-        return await run({ values, positionals, out, err });
+        const handler = await command.load();
+        return await handler({ values, positionals, out, err });
     } catch (e) {
         if (e instanceof UsageError) {
             err.write(

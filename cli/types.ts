@@ -36,6 +36,11 @@ export interface CommandSpec {
     /** Exit codes, when they mean more than the usual 0 done, 1 failed, 2 bad input. */
     exitCodes?: Record<number, string>;
     examples: string[];
+    /**
+     * With --stack: the variables it cannot run without; when one is unset, the unset BKLITE_* variables are read from
+     * the stack's operatorEnvironment output.
+     */
+    readsStackEnvironment?: string[];
     /** Loads the command's modules; called only when it runs. */
     load: () => Promise<CommandHandler>;
 }

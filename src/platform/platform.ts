@@ -4,6 +4,7 @@
  * the runtime deploys the workloads and reaches them (src/runtimes). Nothing here asks which runtime it is.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { secretEnv } from "../backup/env";
 import { PreUpgradeBackup } from "../backup/preUpgradeBackup";
 import type { StackFileValues } from "../config/stackFiles";
 import { SecretName, StackConfig } from "../config/types";
@@ -13,6 +14,7 @@ import { endpointsOf, runtimeOf } from "../runtimes";
 import { Deployment, Runtime, Started } from "../runtimes/runtime";
 import { firewallRules } from "../security/resolve";
 import { resolveSecurity } from "../security/stackRules";
+import { SEED_ENV } from "../seed/connection";
 import { SeedData } from "../seed/seedData";
 import { packageDigests, plannedPackageDigests, seedSpecOf } from "../seed/stackSpec";
 import { NATS_USER, agentNatsHosts } from "../services/regions";
@@ -65,6 +67,12 @@ export class BkLitePlatform extends pulumi.ComponentResource {
     /** What the last seeding did (JSON: created, updated, unchanged per kind; bytes sent). */
     public readonly seedSummary: pulumi.Output<string>;
     /** Which ports to open, from where, in a cloud security group or upstream firewall. */
+    /**
+     * Every BKLITE_* variable the operator's commands connect with (`bklite verify|backup|restore|seed apply|streams
+     * apply --stack`), as the program's own commands get them: one secret, which the CLI reads through `pulumi stack
+     * output` when the variables are not set.
+     */
+    public readonly operatorEnvironment: pulumi.Output<Record<string, string>>;
     public readonly securityRules: pulumi.Output<
         Array<{ port: number; protocol: string; sources: string[]; purpose: string; description: string }>
     >;
@@ -109,6 +117,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         this.dataVolumes = deployment.dataVolumes;
         this.seedSummary = seed.summary;
         this.securityRules = pulumi.output(firewallRules(security.rules));
+        this.operatorEnvironment = pulumi.secret(operatorEnvironment(made));
         this.registerOutputs({
             securityRules: this.securityRules,
             consoleUrl: this.consoleUrl,
@@ -264,6 +273,26 @@ export class BkLitePlatform extends pulumi.ComponentResource {
             { parent: this },
         );
     }
+}
+
+/** The variables of `operatorEnvironment`: the connection the program's own commands get, and every store password. */
+function operatorEnvironment({ args, runtime, secrets, natsTls }: Made): pulumi.Output<Record<string, string>> {
+    const { config } = args;
+    const values: Record<string, pulumi.Input<string>> = {
+        [SEED_ENV.pgUrl]: databaseUrl(runtime, config, secrets),
+        [SEED_ENV.natsUrl]: `tls://${runtime.commandAddress(config, "nats")}`,
+        [SEED_ENV.natsUser]: NATS_USER,
+        [SEED_ENV.natsPassword]: secrets.value("natsPassword"),
+        [SEED_ENV.natsCa]: natsTls.caCertPem,
+        [SEED_ENV.bucket]: NATS_NAMESPACE,
+        [SEED_ENV.secretKey]: secrets.value("secretKey"),
+        ...Object.fromEntries(
+            Object.entries({ ...optional(secrets, "adminPassword"), ...storePasswords(config, secrets) }).map(
+                ([secret, value]) => [secretEnv(secret), value!],
+            ),
+        ),
+    };
+    return pulumi.all(values).apply((resolved) => resolved as Record<string, string>);
 }
 
 /** The values workloads refer to by name: the secrets, the CA and NATS's certificate and key. */

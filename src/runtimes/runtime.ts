@@ -49,6 +49,8 @@ export interface Runtime {
     serviceAddress(stack: string, config: StackConfig, service: string): ServiceAddress;
     /** Whether the security rules are enforced on the deploy host itself (and verified there). */
     enforcesHostFirewall(config: StackConfig): boolean;
+    /** What a new site's stack file (`bklite init`) says of this runtime: a comment, and the settings it starts with. */
+    newStackFile: { comment: string; settings: string[] };
 
     /**
      * Reads the deploy host or the cluster before anything is registered, and stops the run (with every reason and

@@ -121,7 +121,7 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
 
     before(async () => {
         requireDockerEngine();
-        const images = standInImages((line) => process.stderr.write(`      ${line}\n`));
+        const images = standInImages((line) => process.stderr.write(`      ${line}\n`), ["postgres"]);
         nats = await startNats();
         pgPort = await freePort();
         docker("network", "create", "--label", `io.bklite.test=${stack}`, prefix);
@@ -608,10 +608,17 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
             /--keep must be how many backups to keep, from 1 to 1000/,
             "the rule bklite:backup.keep follows",
         );
-        const noSecrets = await cliProcess(["backup", "--stack", stack, "--dir", backups, "--project-dir", project], {})
-            .done;
+        // Neither the variables nor a Pulumi CLI to read them from the stack: both named, and the command to run.
+        const noSecrets = await cliProcess(["backup", "--stack", stack, "--dir", backups, "--project-dir", project], {
+            BKLITE_PULUMI: path.join(project, "no-pulumi-here"),
+        }).done;
         assert.strictEqual(noSecrets.code, 2);
-        assert.match(noSecrets.stderr, /missing environment: BKLITE_SECRET_KEY, BKLITE_NATS_PASSWORD/);
+        assert.match(
+            noSecrets.stderr,
+            new RegExp(
+                `BKLITE_SECRET_KEY, BKLITE_NATS_PASSWORD not set, and no Pulumi CLI here to read them from stack ${stack}: .*pulumi stack output operatorEnvironment --json --show-secrets --stack ${stack}`,
+            ),
+        );
     });
 });
 

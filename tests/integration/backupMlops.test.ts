@@ -78,7 +78,7 @@ describe("bklite backup and restore of an mlops stack: MLflow's database and Min
     before(async () => {
         requireDockerEngine();
         const log = (line: string) => process.stderr.write(`      ${line}\n`);
-        const images = standInImages(log);
+        const images = standInImages(log, ["postgres"]);
         makeImage(s3Image, stack, 0, { "/usr/bin/versitygw": goProgram(VERSITYGW, log) });
         nats = await startNats();
         pgPort = await freePort();

@@ -179,7 +179,10 @@ describe("the bklite CLI", function () {
                 ["site-b", "kubernetes"],
             ]) {
                 const file = path.join(project, `Pulumi.${stack}.yaml`);
-                assert.match(fs.readFileSync(file, "utf8"), /^  # The address agents and browsers reach this site by/m);
+                assert.match(
+                    fs.readFileSync(file, "utf8"),
+                    /^ {2}# The address agents and browsers reach this site by/m,
+                );
                 const planned = await bklite("plan", "--stack", stack, "--config-file", file, "--format", "json");
                 assert.strictEqual(planned.code, 0, planned.stderr);
                 assert.strictEqual(JSON.parse(planned.stdout).config["bklite:runtime"], runtime);
@@ -211,8 +214,8 @@ describe("the bklite CLI", function () {
                 ...["--project-dir", project],
             );
             assert.strictEqual(bad.code, 2);
-            assert.match(bad.stderr, /^  - --host-address "10\.20\.0": is not a valid IPv4 address/m);
-            assert.match(bad.stderr, /^  - --registry "Harbor\/x": /m);
+            assert.match(bad.stderr, /^ {2}- --host-address "10\.20\.0": is not a valid IPv4 address/m);
+            assert.match(bad.stderr, /^ {2}- --registry "Harbor\/x": /m);
             assert.deepStrictEqual(fs.readdirSync(project).sort(), [
                 "Pulumi.site-a.yaml",
                 "Pulumi.site-b.yaml",
@@ -270,7 +273,7 @@ describe("the bklite CLI", function () {
             [["plan", "--stak", "prod"], /^bklite: unknown option '--stak'; did you mean --stack\?$/m],
             [
                 ["seed", "apply", "--spec", "x.json", "--bogus"],
-                /^bklite: unknown option '--bogus' \(options: --spec, /m,
+                /^bklite: unknown option '--bogus' \(options: --stack, --spec, /m,
             ],
             [["seed", "apply", "--spec"], /^bklite: --spec needs a value \(--spec FILE\|-\)$/m],
             [

@@ -101,7 +101,7 @@ describe("restore: all or nothing for every store, on Docker and on a cluster", 
 
     before(async () => {
         requireDockerEngine();
-        const images = standInImages(log);
+        const images = standInImages(log, ["postgres"]);
         const falkordbRef = falkordbImage(log);
         makeImage(s3Image, stack, 0, { "/usr/bin/versitygw": goProgram(VERSITYGW, log) });
         nats = await startNats();

@@ -591,6 +591,66 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
                     "service nats-executor",
                 ],
             );
+            // No variables: read from the stack's operatorEnvironment output, through the Pulumi CLI.
+            const log = path.join(project, "pulumi.log");
+            const unset = Object.fromEntries(Object.keys(env).map((name) => [name, ""]));
+            const fromStack = await verifyCli(["--stack", "site", "--project-dir", project, "--format", "json"], {
+                ...unset,
+                BKLITE_PULUMI: path.join(PROJECT_ROOT, "tests", "support", "bin", "pulumi"),
+                FAKE_PULUMI_OUTPUTS: JSON.stringify({ operatorEnvironment: env }),
+                FAKE_PULUMI_LOG: log,
+            });
+            assert.strictEqual(fromStack.code, 0, fromStack.stdout + fromStack.stderr);
+            const call = JSON.parse(fs.readFileSync(log, "utf8").trim());
+            assert.deepStrictEqual(call.args, [
+                ...["stack", "output", "operatorEnvironment", "--json", "--show-secrets", "--stack", "site"],
+            ]);
+            assert.strictEqual(call.cwd, project);
+            for (const secret of Object.entries(env)
+                .filter(([name]) => /PASSWORD|SECRET_KEY|PG_URL/.test(name))
+                .map(([, value]) => value)) {
+                assert.ok(!fromStack.stdout.includes(secret) && !fromStack.stderr.includes(secret), "never printed");
+            }
+            // seed apply and streams apply of the stack, their specs rendered as the program renders them.
+            const fakePulumi = {
+                ...unset,
+                PATH: process.env.PATH!,
+                BKLITE_PULUMI: path.join(PROJECT_ROOT, "tests", "support", "bin", "pulumi"),
+                FAKE_PULUMI_OUTPUTS: JSON.stringify({
+                    operatorEnvironment: { ...env, BKLITE_ADMIN_PASSWORD: ADMIN_PASSWORD, BKLITE_NATS_URL: nats.url },
+                }),
+            };
+            const seeded = bkliteProcess(["seed", "apply", "--stack", "site", "--project-dir", project], {
+                cwd: PROJECT_ROOT,
+                env: fakePulumi,
+            });
+            assert.strictEqual(seeded.code, 0, seeded.stderr);
+            const summary = JSON.parse(seeded.stdout);
+            assert.deepStrictEqual([summary.objects.uploaded, summary.admin], [0, "unchanged"], seeded.stdout);
+            const streamed = bkliteProcess(["streams", "apply", "--stack", "site", "--project-dir", project], {
+                cwd: PROJECT_ROOT,
+                env: fakePulumi,
+            });
+            assert.strictEqual(streamed.code, 0, streamed.stderr);
+            const noPassphrase = await verifyCli(["--stack", "site", "--project-dir", project], {
+                ...unset,
+                BKLITE_PULUMI: path.join(PROJECT_ROOT, "tests", "support", "bin", "pulumi"),
+                FAKE_PULUMI_FAIL: "1",
+            });
+            assert.strictEqual(noPassphrase.code, 2);
+            assert.match(
+                noPassphrase.stderr,
+                /reading stack site's operatorEnvironment failed \(error: constructing secrets manager/,
+            );
+            const noPulumi = await verifyCli(["--stack", "site", "--project-dir", project], {
+                ...unset,
+                BKLITE_PULUMI: path.join(project, "no-pulumi-here"),
+            });
+            assert.strictEqual(noPulumi.code, 2);
+            assert.match(
+                noPulumi.stderr,
+                /not set, and no Pulumi CLI here to read them from stack site: set them .* or run `pulumi stack output operatorEnvironment --json --show-secrets --stack site` where the Pulumi CLI/,
+            );
             const both = await verifyCli(["--stack", "site", "--spec", "-"]);
             assert.strictEqual(both.code, 2);
             assert.match(both.stderr, /give the stack to verify with --stack STACK, or its spec with --spec FILE\|-/);

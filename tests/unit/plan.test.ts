@@ -286,7 +286,7 @@ describe("bklite plan", () => {
                     service,
                 );
             }
-            assert.match(result.stdout, /^  8080\/tcp +console and agent API, from /m);
+            assert.match(result.stdout, /^ {2}8080\/tcp +console and agent API, from /m);
             assert.match(result.stdout, /^data volumes, kept on destroy \(6\): bklite-dev-falkordb-data, /m);
             assert.match(result.stdout, /^secrets generated unless given: adminPassword, .*secretKey$/m);
             assert.match(result.stdout, /^outputs: adminPassword \(secret\), /m);

@@ -474,6 +474,18 @@ for (const stack of ["dev", "prod"]) {
             assert.ok(!run.secretOutputs.has("natsCaCert"));
         });
 
+        it("exports, as one secret, every variable the operator's commands connect with: the seed command's own", () => {
+            assert.ok(run.secretOutputs.has("operatorEnvironment"));
+            const exported = run.outputs.operatorEnvironment as Record<string, string>;
+            const seedEnv = run.recorder.named("bklite-seed-apply").inputs.environment as Record<string, string>;
+            for (const [name, value] of Object.entries(seedEnv)) {
+                assert.strictEqual(exported[name], value, name);
+            }
+            assert.strictEqual(exported.BKLITE_ADMIN_PASSWORD, run.outputs.adminPassword);
+            assert.ok(exported.BKLITE_FALKORDB_PASSWORD, "cmdb's store: backups and verify need it");
+            assert.ok(Object.keys(exported).every((name) => name.startsWith("BKLITE_")));
+        });
+
         it("parents every resource under the platform and prefixes child names with the parent's", () => {
             const byUrn = new Map(run.recorder.resources.map((r) => [r.name, r]));
             for (const r of run.recorder.resources) {

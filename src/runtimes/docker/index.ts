@@ -20,6 +20,10 @@ export const dockerRuntime: Runtime = {
         return { container: names.container(service), network: names.network };
     },
     enforcesHostFirewall: (config) => config.security.hostFirewall,
+    newStackFile: {
+        comment: "docker: one host, containers with their data on named volumes (docs/what-gets-deployed.md).",
+        settings: [],
+    },
     prepare: (request) => {
         const host = readDockerHost(request);
         return {

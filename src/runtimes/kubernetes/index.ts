@@ -25,6 +25,14 @@ export const kubernetesRuntime: Runtime = {
     ],
     serviceAddress: (_stack, _config, service) => ({ kubeService: service }),
     enforcesHostFirewall: () => false,
+    newStackFile: {
+        comment: "kubernetes: workloads in one namespace of the kubeconfig's current cluster (docs/kubernetes.md).",
+        settings: [
+            "# The namespace the stack owns; node ports 30080 (console) and 30422 (NATS) on every node by default.",
+            "bklite:kubernetes:",
+            "  namespace: bklite",
+        ],
+    },
     prepare: (request) => ({
         warnings: checkClusterFor(request),
         // The provider SDK loads only when a stack is deployed, never for the CLI.
