@@ -159,6 +159,26 @@ export const COMMANDS: CommandSpec[] = [
         load: async () => (await import("./images")).imagesBundle,
     },
     {
+        words: ["images", "build"],
+        summary: "build bk-lite's own images the stack runs from a checkout of the fork (connected machine)",
+        description:
+            "Builds the images no registry serves (server, web, nats-executor and, with mlops, mlflow) from a checkout of the fork the defaults come from (superfm831010/bk-lite, branch huangpu-dev), each with the ref stack STACK runs (registry and tag applied; an overridden service is left alone). Every Dockerfile is looked for before anything is built. Then `bklite images bundle` saves them with the rest.",
+        options: {
+            stack: stackOption("the stack whose images to build (Pulumi.STACK.yaml)", { required: true }),
+            source: {
+                type: "string",
+                value: "DIR",
+                description:
+                    "the checkout of the fork (git clone -b huangpu-dev https://github.com/superfm831010/bk-lite)",
+                required: { example: "../bk-lite" },
+            },
+            "project-dir": PROJECT_DIR("Pulumi.STACK.yaml to read"),
+        },
+        environment: { BKLITE_DOCKER: "the docker CLI to run (default: docker from PATH)" },
+        examples: ["bklite images build --stack prod --source ../bk-lite"],
+        load: async () => (await import("./images")).imagesBuild,
+    },
+    {
         words: ["images", "load"],
         summary: "verify and load a bundle's images (offline host); optionally push them",
         description:

@@ -72,6 +72,11 @@ export interface ServiceDefinition {
     name: string;
     /** Pinned: an offline site runs only what was bundled, and two runs must run the same. */
     defaultImage: string;
+    /**
+     * bk-lite's own images, which no registry serves: where a checkout of the fork (superfm831010/bk-lite, branch
+     * huangpu-dev) builds this one (`bklite images build`), relative to the checkout.
+     */
+    build?: { context: string; dockerfile: string };
     /** The bk-lite apps it is there for; absent for the services every stack runs. */
     apps?: ReadonlyArray<string>;
     /** The data it keeps: its volumes, databases, stores and streams (see ServiceData). */

@@ -123,6 +123,15 @@ export function imagesByService(config: StackConfig): Record<string, string> {
  * Where each image comes from on a connected machine (the default or override, before the registry and release tag
  * are applied: `postgres:15-alpine` -> `<registry>/postgres:v0.3.5`) and the ref the stack runs.
  */
+/** The images of stack `config` that are built from a checkout of the fork, with the refs the stack runs. */
+export function ownImageBuilds(
+    config: StackConfig,
+): Array<{ service: string; ref: string; context: string; dockerfile: string }> {
+    return servicesFor(config.installApps)
+        .filter((d) => d.build !== undefined && config.images.overrides?.[d.name] === undefined)
+        .map((d) => ({ service: d.name, ref: resolveImageRef(d.name, d.defaultImage, config.images), ...d.build! }));
+}
+
 export function serviceImageSources(config: StackConfig): Array<{ source: string; target: string }> {
     const pairs = new Map<string, string>();
     for (const definition of servicesFor(config.installApps)) {

@@ -278,3 +278,85 @@ describe("bklite images (real Docker)", function () {
         }
     });
 });
+
+describe("bklite images build (real Docker, a checkout with stand-in Dockerfiles)", function () {
+    this.timeout(300000);
+    const tag = `build-${crypto.randomBytes(4).toString("hex")}`;
+    let project: string;
+    let source: string;
+    const built: string[] = [];
+    /** A fork's layout, each Dockerfile a stand-in (FROM scratch: no registry) that labels what it built. */
+    const layout: Record<string, [string, string]> = {
+        server: ["server", "server/support-files/release/Dockerfile"],
+        web: ["web", "web/Dockerfile"],
+        "nats-executor": ["agents/nats-executor", "agents/nats-executor/support-files/Dockerfile.build"],
+        mlflow: ["deploy/docker/mlflow", "deploy/docker/mlflow/Dockerfile"],
+    };
+
+    before(() => {
+        requireDockerEngine();
+        project = tempDir("images-build-project");
+        source = tempDir("images-build-fork");
+        fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(project, "Pulumi.yaml"));
+        fs.writeFileSync(
+            path.join(project, "Pulumi.site.yaml"),
+            stringify({
+                config: {
+                    "bklite:hostAddress": "10.0.0.5",
+                    "bklite:installApps": [...DEFAULT_INSTALL_APPS, "mlops"],
+                    "bklite:images": { tag },
+                },
+            }),
+        );
+        for (const [service, [context, dockerfile]] of Object.entries(layout)) {
+            fs.mkdirSync(path.join(source, path.dirname(dockerfile)), { recursive: true });
+            fs.mkdirSync(path.join(source, context), { recursive: true });
+            fs.writeFileSync(path.join(source, context, "marker"), `${service}\n`);
+            fs.writeFileSync(
+                path.join(source, dockerfile),
+                `FROM scratch\nCOPY marker /marker\nLABEL io.bklite.test.built=${service}\n`,
+            );
+        }
+    });
+
+    after(() => {
+        removeImages(built);
+        fs.rmSync(project, { recursive: true, force: true });
+        fs.rmSync(source, { recursive: true, force: true });
+    });
+
+    it("builds bk-lite's own images the stack runs, from the fork's Dockerfiles, with the stack's refs, saying each", () => {
+        const result = bkliteProcess(
+            ["images", "build", "--stack", "site", "--source", source, "--project-dir", project],
+            { cwd: PROJECT_ROOT },
+        );
+        assert.strictEqual(result.code, 0, result.stderr);
+        for (const service of Object.keys(layout)) {
+            const ref = `bklite/${service}:${tag}`;
+            built.push(ref);
+            assert.match(
+                result.stderr,
+                new RegExp(`^\\[\\d/4\\] building ${ref.replace(/[/.]/g, "\\$&")} \\(${service}\\)`, "m"),
+            );
+            assert.strictEqual(
+                docker("image", "inspect", "--format", '{{index .Config.Labels "io.bklite.test.built"}}', ref).trim(),
+                service,
+            );
+        }
+        assert.match(result.stdout, /^server: .*marker/m, "docker's own progress, by service");
+    });
+
+    it("refuses a checkout that lacks a Dockerfile, naming each path, and builds nothing", () => {
+        fs.rmSync(path.join(source, "web", "Dockerfile"));
+        fs.rmSync(path.join(source, "deploy", "docker", "mlflow"), { recursive: true });
+        const result = bkliteProcess(
+            ["images", "build", "--stack", "site", "--source", source, "--project-dir", project],
+            { cwd: PROJECT_ROOT },
+        );
+        assert.strictEqual(result.code, 2);
+        assert.match(result.stderr, /is not a checkout of the fork that builds these images/);
+        assert.match(result.stderr, /^ {2}- web: web\/Dockerfile$/m);
+        assert.match(result.stderr, /^ {2}- mlflow: deploy\/docker\/mlflow\/Dockerfile$/m);
+        assert.doesNotMatch(result.stderr, /building/);
+    });
+});

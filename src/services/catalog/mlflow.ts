@@ -71,6 +71,7 @@ function mlflowFiles(): WorkloadFile[] {
 export const mlflow: ServiceDefinition = {
     name: "mlflow",
     defaultImage: "bklite/mlflow:huangpu-v1.0",
+    build: { context: "deploy/docker/mlflow", dockerfile: "deploy/docker/mlflow/Dockerfile" },
     apps: ["mlops"],
     secrets: ["mlflowDatabasePassword"],
     // The tracking server's own health endpoint: OK once it serves (after its database migrations at start).

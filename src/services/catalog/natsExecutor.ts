@@ -13,6 +13,7 @@ export const EXECUTOR_INSTANCE = "default";
 export const natsExecutor: ServiceDefinition = {
     name: "nats-executor",
     defaultImage: "bklite/nats-executor:huangpu-v1.0",
+    build: { context: "agents/nats-executor", dockerfile: "agents/nats-executor/support-files/Dockerfile.build" },
     apps: ["node_mgmt"],
     // What the server's installer does with it: a request on its instance's subjects, answered.
     probe: { kind: "nats-executor", instance: EXECUTOR_INSTANCE },

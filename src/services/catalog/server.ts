@@ -30,6 +30,7 @@ function defaultZoneEnv(config: StackConfig, endpoints: AgentEndpoints): Record<
 export const server: ServiceDefinition = {
     name: "server",
     defaultImage: "bklite/server:huangpu-v1.0",
+    build: { context: "server", dockerfile: "server/support-files/release/Dockerfile" },
     data: [{ kind: "database", name: DATABASE.name, owner: DATABASE.owner, passwordRef: VALUE_REFS.postgresPassword }],
     workload: ({ config, image, endpoints }) => {
         const redisUrl = (db: number) => tpl`redis://:${ref(VALUE_REFS.redisPassword)}@redis:6379/${db}`;

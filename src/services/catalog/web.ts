@@ -10,6 +10,7 @@ const WEB_PORT = 3000;
 export const web: ServiceDefinition = {
     name: "web",
     defaultImage: "bklite/web:huangpu-v1.0",
+    build: { context: "web", dockerfile: "web/Dockerfile" },
     workload: ({ config, image, endpoints }) => ({
         name: "web",
         image,
