@@ -20,6 +20,9 @@ fail() {
 }
 
 [ $# -ge 1 ] || usage
+case "$1" in
+  -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
 stack=$1
 shift
 preview=false
@@ -28,7 +31,7 @@ for arg in "$@"; do
   case "$arg" in
     --preview) preview=true ;;
     --create) create=true ;;
-    -h | --help) sed -n '2,11p' "$0" >&2; exit 0 ;;
+    -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown argument '$arg' (nothing was run)" >&2; usage ;;
   esac
 done
@@ -43,7 +46,7 @@ if [ ! -f "Pulumi.$stack.yaml" ]; then
   known=$(ls Pulumi.*.yaml 2>/dev/null | sed -e 's/^Pulumi\.//' -e 's/\.yaml$//' | tr '\n' ' ')
   fail "there is no Pulumi.$stack.yaml, the stack's config; stacks here: ${known:-none}"
 fi
-command -v pulumi >/dev/null || fail "the Pulumi CLI is not on PATH (see README.md, 'Set up')"
+command -v pulumi >/dev/null || fail "the Pulumi CLI is not on PATH: install it (3.248.0 or newer) from the files you carried, as docs/offline-site.md says under 'What travels'"
 
 # The passphrase. Pulumi prefers PULUMI_CONFIG_PASSPHRASE over the file, even when it is empty: an empty one left in
 # the environment must never override a file.

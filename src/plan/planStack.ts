@@ -107,6 +107,9 @@ function plannedOutputs(type: string, name: string, inputs: ResourceInputs): Rec
             return { certPem: computed(`certificate ${name}`) };
         case "tls:index/certRequest:CertRequest":
             return { certRequestPem: computed(`certificate request ${name}`) };
+        case "command:local:Command":
+            // What the command prints when `pulumi up` runs it (the seedSummary output is the seeding's).
+            return { stdout: computed(`output of ${name}`), stderr: computed(`errors of ${name}`) };
         default:
             // Kubernetes objects without a name are named by the engine with a random suffix.
             if (type.startsWith("kubernetes:") && inputs.metadata !== undefined && !inputs.metadata.name) {

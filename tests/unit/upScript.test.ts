@@ -37,6 +37,7 @@ if (process.argv[2] === "stack" && process.argv[3] === "ls") {
 
 interface UpRun {
     code: number;
+    stdout: string;
     stderr: string;
     calls: Array<{ args: string[]; passphrase: string | null; file: string | null }>;
 }
@@ -68,7 +69,7 @@ describe("scripts/up.sh", () => {
             .split("\n")
             .filter(Boolean)
             .map((l) => JSON.parse(l));
-        return { code: result.status ?? -1, stderr: result.stderr, calls };
+        return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr, calls };
     }
 
     it("refuses a passphrase file of only whitespace for any stack but dev: Pulumi would trim it to nothing", () => {
@@ -137,6 +138,17 @@ describe("scripts/up.sh", () => {
         assert.match(unknown.stderr, /there is no Pulumi\.prdo\.yaml, the stack's config; stacks here: dev prod/);
         assert.deepStrictEqual(unknown.calls, []);
         assert.strictEqual(up([], {}).code, 2);
+    });
+
+    it("answers --help with its usage and nothing else, first or after the stack, and runs nothing", () => {
+        for (const args of [["--help"], ["-h"], ["dev", "--help"]]) {
+            const help = up(args, {});
+            assert.strictEqual(help.code, 0, args.join(" "));
+            assert.match(help.stdout, /^Deploys \(or previews\) one stack/);
+            assert.match(help.stdout, /^  scripts\/up\.sh STACK \[--preview\] \[--create\]$/m);
+            assert.doesNotMatch(help.stdout, /^#|set -euo/m, "no script lines");
+            assert.deepStrictEqual(help.calls, []);
+        }
     });
 
     it("creates a stack only when told to with --create, and previews without deploying or creating", () => {

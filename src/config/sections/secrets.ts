@@ -26,7 +26,7 @@ export function parseSecrets(raw: RawConfig, add: AddProblem): SecretName[] {
         if (!raw.isSecret(key)) {
             add(
                 key,
-                `(not shown) is stored in plaintext in the stack file; remove it and set it with \`pulumi config set --secret ${CONFIG_NAMESPACE}:${key} <value>\`, or remove it to have one generated`,
+                `(not shown) is stored in plaintext in the stack file; remove it and set it from standard input, \`pulumi config set --secret ${CONFIG_NAMESPACE}:${key} < FILE\` (never on the command line, where \`ps\` shows it), or remove it to have one generated`,
             );
         } else if (value.length < SECRET_MIN_LENGTH || !SECRET_CHARS.test(value)) {
             add(
@@ -50,7 +50,7 @@ function checkRotation(raw: RawConfig, provided: ReadonlyArray<SecretName>, add:
     if (!provided.includes("secretKey")) {
         add(
             "previousSecretKey",
-            "(secret, not shown) is set but bklite:secretKey is not: a rotation sets the new key with `pulumi config set --secret bklite:secretKey <new>`; remove previousSecretKey if no rotation is meant",
+            "(secret, not shown) is set but bklite:secretKey is not: a rotation sets the new key from standard input, `openssl rand -hex 24 | pulumi config set --secret bklite:secretKey`; remove previousSecretKey if no rotation is meant",
         );
     } else if (raw.text("previousSecretKey") !== undefined && raw.text("previousSecretKey") === raw.text("secretKey")) {
         add(
