@@ -145,7 +145,7 @@ describe("scripts/up.sh", () => {
             const help = up(args, {});
             assert.strictEqual(help.code, 0, args.join(" "));
             assert.match(help.stdout, /^Deploys \(or previews\) one stack/);
-            assert.match(help.stdout, /^  scripts\/up\.sh STACK \[--preview\] \[--create\]$/m);
+            assert.match(help.stdout, /^ {2}scripts\/up\.sh STACK \[--preview\] \[--create\]$/m);
             assert.doesNotMatch(help.stdout, /^#|set -euo/m, "no script lines");
             assert.deepStrictEqual(help.calls, []);
         }
