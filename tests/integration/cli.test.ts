@@ -251,11 +251,24 @@ describe("the bklite CLI", function () {
             }
         });
 
-        it("run as written where no deployed stack is needed: plugins, plan, and firewall apply's rules", async () => {
+        it("run as written where no deployed stack is needed: plugins, plan, init, and firewall apply's rules", async () => {
             assert.strictEqual((await bklite("plugins", "--dir", "plugins")).code, 0);
             const planned = await bklite("plan", "--stack", "prod");
             assert.strictEqual(planned.code, 0, planned.stderr);
-            const firewall = COMMANDS.find((c) => c.words.join(" ") === "firewall apply")!.examples[0];
+            const examplesOf = (words: string) => COMMANDS.find((c) => c.words.join(" ") === words)!.examples;
+            const textPlan = invocations(examplesOf("plan")[0])[0];
+            const summary = await bklite(...textPlan);
+            assert.strictEqual(summary.code, 0, summary.stderr);
+            assert.match(summary.stdout, /^stack dev \(project bklite\)/m);
+            // init's examples, written into a project of their own rather than this checkout.
+            const project = tempDir("cli-init-examples");
+            fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(project, "Pulumi.yaml"));
+            for (const example of examplesOf("init")) {
+                const made = await bklite(...invocations(example)[0], "--project-dir", project);
+                assert.strictEqual(made.code, 0, `${example}: ${made.stderr}`);
+            }
+            fs.rmSync(project, { recursive: true, force: true });
+            const firewall = examplesOf("firewall apply")[0];
             const rules = JSON.parse(/echo '(.*)' \|/.exec(firewall)![1]);
             assert.deepStrictEqual(parseSecurityConfig(rules).problems, [], "the example's rules are accepted");
         });
