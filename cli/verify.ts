@@ -1,8 +1,6 @@
 import * as path from "path";
-import { loadStackConfig } from "../src/config/stackFiles";
 import { runtimeOf } from "../src/runtimes";
 import { RuntimeAccess } from "../src/runtimes/runtime";
-import { stackWorkloads } from "../src/services/stack";
 import { formatReport } from "../src/verify/report";
 import { verifySpecOf } from "../src/verify/stackSpec";
 import { runVerify } from "../src/verify/run";
@@ -11,6 +9,7 @@ import { VerifySpec, parseVerifySpec } from "../src/verify/spec";
 import { CommandHandler } from "./types";
 import { readJsonOption } from "./input";
 import { UsageError } from "./usage";
+import { stackOrSpec, stackTarget } from "./stackTarget";
 
 function seconds(value: unknown, option: string, fallback: number): number {
     if (value === undefined) {
@@ -25,11 +24,7 @@ function seconds(value: unknown, option: string, fallback: number): number {
 
 /** `bklite verify`: the table on stdout (or JSON), a line per finished check on stderr; exit 1 when a check fails. */
 export const verify: CommandHandler = async ({ values, out, err }) => {
-    const stack = values.stack as string | undefined;
-    const specSource = values.spec as string | undefined;
-    if ((stack === undefined) === (specSource === undefined)) {
-        throw new UsageError("give the stack to verify with --stack STACK, or its spec with --spec FILE|-");
-    }
+    const { stack, spec: specSource } = stackOrSpec(values, "verify");
     if (specSource === "-" && values.outputs === "-") {
         throw new UsageError("--spec and --outputs cannot both read standard input");
     }
@@ -73,19 +68,12 @@ function specAndAccess(
         const spec = parseVerifySpec(readJsonOption("spec", specSource!));
         return { spec, access: runtimeOf(spec.runtime).access({ stack: spec.stack, options: values }) };
     }
-    const projectDir = path.resolve((values["project-dir"] as string | undefined) ?? ".");
-    const config = loadStackConfig(projectDir, stack);
+    const { projectDir, config, access } = stackTarget(values, stack);
     const rendered = verifySpecOf(config, stack);
     // Package paths in the stack config are relative to the project.
     const spec = {
         ...rendered,
         packages: rendered.packages.map((p) => ({ ...p, file: path.resolve(projectDir, p.file) })),
     };
-    const access = runtimeOf(config.runtime).access({
-        stack,
-        config,
-        workloads: stackWorkloads(config),
-        options: values,
-    });
     return { spec, access };
 }
