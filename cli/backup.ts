@@ -1,5 +1,5 @@
 import * as path from "path";
-import { NATS_USER } from "../src/services/regions";
+import { NATS_SERVER_USER } from "../src/services/natsAccounts";
 import { DATABASE_SERVER } from "../src/services/shared";
 import { stackDataOf, stackWorkloads } from "../src/services/stack";
 import { Workload } from "../src/services/workload";
@@ -66,7 +66,7 @@ async function storeContext(target: StackAccess, log: (line: string) => void, si
     const nats = natsEndpointFromEnv({
         ...env,
         [SEED_ENV.natsUrl]: natsUrl,
-        [SEED_ENV.natsUser]: env[SEED_ENV.natsUser] || NATS_USER,
+        [SEED_ENV.natsUser]: env[SEED_ENV.natsUser] || NATS_SERVER_USER,
     });
     return {
         stack: target.stack,

@@ -10,7 +10,7 @@ import { closest } from "../src/util/editDistance";
 import { SEED_ENV_HELP } from "../src/seed/connection";
 import { BACKUP_ENV_HELP } from "../src/backup/env";
 import { VERIFY_SECRETS_HELP } from "../src/verify/env";
-import { KUBERNETES_ACCESS_ENV, KUBERNETES_ACCESS_OPTIONS } from "../src/runtimes/kubernetes/options";
+import { ACCESS_ENV, ACCESS_OPTIONS_TABLE } from "../src/runtimes";
 import { stackNameProblem } from "../src/config/stackName";
 import { CommandSpec, OptionSpec } from "./types";
 
@@ -31,12 +31,12 @@ export const COMMON_ENVIRONMENT: Record<string, string> = {
 /** The options of a command that reaches a stack's services through its runtime's access (a cluster's port-forwards). */
 const ACCESS_OPTIONS = (what: string): Record<string, OptionSpec> =>
     Object.fromEntries(
-        Object.entries(KUBERNETES_ACCESS_OPTIONS).map(([name, o]) => [
+        Object.entries(ACCESS_OPTIONS_TABLE).map(([name, o]) => [
             name,
             { type: "string", value: o.value, description: o.description(what) },
         ]),
     );
-const KUBECTL_ENV = KUBERNETES_ACCESS_ENV;
+const KUBECTL_ENV = ACCESS_ENV;
 
 /** `--stack STACK`, checked by the one rule for stack names before anything runs. */
 function stackOption(description: string, options: { required?: boolean } = {}): OptionSpec {
@@ -251,10 +251,28 @@ export const COMMANDS: CommandSpec[] = [
                 description: "how long to wait for the server's migrations to create bk-lite's tables (default 900)",
             },
             ...ACCESS_OPTIONS("PostgreSQL and NATS"),
+            "agent-grace-seconds": {
+                type: "string",
+                value: "N",
+                description:
+                    "how long agents may stay connected with a NATS credential their region no longer hands out before it is dropped (default 600; bk-lite's sidecars pick up a new one within about 5.5 minutes)",
+            },
+            "nats-config": {
+                type: "string",
+                value: "FILE",
+                description:
+                    "NATS runs on this host as a process with this config (rendered by the program), not in the stack's container: the agents' users are written beside it",
+            },
             "project-dir": PROJECT_DIR("Pulumi.STACK.yaml and packages to read"),
         },
-        environment: { ...SEED_ENV_HELP, ...STACK_ENV, ...KUBECTL_ENV },
-        readsStackEnvironment: ["BKLITE_PG_URL", "BKLITE_SECRET_KEY"],
+        environment: {
+            ...SEED_ENV_HELP,
+            BKLITE_NATS_AGENT_KEY:
+                "with --stack: the stack's natsAgentKey, which its regions' agent passwords derive from",
+            ...STACK_ENV,
+            ...KUBECTL_ENV,
+        },
+        readsStackEnvironment: ["BKLITE_PG_URL", "BKLITE_SECRET_KEY", "BKLITE_NATS_PASSWORD", "BKLITE_NATS_AGENT_KEY"],
         examples: [
             "bklite seed apply --stack prod",
             "BKLITE_PG_URL=... BKLITE_SECRET_KEY=... bklite seed apply --spec seed.json",
@@ -283,8 +301,8 @@ export const COMMANDS: CommandSpec[] = [
         },
         environment: {
             BKLITE_NATS_URL: "NATS with JetStream, e.g. tls://127.0.0.1:24222 (required)",
-            BKLITE_NATS_USER: "NATS user (required)",
-            BKLITE_NATS_PASSWORD: "NATS password (required)",
+            BKLITE_NATS_USER: "NATS user: the server side's, bklite (required)",
+            BKLITE_NATS_PASSWORD: "its password, the stack's natsServerPassword (required)",
             BKLITE_NATS_CA: SEED_ENV_HELP.BKLITE_NATS_CA,
             ...STACK_ENV,
             ...KUBECTL_ENV,
@@ -339,7 +357,7 @@ export const COMMANDS: CommandSpec[] = [
         },
         exitCodes: { 0: "every check holds (warnings allowed)", 1: "a check failed" },
         examples: [
-            "pulumi stack output --json --show-secrets > outputs.json && BKLITE_PG_URL=... BKLITE_SECRET_KEY=... BKLITE_NATS_USER=admin BKLITE_NATS_PASSWORD=... BKLITE_FALKORDB_PASSWORD=... bklite verify --stack prod --outputs outputs.json",
+            "pulumi stack output --json --show-secrets > outputs.json && BKLITE_PG_URL=... BKLITE_SECRET_KEY=... BKLITE_NATS_USER=bklite BKLITE_NATS_PASSWORD=... BKLITE_FALKORDB_PASSWORD=... bklite verify --stack prod --outputs outputs.json",
             "bklite verify --spec - --format json < verify.json",
         ],
         readsStackEnvironment: ["BKLITE_PG_URL", "BKLITE_SECRET_KEY", "BKLITE_NATS_PASSWORD"],

@@ -19,7 +19,7 @@ export const BACKUP_ENV_HELP: Record<string, string> = {
     BKLITE_NATS_PASSWORD: "NATS password, for the object store and the streams (required)",
     BKLITE_NATS_URL:
         "NATS as this machine reaches it (default: the stack's, tls://127.0.0.1:<natsPort> on Docker, the nats Service through a port-forward on a cluster)",
-    BKLITE_NATS_USER: "NATS user (default admin, the stack's)",
+    BKLITE_NATS_USER: "NATS user (default bklite, the server side's)",
     BKLITE_NATS_CA: SEED_ENV_HELP.BKLITE_NATS_CA,
     [secretEnv("falkordbPassword")]:
         `${VERIFY_SECRETS_HELP.BKLITE_FALKORDB_PASSWORD}: its graphs are backed up and restored`,

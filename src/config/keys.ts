@@ -51,7 +51,12 @@ export const SECRET_KEYS = {
         "Password of PostgreSQL's superuser `postgres`; used only by the program's PostgreSQL provider.",
     postgresPassword: "Password of the `bklite` database role the server connects as.",
     redisPassword: "Redis password (Celery broker, result backend and cache).",
-    natsPassword: "Password of the NATS user shared by the server and the agents of every region.",
+    natsPassword:
+        "Retired: the password of the NATS user `admin` that the server and the agents of every region shared before agents got users of their own. NATS accepts it only from agents, with an agent's rights, until seeding has moved every region to its own user; kept because stacks made before hold it.",
+    natsServerPassword:
+        "Password of the server side's NATS user `bklite` (server, nats-executor `default`, Telegraf, Vector and the program's own commands); never handed to agents.",
+    natsAgentKey:
+        "Key each region's agent password is derived from (HMAC-SHA256 of the region's name): changing it gives every region new agent credentials, which seeding hands out.",
     secretKey:
         "Django SECRET_KEY of the server; also the AES key of secret SidecarEnv values. Changing it makes them unreadable.",
     nextauthSecret: "NEXTAUTH_SECRET of the web console.",

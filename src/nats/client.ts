@@ -62,7 +62,7 @@ export function natsFailure(err: NatsError, endpoint: NatsEndpoint): string {
     const host = hostOf(endpoint.url);
     const kind = natsFailureKind(err);
     if (kind === "authentication") {
-        return `NATS at ${host} refused the user "${endpoint.user}" and its password (Authorization Violation): set ${SEED_ENV.natsUser} and ${SEED_ENV.natsPassword} to the stack's NATS user and password (bklite:natsPassword)`;
+        return `NATS at ${host} refused the user "${endpoint.user}" and its password (Authorization Violation): set ${SEED_ENV.natsUser} and ${SEED_ENV.natsPassword} to the server side's NATS user, bklite, and its password (bklite:natsServerPassword)`;
     }
     if (kind === "refused") {
         return `nothing accepts connections at ${host} (connection refused): ${SEED_ENV.natsUrl} must name the stack's NATS client port, and NATS must be running`;

@@ -16,3 +16,11 @@ export function startPlanRendering(): void {
 export function unreadOnHost(what: string): string {
     return `(read on the deploy host: ${what})`;
 }
+
+/**
+ * A secret the program derives from a generated one (an HMAC of it), as a plan shows it: the generated secret is a
+ * stand-in there, and a value computed from a stand-in must read as one, or the plan would show it.
+ */
+export function derivedSecretStandIn(what: string): string {
+    return `(secret known after deploy: ${what})`;
+}

@@ -17,7 +17,9 @@ import { resolveSecurity } from "../security/stackRules";
 import { SEED_ENV } from "../seed/connection";
 import { SeedData } from "../seed/seedData";
 import { packageDigests, plannedPackageDigests, seedSpecOf } from "../seed/stackSpec";
-import { NATS_USER, agentNatsHosts } from "../services/regions";
+import { agentNatsHosts, agentPasswordRef } from "../services/regions";
+import { derivedSecretStandIn, renderingPlan } from "../plan/mode";
+import { NATS_SERVER_USER, agentPassword } from "../services/natsAccounts";
 import { ADMIN_USER, DATABASE, NATS_NAMESPACE, VALUE_REFS, natsAgentEndpoint, publicUrl } from "../services/shared";
 import { stackDataOf, stackDatabases, stackSecrets, stackStreams, stackWorkloads } from "../services/stack";
 import { Workload } from "../services/workload";
@@ -162,12 +164,12 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         return [
             new NatsStreams(
                 `${name}-streams`,
-                { streams, args: runtime.commandArgs(args.config) },
+                { streams, args: runtime.commandArgs(args.config, args.stack) },
                 {
                     connection: {
                         natsUrl,
-                        natsUser: NATS_USER,
-                        natsPassword: secrets.value("natsPassword"),
+                        natsUser: NATS_SERVER_USER,
+                        natsPassword: secrets.value("natsServerPassword"),
                         natsCa: natsTls.caCertPem,
                     },
                     after: [nats.resource],
@@ -193,7 +195,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
             { stack: args.stack, config, configValues: args.configValues, images: imagesOf(workloads) },
             {
                 connection: {
-                    natsPassword: secrets.value("natsPassword"),
+                    natsPassword: secrets.value("natsServerPassword"),
                     natsCa: natsTls.caCertPem,
                     secretKey: secrets.value("secretKey"),
                     ...rotation(config, secrets),
@@ -218,19 +220,24 @@ export class BkLitePlatform extends pulumi.ComponentResource {
             {
                 packageDigests: packages,
                 // Rotating SECRET_KEY: the stored secret values are re-encrypted from the previous key, not refused.
-                args: [...runtime.commandArgs(config), ...(rotating ? ["--reencrypt"] : [])],
+                args: [...runtime.commandArgs(config, args.stack), ...(rotating ? ["--reencrypt"] : [])],
             },
             {
                 spec: pulumi
-                    .all([secrets.value("natsPassword"), secrets.value("adminPassword")])
-                    .apply(([natsPassword, adminPassword]) =>
-                        JSON.stringify(seedSpecOf(config, { natsPassword, adminPassword })),
+                    .all([secrets.value("natsAgentKey"), secrets.value("adminPassword")])
+                    .apply(([agentKey, adminPassword]) =>
+                        JSON.stringify(
+                            seedSpecOf(config, {
+                                agentPassword: (r) => regionAgentPassword(agentKey, r),
+                                adminPassword,
+                            }),
+                        ),
                     ),
                 connection: {
                     pgUrl: databaseUrl(runtime, config, secrets),
                     natsUrl: `tls://${runtime.commandAddress(config, "nats")}`,
-                    natsUser: NATS_USER,
-                    natsPassword: secrets.value("natsPassword"),
+                    natsUser: NATS_SERVER_USER,
+                    natsPassword: secrets.value("natsServerPassword"),
                     natsCa: natsTls.caCertPem,
                     bucket: NATS_NAMESPACE,
                     secretKey: secrets.value("secretKey"),
@@ -255,12 +262,12 @@ export class BkLitePlatform extends pulumi.ComponentResource {
         }
         new Verification(
             `${name}-verify`,
-            { spec: verifySpecOf(config, args.stack), args: runtime.commandArgs(config) },
+            { spec: verifySpecOf(config, args.stack), args: runtime.commandArgs(config, args.stack) },
             {
                 connection: {
                     pgUrl: databaseUrl(runtime, config, secrets),
-                    natsUser: NATS_USER,
-                    natsPassword: secrets.value("natsPassword"),
+                    natsUser: NATS_SERVER_USER,
+                    natsPassword: secrets.value("natsServerPassword"),
                     natsCa: natsTls.caCertPem,
                     bucket: NATS_NAMESPACE,
                     secretKey: secrets.value("secretKey"),
@@ -281,11 +288,12 @@ function operatorEnvironment({ args, runtime, secrets, natsTls }: Made): pulumi.
     const values: Record<string, pulumi.Input<string>> = {
         [SEED_ENV.pgUrl]: databaseUrl(runtime, config, secrets),
         [SEED_ENV.natsUrl]: `tls://${runtime.commandAddress(config, "nats")}`,
-        [SEED_ENV.natsUser]: NATS_USER,
-        [SEED_ENV.natsPassword]: secrets.value("natsPassword"),
+        [SEED_ENV.natsUser]: NATS_SERVER_USER,
+        [SEED_ENV.natsPassword]: secrets.value("natsServerPassword"),
         [SEED_ENV.natsCa]: natsTls.caCertPem,
         [SEED_ENV.bucket]: NATS_NAMESPACE,
         [SEED_ENV.secretKey]: secrets.value("secretKey"),
+        [secretEnv("natsAgentKey")]: secrets.value("natsAgentKey"),
         ...Object.fromEntries(
             Object.entries({ ...optional(secrets, "adminPassword"), ...storePasswords(config, secrets) }).map(
                 ([secret, value]) => [secretEnv(secret), value!],
@@ -295,10 +303,24 @@ function operatorEnvironment({ args, runtime, secrets, natsTls }: Made): pulumi.
     return pulumi.all(values).apply((resolved) => resolved as Record<string, string>);
 }
 
-/** The values workloads refer to by name: the secrets, the CA and NATS's certificate and key. */
-function boundValues({ secrets, natsTls }: Made): Record<string, pulumi.Input<string>> {
+/** A region's agent password; in a plan, where the key is a stand-in, a stand-in too. */
+function regionAgentPassword(agentKey: string, region: string): string {
+    return renderingPlan()
+        ? derivedSecretStandIn(`agent password of region ${region}`)
+        : agentPassword(agentKey, region);
+}
+
+/** The values workloads refer to by name: the secrets, each region's agent password, NATS's CA, certificate and key. */
+function boundValues({ args, secrets, natsTls }: Made): Record<string, pulumi.Input<string>> {
+    const agentKey = secrets.value("natsAgentKey");
     return {
         ...(secrets.values as Record<string, pulumi.Output<string>>),
+        ...Object.fromEntries(
+            args.config.regions.map((r) => [
+                agentPasswordRef(r.name),
+                pulumi.secret(agentKey.apply((key) => regionAgentPassword(key, r.name))),
+            ]),
+        ),
         [VALUE_REFS.natsCaCert]: natsTls.caCertPem,
         [VALUE_REFS.natsServerCert]: natsTls.serverCertPem,
         [VALUE_REFS.natsServerKey]: natsTls.serverKeyPem,

@@ -4,6 +4,13 @@ import { AgentEndpoints } from "../services/regions";
 import { dockerRuntime } from "./docker";
 import { kubernetesRuntime } from "./kubernetes";
 import { EndpointConfig, Runtime, RuntimeAccess } from "./runtime";
+import { DOCKER_ACCESS_OPTIONS } from "./docker/options";
+import { KUBERNETES_ACCESS_ENV, KUBERNETES_ACCESS_OPTIONS } from "./kubernetes/options";
+
+/** The options of commands that reach a stack's services, of every runtime: its containers, or a cluster's. */
+export const ACCESS_OPTIONS_TABLE = { ...DOCKER_ACCESS_OPTIONS, ...KUBERNETES_ACCESS_OPTIONS };
+/** The environment those options read. */
+export const ACCESS_ENV = KUBERNETES_ACCESS_ENV;
 
 export type { Runtime } from "./runtime";
 
@@ -21,9 +28,11 @@ export function endpointsOf(config: EndpointConfig & { runtime: RuntimeName }): 
 
 /**
  * The access a command's options point at, for commands that take no stack (`seed apply`, `streams apply`): a
- * cluster when they name its namespace, else this Docker host, where the URLs they are given reach the services.
+ * cluster when they name its namespace, else this Docker host (the stack's containers by `--docker-stack`), where
+ * the URLs they are given reach the services.
  */
 export function accessFromOptions(options: Readonly<Record<string, unknown>>): RuntimeAccess {
     const named = options["kube-namespace"] !== undefined ? kubernetesRuntime : dockerRuntime;
-    return named.access({ stack: "", options });
+    const stack = typeof options["docker-stack"] === "string" ? options["docker-stack"] : "";
+    return named.access({ stack, options });
 }

@@ -43,8 +43,8 @@ export interface Runtime {
      * publishes, or the service's own name, which their access (`reach`) makes reachable.
      */
     commandAddress(config: StackConfig, service: CommandTarget): string;
-    /** The arguments those commands take to reach the stack (a cluster's namespace and context). */
-    commandArgs(config: StackConfig): string[];
+    /** The arguments those commands take to reach the stack (its containers; a cluster's namespace and context). */
+    commandArgs(config: StackConfig, stack: string): string[];
     /** Where `bklite verify` finds a service it probes, as its spec records it. */
     serviceAddress(stack: string, config: StackConfig, service: string): ServiceAddress;
     /** Whether the security rules are enforced on the deploy host itself (and verified there). */

@@ -16,6 +16,15 @@ import { SEED_ENV, SeedConnection } from "./connection";
 import { controllerWithCa } from "./controllerPackage";
 import { djangoPasswordHash, uncheckableHash, verifyDjangoPassword } from "./djangoPassword";
 import { ObjectBucket, fileDigest } from "./objectStore";
+import {
+    NatsFiles,
+    RunBesideNats,
+    agentUsersPlans,
+    ensurePackageMirror,
+    handedOutCredentials,
+    waitForRetired,
+    writeAgentUsers,
+} from "./agentUsers";
 import { connectPostgres, readSchemaFacts } from "./postgres";
 import {
     Counts,
@@ -44,6 +53,8 @@ export interface SeedSummary {
     bytesSent: number;
     /** With --reencrypt: secret rows outside the spec re-encrypted from the previous key (the spec's own count as updated). */
     reencrypted?: number;
+    /** The agents' NATS users: how many, the old credentials dropped once seeded, and the package mirror. */
+    natsAgents?: { users: number; retired: string[]; mirror: "made" | "present" };
 }
 
 export interface ApplyOptions {
@@ -57,6 +68,11 @@ export interface ApplyOptions {
     progressEveryMs?: number;
     /** Progress lines (stderr in the CLI). */
     log?: (line: string) => void;
+    /**
+     * Where NATS runs, to write the agents' users there (the CLI always gives it; tests without NATS do not), and how
+     * long agents may keep using a credential their region no longer hands out before it is dropped.
+     */
+    natsAgents?: { run: RunBesideNats; files: NatsFiles; graceMs: number };
 }
 
 /** Arbitrary but fixed: every `bklite seed apply` on a database takes this advisory lock. */
@@ -205,8 +221,15 @@ export async function applySeed(
         if (regions.refusals.length > 0) {
             throw new Error(`refused; nothing was written:\n${regions.refusals.map((r) => `  - ${r}`).join("\n")}`);
         }
+        const agents = options.natsAgents
+            ? await beforeSidecarEnv(db, spec, conn, { ...options.natsAgents, nc }, log)
+            : undefined;
+        nc = agents?.nc ?? nc;
         await uploadObjects(bucket, work, summary, log);
         await writeRows(db, { regions, work, admin, schema }, summary);
+        if (agents && options.natsAgents) {
+            summary.natsAgents = await afterSidecarEnv(agents, options.natsAgents, { ...options, pollMs }, log);
+        }
         return summary;
     } finally {
         if (locked) {
@@ -216,6 +239,61 @@ export async function applySeed(
         await nc?.close().catch(() => undefined);
         fs.rmSync(staging, { recursive: true, force: true });
     }
+}
+
+/**
+ * Before the SidecarEnv changes: NATS accepts the regions' own users and, with an agent's rights, what they hand out
+ * now; the agents' package mirror exists.
+ */
+async function beforeSidecarEnv(
+    db: Client,
+    spec: SeedSpec,
+    conn: SeedConnection,
+    target: { run: RunBesideNats; files: NatsFiles; nc?: NatsConnection },
+    log: (line: string) => void,
+) {
+    const own = spec.regions.map((r) => ({ user: r.env.NATS_USERNAME ?? "", password: r.env.NATS_PASSWORD ?? "" }));
+    const handedOut = await handedOutCredentials(
+        db,
+        spec.regions.map((r) => r.name),
+        conn.secretKey,
+        log,
+    );
+    const plans = agentUsersPlans(own, handedOut, conn.natsPassword, conn.bucket);
+    await writeAgentUsers(plans.during, target.run, target.files, log);
+    const endpoint = { url: conn.natsUrl, user: conn.natsUser, password: conn.natsPassword, ca: conn.natsCa };
+    const nc = target.nc ?? (await connectNats(endpoint, "bklite-seed"));
+    const mirror = await ensurePackageMirror(endpoint, nc, conn.bucket);
+    log(`agents' package mirror: ${mirror}`);
+    return { plans, mirror, nc };
+}
+
+/**
+ * Once the SidecarEnv is written: the credentials no region hands out any more are dropped, when no agent is
+ * connected with them or the grace is over.
+ */
+async function afterSidecarEnv(
+    agents: Awaited<ReturnType<typeof beforeSidecarEnv>>,
+    target: { run: RunBesideNats; files: NatsFiles; graceMs: number },
+    options: { pollMs: number; progressEveryMs?: number },
+    log: (line: string) => void,
+): Promise<NonNullable<SeedSummary["natsAgents"]>> {
+    const retired = agents.plans.during.kept;
+    const stragglers = retired.length
+        ? await waitForRetired(retired, target, {
+              graceMs: target.graceMs,
+              pollMs: options.pollMs,
+              progressEveryMs: options.progressEveryMs ?? 30000,
+              log,
+          })
+        : [];
+    if (stragglers.length > 0) {
+        log(
+            `dropping ${retired.join(", ")} with ${stragglers.length} agents still connected (${stragglers.map((c) => c.address).join(", ")}): they reconnect once their sidecar has the new configuration; restart a sidecar that does not`,
+        );
+    }
+    await writeAgentUsers(agents.plans.after, target.run, target.files, log);
+    return { users: agents.plans.after.users.length - 1, retired, mirror: agents.mirror };
 }
 
 /** Package files are read before anything else: a missing file is a spec problem. */

@@ -35,9 +35,10 @@ export const SEED_ENV = {
 /** What each variable holds, for the CLI's help. */
 export const SEED_ENV_HELP: Record<(typeof SEED_ENV)[keyof typeof SEED_ENV], string> = {
     BKLITE_PG_URL: "bk-lite's database, e.g. postgres://bklite:PASSWORD@127.0.0.1:25432/bklite (required)",
-    BKLITE_NATS_URL: "NATS with JetStream, e.g. tls://127.0.0.1:24222 (required when the spec has packages)",
-    BKLITE_NATS_USER: "NATS user (required when the spec has packages)",
-    BKLITE_NATS_PASSWORD: "NATS password (required when the spec has packages)",
+    BKLITE_NATS_URL: "NATS with JetStream, e.g. tls://127.0.0.1:24222 (required)",
+    BKLITE_NATS_USER: "NATS user: the server side's, bklite (required)",
+    BKLITE_NATS_PASSWORD:
+        "its password, the stack's natsServerPassword; also that of bklite-agents, which keeps the agents' package mirror (required)",
     BKLITE_NATS_CA: "the CA that signed NATS's certificate: PEM text or a file (optional)",
     BKLITE_NATS_BUCKET: "the JetStream object store bucket (default bklite)",
     BKLITE_SECRET_KEY: "the server's SECRET_KEY, which encrypts secret SidecarEnv values (required)",

@@ -8,27 +8,32 @@ import * as path from "path";
 import { ADMIN_USER } from "../services/shared";
 import { unreadOnHost } from "../plan/mode";
 import { endpointsOf } from "../runtimes";
-import { NATS_PASSWORD_REF, regionEnv } from "../services/regions";
+import { agentPasswordRef, regionEnv } from "../services/regions";
 import { renderText } from "../services/template";
 import { StackConfig } from "../config/types";
 import { SeedSpec } from "./spec";
 
 /**
- * The spec for a stack; the NATS and console passwords are its only secrets. Keys are sorted so the JSON is stable.
+ * The spec for a stack; the regions' agent passwords and the console's are its only secrets. Keys are sorted so the
+ * JSON is stable.
  * Package paths stay as configured (`seed apply` runs in the project directory), so the spec, and the trigger made
  * from it, do not depend on where the checkout is.
  */
-export function seedSpecOf(config: StackConfig, secrets: { natsPassword: string; adminPassword: string }): SeedSpec {
+export function seedSpecOf(
+    config: StackConfig,
+    secrets: { agentPassword: (region: string) => string; adminPassword: string },
+): SeedSpec {
     const endpoints = endpointsOf(config);
     return {
         regions: config.regions.map((region) => {
             const env = regionEnv(region, endpoints);
+            const values = { [agentPasswordRef(region.name)]: secrets.agentPassword(region.name) };
             return {
                 name: region.name,
                 env: Object.fromEntries(
                     Object.keys(env)
                         .sort()
-                        .map((key) => [key, renderText(env[key], { [NATS_PASSWORD_REF]: secrets.natsPassword })]),
+                        .map((key) => [key, renderText(env[key], values)]),
                 ),
             };
         }),

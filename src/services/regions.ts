@@ -4,9 +4,11 @@
  * actually reach the stack unless the config says otherwise, and the rules here (applied by the config's validation
  * and by `bklite seed apply` alike) refuse a value agents cannot use.
  */
+import * as crypto from "crypto";
 import type { RegionConfig } from "../config/types";
 import { Problem } from "../util/problem";
 import { TextValue, ref } from "./template";
+import { agentUserName } from "./natsAccounts";
 
 /** The keys agents read from their region; all six must exist for every region. */
 export const REQUIRED_REGION_KEYS = [
@@ -24,8 +26,13 @@ export const DEFAULT_REGION = "default";
 /** Where the installed probe package puts the NATS CA (the package's `certs/ca.crt`). */
 export const AGENT_CA_FILE = "/opt/fusion-collectors/certs/ca.crt";
 
-/** Name of the runtime value holding the NATS password; regions refer to it, never hold it. */
-export const NATS_PASSWORD_REF = "natsPassword";
+/**
+ * Name of the runtime value holding a region's agent password; the region refers to it, never holds it. Named by a
+ * hash of the region's name, which may be in any script, as value names may not.
+ */
+export function agentPasswordRef(region: string): string {
+    return `agentPassword_${crypto.createHash("sha256").update(region, "utf8").digest("hex").slice(0, 16)}`;
+}
 
 /** bk-lite's column sizes (HP schema): cloud region name varchar(100), SidecarEnv key 100, value 200. */
 export const REGION_NAME_MAX = 100;
@@ -39,11 +46,7 @@ export interface AgentEndpoints {
     /** Where agents reach NATS: hostAddress, or on a cluster behind load balancers the NATS one's own address. */
     natsHost: string;
     natsPort: number;
-    natsUser: string;
 }
-
-/** The NATS user agents and the server share. */
-export const NATS_USER = "admin";
 
 /** Formats a host for a URL or host:port pair, bracketing IPv6 literals. */
 export function hostForUrl(host: string): string {
@@ -189,15 +192,21 @@ export function checkRegionEnv(region: string, env: Readonly<Record<string, stri
     return problems;
 }
 
-/** The full SidecarEnv of a region: the six required keys, derived where not given, then the region's env. */
+/**
+ * The full SidecarEnv of a region: the six required keys, derived where not given, then the region's env. The
+ * NATS credentials are always the region's own (config may not give them).
+ */
 export function regionEnv(region: RegionConfig, endpoints: AgentEndpoints): Record<string, TextValue> {
     const derived: Record<string, TextValue> = {
         NODE_SERVER_URL: region.nodeServerUrl ?? defaultNodeServerUrl(endpoints),
         NATS_SERVERS: `${hostForUrl(endpoints.natsHost)}:${endpoints.natsPort}`,
-        NATS_USERNAME: endpoints.natsUser,
-        NATS_PASSWORD: { parts: [ref(NATS_PASSWORD_REF)] },
         NATS_PROTOCOL: "tls",
         NATS_TLS_CA_FILE: AGENT_CA_FILE,
     };
-    return { ...derived, ...(region.env ?? {}) };
+    return {
+        ...derived,
+        ...(region.env ?? {}),
+        NATS_USERNAME: agentUserName(region.name),
+        NATS_PASSWORD: { parts: [ref(agentPasswordRef(region.name))] },
+    };
 }

@@ -3,7 +3,8 @@
  * the database, and the addresses browsers and agents use. Plain data and pure functions.
  */
 import type { StackConfig } from "../config/types";
-import { AgentEndpoints, NATS_USER, defaultNodeServerUrl, hostForUrl } from "./regions";
+import { AgentEndpoints, defaultNodeServerUrl, hostForUrl } from "./regions";
+import { NATS_SERVER_USER } from "./natsAccounts";
 import { WorkloadFile } from "./workload";
 import { TextValue, ref, tpl } from "./template";
 
@@ -13,6 +14,7 @@ export const VALUE_REFS = {
     postgresPassword: "postgresPassword",
     redisPassword: "redisPassword",
     natsPassword: "natsPassword",
+    natsServerPassword: "natsServerPassword",
     secretKey: "secretKey",
     nextauthSecret: "nextauthSecret",
     adminPassword: "adminPassword",
@@ -61,9 +63,9 @@ export const NATS_CA_FILE: WorkloadFile = {
     mode: "0644",
 };
 
-/** NATS inside the stack, with the shared user's credentials, as clients given one URL take it. */
+/** NATS inside the stack, with the server side's credentials, as clients given one URL take it. */
 export function natsServiceUrl(): TextValue {
-    return tpl`tls://${NATS_USER}:${ref(VALUE_REFS.natsPassword)}@nats:${NATS_PORT}`;
+    return tpl`tls://${NATS_SERVER_USER}:${ref(VALUE_REFS.natsServerPassword)}@nats:${NATS_PORT}`;
 }
 
 /** The public URL of the console: configured, or the ingress where browsers reach it. */

@@ -23,6 +23,8 @@ export const CORE_SECRETS: ReadonlyArray<SecretName> = [
     "postgresPassword",
     "redisPassword",
     "natsPassword",
+    "natsServerPassword",
+    "natsAgentKey",
     "secretKey",
     "nextauthSecret",
     "adminPassword",

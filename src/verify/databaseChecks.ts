@@ -43,7 +43,7 @@ export function regionChecks(regions: ReadonlyArray<{ name: string; env: Record<
     return regions.map((region) => ({
         name: `region ${region.name}`,
         async run(context) {
-            const expected = `all ${REQUIRED_REGION_KEYS.length} keys as seeded; NATS_PASSWORD decrypting to the agents' password; NODE_SERVER_URL ${region.env.NODE_SERVER_URL} answering`;
+            const expected = `all ${REQUIRED_REGION_KEYS.length} keys as seeded; NATS_PASSWORD decrypting, and not the server side's; NODE_SERVER_URL ${region.env.NODE_SERVER_URL} answering`;
             try {
                 const db = await database(context);
                 const { rows } = await db.query<{ key: string; value: string; type: string }>(
@@ -57,15 +57,18 @@ export function regionChecks(regions: ReadonlyArray<{ name: string; env: Record<
                 const problems: string[] = [];
                 for (const key of REQUIRED_REGION_KEYS) {
                     const row = stored.get(key);
-                    const want = key === "NATS_PASSWORD" ? context.secrets.natsPassword : region.env[key];
+                    const want = region.env[key];
                     if (row === undefined) {
                         problems.push(`${key} missing`);
                     } else if (key === "NATS_PASSWORD") {
+                        // Whether NATS takes it is the agent rights check's to say.
                         const plain = storedPlaintext(row, context.secrets.secretKey);
                         if (row.type !== "secret" || plain === undefined) {
                             problems.push("NATS_PASSWORD does not decrypt with SECRET_KEY");
-                        } else if (plain !== want) {
-                            problems.push("NATS_PASSWORD is not the agents' password");
+                        } else if (plain === context.secrets.natsPassword) {
+                            problems.push(
+                                "NATS_PASSWORD is the server side's NATS password, which agents must never hold",
+                            );
                         }
                     } else if (row.value !== want) {
                         problems.push(`${key} is ${JSON.stringify(row.value)}, not ${JSON.stringify(want)}`);

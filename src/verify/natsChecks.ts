@@ -1,6 +1,7 @@
 /**
  * NATS as agents and the server's executor use it: a TLS connection verified with the stack's CA at the address
- * agents are given, with their credentials; a plaintext client refused; the streams the services consume; and the
+ * agents are given (with the server side's credentials; the agents' own are the agent rights checks'); a plaintext
+ * client refused; the streams the services consume; and the
  * server-side nats-executor answering a request the way the Go executor does.
  */
 import * as net from "net";
@@ -9,6 +10,7 @@ import { NatsConnection } from "nats";
 import { connectNats, natsFailureKind } from "../nats/client";
 import { Check, CheckContext, fail, ok, reason } from "./check";
 
+/** The server side's connection, at the address agents are given. */
 async function agentConnection(context: CheckContext, name: string): Promise<NatsConnection> {
     const { natsUser, natsPassword, natsCa } = context.secrets;
     const nc = await connectNats(
@@ -66,7 +68,7 @@ export function natsChecks(): Check[] {
         {
             name: "nats tls",
             async run(context) {
-                const expected = `agents' credentials accepted over TLS at ${context.spec.natsEndpoint}, verified with the stack's CA`;
+                const expected = `the server side's credentials accepted over TLS at the agents' endpoint ${context.spec.natsEndpoint}, verified with the stack's CA`;
                 try {
                     const nc = await agentConnection(context, "bklite-verify");
                     await nc.flush();
@@ -153,10 +155,10 @@ function streamChecks(): Check[] {
 }
 
 /** The fix for a failed connection, by what failed: the credentials, the CA, or the way to NATS. */
-function connectionFix(err: unknown): string {
+export function connectionFix(err: unknown): string {
     const kind = natsFailureKind(((err as Error).cause ?? err) as Error);
     if (kind === "authentication") {
-        return "verify connects with the server's NATS user: set BKLITE_NATS_USER and BKLITE_NATS_PASSWORD to the stack's (bklite:natsPassword)";
+        return "verify connects with the server side's NATS user: set BKLITE_NATS_USER=bklite and BKLITE_NATS_PASSWORD to the stack's bklite:natsServerPassword";
     }
     if (kind === "certificate" || kind === "certificate name") {
         return "set BKLITE_NATS_CA to the stack's CA; agents dial the names in their region's NATS_SERVERS, which the certificate must hold";

@@ -7,6 +7,7 @@ import { RuntimeAccess, ServiceAddress } from "../runtimes/runtime";
 import { Check, CheckContext, CheckResult, VerifySecrets } from "./check";
 import { consoleChecks, loginCheck } from "./consoleChecks";
 import { packageChecks, regionChecks } from "./databaseChecks";
+import { agentChecks } from "./agentChecks";
 import { firewallCheck } from "./firewallCheck";
 import { natsChecks } from "./natsChecks";
 import { serviceChecks } from "./serviceChecks";
@@ -43,6 +44,7 @@ export function checksOf(spec: VerifySpec): Check[] {
         ...(spec.login ? [loginCheck(spec.login.username)] : []),
         ...natsChecks(),
         ...regionChecks(spec.regions),
+        ...agentChecks(spec.regions),
         ...packageChecks(spec.packages),
         ...serviceChecks(spec.services),
         ...(spec.firewall ? [firewallCheck(spec.firewall)] : []),

@@ -15,7 +15,7 @@ import { ServiceCheck, VerifySpec } from "./spec";
 
 export function verifySpecOf(config: StackConfig, stack: string): VerifySpec {
     // Secrets are checked apart (BKLITE_NATS_PASSWORD, BKLITE_ADMIN_PASSWORD): none enters the spec.
-    const seed = seedSpecOf(config, { natsPassword: "", adminPassword: "" });
+    const seed = seedSpecOf(config, { agentPassword: () => "", adminPassword: "" });
     const runtime = runtimeOf(config.runtime);
     const endpoints = endpointsOf(config);
     const services: ServiceCheck[] = servicesFor(config.installApps)

@@ -187,7 +187,7 @@ describe("bklite backup and restore (PostgreSQL in a container, NATS JetStream, 
                 { file: vector, os: "linux", type: "collector", object: "Vector", version: "1.0.0" },
             ],
         };
-        const [node, ...cli] = bkliteArgv(["seed", "apply", "--spec", "-"]);
+        const [node, ...cli] = bkliteArgv(["seed", "apply", "--spec", "-", "--nats-config", nats.files.configFile]);
         const seeded = await new Promise<CliResult>((resolve) => {
             const child = spawn(node, cli, {
                 cwd: PROJECT_ROOT,

@@ -14,6 +14,7 @@ import { spawn } from "child_process";
 import { connect } from "nats";
 import { Client } from "pg";
 import { DEFAULT_INSTALL_APPS } from "../../src/config/keys";
+import { agentPassword, agentUserName } from "../../src/services/natsAccounts";
 import { aesDecrypt } from "../../src/seed/aes";
 import { mapStrings } from "../../src/util/json";
 import { RecordedResource } from "../../src/plan/mockRun";
@@ -261,10 +262,12 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
                 region,
             );
             const password = mine.find((r) => r.key === "NATS_PASSWORD")!;
+            const agentKey = String(run.recorder.named("bklite-secrets-natsAgentKey").rawOutputs.result);
+            assert.strictEqual(mine.find((r) => r.key === "NATS_USERNAME")!.value, agentUserName(region));
             assert.strictEqual(
                 aesDecrypt(password.value, env.BKLITE_SECRET_KEY),
-                env.BKLITE_NATS_PASSWORD,
-                `${region}'s NATS password decrypts with the server's SECRET_KEY`,
+                agentPassword(agentKey, region),
+                `${region}'s own agent password, decrypting with the server's SECRET_KEY`,
             );
             assert.strictEqual(
                 mine.find((r) => r.key === "NATS_SERVERS")!.value,
@@ -494,7 +497,7 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
         const env = registered.inputs.environment as Record<string, string>;
         const nc = await connect({
             servers: `tls://127.0.0.1:${ports.nats}`,
-            user: "admin",
+            user: env.BKLITE_NATS_USER,
             pass: env.BKLITE_NATS_PASSWORD,
             tls: { ca },
         });

@@ -1,6 +1,6 @@
 /**
  * The files the program renders, run by the real servers: nats-server with the rendered nats.conf (TLS,
- * JetStream, the one user) and redis-server with the rendered redis.conf and the spec's own health check.
+ * JetStream, the server side's user) and redis-server with the rendered redis.conf and the spec's own health check.
  */
 import * as assert from "assert";
 import { execFileSync } from "child_process";
@@ -80,11 +80,11 @@ describe("rendered NATS config on a real nats-server", function () {
     });
 
     it("accepts the user over TLS verified by the stack's CA", async () => {
-        assert.strictEqual(await natsLogin(clientPort, certs.ca, "admin", password), "PONG");
+        assert.strictEqual(await natsLogin(clientPort, certs.ca, nats.user, password), "PONG");
     });
 
     it("refuses a wrong password", async () => {
-        assert.match(await natsLogin(clientPort, certs.ca, "admin", "wrong-password"), /Authorization Violation/);
+        assert.match(await natsLogin(clientPort, certs.ca, nats.user, "wrong-password"), /Authorization Violation/);
     });
 
     it("refuses clients that do not use TLS", async () => {
@@ -93,7 +93,7 @@ describe("rendered NATS config on a real nats-server", function () {
         let received = "";
         socket.on("data", (d) => (received += d));
         const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
-        socket.write(`CONNECT ${JSON.stringify({ user: "admin", pass: password, verbose: false })}\r\nPING\r\n`);
+        socket.write(`CONNECT ${JSON.stringify({ user: nats.user, pass: password, verbose: false })}\r\nPING\r\n`);
         await Promise.race([closed, new Promise((r) => setTimeout(r, 3000))]);
         socket.destroy();
         assert.ok(!received.includes("PONG"), `a plaintext client got in: ${received}`);

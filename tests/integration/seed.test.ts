@@ -28,16 +28,36 @@ const ADMIN_PASSWORD = "stack-admin-password-0123456789";
 /** Every CLI started, so a failing test never leaves one running. */
 const children: ChildProcess[] = [];
 
+/** The suite's NATS, which every run writes the agents' users of (a test's env may name another). */
+let suiteNats: TestNats | undefined;
+
+function natsDefaults(): { env: Record<string, string>; args: string[] } {
+    if (!suiteNats) {
+        return { env: {}, args: [] };
+    }
+    return {
+        env: {
+            BKLITE_NATS_URL: suiteNats.url,
+            BKLITE_NATS_USER: suiteNats.user,
+            BKLITE_NATS_PASSWORD: suiteNats.password,
+            BKLITE_NATS_CA: suiteNats.caPem,
+        },
+        args: ["--nats-config", suiteNats.files.configFile],
+    };
+}
+
 /** Starts the real CLI with the spec on stdin. */
 function startSeed(
     spec: unknown,
     env: Record<string, string>,
     args: string[] = [],
 ): { child: ChildProcess; done: Promise<CliResult>; stderr: () => string } {
-    const [node, ...cli] = bkliteArgv(["seed", "apply", "--spec", "-", ...args]);
+    const defaults = natsDefaults();
+    const [node, ...cli] = bkliteArgv(["seed", "apply", "--spec", "-", ...defaults.args, ...args]);
     const child = spawn(node, cli, {
         cwd: PROJECT_ROOT,
-        env: { PATH: process.env.PATH, ...env },
+        // A test that names its own NATS gives all of its settings (or leaves some out on purpose).
+        env: { PATH: process.env.PATH, ...(env.BKLITE_NATS_URL === undefined ? defaults.env : {}), ...env },
         stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
@@ -99,6 +119,7 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
 
     before(async () => {
         [pg, nats] = await Promise.all([startPostgres(), startNats()]);
+        suiteNats = nats;
         work = tempDir("seed-work");
     });
 
@@ -532,6 +553,56 @@ describe("bklite seed apply (real PostgreSQL and NATS JetStream)", function () {
             });
         });
     }
+
+    it("moves an older stack's agents to their region's own NATS user, dropping the shared one only once seeded", async () => {
+        await createBkliteDatabase(pg, "bklite_upgrade", "huangpu");
+        const env = { BKLITE_PG_URL: databaseUrl(pg, "bklite_upgrade"), BKLITE_SECRET_KEY: SECRET_KEY };
+        const shared = { user: "admin", password: "shared-by-server-and-agents-0123" };
+        const own = { user: "agent-default", password: "the-regions-own-password-0123456" };
+        const spec = (credential: { user: string; password: string }) => ({
+            regions: [
+                {
+                    name: "default",
+                    env: regionEnv("10.0.0.1", { NATS_USERNAME: credential.user, NATS_PASSWORD: credential.password }),
+                },
+            ],
+            packages: [],
+        });
+        const login = (credential: { user: string; password: string }) =>
+            connect({ servers: nats.url, user: credential.user, pass: credential.password, tls: { ca: nats.caPem } });
+        // As an older stack left it: every region hands out the shared credential, and an agent is connected with it.
+        const before = await startSeed(spec(shared), env).done;
+        assert.strictEqual(before.code, 0, before.stderr);
+        const agent = await login(shared);
+        const dropped = agent.closed();
+        // Agent rights only, already: it publishes metrics and may not command anything.
+        agent.publish("metrics.10-0-0-1", new TextEncoder().encode("cpu usage=1"));
+        await assert.rejects(agent.request("local.execute.default", new Uint8Array(), { timeout: 2000 }), {
+            code: "PERMISSIONS_VIOLATION",
+        });
+        const upgrade = await startSeed(spec(own), env, ["--agent-grace-seconds", "2"]).done;
+        assert.strictEqual(upgrade.code, 0, upgrade.stderr);
+        assert.match(upgrade.stderr, /NATS agents' users: 2 written; kept until their regions are seeded: admin/);
+        assert.match(
+            upgrade.stderr,
+            /waiting for agents to move off admin: 1 still connected with it \(127\.0\.0\.1:\d+\)/,
+        );
+        assert.match(upgrade.stderr, /dropping admin with 1 agents still connected/);
+        assert.deepStrictEqual(JSON.parse(upgrade.stdout).natsAgents, {
+            users: 1,
+            retired: ["admin"],
+            mirror: "present",
+        });
+        // Dropped once seeded: the connection is closed, and the shared credential refused from now on.
+        await dropped;
+        await assert.rejects(login(shared), /Authorization Violation/i);
+        const moved = await login(own);
+        await moved.close();
+        const again = await startSeed(spec(own), env).done;
+        assert.strictEqual(again.code, 0, again.stderr);
+        assert.deepStrictEqual(JSON.parse(again.stdout).natsAgents, { users: 1, retired: [], mirror: "present" });
+        assert.doesNotMatch(again.stderr, /waiting for agents/);
+    });
 
     it("waits for the server's migrations to create the tables", async () => {
         await pg.query("CREATE DATABASE bklite_late");

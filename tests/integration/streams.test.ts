@@ -115,7 +115,7 @@ describe("bklite streams apply (real NATS JetStream)", function () {
             [
                 "password",
                 { BKLITE_NATS_PASSWORD: "not-the-password-4711" },
-                /NATS at 127\.0\.0\.1:\d+ refused the user "admin" and its password \(Authorization Violation\): set BKLITE_NATS_USER and BKLITE_NATS_PASSWORD/,
+                /NATS at 127\.0\.0\.1:\d+ refused the user "bklite" and its password \(Authorization Violation\): set BKLITE_NATS_USER and BKLITE_NATS_PASSWORD/,
             ],
             [
                 "another CA",

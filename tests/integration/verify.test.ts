@@ -17,7 +17,8 @@ import { consoleUserSql, createBkliteDatabase } from "../support/bkliteSchema";
 import { bkliteArgv, bkliteProcess } from "../support/cli";
 import { docker, makeImage, removeImages, requireDockerEngine } from "../support/docker";
 import { HttpStandin, startConsole, startHanging, startHealth, startWebOnly } from "../support/httpStandins";
-import { TestNats, TestNatsUser, makeCertificates, startNats } from "../support/nats";
+import { TestNats, makeCertificates, startNats } from "../support/nats";
+import { agentPassword, agentUserName } from "../../src/services/natsAccounts";
 import { uniqueName } from "../support/netns";
 import { TestPostgres, startPostgres } from "../support/postgres";
 import { Started, freePort, start, tempDir, waitFor } from "../support/processes";
@@ -30,13 +31,10 @@ const SECRET_KEY = "verify-test-secret-key-0123456789";
 const ADMIN_PASSWORD = "verify-admin-password-0123";
 const FALKORDB_PASSWORD = "verify-falkordb-password-0123";
 
-/** A NATS user that may publish metrics but not use JetStream's API. */
-const NO_JETSTREAM_USER: TestNatsUser = {
-    user: "metrics-only",
-    password: "verify-metrics-only-password-0123",
-    publish: { allow: ["metrics.>"] },
-    subscribe: { allow: ["_INBOX.>"] },
-};
+/** The key the default region's agent password derives from, as a stack's natsAgentKey. */
+const AGENT_KEY = "verify-agent-key-0123456789abcdef";
+/** The default region's agents' credential, as seeding hands it out. */
+const AGENT = { user: agentUserName("default"), password: agentPassword(AGENT_KEY, "default") };
 
 interface VerifyRun {
     code: number;
@@ -61,7 +59,7 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
     let seedSpec: unknown;
 
     const seed = () => {
-        const run = bkliteProcess(["seed", "apply", "--spec", "-"], {
+        const run = bkliteProcess(["seed", "apply", "--spec", "-", "--nats-config", nats.files.configFile], {
             cwd: PROJECT_ROOT,
             env: { PATH: process.env.PATH!, ...env },
             input: JSON.stringify(seedSpec),
@@ -122,11 +120,7 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
     }
 
     before(async () => {
-        [pg, nats, falkordb] = await Promise.all([
-            startPostgres(),
-            startNats({ limitedUsers: [NO_JETSTREAM_USER] }),
-            startFalkordb(FALKORDB_PASSWORD),
-        ]);
+        [pg, nats, falkordb] = await Promise.all([startPostgres(), startNats(), startFalkordb(FALKORDB_PASSWORD)]);
         work = tempDir("verify");
         pgUrl = await createBkliteDatabase(pg, "bklite_verify", "huangpu");
         await sql(consoleUserSql("admin", djangoHash("password")));
@@ -142,7 +136,7 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
         const regionEnv = {
             NODE_SERVER_URL: consoleStandin.url,
             NATS_SERVERS: `127.0.0.1:${nats.clientPort}`,
-            NATS_USERNAME: nats.user,
+            NATS_USERNAME: AGENT.user,
             NATS_PROTOCOL: "tls",
             NATS_TLS_CA_FILE: "/opt/fusion-collectors/certs/ca.crt",
         };
@@ -159,9 +153,10 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
             BKLITE_NATS_CA: nats.caFile,
             BKLITE_ADMIN_PASSWORD: ADMIN_PASSWORD,
             BKLITE_FALKORDB_PASSWORD: FALKORDB_PASSWORD,
+            BKLITE_NATS_AGENT_KEY: AGENT_KEY,
         };
         seedSpec = {
-            regions: [{ name: "default", env: { ...regionEnv, NATS_PASSWORD: nats.password } }],
+            regions: [{ name: "default", env: { ...regionEnv, NATS_PASSWORD: AGENT.password } }],
             packages,
             admin: { username: "admin", password: ADMIN_PASSWORD },
         };
@@ -255,6 +250,7 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
                 ["nats plaintext", "ok"],
                 ["streams", "ok"],
                 ["region default", "ok"],
+                ["agent rights default", "ok"],
                 ["package linux/Controller 1.0.0", "ok"],
                 ["package linux/Telegraf 1.0.0", "ok"],
                 ["service falkordb", "ok"],
@@ -284,7 +280,7 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
             table.stdout,
             /^ok {6}region default +6 keys as seeded; NODE_SERVER_URL answers {2}\(expected all 6 keys/m,
         );
-        assert.match(table.stdout, /^13 checks: 13 ok, 0 failed, 0 warnings$/m);
+        assert.match(table.stdout, /^14 checks: 14 ok, 0 failed, 0 warnings$/m);
     });
 
     it("fails a region without NODE_SERVER_URL, naming it, and passes again once seeding restores it", async () => {
@@ -319,6 +315,7 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
             assert.deepStrictEqual(failing(run), [
                 "nats tls",
                 "streams",
+                "agent rights default",
                 "package linux/Controller 1.0.0",
                 "package linux/Telegraf 1.0.0",
                 "service nats-executor",
@@ -366,20 +363,43 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
         assert.strictEqual((await verify()).code, 0);
     });
 
+    it("fails a region whose agents are handed a credential NATS does not hold to an agent's rights", async () => {
+        const { aesEncrypt } = await import("../../src/seed/aes");
+        const handOut = async (user: string, password: string) =>
+            sql(
+                `UPDATE node_mgmt_sidecarenv SET value = CASE key WHEN 'NATS_USERNAME' THEN '${user}' ELSE '${aesEncrypt(password, SECRET_KEY)}' END
+                  WHERE key IN ('NATS_USERNAME', 'NATS_PASSWORD')`,
+            );
+        try {
+            // The server side's user in the agents' account: every right there, commands included.
+            await handOut("bklite-agents", nats.password);
+            const run = await verify();
+            const rights = row(run, "agent rights default");
+            assert.strictEqual(rights.status, "fail");
+            assert.match(rights.found, /^local\.execute\.[0-9a-f]{32}: .*, not refused/);
+            assert.match(rights.found, /STREAM\.PURGE\.OBJ_bklite (was answered|: .*not refused)/);
+            assert.match(rights.fix!, /NATS must hold agents to their rights/);
+            assert.match(row(run, "region default").found, /NATS_PASSWORD is the server side's NATS password/);
+        } finally {
+            await handOut(AGENT.user, AGENT.password);
+        }
+        assert.strictEqual((await verify()).code, 0);
+    });
+
     it("fails a wrong NATS password as refused credentials, with their fix", async () => {
         const run = await verify({}, { BKLITE_NATS_PASSWORD: "not-the-stacks-password" });
         assert.match(
             row(run, "nats tls").found,
-            /refused the user "admin" and its password \(Authorization Violation\)/,
+            /refused the user "bklite" and its password \(Authorization Violation\)/,
         );
-        assert.match(row(run, "nats tls").fix!, /set BKLITE_NATS_USER and BKLITE_NATS_PASSWORD to the stack's/);
+        assert.match(
+            row(run, "nats tls").fix!,
+            /set BKLITE_NATS_USER=bklite and BKLITE_NATS_PASSWORD to the stack's bklite:natsServerPassword/,
+        );
     });
 
     it("tells credentials JetStream refuses from a missing stream", async () => {
-        const run = await verify(
-            {},
-            { BKLITE_NATS_USER: NO_JETSTREAM_USER.user, BKLITE_NATS_PASSWORD: NO_JETSTREAM_USER.password },
-        );
+        const run = await verify({}, { BKLITE_NATS_USER: AGENT.user, BKLITE_NATS_PASSWORD: AGENT.password });
         const streams = row(run, "streams");
         assert.strictEqual(streams.status, "fail");
         assert.doesNotMatch(streams.found, /missing/);
@@ -586,6 +606,7 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
                     "nats plaintext",
                     "streams",
                     "region default",
+                    "agent rights default",
                     "package linux/Controller 1.0.0",
                     "package linux/Telegraf 1.0.0",
                     "service nats-executor",
@@ -620,10 +641,13 @@ describe("bklite verify (real PostgreSQL, NATS JetStream, Redis; HTTP stand-ins)
                     operatorEnvironment: { ...env, BKLITE_ADMIN_PASSWORD: ADMIN_PASSWORD, BKLITE_NATS_URL: nats.url },
                 }),
             };
-            const seeded = bkliteProcess(["seed", "apply", "--stack", "site", "--project-dir", project], {
-                cwd: PROJECT_ROOT,
-                env: fakePulumi,
-            });
+            const seeded = bkliteProcess(
+                ["seed", "apply", "--stack", "site", "--project-dir", project, "--nats-config", nats.files.configFile],
+                {
+                    cwd: PROJECT_ROOT,
+                    env: fakePulumi,
+                },
+            );
             assert.strictEqual(seeded.code, 0, seeded.stderr);
             const summary = JSON.parse(seeded.stdout);
             assert.deepStrictEqual([summary.objects.uploaded, summary.admin], [0, "unchanged"], seeded.stdout);

@@ -6,6 +6,7 @@
  */
 import { execFileSync } from "child_process";
 import * as crypto from "crypto";
+import * as fs from "fs";
 import * as path from "path";
 import { requireBinary } from "./processes";
 import { cacheDir, cachedDir } from "./testCache";
@@ -78,4 +79,27 @@ export function goProgram(program: GoProgram, log: (line: string) => void = () =
         );
     });
     return path.join(dir, program.binary);
+}
+
+/**
+ * The agent probe (tests/support/agentProbe): what an agent host does on NATS, with the NATS client bk-lite's
+ * nats-executor is built with. Built from this checkout's source, cached by the source's hash.
+ */
+export function agentProbe(log: (line: string) => void = () => undefined): string {
+    const source = path.join(__dirname, "agentProbe");
+    const hash = crypto.createHash("sha256");
+    for (const file of ["go.mod", "go.sum", "main.go"]) {
+        hash.update(fs.readFileSync(path.join(source, file)));
+    }
+    const dir = path.join(cacheDir(), "go", `agentprobe-${hash.digest("hex").slice(0, 12)}`);
+    cachedDir(dir, log, (staging) => {
+        log(`building the agent probe (nats.go as bk-lite's nats-executor pins it; cached in ${dir})`);
+        execFileSync(requireBinary("go"), ["build", "-trimpath", "-o", path.join(staging, "agentprobe"), "."], {
+            cwd: source,
+            env: { ...process.env, CGO_ENABLED: "0" },
+            stdio: ["ignore", "ignore", "pipe"],
+            timeout: 10 * 60 * 1000,
+        });
+    });
+    return path.join(dir, "agentprobe");
 }

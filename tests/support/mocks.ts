@@ -18,6 +18,11 @@ function digest(text: string): string {
     return crypto.createHash("sha256").update(text).digest("hex");
 }
 
+/** The password the mocks generate for the RandomPassword resource `name`. */
+export function mockSecret(name: string): string {
+    return `mock${digest(name).slice(0, 28)}`;
+}
+
 /** Outputs a provider computes, synthesized per type (mocks otherwise echo inputs and drop the rest). */
 function computedOutputs(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
     switch (type) {
@@ -27,7 +32,7 @@ function computedOutputs(type: string, name: string, inputs: Record<string, any>
                 repoDigest: `${inputs.name}@sha256:${digest(name)}`,
             };
         case "random:index/randomPassword:RandomPassword":
-            return { result: `mock${digest(name).slice(0, 28)}`, bcryptHash: `$2a$10$${digest(name).slice(0, 53)}` };
+            return { result: mockSecret(name), bcryptHash: `$2a$10$${digest(name).slice(0, 53)}` };
         case "tls:index/privateKey:PrivateKey":
             return {
                 privateKeyPem: `-----BEGIN PRIVATE KEY-----\nmock-${name}\n-----END PRIVATE KEY-----\n`,

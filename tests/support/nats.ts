@@ -5,7 +5,9 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { NatsLimitedUser, renderNatsConfig } from "../../src/services/natsConfig";
+import { AgentAccountUser, renderAgentUsers, renderNatsConfig } from "../../src/services/natsConfig";
+import { NATS_AGENTS_ADMIN, NATS_SERVER_USER } from "../../src/services/natsAccounts";
+import { NatsFiles, RunBesideNats, runHere } from "../../src/seed/agentUsers";
 import { VALUE_REFS } from "../../src/services/stack";
 import { ref, renderText } from "../../src/services/template";
 import { Started, freePort, httpGet, requireBinary, start, tempDir, waitFor } from "./processes";
@@ -65,22 +67,39 @@ export interface TestNats {
     monitorPort: number;
     storeDir: string;
     dir: string;
+    /** Its config, the agents' users file it includes, its pid file and monitor, as seeding's script takes them. */
+    files: NatsFiles;
+    /** Runs a program beside this server (as the CLI runs one inside NATS's container). */
+    runBeside: RunBesideNats;
     /** Kills the server (SIGKILL: no clean shutdown) and starts it again on the same ports and store. */
     restart(options?: { kill?: boolean }): Promise<void>;
     stop(): Promise<void>;
     output(): string;
 }
 
-/** A user besides the server's, with its password in the clear (the config gets it through a reference). */
-export type TestNatsUser = Omit<NatsLimitedUser, "password"> & { password: string };
-
-export async function startNats(options: { limitedUsers?: TestNatsUser[] } = {}): Promise<TestNats> {
+/**
+ * A NATS server as the stack runs it: its two accounts, the server side's user, and the agents' users file beside
+ * the config (the users given, and the server side's `bklite-agents`).
+ */
+export async function startNats(options: { agents?: AgentAccountUser[] } = {}): Promise<TestNats> {
     const binary = requireBinary("nats-server");
     const dir = tempDir("nats");
     const certs = makeCertificates(dir);
     const clientPort = await freePort();
     const monitorPort = await freePort();
     const password = "nats-test-password-0123456789";
+    const files: NatsFiles = {
+        configFile: path.join(dir, "nats-server.conf"),
+        usersFile: path.join(dir, "agents", "users.conf"),
+        pidFile: path.join(dir, "agents", "nats-server.pid"),
+        monitorUrl: `http://127.0.0.1:${monitorPort}`,
+    };
+    fs.mkdirSync(path.dirname(files.usersFile), { recursive: true });
+    fs.writeFileSync(
+        files.usersFile,
+        renderText(renderAgentUsers([{ user: NATS_AGENTS_ADMIN, password }, ...(options.agents ?? [])]), {}),
+        { mode: 0o600 },
+    );
     const conf = renderNatsConfig({
         clientPort,
         monitorPort,
@@ -88,15 +107,14 @@ export async function startNats(options: { limitedUsers?: TestNatsUser[] } = {})
         caFile: certs.ca,
         certFile: certs.cert,
         keyFile: certs.key,
-        user: "admin",
-        password: ref(VALUE_REFS.natsPassword),
-        limitedUsers: (options.limitedUsers ?? []).map((u, i) => ({ ...u, password: ref(`limitedUser${i}`) })),
+        user: NATS_SERVER_USER,
+        password: ref(VALUE_REFS.natsServerPassword),
+        agentUsersInclude: "agents/users.conf",
+        pidFile: files.pidFile,
+        bucket: "bklite",
     });
-    const limitedPasswords = Object.fromEntries(
-        (options.limitedUsers ?? []).map((u, i) => [`limitedUser${i}`, u.password]),
-    );
-    const confPath = path.join(dir, "nats-server.conf");
-    fs.writeFileSync(confPath, renderText(conf, { [VALUE_REFS.natsPassword]: password, ...limitedPasswords }));
+    const confPath = files.configFile;
+    fs.writeFileSync(confPath, renderText(conf, { [VALUE_REFS.natsServerPassword]: password }));
     execFileSync(binary, ["-c", confPath, "-t"], { stdio: "pipe" });
     let server: Started;
     const launch = async () => {
@@ -110,8 +128,10 @@ export async function startNats(options: { limitedUsers?: TestNatsUser[] } = {})
     await launch();
     return {
         url: `tls://127.0.0.1:${clientPort}`,
-        user: "admin",
+        user: NATS_SERVER_USER,
         password,
+        files,
+        runBeside: runHere,
         caFile: certs.ca,
         caPem: fs.readFileSync(certs.ca, "utf8"),
         clientPort,

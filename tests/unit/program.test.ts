@@ -8,7 +8,9 @@ import { servicesFor } from "../../src/services/catalog";
 import { DEFAULT_INSTALL_APPS } from "../../src/config/keys";
 import { HEALTH_CHECKS } from "../support/healthChecks";
 import * as mocks from "../support/mocks";
-import { ProgramRun, RecordedResource, containsSecret, runProgram } from "../support/mocks";
+import { ProgramRun, RecordedResource, containsSecret, mockSecret, runProgram } from "../support/mocks";
+import { agentPassword } from "../../src/services/natsAccounts";
+import { CORE_SECRETS } from "../../src/services/stack";
 import { programConfig as stackConfig } from "../support/stackFiles";
 import { stackConfigFromValues } from "../../src/config/stackFiles";
 
@@ -135,7 +137,7 @@ for (const stack of ["dev", "prod"]) {
             assert.notStrictEqual(env.DB_USER, "postgres", "the server never connects as the superuser");
             assert.match(env.DB_PASSWORD, /^mock[0-9a-f]{28}$/);
             assert.notStrictEqual(env.DB_PASSWORD, envOf(container(run, "postgres")).POSTGRES_PASSWORD);
-            assert.match(env.NATS_SERVERS, /^tls:\/\/admin:mock[0-9a-f]{28}@nats:4222$/);
+            assert.match(env.NATS_SERVERS, /^tls:\/\/bklite:mock[0-9a-f]{28}@nats:4222$/);
             assert.strictEqual(env.NATS_TLS_ENABLED, "true");
             assert.strictEqual(env.NATS_TLS_CA_FILE, "/etc/nats/certs/ca.crt");
             assert.strictEqual(env.NATS_NAMESPACE, "bklite");
@@ -154,14 +156,14 @@ for (const stack of ["dev", "prod"]) {
 
         it("seeds the default region with all six SidecarEnv keys through DEFAULT_ZONE_VAR_*", () => {
             const env = envOf(container(run, "server"));
-            const natsPassword = env.NATS_SERVERS.match(/admin:([^@]+)@/)![1];
+            const agentKey = mockSecret("bklite-secrets-natsAgentKey");
             assert.deepStrictEqual(
                 Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith("DEFAULT_ZONE_VAR_"))),
                 {
                     DEFAULT_ZONE_VAR_NODE_SERVER_URL: `http://${hostAddress}:8080`,
                     DEFAULT_ZONE_VAR_NATS_SERVERS: `${hostAddress}:24222`,
-                    DEFAULT_ZONE_VAR_NATS_USERNAME: "admin",
-                    DEFAULT_ZONE_VAR_NATS_PASSWORD: natsPassword,
+                    DEFAULT_ZONE_VAR_NATS_USERNAME: "agent-default",
+                    DEFAULT_ZONE_VAR_NATS_PASSWORD: agentPassword(agentKey, "default"),
                     DEFAULT_ZONE_VAR_NATS_PROTOCOL: "tls",
                     DEFAULT_ZONE_VAR_NATS_TLS_CA_FILE: "/opt/fusion-collectors/certs/ca.crt",
                 },
@@ -367,14 +369,31 @@ for (const stack of ["dev", "prod"]) {
             assert.ok(!flags.some((f) => f.startsWith("--providers.docker")));
         });
 
-        it("renders the NATS config: JetStream on the volume, TLS with the stack's CA, one user", () => {
+        it("renders the NATS config: JetStream on the volume, TLS with the stack's CA, the two accounts", () => {
             const nats = container(run, "nats");
             const conf = upload(nats, "/etc/nats/nats-server.conf").content;
-            const natsPassword = envOf(container(run, "server")).NATS_SERVERS.match(/admin:([^@]+)@/)![1];
+            const natsPassword = mockSecret("bklite-secrets-natsServerPassword");
             assert.match(conf, /store_dir: "\/data"/, "JetStream lives in /data/jetstream, on the volume");
             assert.match(conf, /cert_file: "\/etc\/nats\/certs\/server.crt"/);
             assert.match(conf, /ca_file: "\/etc\/nats\/certs\/ca.crt"/);
-            assert.ok(conf.includes(`users: [ { user: "admin", password: "${natsPassword}" } ]`));
+            assert.ok(conf.includes(`users: [ { user: "bklite", password: "${natsPassword}" } ]`));
+            assert.match(
+                conf,
+                /AGENTS: \{\n {4}jetstream: enabled\n {4}include "\.\.\/\.\.\/data\/agents\/users\.conf"/,
+            );
+            assert.match(conf, /pid_file: "\/data\/agents\/nats-server\.pid"/);
+            // A new volume starts with the server side's user there and, with an agent's rights, the shared one.
+            const initial = upload(nats, "/etc/nats/agent-users.initial.conf");
+            assert.strictEqual(initial.permissions, "0600");
+            assert.ok(initial.content.includes(`{ user: "bklite-agents", password: "${natsPassword}" }`));
+            const shared = mockSecret("bklite-secrets-natsPassword");
+            assert.ok(
+                initial.content.includes(
+                    `{ user: "admin", password: "${shared}", permissions: { publish: { allow: ["metrics.*"`,
+                ),
+            );
+            assert.deepStrictEqual(nats.inputs.entrypoints.slice(0, 2), ["/bin/sh", "-c"]);
+            assert.match(nats.inputs.entrypoints[2], /exec nats-server --config \/etc\/nats\/nats-server\.conf$/);
             assert.strictEqual(upload(nats, "/etc/nats/certs/ca.crt").content, run.outputs.natsCaCert);
             assert.match(upload(nats, "/etc/nats/certs/server.key").content, /PRIVATE KEY/);
             assert.strictEqual(upload(nats, "/etc/nats/certs/server.key").permissions, "0600");
@@ -428,7 +447,9 @@ for (const stack of ["dev", "prod"]) {
             assert.deepStrictEqual(generated.map((g) => g.name.replace("bklite-secrets-", "")).sort(), [
                 "adminPassword",
                 "falkordbPassword",
+                "natsAgentKey",
                 "natsPassword",
+                "natsServerPassword",
                 "nextauthSecret",
                 "postgresAdminPassword",
                 "postgresPassword",
@@ -510,7 +531,7 @@ describe("program with secrets given in config", () => {
         );
         const names = run.recorder.ofType(RANDOM_PASSWORD).map((r) => r.name);
         assert.ok(!names.includes("bklite-secrets-secretKey"));
-        assert.strictEqual(names.length, 7, "the other core secrets and FalkorDB's");
+        assert.strictEqual(names.length, CORE_SECRETS.length, "the other core secrets and FalkorDB's");
         const server = run.recorder.named("bklite-docker-server");
         assert.ok(envOf(server).SECRET_KEY === given);
         assert.ok(containsSecret(server.rawInputs.envs));
@@ -525,7 +546,10 @@ describe("program verification", () => {
         const config = stackConfig("dev");
         const run = await runProgram("dev", config);
         const verify = run.recorder.named("bklite-verify-run");
-        assert.strictEqual(verify.inputs.create, "node bin/bklite verify --spec - --retry-seconds 90");
+        assert.strictEqual(
+            verify.inputs.create,
+            "node bin/bklite verify --spec - --retry-seconds 90 --docker-stack dev",
+        );
         const spec = JSON.parse(verify.inputs.stdin);
         const { parseVerifySpec } = require("../../src/verify/spec") as typeof import("../../src/verify/spec");
         assert.deepStrictEqual(parseVerifySpec(spec), spec, "a spec the CLI takes as it is");
@@ -701,7 +725,7 @@ describe("program rotating SECRET_KEY", () => {
             { secretKeys: ["bklite:secretKey", "bklite:previousSecretKey"] },
         );
         const apply = run.recorder.named("bklite-seed-apply");
-        assert.strictEqual(apply.inputs.create, "node bin/bklite seed apply --spec - --reencrypt");
+        assert.strictEqual(apply.inputs.create, "node bin/bklite seed apply --spec - --docker-stack dev --reencrypt");
         assert.strictEqual(apply.inputs.environment.BKLITE_PREVIOUS_SECRET_KEY, oldKey);
         assert.strictEqual(apply.inputs.environment.BKLITE_SECRET_KEY, newKey);
         assert.ok(containsSecret(apply.rawInputs.environment), "the environment is secret");
@@ -720,7 +744,7 @@ describe("program rotating SECRET_KEY", () => {
             { secretKeys: ["bklite:secretKey"] },
         );
         const plain = settled.recorder.named("bklite-seed-apply");
-        assert.strictEqual(plain.inputs.create, "node bin/bklite seed apply --spec -");
+        assert.strictEqual(plain.inputs.create, "node bin/bklite seed apply --spec - --docker-stack dev");
         assert.ok(!("BKLITE_PREVIOUS_SECRET_KEY" in plain.inputs.environment));
     });
 

@@ -7,14 +7,16 @@ import * as fs from "fs";
 import * as path from "path";
 import { REQUIRED_REGION_KEYS } from "../../src/services/regions";
 import * as mocks from "../support/mocks";
-import { ProgramRun, containsSecret, runProgram } from "../support/mocks";
+import { ProgramRun, containsSecret, mockSecret, runProgram } from "../support/mocks";
+import { agentPassword, agentUserName } from "../../src/services/natsAccounts";
 import { tempDir } from "../support/processes";
 import { PROJECT_ROOT, programConfig, standInPackageFile } from "../support/stackFiles";
 
+/** The server side's NATS password, as the server is given it. */
 function natsPasswordOf(run: ProgramRun): string {
     const server = run.recorder.named("bklite-docker-server");
     const env = server.inputs.envs as string[];
-    return env.find((e) => e.startsWith("NATS_SERVERS="))!.match(/admin:([^@]+)@/)![1];
+    return env.find((e) => e.startsWith("NATS_SERVERS="))!.match(/bklite:([^@]+)@/)![1];
 }
 
 describe("seeding (program)", () => {
@@ -26,14 +28,14 @@ describe("seeding (program)", () => {
     it("runs bklite seed apply with the spec on stdin, after the server is healthy", () => {
         const apply = run.recorder.named("bklite-seed-apply");
         assert.strictEqual(apply.type, "command:local:Command");
-        assert.strictEqual(apply.inputs.create, "node bin/bklite seed apply --spec -");
+        assert.strictEqual(apply.inputs.create, "node bin/bklite seed apply --spec - --docker-stack prod");
         assert.strictEqual(apply.inputs.dir, PROJECT_ROOT);
         assert.ok(containsSecret(apply.rawInputs.stdin), "the spec is a secret");
         assert.ok(apply.dependencies.some((d) => d.endsWith("::bklite-docker-server")));
         assert.ok(!apply.inputs.create.includes(natsPasswordOf(run)), "no secret on the command line");
     });
 
-    it("seeds every region, default included, with all six keys and the stack's NATS password", () => {
+    it("seeds every region, default included, with all six keys and its own agents' NATS user", () => {
         const spec = JSON.parse(run.recorder.named("bklite-seed-apply").inputs.stdin);
         assert.deepStrictEqual(
             spec.regions.map((r: { name: string }) => r.name),
@@ -43,7 +45,12 @@ describe("seeding (program)", () => {
             for (const key of REQUIRED_REGION_KEYS) {
                 assert.ok(region.env[key], `${region.name} has ${key}`);
             }
-            assert.strictEqual(region.env.NATS_PASSWORD, natsPasswordOf(run));
+            assert.strictEqual(region.env.NATS_USERNAME, agentUserName(region.name));
+            assert.strictEqual(
+                region.env.NATS_PASSWORD,
+                agentPassword(mockSecret("bklite-secrets-natsAgentKey"), region.name),
+            );
+            assert.notStrictEqual(region.env.NATS_PASSWORD, natsPasswordOf(run), "never the server side's");
             assert.strictEqual(region.env.NATS_PROTOCOL, "tls");
         }
         assert.strictEqual(spec.regions[0].env.NODE_SERVER_URL, "http://192.168.31.10:8080");

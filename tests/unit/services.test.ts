@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { SERVICES } from "../../src/services/catalog";
 import { APP_NEEDS } from "../../src/services/appNeeds";
 import { ServiceDefinition } from "../../src/services/definition";
-import { stackWorkloads, stackDatabases, stackSecrets, stackStreams } from "../../src/services/stack";
+import { CORE_SECRETS, stackWorkloads, stackDatabases, stackSecrets, stackStreams } from "../../src/services/stack";
 import { Workload } from "../../src/services/workload";
 import { METRICS_STREAM } from "../../src/services/catalog/telegraf";
 import { refsOf, renderText } from "../../src/services/template";
@@ -149,7 +149,7 @@ describe("apps decide services", () => {
             { name: "mlflow", owner: "mlflow", passwordRef: "mlflowDatabasePassword" },
             { name: "bklite", owner: "bklite", passwordRef: "postgresPassword" },
         ]);
-        assert.deepStrictEqual(stackSecrets(mlops).slice(7).sort(), [
+        assert.deepStrictEqual(stackSecrets(mlops).slice(CORE_SECRETS.length).sort(), [
             "falkordbPassword",
             "minioPassword",
             "mlflowDatabasePassword",
@@ -160,7 +160,7 @@ describe("apps decide services", () => {
             stackDatabases(bare).map((d) => d.name),
             ["bklite"],
         );
-        assert.strictEqual(stackSecrets(bare).length, 7);
+        assert.strictEqual(stackSecrets(bare).length, CORE_SECRETS.length);
         assert.deepStrictEqual(stackStreams(bare), []);
     });
 
@@ -262,7 +262,6 @@ describe("services declare their data", () => {
                     httpPort: 8080,
                     natsHost: "127.0.0.1",
                     natsPort: 24222,
-                    natsUser: "admin",
                 },
                 image: "x:1",
                 bindAddress: () => "0.0.0.0",
@@ -341,7 +340,7 @@ describe("program with mlops (Docker, dev stack)", () => {
 
     it("applies the metrics stream once NATS is healthy, and starts Telegraf only after it", () => {
         const streams = named("bklite-streams-apply");
-        assert.strictEqual(streams.inputs.create, "node bin/bklite streams apply --spec -");
+        assert.strictEqual(streams.inputs.create, "node bin/bklite streams apply --spec - --docker-stack dev");
         assert.deepStrictEqual(JSON.parse(streams.inputs.stdin), { streams: [METRICS_STREAM] });
         assert.ok(dependsOn(streams, "bklite-docker-nats"));
         const env = streams.inputs.environment as Record<string, string>;

@@ -12,6 +12,7 @@ import {
     checkRegionEnv,
     regionEnv,
 } from "../../services/regions";
+import { agentUserName } from "../../services/natsAccounts";
 import { isRecord } from "../../util/json";
 import { AddProblem } from "../problems";
 import { RegionConfig } from "../types";
@@ -104,8 +105,15 @@ function checkGivenEnv(region: RegionConfig, path: string, add: AddProblem): voi
         add(
             `${path}.env.${key}`,
             key === "NATS_PASSWORD"
-                ? "must not be set in config (it would be stored in plaintext); the stack's generated NATS password is used"
+                ? "must not be set in config (it would be stored in plaintext); the region's own agent password, derived from bklite:natsAgentKey, is used"
                 : "looks like a secret, and region env is plaintext config (and stored in state); secret SidecarEnv values are not supported here",
+        );
+    }
+    if (env.NATS_USERNAME !== undefined) {
+        add(
+            `${path}.env.NATS_USERNAME`,
+            `must not be set: each region's agents have a NATS user of their own (${agentUserName(region.name)} here), which NATS holds to what agents do; remove it`,
+            env.NATS_USERNAME,
         );
     }
     for (const [key, value] of Object.entries(env)) {

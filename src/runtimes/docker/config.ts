@@ -4,7 +4,7 @@
  */
 import { CONFIG_NAMESPACE } from "../../config/keys";
 import { StackConfig } from "../../config/types";
-import { AgentEndpoints, NATS_USER } from "../../services/regions";
+import { AgentEndpoints } from "../../services/regions";
 import { EndpointConfig } from "../runtime";
 
 /** Agents and browsers reach the host ports on hostAddress. */
@@ -14,7 +14,6 @@ export function dockerEndpoints(config: EndpointConfig): AgentEndpoints {
         httpPort: config.ports.http,
         natsHost: config.hostAddress,
         natsPort: config.ports.nats,
-        natsUser: NATS_USER,
     };
 }
 

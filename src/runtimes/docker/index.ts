@@ -14,7 +14,8 @@ export const dockerRuntime: Runtime = {
     serviceNames: (_config, service) => [service],
     // Published on the host: NATS for agents, PostgreSQL on loopback only.
     commandAddress: (config, service) => `127.0.0.1:${service === "nats" ? config.ports.nats : config.ports.postgres}`,
-    commandArgs: () => [],
+    // The stack's containers, which seeding execs in (to write NATS's agents' users).
+    commandArgs: (_config, stack) => ["--docker-stack", stack],
     serviceAddress: (stack, _config, service) => {
         const names = dockerNames(stack);
         return { container: names.container(service), network: names.network };

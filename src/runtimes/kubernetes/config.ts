@@ -9,7 +9,7 @@ import { AddProblem } from "../../config/problems";
 import { KubernetesConfig, SecretName, StackConfig } from "../../config/types";
 import { isWorldOpen } from "../../security/rules";
 import { SERVICE_NAMES } from "../../services/catalog";
-import { AgentEndpoints, NATS_USER } from "../../services/regions";
+import { AgentEndpoints } from "../../services/regions";
 import { checkRegistryPrefix } from "../../supply/imageRefs";
 import { isRecord } from "../../util/json";
 import { EndpointConfig } from "../runtime";
@@ -378,6 +378,5 @@ export function kubernetesEndpoints(config: EndpointConfig): AgentEndpoints {
         httpPort: k.ingress === "cluster" || loadBalanced ? 80 : k.nodePorts.http,
         natsHost: loadBalanced && k.natsAddress ? k.natsAddress : config.hostAddress,
         natsPort: loadBalanced ? 4222 : k.nodePorts.nats,
-        natsUser: NATS_USER,
     };
 }

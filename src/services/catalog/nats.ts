@@ -3,8 +3,29 @@ import { NATS_CA_FILE, NATS_CA_PATH, NATS_CERT_DIR, NATS_NAMESPACE, NATS_PORT, V
 import { ServiceDefinition } from "../definition";
 import { healthCheck } from "../workload";
 import { renderNatsConfig } from "../natsConfig";
-import { NATS_USER } from "../regions";
+import {
+    AGENT_USERS_FILE,
+    NATS_CONFIG_FILE,
+    NATS_MONITOR_PORT,
+    NATS_PID_FILE,
+    initialAgentUsers,
+} from "../natsAgentUsers";
+import { NATS_SERVER_USER } from "../natsAccounts";
 import { ref, tpl } from "../template";
+
+/** The agents' users as the stack starts with them, copied to the data volume when it holds none yet. */
+const INITIAL_AGENT_USERS = "/etc/nats/agent-users.initial.conf";
+
+/**
+ * Makes sure the agents' users file exists before nats-server includes it (a fresh volume has none), then runs
+ * nats-server as the image would. The file stays on the volume, so a new container keeps what seeding wrote.
+ */
+const START = [
+    `dir=$(dirname ${AGENT_USERS_FILE})`,
+    `mkdir -p "$dir"`,
+    `[ -s ${AGENT_USERS_FILE} ] || (umask 077 && cp ${INITIAL_AGENT_USERS} ${AGENT_USERS_FILE})`,
+    `exec nats-server --config ${NATS_CONFIG_FILE}`,
+].join(" && ");
 
 export const nats: ServiceDefinition = {
     name: "nats",
@@ -26,8 +47,8 @@ export const nats: ServiceDefinition = {
     workload: ({ config, image, bindAddress }) => ({
         name: "nats",
         image,
-        // Flags only: both the Alpine entrypoint (which prepends nats-server to flags) and the plain one take them.
-        command: ["--config", "/etc/nats/nats-server.conf"],
+        // The Alpine image has a shell (checkImage refuses the scratch one).
+        entrypoint: ["/bin/sh", "-c", START],
         env: {},
         ports: [
             {
@@ -39,25 +60,29 @@ export const nats: ServiceDefinition = {
         ],
         files: [
             {
-                path: "/etc/nats/nats-server.conf",
+                path: NATS_CONFIG_FILE,
                 content: renderNatsConfig({
                     clientPort: NATS_PORT,
-                    monitorPort: 8222,
+                    monitorPort: NATS_MONITOR_PORT,
                     storeDir: "/data", // nats-server adds /jetstream
                     caFile: NATS_CA_PATH,
                     certFile: `${NATS_CERT_DIR}/server.crt`,
                     keyFile: `${NATS_CERT_DIR}/server.key`,
-                    user: NATS_USER,
-                    password: ref(VALUE_REFS.natsPassword),
+                    user: NATS_SERVER_USER,
+                    password: ref(VALUE_REFS.natsServerPassword),
+                    agentUsersInclude: `../..${AGENT_USERS_FILE}`,
+                    pidFile: NATS_PID_FILE,
+                    bucket: NATS_NAMESPACE,
                 }),
                 mode: "0600",
             },
+            { path: INITIAL_AGENT_USERS, content: initialAgentUsers(NATS_NAMESPACE), mode: "0600" },
             NATS_CA_FILE,
             { path: `${NATS_CERT_DIR}/server.crt`, content: tpl`${ref(VALUE_REFS.natsServerCert)}`, mode: "0644" },
             { path: `${NATS_CERT_DIR}/server.key`, content: tpl`${ref(VALUE_REFS.natsServerKey)}`, mode: "0600" },
         ],
         // JetStream-aware health endpoint on the monitor port (not published).
-        health: healthCheck(["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8222/healthz"], {
+        health: healthCheck(["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${NATS_MONITOR_PORT}/healthz`], {
             intervalSeconds: 5,
         }),
         dependsOn: [],

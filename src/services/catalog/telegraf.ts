@@ -7,7 +7,7 @@ import { StreamSettings } from "../../nats/streamSettings";
 import { NATS_CA_FILE, NATS_CA_PATH, NATS_PORT, VALUE_REFS } from "../shared";
 import { ServiceDefinition } from "../definition";
 import { healthCheck } from "../workload";
-import { NATS_USER } from "../regions";
+import { NATS_SERVER_USER } from "../natsAccounts";
 import { ref, tpl } from "../template";
 import { VICTORIA_METRICS_PORT } from "./victoriaMetrics";
 
@@ -44,7 +44,7 @@ export function renderTelegrafConfig(): string {
         "",
         "[[inputs.nats_consumer]]",
         `  servers = ["tls://nats:${NATS_PORT}"]`,
-        `  username = "${NATS_USER}"`,
+        `  username = "${NATS_SERVER_USER}"`,
         '  password = "${NATS_PASSWORD}"',
         "  secure = true",
         `  tls_ca = "${NATS_CA_PATH}"`,
@@ -75,7 +75,7 @@ export const telegraf: ServiceDefinition = {
         name: "telegraf",
         image,
         command: ["telegraf", "--config", CONFIG_FILE],
-        env: { NATS_PASSWORD: tpl`${ref(VALUE_REFS.natsPassword)}` },
+        env: { NATS_PASSWORD: tpl`${ref(VALUE_REFS.natsServerPassword)}` },
         ports: [],
         files: [{ path: CONFIG_FILE, content: renderTelegrafConfig(), mode: "0644" }, NATS_CA_FILE],
         // wget: in the Debian image (buildpack-deps) and, as busybox, in the Alpine one.

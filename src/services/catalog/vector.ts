@@ -6,7 +6,7 @@ import { stringify } from "yaml";
 import { NATS_CA_FILE, NATS_CA_PATH, NATS_PORT, VALUE_REFS } from "../shared";
 import { ServiceDefinition } from "../definition";
 import { healthCheck } from "../workload";
-import { NATS_USER } from "../regions";
+import { NATS_SERVER_USER } from "../natsAccounts";
 import { ref, tpl } from "../template";
 import { VICTORIA_LOGS_PORT } from "./victoriaLogs";
 
@@ -27,7 +27,10 @@ export function renderVectorConfig(): string {
                 subject: LOGS_SUBJECT,
                 connection_name: "bklite-vector",
                 tls: { enabled: true, ca_file: NATS_CA_PATH },
-                auth: { strategy: "user_password", user_password: { user: NATS_USER, password: "${NATS_PASSWORD}" } },
+                auth: {
+                    strategy: "user_password",
+                    user_password: { user: NATS_SERVER_USER, password: "${NATS_PASSWORD}" },
+                },
             },
         },
         transforms: {
@@ -58,7 +61,7 @@ export const vector: ServiceDefinition = {
         name: "vector",
         image,
         command: ["--config", CONFIG_FILE],
-        env: { NATS_PASSWORD: tpl`${ref(VALUE_REFS.natsPassword)}` },
+        env: { NATS_PASSWORD: tpl`${ref(VALUE_REFS.natsServerPassword)}` },
         ports: [],
         files: [{ path: CONFIG_FILE, content: renderVectorConfig(), mode: "0644" }, NATS_CA_FILE],
         // Vector's API health endpoint: busybox wget in the Alpine variant, bash's /dev/tcp in the Debian one (no curl
