@@ -1,10 +1,11 @@
 import * as path from "path";
-import { NATS_SERVER_USER } from "../src/services/natsAccounts";
+import { LEGACY_AGENT_USER, NATS_SERVER_USER } from "../src/services/natsAccounts";
+import { acceptedEndpoint } from "../src/nats/client";
 import { DATABASE_SERVER } from "../src/services/shared";
 import { stackDataOf, stackWorkloads } from "../src/services/stack";
 import { Workload } from "../src/services/workload";
 import { takeBackup } from "../src/backup/backup";
-import { secretEnv } from "../src/backup/env";
+import { NATS_PREVIOUS_PASSWORD, secretEnv } from "../src/backup/env";
 import { checkBackup } from "../src/backup/check";
 import { RestoreJournal, journalDir } from "../src/backup/journal";
 import { BackupManifest } from "../src/backup/manifest";
@@ -68,11 +69,14 @@ async function storeContext(target: StackAccess, log: (line: string) => void, si
         [SEED_ENV.natsUrl]: natsUrl,
         [SEED_ENV.natsUser]: env[SEED_ENV.natsUser] || NATS_SERVER_USER,
     });
+    const previousPassword = env[NATS_PREVIOUS_PASSWORD];
+    const reached = { ...nats, url: await target.access.reach(nats.url) };
+    const previous = previousPassword ? { user: LEGACY_AGENT_USER, password: previousPassword } : undefined;
     return {
         stack: target.stack,
         config: target.config,
         access: target.access,
-        nats: { ...nats, url: await target.access.reach(nats.url) },
+        nats: previous ? await acceptedEndpoint(reached, previous, log) : reached,
         passwords: Object.fromEntries(passwordsNeeded.map((name) => [name, env[secretEnv(name)]!])),
         secretKey: env[SEED_ENV.secretKey]!,
         log,

@@ -11,6 +11,9 @@ export function secretEnv(secret: string): string {
     return `BKLITE_${secret.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}`;
 }
 
+/** The shared NATS password of the release before, for a backup that meets NATS still running its config. */
+export const NATS_PREVIOUS_PASSWORD = "BKLITE_NATS_PREVIOUS_PASSWORD";
+
 export const BACKUP_ENV_HELP: Record<string, string> = {
     BKLITE_SECRET_KEY:
         "the server's SECRET_KEY: a backup records its fingerprint, a restore refuses a backup made under another (required)",
@@ -20,6 +23,8 @@ export const BACKUP_ENV_HELP: Record<string, string> = {
     BKLITE_NATS_URL:
         "NATS as this machine reaches it (default: the stack's, tls://127.0.0.1:<natsPort> on Docker, the nats Service through a port-forward on a cluster)",
     BKLITE_NATS_USER: "NATS user (default bklite, the server side's)",
+    [NATS_PREVIOUS_PASSWORD]:
+        "the NATS password all agents and the server shared in the release before (bklite:natsPassword, user admin): used only when NATS refuses BKLITE_NATS_USER because it still runs that release's config, as before an upgrade (optional)",
     BKLITE_NATS_CA: SEED_ENV_HELP.BKLITE_NATS_CA,
     [secretEnv("falkordbPassword")]:
         `${VERIFY_SECRETS_HELP.BKLITE_FALKORDB_PASSWORD}: its graphs are backed up and restored`,

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PROJECT_ROOT, bkliteCommand } from "../util/shell";
 import { SEED_ENV } from "../seed/connection";
 import { SecretName } from "../config/types";
-import { secretEnv } from "./env";
+import { NATS_PREVIOUS_PASSWORD, secretEnv } from "./env";
 import { StackConfig } from "../config/types";
 import type { StackFileValues } from "../config/stackFiles";
 
@@ -22,6 +22,8 @@ export interface PreUpgradeBackupInputs {
     /** For the object store, the streams and the SECRET_KEY fingerprint, by BKLITE_* variable (secret). */
     connection: {
         natsPassword: pulumi.Input<string>;
+        /** The shared password of the release before, for a NATS that still runs that release's config. */
+        natsPreviousPassword: pulumi.Input<string>;
         natsCa: pulumi.Input<string>;
         secretKey: pulumi.Input<string>;
         previousSecretKey?: pulumi.Input<string>;
@@ -58,6 +60,7 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
         const c = inputs.connection;
         const environment: Record<string, pulumi.Input<string>> = {
             [SEED_ENV.natsPassword]: pulumi.secret(c.natsPassword),
+            [NATS_PREVIOUS_PASSWORD]: pulumi.secret(c.natsPreviousPassword),
             [SEED_ENV.natsCa]: c.natsCa,
             [SEED_ENV.secretKey]: pulumi.secret(c.secretKey),
             ...(c.previousSecretKey ? { [SEED_ENV.previousSecretKey]: pulumi.secret(c.previousSecretKey) } : {}),

@@ -31,6 +31,33 @@ export async function connectNats(endpoint: NatsEndpoint, name: string): Promise
     }
 }
 
+/**
+ * The endpoint whose credential NATS accepts: `endpoint`'s, or, when NATS refuses it and a `previous` credential is
+ * given, that one (a backup taken before an upgrade meets NATS still running the older release's config, whose
+ * server-side user is the one all agents shared). Anything but a refused credential fails as it is.
+ */
+export async function acceptedEndpoint(
+    endpoint: NatsEndpoint,
+    previous: { user: string; password: string } | undefined,
+    log: (line: string) => void,
+): Promise<NatsEndpoint> {
+    try {
+        await (await connectNats(endpoint, "bklite-credential-check")).close();
+        return endpoint;
+    } catch (err) {
+        const refused = natsFailureKind(((err as Error).cause ?? err) as NatsError) === "authentication";
+        if (!refused || previous === undefined) {
+            throw err;
+        }
+        const older = { ...endpoint, ...previous };
+        await (await connectNats(older, "bklite-credential-check")).close();
+        log(
+            `NATS refused ${endpoint.user} and accepted ${previous.user}: it still runs the release before; using that`,
+        );
+        return older;
+    }
+}
+
 type NatsError = Error & { code?: string; chainedError?: Error & { code?: string } };
 
 /** What kind of failure a NATS connection error is: each has its own fix, and only some are worth retrying. */

@@ -196,6 +196,7 @@ export class BkLitePlatform extends pulumi.ComponentResource {
             {
                 connection: {
                     natsPassword: secrets.value("natsServerPassword"),
+                    natsPreviousPassword: secrets.value("natsPassword"),
                     natsCa: natsTls.caCertPem,
                     secretKey: secrets.value("secretKey"),
                     ...rotation(config, secrets),

@@ -14,7 +14,7 @@ import { spawn } from "child_process";
 import { connect } from "nats";
 import { Client } from "pg";
 import { DEFAULT_INSTALL_APPS } from "../../src/config/keys";
-import { agentPassword, agentUserName } from "../../src/services/natsAccounts";
+import { NATS_SERVER_USER, agentPassword, agentUserName } from "../../src/services/natsAccounts";
 import { aesDecrypt } from "../../src/seed/aes";
 import { mapStrings } from "../../src/util/json";
 import { RecordedResource } from "../../src/plan/mockRun";
@@ -80,7 +80,7 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
         const env = seed().inputs.environment as Record<string, string>;
         return connect({
             servers: `tls://127.0.0.1:${ports.nats}`,
-            user: env.BKLITE_NATS_USER,
+            user: NATS_SERVER_USER,
             pass: env.BKLITE_NATS_PASSWORD,
             tls: { ca },
         });
@@ -497,7 +497,7 @@ describe("the dev stack on a Docker engine (stand-in images)", function () {
         const env = registered.inputs.environment as Record<string, string>;
         const nc = await connect({
             servers: `tls://127.0.0.1:${ports.nats}`,
-            user: env.BKLITE_NATS_USER,
+            user: NATS_SERVER_USER,
             pass: env.BKLITE_NATS_PASSWORD,
             tls: { ca },
         });

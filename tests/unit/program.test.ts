@@ -634,8 +634,14 @@ describe("program upgrades", () => {
             "BKLITE_FALKORDB_PASSWORD",
             "BKLITE_NATS_CA",
             "BKLITE_NATS_PASSWORD",
+            // An upgrade from the release before meets NATS still running its config: its shared credential.
+            "BKLITE_NATS_PREVIOUS_PASSWORD",
             "BKLITE_SECRET_KEY",
         ]);
+        assert.strictEqual(
+            backup.inputs.environment.BKLITE_NATS_PREVIOUS_PASSWORD,
+            mockSecret("bklite-secrets-natsPassword"),
+        );
         assert.ok(containsSecret(backup.rawInputs.environment), "the environment is secret");
         // The config as the program was given it, which the CLI's one parser reads back to the same StackConfig.
         const given = JSON.parse(backup.inputs.stdin);
