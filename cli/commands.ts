@@ -275,8 +275,8 @@ export const COMMANDS: CommandSpec[] = [
         readsStackEnvironment: ["BKLITE_PG_URL", "BKLITE_SECRET_KEY", "BKLITE_NATS_PASSWORD", "BKLITE_NATS_AGENT_KEY"],
         examples: [
             "bklite seed apply --stack prod",
-            "BKLITE_PG_URL=... BKLITE_SECRET_KEY=... bklite seed apply --spec seed.json",
-            "bklite seed apply --spec - < seed.json",
+            "BKLITE_PG_URL=... BKLITE_SECRET_KEY=... BKLITE_NATS_URL=... BKLITE_NATS_USER=bklite BKLITE_NATS_PASSWORD=... bklite seed apply --spec seed.json --docker-stack prod",
+            "bklite seed apply --spec - --kube-namespace bklite < seed.json",
             "BKLITE_SECRET_KEY=NEW BKLITE_PREVIOUS_SECRET_KEY=OLD bklite seed apply --spec seed.json --reencrypt",
         ],
         load: async () => (await import("./seed")).seedApply,
