@@ -10,7 +10,7 @@ import { closest } from "../src/util/editDistance";
 import { SEED_ENV_HELP } from "../src/seed/connection";
 import { BACKUP_ENV_HELP } from "../src/backup/env";
 import { VERIFY_SECRETS_HELP } from "../src/verify/env";
-import { ACCESS_ENV, ACCESS_OPTIONS_TABLE } from "../src/runtimes";
+import { ACCESS_ENV, ACCESS_OPTIONS_TABLE } from "../src/runtimes/accessOptions";
 import { stackNameProblem } from "../src/config/stackName";
 import { CommandSpec, OptionSpec } from "./types";
 

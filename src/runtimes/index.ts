@@ -4,13 +4,8 @@ import { AgentEndpoints } from "../services/regions";
 import { dockerRuntime } from "./docker";
 import { kubernetesRuntime } from "./kubernetes";
 import { EndpointConfig, Runtime, RuntimeAccess } from "./runtime";
-import { DOCKER_ACCESS_OPTIONS } from "./docker/options";
-import { KUBERNETES_ACCESS_ENV, KUBERNETES_ACCESS_OPTIONS } from "./kubernetes/options";
 
-/** The options of commands that reach a stack's services, of every runtime: its containers, or a cluster's. */
-export const ACCESS_OPTIONS_TABLE = { ...DOCKER_ACCESS_OPTIONS, ...KUBERNETES_ACCESS_OPTIONS };
-/** The environment those options read. */
-export const ACCESS_ENV = KUBERNETES_ACCESS_ENV;
+export { ACCESS_ENV, ACCESS_OPTIONS_TABLE } from "./accessOptions";
 
 export type { Runtime } from "./runtime";
 
