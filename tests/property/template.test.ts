@@ -1,6 +1,13 @@
 import * as assert from "assert";
 import * as fc from "fast-check";
-import { AgentEndpoints, REQUIRED_REGION_KEYS, checkNodeServerUrl, regionEnv } from "../../src/services/regions";
+import {
+    AgentEndpoints,
+    REQUIRED_REGION_KEYS,
+    agentPasswordRef,
+    checkNodeServerUrl,
+    regionEnv,
+} from "../../src/services/regions";
+import { agentUserName } from "../../src/services/natsAccounts";
 import { TextValue, envRefs, joinText, ref, renderEnv, renderText, tpl } from "../../src/services/template";
 
 const refName = fc.stringMatching(/^[a-z][A-Za-z0-9_]{0,10}$/);
@@ -83,7 +90,6 @@ describe("region env (property)", () => {
         httpPort: fc.integer({ min: 1, max: 65535 }),
         natsHost: address,
         natsPort: fc.integer({ min: 1, max: 65535 }),
-        natsUser: fc.constant("admin"),
     });
 
     it("gives every region all six keys, and a derived NODE_SERVER_URL that passes its own check", () => {
@@ -98,7 +104,8 @@ describe("region env (property)", () => {
                     undefined,
                     String(env.NODE_SERVER_URL),
                 );
-                assert.deepStrictEqual(envRefs({ NATS_PASSWORD: env.NATS_PASSWORD }), ["natsPassword"]);
+                assert.deepStrictEqual(envRefs({ NATS_PASSWORD: env.NATS_PASSWORD }), [agentPasswordRef(name)]);
+                assert.strictEqual(env.NATS_USERNAME, agentUserName(name));
             }),
         );
     });
