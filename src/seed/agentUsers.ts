@@ -5,7 +5,6 @@
  * The users file is written and NATS reloaded by one shell script that runs where NATS runs (inside its container,
  * or beside a local server), checks the new file with `nats-server -t` first and waits for the reload to show.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Readable } from "stream";
@@ -14,9 +13,10 @@ import { DiscardPolicy, NatsConnection, StorageType } from "nats";
 import { connectNats } from "../nats/client";
 import { renderText } from "../services/template";
 import { renderAgentUsers } from "../services/natsConfig";
-import { AgentCredential, AgentUsersPlan, planAgentUsers } from "../services/natsAgentUsers";
+import { AgentCredential, AgentUsersPlan } from "../services/natsAgentUsers";
 import { MIRROR_API_PREFIX, MIRROR_DELIVER_PREFIX, NATS_AGENTS_ADMIN, objectStream } from "../services/natsAccounts";
-import { aesDecrypt } from "./aes";
+import { storedPlaintext } from "./diff";
+import { runStreaming } from "../runtimes/exec";
 import { ObjectBucket } from "./objectStore";
 
 /** Where the script finds NATS's files and monitor. */
@@ -30,18 +30,8 @@ export interface NatsFiles {
 /** Runs a program where NATS runs, the content on its standard input; rejects with what it printed when it fails. */
 export type RunBesideNats = (argv: string[], stdin: Readable) => Promise<string>;
 
-/** Runs argv on this host, `stdin` on its standard input; rejects with its stderr when it fails. */
-export const runHere: RunBesideNats = (argv, stdin) =>
-    new Promise((resolve, reject) => {
-        const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
-        let out = "";
-        let err = "";
-        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-        child.on("error", reject);
-        child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(err.trim() || `exit ${code}`))));
-        stdin.pipe(child.stdin);
-    });
+/** Runs argv on this host (beside a local nats-server), `stdin` on its standard input. */
+export const runHere: RunBesideNats = (argv, stdin) => runStreaming(argv[0], argv.slice(1), { stdin });
 
 /**
  * The files of a NATS that runs on this host with a config the program rendered (`--nats-config`): its pid file,
@@ -65,6 +55,11 @@ export function localNatsFiles(configFile: string): NatsFiles {
     };
 }
 
+/** A shell command printing a page of NATS's monitor: the image's busybox wget, or curl beside a local server. */
+function monitorGet(url: string): string {
+    return `{ wget -qO- '${url}' 2>/dev/null || curl -s '${url}'; }`;
+}
+
 /**
  * The script: the new file replaces the old only if nats-server accepts the whole config with it (else the old is
  * put back), then NATS is signalled to reload and the script waits for the monitor's config_load_time to change.
@@ -72,7 +67,7 @@ export function localNatsFiles(configFile: string): NatsFiles {
 export function writeUsersScript(files: NatsFiles): string[] {
     const script = [
         "set -e",
-        `load_time() { { wget -qO- ${files.monitorUrl}/varz 2>/dev/null || curl -s ${files.monitorUrl}/varz; } | grep -o '"config_load_time": *"[^"]*"'; }`,
+        `load_time() { ${monitorGet(`${files.monitorUrl}/varz`)} | grep -o '"config_load_time": *"[^"]*"'; }`,
         "umask 077",
         `f=${files.usersFile}`,
         'mkdir -p "$(dirname "$f")"',
@@ -90,34 +85,29 @@ export function writeUsersScript(files: NatsFiles): string[] {
     return ["sh", "-c", script];
 }
 
-/** What the regions' SidecarEnv in the database hands out now: NATS_USERNAME and NATS_PASSWORD, decrypted. */
-export async function handedOutCredentials(
+/**
+ * What each region's SidecarEnv in the database hands out now: NATS_USERNAME and NATS_PASSWORD (decrypted with
+ * SECRET_KEY), or why there is none. Seeding keeps these working while agents move; verify tests them.
+ */
+export type HandedOut = AgentCredential | "missing" | "undecryptable";
+
+export async function regionCredentials(
     db: Client,
     regions: ReadonlyArray<string>,
     secretKey: string,
-    log: (line: string) => void,
-): Promise<AgentCredential[]> {
+): Promise<Map<string, HandedOut>> {
     const { rows } = await db.query<{ region: string; key: string; value: string; type: string }>(
         `SELECT r.name AS region, e.key, e.value, e.type FROM node_mgmt_sidecarenv e
            JOIN node_mgmt_cloudregion r ON r.id = e.cloud_region_id
           WHERE r.name = ANY($1::text[]) AND e.key IN ('NATS_USERNAME', 'NATS_PASSWORD')`,
         [regions],
     );
-    const found: AgentCredential[] = [];
+    const found = new Map<string, HandedOut>();
     for (const region of regions) {
         const user = rows.find((r) => r.region === region && r.key === "NATS_USERNAME")?.value;
         const stored = rows.find((r) => r.region === region && r.key === "NATS_PASSWORD");
-        if (!user || !stored) {
-            continue;
-        }
-        try {
-            const password = stored.type === "secret" ? aesDecrypt(stored.value, secretKey) : stored.value;
-            found.push({ user, password });
-        } catch {
-            log(
-                `region ${region}: its NATS_PASSWORD does not decrypt with SECRET_KEY; its agents' old credential is not kept`,
-            );
-        }
+        const password = stored ? storedPlaintext(stored, secretKey) : undefined;
+        found.set(region, !user || !stored ? "missing" : password === undefined ? "undecryptable" : { user, password });
     }
     return found;
 }
@@ -199,7 +189,7 @@ export async function connectionsOf(
     files: NatsFiles,
 ): Promise<AgentConnection[]> {
     const url = `${files.monitorUrl}/connz?auth=true&limit=100000`;
-    const out = await run(["sh", "-c", `wget -qO- '${url}' 2>/dev/null || curl -s '${url}'`], Readable.from([]));
+    const out = await run(["sh", "-c", monitorGet(url)], Readable.from([]));
     const connz = JSON.parse(out) as { connections?: Array<{ authorized_user?: string; ip?: string; port?: number }> };
     return (connz.connections ?? [])
         .filter((c) => c.authorized_user !== undefined && users.includes(c.authorized_user))
@@ -235,17 +225,4 @@ export async function waitForRetired(
             setTimeout(resolve, Math.min(options.pollMs, Math.max(deadline - Date.now(), 0))),
         );
     }
-}
-
-/** The plan before the SidecarEnv is written (regions' own users plus what they hand out) and after (own only). */
-export function agentUsersPlans(
-    regions: ReadonlyArray<AgentCredential>,
-    handedOut: ReadonlyArray<AgentCredential>,
-    serverPassword: string,
-    bucket: string,
-): { during: AgentUsersPlan; after: AgentUsersPlan } {
-    return {
-        during: planAgentUsers({ serverPassword, regions, handedOut, bucket }),
-        after: planAgentUsers({ serverPassword, regions, handedOut: [], bucket }),
-    };
 }

@@ -19,13 +19,13 @@ import { ObjectBucket, fileDigest } from "./objectStore";
 import {
     NatsFiles,
     RunBesideNats,
-    agentUsersPlans,
     ensurePackageMirror,
-    handedOutCredentials,
+    regionCredentials,
     waitForRetired,
     writeAgentUsers,
 } from "./agentUsers";
 import { connectPostgres, readSchemaFacts } from "./postgres";
+import { AgentCredential, planAgentUsers } from "../services/natsAgentUsers";
 import {
     Counts,
     EnvWrite,
@@ -252,14 +252,24 @@ async function beforeSidecarEnv(
     target: { run: RunBesideNats; files: NatsFiles; nc?: NatsConnection },
     log: (line: string) => void,
 ) {
-    const own = spec.regions.map((r) => ({ user: r.env.NATS_USERNAME ?? "", password: r.env.NATS_PASSWORD ?? "" }));
-    const handedOut = await handedOutCredentials(
+    const regions = spec.regions.map((r) => ({ user: r.env.NATS_USERNAME ?? "", password: r.env.NATS_PASSWORD ?? "" }));
+    const handedOut: AgentCredential[] = [];
+    for (const [region, credential] of await regionCredentials(
         db,
         spec.regions.map((r) => r.name),
         conn.secretKey,
-        log,
-    );
-    const plans = agentUsersPlans(own, handedOut, conn.natsPassword, conn.bucket);
+    )) {
+        if (typeof credential !== "string") {
+            handedOut.push(credential);
+        } else if (credential === "undecryptable") {
+            log(
+                `region ${region}: its NATS_PASSWORD does not decrypt with SECRET_KEY; its agents' old credential is not kept`,
+            );
+        }
+    }
+    const plan = (given: AgentCredential[]) =>
+        planAgentUsers({ serverPassword: conn.natsPassword, regions, handedOut: given, bucket: conn.bucket });
+    const plans = { during: plan(handedOut), after: plan([]) };
     await writeAgentUsers(plans.during, target.run, target.files, log);
     const endpoint = { url: conn.natsUrl, user: conn.natsUser, password: conn.natsPassword, ca: conn.natsCa };
     const nc = target.nc ?? (await connectNats(endpoint, "bklite-seed"));

@@ -4,31 +4,23 @@
  * them reaches the server side; a command subject and a delete-class JetStream call are refused by NATS.
  */
 import * as crypto from "crypto";
-import { Client } from "pg";
 import { NatsConnection } from "nats";
 import { connectNats, natsFailureKind } from "../nats/client";
-import { storedPlaintext } from "../seed/diff";
+import { regionCredentials } from "../seed/agentUsers";
 import { objectStream } from "../services/natsAccounts";
 import { Check, CheckContext, fail, ok, reason } from "./check";
 import { connectionFix } from "./natsChecks";
+import { database } from "./databaseChecks";
 
 /** The region's credential as agents are handed it, or why there is none. */
 async function handedOut(context: CheckContext, region: string): Promise<{ user: string; password: string } | string> {
-    const db = new Client({ connectionString: context.secrets.pgUrl, connectionTimeoutMillis: 10000 });
-    db.on("error", () => undefined);
-    context.defer(() => db.end().catch(() => undefined));
-    await db.connect();
-    const { rows } = await db.query<{ key: string; value: string; type: string }>(
-        `SELECT e.key, e.value, e.type FROM node_mgmt_sidecarenv e JOIN node_mgmt_cloudregion r
-           ON r.id = e.cloud_region_id WHERE r.name = $1 AND e.key IN ('NATS_USERNAME', 'NATS_PASSWORD')`,
-        [region],
-    );
-    const user = rows.find((r) => r.key === "NATS_USERNAME")?.value;
-    const stored = rows.find((r) => r.key === "NATS_PASSWORD");
-    const password = stored ? storedPlaintext(stored, context.secrets.secretKey) : undefined;
-    return user && password
-        ? { user, password }
-        : "the region's SidecarEnv has no NATS_USERNAME and NATS_PASSWORD that decrypt";
+    const found = (await regionCredentials(await database(context), [region], context.secrets.secretKey)).get(region);
+    if (found === "undecryptable") {
+        return "the region's NATS_PASSWORD does not decrypt with SECRET_KEY";
+    }
+    return found === undefined || found === "missing"
+        ? "the region's SidecarEnv has no NATS_USERNAME and NATS_PASSWORD"
+        : found;
 }
 
 /** Whether NATS refuses a request on `subject` for this connection (a permissions violation, not a timeout). */

@@ -20,7 +20,8 @@ import { Check, CheckContext, fail, ok, reason } from "./check";
 
 const RESEED = "seeding writes it: run `pulumi up` (or `bklite seed apply` with the stack's spec)";
 
-async function database(context: CheckContext): Promise<Client> {
+/** bk-lite's database for a check, closed when the check ends. */
+export async function database(context: CheckContext): Promise<Client> {
     const db = new Client({ connectionString: context.secrets.pgUrl, connectionTimeoutMillis: 10000 });
     db.on("error", () => undefined);
     context.defer(() => db.end().catch(() => undefined));
